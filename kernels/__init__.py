@@ -1,0 +1,9 @@
+"""numba kernels of xmpi (installed as ``mpi.kernels``).
+
+Pure numpy + numba: nothing here imports xarray or pandas. Each kernel emits additive
+sufficient statistics so that results for chunks of units can simply be summed.
+"""
+
+from .af import BLOCK, RULE_CODES, af_statistics
+
+__all__ = ["af_statistics", "RULE_CODES", "BLOCK"]

@@ -1,0 +1,38 @@
+"""xmpi: exact, fast multidimensional poverty measurement (Alkire-Foster) for xarray and pandas.
+
+>>> import mpi
+>>> spec = mpi.presets.global_mpi_2018()
+>>> spec.k
+Fraction(1, 3)
+"""
+
+from __future__ import annotations
+
+from . import presets
+from ._version import __version__
+from .errors import DataError, MissingDataWarning, SpecError, ValidationError
+from .measure import measure
+from .result import MeasureResult
+from .spec import Indicator, Spec
+
+__all__ = [
+    "__version__",
+    "Indicator",
+    "Spec",
+    "measure",
+    "MeasureResult",
+    "presets",
+    "datasets",
+    "ValidationError",
+    "SpecError",
+    "DataError",
+    "MissingDataWarning",
+]
+
+
+def __getattr__(name: str):
+    if name == "datasets":
+        import importlib
+
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module 'mpi' has no attribute {name!r}")

@@ -1,0 +1,171 @@
+"""Finalize step: additive AF statistics -> measures.
+
+Statistics are held in an :class:`xarray.Dataset` (``SUMW``, ``POOR``, ``CDEP`` …) whose
+leading dimensions are the cells (groups, PSUs, chunks). Because the statistics are sums,
+aggregating cells is ``stats.sum(dims)``; measures are ratios computed only here.
+
+Notation: ``s_i`` sampling weight, ``c_i`` deprivation score, ``p_i = 1[c_i >= k]``,
+``g_ij`` deprivation, ``gamma_ij`` normalised gap.
+
+.. math::
+
+    H = \\frac{\\sum_i s_i p_i}{\\sum_i s_i},\\quad
+    M_0 = \\frac{\\sum_i s_i c_i p_i}{\\sum_i s_i},\\quad
+    A = \\frac{M_0}{H},\\quad
+    M_\\alpha = \\frac{\\sum_i s_i p_i \\sum_j w_j \\gamma_{ij}^\\alpha}{\\sum_i s_i}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["finalize", "STAT_VARS", "VARIABLE_ATTRS"]
+
+#: Names of the additive statistics (see :mod:`mpi.kernels.af`).
+STAT_VARS = (
+    "SUMW", "NOBS", "NDROP", "SEVERE", "SCORE",
+    "OBS", "DEP", "NMISS",
+    "POOR", "CP", "C2P", "VULN", "M1", "M2",
+    "CDEP", "CONTRIB",
+)
+
+#: CF-style metadata of every output variable.
+VARIABLE_ATTRS: dict[str, dict[str, str]] = {
+    "H": {
+        "long_name": "Multidimensional headcount ratio (H)",
+        "description": "Weighted share of units whose deprivation score c_i is at least k.",
+        "units": "1",
+    },
+    "A": {
+        "long_name": "Intensity of poverty (A)",
+        "description": "Average deprivation score among the poor, M0 / H; NaN when H = 0.",
+        "units": "1",
+    },
+    "M0": {
+        "long_name": "Adjusted headcount ratio (M0)",
+        "description": "Weighted mean of the censored deprivation score c_i(k) = c_i 1[c_i >= k]; "
+        "M0 = H A = sum_j w_j h_j.",
+        "units": "1",
+    },
+    "M1": {
+        "long_name": "Adjusted poverty gap (M1)",
+        "description": "Weighted mean over units of p_i sum_j w_j gamma_ij with normalised gaps "
+        "gamma = (z - x)/z for cardinal indicators and 1 for deprived ordinal ones.",
+        "units": "1",
+    },
+    "M2": {
+        "long_name": "Adjusted squared poverty gap (M2)",
+        "description": "As M1 with squared normalised gaps.",
+        "units": "1",
+    },
+    "vulnerable": {
+        "long_name": "Share vulnerable to poverty",
+        "description": "Weighted share with vulnerable <= c_i < k.",
+        "units": "1",
+    },
+    "severe": {
+        "long_name": "Share in severe poverty",
+        "description": "Weighted share with c_i >= severe (does not depend on k).",
+        "units": "1",
+    },
+    "intensity_variance": {
+        "long_name": "Inequality among the poor (variance of scores)",
+        "description": "Weighted population variance of c_i among the poor: "
+        "sum s p (c - A)^2 / sum s p.",
+        "units": "1",
+    },
+    "n_obs": {
+        "long_name": "Units used",
+        "description": "Number of units (rows) that entered the estimates.",
+        "units": "1",
+    },
+    "n_dropped": {
+        "long_name": "Units dropped for missing values",
+        "description": "Number of units excluded because an indicator variable or the sampling "
+        "weight was missing (missing='drop'), or a whole dimension was missing "
+        "(missing='reweight').",
+        "units": "1",
+    },
+    "n_missing": {
+        "long_name": "Units with the indicator's variable missing",
+        "description": "Count of units (used or dropped) whose value for the indicator is missing.",
+        "units": "1",
+    },
+    "uncensored_headcount": {
+        "long_name": "Uncensored headcount ratio",
+        "description": "Weighted share deprived in the indicator, among units observing it.",
+        "units": "1",
+    },
+    "censored_headcount": {
+        "long_name": "Censored headcount ratio",
+        "description": "Weighted share that is poor and deprived in the indicator, among units "
+        "observing it.",
+        "units": "1",
+    },
+    "contribution": {
+        "long_name": "Percentage contribution of the indicator to M0",
+        "description": "w_j h_j / M0 as a share (sums to 1 over indicators); with reweighted "
+        "missing values it uses each unit's effective weight.",
+        "units": "1",
+    },
+    "dimension_contribution": {
+        "long_name": "Percentage contribution of the dimension to M0",
+        "description": "Sum of the indicator contributions within the dimension (sums to 1).",
+        "units": "1",
+    },
+    "population_share": {
+        "long_name": "Population share of the group",
+        "description": "Weighted share of all units used that belong to the group.",
+        "units": "1",
+    },
+    "group_contribution": {
+        "long_name": "Contribution of the group to overall M0",
+        "description": "population_share * M0_group / M0 (sums to 1 over groups when no unit "
+        "has a missing group).",
+        "units": "1",
+    },
+}
+
+
+def _ratio(num: xr.DataArray, den: xr.DataArray) -> xr.DataArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    return out.where(den != 0)
+
+
+def finalize(stats: xr.Dataset, membership: xr.DataArray) -> xr.Dataset:
+    """Measures from statistics (cells already aggregated to the wanted level).
+
+    Parameters
+    ----------
+    stats
+        Statistics with an ``indicator`` dimension and optionally ``k`` and group dims.
+    membership
+        0/1 matrix with dims ``(dimension, indicator)``: which indicator is in which dimension.
+    """
+    sumw = stats["SUMW"]
+    out = xr.Dataset()
+    out["H"] = _ratio(stats["POOR"], sumw)
+    out["A"] = _ratio(stats["CP"], stats["POOR"])
+    out["M0"] = _ratio(stats["CP"], sumw)
+    out["M1"] = _ratio(stats["M1"], sumw)
+    out["M2"] = _ratio(stats["M2"], sumw)
+    out["vulnerable"] = _ratio(stats["VULN"], sumw)
+    out["severe"] = _ratio(stats["SEVERE"], sumw)
+    # population variance of c among the poor; E[c^2] - A^2 can dip below 0 by rounding
+    var = _ratio(stats["C2P"], stats["POOR"]) - out["A"] ** 2
+    out["intensity_variance"] = var.clip(min=0.0)
+    out["n_obs"] = stats["NOBS"].astype(np.int64)
+    out["n_dropped"] = stats["NDROP"].astype(np.int64)
+    out["n_missing"] = stats["NMISS"].astype(np.int64)
+    out["uncensored_headcount"] = _ratio(stats["DEP"], stats["OBS"])
+    out["censored_headcount"] = _ratio(stats["CDEP"], stats["OBS"])
+    out["contribution"] = _ratio(stats["CONTRIB"], stats["CP"])
+    out["dimension_contribution"] = _ratio(
+        xr.dot(stats["CONTRIB"], membership, dim="indicator"), stats["CP"]
+    )
+    for name, attrs in VARIABLE_ATTRS.items():
+        if name in out:
+            out[name].attrs.update(attrs)
+    return out

@@ -1,0 +1,341 @@
+"""``mpi.measure``: Alkire-Foster measures in one exact, fused pass."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import warnings
+from collections.abc import Hashable, Sequence
+from fractions import Fraction
+from typing import Any, Literal
+
+import numba
+import numpy as np
+import xarray as xr
+
+from . import kernels
+from ._input import Groups, as_table, encode_groups, encode_indicator, encode_weight
+from ._version import __version__
+from .errors import DataError, MissingDataWarning, ValidationError
+from .exact import fraction_text
+from .result import MeasureResult
+from .spec import Spec
+
+__all__ = ["measure", "compute_statistics"]
+
+_MISSING = ("drop", "reweight", "raise")
+
+
+def _k_list(spec: Spec, k: Any) -> tuple[list[Fraction], bool]:
+    """Validated cutoffs and whether a ``k`` dimension is wanted."""
+    if k is None:
+        return [spec.k], False
+    if isinstance(k, str | Fraction | int | float | np.number):
+        return [spec.cutoff_fraction(k)], False
+    try:
+        ks = list(k)
+    except TypeError:
+        raise ValidationError(f"k must be a number in (0, 1] or a sequence of them; got {k!r}")
+    if not ks:
+        raise ValidationError("k is an empty sequence; give at least one cutoff in (0, 1]")
+    fr = [spec.cutoff_fraction(v) for v in ks]
+    if len(set(fr)) != len(fr):
+        raise ValidationError(f"k has repeated values {ks!r}; give each cutoff once")
+    return fr, True
+
+
+def _as_names(by: Any) -> list[str]:
+    if by is None:
+        return []
+    names = [by] if isinstance(by, str) else list(by)
+    for b in names:
+        if not isinstance(b, Hashable) or isinstance(b, list | tuple):
+            raise ValidationError(f"by must be a variable name or a list of names; got {by!r}")
+    if len(set(names)) != len(names):
+        raise ValidationError(f"by names a variable twice: {names!r}")
+    reserved = {"k", "indicator", "dimension", "cell"} & set(names)
+    if reserved:
+        raise ValidationError(
+            f"by variable(s) {sorted(reserved)} clash with result dimensions; rename them"
+        )
+    return names
+
+
+def compute_statistics(
+    data: Any,
+    spec: Spec,
+    *,
+    weight: str | None = None,
+    by: str | Sequence[str] | None = None,
+    k: Any = None,
+    missing: Literal["drop", "reweight", "raise"] = "drop",
+) -> tuple[xr.Dataset, xr.Dataset | None, Groups | None, list[Fraction], bool]:
+    """Run the kernel and return the additive statistics (see :mod:`mpi.kernels.af`).
+
+    Returns ``(stats, missing_group_stats, groups, ks, k_dim)`` where ``stats`` has the
+    group dimensions (if any), ``k`` and ``indicator``.
+    """
+    if not isinstance(spec, Spec):
+        raise ValidationError(
+            f"spec must be an mpi.Spec (e.g. mpi.presets.global_mpi_2018()); got "
+            f"{type(spec).__name__}"
+        )
+    if missing not in _MISSING:
+        raise ValidationError(f"missing must be one of {', '.join(_MISSING)}; got {missing!r}")
+    ks, k_dim = _k_list(spec, k)
+    by_names = _as_names(by)
+    if weight is not None and not isinstance(weight, Hashable | str):
+        raise ValidationError(f"weight must be the name of a variable; got {weight!r}")
+    needed = [*spec.variables, *([weight] if weight is not None else []), *by_names]
+    table = as_table(data, needed)
+    if table.n == 0:
+        raise DataError("data has no units (0 rows); nothing to measure")
+
+    cols = numba.typed.List()
+    rules = np.empty(len(spec), np.int64)
+    cutoffs = np.empty(len(spec), np.float64)
+    cardinal = np.empty(len(spec), np.bool_)
+    for j, ind in enumerate(spec):
+        values, rule, cut = encode_indicator(table.column(ind.variable, role="indicator"), ind)
+        if ind.cardinal and cut <= 0:
+            raise DataError(f"indicator {ind.name!r}: cardinal cutoff must be positive")
+        cols.append(values)
+        rules[j] = kernels.RULE_CODES[rule]
+        cutoffs[j] = cut
+        cardinal[j] = ind.cardinal
+    sweight = (
+        encode_weight(table.column(weight, role="weight"), weight)
+        if weight is not None
+        else np.empty(0, np.float64)
+    )
+    groups = encode_groups(table, by_names) if by_names else None
+    cell = groups.codes if groups is not None else np.empty(0, np.int64)
+    n_cells = groups.n_cells if groups is not None else 1
+
+    wint, denom = spec.integer_weights
+    n_chunks = max(1, min(numba.get_num_threads(), table.n // kernels.BLOCK))
+    base, ind_s, kst, kind, err = kernels.af_statistics(
+        cols,
+        rules,
+        cutoffs,
+        cardinal,
+        wint,
+        spec.dimension_index,
+        len(spec.dimensions),
+        denom,
+        sweight,
+        cell,
+        n_cells,
+        np.array([f.numerator for f in ks], np.int64),
+        np.array([f.denominator for f in ks], np.int64),
+        spec.vulnerable.numerator,
+        spec.vulnerable.denominator,
+        spec.severe.numerator,
+        spec.severe.denominator,
+        missing == "reweight",
+        n_chunks,
+    )
+    _raise_kernel_error(err, spec, weight)
+
+    stats = _stats_dataset(base, ind_s, kst, kind, spec, ks)
+    n_dropped = int(stats["NDROP"].sum())
+    if missing == "raise" and (n_dropped or int(stats["NMISS"].sum())):
+        raise DataError(
+            f"missing values in {n_dropped} unit(s) with missing='raise': "
+            + _missing_report(stats, spec, weight, sweight)
+            + ". Use missing='drop' (listwise) or missing='reweight' (OPHI rule), or impute first"
+        )
+    if n_dropped:
+        warnings.warn(
+            f"{n_dropped} of {table.n} units dropped for missing values ({missing!r} rule): "
+            + _missing_report(stats, spec, weight, sweight)
+            + ". They are counted in the result's n_dropped",
+            MissingDataWarning,
+            stacklevel=3,
+        )
+    missing_group = None
+    if groups is not None:
+        missing_group = stats.isel(cell=n_cells - 1, drop=True)
+        stats = _split_cells(stats.isel(cell=slice(0, n_cells - 1)), groups)
+    else:
+        stats = stats.isel(cell=0, drop=True)
+    return stats, missing_group, groups, ks, k_dim
+
+
+def _split_cells(stats: xr.Dataset, groups: Groups) -> xr.Dataset:
+    """Reshape the cross-classified ``cell`` axis into one dimension per ``by`` variable."""
+    data = {}
+    for name, da in stats.data_vars.items():
+        arr = da.values.reshape(groups.shape + da.shape[1:])
+        data[name] = ((*groups.names, *da.dims[1:]), arr)
+    coords = {nm: np.asarray(lab) for nm, lab in zip(groups.names, groups.labels, strict=True)}
+    coords.update({c: stats[c].values for c in ("k", "indicator")})
+    return xr.Dataset(data, coords=coords)
+
+
+def _stats_dataset(base, ind_s, kst, kind, spec: Spec, ks: list[Fraction]) -> xr.Dataset:
+    af = kernels.af
+    coords = {
+        "indicator": spec.names,
+        "k": [float(f) for f in ks],
+    }
+    data = {
+        "SUMW": (("cell",), base[:, af.SUMW]),
+        "NOBS": (("cell",), base[:, af.NOBS]),
+        "NDROP": (("cell",), base[:, af.NDROP]),
+        "SEVERE": (("cell",), base[:, af.SEVERE]),
+        "SCORE": (("cell",), base[:, af.SCORE]),
+        "OBS": (("cell", "indicator"), ind_s[:, af.OBS, :]),
+        "DEP": (("cell", "indicator"), ind_s[:, af.DEP, :]),
+        "NMISS": (("cell", "indicator"), ind_s[:, af.NMISS, :]),
+        "POOR": (("cell", "k"), kst[:, :, af.POOR]),
+        "CP": (("cell", "k"), kst[:, :, af.CP]),
+        "C2P": (("cell", "k"), kst[:, :, af.C2P]),
+        "VULN": (("cell", "k"), kst[:, :, af.VULN]),
+        "M1": (("cell", "k"), kst[:, :, af.M1]),
+        "M2": (("cell", "k"), kst[:, :, af.M2]),
+        "CDEP": (("cell", "k", "indicator"), kind[:, :, af.CDEP, :]),
+        "CONTRIB": (("cell", "k", "indicator"), kind[:, :, af.CONTRIB, :]),
+    }
+    return xr.Dataset(data, coords=coords)
+
+
+def _missing_report(stats: xr.Dataset, spec: Spec, weight: str | None, sweight) -> str:
+    nmiss = stats["NMISS"].sum([d for d in stats["NMISS"].dims if d != "indicator"])
+    parts = [
+        f"{ind.variable}: {int(v)}" for ind, v in zip(spec, nmiss.values, strict=True) if v
+    ]
+    if weight is not None and sweight.size:
+        nw = int(np.isnan(sweight).sum())
+        if nw:
+            parts.append(f"{weight} (weight): {nw}")
+    return "missing values per variable: " + (", ".join(parts) if parts else "none")
+
+
+def _raise_kernel_error(err: np.ndarray, spec: Spec, weight: str | None) -> None:
+    codes = err[:, 0]
+    if not codes.any():
+        return
+    row = err[np.flatnonzero(codes)[0]]
+    code, where, value = int(row[0]), int(row[1]), row[2]
+    af = kernels.af
+    if code == af.ERR_FLAG_VALUE:
+        ind = spec.indicators[where]
+        raise DataError(
+            f"variable {ind.variable!r} of indicator {ind.name!r} must hold 0/1 (1 = deprived) "
+            f"because the indicator has no cutoff; found the value {value:g}. Give the "
+            "indicator a cutoff and deprived_if, or recode the variable"
+        )
+    if code == af.ERR_NEG_WEIGHT:
+        raise DataError(
+            f"weight variable {weight!r} must be non-negative and finite; found {value:g} "
+            f"(row {where}). Fix or drop those rows before measuring"
+        )
+    if code == af.ERR_DENOMINATOR:
+        raise DataError(
+            "missing='reweight' produced reweighted shares whose common denominator "
+            f"({value:.0f}) is too large for exact identification; use missing='drop'"
+        )
+    raise DataError(f"kernel error code {code}")  # pragma: no cover
+
+
+def measure(
+    data: Any,
+    spec: Spec,
+    *,
+    weight: str | None = None,
+    by: str | Sequence[str] | None = None,
+    k: Any = None,
+    missing: Literal["drop", "reweight", "raise"] = "drop",
+) -> MeasureResult:
+    """Alkire-Foster multidimensional poverty measures.
+
+    One fused pass over the units computes, for every group and every ``k``, the
+    headcount ratio H, intensity A, adjusted headcount ratio M0, M1, M2, the vulnerable and
+    severe shares, inequality among the poor, and uncensored and censored headcount ratios
+    with percentage contributions by indicator and by dimension.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or xarray.Dataset
+        One row (or one element along a single unit dimension) per unit, with a column for
+        every indicator's ``variable``. Never modified.
+    spec : mpi.Spec
+        Indicators, deprivation cutoffs, nested weights and the poverty cutoff.
+    weight : str, optional
+        Name of the sampling-weight variable (non-negative). For person-level measures from
+        household data use household weight times household size.
+    by : str or list of str, optional
+        Grouping variable(s). A list gives the cross-classification; use
+        :meth:`MeasureResult.marginal` for one variable's own table and
+        :attr:`MeasureResult.overall` for the whole population.
+    k : float, str, Fraction or sequence, optional
+        Poverty cutoff(s) overriding ``spec.k``. A sequence adds a ``k`` dimension and is
+        computed in the same pass.
+    missing : {"drop", "reweight", "raise"}
+        ``"drop"``: listwise deletion; every dropped unit is counted (``n_dropped``) and a
+        :class:`~mpi.MissingDataWarning` names the variables. ``"reweight"``: the OPHI
+        rule; a unit's missing indicator's weight is re-spread over the observed indicators
+        of the same dimension; a unit missing a whole dimension is dropped and counted.
+        ``"raise"``: a :class:`~mpi.DataError` on any missing value.
+
+    Returns
+    -------
+    MeasureResult
+        ``.to_dataset()`` gives the measures as an :class:`xarray.Dataset`.
+
+    Notes
+    -----
+    With deprivation :math:`g_{ij}\\in\\{0,1\\}`, nested weights :math:`w_j`
+    (:math:`\\sum_j w_j = 1`) and score :math:`c_i = \\sum_j w_j g_{ij}`, unit *i* is poor
+    when :math:`c_i \\ge k` (Alkire and Foster 2011). Identification is exact: weights and
+    *k* are rational numbers over a common denominator, so a score of exactly *k* is poor
+    whatever the floating-point rounding of the weights. With sampling weights
+    :math:`s_i`,
+
+    .. math::
+
+        H = \\frac{\\sum_i s_i p_i}{\\sum_i s_i}, \\quad
+        M_0 = \\frac{\\sum_i s_i c_i p_i}{\\sum_i s_i} = H A = \\sum_j w_j h_j, \\quad
+        M_\\alpha = \\frac{\\sum_i s_i p_i \\sum_j w_j \\gamma_{ij}^{\\alpha}}{\\sum_i s_i}
+
+    where :math:`h_j` is the censored headcount ratio and :math:`\\gamma_{ij}` the
+    normalised gap (1 for a deprived non-cardinal indicator).
+
+    References
+    ----------
+    Alkire, S. and Foster, J. (2011). Counting and multidimensional poverty measurement.
+    *Journal of Public Economics* 95(7-8), 476-487.
+    Alkire, S., Foster, J., Seth, S., Santos, M. E., Roche, J. M. and Ballon, P. (2015).
+    *Multidimensional Poverty Measurement and Analysis*. Oxford University Press, ch. 5.
+
+    Examples
+    --------
+    >>> import pandas as pd, mpi
+    >>> spec = mpi.Spec.from_dimensions({"a": ["a1", "a2"], "b": ["b1", "b2"]}, k=0.5)
+    >>> df = pd.DataFrame({"a1": [0, 1, 1, 0], "a2": [0, 0, 1, 1],
+    ...                    "b1": [0, 0, 1, 0], "b2": [0, 1, 1, 0]})
+    >>> res = mpi.measure(df, spec)
+    >>> float(res["M0"]), float(res["H"]), float(res["A"])
+    (0.375, 0.5, 0.75)
+    """
+    stats, missing_group, groups, ks, k_dim = compute_statistics(
+        data, spec, weight=weight, by=by, k=k, missing=missing
+    )
+    call = (
+        f"mpi.measure(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "
+        f"by={groups.names if groups else None!r}, "
+        f"k={[fraction_text(f) for f in ks] if k_dim else fraction_text(ks[0])}, "
+        f"missing={missing!r})"
+    )
+    history = f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}: {call} [xmpi {__version__}]"
+    return MeasureResult(
+        stats,
+        spec=spec,
+        ks=ks,
+        k_dim=k_dim,
+        by=groups.names if groups else [],
+        missing_group=missing_group,
+        weight=weight,
+        missing=missing,
+        history=history,
+    )

@@ -1,0 +1,314 @@
+"""Result object of :func:`mpi.measure`, backed by additive statistics."""
+
+from __future__ import annotations
+
+import html
+from fractions import Fraction
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._version import __version__
+from .exact import fraction_text
+from .finalize import VARIABLE_ATTRS, finalize
+
+if TYPE_CHECKING:
+    from .spec import Spec
+
+__all__ = ["MeasureResult"]
+
+REFERENCES = (
+    "Alkire, S. and Foster, J. (2011). Counting and multidimensional poverty measurement. "
+    "Journal of Public Economics 95(7-8), 476-487."
+)
+HEADLINE = ["H", "A", "M0", "M1", "M2", "vulnerable", "severe"]
+
+
+class MeasureResult:
+    """Alkire-Foster measures for one specification, possibly by group and over several k.
+
+    The result keeps the additive sufficient statistics (:attr:`statistics`) and derives
+    every measure from them, so aggregating groups (:attr:`overall`, :meth:`marginal`) is
+    exact.
+
+    Examples
+    --------
+    >>> import mpi
+    >>> df = mpi.datasets.load("mpi_survey")
+    >>> res = mpi.measure(df, mpi.presets.global_mpi_2018(), weight="weight", by="region")
+    >>> ds = res.to_dataset()              # measures by region
+    >>> national = res.overall.to_dataset()  # whole population, same call
+    >>> bool(abs(float((ds.population_share * ds.M0).sum()) - float(national.M0)) < 1e-12)
+    True
+    """
+
+    def __init__(
+        self,
+        stats: xr.Dataset,
+        *,
+        spec: Spec,
+        ks: list[Fraction],
+        k_dim: bool,
+        by: list[str],
+        missing_group: xr.Dataset | None,
+        weight: str | None,
+        missing: str,
+        history: str,
+    ) -> None:
+        self._stats = stats
+        self.spec = spec
+        self.ks = list(ks)
+        self.k_dim = k_dim
+        self.by = list(by)
+        self._missing_group = missing_group
+        self.weight = weight
+        self.missing = missing
+        self.history = history
+
+    # -- statistics ------------------------------------------------------------------
+    @property
+    def statistics(self) -> xr.Dataset:
+        """The additive sufficient statistics (weighted sums) behind every measure."""
+        return self._stats
+
+    @property
+    def k(self) -> Fraction | list[Fraction]:
+        """The poverty cutoff(s), exact."""
+        return self.ks if self.k_dim else self.ks[0]
+
+    def _child(self, stats: xr.Dataset, by: list[str], missing_group) -> MeasureResult:
+        return MeasureResult(
+            stats,
+            spec=self.spec,
+            ks=self.ks,
+            k_dim=self.k_dim,
+            by=by,
+            missing_group=missing_group,
+            weight=self.weight,
+            missing=self.missing,
+            history=self.history,
+        )
+
+    @cached_property
+    def overall(self) -> MeasureResult:
+        """The whole population (group dimensions summed out, units with a missing group
+        included)."""
+        if not self.by:
+            return self
+        total = self._stats.sum(self.by)
+        if self._missing_group is not None:
+            total = total + self._missing_group
+        return self._child(total, [], None)
+
+    def marginal(self, name: str) -> MeasureResult:
+        """Result by one of several ``by`` variables (others summed out)."""
+        if name not in self.by:
+            raise KeyError(f"{name!r} is not a grouping variable of this result; by={self.by}")
+        others = [b for b in self.by if b != name]
+        missing = self._missing_group
+        return self._child(self._stats.sum(others), [name], missing)
+
+    # -- measures --------------------------------------------------------------------
+    @cached_property
+    def _dataset(self) -> xr.Dataset:
+        spec = self.spec
+        dims = spec.dimensions
+        membership = xr.DataArray(
+            np.array(
+                [[1.0 if spec.dimension_of(i) == d else 0.0 for i in spec] for d in dims]
+            ),
+            dims=("dimension", "indicator"),
+            coords={"dimension": dims, "indicator": spec.names},
+        )
+        ds = finalize(self._stats, membership)
+        if self.by:
+            sumw_all = self._stats["SUMW"].sum(self.by)
+            cp_all = self._stats["CP"].sum(self.by)
+            if self._missing_group is not None:
+                sumw_all = sumw_all + self._missing_group["SUMW"]
+                cp_all = cp_all + self._missing_group["CP"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ds["population_share"] = (self._stats["SUMW"] / sumw_all).where(sumw_all != 0)
+                ds["group_contribution"] = (self._stats["CP"] / cp_all).where(cp_all != 0)
+            for name in ("population_share", "group_contribution"):
+                ds[name].attrs.update(VARIABLE_ATTRS[name])
+            for b in self.by:
+                ds[b].attrs.setdefault("long_name", f"Group: {b}")
+        ds = ds.assign_coords(
+            indicator_weight=("indicator", spec.weights),
+            indicator_dimension=("indicator", [spec.dimension_of(i) for i in spec]),
+        )
+        ds["indicator_weight"].attrs.update(
+            long_name="Nested indicator weight w_j", units="1"
+        )
+        ds["k"].attrs.update(long_name="Poverty cutoff k (share of weighted indicators)", units="1")
+        if not self.k_dim:
+            ds = ds.squeeze("k")
+        labels = [i.label or i.name for i in spec]
+        ds = ds.assign_coords(indicator_label=("indicator", labels))
+        ds.attrs.update(
+            title=f"Alkire-Foster multidimensional poverty measures: {spec.name or 'custom spec'}",
+            Conventions="CF-1.11",
+            institution="xmpi",
+            source=f"xmpi {__version__}",
+            spec=spec.name or "custom",
+            spec_title=spec.title or "",
+            k=", ".join(fraction_text(f) for f in self.ks),
+            vulnerable_cutoff=fraction_text(spec.vulnerable),
+            severe_cutoff=fraction_text(spec.severe),
+            weights=spec.describe(),
+            sampling_weight=self.weight or "none (equal weights)",
+            missing=self.missing,
+            cell_methods=f"unit: mean (weighted by {self.weight or 'equal weights'})",
+            references=REFERENCES + (f" Spec: {spec.source.strip()}" if spec.source else ""),
+            history=self.history,
+        )
+        return ds
+
+    def to_dataset(self) -> xr.Dataset:
+        """All measures as an :class:`xarray.Dataset` with CF-style attributes (a copy)."""
+        return self._dataset.copy()
+
+    def __getitem__(self, name: str) -> xr.DataArray:
+        return self._dataset[name]
+
+    @property
+    def H(self) -> xr.DataArray:
+        """Headcount ratio."""
+        return self._dataset["H"]
+
+    @property
+    def A(self) -> xr.DataArray:
+        """Intensity among the poor."""
+        return self._dataset["A"]
+
+    @property
+    def M0(self) -> xr.DataArray:
+        """Adjusted headcount ratio."""
+        return self._dataset["M0"]
+
+    # -- tables ----------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy long table: one row per (measure, indicator or dimension, group, k).
+
+        Columns: ``measure, indicator, dimension, <by variables…>, k, value``; entries that do
+        not apply (e.g. ``indicator`` for H) are missing.
+        """
+        ds = self._dataset
+        frames = []
+        for name, da in ds.data_vars.items():
+            da = da.reset_coords(drop=True)
+            if da.ndim == 0:
+                df = pd.DataFrame({"value": [da.item()]})
+            else:
+                df = da.to_dataframe(name="value").reset_index()
+            df.insert(0, "measure", name)
+            frames.append(df)
+        out = pd.concat(frames, ignore_index=True)
+        cols = ["measure", "indicator", "dimension", *self.by, "k", "value"]
+        for c in cols:
+            if c not in out:
+                out[c] = float(self.ks[0]) if c == "k" else pd.NA
+        out = out[cols]
+        if out["k"].isna().any():
+            out["k"] = out["k"].fillna(float(self.ks[0]) if not self.k_dim else np.nan)
+        return out
+
+    def _headline_frame(self) -> pd.DataFrame:
+        def frame(ds: xr.Dataset, label: str | None) -> pd.DataFrame:
+            rows = ds[HEADLINE + ["n_obs", "n_dropped"]].reset_coords(drop=True)
+            df = rows.to_dataframe().reset_index() if rows["H"].ndim else pd.DataFrame(
+                {v: [rows[v].item()] for v in rows.data_vars}
+            )
+            if label is not None:
+                df.insert(0, "group", label)
+            return df
+
+        ds = self._dataset
+        if not self.by:
+            return frame(ds, None).set_index(["k"] if self.k_dim else []) if self.k_dim else frame(
+                ds, None
+            )
+        parts = [frame(self.overall._dataset, "Overall")]
+        body = frame(ds, None)
+        body.insert(0, "group", body[self.by].astype(str).agg(" / ".join, axis=1))
+        body = body.drop(columns=self.by)
+        parts.append(body)
+        out = pd.concat(parts, ignore_index=True)
+        return out.set_index(["group", "k"] if self.k_dim else ["group"])
+
+    def _indicator_frame(self) -> pd.DataFrame:
+        ds = self.overall._dataset
+        cols = ["uncensored_headcount", "censored_headcount", "contribution"]
+        sub = ds[cols].reset_coords(["indicator_dimension", "indicator_weight"])
+        df = sub.to_dataframe().reset_index()
+        df = df.drop(columns=[c for c in df.columns if c == "indicator_label"], errors="ignore")
+        keep = ["indicator", "indicator_dimension", "indicator_weight"]
+        keep += ["k"] if self.k_dim else []
+        df = df[keep + cols].rename(
+            columns={"indicator_dimension": "dimension", "indicator_weight": "weight"}
+        )
+        return df.set_index(["indicator", "k"] if self.k_dim else ["indicator"])
+
+    def _header(self) -> list[tuple[str, str]]:
+        overall = self.overall._dataset
+        n_obs = int(overall["n_obs"].max())
+        n_drop = int(overall["n_dropped"].max())
+        return [
+            ("Spec", f"{self.spec.name or 'custom'} ({len(self.spec)} indicators, "
+                     f"{len(self.spec.dimensions)} dimensions)"),
+            ("Poverty cutoff k", ", ".join(fraction_text(f) for f in self.ks)),
+            ("Sampling weight", self.weight or "none"),
+            ("Groups", ", ".join(self.by) or "none"),
+            ("Units used", f"{n_obs:,}"),
+            ("Units dropped (missing)", f"{n_drop:,} (rule: {self.missing})"),
+        ]
+
+    def summary(self, *, precision: int = 4) -> str:
+        """Text summary: header, headline measures (overall and by group), indicators."""
+        lines = ["Alkire-Foster multidimensional poverty measures", "=" * 48]
+        lines += [f"{k:<24}{v}" for k, v in self._header()]
+        with pd.option_context("display.width", 120, "display.max_columns", 20):
+            lines += ["", "Headline measures", "-" * 17]
+            lines.append(self._headline_frame().to_string(float_format=f"{{:.{precision}f}}".format))
+            lines += ["", "Indicators (whole population)", "-" * 29]
+            lines.append(self._indicator_frame().to_string(float_format=f"{{:.{precision}f}}".format))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self._header()
+        )
+        fmt = "{:.4f}".format
+        return (
+            "<div><strong>Alkire-Foster multidimensional poverty measures</strong>"
+            f"<table>{head}</table><p><em>Headline measures</em></p>"
+            f"{self._headline_frame().to_html(float_format=fmt)}"
+            f"<p><em>Indicators (whole population)</em></p>"
+            f"{self._indicator_frame().to_html(float_format=fmt)}</div>"
+        )
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        ov = self.overall._dataset
+        if self.k_dim:
+            ks = ", ".join(
+                f"k={fraction_text(f)}: M0={float(ov.M0.sel(k=float(f))):.4f}" for f in self.ks
+            )
+            head = ks
+        else:
+            head = (
+                f"k={fraction_text(self.ks[0])}: H={float(ov.H):.4f} A={float(ov.A):.4f} "
+                f"M0={float(ov.M0):.4f}"
+            )
+        groups = f", by={self.by}" if self.by else ""
+        return (
+            f"<mpi.MeasureResult spec={self.spec.name or 'custom'!r}{groups}, "
+            f"n={int(ov.n_obs.max()):,}, {head}>"
+        )
