@@ -106,9 +106,18 @@ def _as_float(s: pd.Series) -> np.ndarray:
         arr = np.asarray(s.astype("float64"), dtype=np.float64)
     else:
         arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
-    if not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr)
-    if arr.flags.writeable and s.dtype == np.float64:
+    return readonly(arr)
+
+
+def readonly(arr: np.ndarray) -> np.ndarray:
+    """C-contiguous read-only view (no copy when possible).
+
+    Every array handed to a kernel is read-only, which both guarantees the input is never
+    modified and gives numba one array type to compile for (pandas copy-on-write arrays
+    are read-only already).
+    """
+    arr = np.ascontiguousarray(arr)
+    if arr.flags.writeable:
         arr = arr.view()
         arr.flags.writeable = False
     return arr
@@ -168,7 +177,7 @@ def encode_indicator(s: pd.Series, ind: Indicator) -> tuple[np.ndarray, str, flo
     dep = member if rule in ("in", "==") else ~member
     out = dep.astype(np.float64)
     out[s.isna().to_numpy(dtype=bool)] = np.nan
-    return out, "flag", 0.0
+    return readonly(out), "flag", 0.0
 
 
 def encode_weight(s: pd.Series, name: Hashable) -> np.ndarray:
@@ -183,13 +192,21 @@ def encode_weight(s: pd.Series, name: Hashable) -> np.ndarray:
 
 @dataclass
 class Groups:
-    """Cross-classified group codes of the units."""
+    """Cross-classified group codes of the units.
+
+    The kernel's cell of unit ``i`` is ``codes[i] - offset``; cells ``0 .. n_cells - 2`` are
+    the cross-classified groups (row-major over ``labels``) and cell ``n_cells - 1`` holds
+    units with a missing group. With ``prune`` the labels no unit carries are removed after
+    the kernel ran (integer codes taken as they are, without hashing).
+    """
 
     names: list[str]
     labels: list[np.ndarray]
-    codes: np.ndarray  # int64 cell code; the last cell (n_cells - 1) holds missing groups
+    codes: np.ndarray
+    offset: int
     n_cells: int
     has_missing: bool
+    prune: bool = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -199,21 +216,20 @@ class Groups:
 def _factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(s.dtype, pd.CategoricalDtype):
         return s.cat.codes.to_numpy(dtype=np.int64), np.asarray(s.cat.categories)
-    if pd.api.types.is_integer_dtype(s.dtype) and s.dtype.kind in "iu":
-        arr = s.to_numpy()
-        if arr.size:
-            lo, hi = int(arr.min()), int(arr.max())
-            if 0 <= lo and hi < 1 << 16:  # small non-negative codes: O(n) without hashing
-                present = np.flatnonzero(np.bincount(arr, minlength=hi + 1))
-                lookup = np.full(hi + 1, -1, np.int64)
-                lookup[present] = np.arange(present.size)
-                return lookup[arr], present.astype(arr.dtype)
     codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), np.asarray(uniques)
 
 
 def encode_groups(table: Table, by: Sequence[str]) -> Groups:
     """Cross-classify the ``by`` variables into cell codes."""
+    if len(by) == 1:
+        s = table.column(by[0], role="by")
+        if s.dtype.kind in "iu" and s.dtype == np.int64 and len(s):
+            arr = s.to_numpy()
+            lo, hi = int(arr.min()), int(arr.max())
+            if hi - lo < 1 << 16:  # small integer range: cells straight from the values
+                labels = np.arange(lo, hi + 1)
+                return Groups(list(by), [labels], readonly(arr), lo, len(labels) + 1, False, prune=True)
     labels: list[np.ndarray] = []
     codes = None
     missing = None
@@ -228,4 +244,5 @@ def encode_groups(table: Table, by: Sequence[str]) -> Groups:
     has_missing = bool(missing.any())
     if has_missing:
         codes = np.where(missing, n_known, codes)
-    return Groups(list(by), labels, np.ascontiguousarray(codes, np.int64), n_known + 1, has_missing)
+    codes = readonly(codes.astype(np.int64, copy=False))
+    return Groups(list(by), labels, codes, 0, n_known + 1, has_missing)

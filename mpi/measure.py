@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from . import kernels
-from ._input import Groups, as_table, encode_groups, encode_indicator, encode_weight
+from ._input import Groups, as_table, encode_groups, encode_indicator, encode_weight, readonly
 from ._version import __version__
 from .errors import DataError, MissingDataWarning, ValidationError
 from .exact import fraction_text
@@ -105,15 +105,17 @@ def compute_statistics(
     sweight = (
         encode_weight(table.column(weight, role="weight"), weight)
         if weight is not None
-        else np.empty(0, np.float64)
+        else readonly(np.empty(0, np.float64))
     )
     groups = encode_groups(table, by_names) if by_names else None
-    cell = groups.codes if groups is not None else np.empty(0, np.int64)
+    cell = groups.codes if groups is not None else readonly(np.empty(0, np.int64))
     n_cells = groups.n_cells if groups is not None else 1
 
     wint, denom = spec.integer_weights
+    order = sorted(range(len(ks)), key=ks.__getitem__)
+    ks_sorted = [ks[i] for i in order]
     n_chunks = max(1, min(numba.get_num_threads(), table.n // kernels.BLOCK))
-    base, ind_s, kst, kind, err = kernels.af_statistics(
+    out = kernels.af_statistics(
         cols,
         rules,
         cutoffs,
@@ -124,9 +126,10 @@ def compute_statistics(
         denom,
         sweight,
         cell,
+        groups.offset if groups is not None else 0,
         n_cells,
-        np.array([f.numerator for f in ks], np.int64),
-        np.array([f.denominator for f in ks], np.int64),
+        np.array([f.numerator for f in ks_sorted], np.int64),
+        np.array([f.denominator for f in ks_sorted], np.int64),
         spec.vulnerable.numerator,
         spec.vulnerable.denominator,
         spec.severe.numerator,
@@ -134,9 +137,9 @@ def compute_statistics(
         missing == "reweight",
         n_chunks,
     )
-    _raise_kernel_error(err, spec, weight)
-
-    stats = _stats_dataset(base, ind_s, kst, kind, spec, ks)
+    _raise_kernel_error(out[-1], spec, weight)
+    position = np.argsort(order)  # user's k order from the sorted order
+    stats = _stats_dataset(*out[:-1], wint / denom, position, spec, ks)
     n_dropped = int(stats["NDROP"].sum())
     if missing == "raise" and (n_dropped or int(stats["NMISS"].sum())):
         raise DataError(
@@ -156,6 +159,9 @@ def compute_statistics(
     if groups is not None:
         missing_group = stats.isel(cell=n_cells - 1, drop=True)
         stats = _split_cells(stats.isel(cell=slice(0, n_cells - 1)), groups)
+        if groups.prune:
+            name = groups.names[0]
+            stats = stats.isel({name: (stats["NOBS"] + stats["NDROP"]).values > 0})
     else:
         stats = stats.isel(cell=0, drop=True)
     return stats, missing_group, groups, ks, k_dim
@@ -172,30 +178,40 @@ def _split_cells(stats: xr.Dataset, groups: Groups) -> xr.Dataset:
     return xr.Dataset(data, coords=coords)
 
 
-def _stats_dataset(base, ind_s, kst, kind, spec: Spec, ks: list[Fraction]) -> xr.Dataset:
+def _stats_dataset(
+    bstat, bdep, bmissw, bcadj, ndrop, nmiss, wflt, position, spec: Spec, ks: list[Fraction]
+) -> xr.Dataset:
+    """Per-bucket kernel output -> additive statistics per cutoff (user's k order)."""
     af = kernels.af
-    coords = {
-        "indicator": spec.names,
-        "k": [float(f) for f in ks],
-    }
+
+    def above(x: np.ndarray) -> np.ndarray:  # sum over buckets b > kk: poor at cutoff kk
+        tail = np.cumsum(x[:, ::-1], axis=1)[:, ::-1]
+        return tail[:, 1:][:, position]
+
+    def below(x: np.ndarray) -> np.ndarray:  # sum over buckets b <= kk: not poor at kk
+        return np.cumsum(x, axis=1)[:, :-1][:, position]
+
+    sumw = bstat[..., af.SUMW].sum(axis=1)
+    cdep = above(bdep)
     data = {
-        "SUMW": (("cell",), base[:, af.SUMW]),
-        "NOBS": (("cell",), base[:, af.NOBS]),
-        "NDROP": (("cell",), base[:, af.NDROP]),
-        "SEVERE": (("cell",), base[:, af.SEVERE]),
-        "SCORE": (("cell",), base[:, af.SCORE]),
-        "OBS": (("cell", "indicator"), ind_s[:, af.OBS, :]),
-        "DEP": (("cell", "indicator"), ind_s[:, af.DEP, :]),
-        "NMISS": (("cell", "indicator"), ind_s[:, af.NMISS, :]),
-        "POOR": (("cell", "k"), kst[:, :, af.POOR]),
-        "CP": (("cell", "k"), kst[:, :, af.CP]),
-        "C2P": (("cell", "k"), kst[:, :, af.C2P]),
-        "VULN": (("cell", "k"), kst[:, :, af.VULN]),
-        "M1": (("cell", "k"), kst[:, :, af.M1]),
-        "M2": (("cell", "k"), kst[:, :, af.M2]),
-        "CDEP": (("cell", "k", "indicator"), kind[:, :, af.CDEP, :]),
-        "CONTRIB": (("cell", "k", "indicator"), kind[:, :, af.CONTRIB, :]),
+        "SUMW": (("cell",), sumw),
+        "NOBS": (("cell",), bstat[..., af.NOBS].sum(axis=1)),
+        "NDROP": (("cell",), ndrop),
+        "SEVERE": (("cell",), bstat[..., af.SEVERE].sum(axis=1)),
+        "SCORE": (("cell",), bstat[..., af.SCORE].sum(axis=1)),
+        "OBS": (("cell", "indicator"), sumw[:, None] - bmissw.sum(axis=1)),
+        "DEP": (("cell", "indicator"), bdep.sum(axis=1)),
+        "NMISS": (("cell", "indicator"), nmiss),
+        "POOR": (("cell", "k"), above(bstat[..., af.SUMW])),
+        "CP": (("cell", "k"), above(bstat[..., af.SCORE])),
+        "C2P": (("cell", "k"), above(bstat[..., af.C2])),
+        "VULN": (("cell", "k"), below(bstat[..., af.VULNB])),
+        "M1": (("cell", "k"), above(bstat[..., af.M1])),
+        "M2": (("cell", "k"), above(bstat[..., af.M2])),
+        "CDEP": (("cell", "k", "indicator"), cdep),
+        "CONTRIB": (("cell", "k", "indicator"), cdep * wflt + above(bcadj)),
     }
+    coords = {"indicator": spec.names, "k": [float(f) for f in ks]}
     return xr.Dataset(data, coords=coords)
 
 
