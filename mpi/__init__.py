@@ -8,7 +8,7 @@ Fraction(1, 3)
 
 from __future__ import annotations
 
-from . import presets
+from . import plot, presets
 from ._version import __version__
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
@@ -22,6 +22,7 @@ __all__ = [
     "measure",
     "MeasureResult",
     "presets",
+    "plot",
     "datasets",
     "ValidationError",
     "SpecError",

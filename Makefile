@@ -1,0 +1,47 @@
+# xmpi developer commands. Only Python >= 3.11 is needed: every target creates .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test docs bench lint clean venv
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "xmpi needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+venv: $(BIN)/python
+
+# one stamp per set of extras, redone when pyproject.toml changes
+$(VENV)/.core: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[test]"
+	@touch $@
+$(VENV)/.docs: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[test,docs]"
+	@touch $@
+
+## demo: the global MPI on the bundled survey; tables on screen, report with charts in report/
+demo: $(VENV)/.core
+	$(BIN)/python -m mpi.demo --out report
+
+## test: the test suite (unit, oracle, property, reference and doc-example tests)
+test: $(VENV)/.test
+	$(BIN)/python -m pytest
+
+## docs: the Sphinx site (tutorials executed), warnings are errors
+docs: $(VENV)/.docs
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+## bench: timings against X.sum(), plain numpy and pandas (see benchmarks/README.md)
+bench: $(VENV)/.core
+	$(BIN)/python benchmarks/run.py
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) report docs/_build docs/api/generated .pytest_cache .hypothesis

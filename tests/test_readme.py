@@ -1,0 +1,25 @@
+"""The README's API example must run as written."""
+
+import re
+import warnings
+from pathlib import Path
+
+import mpi
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert blocks, "README has no python example"
+    code = blocks[0]
+    assert len(code.strip().splitlines()) <= 12
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        namespace: dict = {}
+        exec(compile(code, str(README), "exec"), namespace)
+    out = capsys.readouterr().out
+    m0 = float(out.splitlines()[0])
+    assert 0.0 < m0 < 1.0
+    res = namespace["res"]
+    assert abs(float(res.overall.M0.sel(k=1 / 3)) - m0) < 1e-15
