@@ -170,25 +170,25 @@ class MeasureResult:
 
     def to_dataset(self) -> xr.Dataset:
         """All measures as an :class:`xarray.Dataset` with CF-style attributes (a copy)."""
-        return self._dataset.copy()
+        return self._dataset.copy(deep=True)
 
     def __getitem__(self, name: str) -> xr.DataArray:
-        return self._dataset[name]
+        return self._dataset[name].copy(deep=True)
 
     @property
     def H(self) -> xr.DataArray:
         """Headcount ratio."""
-        return self._dataset["H"]
+        return self["H"]
 
     @property
     def A(self) -> xr.DataArray:
         """Intensity among the poor."""
-        return self._dataset["A"]
+        return self["A"]
 
     @property
     def M0(self) -> xr.DataArray:
         """Adjusted headcount ratio."""
-        return self._dataset["M0"]
+        return self["M0"]
 
     # -- tables ----------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:

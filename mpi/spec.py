@@ -583,8 +583,14 @@ class Spec:
             p = Path(path)
             if p.suffix == ".csv":
                 table.to_csv(p, index=False)
-            elif p.suffix in (".xlsx", ".xls"):
-                table.to_excel(p, index=False)
+            elif p.suffix == ".xlsx":
+                with pd.ExcelWriter(p, engine="openpyxl") as writer:
+                    table.to_excel(writer, index=False, sheet_name="spec")
+                    sheet = writer.sheets["spec"]
+                    for row in sheet.iter_rows(min_row=2):
+                        for cell in row:  # '==' would otherwise be stored as a formula
+                            if isinstance(cell.value, str) and cell.value.startswith("="):
+                                cell.data_type = "s"
             else:
                 raise SpecError(f"path must end in .csv or .xlsx; got {str(path)!r}")
         return table

@@ -1,0 +1,258 @@
+"""MeasureResult: dataset layout, metadata, groups, tables, missing-data accounting, plots."""
+
+import copy
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import mpi
+from mpi import Indicator, Spec
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return mpi.datasets.load("mpi_survey")
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return mpi.presets.global_mpi_2018()
+
+
+def quiet_measure(*args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        return mpi.measure(*args, **kwargs)
+
+
+def test_dataset_layout_and_attrs(survey, spec):
+    res = quiet_measure(survey, spec, weight="weight", by="region")
+    ds = res.to_dataset()
+    for v in ["H", "A", "M0", "M1", "M2", "vulnerable", "severe", "intensity_variance",
+              "n_obs", "n_dropped", "population_share", "group_contribution"]:
+        assert ds[v].dims == ("region",), v
+        assert ds[v].attrs["long_name"]
+    for v in ["uncensored_headcount", "censored_headcount", "contribution"]:
+        assert ds[v].dims == ("region", "indicator")
+    assert ds["dimension_contribution"].dims == ("region", "dimension")
+    assert list(ds.indicator.values) == spec.names
+    assert list(ds.dimension.values) == spec.dimensions
+    assert list(ds.region.values) == list(survey["region"].cat.categories)
+    assert float(ds.k) == pytest.approx(1 / 3)
+    assert ds.attrs["k"] == "1/3" and ds.attrs["spec"] == "global_mpi_2018"
+    assert "Alkire, S. and Foster, J. (2011)" in ds.attrs["references"]
+    assert "mpi.measure(" in ds.attrs["history"] and mpi.__version__ in ds.attrs["history"]
+    assert "nutrition=1/6" in ds.attrs["weights"]
+    np.testing.assert_allclose(ds.indicator_weight.sum(), 1.0)
+    # to_dataset returns a copy: changing it does not change the result
+    ds["M0"][:] = -1
+    assert float(res.to_dataset().M0.min()) >= 0
+
+
+def test_overall_equals_ungrouped_and_decomposes(survey, spec):
+    grouped = quiet_measure(survey, spec, weight="weight", by="region")
+    plain = quiet_measure(survey, spec, weight="weight")
+    a, b = grouped.overall.to_dataset(), plain.to_dataset()
+    for v in ["H", "A", "M0", "M1", "M2", "vulnerable", "severe", "intensity_variance",
+              "censored_headcount", "uncensored_headcount", "contribution"]:
+        np.testing.assert_allclose(a[v], b[v], rtol=1e-13, atol=1e-15)
+    assert int(a.n_obs) == int(b.n_obs) and int(a.n_dropped) == int(b.n_dropped)
+    ds = grouped.to_dataset()
+    np.testing.assert_allclose(float((ds.population_share * ds.M0).sum()), float(b.M0), rtol=1e-13)
+    np.testing.assert_allclose(float(ds.group_contribution.sum()), 1.0, rtol=1e-13)
+    assert int(ds.n_obs.sum()) == int(b.n_obs)
+    assert int(ds.n_dropped.sum()) == int(b.n_dropped)
+
+
+def test_cross_classification_and_marginals(survey, spec):
+    res = quiet_measure(survey, spec, weight="weight", by=["region", "area"], k=[0.2, "1/3"])
+    ds = res.to_dataset()
+    assert ds["M0"].dims == ("region", "area", "k")
+    by_area = quiet_measure(survey, spec, weight="weight", by="area", k=[0.2, "1/3"])
+    np.testing.assert_allclose(
+        res.marginal("area").to_dataset().M0, by_area.to_dataset().M0, rtol=1e-13
+    )
+    np.testing.assert_allclose(res.overall.to_dataset().H, by_area.overall.to_dataset().H)
+    with pytest.raises(KeyError, match="not a grouping variable"):
+        res.marginal("urban")
+
+
+def test_k_order_is_the_users(survey, spec):
+    ks = [0.5, 0.2, "1/3", 1.0]
+    res = quiet_measure(survey, spec, weight="weight", k=ks)
+    ds = res.to_dataset()
+    np.testing.assert_allclose(ds.k.values, [0.5, 0.2, 1 / 3, 1.0])
+    for k in ks:
+        one = quiet_measure(survey, spec, weight="weight", k=k).to_dataset()
+        sel = ds.sel(k=float(eval(k)) if isinstance(k, str) else k)
+        for v in ["H", "M0", "M1", "M2", "vulnerable", "A"]:
+            np.testing.assert_allclose(sel[v], one[v], rtol=1e-13)
+        np.testing.assert_allclose(sel.contribution, one.contribution, rtol=1e-13)
+    assert (np.diff(ds.sortby("k").M0.values) <= 0).all()
+
+
+def test_input_not_mutated(survey, spec):
+    df = survey.copy(deep=True)
+    before = copy.deepcopy(df)
+    quiet_measure(df, spec, weight="weight", by=["region", "urban"], k=[0.2, 0.5],
+                  missing="reweight")
+    pd.testing.assert_frame_equal(df, before)
+    ds = mpi.datasets.load("mpi_survey", format="xarray")
+    ds_before = ds.copy(deep=True)
+    quiet_measure(ds, spec, weight="weight", by="region")
+    xr.testing.assert_identical(ds, ds_before)
+
+
+def test_dataset_and_dataframe_agree(survey, spec):
+    ds = mpi.datasets.load("mpi_survey", format="xarray")
+    a = quiet_measure(ds, spec, weight="weight", by="region").to_dataset()
+    b = quiet_measure(survey, spec, weight="weight", by="region").to_dataset()
+    a = a.sel(region=b.region.values)  # string labels from xarray come sorted
+    for v in ["H", "M0", "M2", "contribution", "n_dropped"]:
+        np.testing.assert_allclose(a[v], b[v], rtol=1e-13)
+
+
+def test_dropped_units_are_counted_and_warned(spec):
+    df = pd.DataFrame(
+        {v: [0.0, 1.0, np.nan, 0.0] for v in ["undernourished"]}
+        | {"child_deaths_5y": [0, 1, 1, np.nan], "max_schooling": [8, 2, 3, 4],
+           "children_out_of_school": [0, 0, 1, 0], "cooking_fuel": ["lpg", "wood", "wood", "lpg"],
+           "sanitation": ["pit_slab"] * 4, "drinking_water": ["piped"] * 4,
+           "electricity": [1, 0, 0, 1], "inadequate_materials": [0, 1, 1, 0],
+           "assets": [5, 1, 1, 3], "weight": [1.0, 1.0, 1.0, np.nan]}
+    )
+    with pytest.warns(mpi.MissingDataWarning, match=r"2 of 4 units dropped .*undernourished: 1, child_deaths_5y: 1"):
+        res = mpi.measure(df, spec, weight="weight")
+    ds = res.to_dataset()
+    assert int(ds.n_obs) == 2 and int(ds.n_dropped) == 2
+    assert ds.n_missing.sel(indicator="nutrition").item() == 1
+    assert "Units dropped (missing) 2" in res.summary()
+
+
+def test_reweight_hand_example(spec):
+    """Nutrition missing: child mortality carries the health weight 1/3 alone (OPHI rule)."""
+    base = {"undernourished": np.nan, "child_deaths_5y": 1, "max_schooling": 8,
+            "children_out_of_school": 0, "cooking_fuel": "lpg", "sanitation": "pit_slab",
+            "drinking_water": "piped", "electricity": 1, "inadequate_materials": 0, "assets": 5}
+    df = pd.DataFrame([base, base | {"undernourished": 0.0}])
+    res = mpi.measure(df, spec, missing="reweight")
+    ds = res.to_dataset()
+    assert int(ds.n_obs) == 2 and int(ds.n_dropped) == 0
+    assert float(ds.H) == 0.5  # first unit: 1/3 >= k exactly; second: 1/6 < k
+    assert float(ds.M0) == pytest.approx(1 / 6, rel=1e-15)
+    assert float(ds.contribution.sel(indicator="child_mortality")) == pytest.approx(1.0)
+    # among units observing nutrition (only the second), nobody is deprived in it
+    assert float(ds.uncensored_headcount.sel(indicator="nutrition")) == 0.0
+    assert float(ds.uncensored_headcount.sel(indicator="child_mortality")) == 1.0
+    # both health indicators missing: the unit is dropped and counted
+    both = pd.DataFrame([base | {"child_deaths_5y": np.nan}])
+    with pytest.warns(mpi.MissingDataWarning):
+        r2 = mpi.measure(both, spec, missing="reweight")
+    assert int(r2.to_dataset().n_dropped) == 1
+
+
+def test_missing_group_units_count_in_overall_only():
+    spec = Spec([Indicator("a", weight=0.5), Indicator("b", weight=0.5)], k=0.5)
+    df = pd.DataFrame({"a": [1, 0, 1, 1], "b": [0, 0, 1, 0], "g": ["x", "y", None, "x"]})
+    res = mpi.measure(df, spec, by="g")
+    ds = res.to_dataset()
+    assert list(ds.g.values) == ["x", "y"]
+    assert float(res.overall.H) == 0.75
+    np.testing.assert_allclose(ds.population_share.values, [0.5, 0.25])
+    # scores 1/2, 0, 1, 1/2: the unit with no group holds 1 of the total censored score 2
+    np.testing.assert_allclose(ds.group_contribution.values, [0.5, 0.0])
+
+
+def test_integer_groups_use_present_values_and_categoricals_keep_categories():
+    spec = Spec([Indicator("a", weight=1)], k=1)
+    df = pd.DataFrame({"a": [1, 0, 1, 0], "g": np.array([7, 3, 7, 9], dtype=np.int64)})
+    ds = mpi.measure(df, spec, by="g").to_dataset()
+    assert ds.g.values.tolist() == [3, 7, 9]
+    np.testing.assert_allclose(ds.H.values, [0, 1, 0])
+    cat = df.assign(g=pd.Categorical(["b", "a", "b", "a"], categories=["a", "b", "c"]))
+    ds = mpi.measure(cat, spec, by="g").to_dataset()
+    assert ds.g.values.tolist() == ["a", "b", "c"]
+    assert np.isnan(float(ds.H.sel(g="c"))) and int(ds.n_obs.sel(g="c")) == 0
+
+
+def test_to_frame_is_tidy(survey, spec):
+    res = quiet_measure(survey, spec, weight="weight", by="region", k=[0.2, "1/3"])
+    frame = res.to_frame()
+    assert list(frame.columns) == ["measure", "indicator", "dimension", "region", "k", "value"]
+    m0 = frame.query("measure == 'M0' and region == 'North'").set_index("k")["value"]
+    assert m0.loc[1 / 3] == pytest.approx(float(res.to_dataset().M0.sel(region="North", k=1 / 3)))
+    contrib = frame.query("measure == 'contribution'")
+    assert contrib["indicator"].notna().all()
+    assert set(frame.measure) >= {"H", "A", "M0", "dimension_contribution", "population_share"}
+
+
+def test_summary_repr_html(survey, spec):
+    res = quiet_measure(survey, spec, weight="weight", by="region")
+    text = res.summary()
+    assert "global_mpi_2018" in text and "Overall" in text and "North" in text
+    assert "years_schooling" in text
+    assert repr(res).startswith("<mpi.MeasureResult spec='global_mpi_2018', by=['region']")
+    assert "M0=" in repr(res)
+    html = res._repr_html_()
+    assert "<table" in html and "North" in html
+    assert float(res["M0"].sel(region="North")) == float(res.M0.sel(region="North"))
+
+
+def test_statistics_are_additive_sums(survey, spec):
+    res = quiet_measure(survey, spec, weight="weight", by="region")
+    stats = res.statistics
+    assert {"SUMW", "POOR", "CP", "CDEP"} <= set(stats.data_vars)
+    whole = quiet_measure(survey, spec, weight="weight").statistics
+    np.testing.assert_allclose(stats.SUMW.sum("region") + 0, whole.SUMW, rtol=1e-13)
+
+
+def test_plots_return_axes(survey, spec):
+    res = quiet_measure(survey, spec, weight="weight", by="region")
+    ax = mpi.plot.contributions(res)
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert len(ax.get_yticklabels()) == survey["region"].nunique() + 1
+    ax2 = mpi.plot.contributions(res, level="dimension", relative=True)
+    widths = sum(p.get_width() for p in ax2.patches) / (survey["region"].nunique() + 1)
+    assert widths == pytest.approx(100.0)
+    res_k = quiet_measure(survey, spec, weight="weight", k=[0.2, "1/3", 0.5])
+    ax3 = mpi.plot.k_curve(res_k)
+    assert len(ax3.get_lines()) >= 3
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2)
+    assert mpi.plot.k_curve(res_k, ax=axes[0]) is axes[0]
+    plt.close(fig)
+    with pytest.raises(mpi.ValidationError, match="several k"):
+        mpi.plot.k_curve(res)
+    with pytest.raises(mpi.ValidationError, match="level must be"):
+        mpi.plot.contributions(res, level="group")
+
+
+def test_plot_chinese_labels():
+    spec = mpi.presets.china_2b3g()
+    rng = np.random.default_rng(1)
+    n = 200
+    df = pd.DataFrame(
+        {
+            "income_per_capita": rng.lognormal(8.5, 0.6, n),
+            "food_insecure": rng.integers(0, 2, n) * (rng.random(n) < 0.1),
+            "clothing_insecure": (rng.random(n) < 0.05).astype(int),
+            "dropout_children": rng.poisson(0.05, n),
+            "medical_insured": (rng.random(n) < 0.95).astype(int),
+            "housing_grade": rng.choice(list("ABCD"), n, p=[0.5, 0.35, 0.1, 0.05]),
+            "safe_water": (rng.random(n) < 0.9).astype(int),
+            "county": rng.choice(["甲县", "乙县"], n),
+        }
+    )
+    res = mpi.measure(df, spec, by="county")
+    ax = mpi.plot.contributions(res, title="贫困贡献")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "收入 Income" in labels
+    if mpi.plot.cjk_font() is not None:
+        assert mpi.plot.cjk_font() in ax.title.get_fontfamily()
