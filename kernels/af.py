@@ -228,8 +228,9 @@ def af_statistics(
         g = np.zeros((d, BLOCK), np.uint8)
         miss = np.zeros((d, BLOCK), np.uint8)
         gap = np.zeros((d, BLOCK))
-        num = np.zeros(BLOCK, np.int64)
-        nm = np.zeros(BLOCK, np.int64)
+        # int32 is enough: a score numerator is at most sum_j wint_j = denom <= 1e6
+        num = np.zeros(BLOCK, np.int32)
+        nm = np.zeros(BLOCK, np.int32)
         m1 = np.zeros(BLOCK)
         m2 = np.zeros(BLOCK)
         a = np.zeros(n_dims, np.int64)
@@ -248,7 +249,7 @@ def af_statistics(
                 col = cols[j]
                 rule = rules[j]
                 z = cutoffs[j]
-                wj = wint[j]
+                wj = np.int32(wint[j])
                 wf = wflt[j]
                 gj = g[j]
                 mj = miss[j]
@@ -262,9 +263,10 @@ def af_statistics(
                             err[t, 2] = x
                             break
                 if cardinal[j]:  # gap corrections: M1 = c + sum_card w (gap - g), same for M2
+                    inv_z = 1.0 / z
                     for r in range(m):
-                        gg = (z - col[i0 + r]) / z if gj[r] else 0.0
-                        gg = gg if gg < 1.0 else 1.0
+                        gg = (z - col[i0 + r]) * inv_z if gj[r] else 0.0
+                        gg = min(gg, 1.0)
                         gap[j, r] = gg
                         m1[r] += wf * (gg - gj[r])
                         m2[r] += wf * (gg * gg - gj[r])
@@ -293,8 +295,8 @@ def af_statistics(
                         err[t, 0] = ERR_NEG_WEIGHT
                         err[t, 1] = i
                         err[t, 2] = s
-                unum = num[r]
-                uden = denom
+                unum = np.int64(num[r])
+                uden = np.int64(denom)
                 um1 = unum / fdenom + m1[r]
                 um2 = unum / fdenom + m2[r]
                 if nm[r]:

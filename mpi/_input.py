@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from .errors import DataError
-from .spec import Indicator, Spec
+from .spec import Indicator
 
 __all__ = ["Table", "as_table", "encode_indicator", "encode_weight", "encode_groups"]
 

@@ -34,7 +34,9 @@ def _k_list(spec: Spec, k: Any) -> tuple[list[Fraction], bool]:
     try:
         ks = list(k)
     except TypeError:
-        raise ValidationError(f"k must be a number in (0, 1] or a sequence of them; got {k!r}")
+        raise ValidationError(
+            f"k must be a number in (0, 1] or a sequence of them; got {k!r}"
+        ) from None
     if not ks:
         raise ValidationError("k is an empty sequence; give at least one cutoff in (0, 1]")
     fr = [spec.cutoff_fraction(v) for v in ks]

@@ -6,13 +6,13 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-import mpi.datasets
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import mpi.datasets
 from mpi.errors import DataError, ValidationError
 
 BUNDLED_N = 5000

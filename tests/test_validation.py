@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 import mpi
-from mpi import DataError, Indicator, SpecError, Spec, ValidationError
+from mpi import DataError, Indicator, Spec, SpecError, ValidationError
 
 
 def flags_spec(k="1/2"):
