@@ -1,0 +1,134 @@
+"""The numba kernel: purity, additivity over chunks, thread and block independence."""
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import mpi
+from mpi import Indicator, Spec
+from mpi.measure import compute_statistics
+
+
+def test_kernels_do_not_import_xarray_or_pandas():
+    """kernels/ is importable on its own (as the top-level folder) without xarray or pandas."""
+    root = Path(__file__).resolve().parents[1]
+    code = (
+        "import sys; import kernels; kernels.af_statistics\n"
+        "bad = [m for m in ('xarray', 'pandas', 'mpi') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def random_frame(n, seed, missing=0.0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "x1": rng.random(n),
+            "x2": rng.integers(0, 2, n).astype(float),
+            "x3": rng.integers(0, 10, n).astype(float),
+            "x4": rng.choice(["a", "b", "c"], n),
+            "w": rng.random(n) + 0.1,
+            "g": rng.integers(0, 4, n),
+        }
+    )
+    if missing:
+        for c in ["x1", "x3"]:
+            df.loc[rng.random(n) < missing, c] = np.nan
+    return df
+
+
+SPEC = Spec(
+    [
+        Indicator("x1", weight="1/6", dimension="d1", cutoff=0.4),
+        Indicator("x2", weight="1/6", dimension="d1"),
+        Indicator("x3", weight="1/3", dimension="d2", cutoff=3, deprived_if="<="),
+        Indicator("x4", weight="1/3", dimension="d2", cutoff=["a"], deprived_if="in"),
+    ],
+    k="1/3",
+)
+
+
+def stats_of(df, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        return compute_statistics(df, SPEC, weight="w", by="g", k=[0.2, "1/3", 0.5], **kw)[0]
+
+
+@pytest.mark.parametrize("missing", ["drop", "reweight"])
+def test_statistics_add_up_over_chunks(missing):
+    df = random_frame(5000, 1, missing=0.05)
+    whole = stats_of(df, missing=missing)
+    parts = [stats_of(df.iloc[a:b], missing=missing) for a, b in [(0, 1234), (1234, 4000), (4000, 5000)]]
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    for v in whole.data_vars:
+        np.testing.assert_allclose(total[v], whole[v], rtol=1e-12, atol=1e-9, err_msg=v)
+
+
+@pytest.mark.parametrize("n", [1, 255, 256, 257, 513, 3001])
+def test_block_boundaries(n):
+    df = random_frame(n, n)
+    res = mpi.measure(df, SPEC, weight="w").to_dataset()
+    # plain recomputation for H and M0
+    g = np.column_stack(
+        [df.x1 < 0.4, df.x2 == 1, df.x3 <= 3, df.x4 == "a"]
+    ).astype(int)
+    score = g @ np.array([1, 1, 2, 2])  # over 6
+    poor = score >= 2
+    w = df.w.to_numpy()
+    np.testing.assert_allclose(float(res.H), (w * poor).sum() / w.sum(), rtol=1e-12)
+    np.testing.assert_allclose(float(res.M0), (w * poor * score / 6).sum() / w.sum(), rtol=1e-12)
+
+
+def test_thread_count_does_not_change_results():
+    df = random_frame(20000, 5, missing=0.02)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = stats_of(df, missing="reweight")
+        numba.set_num_threads(before)
+        many = stats_of(df, missing="reweight")
+    finally:
+        numba.set_num_threads(before)
+    xr.testing.assert_allclose(one, many, rtol=1e-12, atol=1e-12)
+
+
+def test_exact_ties_at_one_third_with_mpi_weights():
+    """Two health deprivations (2/6) and six living-standards deprivations (6/18) are poor."""
+    spec = Spec.from_dimensions(
+        {"health": ["h1", "h2"], "education": ["e1", "e2"],
+         "living": ["l1", "l2", "l3", "l4", "l5", "l6"]},
+        k=1 / 3,
+    )
+    rows = {
+        "two_health": dict(h1=1, h2=1),
+        "six_living": dict(l1=1, l2=1, l3=1, l4=1, l5=1, l6=1),
+        "five_living": dict(l1=1, l2=1, l3=1, l4=1, l5=1),
+        "one_health_two_living": dict(h1=1, l1=1, l2=1),
+    }
+    cols = spec.variables
+    df = pd.DataFrame([{c: r.get(c, 0) for c in cols} for r in rows.values()])
+    res = mpi.measure(df, spec, k=[1 / 3, 0.2])
+    ds = res.to_dataset()
+    assert float(ds.H.sel(k=1 / 3)) == 0.5
+    assert float(ds.vulnerable.sel(k=1 / 3)) == 0.5  # 5/18 and 5/18 are in [1/5, 1/3)
+    assert float(ds.H.sel(k=0.2)) == 1.0
+
+
+def test_float_trap_weights_03_06_01():
+    spec = Spec([Indicator("a", weight=0.3), Indicator("b", weight=0.6),
+                 Indicator("c", weight=0.1)], k=0.9)
+    df = pd.DataFrame({"a": [1, 1, 0], "b": [1, 1, 1], "c": [0, 1, 1]})
+    ds = mpi.measure(df, spec).to_dataset()
+    assert 0.3 + 0.6 < 0.9
+    assert float(ds.H) == 2 / 3  # the unit with 0.3 + 0.6 = 0.9 exactly is poor
