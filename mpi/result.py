@@ -229,9 +229,9 @@ class MeasureResult:
 
         ds = self._dataset
         if not self.by:
-            return frame(ds, None).set_index(["k"] if self.k_dim else []) if self.k_dim else frame(
-                ds, None
-            )
+            out = frame(ds, None)
+            out.insert(0, "group", "Overall")
+            return out.set_index(["group", "k"] if self.k_dim else ["group"])
         parts = [frame(self.overall._dataset, "Overall")]
         body = frame(ds, None)
         body.insert(0, "group", body[self.by].astype(str).agg(" / ".join, axis=1))

@@ -55,7 +55,7 @@ class Indicator:
     deprived_if
         The rule: the unit is deprived when ``value <deprived_if> cutoff``; one of ``"<"``,
         ``"<="``, ``">"``, ``">="``, ``"=="``, ``"!="``, or ``"in"`` with a list of
-        categories as ``cutoff``.
+        categories as ``cutoff``. ``"flag"`` (or no cutoff) means the variable holds 0/1.
     cardinal
         Whether the indicator is cardinal, i.e. has a normalised gap
         ``(z - x) / z`` used by M1 and M2. By default an indicator is cardinal exactly when
@@ -119,6 +119,13 @@ class Indicator:
             variable = name
         if not isinstance(variable, str) or not variable:
             raise SpecError(f"variable of indicator {name!r} must be a string; got {variable!r}")
+        if deprived_if == "flag":
+            if cutoff is not None:
+                raise SpecError(
+                    f"indicator {name!r} has deprived_if='flag' (the variable holds 0/1) but "
+                    f"also cutoff={cutoff!r}; drop the cutoff or choose a comparison rule"
+                )
+            deprived_if = "<"
         if deprived_if not in RULES:
             raise SpecError(
                 f"deprived_if of indicator {name!r} must be one of {', '.join(RULES)}; "
@@ -184,7 +191,7 @@ class Indicator:
             "variable": self.variable,
             "weight": fraction_text(self.weight),
             "cutoff": cutoff,
-            "deprived_if": "<" if self.cutoff is None else self.deprived_if,
+            "deprived_if": self.deprived_if,
         }
         natural = (
             self.cutoff is not None
@@ -308,7 +315,9 @@ class Spec:
         if total != 1:
             raise SpecError(
                 f"weights must sum to 1 across indicators; got {float(total):.12g} "
-                f"(= {fraction_text(total)}) for spec {name!r}. Weights: "
+                f"(= {fraction_text(total)})"
+                + (f" for spec {name!r}" if name else "")
+                + ". Weights: "
                 + ", ".join(f"{i.name}={fraction_text(i.weight)}" for i in indicators)
             )
         self._indicators = indicators
@@ -399,6 +408,7 @@ class Spec:
         return hash(json.dumps(self.to_dict(), sort_keys=True, default=str))
 
     def __repr__(self) -> str:
+        dwid = max(len(d) for d in self.dimensions)
         lines = [
             f"<mpi.Spec {self.name or '(unnamed)'}: {len(self)} indicators in "
             f"{len(self.dimensions)} dimensions, k={fraction_text(self.k)}, "
@@ -408,7 +418,7 @@ class Spec:
         for ind in self._indicators:
             dim = self.dimension_of(ind)
             lines.append(
-                f"  {dim[:14]:<14} {ind.name:<{wid}}  w={fraction_text(ind.weight):<6} "
+                f"  {dim:<{dwid}} {ind.name:<{wid}}  w={fraction_text(ind.weight):<6} "
                 f"deprived if {ind.rule}" + ("  (cardinal)" if ind.cardinal else "")
             )
         return "\n".join(lines)

@@ -26,7 +26,7 @@ def available() -> list[str]:
 
 
 def load(name: str) -> Spec:
-    """Load a bundled preset by name (see :func:`available`)."""
+    """Load a bundled preset by name (see :func:`mpi.presets.available`)."""
     if name not in available():
         raise SpecError(f"unknown preset {name!r}; available presets are {available()}")
     text = resources.files(__name__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
