@@ -329,7 +329,10 @@ def af_statistics(
                         continue
                     unum = 0
                     for q in range(n_dims):
-                        unum += dim_w[q] * a[q] * (big // b[q])
+                        if b[q] == dim_w[q]:  # fully observed: a_q / L = a_q * big / (L * big)
+                            unum += a[q] * big
+                        else:  # reweighted: W_q a_q / (b_q L), and b_q divides big
+                            unum += dim_w[q] * a[q] * (big // b[q])
                     uden = denom * big
                     um1 = 0.0
                     um2 = 0.0

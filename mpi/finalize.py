@@ -116,13 +116,14 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     },
     "population_share": {
         "long_name": "Population share of the group",
-        "description": "Weighted share of all units used that belong to the group.",
+        "description": "Weighted share of the units with a known group that belong to the "
+        "group (units whose group is missing count only in the overall figures).",
         "units": "1",
     },
     "group_contribution": {
         "long_name": "Contribution of the group to overall M0",
-        "description": "population_share * M0_group / M0 (sums to 1 over groups when no unit "
-        "has a missing group).",
+        "description": "population_share * M0_group / M0_overall (sums to 1 over groups when "
+        "no unit has a missing group).",
         "units": "1",
     },
 }

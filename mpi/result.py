@@ -125,14 +125,19 @@ class MeasureResult:
         )
         ds = finalize(self._stats, membership)
         if self.by:
-            sumw_all = self._stats["SUMW"].sum(self.by)
-            cp_all = self._stats["CP"].sum(self.by)
+            # shares are among units with a known group; contributions are to the overall M0
+            sumw_known = self._stats["SUMW"].sum(self.by)
+            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self.by)
             if self._missing_group is not None:
                 sumw_all = sumw_all + self._missing_group["SUMW"]
                 cp_all = cp_all + self._missing_group["CP"]
             with np.errstate(divide="ignore", invalid="ignore"):
-                ds["population_share"] = (self._stats["SUMW"] / sumw_all).where(sumw_all != 0)
-                ds["group_contribution"] = (self._stats["CP"] / cp_all).where(cp_all != 0)
+                ds["population_share"] = (self._stats["SUMW"] / sumw_known).where(
+                    sumw_known != 0
+                )
+                ds["group_contribution"] = (
+                    self._stats["CP"] * sumw_all / (sumw_known * cp_all)
+                ).where((sumw_known != 0) & (cp_all != 0))
             for name in ("population_share", "group_contribution"):
                 ds[name].attrs.update(VARIABLE_ATTRS[name])
             for b in self.by:

@@ -164,9 +164,11 @@ def test_missing_group_units_count_in_overall_only():
     ds = res.to_dataset()
     assert list(ds.g.values) == ["x", "y"]
     assert float(res.overall.H) == 0.75
-    np.testing.assert_allclose(ds.population_share.values, [0.5, 0.25])
-    # scores 1/2, 0, 1, 1/2: the unit with no group holds 1 of the total censored score 2
-    np.testing.assert_allclose(ds.group_contribution.values, [0.5, 0.0])
+    # shares among the three units with a known group
+    np.testing.assert_allclose(ds.population_share.values, [2 / 3, 1 / 3])
+    # scores 1/2, 0, 1, 1/2: overall M0 = 1/2 (the unit with no group counts there),
+    # so group x contributes (2/3 * 1/2) / (1/2)
+    np.testing.assert_allclose(ds.group_contribution.values, [2 / 3, 0.0])
 
 
 def test_integer_groups_use_present_values_and_categoricals_keep_categories():
