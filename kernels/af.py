@@ -43,8 +43,9 @@ ERR_NEG_WEIGHT = 2  # negative or infinite sampling weight
 ERR_DENOMINATOR = 3  # reweighting needs a denominator too large for exact integers
 ERR_CELL = 4  # a group code outside 0 .. n_cells - 1
 
-#: Units per block of the per-thread buffers: 256 x d flags stay in L1 cache.
-BLOCK = 256
+#: Units per block of the per-thread buffers (d x BLOCK flags and gaps stay in L2 cache; larger
+#: blocks amortise the per-column call and slicing overhead).
+BLOCK = 4096
 #: Largest common denominator of reweighted dimension shares (keeps products < 2**63).
 MAX_REWEIGHT_DENOMINATOR = 10**6
 
@@ -56,22 +57,40 @@ def _gcd(a, b):
     return a
 
 
-@nb.njit(cache=CACHE, nogil=True)
-def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
+@nb.njit(cache=CACHE, nogil=True, error_model="numpy")
+def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, m2, gapj):
     """Deprivation flags of ``col[i0:i0+m]``, added to the integer scores.
 
     One branch-free loop per rule so that the compiler vectorises it (a rule test inside
     the loop costs about 5x). NaN compares false with everything, so a missing value is
     never deprived; ``!=`` masks it explicitly. Returns the number of values of a 0/1
-    flag column that are neither 0, 1 nor missing.
+    flag column that are neither 0, 1 nor missing. With ``bit`` > 0 the flag is also set
+    in the units' deprivation patterns ``pat``.
     """
     x = col[i0 : i0 + m]
     bad = 0
-    if rule == LT:
+    if rule == LT and card:  # cardinal: also the gap terms M1 = c + sum w (gap - g)
+        inv_z = 1.0 / z
+        for r in range(m):
+            xr = x[r]
+            isn = xr != xr
+            dep = xr < z
+            gj[r] = dep
+            pat[r] |= bit * dep
+            mj[r] = isn
+            num[r] += wj * dep
+            nm[r] += isn
+            xc = xr if dep else z  # NaN and non-deprived values give a gap of exactly 0
+            gg = min((z - xc) * inv_z, 1.0)
+            gapj[r] = gg
+            m1[r] += wf * (gg - dep)
+            m2[r] += wf * (gg * gg - dep)
+    elif rule == LT:
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] < z
             gj[r] = dep
+            pat[r] |= bit * dep
             mj[r] = isn
             num[r] += wj * dep
             nm[r] += isn
@@ -80,6 +99,7 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
             isn = x[r] != x[r]
             dep = x[r] <= z
             gj[r] = dep
+            pat[r] |= bit * dep
             mj[r] = isn
             num[r] += wj * dep
             nm[r] += isn
@@ -88,6 +108,7 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
             isn = x[r] != x[r]
             dep = x[r] > z
             gj[r] = dep
+            pat[r] |= bit * dep
             mj[r] = isn
             num[r] += wj * dep
             nm[r] += isn
@@ -96,6 +117,7 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
             isn = x[r] != x[r]
             dep = x[r] >= z
             gj[r] = dep
+            pat[r] |= bit * dep
             mj[r] = isn
             num[r] += wj * dep
             nm[r] += isn
@@ -104,6 +126,7 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
             isn = x[r] != x[r]
             dep = x[r] == z
             gj[r] = dep
+            pat[r] |= bit * dep
             mj[r] = isn
             num[r] += wj * dep
             nm[r] += isn
@@ -112,6 +135,7 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
             isn = x[r] != x[r]
             dep = (x[r] != z) & ~isn
             gj[r] = dep
+            pat[r] |= bit * dep
             mj[r] = isn
             num[r] += wj * dep
             nm[r] += isn
@@ -120,6 +144,7 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
             isn = x[r] != x[r]
             dep = x[r] == 1.0
             gj[r] = dep
+            pat[r] |= bit * dep
             mj[r] = isn
             num[r] += wj * dep
             nm[r] += isn
@@ -127,7 +152,7 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm):
     return bad
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
 def af_statistics(
     cols,
     rules,
@@ -148,6 +173,7 @@ def af_statistics(
     sev_num,
     sev_den,
     reweight,
+    use_patterns,
     n_chunks,
 ):
     """Additive AF statistics per cell and *bucket*, one pass over the units.
@@ -179,6 +205,12 @@ def af_statistics(
     reweight : bool
         ``False``: units with a missing value are dropped (and counted). ``True``: the OPHI
         rule, weights re-spread within each dimension over the observed indicators.
+    use_patterns : bool
+        Accumulate the weights of fully observed units per *deprivation pattern* (the set of
+        indicators a unit is deprived in, as bits; needs ``n_cells * 2**d`` small). Every
+        AF statistic except the cardinal gap terms is a function of the pattern, so a unit
+        then costs one addition instead of ``d + 8``; the patterns are turned into the
+        statistics below at the end. ``False`` accumulates unit by unit.
     n_chunks : int
         Number of contiguous chunks processed in parallel, each with private sums.
 
@@ -221,6 +253,23 @@ def af_statistics(
     wflt = np.empty(d)
     for j in range(d):
         wflt[j] = wint[j] / fdenom
+    n_pat = 1 << d if use_patterns else 1
+    ptab = np.zeros((n_chunks, n_cells, n_pat))
+    pcnt = np.zeros((n_chunks, n_cells, n_pat))
+    pnum = np.zeros(n_pat, np.int64)  # integer score numerator of each pattern
+    pbucket = np.zeros(n_pat, np.int64)  # its bucket: how many sorted cutoffs it reaches
+    if use_patterns:
+        for p in range(n_pat):
+            for j in range(d):
+                if (p >> j) & 1:
+                    pnum[p] += wint[j]
+            bk = 0
+            while bk < K and pnum[p] * k_den[bk] >= k_num[bk] * denom:
+                bk += 1
+            pbucket[p] = bk
+    has_card = False
+    for j in range(d):
+        has_card |= cardinal[j]
     step = (n + n_chunks - 1) // n_chunks
     for t in nb.prange(n_chunks):
         start = t * step
@@ -231,6 +280,7 @@ def af_statistics(
         # int32 is enough: a score numerator is at most sum_j wint_j = denom <= 1e6
         num = np.zeros(BLOCK, np.int32)
         nm = np.zeros(BLOCK, np.int32)
+        pat = np.zeros(BLOCK, np.int32)
         m1 = np.zeros(BLOCK)
         m2 = np.zeros(BLOCK)
         a = np.zeros(n_dims, np.int64)
@@ -242,6 +292,7 @@ def af_statistics(
             m = min(BLOCK, stop - i0)
             num[:m] = 0
             nm[:m] = 0
+            pat[:m] = 0
             m1[:m] = 0.0
             m2[:m] = 0.0
             # pass 1, column by column: deprivation, integer score, gaps (vectorisable loops)
@@ -253,7 +304,11 @@ def af_statistics(
                 wf = wflt[j]
                 gj = g[j]
                 mj = miss[j]
-                bad = _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm)
+                bit = np.int32(1 << j) if use_patterns else np.int32(0)
+                bad = _evaluate(
+                    col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, cardinal[j], wf, m1, m2,
+                    gap[j],
+                )
                 if bad and err[t, 0] == 0:
                     for r in range(m):
                         x = col[i0 + r]
@@ -262,14 +317,6 @@ def af_statistics(
                             err[t, 1] = j
                             err[t, 2] = x
                             break
-                if cardinal[j]:  # gap corrections: M1 = c + sum_card w (gap - g), same for M2
-                    inv_z = 1.0 / z
-                    for r in range(m):
-                        gg = (z - col[i0 + r]) * inv_z if gj[r] else 0.0
-                        gg = min(gg, 1.0)
-                        gap[j, r] = gg
-                        m1[r] += wf * (gg - gj[r])
-                        m2[r] += wf * (gg * gg - gj[r])
             # pass 2, unit by unit: weight, missing values, exact identification
             for r in range(m):
                 i = i0 + r
@@ -295,6 +342,14 @@ def af_statistics(
                         err[t, 0] = ERR_NEG_WEIGHT
                         err[t, 1] = i
                         err[t, 2] = s
+                if use_patterns and nm[r] == 0:  # fast path: one addition per unit
+                    ptab[t, c, pat[r]] += s
+                    pcnt[t, c, pat[r]] += 1.0
+                    if has_card:  # gap terms; the score part is added per pattern below
+                        cbi = c * nb_ + pbucket[pat[r]]
+                        st[cbi, M1] += s * m1[r]
+                        st[cbi, M2] += s * m2[r]
+                    continue
                 unum = np.int64(num[r])
                 uden = np.int64(denom)
                 um1 = unum / fdenom + m1[r]
@@ -368,6 +423,29 @@ def af_statistics(
                             bmissw[t, cbi, j] += s
                         elif g[j, r]:
                             bcadj[t, cbi, j] += s * (weff[j] - wflt[j])
+        if use_patterns:  # patterns -> statistics (exact integer identification per pattern)
+            for c in range(n_cells):
+                for p in range(n_pat):
+                    w = ptab[t, c, p]
+                    cnt = pcnt[t, c, p]
+                    if cnt == 0.0:
+                        continue
+                    unum = pnum[p]
+                    score = unum / fdenom
+                    cbi = c * nb_ + pbucket[p]
+                    st[cbi, SUMW] += w
+                    st[cbi, NOBS] += cnt
+                    st[cbi, SCORE] += w * score
+                    st[cbi, C2] += w * score * score
+                    st[cbi, M1] += w * score
+                    st[cbi, M2] += w * score
+                    if unum * vul_den >= vul_num * denom:
+                        st[cbi, VULNB] += w
+                    if unum * sev_den >= sev_num * denom:
+                        st[cbi, SEVERE] += w
+                    for j in range(d):
+                        if (p >> j) & 1:
+                            dep_acc[cbi, j] += w
     return (
         bstat.sum(axis=0).reshape((n_cells, nb_, NBS)),
         bdep.sum(axis=0).reshape((n_cells, nb_, d)),

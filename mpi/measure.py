@@ -70,11 +70,13 @@ def compute_statistics(
     by: str | Sequence[str] | None = None,
     k: Any = None,
     missing: Literal["drop", "reweight", "raise"] = "drop",
+    use_patterns: bool | None = None,
 ) -> tuple[xr.Dataset, xr.Dataset | None, Groups | None, list[Fraction], bool]:
     """Run the kernel and return the additive statistics (see :mod:`mpi.kernels.af`).
 
     Returns ``(stats, missing_group_stats, groups, ks, k_dim)`` where ``stats`` has the
-    group dimensions (if any), ``k`` and ``indicator``.
+    group dimensions (if any), ``k`` and ``indicator``. ``use_patterns`` forces the kernel's
+    accumulation mode (``None``: by :func:`_patterns_pay`); both give the same statistics.
     """
     if not isinstance(spec, Spec):
         raise ValidationError(
@@ -137,6 +139,7 @@ def compute_statistics(
         spec.severe.numerator,
         spec.severe.denominator,
         missing == "reweight",
+        use_patterns if use_patterns is not None else _patterns_pay(len(spec), n_cells),
         n_chunks,
     )
     _raise_kernel_error(out[-1], spec, weight)
@@ -167,6 +170,16 @@ def compute_statistics(
     else:
         stats = stats.isel(cell=0, drop=True)
     return stats, missing_group, groups, ks, k_dim
+
+
+#: Largest pattern table (cells x 2**d entries per thread) for pattern accumulation: 128k
+#: entries (1 MB) stay in the L2 cache.
+MAX_PATTERN_TABLE = 1 << 17
+
+
+def _patterns_pay(d: int, n_cells: int) -> bool:
+    """Whether accumulating per deprivation pattern beats accumulating per unit."""
+    return d <= 16 and n_cells * (1 << d) <= MAX_PATTERN_TABLE
 
 
 def _split_cells(stats: xr.Dataset, groups: Groups) -> xr.Dataset:

@@ -64,6 +64,22 @@ def stats_of(df, **kw):
 
 
 @pytest.mark.parametrize("missing", ["drop", "reweight"])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_pattern_and_unit_accumulation_agree(missing, weighted):
+    """The two accumulation modes of the kernel give the same statistics."""
+    df = random_frame(9000, 11, missing=0.03)
+    if weighted:
+        df.loc[df.index[::97], "w"] = np.nan
+    kw = dict(weight="w" if weighted else None, by="g", k=[0.2, "1/3", 0.5], missing=missing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        a = compute_statistics(df, SPEC, use_patterns=True, **kw)[0]
+        b = compute_statistics(df, SPEC, use_patterns=False, **kw)[0]
+    for v in a.data_vars:
+        np.testing.assert_allclose(a[v], b[v], rtol=1e-12, atol=1e-10, err_msg=v)
+
+
+@pytest.mark.parametrize("missing", ["drop", "reweight"])
 def test_statistics_add_up_over_chunks(missing):
     df = random_frame(5000, 1, missing=0.05)
     whole = stats_of(df, missing=missing)
@@ -75,7 +91,7 @@ def test_statistics_add_up_over_chunks(missing):
         np.testing.assert_allclose(total[v], whole[v], rtol=1e-12, atol=1e-9, err_msg=v)
 
 
-@pytest.mark.parametrize("n", [1, 255, 256, 257, 513, 3001])
+@pytest.mark.parametrize("n", [1, 255, 256, 257, 513, 3001, 4095, 4096, 4097, 8193])
 def test_block_boundaries(n):
     df = random_frame(n, n)
     res = mpi.measure(df, SPEC, weight="w").to_dataset()
