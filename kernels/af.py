@@ -58,14 +58,16 @@ def _gcd(a, b):
 
 
 @nb.njit(cache=CACHE, nogil=True, error_model="numpy")
-def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, m2, gapj):
+def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, m2, gapj, lean):
     """Deprivation flags of ``col[i0:i0+m]``, added to the integer scores.
 
     One branch-free loop per rule so that the compiler vectorises it (a rule test inside
     the loop costs about 5x). NaN compares false with everything, so a missing value is
     never deprived; ``!=`` masks it explicitly. Returns the number of values of a 0/1
     flag column that are neither 0, 1 nor missing. With ``bit`` > 0 the flag is also set
-    in the units' deprivation patterns ``pat``.
+    in the units' deprivation patterns ``pat``. ``lean`` (pattern accumulation) skips the
+    per-indicator flags ``gj``, scores ``num`` and gaps ``gapj``, which the patterns replace;
+    the condition is loop-invariant, so the compiler emits one loop per case.
     """
     x = col[i0 : i0 + m]
     bad = 0
@@ -75,78 +77,87 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             xr = x[r]
             isn = xr != xr
             dep = xr < z
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
             xc = xr if dep else z  # NaN and non-deprived values give a gap of exactly 0
             gg = min((z - xc) * inv_z, 1.0)
-            gapj[r] = gg
+            if not lean:
+                gapj[r] = gg
             m1[r] += wf * (gg - dep)
             m2[r] += wf * (gg * gg - dep)
     elif rule == LT:
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] < z
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
     elif rule == LE:
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] <= z
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
     elif rule == GT:
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] > z
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
     elif rule == GE:
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] >= z
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
     elif rule == EQ:
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] == z
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
     elif rule == NE:
         for r in range(m):
             isn = x[r] != x[r]
             dep = (x[r] != z) & ~isn
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
     else:  # FLAG: 1 = deprived; anything but 0, 1 or NaN is an error
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] == 1.0
-            gj[r] = dep
+            if not lean:
+                gj[r] = dep
+                num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
-            num[r] += wj * dep
             nm[r] += isn
             bad += (x[r] != 0.0) & ~dep & ~isn
     return bad
@@ -307,7 +318,7 @@ def af_statistics(
                 bit = np.int32(1 << j) if use_patterns else np.int32(0)
                 bad = _evaluate(
                     col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, cardinal[j], wf, m1, m2,
-                    gap[j],
+                    gap[j], use_patterns,
                 )
                 if bad and err[t, 0] == 0:
                     for r in range(m):
@@ -360,6 +371,12 @@ def af_statistics(
                     if not reweight:
                         ndrop[t, c] += 1.0
                         continue
+                    if use_patterns:  # lean pass 1: flags from the pattern, gaps recomputed
+                        for j in range(d):
+                            g[j, r] = (pat[r] >> j) & 1
+                            if cardinal[j] and g[j, r]:
+                                gg = (cutoffs[j] - cols[j][i]) / cutoffs[j]
+                                gap[j, r] = gg if gg < 1.0 else 1.0
                     # OPHI reweighting: shares within each dimension over observed indicators
                     a[:] = 0
                     b[:] = 0
