@@ -58,6 +58,26 @@ class _Dataset:
     bundled_seed: int
 
 
+#: Dataset modules beyond ``mpi_survey``. Each module ``datasets/<module>.py`` defines
+#: ``NAME`` (str), ``CARD`` (file name in ``cards/``), ``FORMATS`` (tuple of accepted
+#: ``format`` values, the first being the default), ``load(*, format)`` and
+#: ``generate(*, n, seed, chunk_size, format)``. Modules that are not present are skipped.
+_PLUGIN_MODULES = ("_dhs_rounds", "_registry_panel", "_campus_card", "_county_lsi")
+
+
+def _plugins() -> dict[str, ModuleType]:
+    import importlib
+    import importlib.util
+
+    found = {}
+    for mod in _PLUGIN_MODULES:
+        if importlib.util.find_spec(f"{__name__}.{mod}") is None:
+            continue
+        module = importlib.import_module(f"{__name__}.{mod}")
+        found[module.NAME] = module
+    return found
+
+
 _DATASETS: dict[str, _Dataset] = {
     "mpi_survey": _Dataset(
         generator=_mpi_survey,
@@ -83,13 +103,13 @@ def list() -> builtins.list[str]:  # noqa: A001 - public name asked for by the A
     >>> mpi.datasets.list()
     ['mpi_survey']
     """
-    return sorted(_DATASETS)
+    return sorted([*_DATASETS, *_plugins()])
 
 
 def _get(name: object) -> _Dataset:
     if isinstance(name, str) and name in _DATASETS:
         return _DATASETS[name]
-    available = ", ".join(repr(k) for k in sorted(_DATASETS))
+    available = ", ".join(repr(k) for k in list())
     raise DataError(
         f"name: unknown dataset {name!r}; available datasets: {available}. See mpi.datasets.list()"
     )
@@ -98,6 +118,17 @@ def _get(name: object) -> _Dataset:
 def _check_format(format: object) -> Format:
     if format not in ("pandas", "xarray"):
         raise ValidationError(f"format: must be 'pandas' or 'xarray'; got {format!r}")
+    return format  # type: ignore[return-value]
+
+
+def _check_plugin_format(plugin: ModuleType, format: object) -> str:
+    if format is None or format == "pandas" and "pandas" not in plugin.FORMATS:
+        return plugin.FORMATS[0]
+    if format not in plugin.FORMATS:
+        raise ValidationError(
+            f"format: dataset {plugin.NAME!r} comes as {' or '.join(map(repr, plugin.FORMATS))}; "
+            f"got {format!r}"
+        )
     return format  # type: ignore[return-value]
 
 
@@ -166,6 +197,9 @@ def load(name: str, *, format: Format = "pandas") -> pd.DataFrame | xr.Dataset:
     >>> ds.sizes["unit"]
     5000
     """
+    plugin = _plugins().get(name) if isinstance(name, str) else None
+    if plugin is not None:
+        return plugin.load(format=_check_plugin_format(plugin, format))
     info = _get(name)
     fmt = _check_format(format)
     gen = info.generator
@@ -211,8 +245,9 @@ def describe(name: str) -> str:
     >>> print(mpi.datasets.describe("mpi_survey").splitlines()[0])
     # mpi_survey: a synthetic household survey
     """
-    info = _get(name)
-    return resources.files(__name__).joinpath("cards", info.card).read_text(encoding="utf-8")
+    plugin = _plugins().get(name) if isinstance(name, str) else None
+    card = plugin.CARD if plugin is not None else _get(name).card
+    return resources.files(__name__).joinpath("cards", card).read_text(encoding="utf-8")
 
 
 def generate(
@@ -272,6 +307,16 @@ def generate(
     >>> small.equals(big.head(10))
     True
     """
+    plugin = _plugins().get(name) if isinstance(name, str) else None
+    if plugin is not None:
+        if n is not None:
+            n = _check_int(n, "n", 1)
+        return plugin.generate(
+            n=n,
+            seed=_check_int(seed, "seed", 0),
+            chunk_size=_check_int(chunk_size, "chunk_size", 1),
+            format=_check_plugin_format(plugin, format),
+        )
     info = _get(name)
     fmt = _check_format(format)
     gen = info.generator
