@@ -129,14 +129,19 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
 }
 
 
-def _ratio(num: xr.DataArray, den: xr.DataArray) -> xr.DataArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = num / den
-    return out.where(den != 0)
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den with NaN where den == 0 (no units, or nobody poor)."""
+    num, den = np.broadcast_arrays(num, den)
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
 
 
 def finalize(stats: xr.Dataset, membership: xr.DataArray) -> xr.Dataset:
     """Measures from statistics (cells already aggregated to the wanted level).
+
+    Works on the numpy arrays directly (one Dataset is built at the end), relying on the
+    statistics' dimension order ``(*groups, k, indicator)``.
 
     Parameters
     ----------
@@ -145,27 +150,37 @@ def finalize(stats: xr.Dataset, membership: xr.DataArray) -> xr.Dataset:
     membership
         0/1 matrix with dims ``(dimension, indicator)``: which indicator is in which dimension.
     """
-    sumw = stats["SUMW"]
-    out = xr.Dataset()
-    out["H"] = _ratio(stats["POOR"], sumw)
-    out["A"] = _ratio(stats["CP"], stats["POOR"])
-    out["M0"] = _ratio(stats["CP"], sumw)
-    out["M1"] = _ratio(stats["M1"], sumw)
-    out["M2"] = _ratio(stats["M2"], sumw)
-    out["vulnerable"] = _ratio(stats["VULN"], sumw)
-    out["severe"] = _ratio(stats["SEVERE"], sumw)
+    v = {name: stats[name].values for name in stats.data_vars}
+    groups = stats["SUMW"].dims
+    has_k = "k" in stats["POOR"].dims
+    kx = (..., None) if has_k else (...,)  # add the k axis to a per-group array
+    sumw = v["SUMW"]
+    data: dict[str, tuple[tuple, np.ndarray]] = {}
+    gk = (*groups, "k") if has_k else groups
+    gki = (*gk, "indicator")
+    gi = (*groups, "indicator")
+    data["H"] = (gk, _ratio(v["POOR"], sumw[kx]))
+    data["A"] = (gk, _ratio(v["CP"], v["POOR"]))
+    data["M0"] = (gk, _ratio(v["CP"], sumw[kx]))
+    data["M1"] = (gk, _ratio(v["M1"], sumw[kx]))
+    data["M2"] = (gk, _ratio(v["M2"], sumw[kx]))
+    data["vulnerable"] = (gk, _ratio(v["VULN"], sumw[kx]))
+    data["severe"] = (groups, _ratio(v["SEVERE"], sumw))
     # population variance of c among the poor; E[c^2] - A^2 can dip below 0 by rounding
-    var = _ratio(stats["C2P"], stats["POOR"]) - out["A"] ** 2
-    out["intensity_variance"] = var.clip(min=0.0)
-    out["n_obs"] = stats["NOBS"].astype(np.int64)
-    out["n_dropped"] = stats["NDROP"].astype(np.int64)
-    out["n_missing"] = stats["NMISS"].astype(np.int64)
-    out["uncensored_headcount"] = _ratio(stats["DEP"], stats["OBS"])
-    out["censored_headcount"] = _ratio(stats["CDEP"], stats["OBS"])
-    out["contribution"] = _ratio(stats["CONTRIB"], stats["CP"])
-    out["dimension_contribution"] = _ratio(
-        xr.dot(stats["CONTRIB"], membership, dim="indicator"), stats["CP"]
-    )
+    var = _ratio(v["C2P"], v["POOR"]) - data["A"][1] ** 2
+    data["intensity_variance"] = (gk, np.where(np.isnan(var), np.nan, np.maximum(var, 0.0)))
+    data["n_obs"] = (groups, v["NOBS"].astype(np.int64))
+    data["n_dropped"] = (groups, v["NDROP"].astype(np.int64))
+    data["n_missing"] = (gi, v["NMISS"].astype(np.int64))
+    data["uncensored_headcount"] = (gi, _ratio(v["DEP"], v["OBS"]))
+    obs_k = v["OBS"][..., None, :] if has_k else v["OBS"]
+    data["censored_headcount"] = (gki, _ratio(v["CDEP"], obs_k))
+    data["contribution"] = (gki, _ratio(v["CONTRIB"], v["CP"][..., None]))
+    by_dim = v["CONTRIB"] @ membership.transpose("indicator", "dimension").values
+    data["dimension_contribution"] = ((*gk, "dimension"), _ratio(by_dim, v["CP"][..., None]))
+    coords = {c: stats.coords[c] for c in stats.coords}
+    coords["dimension"] = membership["dimension"].values
+    out = xr.Dataset(data, coords=coords)
     for name, attrs in VARIABLE_ATTRS.items():
         if name in out:
             out[name].attrs.update(attrs)

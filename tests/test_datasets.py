@@ -157,7 +157,10 @@ def score_18ths(df: pd.DataFrame) -> np.ndarray:
 
 
 def test_list() -> None:
-    assert mpi.datasets.list() == ["mpi_survey"]
+    names = mpi.datasets.list()
+    assert "mpi_survey" in names and names == sorted(names)
+    for name in names:
+        assert mpi.datasets.describe(name).startswith("# ")
 
 
 def test_load_is_fast() -> None:
