@@ -36,7 +36,8 @@ class MeasureResult:
 
     Examples
     --------
-    >>> import mpi
+    >>> import warnings, mpi
+    >>> warnings.simplefilter("ignore", mpi.MissingDataWarning)  # 493 units lack a value
     >>> df = mpi.datasets.load("mpi_survey")
     >>> res = mpi.measure(df, mpi.presets.global_mpi_2018(), weight="weight", by="region")
     >>> ds = res.to_dataset()              # measures by region
