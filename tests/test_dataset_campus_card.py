@@ -1,0 +1,325 @@
+"""Tests of the ``campus_card`` dataset (synthetic university campus-card transactions)."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mpi.datasets
+from mpi.datasets import _campus_card as cc
+from mpi.datasets._campus_card import canteen_rule, monthly_canteen_spending, targeting_errors
+from mpi.errors import ValidationError
+
+NAME = "campus_card"
+BUNDLED_N = 800
+BUNDLED_SEED = 2023
+BUNDLED_TRANSACTIONS = 336_313
+
+EXPECTED_DTYPES = {
+    "students": {
+        "student_id": "int32",
+        "college": "category",
+        "grade": "int8",
+        "sex": "category",
+        "hometown_province": "category",
+        "rural": "int8",
+        "registered_poor": "int8",
+        "aid": "category",
+        "off_campus_eater": "int8",
+    },
+    "transactions": {
+        "student_id": "int32",
+        "time": "datetime64[s]",
+        "kind": "category",
+        "meal": "category",
+        "amount": "float64",
+    },
+    "truth": {
+        "student_id": "int32",
+        "hardship": "int8",
+        "monthly_budget": "float64",
+        "days_on_campus": "int16",
+        "lost_card_days": "int16",
+    },
+}
+
+# Targeting errors of the naive rule "average canteen spending < 200 yuan a month", as stated
+# in the data card: the bundled file exactly, and a large draw (n=100,000, seed=0).
+BUNDLED_RULE = {"hardship_share": 0.1088, "flagged_share": 0.1125, "inclusion_error": 0.3778,
+                "exclusion_error": 0.3563}  # fmt: skip
+POPULATION_RULE = {"hardship_share": 0.119, "flagged_share": 0.127, "inclusion_error": 0.357,
+                   "exclusion_error": 0.317}  # fmt: skip
+BUNDLED_AID = {"inclusion_error": 0.372, "exclusion_error": 0.379}
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return mpi.datasets.load(NAME)
+
+
+@pytest.fixture(scope="module")
+def medium() -> dict[str, pd.DataFrame]:
+    """A larger draw for properties of the model rather than of the bundled sample."""
+    return mpi.datasets.generate(NAME, n=6000, seed=1)
+
+
+def hardship(t: dict[str, pd.DataFrame]) -> np.ndarray:
+    return t["truth"]["hardship"].to_numpy().astype(bool)
+
+
+# --- registry, load, codebook --------------------------------------------------------------------
+
+
+def test_registered_and_described() -> None:
+    assert NAME in mpi.datasets.list()
+    card = mpi.datasets.describe(NAME)
+    assert card.splitlines()[0].startswith("# campus_card")
+    for table in EXPECTED_DTYPES.values():
+        for col in table:
+            assert f"`{col}`" in card, col
+    assert "CC0" in card
+
+
+def test_load_is_fast() -> None:
+    mpi.datasets.load(NAME)
+    start = time.perf_counter()
+    t = mpi.datasets.load(NAME)
+    assert time.perf_counter() - start < 1.0
+    assert len(t["students"]) == BUNDLED_N
+
+
+def test_tables_columns_and_dtypes(tables: dict[str, pd.DataFrame]) -> None:
+    assert list(tables) == ["students", "transactions", "truth"]
+    for name, dtypes in EXPECTED_DTYPES.items():
+        df = tables[name]
+        assert list(df.columns) == list(dtypes), name
+        assert {c: str(t) for c, t in df.dtypes.items()} == dtypes, name
+        assert isinstance(df.index, pd.RangeIndex)
+    for name, cats in cc.CATEGORIES.items():
+        for col, values in cats.items():
+            assert list(tables[name][col].cat.categories) == list(values), col
+    assert len(tables["transactions"]) == BUNDLED_TRANSACTIONS
+    assert tables["students"]["hometown_province"].cat.categories[0] == "Beijing"
+
+
+def test_students_and_truth(tables: dict[str, pd.DataFrame]) -> None:
+    st, tr = tables["students"], tables["truth"]
+    ids = np.arange(1, BUNDLED_N + 1)
+    assert (st["student_id"].to_numpy() == ids).all()
+    assert (tr["student_id"].to_numpy() == ids).all()
+    assert st.notna().all().all() and tr.notna().all().all()
+    assert st["grade"].between(1, 4).all()
+    for col in ("rural", "registered_poor", "off_campus_eater"):
+        assert st[col].isin([0, 1]).all()
+    assert (st.loc[st["registered_poor"] == 1, "rural"] == 1).all()
+    assert (st.loc[st["registered_poor"] == 1, "aid"] != "none").all()
+    # The truth is the latent budget below the documented line.
+    assert np.array_equal(hardship(tables), tr["monthly_budget"].to_numpy() < cc.HARDSHIP_BUDGET)
+    assert (tr["monthly_budget"] > 0).all()
+    assert (tr["monthly_budget"] == tr["monthly_budget"].round()).all()
+    assert 0.10 <= hardship(tables).mean() <= 0.15
+    assert tr["days_on_campus"].between(1, cc.N_DAYS).all()
+    assert (tr["lost_card_days"] <= tr["days_on_campus"]).all()
+    assert 0.03 < (tr["lost_card_days"] > 0).mean() < 0.12
+
+
+def test_transactions_ranges(tables: dict[str, pd.DataFrame]) -> None:
+    tx = tables["transactions"]
+    assert tx[["student_id", "time", "kind", "amount"]].notna().all().all()
+    assert tx["student_id"].isin(tables["students"]["student_id"]).all()
+    # Sorted by student, then time.
+    key = tx["student_id"].to_numpy().astype(np.int64) * 10**8 + (
+        (tx["time"].to_numpy() - cc.SEMESTER_START).astype(np.int64)
+    )
+    assert (np.diff(key) >= 0).all()
+    assert tx["time"].min() >= pd.Timestamp("2023-09-01")
+    assert tx["time"].max() < pd.Timestamp("2024-01-15")
+    canteen = tx["kind"] == "canteen"
+    assert tx.loc[canteen, "meal"].notna().all()
+    assert tx.loc[~canteen, "meal"].isna().all()
+    assert (tx.loc[tx["kind"] == "library", "amount"] == 0).all()
+    assert (tx.loc[tx["kind"] != "library", "amount"] > 0).all()
+    cents = tx["amount"].to_numpy() * 100
+    assert np.allclose(cents, np.round(cents), atol=1e-6)
+    hours = tx["time"].dt.hour + tx["time"].dt.minute / 60
+    for meal, (lo, hi) in {"breakfast": (6.5, 9.5), "lunch": (10.75, 13.5),
+                           "dinner": (16.75, 20.0)}.items():  # fmt: skip
+        h = hours[tx["meal"] == meal]
+        assert h.min() >= lo - 1e-9 and h.max() <= hi, meal
+    # Distinct active days never exceed the days on campus with a working card.
+    active = tx.groupby("student_id")["time"].agg(lambda t: t.dt.normalize().nunique())
+    tr = tables["truth"].set_index("student_id")
+    usable = (tr["days_on_campus"] - tr["lost_card_days"]).reindex(active.index)
+    assert (active <= usable).all()
+
+
+def test_calendar_patterns(tables: dict[str, pd.DataFrame]) -> None:
+    tx = tables["transactions"]
+    per_day = tx.groupby(tx["time"].dt.normalize()).size()
+    november_weekdays = per_day["2023-11-06":"2023-11-10"].mean()
+    golden_week = per_day["2023-10-01":"2023-10-05"].mean()
+    assert golden_week < 0.5 * november_weekdays
+    library = tx[tx["kind"] == "library"]
+    lib = library.groupby(library["time"].dt.normalize()).size()
+    assert lib["2024-01-03":"2024-01-11"].mean() > 1.6 * lib["2023-11-06":"2023-11-10"].mean()
+    # The last days: most students have gone home.
+    assert per_day["2024-01-14"] < 0.5 * november_weekdays
+    # Make-up working days (Sat 7 and Sun 8 Oct) look like weekdays, not weekends.
+    breakfast = tx[tx["meal"] == "breakfast"]
+    b = breakfast.groupby(breakfast["time"].dt.normalize()).size()
+    assert b["2023-10-07"] > b["2023-10-14"]
+
+
+# --- truth consistency ----------------------------------------------------------------------------
+
+
+def test_hardship_students_spend_less(medium: dict[str, pd.DataFrame]) -> None:
+    h = hardship(medium)
+    tx = medium["transactions"]
+    canteen = tx[tx["kind"] == "canteen"]
+    per_meal = (
+        canteen.groupby("student_id")["amount"].mean().reindex(medium["students"]["student_id"])
+    )
+    assert per_meal[h].mean() < 0.6 * per_meal[~h].mean()
+    tr = medium["truth"]
+    days = np.maximum((tr["days_on_campus"] - tr["lost_card_days"]).to_numpy(), 1)
+    meals = canteen.groupby("student_id").size().reindex(tr["student_id"], fill_value=0)
+    frequency = meals.to_numpy() / days
+    assert frequency[h].mean() < frequency[~h].mean() - 0.1
+    spent = monthly_canteen_spending(medium).mean(axis=1).to_numpy()
+    assert np.median(spent[h]) < 200 < np.median(spent[~h])
+    shop = tx[tx["kind"] == "supermarket"].groupby("student_id")["amount"].sum()
+    shop = shop.reindex(tr["student_id"], fill_value=0).to_numpy()
+    assert shop[h].mean() < shop[~h].mean()
+
+
+def test_confounders(medium: dict[str, pd.DataFrame]) -> None:
+    st = medium["students"]
+    h = hardship(medium)
+    flag = canteen_rule(medium).to_numpy()
+    off = st["off_campus_eater"].to_numpy().astype(bool)
+    # Off-campus eaters are rarely in hardship but often flagged.
+    assert off[h].mean() < off[~h].mean()
+    assert flag[off & ~h].mean() > 5 * flag[~off & ~h].mean()
+    # Among the wrongly flagged, off-campus eaters and women are over-represented.
+    false_pos = flag & ~h
+    assert off[false_pos].mean() > 3 * off.mean()
+    female = (st["sex"] == "female").to_numpy()
+    assert female[false_pos].mean() > female.mean()
+    # Requiring a minimum number of canteen meals removes many of them.
+    strict = canteen_rule(medium, min_meals=30).to_numpy()
+    assert (
+        targeting_errors(strict, h)["inclusion_error"]
+        < targeting_errors(flag, h)["inclusion_error"]
+    )
+
+
+def test_naive_rule_errors_match_the_card(tables: dict[str, pd.DataFrame]) -> None:
+    errors = targeting_errors(canteen_rule(tables), tables["truth"]["hardship"])
+    for key, value in BUNDLED_RULE.items():
+        assert errors[key] == pytest.approx(value, abs=0.001), key
+    # Both error types are substantial: the rule is measurably imperfect.
+    assert errors["inclusion_error"] > 0.2 and errors["exclusion_error"] > 0.2
+    # Raising the threshold trades exclusion for inclusion errors.
+    loose = targeting_errors(canteen_rule(tables, threshold=300), tables["truth"]["hardship"])
+    assert loose["exclusion_error"] < errors["exclusion_error"]
+    assert loose["inclusion_error"] > errors["inclusion_error"]
+
+
+def test_naive_rule_errors_in_a_larger_draw(medium: dict[str, pd.DataFrame]) -> None:
+    errors = targeting_errors(canteen_rule(medium), medium["truth"]["hardship"])
+    for key, value in POPULATION_RULE.items():
+        assert errors[key] == pytest.approx(value, abs=0.04), key
+
+
+def test_existing_aid_errors(tables: dict[str, pd.DataFrame]) -> None:
+    aided = tables["students"]["aid"] != "none"
+    errors = targeting_errors(aided, tables["truth"]["hardship"])
+    for key, value in BUNDLED_AID.items():
+        assert errors[key] == pytest.approx(value, abs=0.001), key
+
+
+def test_rule_helpers(tables: dict[str, pd.DataFrame]) -> None:
+    spent = monthly_canteen_spending(tables)
+    assert list(spent.columns) == list(cc.RULE_MONTHS)
+    assert spent.index.name == "student_id" and len(spent) == BUNDLED_N
+    tx = tables["transactions"]
+    first = tx[(tx["student_id"] == 1) & (tx["kind"] == "canteen")]
+    sept = first.loc[first["time"] < pd.Timestamp("2023-10-01"), "amount"].sum()
+    assert spent.loc[1, "2023-09"] == pytest.approx(sept, abs=0.005)
+    jan = monthly_canteen_spending(tables, months=["2024-01"])
+    assert jan.shape == (BUNDLED_N, 1)
+    flag = canteen_rule(tables, threshold=1e9)
+    assert flag.all() and flag.name == "flag"
+    with pytest.raises(ValidationError, match="months"):
+        monthly_canteen_spending(tables, months=["September"])
+    with pytest.raises(ValidationError, match="months"):
+        monthly_canteen_spending(tables, months=[])
+    with pytest.raises(ValidationError, match="same length"):
+        targeting_errors(np.ones(3, bool), np.ones(4, bool))
+
+
+# --- generation -----------------------------------------------------------------------------------
+
+
+def assert_tables_equal(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    """Same keys, columns, dtypes and values (``DataFrame.equals`` is fast on 300k rows)."""
+    assert list(a) == list(b)
+    for name in a:
+        assert a[name].dtypes.to_dict() == b[name].dtypes.to_dict(), name
+        assert a[name].equals(b[name]), name
+
+
+def test_bundled_files_equal_generator(tables: dict[str, pd.DataFrame]) -> None:
+    assert_tables_equal(tables, mpi.datasets.generate(NAME, seed=BUNDLED_SEED))
+
+
+def test_deterministic_seed_sensitive_and_prefix() -> None:
+    a = mpi.datasets.generate(NAME, n=40, seed=5)
+    b = mpi.datasets.generate(NAME, n=40, seed=5, chunk_size=3)
+    c = mpi.datasets.generate(NAME, n=40, seed=6)
+    assert_tables_equal(a, b)
+    assert not a["truth"]["monthly_budget"].equals(c["truth"]["monthly_budget"])
+    assert len(a["transactions"]) != len(c["transactions"])
+    # Across a block boundary: the first students of a larger draw are the smaller draw.
+    big = mpi.datasets.generate(NAME, n=cc.BLOCK_STUDENTS + 30, seed=5)
+    head = big["transactions"][big["transactions"]["student_id"] <= 40].reset_index(drop=True)
+    prefix = {"students": big["students"].head(40), "transactions": head,
+              "truth": big["truth"].head(40)}  # fmt: skip
+    assert_tables_equal(prefix, a)
+    assert big["students"]["student_id"].is_unique
+    assert big["transactions"]["student_id"].max() == cc.BLOCK_STUDENTS + 30
+
+
+def test_format_and_size_checks() -> None:
+    assert isinstance(mpi.datasets.generate(NAME, n=3, format="pandas"), dict)
+    with pytest.raises(ValidationError, match="format"):
+        mpi.datasets.load(NAME, format="xarray")
+    with pytest.raises(ValidationError, match="at most"):
+        cc.generate(n=cc.MAX_N + 1)
+
+
+@pytest.mark.slow
+def test_generate_100k_students_with_modest_memory() -> None:
+    n = 100_000
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        t = mpi.datasets.generate(NAME, n=n, seed=0)
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    output = sum(int(df.memory_usage(deep=False).sum()) for df in t.values())
+    assert len(t["students"]) == n and t["students"]["student_id"].is_unique
+    assert 380 * n < len(t["transactions"]) < 460 * n
+    assert output < 25 * len(t["transactions"]) + 100 * n
+    assert peak < 2.5 * output + 100e6
+    assert elapsed < 120
+    errors = targeting_errors(canteen_rule(t), t["truth"]["hardship"])
+    for key, value in POPULATION_RULE.items():
+        assert errors[key] == pytest.approx(value, abs=0.005), key
