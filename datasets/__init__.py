@@ -38,7 +38,33 @@ except ImportError:  # pragma: no cover - only when the datasets package is used
         """Unknown dataset."""
 
 
-__all__ = ["list", "load", "describe", "generate"]
+__all__ = [
+    "list",
+    "load",
+    "describe",
+    "generate",
+    "to_households",
+    "lsi",
+    "canteen_rule",
+    "targeting_errors",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Dataset helpers, imported on first use: ``to_households`` (dhs_rounds persons ->
+    households with the global MPI variables), ``lsi`` (county living-standard index),
+    ``canteen_rule`` and ``targeting_errors`` (campus_card screening)."""
+    import importlib
+
+    homes = {
+        "to_households": "_dhs_rounds",
+        "lsi": "_county_lsi",
+        "canteen_rule": "_campus_card",
+        "targeting_errors": "_campus_card",
+    }
+    if name in homes:
+        return getattr(importlib.import_module(f"{__name__}.{homes[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 Format = Literal["pandas", "xarray"]
 
