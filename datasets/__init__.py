@@ -198,15 +198,21 @@ def load(name: str, *, format: Format = "pandas") -> pd.DataFrame | xr.Dataset:
     ----------
     name : str
         Dataset name, one of :func:`list`.
-    format : {"pandas", "xarray"}, default "pandas"
-        ``"pandas"`` gives a :class:`pandas.DataFrame` with one row per household (string
-        columns as :class:`pandas.Categorical`); ``"xarray"`` gives an
-        :class:`xarray.Dataset` with the single dimension ``"unit"`` and every column as a
-        variable (string columns as object arrays of ``str``, missing values ``nan``).
+    format : str, default "pandas"
+        For ``"mpi_survey"``: ``"pandas"`` gives a :class:`pandas.DataFrame` with one row
+        per household (string columns as :class:`pandas.Categorical`); ``"xarray"`` gives
+        an :class:`xarray.Dataset` with the single dimension ``"unit"`` and every column as
+        a variable (string columns as object arrays of ``str``, missing values ``nan``).
+        Other datasets have their own formats (the first is the default, also used for
+        ``"pandas"`` when a dataset has no pandas format): ``"dhs_rounds"``:
+        ``"households"``, ``"persons"``, ``"xarray"``; ``"registry_panel"``: ``"tables"``
+        (a dict of DataFrames) or ``"xarray"`` (dims ``unit`` and ``time``);
+        ``"campus_card"``: ``"tables"``; ``"county_lsi"``: ``"pandas"``, ``"xarray"``. See
+        each data card (:func:`describe`).
 
     Returns
     -------
-    pandas.DataFrame or xarray.Dataset
+    pandas.DataFrame, dict of DataFrames or xarray.Dataset
         The dataset; identical to ``generate(name)`` with the bundled size and seed.
 
     Raises
@@ -308,7 +314,7 @@ def generate(
         Upper bound on the rows materialised per step. Must be positive; the generator always
         works in internal blocks of 51,200 rows, so any value gives the same values and the
         same (block-sized) workspace. Kept for compatibility with chunked readers.
-    format : {"pandas", "xarray"}, default "pandas"
+    format : str, default "pandas"
         Output type, as in :func:`load`.
 
     Returns
