@@ -43,6 +43,8 @@ ERR_NEG_WEIGHT = 2  # negative or infinite sampling weight
 ERR_DENOMINATOR = 3  # reweighting needs a denominator too large for exact integers
 ERR_CELL = 4  # a group code outside 0 .. n_cells - 1
 
+#: Pattern bits: 0 .. d-1 deprivations, MISS_SHIFT .. MISS_SHIFT+d-1 missing values (int32).
+MISS_SHIFT = 15
 #: Units per block of the per-thread buffers (d x BLOCK flags and gaps stay in L2 cache; larger
 #: blocks amortise the per-column call and slicing overhead).
 BLOCK = 4096
@@ -58,16 +60,15 @@ def _gcd(a, b):
 
 
 @nb.njit(cache=CACHE, nogil=True, error_model="numpy")
-def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, m2, gapj, lean):
+def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, m2, gapj):
     """Deprivation flags of ``col[i0:i0+m]``, added to the integer scores.
 
     One branch-free loop per rule so that the compiler vectorises it (a rule test inside
     the loop costs about 5x). NaN compares false with everything, so a missing value is
     never deprived; ``!=`` masks it explicitly. Returns the number of values of a 0/1
     flag column that are neither 0, 1 nor missing. With ``bit`` > 0 the flag is also set
-    in the units' deprivation patterns ``pat``. ``lean`` (pattern accumulation) skips the
-    per-indicator flags ``gj``, scores ``num`` and gaps ``gapj``, which the patterns replace;
-    the condition is loop-invariant, so the compiler emits one loop per case.
+    in the units' deprivation patterns ``pat``. :func:`_evaluate_lean` is the variant for
+    pattern accumulation.
     """
     x = col[i0 : i0 + m]
     bad = 0
@@ -77,25 +78,22 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             xr = x[r]
             isn = xr != xr
             dep = xr < z
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
             xc = xr if dep else z  # NaN and non-deprived values give a gap of exactly 0
             gg = min((z - xc) * inv_z, 1.0)
-            if not lean:
-                gapj[r] = gg
+            gapj[r] = gg
             m1[r] += wf * (gg - dep)
             m2[r] += wf * (gg * gg - dep)
     elif rule == LT:
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] < z
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
@@ -103,9 +101,8 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] <= z
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
@@ -113,9 +110,8 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] > z
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
@@ -123,9 +119,8 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] >= z
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
@@ -133,9 +128,8 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] == z
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
@@ -143,9 +137,8 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
         for r in range(m):
             isn = x[r] != x[r]
             dep = (x[r] != z) & ~isn
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
@@ -153,12 +146,58 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
         for r in range(m):
             isn = x[r] != x[r]
             dep = x[r] == 1.0
-            if not lean:
-                gj[r] = dep
-                num[r] += wj * dep
+            gj[r] = dep
+            num[r] += wj * dep
             pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
+            bad += (x[r] != 0.0) & ~dep & ~isn
+    return bad
+
+
+@nb.njit(cache=CACHE, nogil=True, error_model="numpy")
+def _evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
+    """Pattern-accumulation variant of :func:`_evaluate`: per value only the deprivation bit
+    ``bit`` and the missing bit ``mbit`` of the unit's pattern are set (and the gap terms of
+    a cardinal indicator added), so each value costs one load and one or two updates.
+    Returns the number of invalid values of a 0/1 flag column.
+    """
+    x = col[i0 : i0 + m]
+    bad = 0
+    if rule == LT and card:
+        inv_z = 1.0 / z
+        for r in range(m):
+            xr = x[r]
+            dep = xr < z
+            pat[r] |= bit * dep | mbit * (xr != xr)
+            xc = xr if dep else z  # NaN and non-deprived values give a gap of exactly 0
+            gg = min((z - xc) * inv_z, 1.0)
+            m1[r] += wf * (gg - dep)
+            m2[r] += wf * (gg * gg - dep)
+    elif rule == LT:
+        for r in range(m):
+            pat[r] |= bit * (x[r] < z) | mbit * (x[r] != x[r])
+    elif rule == LE:
+        for r in range(m):
+            pat[r] |= bit * (x[r] <= z) | mbit * (x[r] != x[r])
+    elif rule == GT:
+        for r in range(m):
+            pat[r] |= bit * (x[r] > z) | mbit * (x[r] != x[r])
+    elif rule == GE:
+        for r in range(m):
+            pat[r] |= bit * (x[r] >= z) | mbit * (x[r] != x[r])
+    elif rule == EQ:
+        for r in range(m):
+            pat[r] |= bit * (x[r] == z) | mbit * (x[r] != x[r])
+    elif rule == NE:
+        for r in range(m):
+            isn = x[r] != x[r]
+            pat[r] |= bit * ((x[r] != z) & ~isn) | mbit * isn
+    else:  # FLAG
+        for r in range(m):
+            isn = x[r] != x[r]
+            dep = x[r] == 1.0
+            pat[r] |= bit * dep | mbit * isn
             bad += (x[r] != 0.0) & ~dep & ~isn
     return bad
 
@@ -315,11 +354,16 @@ def af_statistics(
                 wf = wflt[j]
                 gj = g[j]
                 mj = miss[j]
-                bit = np.int32(1 << j) if use_patterns else np.int32(0)
-                bad = _evaluate(
-                    col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, cardinal[j], wf, m1, m2,
-                    gap[j], use_patterns,
-                )
+                if use_patterns:
+                    bad = _evaluate_lean(
+                        col, i0, m, rule, z, pat, np.int32(1 << j), np.int32(1 << (MISS_SHIFT + j)),
+                        cardinal[j], wf, m1, m2,
+                    )
+                else:
+                    bad = _evaluate(
+                        col, i0, m, rule, z, wj, gj, mj, num, nm, pat, np.int32(0), cardinal[j],
+                        wf, m1, m2, gap[j],
+                    )
                 if bad and err[t, 0] == 0:
                     for r in range(m):
                         x = col[i0 + r]
@@ -331,6 +375,12 @@ def af_statistics(
             # pass 2, unit by unit: weight, missing values, exact identification
             for r in range(m):
                 i = i0 + r
+                nmr = nm[r]
+                if use_patterns:  # missing values live in the pattern's high bits
+                    nmr = pat[r] >> MISS_SHIFT
+                    if nmr:
+                        for j in range(d):
+                            miss[j, r] = (nmr >> j) & 1
                 c = 0
                 if has_cell:
                     c = cell[i] - cell_offset
@@ -345,7 +395,7 @@ def af_statistics(
                     s = sweight[i]
                     if s != s:
                         ndrop[t, c] += 1.0
-                        if nm[r]:
+                        if nmr:
                             for j in range(d):
                                 nmiss[t, c, j] += miss[j, r]
                         continue
@@ -353,7 +403,7 @@ def af_statistics(
                         err[t, 0] = ERR_NEG_WEIGHT
                         err[t, 1] = i
                         err[t, 2] = s
-                if use_patterns and nm[r] == 0:  # fast path: one addition per unit
+                if use_patterns and nmr == 0:  # fast path: one addition per unit
                     ptab[t, c, pat[r]] += s
                     pcnt[t, c, pat[r]] += 1.0
                     if has_card:  # gap terms; the score part is added per pattern below
@@ -365,7 +415,7 @@ def af_statistics(
                 uden = np.int64(denom)
                 um1 = unum / fdenom + m1[r]
                 um2 = unum / fdenom + m2[r]
-                if nm[r]:
+                if nmr:
                     for j in range(d):
                         nmiss[t, c, j] += miss[j, r]
                     if not reweight:
@@ -434,7 +484,7 @@ def af_statistics(
                     st[cbi, SEVERE] += s
                 for j in range(d):  # branch-free: g is 0 or 1
                     dep_acc[cbi, j] += s * g[j, r]
-                if nm[r]:  # reweighted unit: observed-weight and contribution corrections
+                if nmr:  # reweighted unit: observed-weight and contribution corrections
                     for j in range(d):
                         if miss[j, r]:
                             bmissw[t, cbi, j] += s

@@ -179,7 +179,7 @@ MAX_PATTERN_TABLE = 1 << 17
 
 def _patterns_pay(d: int, n_cells: int) -> bool:
     """Whether accumulating per deprivation pattern beats accumulating per unit."""
-    return d <= 16 and n_cells * (1 << d) <= MAX_PATTERN_TABLE
+    return d <= 15 and n_cells * (1 << d) <= MAX_PATTERN_TABLE
 
 
 def _split_cells(stats: xr.Dataset, groups: Groups) -> xr.Dataset:
