@@ -26,17 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from . import _mpi_survey
-
-try:
-    from ..errors import DataError, ValidationError
-except ImportError:  # pragma: no cover - only when the datasets package is used on its own
-
-    class ValidationError(ValueError):  # type: ignore[no-redef]
-        """Bad input."""
-
-    class DataError(ValidationError):  # type: ignore[no-redef]
-        """Unknown dataset."""
-
+from ._errors import DataError, ValidationError
 
 __all__ = [
     "list",

@@ -30,14 +30,7 @@ import pandas as pd
 
 from ._county_lsi import _ALL_UNITS, _POP_UNIT, _TARGET
 from ._county_lsi import PROVINCES as _PROVINCES
-
-try:
-    from ..errors import ValidationError
-except ImportError:  # pragma: no cover - when the datasets package is used on its own
-
-    class ValidationError(ValueError):  # type: ignore[no-redef]
-        """Bad input."""
-
+from ._errors import ValidationError
 
 __all__ = [
     "AID",

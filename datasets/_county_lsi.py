@@ -30,13 +30,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-try:
-    from ..errors import ValidationError
-except ImportError:  # pragma: no cover - when the datasets package is used on its own
-
-    class ValidationError(ValueError):  # type: ignore[no-redef]
-        """Bad input."""
-
+from ._errors import ValidationError
 
 __all__ = [
     "BUNDLED_N",

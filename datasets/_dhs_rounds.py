@@ -43,16 +43,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-try:
-    from ..errors import DataError, ValidationError
-except ImportError:  # pragma: no cover - only when the datasets package is used on its own
-
-    class ValidationError(ValueError):  # type: ignore[no-redef]
-        """Bad input."""
-
-    class DataError(ValidationError):  # type: ignore[no-redef]
-        """Data that cannot be processed."""
-
+from ._errors import DataError, ValidationError
 
 __all__ = [
     "ASSETS",

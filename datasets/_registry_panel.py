@@ -45,6 +45,7 @@ import pandas as pd
 import xarray as xr
 
 from . import _registry_sim as sim
+from ._errors import ValidationError
 from ._registry_sim import (
     BLOCK_HH,
     COUNTIES,
@@ -63,14 +64,6 @@ from ._registry_sim import (
     SHOCKS,
     YEARS,
 )
-
-try:
-    from ..errors import ValidationError
-except ImportError:  # pragma: no cover - only when the datasets package is used on its own
-
-    class ValidationError(ValueError):  # type: ignore[no-redef]
-        """Bad input."""
-
 
 __all__ = [
     "BLOCK_HH",
