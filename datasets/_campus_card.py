@@ -18,7 +18,6 @@ Students are drawn in fixed blocks of :data:`BLOCK_STUDENTS`; block ``b`` (stude
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -31,6 +30,7 @@ import pandas as pd
 from ._county_lsi import _ALL_UNITS, _POP_UNIT, _TARGET
 from ._county_lsi import PROVINCES as _PROVINCES
 from ._errors import ValidationError
+from ._io import write_csv_gz
 
 __all__ = [
     "AID",
@@ -749,12 +749,7 @@ def write_csv(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[s
             first = np.r_[True, df["student_id"].to_numpy()[1:] != df["student_id"].to_numpy()[:-1]]
             delta = np.where(first, sec, sec - np.r_[0, sec[:-1]])
             df = df.rename(columns={"time": _DELTA}).assign(**{_DELTA: delta})
-        text = df.to_csv(index=False, lineterminator="\n")
-        with (
-            open(Path(directory) / file, "wb") as raw,
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as fh,
-        ):
-            fh.write(text.encode("utf-8"))
+        write_csv_gz(df, Path(directory) / file)
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the bundled files

@@ -18,7 +18,6 @@ chunk ``j`` of province ``p`` (index in :data:`PROVINCES`) draws from
 
 from __future__ import annotations
 
-import gzip
 import os
 import sys
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from ._errors import ValidationError
+from ._io import write_csv_gz
 
 __all__ = [
     "BUNDLED_N",
@@ -788,12 +788,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     path : str or os.PathLike
         Destination, conventionally ``datasets/data/county_lsi.csv.gz``.
     """
-    text = df.to_csv(index=False, lineterminator="\n")
-    with (
-        open(path, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as fh,
-    ):
-        fh.write(text.encode("utf-8"))
+    write_csv_gz(df, path)
 
 
 def _calibrate(m: int = 20_000, seed: int = 20161017) -> np.ndarray:  # pragma: no cover

@@ -31,7 +31,6 @@ bundled files ``data/dhs_rounds_households.csv.gz`` and ``data/dhs_rounds_person
 
 from __future__ import annotations
 
-import gzip
 import os
 import warnings
 from collections.abc import Iterator, Mapping
@@ -44,6 +43,8 @@ import pandas as pd
 import xarray as xr
 
 from ._errors import DataError, ValidationError
+from ._io import write_csv_gz
+from ._mpi_survey import AREAS, COOKING_FUEL, DRINKING_WATER, SANITATION
 
 __all__ = [
     "ASSETS",
@@ -96,23 +97,11 @@ BUNDLED_SEED: Final = 2004
 
 # --- value labels ---------------------------------------------------------------------------
 REGIONS: Final = ("Capital", "Coast", "Central", "Lakes", "Highlands", "North")
-AREAS: Final = ("urban", "rural")
+# AREAS, COOKING_FUEL, SANITATION and DRINKING_WATER (the categories of the global MPI
+# preset) come from _mpi_survey, so both surveys always speak the preset's labels.
 SEX: Final = ("male", "female")
 RELATIONSHIP: Final = ("head", "spouse", "child", "grandchild", "parent", "other_relative")
 
-COOKING_FUEL: Final = (
-    "electricity",
-    "lpg",
-    "natural_gas",
-    "biogas",
-    "kerosene",
-    "coal",
-    "charcoal",
-    "wood",
-    "crop_residue",
-    "shrubs",
-    "dung",
-)
 #: Raw toilet facility types (sharing is recorded separately in ``toilet_shared``).
 TOILET_TYPE: Final = (
     "flush_sewer",
@@ -127,20 +116,6 @@ TOILET_TYPE: Final = (
     "none",
 )
 _TOILET_IMPROVED: Final = ("flush_sewer", "flush_septic", "pit_slab", "vip", "composting")
-#: Derived sanitation categories of the global MPI preset.
-SANITATION: Final = (
-    "flush_sewer",
-    "flush_septic",
-    "pit_slab",
-    "vip",
-    "composting",
-    "improved_shared",
-    "pit_open",
-    "bucket",
-    "hanging",
-    "other_unimproved",
-    "none",
-)
 #: Raw main source of drinking water.
 WATER_SOURCE: Final = (
     "piped_dwelling",
@@ -157,20 +132,6 @@ WATER_SOURCE: Final = (
     "tanker",
 )
 _WATER_IMPROVED: Final = WATER_SOURCE[:8]
-#: Derived drinking-water categories of the global MPI preset.
-DRINKING_WATER: Final = (
-    "piped",
-    "borehole",
-    "protected_well",
-    "protected_spring",
-    "rainwater",
-    "bottled",
-    "improved_30min_plus",
-    "unprotected_well",
-    "unprotected_spring",
-    "surface_water",
-    "tanker",
-)
 
 FLOOR: Final = (
     "earth_sand",
@@ -1228,12 +1189,7 @@ def _write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     for c in df.columns:
         if df[c].dtype == np.float32:
             df[c] = _format_floats(df[c])
-    text = df.to_csv(index=False, lineterminator="\n")
-    with (
-        open(path, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as fh,
-    ):
-        fh.write(text.encode("utf-8"))
+    write_csv_gz(df, path)
 
 
 def write_bundled(directory: str | os.PathLike[str]) -> list[Path]:

@@ -15,7 +15,6 @@ on how the caller chunks the work nor on ``n``: ``generate(n)`` is always a pref
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+
+from ._io import write_csv_gz
 
 __all__ = [
     "BLOCK_PSUS",
@@ -442,12 +443,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     path : str or os.PathLike
         Destination, conventionally ``datasets/data/mpi_survey.csv.gz``.
     """
-    text = df.to_csv(index=False, lineterminator="\n")
-    with (
-        open(path, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as fh,
-    ):
-        fh.write(text.encode("utf-8"))
+    write_csv_gz(df, path)
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the bundled file

@@ -60,15 +60,14 @@ def _gcd(a, b):
 
 
 @nb.njit(cache=CACHE, nogil=True, error_model="numpy")
-def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, m2, gapj):
+def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, card, wf, m1, m2, gapj):
     """Deprivation flags of ``col[i0:i0+m]``, added to the integer scores.
 
     One branch-free loop per rule so that the compiler vectorises it (a rule test inside
     the loop costs about 5x). NaN compares false with everything, so a missing value is
     never deprived; ``!=`` masks it explicitly. Returns the number of values of a 0/1
-    flag column that are neither 0, 1 nor missing. With ``bit`` > 0 the flag is also set
-    in the units' deprivation patterns ``pat``. :func:`_evaluate_lean` is the variant for
-    pattern accumulation.
+    flag column that are neither 0, 1 nor missing. :func:`_evaluate_lean` is the variant
+    for pattern accumulation.
     """
     x = col[i0 : i0 + m]
     bad = 0
@@ -80,7 +79,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = xr < z
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
             xc = xr if dep else z  # NaN and non-deprived values give a gap of exactly 0
@@ -94,7 +92,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = x[r] < z
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
     elif rule == LE:
@@ -103,7 +100,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = x[r] <= z
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
     elif rule == GT:
@@ -112,7 +108,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = x[r] > z
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
     elif rule == GE:
@@ -121,7 +116,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = x[r] >= z
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
     elif rule == EQ:
@@ -130,7 +124,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = x[r] == z
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
     elif rule == NE:
@@ -139,7 +132,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = (x[r] != z) & ~isn
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
     else:  # FLAG: 1 = deprived; anything but 0, 1 or NaN is an error
@@ -148,7 +140,6 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, pat, bit, card, wf, m1, 
             dep = x[r] == 1.0
             gj[r] = dep
             num[r] += wj * dep
-            pat[r] |= bit * dep
             mj[r] = isn
             nm[r] += isn
             bad += (x[r] != 0.0) & ~dep & ~isn
@@ -361,8 +352,7 @@ def af_statistics(
                     )
                 else:
                     bad = _evaluate(
-                        col, i0, m, rule, z, wj, gj, mj, num, nm, pat, np.int32(0), cardinal[j],
-                        wf, m1, m2, gap[j],
+                        col, i0, m, rule, z, wj, gj, mj, num, nm, cardinal[j], wf, m1, m2, gap[j],
                     )
                 if bad and err[t, 0] == 0:
                     for r in range(m):
