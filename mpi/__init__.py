@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from . import plot, presets
 from ._version import __version__
+from .association import AssociationResult, association
+from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
 from .result import MeasureResult
@@ -20,6 +22,10 @@ __all__ = [
     "Indicator",
     "Spec",
     "measure",
+    "Design",
+    "association",
+    "AssociationResult",
+    "ReplicateDesign",
     "MeasureResult",
     "presets",
     "plot",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import warnings
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -15,8 +16,10 @@ import xarray as xr
 from . import kernels
 from ._input import Groups, as_table, encode_groups, encode_indicator, encode_weight, readonly
 from ._version import __version__
+from .design import BootstrapDesign, Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, ValidationError
 from .exact import fraction_text
+from .inference import _check_design_type, run_design
 from .result import MeasureResult
 from .spec import Spec
 
@@ -62,22 +65,108 @@ def _as_names(by: Any) -> list[str]:
     return names
 
 
-def compute_statistics(
+@dataclass
+class _Prepared:
+    """Validated inputs, encoded once; :meth:`run` calls the kernel for given cells/weights."""
+
+    spec: Spec
+    table: Any
+    cols: Any
+    rules: np.ndarray
+    cutoffs: np.ndarray
+    cardinal: np.ndarray
+    ks: list[Fraction]
+    k_dim: bool
+    by_names: list[str]
+    weight: str | None
+    sweight: np.ndarray
+    groups: Groups | None
+    missing: str
+    use_patterns: bool | None
+
+    def run(self, sweight: np.ndarray, cell: np.ndarray, offset: int, n_cells: int) -> xr.Dataset:
+        """Statistics along ``cell`` for the units' cell codes (``cell - offset``)."""
+        spec, ks = self.spec, self.ks
+        wint, denom = spec.integer_weights
+        order = sorted(range(len(ks)), key=ks.__getitem__)
+        ks_sorted = [ks[i] for i in order]
+        n_chunks = max(1, min(numba.get_num_threads(), self.table.n // kernels.BLOCK))
+        patterns = self.use_patterns
+        out = kernels.af_statistics(
+            self.cols,
+            self.rules,
+            self.cutoffs,
+            self.cardinal,
+            wint,
+            spec.dimension_index,
+            len(spec.dimensions),
+            denom,
+            sweight,
+            cell,
+            offset,
+            n_cells,
+            np.array([f.numerator for f in ks_sorted], np.int64),
+            np.array([f.denominator for f in ks_sorted], np.int64),
+            spec.vulnerable.numerator,
+            spec.vulnerable.denominator,
+            spec.severe.numerator,
+            spec.severe.denominator,
+            self.missing == "reweight",
+            patterns if patterns is not None else _patterns_pay(len(spec), n_cells),
+            n_chunks,
+        )
+        _raise_kernel_error(out[-1], spec, self.weight)
+        position = np.argsort(order)  # user's k order from the sorted order
+        return _stats_dataset(*out[:-1], wint / denom, position, spec, ks)
+
+    def finish(
+        self, stats: xr.Dataset, stacklevel: int = 4
+    ) -> tuple[xr.Dataset, xr.Dataset | None]:
+        """Missing-value report, then split the ``cell`` axis into the ``by`` dims."""
+        spec, table, missing = self.spec, self.table, self.missing
+        n_dropped = int(stats["NDROP"].sum())
+        if missing == "raise" and (n_dropped or int(stats["NMISS"].sum())):
+            raise DataError(
+                f"missing values in {n_dropped} unit(s) with missing='raise': "
+                + _missing_report(stats, spec, self.weight, self.sweight)
+                + ". Use missing='drop' (listwise) or missing='reweight' (OPHI rule), or "
+                "impute first"
+            )
+        if n_dropped:
+            warnings.warn(
+                f"{n_dropped} of {table.n} units dropped for missing values ({missing!r} rule): "
+                + _missing_report(stats, spec, self.weight, self.sweight)
+                + ". They are counted in the result's n_dropped",
+                MissingDataWarning,
+                stacklevel=stacklevel,
+            )
+        groups = self.groups
+        if groups is None:
+            return stats.isel(cell=0, drop=True), None
+        n_cells = groups.n_cells
+        missing_group = stats.isel(cell=n_cells - 1, drop=True)
+        stats = _split_cells(stats.isel(cell=slice(0, n_cells - 1)), groups)
+        if groups.prune:
+            name = groups.names[0]
+            stats = stats.isel({name: self.kept_labels(stats)})
+        return stats, missing_group
+
+    def kept_labels(self, split: xr.Dataset) -> np.ndarray:
+        """Labels of a pruned integer group that some unit carries."""
+        return (split["NOBS"] + split["NDROP"]).values > 0
+
+
+def _prepare(
     data: Any,
     spec: Spec,
     *,
-    weight: str | None = None,
-    by: str | Sequence[str] | None = None,
-    k: Any = None,
-    missing: Literal["drop", "reweight", "raise"] = "drop",
-    use_patterns: bool | None = None,
-) -> tuple[xr.Dataset, xr.Dataset | None, Groups | None, list[Fraction], bool]:
-    """Run the kernel and return the additive statistics (see :mod:`mpi.kernels.af`).
-
-    Returns ``(stats, missing_group_stats, groups, ks, k_dim)`` where ``stats`` has the
-    group dimensions (if any), ``k`` and ``indicator``. ``use_patterns`` forces the kernel's
-    accumulation mode (``None``: by :func:`_patterns_pay`); both give the same statistics.
-    """
+    weight: str | None,
+    by: Any,
+    k: Any,
+    missing: str,
+    use_patterns: bool | None,
+    extra: Sequence[Hashable] = (),
+) -> _Prepared:
     if not isinstance(spec, Spec):
         raise ValidationError(
             f"spec must be an mpi.Spec (e.g. mpi.presets.global_mpi_2018()); got "
@@ -89,8 +178,8 @@ def compute_statistics(
     by_names = _as_names(by)
     if weight is not None and not isinstance(weight, Hashable | str):
         raise ValidationError(f"weight must be the name of a variable; got {weight!r}")
-    needed = [*spec.variables, *([weight] if weight is not None else []), *by_names]
-    table = as_table(data, needed)
+    needed = [*spec.variables, *([weight] if weight is not None else []), *by_names, *extra]
+    table = as_table(data, list(dict.fromkeys(needed)))
     if table.n == 0:
         raise DataError("data has no units (0 rows); nothing to measure")
 
@@ -112,64 +201,48 @@ def compute_statistics(
         else readonly(np.empty(0, np.float64))
     )
     groups = encode_groups(table, by_names) if by_names else None
-    cell = groups.codes if groups is not None else readonly(np.empty(0, np.int64))
-    n_cells = groups.n_cells if groups is not None else 1
-
-    wint, denom = spec.integer_weights
-    order = sorted(range(len(ks)), key=ks.__getitem__)
-    ks_sorted = [ks[i] for i in order]
-    n_chunks = max(1, min(numba.get_num_threads(), table.n // kernels.BLOCK))
-    out = kernels.af_statistics(
+    return _Prepared(
+        spec,
+        table,
         cols,
         rules,
         cutoffs,
         cardinal,
-        wint,
-        spec.dimension_index,
-        len(spec.dimensions),
-        denom,
+        ks,
+        k_dim,
+        by_names,
+        weight,
         sweight,
-        cell,
-        groups.offset if groups is not None else 0,
-        n_cells,
-        np.array([f.numerator for f in ks_sorted], np.int64),
-        np.array([f.denominator for f in ks_sorted], np.int64),
-        spec.vulnerable.numerator,
-        spec.vulnerable.denominator,
-        spec.severe.numerator,
-        spec.severe.denominator,
-        missing == "reweight",
-        use_patterns if use_patterns is not None else _patterns_pay(len(spec), n_cells),
-        n_chunks,
+        groups,
+        missing,
+        use_patterns,
     )
-    _raise_kernel_error(out[-1], spec, weight)
-    position = np.argsort(order)  # user's k order from the sorted order
-    stats = _stats_dataset(*out[:-1], wint / denom, position, spec, ks)
-    n_dropped = int(stats["NDROP"].sum())
-    if missing == "raise" and (n_dropped or int(stats["NMISS"].sum())):
-        raise DataError(
-            f"missing values in {n_dropped} unit(s) with missing='raise': "
-            + _missing_report(stats, spec, weight, sweight)
-            + ". Use missing='drop' (listwise) or missing='reweight' (OPHI rule), or impute first"
-        )
-    if n_dropped:
-        warnings.warn(
-            f"{n_dropped} of {table.n} units dropped for missing values ({missing!r} rule): "
-            + _missing_report(stats, spec, weight, sweight)
-            + ". They are counted in the result's n_dropped",
-            MissingDataWarning,
-            stacklevel=3,
-        )
-    missing_group = None
-    if groups is not None:
-        missing_group = stats.isel(cell=n_cells - 1, drop=True)
-        stats = _split_cells(stats.isel(cell=slice(0, n_cells - 1)), groups)
-        if groups.prune:
-            name = groups.names[0]
-            stats = stats.isel({name: (stats["NOBS"] + stats["NDROP"]).values > 0})
-    else:
-        stats = stats.isel(cell=0, drop=True)
-    return stats, missing_group, groups, ks, k_dim
+
+
+def compute_statistics(
+    data: Any,
+    spec: Spec,
+    *,
+    weight: str | None = None,
+    by: str | Sequence[str] | None = None,
+    k: Any = None,
+    missing: Literal["drop", "reweight", "raise"] = "drop",
+    use_patterns: bool | None = None,
+) -> tuple[xr.Dataset, xr.Dataset | None, Groups | None, list[Fraction], bool]:
+    """Run the kernel and return the additive statistics (see :mod:`mpi.kernels.af`).
+
+    Returns ``(stats, missing_group_stats, groups, ks, k_dim)`` where ``stats`` has the
+    group dimensions (if any), ``k`` and ``indicator``. ``use_patterns`` forces the kernel's
+    accumulation mode (``None``: by :func:`_patterns_pay`); both give the same statistics.
+    """
+    prep = _prepare(
+        data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=use_patterns
+    )
+    g = prep.groups
+    cell = g.codes if g is not None else readonly(np.empty(0, np.int64))
+    stats = prep.run(prep.sweight, cell, g.offset if g is not None else 0, g.n_cells if g else 1)
+    stats, missing_group = prep.finish(stats)
+    return stats, missing_group, g, prep.ks, prep.k_dim
 
 
 #: Largest pattern table (cells x 2**d entries per thread) for pattern accumulation: 128k
@@ -232,9 +305,7 @@ def _stats_dataset(
 
 def _missing_report(stats: xr.Dataset, spec: Spec, weight: str | None, sweight) -> str:
     nmiss = stats["NMISS"].sum([d for d in stats["NMISS"].dims if d != "indicator"])
-    parts = [
-        f"{ind.variable}: {int(v)}" for ind, v in zip(spec, nmiss.values, strict=True) if v
-    ]
+    parts = [f"{ind.variable}: {int(v)}" for ind, v in zip(spec, nmiss.values, strict=True) if v]
     if weight is not None and sweight.size:
         nw = int(np.isnan(sweight).sum())
         if nw:
@@ -277,6 +348,7 @@ def measure(
     by: str | Sequence[str] | None = None,
     k: Any = None,
     missing: Literal["drop", "reweight", "raise"] = "drop",
+    design: Design | BootstrapDesign | ReplicateDesign | None = None,
 ) -> MeasureResult:
     """Alkire-Foster multidimensional poverty measures.
 
@@ -308,6 +380,11 @@ def measure(
         rule; a unit's missing indicator's weight is re-spread over the observed indicators
         of the same dimension; a unit missing a whole dimension is dropped and counted.
         ``"raise"``: a :class:`~mpi.DataError` on any missing value.
+    design : mpi.Design, Design.bootstrap(...) or mpi.ReplicateDesign, optional
+        The survey design, for design-based standard errors of every estimate
+        (:attr:`MeasureResult.se`, :meth:`~MeasureResult.ci`, :meth:`~MeasureResult.vcov`).
+        Its weight is the sampling weight (do not pass ``weight`` as well). Groups are
+        estimated as domains of the whole design, never by subsetting it.
 
     Returns
     -------
@@ -349,16 +426,41 @@ def measure(
     >>> float(res["M0"]), float(res["H"]), float(res["A"])
     (0.375, 0.5, 0.75)
     """
-    stats, missing_group, groups, ks, k_dim = compute_statistics(
-        data, spec, weight=weight, by=by, k=k, missing=missing
-    )
+    inference = None
+    if design is None:
+        stats, missing_group, groups, ks, k_dim = compute_statistics(
+            data, spec, weight=weight, by=by, k=k, missing=missing
+        )
+    else:
+        _check_design_type(design)
+        if weight is not None and weight != design.weight:
+            raise ValidationError(
+                f"weight={weight!r} differs from the design's weight {design.weight!r}; give the "
+                "weight only in mpi.Design(...)"
+            )
+        weight = design.weight
+        prep = _prepare(
+            data,
+            spec,
+            weight=weight,
+            by=by,
+            k=k,
+            missing=missing,
+            use_patterns=None,
+            extra=design.variables,
+        )
+        cell_stats, inference = run_design(prep, design)
+        stats, missing_group = prep.finish(cell_stats, stacklevel=3)
+        groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
     call = (
         f"mpi.measure(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "
         f"by={groups.names if groups else None!r}, "
         f"k={[fraction_text(f) for f in ks] if k_dim else fraction_text(ks[0])}, "
-        f"missing={missing!r})"
+        f"missing={missing!r}" + (f", design={design!r}" if design is not None else "") + ")"
     )
-    history = f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}: {call} [xmpi {__version__}]"
+    history = (
+        f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}: {call} [xmpi {__version__}]"
+    )
     return MeasureResult(
         stats,
         spec=spec,
@@ -369,4 +471,5 @@ def measure(
         weight=weight,
         missing=missing,
         history=history,
+        inference=inference,
     )

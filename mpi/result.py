@@ -14,8 +14,10 @@ import xarray as xr
 from ._version import __version__
 from .exact import fraction_text
 from .finalize import VARIABLE_ATTRS, finalize
+from .result_inference import InferenceMixin
 
 if TYPE_CHECKING:
+    from .inference import Inference
     from .spec import Spec
 
 __all__ = ["MeasureResult"]
@@ -27,7 +29,7 @@ REFERENCES = (
 HEADLINE = ["H", "A", "M0", "M1", "M2", "vulnerable", "severe"]
 
 
-class MeasureResult:
+class MeasureResult(InferenceMixin):
     """Alkire-Foster measures for one specification, possibly by group and over several k.
 
     The result keeps the additive sufficient statistics (:attr:`statistics`) and derives
@@ -58,8 +60,10 @@ class MeasureResult:
         weight: str | None,
         missing: str,
         history: str,
+        inference: Inference | None = None,
     ) -> None:
         self._stats = stats
+        self._inference = inference
         self.spec = spec
         self.ks = list(ks)
         self.k_dim = k_dim
@@ -91,6 +95,7 @@ class MeasureResult:
             weight=self.weight,
             missing=self.missing,
             history=self.history,
+            inference=self._inference,
         )
 
     @cached_property

@@ -1,0 +1,349 @@
+"""Survey designs: ``mpi.Design`` (the ``svyset`` of xmpi) and replicate-weight designs.
+
+A design says how the units were sampled, so that :func:`mpi.measure` can give design-based
+standard errors. Three kinds exist:
+
+* :class:`Design` -- stratified multi-stage sample described by its first stage (strata,
+  primary sampling units, finite-population correction); variances by Taylor linearisation
+  from PSU totals of the additive statistics (R ``survey::svydesign``, Stata ``svyset``).
+* :meth:`Design.bootstrap` -- the same design with Rao-Wu rescaling bootstrap replicates
+  drawn from the PSU totals (R ``as.svrepdesign(type="subbootstrap")``).
+* :class:`ReplicateDesign` -- user-supplied replicate weights (JK1, JKn, BRR, Fay,
+  bootstrap), as shipped with DHS, ACS and many statistics-office files (R
+  ``survey::svrepdesign``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._input import Table
+from .errors import DataError, ValidationError
+
+__all__ = ["Design", "BootstrapDesign", "ReplicateDesign", "LONELY_PSU"]
+
+#: Policies for strata with a single PSU (as R ``options(survey.lonely.psu=)``).
+LONELY_PSU = ("fail", "adjust", "average", "remove", "certainty")
+_REP_TYPES = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")
+
+
+@dataclass(frozen=True)
+class Design:
+    """A stratified cluster sample, described by its first stage.
+
+    Parameters
+    ----------
+    weight : str or None
+        Sampling-weight variable (inverse inclusion probability; person weights for
+        person-level measures). ``None``: every unit weighs 1.
+    strata : str, optional
+        Stratum variable. ``None``: one stratum.
+    psu : str, optional
+        Primary-sampling-unit (cluster) variable. ``None``: every unit is its own PSU.
+    fpc : str, optional
+        Finite-population correction, constant within a stratum: either the number of PSUs
+        in the stratum's population (values > 1) or the first-stage sampling fraction
+        (values in (0, 1]). ``None``: sampling with replacement (no correction).
+    lonely_psu : {"fail", "adjust", "average", "remove", "certainty"}
+        What to do with a stratum that has one PSU, as R ``survey``: ``"fail"`` raises;
+        ``"adjust"`` centres the lone PSU at the mean of all PSU totals instead of its
+        stratum mean; ``"average"`` scales the variance of the other strata up by
+        ``n_strata / n_strata_with_2+_PSUs``; ``"remove"`` and ``"certainty"`` let the
+        stratum contribute no variance.
+    nest : bool
+        ``True``: PSU labels are only unique within a stratum (PSU 1 of stratum A differs
+        from PSU 1 of stratum B). ``False`` (default): a PSU label appearing in two strata is
+        an error, as in R.
+
+    Notes
+    -----
+    The linearised variance of an estimate :math:`\\hat\\theta` with PSU-level influence
+    totals :math:`u_{hi}` (stratum *h*, PSU *i*, :math:`n_h` PSUs, sampling fraction
+    :math:`f_h`) is
+
+    .. math::
+
+        \\widehat{V}(\\hat\\theta) = \\sum_h (1-f_h)\\frac{n_h}{n_h-1}
+        \\sum_{i=1}^{n_h} (u_{hi} - \\bar u_h)^2
+
+    and the design degrees of freedom are the number of PSUs minus the number of strata.
+
+    References
+    ----------
+    Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. Springer, ch. 6.
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley.
+
+    Examples
+    --------
+    >>> import mpi
+    >>> mpi.Design("weight", strata="stratum", psu="cluster")
+    Design(weight='weight', strata='stratum', psu='cluster', fpc=None, lonely_psu='fail', nest=False)
+    """
+
+    weight: str | None
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    lonely_psu: Literal["fail", "adjust", "average", "remove", "certainty"] = "fail"
+    nest: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lonely_psu not in LONELY_PSU:
+            raise ValidationError(
+                f"lonely_psu must be one of {', '.join(LONELY_PSU)}; got {self.lonely_psu!r}"
+            )
+        for arg in ("weight", "strata", "psu", "fpc"):
+            v = getattr(self, arg)
+            if v is not None and (not isinstance(v, Hashable) or isinstance(v, list | tuple)):
+                raise ValidationError(f"{arg} must be the name of one variable; got {v!r}")
+
+    @property
+    def variables(self) -> list[Hashable]:
+        """Design variables that must be in the data."""
+        return [v for v in (self.weight, self.strata, self.psu, self.fpc) if v is not None]
+
+    def bootstrap(
+        self, replicates: int = 1000, *, seed: int | None = None, mse: bool = False
+    ) -> BootstrapDesign:
+        """The design with Rao-Wu rescaling bootstrap variance (``n_h - 1`` PSUs drawn).
+
+        Replicate *b* multiplies every unit of PSU *i* in stratum *h* by
+        :math:`1 - \\lambda_h + \\lambda_h \\frac{n_h}{n_h - 1} r_{hib}` with
+        :math:`r_{hib}` the number of times the PSU was drawn and
+        :math:`\\lambda_h = \\sqrt{1-f_h}`. Because the statistics are additive, replicates
+        are formed from PSU totals, not by re-running the estimator.
+
+        References
+        ----------
+        Rao, J. N. K., Wu, C. F. J. and Yue, K. (1992). Some recent work on resampling
+        methods for complex surveys. *Survey Methodology* 18(2), 209-217.
+        """
+        if not isinstance(replicates, int | np.integer) or replicates < 2:
+            raise ValidationError(f"replicates must be an integer >= 2; got {replicates!r}")
+        return BootstrapDesign(self, int(replicates), seed, bool(mse))
+
+
+@dataclass(frozen=True)
+class BootstrapDesign:
+    """A :class:`Design` with Rao-Wu bootstrap variance (made by :meth:`Design.bootstrap`)."""
+
+    design: Design
+    replicates: int
+    seed: int | None
+    mse: bool = False
+
+    @property
+    def weight(self) -> str | None:
+        return self.design.weight
+
+    @property
+    def variables(self) -> list[Hashable]:
+        return self.design.variables
+
+
+@dataclass(frozen=True)
+class ReplicateDesign:
+    """A design given by replicate weights (R ``svrepdesign``).
+
+    Parameters
+    ----------
+    weight : str
+        Full-sample weight variable.
+    replicate_weights : list of str
+        Replicate weight variables (already including the full-sample weight, as shipped
+        in DHS/ACS files).
+    type : {"JK1", "JKn", "BRR", "Fay", "bootstrap", "other"}
+        Replication method; fixes the variance multiplier: JK1 ``(R-1)/R``, BRR ``1/R``,
+        Fay ``1/(R (1-rho)^2)``, bootstrap ``1/(R-1)``; JKn and other need ``rscales``
+        (and ``scale``).
+    rho : float, optional
+        Fay's coefficient (``type="Fay"``), in (0, 1).
+    scale, rscales : float, sequence of float, optional
+        Overall and per-replicate multipliers, overriding the type's defaults:
+        :math:`V = \\text{scale}\\sum_r \\text{rscales}_r(\\hat\\theta_r - \\bar\\theta)^2`.
+    mse : bool
+        Centre at the full-sample estimate instead of the replicates' mean.
+
+    Examples
+    --------
+    >>> import mpi
+    >>> d = mpi.ReplicateDesign("w", [f"rw{r}" for r in range(1, 5)], type="BRR")
+    >>> d.multipliers()
+    (0.25, array([1., 1., 1., 1.]))
+    """
+
+    weight: str
+    replicate_weights: Sequence[str]
+    type: str = "JK1"
+    rho: float | None = None
+    scale: float | None = None
+    rscales: Sequence[float] | None = None
+    mse: bool = False
+    _names: tuple = field(init=False, repr=False, default=())
+
+    def __post_init__(self) -> None:
+        if isinstance(self.replicate_weights, str):
+            raise ValidationError(
+                "replicate_weights must be a list of variable names, got the single string "
+                f"{self.replicate_weights!r}; e.g. [c for c in df if c.startswith('rw')]"
+            )
+        names = tuple(self.replicate_weights)
+        if len(names) < 2:
+            raise ValidationError(
+                f"replicate_weights needs at least 2 variables; got {list(names)!r}"
+            )
+        object.__setattr__(self, "_names", names)
+        if self.type not in _REP_TYPES:
+            raise ValidationError(f"type must be one of {', '.join(_REP_TYPES)}; got {self.type!r}")
+        if self.type == "Fay" and (self.rho is None or not 0 < self.rho < 1):
+            raise ValidationError(f"type='Fay' needs rho in (0, 1); got rho={self.rho!r}")
+        if self.type in ("JKn", "other") and self.rscales is None:
+            raise ValidationError(
+                f"type={self.type!r} needs rscales (one multiplier per replicate, e.g. "
+                "(n_h - 1)/n_h for the stratum of each JKn replicate)"
+            )
+        if self.rscales is not None and len(self.rscales) != len(names):
+            raise ValidationError(
+                f"rscales has {len(self.rscales)} values for {len(names)} replicate weights"
+            )
+
+    @property
+    def variables(self) -> list[Hashable]:
+        return [self.weight, *self._names]
+
+    def multipliers(self) -> tuple[float, np.ndarray]:
+        """``(scale, rscales)`` of the variance formula."""
+        r = len(self._names)
+        default = {
+            "JK1": (r - 1) / r,
+            "BRR": 1 / r,
+            "Fay": 1 / (r * (1 - (self.rho or 0.0)) ** 2),
+            "bootstrap": 1 / (r - 1),
+            "JKn": 1.0,
+            "other": 1.0,
+        }[self.type]
+        scale = float(self.scale) if self.scale is not None else default
+        rscales = (
+            np.asarray(self.rscales, dtype=np.float64) if self.rscales is not None else np.ones(r)
+        )
+        return scale, rscales
+
+
+@dataclass
+class EncodedDesign:
+    """The first-stage structure of a design on a particular data set.
+
+    PSUs are numbered ``0 .. n_psu - 1`` sorted by stratum, so each stratum's PSUs are the
+    contiguous range ``starts[h] .. starts[h] + n_h[h]``.
+    """
+
+    psu: np.ndarray  # PSU number of every unit
+    n_psu: int
+    psu_stratum: np.ndarray  # stratum of every PSU
+    n_h: np.ndarray  # PSUs per stratum
+    starts: np.ndarray  # first PSU of each stratum
+    fpc_factor: np.ndarray  # 1 - f_h per stratum
+    lonely_psu: str
+    stratum_labels: np.ndarray
+
+    @property
+    def n_strata(self) -> int:
+        return len(self.n_h)
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom: PSUs minus strata."""
+        return int(self.n_psu - self.n_strata)
+
+    def domain_df(self, psu_mask: np.ndarray) -> int:
+        """Degrees of freedom of a domain: its PSUs minus the strata they lie in."""
+        psus = np.flatnonzero(psu_mask)
+        return int(len(psus) - len(np.unique(self.psu_stratum[psus])))
+
+
+def _codes(s: pd.Series, name: Hashable, role: str) -> tuple[np.ndarray, np.ndarray]:
+    if s.isna().any():
+        raise DataError(
+            f"{role} variable {name!r} has {int(s.isna().sum())} missing value(s); every unit "
+            f"needs its {role}. Fill them (e.g. a separate stratum) or drop those rows"
+        )
+    codes, uniques = pd.factorize(s, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
+def encode_design(table: Table, design: Design) -> EncodedDesign:
+    """Strata, PSUs and fpc of the units, validated (see :class:`EncodedDesign`)."""
+    n = table.n
+    if design.strata is not None:
+        strat, strat_labels = _codes(
+            table.column(design.strata, role="strata"), design.strata, "strata"
+        )
+    else:
+        strat, strat_labels = np.zeros(n, np.int64), np.array(["(one stratum)"], dtype=object)
+    if design.psu is not None:
+        psu_raw, _ = _codes(table.column(design.psu, role="psu"), design.psu, "psu")
+        if design.nest:
+            key = strat * (int(psu_raw.max()) + 1) + psu_raw
+            psu_raw = pd.factorize(key, sort=True)[0].astype(np.int64)
+        else:
+            n_raw = int(psu_raw.max()) + 1
+            lo = np.full(n_raw, np.iinfo(np.int64).max)
+            hi = np.full(n_raw, -1)
+            np.minimum.at(lo, psu_raw, strat)
+            np.maximum.at(hi, psu_raw, strat)
+            bad = np.flatnonzero(lo != hi)
+            if bad.size:
+                raise DataError(
+                    f"psu variable {design.psu!r}: {bad.size} PSU label(s) appear in more than "
+                    "one stratum. If PSU labels repeat across strata, pass nest=True to "
+                    "mpi.Design; otherwise fix the labels"
+                )
+    else:
+        psu_raw = np.arange(n, dtype=np.int64)
+    n_raw = int(psu_raw.max()) + 1 if n else 0
+    raw_stratum = np.zeros(n_raw, np.int64)
+    raw_stratum[psu_raw] = strat
+    order = np.argsort(raw_stratum, kind="stable")  # renumber PSUs sorted by stratum
+    renum = np.empty(n_raw, np.int64)
+    renum[order] = np.arange(n_raw)
+    psu = renum[psu_raw]
+    psu_stratum = raw_stratum[order]
+    n_strata = len(strat_labels)
+    n_h = np.bincount(psu_stratum, minlength=n_strata)
+    starts = np.concatenate([[0], np.cumsum(n_h)[:-1]]).astype(np.int64)
+    fpc_factor = np.ones(n_strata)
+    if design.fpc is not None:
+        s = table.column(design.fpc, role="fpc")
+        if not pd.api.types.is_numeric_dtype(s.dtype) or s.isna().any():
+            raise DataError(f"fpc variable {design.fpc!r} must be numeric without missing values")
+        v = s.to_numpy(dtype=np.float64)
+        per = np.full(n_strata, np.nan)
+        per[strat] = v
+        if not np.allclose(per[strat], v, rtol=0, atol=0):
+            raise DataError(f"fpc variable {design.fpc!r} must be constant within each stratum")
+        if (per <= 0).any():
+            raise DataError(f"fpc variable {design.fpc!r} must be positive; found {per.min():g}")
+        frac = np.where(per > 1, n_h / per, per)
+        if (frac > 1 + 1e-12).any():
+            h = int(np.argmax(frac))
+            raise DataError(
+                f"fpc variable {design.fpc!r}: stratum {strat_labels[h]!r} has {n_h[h]} sampled "
+                f"PSUs but a population of {per[h]:g}; give PSU counts or sampling fractions"
+            )
+        fpc_factor = 1.0 - frac
+    lonely = n_h == 1
+    if lonely.any() and design.lonely_psu == "fail":
+        labels = [str(x) for x in strat_labels[lonely][:5]]
+        raise DataError(
+            f"{int(lonely.sum())} stratum/strata have a single PSU (e.g. {', '.join(labels)}); "
+            "the variance cannot be estimated there. Pass lonely_psu='adjust', 'average', "
+            "'remove' or 'certainty' to mpi.Design, or collapse strata"
+        )
+    return EncodedDesign(
+        psu, n_raw, psu_stratum, n_h, starts, fpc_factor, design.lonely_psu, strat_labels
+    )

@@ -1,0 +1,194 @@
+"""Wald tests and pairwise comparisons of estimates with their design covariance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats as _st
+
+from .errors import ValidationError
+from .estimate import PSU, Estimate
+
+__all__ = ["WaldTest", "wald_test", "pairwise", "flat_cov"]
+
+
+def flat_cov(e: Estimate) -> tuple[np.ndarray, np.ndarray]:
+    """Values (flattened) and their full covariance matrix."""
+    eng = e.engine
+    dims = list(e.value.dims)
+    value = e.value.transpose(*dims).values.reshape(-1)
+    pert = e.pert.transpose(eng.lead, *dims).values.reshape(e.pert.sizes[eng.lead], -1)
+    mat = eng.matrix(pert) if eng.lead == PSU else eng.matrix(pert, value)
+    return value, mat
+
+
+@dataclass(frozen=True)
+class WaldTest:
+    """Result of a Wald test of linear restrictions ``R theta = 0``.
+
+    Attributes
+    ----------
+    statistic : float
+        The test statistic (F for ``"F"`` and ``"adjusted"``, chi-squared for ``"chi2"``).
+    df1, df2 : float
+        Numerator (number of restrictions) and denominator degrees of freedom (``inf`` for
+        chi-squared).
+    p_value : float
+    wald : float
+        The quadratic form :math:`W = (R\\hat\\theta)^T (R V R^T)^{-1} R\\hat\\theta`.
+    contrasts : pandas.DataFrame
+        Each restriction's estimate and standard error.
+    """
+
+    hypothesis: str
+    statistic: float
+    df1: float
+    df2: float
+    p_value: float
+    wald: float
+    method: str
+    contrasts: pd.DataFrame
+
+    def __repr__(self) -> str:
+        name = "chi2" if self.method == "chi2" else "F"
+        df = f"{self.df1:g}" if self.method == "chi2" else f"{self.df1:g}, {self.df2:g}"
+        return (
+            f"<mpi.WaldTest {self.hypothesis}: {name}({df}) = {self.statistic:.4f}, "
+            f"p = {self.p_value:.4g}>"
+        )
+
+
+def _labels(da: xr.DataArray, over: str, labels: Sequence[Any] | None) -> list[Any]:
+    if over not in da.dims:
+        raise ValidationError(
+            f"over={over!r} is not a dimension of the estimate; its dims are {list(da.dims)}"
+        )
+    have = list(da[over].values)
+    if labels is None:
+        return have
+    labels = list(labels)
+    bad = [x for x in labels if x not in have]
+    if bad:
+        raise ValidationError(f"labels {bad!r} are not values of {over!r}; choose from {have!r}")
+    if len(labels) < 2:
+        raise ValidationError(f"labels needs at least two values of {over!r}; got {labels!r}")
+    return labels
+
+
+def wald_test(
+    est: Estimate,
+    over: str,
+    labels: Sequence[Any] | None = None,
+    *,
+    method: Literal["F", "adjusted", "chi2"] = "F",
+    df: int | None = None,
+) -> WaldTest:
+    """Test that an estimate is equal across the values of one dimension.
+
+    The restrictions are :math:`\\theta_{g} - \\theta_{g_0} = 0` for every other value *g*
+    (and every element of the remaining dimensions, tested jointly).
+
+    Parameters
+    ----------
+    est : Estimate
+        From :meth:`MeasureResult.estimate`, e.g. ``res.estimate("M0")``.
+    over : str
+        The dimension compared (a group variable, ``k`` or a round).
+    labels : sequence, optional
+        Values of ``over`` to compare (default: all).
+    method : {"F", "adjusted", "chi2"}
+        ``"F"``: :math:`F = W/q` on :math:`(q, d)` degrees of freedom with *d* the design
+        df (R ``survey::regTermTest``); ``"adjusted"``: Stata's design-adjusted
+        :math:`F = W (d - q + 1)/(d q)` on :math:`(q, d - q + 1)`; ``"chi2"``: *W* on *q*.
+    df : int, optional
+        Denominator degrees of freedom (default: the design's).
+    """
+    if method not in ("F", "adjusted", "chi2"):
+        raise ValidationError(f"method must be 'F', 'adjusted' or 'chi2'; got {method!r}")
+    labs = _labels(est.value, over, labels)
+    base = est.sel(**{over: labs[0]})
+    parts = [est.sel(**{over: g}) - base for g in labs[1:]]
+    diff = _stack(parts, over, labs[1:])
+    value, cov = flat_cov(diff)
+    q_all = value.size
+    keep = ~np.isnan(value) & ~np.isnan(np.diag(cov))
+    value, cov = value[keep], cov[np.ix_(keep, keep)]
+    q = int(np.linalg.matrix_rank(cov)) if value.size else 0
+    if q == 0:
+        raise ValidationError(
+            f"no testable contrast of {over!r} (all {q_all} differences undefined or without "
+            "variance)"
+        )
+    w = float(value @ np.linalg.pinv(cov) @ value)
+    d = float(df if df is not None else est.engine.df)
+    if method == "chi2":
+        stat, df1, df2 = w, float(q), np.inf
+        p = float(_st.chi2.sf(w, q))
+    elif method == "F":
+        stat, df1, df2 = w / q, float(q), d
+        p = float(_st.f.sf(stat, q, d)) if d > 0 else np.nan
+    else:
+        df2 = d - q + 1
+        stat, df1 = w * df2 / (d * q), float(q)
+        p = float(_st.f.sf(stat, q, df2)) if df2 > 0 else np.nan
+    frame = (
+        diff.value.to_dataframe(name="estimate")
+        if diff.value.ndim
+        else pd.DataFrame({"estimate": [float(diff.value)]})
+    )
+    frame["se"] = diff.se.values.reshape(-1)
+    hyp = f"equal across {over} = {', '.join(map(str, labs))}"
+    return WaldTest(hyp, float(stat), df1, df2, p, w, method, frame[["estimate", "se"]])
+
+
+def _stack(parts: list[Estimate], over: str, labels: list[Any]) -> Estimate:
+    idx = pd.Index(labels, name=over)
+    value = xr.concat([p.value.drop_vars(over, errors="ignore") for p in parts], dim=idx)
+    pert = xr.concat([p.pert.drop_vars(over, errors="ignore") for p in parts], dim=idx)
+    return Estimate(value, pert, parts[0].engine)
+
+
+def pairwise(
+    est: Estimate,
+    over: str,
+    labels: Sequence[Any] | None = None,
+    *,
+    level: float = 0.95,
+    df: int | None = None,
+) -> pd.DataFrame:
+    """All pairwise differences ``theta[a] - theta[b]`` with SE, t, p and a CI.
+
+    Differences use the full design covariance (groups and rounds that share PSUs).
+    Returns one row per pair and element of the remaining dims.
+    """
+    labs = _labels(est.value, over, labels)
+    d = float(df if df is not None else est.engine.df)
+    t_crit = _st.t.ppf(0.5 + level / 2, d) if d > 0 else np.nan
+    rows = []
+    for i, a in enumerate(labs):
+        for b in labs[i + 1 :]:
+            diff = est.sel(**{over: a}) - est.sel(**{over: b})
+            se = diff.se
+            frame = (
+                xr.Dataset({"difference": diff.value, "se": se})
+                .reset_coords(drop=True)
+                .to_dataframe()
+                .reset_index()
+                if diff.value.ndim
+                else pd.DataFrame({"difference": [float(diff.value)], "se": [float(se)]})
+            )
+            frame.insert(0, "b", b)
+            frame.insert(0, "a", a)
+            rows.append(frame)
+    out = pd.concat(rows, ignore_index=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["t"] = out["difference"] / out["se"]
+    out["p_value"] = 2 * _st.t.sf(np.abs(out["t"]), d) if d > 0 else np.nan
+    out["lower"] = out["difference"] - t_crit * out["se"]
+    out["upper"] = out["difference"] + t_crit * out["se"]
+    return out

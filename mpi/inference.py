@@ -1,0 +1,369 @@
+"""Design-based inference for :func:`mpi.measure`: totals by PSU or replicate, estimands.
+
+:func:`run_design` is called by :func:`mpi.measure` when a design is given. For a
+:class:`~mpi.Design` it runs the kernel once with one cell per *(PSU, group)* pair, so the
+additive statistics come out as PSU-level totals per group (domains are never formed by
+subsetting the design); the point estimates are their sums. For a
+:class:`~mpi.ReplicateDesign` it runs the kernel once per replicate weight.
+
+:func:`estimates` then writes every estimand of :class:`~mpi.MeasureResult` as a function of
+totals in the :class:`~mpi.estimate.Estimate` algebra, which yields linearised influence
+values (delta method) or replicate estimates for all of them at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from .design import BootstrapDesign, Design, EncodedDesign, ReplicateDesign, encode_design
+from .errors import DataError, ValidationError
+from .estimate import REP, Estimate, LinearizedEngine, ReplicateEngine
+
+if TYPE_CHECKING:
+    from .result import MeasureResult
+
+__all__ = ["Inference", "run_design", "estimates", "ESTIMANDS", "PROPORTIONS"]
+
+#: Variables of :meth:`MeasureResult.to_dataset` that are estimates (they get SEs).
+ESTIMANDS = (
+    "H",
+    "A",
+    "M0",
+    "M1",
+    "M2",
+    "vulnerable",
+    "severe",
+    "intensity_variance",
+    "uncensored_headcount",
+    "censored_headcount",
+    "contribution",
+    "dimension_contribution",
+    "population_share",
+    "group_contribution",
+)
+#: Estimands bounded by [0, 1], for which logit confidence intervals apply.
+PROPORTIONS = frozenset(ESTIMANDS) - {"intensity_variance"}
+
+
+@dataclass
+class CellTotals:
+    """Additive statistics per (lead, cell), where the lead is a PSU or a replicate.
+
+    Either ``lead`` gives the PSU of every row of ``arrays`` (rows are (PSU, group) pairs,
+    ``arrays[name]`` has shape ``(P, ...)``), or ``lead`` is None and ``arrays[name]`` has
+    shape ``(L, C, ...)`` (replicates x cells). ``codes[b]`` is the label position of every
+    row/cell in group variable ``b`` (-1: missing group).
+    """
+
+    arrays: dict[str, np.ndarray]
+    dims: dict[str, tuple[str, ...]]
+    coords: dict[str, Any]
+    codes: dict[str, np.ndarray]
+    n_lead: int
+    lead: np.ndarray | None = None
+
+    def _cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
+        if not by:
+            return np.zeros(
+                len(next(iter(self.codes.values()))) if self.codes else self._rows(), np.int64
+            )
+        cols = [self.codes[b] for b in by]
+        missing = np.zeros(len(cols[0]), bool)
+        for c in cols:
+            missing |= c < 0
+        safe = [np.where(missing, 0, c) for c in cols]
+        cells = (
+            np.ravel_multi_index(safe, shape) if len(shape) else np.zeros(len(cols[0]), np.int64)
+        )
+        return np.where(missing, -1, cells)
+
+    def _rows(self) -> int:
+        arr = next(iter(self.arrays.values()))
+        return arr.shape[0] if self.lead is not None else arr.shape[1]
+
+    def by_lead(self, name: str, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
+        """Totals of statistic ``name`` with shape ``(n_lead, *shape, ...)`` (known groups)."""
+        arr = self.arrays[name]
+        cells = self._cells(by, shape) if by else np.zeros(self._rows(), np.int64)
+        n_cells = int(np.prod(shape)) if by else 1
+        ok = cells >= 0
+        if self.lead is not None:
+            out = np.zeros((self.n_lead, n_cells, *arr.shape[1:]))
+            np.add.at(out, (self.lead[ok], cells[ok]), arr[ok])
+        else:
+            out = np.zeros((self.n_lead, n_cells, *arr.shape[2:]))
+            idx = np.flatnonzero(ok)
+            np.add.at(out, (slice(None), cells[idx]), arr[:, idx])
+        return out.reshape((self.n_lead, *shape, *out.shape[2:])) if by else out[:, 0]
+
+    def by_lead_all(self, name: str) -> np.ndarray:
+        """Totals over all rows (missing groups included), shape ``(n_lead, ...)``."""
+        arr = self.arrays[name]
+        if self.lead is not None:
+            out = np.zeros((self.n_lead, *arr.shape[1:]))
+            np.add.at(out, self.lead, arr)
+            return out
+        return arr.sum(axis=1)
+
+    def psu_presence(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
+        """``(n_psu, *shape)`` booleans: which PSUs hold units of each group."""
+        assert self.lead is not None
+        cells = self._cells(by, shape)
+        ok = cells >= 0
+        out = np.zeros((self.n_lead, int(np.prod(shape))), bool)
+        out[self.lead[ok], cells[ok]] = True
+        return out.reshape((self.n_lead, *shape))
+
+
+@dataclass
+class Inference:
+    """How a result's estimates vary: totals per lead, the engine and (bootstrap) factors."""
+
+    totals: CellTotals
+    engine: LinearizedEngine | ReplicateEngine
+    design: Design | BootstrapDesign | ReplicateDesign
+    encoded: EncodedDesign | None = None
+    factors: np.ndarray | None = None  # bootstrap: replicates x PSUs
+
+    @property
+    def lead_dim(self) -> str:
+        return self.engine.lead
+
+    def _lead(self, arr: np.ndarray) -> np.ndarray:
+        if self.factors is None:
+            return arr
+        flat = arr.reshape(arr.shape[0], -1)
+        return (self.factors @ flat).reshape((self.factors.shape[0], *arr.shape[1:]))
+
+    def pert(self, name: str, by: list[str], like: xr.DataArray) -> xr.DataArray:
+        """Lead-dim totals of statistic ``name`` aligned with the result's ``like``."""
+        shape = tuple(like.sizes[b] for b in by)
+        arr = self._lead(self.totals.by_lead(name, by, shape))
+        return xr.DataArray(arr, dims=(self.lead_dim, *like.dims), coords=like.coords)
+
+    def pert_all(self, name: str, like: xr.DataArray) -> xr.DataArray:
+        arr = self._lead(self.totals.by_lead_all(name))
+        return xr.DataArray(arr, dims=(self.lead_dim, *like.dims), coords=like.coords)
+
+    def domain_df(self, by: list[str], like: xr.DataArray) -> xr.DataArray:
+        """Degrees of freedom of each group as its own domain (PSUs - strata holding it)."""
+        shape = tuple(like.sizes[b] for b in by)
+        if self.encoded is None or self.totals.lead is None:
+            return xr.full_like(like, self.engine.df, dtype=np.int64)
+        pres = self.totals.psu_presence(by, shape).reshape(self.encoded.n_psu, -1)
+        strat = self.encoded.psu_stratum
+        n_strata = self.encoded.n_strata
+        out = np.empty(pres.shape[1], np.int64)
+        for c in range(pres.shape[1]):
+            psus = pres[:, c]
+            out[c] = int(psus.sum()) - int(
+                np.bincount(strat[psus], minlength=n_strata).astype(bool).sum()
+            )
+        return xr.DataArray(out.reshape(shape), dims=by, coords={b: like.coords[b] for b in by})
+
+
+def _check_design_type(design: Any) -> None:
+    if not isinstance(design, Design | BootstrapDesign | ReplicateDesign):
+        raise ValidationError(
+            "design must be an mpi.Design, a Design.bootstrap(...) or an mpi.ReplicateDesign; "
+            f"got {type(design).__name__}"
+        )
+
+
+def _rao_wu_factors(enc: EncodedDesign, b: BootstrapDesign) -> np.ndarray:
+    """Rao-Wu rescaling factors (replicates x PSUs), ``n_h - 1`` PSUs drawn per stratum."""
+    rng = np.random.default_rng(b.seed)
+    out = np.ones((b.replicates, enc.n_psu))
+    for h in range(enc.n_strata):
+        lo, n = int(enc.starts[h]), int(enc.n_h[h])
+        if n < 2:
+            continue  # a lone PSU contributes no variance (certainty)
+        draws = rng.integers(0, n, size=(b.replicates, n - 1))
+        counts = np.zeros((b.replicates, n))
+        np.add.at(counts, (np.arange(b.replicates)[:, None], draws), 1.0)
+        lam = np.sqrt(enc.fpc_factor[h])
+        out[:, lo : lo + n] = 1.0 - lam + lam * counts * n / (n - 1)
+    return out
+
+
+def _unravel_cells(prep: Any, cells: np.ndarray) -> dict[str, np.ndarray]:
+    """Label position of each group cell per ``by`` variable (-1: missing group)."""
+    g = prep.groups
+    if g is None:
+        return {}
+    miss = cells == g.n_cells - 1
+    parts = np.unravel_index(np.where(miss, 0, cells), g.shape)
+    out = {}
+    for name, pos in zip(g.names, parts, strict=True):
+        pos = np.where(miss, -1, pos).astype(np.int64)
+        out[name] = pos
+    return out
+
+
+def _prune_map(
+    prep: Any, stats_cells: xr.Dataset, codes: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Re-map codes of a pruned integer group to the kept labels."""
+    g = prep.groups
+    if g is None or not g.prune:
+        return codes
+    from .measure import _split_cells
+
+    split = _split_cells(stats_cells.isel(cell=slice(0, g.n_cells - 1)), g)
+    keep = prep.kept_labels(split)
+    new = np.cumsum(keep) - 1
+    name = g.names[0]
+    c = codes[name]
+    codes[name] = np.where(c >= 0, new[np.maximum(c, 0)], -1)
+    return codes
+
+
+def _arrays(stats: xr.Dataset) -> tuple[dict[str, np.ndarray], dict[str, tuple], dict[str, Any]]:
+    arrays = {n: stats[n].values for n in stats.data_vars}
+    dims = {n: stats[n].dims[1:] for n in stats.data_vars}
+    coords = {c: stats.coords[c].values for c in ("k", "indicator")}
+    return arrays, dims, coords
+
+
+def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
+    """Kernel pass(es) for a design; returns the statistics along ``cell`` and the inference."""
+    _check_design_type(design)
+    g = prep.groups
+    if g is not None:
+        gcell = np.asarray(g.codes, np.int64) - g.offset
+        n_cells = g.n_cells
+    else:
+        gcell = np.zeros(prep.table.n, np.int64)
+        n_cells = 1
+    if isinstance(design, ReplicateDesign):
+        return _run_replicates(prep, design, gcell, n_cells)
+    base = design.design if isinstance(design, BootstrapDesign) else design
+    enc = encode_design(prep.table, base)
+    n_psu = enc.n_psu
+    if n_cells * n_psu <= 50_000_000:
+        key = gcell * n_psu + enc.psu
+        present = np.zeros(n_cells * n_psu, bool)
+        present[key] = True
+        pair_keys = np.flatnonzero(present)
+        index = np.cumsum(present) - 1
+        pair_code = index[key]
+    else:
+        pair_keys, pair_code = np.unique(gcell * n_psu + enc.psu, return_inverse=True)
+    n_pairs = len(pair_keys)
+    pair_stats = prep.run(prep.sweight, np.ascontiguousarray(pair_code, np.int64), 0, n_pairs)
+    pair_cell = pair_keys // n_psu
+    pair_psu = pair_keys % n_psu
+    arrays, dims, coords = _arrays(pair_stats)
+    # statistics per group cell = sums over that cell's pairs
+    cell_data = {}
+    for name, arr in arrays.items():
+        out = np.zeros((n_cells, *arr.shape[1:]))
+        np.add.at(out, pair_cell, arr)
+        cell_data[name] = (("cell", *dims[name]), out)
+    cell_stats = xr.Dataset(
+        cell_data, coords={"k": pair_stats["k"], "indicator": pair_stats["indicator"]}
+    )
+    codes = _prune_map(prep, cell_stats, _unravel_cells(prep, pair_cell))
+    totals = CellTotals(arrays, dims, coords, codes, n_psu, lead=pair_psu)
+    if isinstance(design, BootstrapDesign):
+        factors = _rao_wu_factors(enc, design)
+        scale = 1.0 / (design.replicates - 1) if not design.mse else 1.0 / design.replicates
+        engine: Any = ReplicateEngine(
+            scale,
+            np.ones(design.replicates),
+            design.mse,
+            enc.df,
+            f"Rao-Wu bootstrap, {design.replicates} replicates (seed {design.seed})",
+        )
+        return cell_stats, Inference(totals, engine, design, enc, factors)
+    return cell_stats, Inference(totals, LinearizedEngine(enc), design, enc)
+
+
+def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cells: int):
+    from ._input import encode_weight
+
+    main = prep.run(prep.sweight, np.ascontiguousarray(gcell), 0, n_cells)
+    reps = []
+    for name in design.replicate_weights:
+        w = encode_weight(prep.table.column(name, role="replicate weight"), name)
+        if np.isnan(w).any():
+            raise DataError(
+                f"replicate weight {name!r} has {int(np.isnan(w).sum())} missing value(s); "
+                "replicate weights must be complete (use 0 for units out of a replicate)"
+            )
+        reps.append(prep.run(w, np.ascontiguousarray(gcell), 0, n_cells))
+    rep = xr.concat(reps, dim=REP)
+    arrays = {n: rep[n].transpose(REP, "cell", ...).values for n in rep.data_vars}
+    dims = {n: tuple(d for d in rep[n].dims if d not in (REP, "cell")) for n in rep.data_vars}
+    coords = {c: rep.coords[c].values for c in ("k", "indicator")}
+    codes = _prune_map(prep, main, _unravel_cells(prep, np.arange(n_cells)))
+    totals = CellTotals(arrays, dims, coords, codes, len(reps), lead=None)
+    scale, rscales = design.multipliers()
+    engine = ReplicateEngine(
+        scale, rscales, design.mse, len(reps) - 1, f"{design.type} replicate weights ({len(reps)})"
+    )
+    return main, Inference(totals, engine, design)
+
+
+def estimates(result: MeasureResult) -> dict[str, Estimate]:
+    """Every estimand of ``result`` as an :class:`Estimate` built from totals.
+
+    The formulas are those of :func:`mpi.finalize.finalize` and of the group shares in
+    :class:`~mpi.MeasureResult`, written on estimates of totals, so the perturbations are
+    the exact linearisations (or replicate recomputations) of the published numbers.
+    """
+    inf = result._inference
+    if inf is None:
+        raise ValidationError(
+            "this result has no survey design; pass design=mpi.Design(...) to mpi.measure "
+            "for standard errors"
+        )
+    stats, by = result._stats, result.by
+    engine = inf.engine
+
+    def tot(name: str) -> Estimate:
+        like = stats[name]
+        return Estimate(like, inf.pert(name, by, like), engine)
+
+    sumw, poor, cp = tot("SUMW"), tot("POOR"), tot("CP")
+    out: dict[str, Estimate] = {
+        "H": poor / sumw,
+        "A": cp / poor,
+        "M0": cp / sumw,
+        "M1": tot("M1") / sumw,
+        "M2": tot("M2") / sumw,
+        "vulnerable": tot("VULN") / sumw,
+        "severe": tot("SEVERE") / sumw,
+    }
+    a = out["A"]
+    out["intensity_variance"] = (tot("C2P") / poor - a * a).clip_lower(0.0)
+    obs = tot("OBS")
+    out["uncensored_headcount"] = tot("DEP") / obs
+    out["censored_headcount"] = tot("CDEP") / obs
+    contrib = tot("CONTRIB")
+    out["contribution"] = contrib / cp
+    spec = result.spec
+    membership = xr.DataArray(
+        np.array(
+            [[1.0 if spec.dimension_of(i) == d else 0.0 for i in spec] for d in spec.dimensions]
+        ),
+        dims=("dimension", "indicator"),
+        coords={"dimension": spec.dimensions, "indicator": spec.names},
+    )
+    out["dimension_contribution"] = contrib.dot(membership, "indicator") / cp
+    if by:
+        known = sumw.sum(by)
+        sumw_all, cp_all = known, cp.sum(by)
+        mg = result._missing_group
+        if mg is not None:
+            sumw_all = Estimate(known.value + mg["SUMW"], inf.pert_all("SUMW", mg["SUMW"]), engine)
+            cp_all = Estimate(cp_all.value + mg["CP"], inf.pert_all("CP", mg["CP"]), engine)
+        out["population_share"] = sumw / known
+        out["group_contribution"] = (cp / known) / (cp_all / sumw_all)
+    if not result.k_dim:
+        out = {n: e.squeeze("k") if "k" in e.value.dims else e for n, e in out.items()}
+    return out

@@ -1,0 +1,318 @@
+"""Standard errors, confidence intervals and covariances of :class:`mpi.MeasureResult`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats as _st
+
+from .errors import ValidationError
+from .estimate import PSU, Estimate
+from .finalize import VARIABLE_ATTRS
+from .hypothesis import WaldTest, pairwise, wald_test
+from .inference import ESTIMANDS, PROPORTIONS, estimates
+
+if TYPE_CHECKING:
+    from .inference import Inference
+
+__all__ = ["InferenceMixin", "confidence_interval"]
+
+
+def confidence_interval(
+    value: xr.DataArray,
+    se: xr.DataArray,
+    df: xr.DataArray | int,
+    *,
+    level: float,
+    logit: bool,
+) -> xr.DataArray:
+    """Wald or logit-transformed t interval; returns a DataArray with dim ``bound``.
+
+    The logit interval is :math:`\\operatorname{expit}\\big(\\operatorname{logit}\\hat p \\pm
+    t_{df}\\, \\widehat{se}/(\\hat p(1-\\hat p))\\big)` (R ``svyciprop(method="logit")``,
+    Stata ``mpitb``); it stays inside (0, 1). An estimate with zero standard error gets the
+    degenerate interval ``[p, p]``.
+    """
+    if not 0 < level < 1:
+        raise ValidationError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
+    df_arr = xr.DataArray(df) if not isinstance(df, xr.DataArray) else df
+    dfv = df_arr.where(df_arr > 0)
+    t = xr.apply_ufunc(lambda d: _st.t.ppf(0.5 + level / 2, d), dfv)
+    if logit:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inside = (value > 0) & (value < 1)
+            lg = np.log(value / (1 - value))
+            half = t * se / (value * (1 - value))
+            lo = (1 / (1 + np.exp(-(lg - half)))).where(inside)
+            hi = (1 / (1 + np.exp(-(lg + half)))).where(inside)
+        flat = se == 0
+        lo = xr.where(flat, value, lo)
+        hi = xr.where(flat, value, hi)
+    else:
+        lo, hi = value - t * se, value + t * se
+    out = xr.concat([lo, hi], dim=pd.Index(["lower", "upper"], name="bound"))
+    return out.transpose("bound", ...)
+
+
+class InferenceMixin:
+    """Design-based inference on top of the additive statistics (needs ``design=``)."""
+
+    _inference: Inference | None
+    by: list[str]
+
+    @property
+    def has_design(self) -> bool:
+        """Whether the result was computed with a survey design (and so has SEs)."""
+        return self._inference is not None
+
+    @cached_property
+    def _estimates(self) -> dict[str, Estimate]:
+        return estimates(self)  # type: ignore[arg-type]
+
+    def estimate(self, name: str) -> Estimate:
+        """One estimand as an :class:`~mpi.estimate.Estimate` (value plus linearisation or
+        replicates), for derived quantities with correct standard errors.
+
+        Examples
+        --------
+        >>> import mpi
+        >>> df = mpi.datasets.load("dhs_rounds", format="households")
+        >>> res = mpi.measure(df, mpi.presets.global_mpi_2018(), by="year",
+        ...                   design=mpi.Design("weight", strata="stratum", psu="cluster"))
+        ... # doctest: +SKIP
+        >>> m0 = res.estimate("M0")  # doctest: +SKIP
+        >>> gap = m0.sel(year=2020) - m0.sel(year=2015)  # doctest: +SKIP
+        >>> float(gap.se)  # doctest: +SKIP
+        0.0051...
+        """
+        ests = self._estimates
+        if name not in ests:
+            raise KeyError(f"{name!r} is not an estimand; choose from {', '.join(ests)}")
+        return ests[name]
+
+    @property
+    def design(self):
+        """The survey design passed to :func:`mpi.measure` (None without one)."""
+        return self._inference.design if self._inference is not None else None
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom (PSUs - strata; replicates - 1 for replicate designs)."""
+        self._need_design()
+        assert self._inference is not None
+        return self._inference.engine.df
+
+    def domain_df(self) -> xr.DataArray:
+        """Degrees of freedom of every group as a domain: its PSUs minus their strata (as R
+        ``degf(subset(design, ...))``)."""
+        self._need_design()
+        assert self._inference is not None
+        like = self._stats["SUMW"]  # type: ignore[attr-defined]
+        return self._inference.domain_df(self.by, like)
+
+    def _need_design(self) -> None:
+        if self._inference is None:
+            raise ValidationError(
+                "this result has no survey design; pass design=mpi.Design(weight, strata=..., "
+                "psu=...) to mpi.measure to get standard errors"
+            )
+
+    def _with_coords(self, ds: xr.Dataset) -> xr.Dataset:
+        base = self._dataset  # type: ignore[attr-defined]
+        extra = {c: base.coords[c] for c in base.coords if c not in ds.coords}
+        extra = {c: v for c, v in extra.items() if set(v.dims) <= set(ds.dims)}
+        return ds.assign_coords(extra)
+
+    @cached_property
+    def _se(self) -> xr.Dataset:
+        self._need_design()
+        ests = self._estimates
+        ds = xr.Dataset({n: ests[n].se for n in ESTIMANDS if n in ests})
+        for name in ds.data_vars:
+            base = VARIABLE_ATTRS[name]
+            ds[name].attrs.update(
+                long_name=f"Standard error of {base['long_name'][0].lower()}{base['long_name'][1:]}",
+                units=base["units"],
+                method=self._inference.engine.kind if self._inference else "",
+            )
+        ds.attrs.update(self._design_attrs())
+        return self._with_coords(ds)
+
+    @property
+    def se(self) -> xr.Dataset:
+        """Design-based standard errors, one variable per estimand, same shape as the
+        estimates in :meth:`to_dataset` (a copy)."""
+        return self._se.copy(deep=True)
+
+    def _design_attrs(self) -> dict[str, str]:
+        inf = self._inference
+        assert inf is not None
+        eng = inf.engine
+        label = getattr(eng, "label", "Taylor linearisation from PSU totals")
+        return {
+            "variance_method": label,
+            "design": repr(inf.design),
+            "design_df": str(eng.df),
+        }
+
+    def ci(
+        self,
+        level: float = 0.95,
+        method: Literal["logit", "wald"] = "logit",
+        *,
+        df: Literal["design", "domain"] | int = "design",
+    ) -> xr.Dataset:
+        """Confidence intervals for every estimand, with a ``bound`` dim (lower, upper).
+
+        Parameters
+        ----------
+        level : float
+            Confidence level.
+        method : {"logit", "wald"}
+            ``"logit"``: for shares (everything except ``intensity_variance``), the
+            interval of the logit transform mapped back, so it stays in (0, 1) (R
+            ``svyciprop(method="logit")``, Stata ``mpitb``); ``"wald"``: estimate +/- t se.
+        df : {"design", "domain"} or int
+            Degrees of freedom of the t quantile: the whole design's (Stata's ``svy``
+            convention, default), each group's own PSUs minus strata (R's
+            ``svyby(..., svyciprop)``), or a number.
+        """
+        if method not in ("logit", "wald"):
+            raise ValidationError(f"method must be 'logit' or 'wald'; got {method!r}")
+        self._need_design()
+        if df == "design":
+            dfv: xr.DataArray | int = self.df
+        elif df == "domain":
+            dfv = self.domain_df() if self.by else self.df
+        elif isinstance(df, int | np.integer) and df > 0:
+            dfv = int(df)
+        else:
+            raise ValidationError(
+                f"df must be 'design', 'domain' or a positive integer; got {df!r}"
+            )
+        ests = self._estimates
+        out = {}
+        for name in ESTIMANDS:
+            if name not in ests:
+                continue
+            e = ests[name]
+            logit = method == "logit" and name in PROPORTIONS
+            out[name] = confidence_interval(e.value, self._se[name], dfv, level=level, logit=logit)
+            out[name].attrs.update(
+                long_name=f"{level:.0%} confidence interval ({'logit' if logit else 'Wald'}): "
+                + VARIABLE_ATTRS[name]["long_name"],
+                units="1",
+            )
+        ds = xr.Dataset(out)
+        ds.attrs.update(self._design_attrs(), confidence_level=str(level), ci_method=method)
+        return self._with_coords(ds)
+
+    def wald_test(
+        self,
+        variable: str = "M0",
+        over: str | None = None,
+        labels: list | None = None,
+        *,
+        method: Literal["F", "adjusted", "chi2"] = "F",
+        **select,
+    ) -> WaldTest:
+        """Wald test that ``variable`` is equal across the values of ``over``.
+
+        ``over`` defaults to the first ``by`` variable (or ``k``); ``select`` fixes other
+        dimensions (e.g. ``k=1/3``, ``indicator="water"``); whatever remains is tested
+        jointly. See :func:`mpi.hypothesis.wald_test` for the three methods.
+
+        Examples
+        --------
+        >>> import pandas as pd, mpi
+        >>> df = pd.DataFrame({"d1": [1, 1, 1, 1, 1, 0, 0, 0], "d2": [1, 1, 1, 0, 0, 0, 0, 0],
+        ...                    "g": list("AABBAABB"), "s": [1, 1, 1, 1, 2, 2, 2, 2],
+        ...                    "psu": [101, 101, 102, 102, 201, 201, 202, 202], "w": 1.0})
+        >>> spec = mpi.Spec.from_dimensions({"x": ["d1", "d2"]}, k=0.5)
+        >>> res = mpi.measure(df, spec, by="g", design=mpi.Design("w", strata="s", psu="psu"))
+        >>> t = res.wald_test("M0", over="g")
+        >>> round(t.statistic, 6), round(t.p_value, 6)
+        (0.222222, 0.683772)
+        """
+        over = over or (self.by[0] if self.by else "k")
+        est = self.estimate(variable)
+        if select:
+            est = est.sel(**select)
+        return wald_test(est, over, labels, method=method)
+
+    def pairwise(
+        self,
+        variable: str = "M0",
+        over: str | None = None,
+        labels: list | None = None,
+        *,
+        level: float = 0.95,
+        **select,
+    ) -> pd.DataFrame:
+        """Pairwise differences of ``variable`` across ``over`` with SE, t, p and CI
+        (see :func:`mpi.hypothesis.pairwise`)."""
+        over = over or (self.by[0] if self.by else "k")
+        est = self.estimate(variable)
+        if select:
+            est = est.sel(**select)
+        return pairwise(est, over, labels, level=level)
+
+    def vcov(self, variables: str | list[str] = ("H", "A", "M0")) -> pd.DataFrame:  # type: ignore[assignment]
+        """Full variance-covariance matrix across estimands, groups and cutoffs.
+
+        Rows and columns are labelled by a MultiIndex ``(variable, <groups…>, k, indicator,
+        dimension)`` (levels that do not apply are empty).
+
+        Examples
+        --------
+        >>> import pandas as pd, mpi
+        >>> spec = mpi.Spec.from_dimensions({"a": ["a1"], "b": ["b1"]}, k=0.5)
+        >>> df = pd.DataFrame({"a1": [1, 0, 1, 0], "b1": [1, 1, 0, 0], "w": 1.0})
+        >>> res = mpi.measure(df, spec, design=mpi.Design("w"))
+        >>> res.vcov(["H", "M0"]).shape
+        (2, 2)
+        """
+        self._need_design()
+        assert self._inference is not None
+        names = [variables] if isinstance(variables, str) else list(variables)
+        ests = self._estimates
+        unknown = [n for n in names if n not in ests]
+        if unknown:
+            raise ValidationError(
+                f"variables {unknown} are not estimands of this result; choose from "
+                f"{', '.join(ests)}"
+            )
+        levels = [*self.by, "k", "indicator", "dimension"]
+        cols, vals, labels = [], [], []
+        lead = self._inference.engine.lead
+        for n in names:
+            e = ests[n]
+            dims = list(e.value.dims)
+            pert = e.pert.transpose(lead, *dims).values.reshape(e.pert.sizes[lead], -1)
+            cols.append(pert)
+            vals.append(e.value.values.reshape(-1))
+            idx = (
+                pd.MultiIndex.from_product([e.value[d].values for d in dims], names=dims)
+                if dims
+                else [()]
+            )
+            for key in idx:
+                key = key if isinstance(key, tuple) else (key,)
+                lab = dict(zip(dims, key, strict=True))
+                if "k" not in lab and "k" in e.value.coords:
+                    lab["k"] = float(e.value["k"])
+                labels.append((n, *[lab.get(lv, "") for lv in levels]))
+        pert = np.concatenate(cols, axis=1)
+        value = np.concatenate(vals)
+        eng = self._inference.engine
+        mat = eng.matrix(pert) if eng.lead == PSU else eng.matrix(pert, value)
+        index = pd.MultiIndex.from_tuples(labels, names=["variable", *levels])
+        keep = [i for i, lv in enumerate(levels) if any(lab[i + 1] != "" for lab in labels)]
+        if not getattr(self, "k_dim", True):
+            keep = [i for i in keep if levels[i] != "k"]
+        index = index.droplevel([levels[i] for i in range(len(levels)) if i not in keep])
+        return pd.DataFrame(mat, index=index, columns=index)
