@@ -11,10 +11,12 @@ from __future__ import annotations
 from . import plot, presets
 from ._version import __version__
 from .association import AssociationResult, association
+from .change import ChangeResult, change
 from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
 from .result import MeasureResult
+from .robustness import RobustnessResult, dominance, robustness
 from .spec import Indicator, Spec
 
 __all__ = [
@@ -23,6 +25,11 @@ __all__ = [
     "Spec",
     "measure",
     "Design",
+    "change",
+    "robustness",
+    "RobustnessResult",
+    "dominance",
+    "ChangeResult",
     "association",
     "AssociationResult",
     "ReplicateDesign",

@@ -346,6 +346,8 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
     out["censored_headcount"] = tot("CDEP") / obs
     contrib = tot("CONTRIB")
     out["contribution"] = contrib / cp
+    # w_j h_j (effective weights under reweighting): sums to M0 over indicators
+    out["absolute_contribution"] = contrib / sumw
     spec = result.spec
     membership = xr.DataArray(
         np.array(

@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats as _st
 
+from .change import ChangeResult, change
 from .errors import ValidationError
 from .estimate import PSU, Estimate
 from .finalize import VARIABLE_ATTRS
@@ -260,6 +261,18 @@ class InferenceMixin:
         if select:
             est = est.sel(**select)
         return pairwise(est, over, labels, level=level)
+
+    def change(
+        self,
+        over: str,
+        *,
+        years: dict | None = None,
+        kind: Literal["total", "insequence"] = "total",
+        variables: tuple[str, ...] | list[str] = ("M0", "H", "A"),
+    ) -> ChangeResult:
+        """Changes between rounds with SEs and the decomposition of ΔM0; see
+        :func:`mpi.change`."""
+        return change(self, over, years=years, kind=kind, variables=variables)  # type: ignore[arg-type]
 
     def vcov(self, variables: str | list[str] = ("H", "A", "M0")) -> pd.DataFrame:  # type: ignore[assignment]
         """Full variance-covariance matrix across estimands, groups and cutoffs.

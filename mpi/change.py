@@ -1,0 +1,317 @@
+"""Changes over time between survey rounds, with design-based standard errors.
+
+Rounds are pooled in one data set with a round variable, measured with
+``mpi.measure(pooled, spec, by=[round, ...], design=...)``; each round is a domain of the
+one design, so rounds that share PSUs (panels, revisited clusters) get their covariance.
+:func:`change` then gives, for every pair of rounds, the changes of Alkire, Roche and Vaz
+(2017) with delta-method SEs that treat *both* rounds as random, and the decomposition of
+the change in M0 into a headcount part and an intensity part (Shapley) and into indicator
+parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats as _st
+
+from .errors import ValidationError
+from .estimate import Estimate
+
+if TYPE_CHECKING:
+    from .result import MeasureResult
+
+__all__ = ["change", "ChangeResult", "CHANGES"]
+
+#: Kinds of change, in output order.
+CHANGES = ("absolute", "relative", "annualized_absolute", "annualized_relative")
+
+_CHANGE_ATTRS = {
+    "absolute": "X2 - X1",
+    "relative": "100 (X2 - X1) / X1 (percent)",
+    "annualized_absolute": "(X2 - X1) / (y2 - y1) (per year)",
+    "annualized_relative": "100 [(X2 / X1)^(1/(y2 - y1)) - 1] (compound percent per year)",
+}
+
+
+def _years(labels: Sequence[Any], years: Mapping[Any, float] | None, over: str) -> np.ndarray:
+    if years is not None:
+        missing = [lab for lab in labels if lab not in years]
+        if missing:
+            raise ValidationError(f"years has no entry for round(s) {missing!r} of {over!r}")
+        out = np.array([float(years[lab]) for lab in labels])
+    else:
+        try:
+            out = np.array([float(lab) for lab in labels])
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"the values of {over!r} ({list(labels)!r}) are not years; pass "
+                "years={round: year, ...} (decimals allowed, e.g. 2017.5)"
+            ) from None
+    if len(np.unique(out)) != len(out):
+        raise ValidationError(f"rounds of {over!r} must have distinct years; got {out.tolist()}")
+    return out
+
+
+def _fill0(e: Estimate) -> Estimate:
+    """NaN -> 0 (intensity of a round where nobody is poor, in the Shapley split)."""
+    return Estimate(e.value.fillna(0.0), e.pert.fillna(0.0), e.engine)
+
+
+def _stack(parts: list[Estimate], dim: pd.Index) -> Estimate:
+    value = xr.concat([p.value for p in parts], dim=dim, coords="minimal", compat="override")
+    pert = xr.concat([p.pert for p in parts], dim=dim, coords="minimal", compat="override")
+    return Estimate(value, pert, parts[0].engine)
+
+
+@dataclass
+class ChangeResult:
+    """Changes between rounds with standard errors (from :func:`change`).
+
+    ``to_dataset()`` holds one variable per measure with dims ``(period, change, ...)``;
+    ``se`` the standard errors; ``ci()`` t intervals with the design df;
+    ``decomposition()`` the split of ΔM0.
+    """
+
+    estimates: dict[str, Estimate]
+    parts: dict[str, Estimate]
+    over: str
+    periods: pd.DataFrame
+    df: int
+    history: str
+
+    def _dataset(self, what: str) -> xr.Dataset:
+        data = {}
+        for name, e in self.estimates.items():
+            data[name] = e.value if what == "value" else e.se
+            data[name].attrs.update(
+                long_name=f"Change in {name}" + (" (standard error)" if what == "se" else ""),
+            )
+        ds = xr.Dataset(data)
+        ds["change"].attrs["description"] = "; ".join(f"{k}: {v}" for k, v in _CHANGE_ATTRS.items())
+        ds.attrs.update(
+            title="Changes over time in multidimensional poverty",
+            references="Alkire, S., Roche, J. M. and Vaz, A. (2017). Changes over time in "
+            "multidimensional poverty: methodology and results for 34 countries. World "
+            "Development 94, 232-249.",
+            over=self.over,
+            design_df=str(self.df),
+            history=self.history,
+        )
+        return ds
+
+    def to_dataset(self) -> xr.Dataset:
+        """Changes (dims ``period``, ``change`` and the result's other dims)."""
+        return self._dataset("value")
+
+    @property
+    def se(self) -> xr.Dataset:
+        """Delta-method (or replicate) standard errors of the changes."""
+        return self._dataset("se")
+
+    def ci(self, level: float = 0.95) -> xr.Dataset:
+        """t intervals ``change ± t_{df} se`` with a ``bound`` dim."""
+        if not 0 < level < 1:
+            raise ValidationError(f"level must be in (0, 1); got {level!r}")
+        t = _st.t.ppf(0.5 + level / 2, self.df) if self.df > 0 else np.nan
+        est, se = self.to_dataset(), self.se
+        bound = pd.Index(["lower", "upper"], name="bound")
+        return xr.concat([est - t * se, est + t * se], dim=bound)
+
+    def decomposition(self) -> xr.Dataset:
+        """ΔM0 split into ``H_part + A_part`` (Shapley) and ``indicator_part`` along
+        ``indicator`` (Σ_j w_j Δh_j), each with ``*_se``."""
+        data = {}
+        for name, e in self.parts.items():
+            data[name] = e.value
+            data[f"{name}_se"] = e.se
+        ds = xr.Dataset(data)
+        ds["H_part"].attrs["description"] = "(A1 + A2)/2 * (H2 - H1)"
+        ds["A_part"].attrs["description"] = "(H1 + H2)/2 * (A2 - A1)"
+        ds["indicator_part"].attrs["description"] = (
+            "w_j (h_j2 - h_j1), with effective weights under missing='reweight'; sums to ΔM0"
+        )
+        ds.attrs.update(
+            title="Decomposition of the change in M0",
+            references="Alkire et al. (2015), Multidimensional Poverty Measurement and "
+            "Analysis, OUP, ch. 9 (Shapley split of dM0 = A dH + H dA).",
+        )
+        return ds
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy table: measure, period, change, groups…, estimate, se, lower, upper."""
+        est, se, ci = self.to_dataset(), self.se, self.ci(level)
+        frames = []
+        for name in est.data_vars:
+            df = xr.Dataset(
+                {
+                    "estimate": est[name],
+                    "se": se[name],
+                    "lower": ci[name].sel(bound="lower", drop=True),
+                    "upper": ci[name].sel(bound="upper", drop=True),
+                }
+            ).to_dataframe()
+            df = df[["estimate", "se", "lower", "upper"]].reset_index()
+            df.insert(0, "measure", name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self, *, precision: int = 4) -> str:
+        """Text table of the changes with SEs and 95% intervals."""
+        fr = self.to_frame()
+        with pd.option_context("display.width", 140, "display.max_columns", 20):
+            body = fr.to_string(index=False, float_format=f"{{:.{precision}f}}".format)
+        head = [
+            "Changes over time in multidimensional poverty",
+            "=" * 45,
+            f"Rounds ({self.over}): "
+            + ", ".join(
+                f"{r} ({y:g})"
+                for r, y in zip(self.periods["start"], self.periods["start_year"], strict=True)
+            )
+            + f", {self.periods['end'].iloc[-1]} ({self.periods['end_year'].iloc[-1]:g})",
+            f"Design degrees of freedom: {self.df}",
+            "",
+        ]
+        return "\n".join(head) + body
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        m0 = self.estimates.get("M0")
+        head = ""
+        if m0 is not None:
+            v = m0.value.sel(change="absolute").isel(period=-1)
+            if v.ndim == 0:
+                head = f", last dM0={float(v):+.4f} (se {float(m0.sel(change='absolute').isel(period=-1).se):.4f})"
+        return (
+            f"<mpi.ChangeResult over={self.over!r}, {len(self.periods)} period(s), "
+            f"measures={list(self.estimates)}{head}>"
+        )
+
+
+def change(
+    result: MeasureResult,
+    over: str,
+    *,
+    years: Mapping[Any, float] | None = None,
+    kind: Literal["total", "insequence"] = "total",
+    variables: Sequence[str] = ("M0", "H", "A"),
+) -> ChangeResult:
+    """Changes over time between rounds, with design-based standard errors.
+
+    Parameters
+    ----------
+    result : MeasureResult
+        From ``mpi.measure(pooled, spec, by=[over, ...], design=...)``: the rounds pooled
+        in one data set, ``over`` among the ``by`` variables. Other ``by`` variables give
+        changes by group.
+    over : str
+        The round variable.
+    years : mapping, optional
+        Calendar year of each round (decimals allowed, e.g. ``{"DHS-2017": 2017.5}``);
+        default: the round values themselves.
+    kind : {"total", "insequence"}
+        First to last round, or every consecutive pair.
+    variables : sequence of str
+        Estimands to compare (any of :attr:`MeasureResult.se`'s variables).
+
+    Returns
+    -------
+    ChangeResult
+
+    Notes
+    -----
+    For a quantity *X* in rounds 1 and 2 with years :math:`y_1 < y_2`: absolute change
+    :math:`\\Delta = X_2 - X_1`; relative :math:`100\\,\\Delta/X_1`; annualised absolute
+    :math:`\\Delta/(y_2-y_1)`; annualised relative (compound)
+    :math:`100[(X_2/X_1)^{1/(y_2-y_1)} - 1]`. Standard errors come from the linearised
+    covariance of :math:`(X_1, X_2)` (or the replicates), so both rounds are random and
+    shared PSUs are accounted for. The Shapley split is
+    :math:`\\Delta M_0 = \\tfrac{A_1+A_2}{2}\\Delta H + \\tfrac{H_1+H_2}{2}\\Delta A`; the
+    indicator split is :math:`\\Delta M_0 = \\sum_j w_j \\Delta h_j`.
+
+    References
+    ----------
+    Alkire, S., Roche, J. M. and Vaz, A. (2017). Changes over time in multidimensional
+    poverty. *World Development* 94, 232-249.
+    """
+    if not result.has_design:
+        raise ValidationError(
+            "change() needs standard errors: measure the pooled rounds with design=mpi.Design(...)"
+        )
+    if over not in result.by:
+        raise ValidationError(
+            f"over={over!r} must be one of the result's by variables {result.by}; measure with "
+            f"by=[{over!r}, ...]"
+        )
+    if kind not in ("total", "insequence"):
+        raise ValidationError(f"kind must be 'total' or 'insequence'; got {kind!r}")
+    labels = list(result.statistics[over].values)
+    if len(labels) < 2:
+        raise ValidationError(f"{over!r} has a single round ({labels!r}); need two or more")
+    yrs = _years(labels, years, over)
+    order = np.argsort(yrs)
+    labels = [labels[i] for i in order]
+    yrs = yrs[order]
+    if kind == "total":
+        pairs = [(0, len(labels) - 1)]
+    else:
+        pairs = [(i, i + 1) for i in range(len(labels) - 1)]
+    periods = pd.DataFrame(
+        {
+            "period": [f"{labels[a]}-{labels[b]}" for a, b in pairs],
+            "start": [labels[a] for a, _ in pairs],
+            "end": [labels[b] for _, b in pairs],
+            "start_year": [yrs[a] for a, _ in pairs],
+            "end_year": [yrs[b] for _, b in pairs],
+        }
+    )
+    pidx = pd.Index(periods["period"], name="period")
+    cidx = pd.Index(list(CHANGES), name="change")
+
+    def at(e: Estimate, lab: Any) -> Estimate:
+        return e.sel(**{over: lab}).drop_coords([over])
+
+    estimates: dict[str, Estimate] = {}
+    for name in variables:
+        e = result.estimate(name)
+        per_period = []
+        for a, b in pairs:
+            x1, x2 = at(e, labels[a]), at(e, labels[b])
+            span = float(yrs[b] - yrs[a])
+            diff = x2 - x1
+            kinds = [
+                diff,
+                diff / x1 * 100.0,
+                diff * (1.0 / span),
+                ((x2 / x1) ** (1.0 / span) - 1.0) * 100.0,
+            ]
+            per_period.append(_stack(kinds, cidx))
+        estimates[name] = _stack(per_period, pidx)
+    parts: dict[str, list[Estimate]] = {
+        "delta_M0": [],
+        "H_part": [],
+        "A_part": [],
+        "indicator_part": [],
+    }
+    h, a_, m0 = result.estimate("H"), result.estimate("A"), result.estimate("M0")
+    absolute = result.estimate("absolute_contribution")
+    for a, b in pairs:
+        h1, h2 = at(h, labels[a]), at(h, labels[b])
+        a1, a2 = _fill0(at(a_, labels[a])), _fill0(at(a_, labels[b]))
+        parts["delta_M0"].append(at(m0, labels[b]) - at(m0, labels[a]))
+        parts["H_part"].append((a1 + a2) * 0.5 * (h2 - h1))
+        parts["A_part"].append((h1 + h2) * 0.5 * (a2 - a1))
+        parts["indicator_part"].append(at(absolute, labels[b]) - at(absolute, labels[a]))
+    stacked = {n: _stack(v, pidx) for n, v in parts.items()}
+    for e in [*estimates.values(), *stacked.values()]:
+        for coord in ("start", "end", "start_year", "end_year"):
+            e.value.coords[coord] = ("period", periods[coord].to_numpy())
+    return ChangeResult(estimates, stacked, over, periods, result.df, result.history)
