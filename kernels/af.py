@@ -282,8 +282,10 @@ def af_statistics(
     has_w = sweight.shape[0] > 0
     bstat = np.zeros((n_chunks, n_cells * nb_, NBS))
     bdep = np.zeros((n_chunks, n_cells * nb_, d))
-    bmissw = np.zeros((n_chunks, n_cells * nb_, d))
-    bcadj = np.zeros((n_chunks, n_cells * nb_, d))
+    # reweighting corrections exist only with reweight=True (one dummy row otherwise)
+    n_rw = n_cells * nb_ if reweight else 1
+    bmissw = np.zeros((n_chunks, n_rw, d))
+    bcadj = np.zeros((n_chunks, n_rw, d))
     ndrop = np.zeros((n_chunks, n_cells))
     nmiss = np.zeros((n_chunks, n_cells, d))
     err = np.zeros((n_chunks, 3))
@@ -506,8 +508,8 @@ def af_statistics(
     return (
         bstat.sum(axis=0).reshape((n_cells, nb_, NBS)),
         bdep.sum(axis=0).reshape((n_cells, nb_, d)),
-        bmissw.sum(axis=0).reshape((n_cells, nb_, d)),
-        bcadj.sum(axis=0).reshape((n_cells, nb_, d)),
+        bmissw.sum(axis=0).reshape((n_cells, nb_, d)) if reweight else np.zeros((n_cells, nb_, d)),
+        bcadj.sum(axis=0).reshape((n_cells, nb_, d)) if reweight else np.zeros((n_cells, nb_, d)),
         ndrop.sum(axis=0),
         nmiss.sum(axis=0),
         err,

@@ -21,7 +21,7 @@ import xarray as xr
 from scipy import stats as _st
 
 from .errors import ValidationError
-from .estimate import Estimate
+from .estimate import Estimate, stack
 
 if TYPE_CHECKING:
     from .result import MeasureResult
@@ -58,15 +58,9 @@ def _years(labels: Sequence[Any], years: Mapping[Any, float] | None, over: str) 
     return out
 
 
-def _fill0(e: Estimate) -> Estimate:
+def _fill(e: Estimate) -> Estimate:
     """NaN -> 0 (intensity of a round where nobody is poor, in the Shapley split)."""
-    return Estimate(e.value.fillna(0.0), e.pert.fillna(0.0), e.engine)
-
-
-def _stack(parts: list[Estimate], dim: pd.Index) -> Estimate:
-    value = xr.concat([p.value for p in parts], dim=dim, coords="minimal", compat="override")
-    pert = xr.concat([p.pert for p in parts], dim=dim, coords="minimal", compat="override")
-    return Estimate(value, pert, parts[0].engine)
+    return e.fillna(0.0)
 
 
 @dataclass
@@ -293,8 +287,8 @@ def change(
                 diff * (1.0 / span),
                 ((x2 / x1) ** (1.0 / span) - 1.0) * 100.0,
             ]
-            per_period.append(_stack(kinds, cidx))
-        estimates[name] = _stack(per_period, pidx)
+            per_period.append(stack(kinds, cidx))
+        estimates[name] = stack(per_period, pidx)
     parts: dict[str, list[Estimate]] = {
         "delta_M0": [],
         "H_part": [],
@@ -305,13 +299,15 @@ def change(
     absolute = result.estimate("absolute_contribution")
     for a, b in pairs:
         h1, h2 = at(h, labels[a]), at(h, labels[b])
-        a1, a2 = _fill0(at(a_, labels[a])), _fill0(at(a_, labels[b]))
+        a1, a2 = _fill(at(a_, labels[a])), _fill(at(a_, labels[b]))
         parts["delta_M0"].append(at(m0, labels[b]) - at(m0, labels[a]))
         parts["H_part"].append((a1 + a2) * 0.5 * (h2 - h1))
         parts["A_part"].append((h1 + h2) * 0.5 * (a2 - a1))
         parts["indicator_part"].append(at(absolute, labels[b]) - at(absolute, labels[a]))
-    stacked = {n: _stack(v, pidx) for n, v in parts.items()}
-    for e in [*estimates.values(), *stacked.values()]:
-        for coord in ("start", "end", "start_year", "end_year"):
-            e.value.coords[coord] = ("period", periods[coord].to_numpy())
+    stacked = {n: stack(v, pidx) for n, v in parts.items()}
+    extra = {
+        c: ("period", periods[c].to_numpy()) for c in ("start", "end", "start_year", "end_year")
+    }
+    estimates = {n: e.assign_coords(**extra) for n, e in estimates.items()}
+    stacked = {n: e.assign_coords(**extra) for n, e in stacked.items()}
     return ChangeResult(estimates, stacked, over, periods, result.df, result.history)

@@ -267,6 +267,14 @@ class EncodedDesign:
 
 
 def _codes(s: pd.Series, name: Hashable, role: str) -> tuple[np.ndarray, np.ndarray]:
+    if s.dtype.kind in "iu" and len(s):  # integers: codes from a value table, no hashing
+        arr = s.to_numpy().astype(np.int64, copy=False)
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo < 4 * len(arr) + 1024:
+            present = np.zeros(hi - lo + 1, bool)
+            present[arr - lo] = True
+            rank = np.cumsum(present) - 1
+            return rank[arr - lo], np.flatnonzero(present) + lo
     if s.isna().any():
         raise DataError(
             f"{role} variable {name!r} has {int(s.isna().sum())} missing value(s); every unit "

@@ -17,21 +17,24 @@ and rounds that share PSUs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-__all__ = ["Estimate", "LinearizedEngine", "ReplicateEngine", "PSU", "REP"]
+__all__ = ["Estimate", "LinearizedEngine", "ReplicateEngine", "PSU", "REP", "stack"]
 
 PSU = "_psu"
 REP = "_rep"
 
 
 def _nan_div(a: Any, b: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return xr.where(b != 0, a / b, np.nan)
+    """a / b with NaN where b == 0 (numpy arrays or scalars)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    out = np.full(a.shape, np.nan)
+    np.divide(a, b, out=out, where=b != 0)
+    return out
 
 
 class LinearizedEngine:
@@ -81,17 +84,9 @@ class LinearizedEngine:
                 total = total * (d.n_strata / n_ok) if n_ok else total * np.nan
         return total
 
-    def cov(self, a: Estimate, b: Estimate) -> xr.DataArray:
-        """Elementwise covariance of two estimates (broadcast against each other)."""
-        pa, pb = xr.broadcast(a.pert, b.pert)
-        dims = [PSU, *[d for d in pa.dims if d != PSU]]
-        pa, pb = pa.transpose(*dims), pb.transpose(*dims)
-        out = self._strata_cross(pa.values, pb.values)
-        return xr.DataArray(
-            out,
-            dims=dims[1:],
-            coords={c: pa.coords[c] for c in pa.coords if PSU not in pa.coords[c].dims},
-        )
+    def cross(self, pa: np.ndarray, pb: np.ndarray, va: Any = None, vb: Any = None) -> np.ndarray:
+        """Elementwise covariance from influence totals (leading PSU axis)."""
+        return self._strata_cross(pa, pb)
 
     def matrix(self, pert: np.ndarray) -> np.ndarray:
         """Full covariance of the columns of ``pert`` (PSUs x estimands)."""
@@ -132,13 +127,12 @@ class ReplicateEngine:
     def df(self) -> int:
         return self._df
 
-    def _dev(self, e: Estimate) -> xr.DataArray:
-        centre = e.value if self.mse else e.pert.mean(REP)
-        return e.pert - centre
-
-    def cov(self, a: Estimate, b: Estimate) -> xr.DataArray:
-        r = xr.DataArray(self.rscales, dims=[REP])
-        return self.scale * (r * self._dev(a) * self._dev(b)).sum(REP, skipna=False)
+    def cross(self, pa: np.ndarray, pb: np.ndarray, va: Any, vb: Any) -> np.ndarray:
+        """Elementwise covariance from replicate values (leading replicate axis)."""
+        ca = va if self.mse else pa.mean(axis=0)
+        cb = vb if self.mse else pb.mean(axis=0)
+        r = self.rscales.reshape((-1,) + (1,) * (pa.ndim - 1))
+        return self.scale * (r * (pa - ca) * (pb - cb)).sum(axis=0)
 
     def matrix(self, pert: np.ndarray, value: np.ndarray) -> np.ndarray:
         centre = value if self.mse else pert.mean(axis=0)
@@ -146,24 +140,79 @@ class ReplicateEngine:
         return self.scale * (dev.T * self.rscales) @ dev
 
 
-@dataclass
+def _align(arr: np.ndarray, dims: tuple, target: tuple) -> np.ndarray:
+    """View of ``arr`` (dims ``dims``) transposed/expanded to broadcast against ``target``."""
+    if dims == target:
+        return arr
+    order = [dims.index(d) for d in target if d in dims]
+    arr = np.transpose(arr, order) if order != list(range(len(order))) else arr
+    shape = []
+    present = [d for d in target if d in dims]
+    it = iter(arr.shape)
+    for d in target:
+        shape.append(next(it) if d in present else 1)
+    return arr.reshape(shape)
+
+
 class Estimate:
     """A value with its linearised influence totals or its replicate values.
 
-    Supports ``+ - * /``, ``**`` (constant exponent), :meth:`sum`, :meth:`sel`, :meth:`isel`
-    and :meth:`dot`; the variance engine is shared by the operands.
+    The value is held as a numpy array with named dims (exposed as the
+    :class:`xarray.DataArray` :attr:`value`); the perturbation as a numpy array with dims
+    ``(lead, *dims)`` (``lead`` = ``_psu`` or ``_rep``), exposed as :attr:`pert`. Arithmetic
+    broadcasts by dimension name, as xarray does, but on plain arrays (PSU-level arrays are
+    large and the operations many). Supports ``+ - * /``, ``**`` (constant exponent),
+    :meth:`sum`, :meth:`sel`, :meth:`isel` and :meth:`dot`.
     """
 
-    value: xr.DataArray
-    pert: xr.DataArray
-    engine: Any
+    __slots__ = ("_v", "_vd", "_c", "engine", "_p")
+
+    def __init__(
+        self, value: Any, pert: Any, engine: Any, *, dims: tuple = (), coords: dict | None = None
+    ) -> None:
+        if isinstance(value, xr.DataArray):
+            dims = tuple(value.dims)
+            coords = {n: value.coords[n].variable for n in value.coords}
+            value = value.values
+        self._v = np.asarray(value, dtype=np.float64)
+        self._vd = tuple(dims)
+        self._c = dict(coords or {})
+        self.engine = engine
+        if isinstance(pert, xr.DataArray):
+            pert = _align(pert.values, tuple(pert.dims), (engine.lead, *self._vd))
+        pert = np.asarray(pert)
+        self._p = np.broadcast_to(pert, (pert.shape[0], *self._v.shape))
+
+    # -- views -------------------------------------------------------------------------
+    @property
+    def value(self) -> xr.DataArray:
+        """The estimate, with its coordinates."""
+        coords = {n: v for n, v in self._c.items() if set(v.dims) <= set(self._vd)}
+        return xr.DataArray(self._v, dims=self._vd, coords=coords)
+
+    @property
+    def pert(self) -> xr.DataArray:
+        """Influence PSU totals (dim ``_psu``) or replicate values (dim ``_rep``)."""
+        return xr.DataArray(self._p, dims=(self.engine.lead, *self._vd))
+
+    @property
+    def dims(self) -> tuple:
+        return self._vd
+
+    @property
+    def _dims(self) -> tuple:
+        return (self.engine.lead, *self._vd)
 
     # -- construction -------------------------------------------------------------------
     def _const(self, x: Any) -> Estimate:
-        v = x if isinstance(x, xr.DataArray) else xr.DataArray(x)
-        if self.engine.kind == "linearized":
-            return Estimate(v, xr.zeros_like(v), self.engine)
-        return Estimate(v, v, self.engine)
+        if isinstance(x, xr.DataArray):
+            v, dims, coords = x.values, tuple(x.dims), {n: x.coords[n].variable for n in x.coords}
+        else:
+            v, dims, coords = np.asarray(x, dtype=np.float64), (), {}
+        lead = 1 if self.engine.kind == "linearized" else self._p.shape[0]
+        fill = 0.0 if self.engine.kind == "linearized" else v
+        p = np.broadcast_to(np.asarray(fill, dtype=np.float64), (lead, *np.shape(v)))
+        return Estimate(v, p, self.engine, dims=dims, coords=coords)
 
     def _lift(self, x: Any) -> Estimate:
         return x if isinstance(x, Estimate) else self._const(x)
@@ -175,18 +224,36 @@ class Estimate:
         *args: Estimate,
     ) -> Estimate:
         """``f(*args)`` with its perturbation: chain rule (``grads`` are the partial
-        derivatives as functions of the values) or recomputation on every replicate."""
+        derivatives as functions of the values) or recomputation on every replicate.
+
+        ``f`` and ``grads`` receive numpy arrays aligned by dimension name (broadcastable).
+        """
         engine = args[0].engine
-        values = [a.value for a in args]
-        value = f(*values)
-        if engine.kind == "linearized":
-            pert = None
-            for a, g in zip(args, grads, strict=True):
-                term = g(*values) * a.pert
-                pert = term if pert is None else pert + term
-        else:
-            pert = f(*[a.pert for a in args])
-        return Estimate(value, pert, engine)
+        target: list = []
+        coords: dict = {}
+        for a in args:
+            target += [d for d in a._vd if d not in target]
+            for n, v in a._c.items():
+                coords.setdefault(n, v)
+        tdims = tuple(target)
+        full = (engine.lead, *tdims)
+        values = [_align(a._v, a._vd, tdims) for a in args]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            value = np.asarray(f(*values), dtype=np.float64)
+            shape = np.broadcast_shapes(*[v.shape for v in values], value.shape)
+            value = np.broadcast_to(value, shape)
+            if engine.kind == "linearized":
+                pert = None
+                for a, v_a, g in zip(args, values, grads, strict=True):
+                    term = np.asarray(g(*values)) * _align(a._p, a._dims, full)
+                    pert = term if pert is None else pert + term
+                    del v_a
+            else:
+                pert = f(*[_align(a._p, a._dims, full) for a in args])
+        assert pert is not None
+        pert = np.asarray(pert, dtype=np.float64)
+        pert = np.broadcast_to(pert, (pert.shape[0], *shape))
+        return Estimate(value, pert, engine, dims=tdims, coords=coords)
 
     # -- arithmetic ---------------------------------------------------------------------
     def __add__(self, other: Any) -> Estimate:
@@ -224,54 +291,151 @@ class Estimate:
     def __rtruediv__(self, other: Any) -> Estimate:
         return self._lift(other) / self
 
-    def __pow__(self, p: Any) -> Estimate:
-        """Power with a constant (possibly array-valued) exponent."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return Estimate.apply(lambda a: a**p, [lambda a: p * a ** (p - 1)], self)
+    def __pow__(self, p: float) -> Estimate:
+        """Power with a constant exponent."""
+        return Estimate.apply(lambda a: a**p, [lambda a: p * a ** (p - 1)], self)
 
     def clip_lower(self, lo: float) -> Estimate:
         """``max(value, lo)`` (rounding guard; the derivative is passed through)."""
         return Estimate.apply(lambda a: np.maximum(a, lo), [lambda a: 1.0], self)
 
+    def fillna(self, fill: float = 0.0) -> Estimate:
+        """Replace NaN values (and their perturbations) by a constant."""
+        bad = np.isnan(self._v)
+        if self.engine.kind == "linearized":
+            p = np.where(bad, 0.0, self._p)
+        else:
+            p = np.where(np.isnan(self._p), fill, self._p)
+        return Estimate(np.where(bad, fill, self._v), p, self.engine, dims=self._vd, coords=self._c)
+
     # -- reductions and selection ------------------------------------------------------
+    def _keep_coords(self, dims: tuple) -> dict:
+        return {n: v for n, v in self._c.items() if set(v.dims) <= set(dims)}
+
     def sum(self, dim: Any) -> Estimate:
-        return Estimate(self.value.sum(dim), self.pert.sum(dim), self.engine)
+        drop = [dim] if isinstance(dim, str) else list(dim)
+        axes = tuple(self._vd.index(d) for d in drop)
+        dims = tuple(d for d in self._vd if d not in drop)
+        return Estimate(
+            self._v.sum(axis=axes),
+            self._p.sum(axis=tuple(a + 1 for a in axes)),
+            self.engine,
+            dims=dims,
+            coords=self._keep_coords(dims),
+        )
 
     def dot(self, other: xr.DataArray, dim: str) -> Estimate:
         """Linear map along ``dim`` by a constant matrix ``other``."""
-        return Estimate(
-            xr.dot(self.value, other, dim=dim), xr.dot(self.pert, other, dim=dim), self.engine
+        new = [d for d in other.dims if d != dim]
+        mat = other.transpose(dim, *new).values  # (dim, new...)
+        ax = self._vd.index(dim)
+        v = (
+            np.moveaxis(np.tensordot(self._v, mat, axes=([ax], [0])), -1, ax)
+            if len(new) == 1
+            else None
         )
-
-    def sel(self, **idx: Any) -> Estimate:
-        return Estimate(self.value.sel(**idx), self.pert.sel(**idx), self.engine)
+        p = np.moveaxis(np.tensordot(self._p, mat, axes=([ax + 1], [0])), -1, ax + 1)
+        assert v is not None, "dot supports a matrix with one new dimension"
+        dims = tuple(new[0] if d == dim else d for d in self._vd)
+        coords = self._keep_coords(tuple(d for d in self._vd if d != dim))
+        coords.update(
+            {
+                n: other.coords[n].variable
+                for n in other.coords
+                if n not in coords and set(other.coords[n].dims) <= set(dims)
+            }
+        )
+        return Estimate(v, p, self.engine, dims=dims, coords=coords)
 
     def isel(self, **idx: Any) -> Estimate:
-        return Estimate(self.value.isel(**idx), self.pert.isel(**idx), self.engine)
+        key = tuple(idx.get(d, slice(None)) for d in self._vd)
+        dims = tuple(d for d in self._vd if not (d in idx and np.ndim(idx[d]) == 0))
+        coords = {}
+        for n, var in self._c.items():
+            sub = {d: i for d, i in idx.items() if d in var.dims}
+            coords[n] = var.isel(sub) if sub else var
+        v = self._v[key]
+        p = self._p[(slice(None), *key)]
+        return Estimate(v, p, self.engine, dims=dims, coords=coords)
+
+    def sel(self, **labels: Any) -> Estimate:
+        pos = {}
+        for d, lab in labels.items():
+            if d not in self._vd:
+                raise KeyError(f"{d!r} is not a dimension of the estimate; dims are {self._vd}")
+            index = (
+                self._c[d].to_index()
+                if d in self._c
+                else pd.RangeIndex(self._v.shape[self._vd.index(d)])
+            )
+            if np.ndim(lab) == 0:
+                loc = index.get_loc(lab)
+                if not isinstance(loc, int | np.integer):
+                    raise KeyError(f"{lab!r} does not pick one value of {d!r}")
+                pos[d] = int(loc)
+            else:
+                ix = np.asarray(index.get_indexer(list(lab)))
+                if (ix < 0).any():
+                    raise KeyError(f"some of {lab!r} are not values of {d!r}")
+                pos[d] = ix
+        return self.isel(**pos)
 
     def squeeze(self, dim: str) -> Estimate:
-        return Estimate(self.value.squeeze(dim), self.pert.squeeze(dim), self.engine)
+        return self.isel(**{dim: 0})
 
-    def rename(self, **names: str) -> Estimate:
-        return Estimate(self.value.rename(names), self.pert.rename(names), self.engine)
+    def assign_coords(self, **coords: tuple[str, Any]) -> Estimate:
+        """Add non-index coordinates, given as ``name=(dim, values)``."""
+        new = dict(self._c)
+        for n, (d, vals) in coords.items():
+            new[n] = xr.Variable(d, np.asarray(vals))
+        return Estimate(self._v, self._p, self.engine, dims=self._vd, coords=new)
 
     def drop_coords(self, names: Sequence[str]) -> Estimate:
-        return Estimate(
-            self.value.drop_vars(names, errors="ignore"),
-            self.pert.drop_vars(names, errors="ignore"),
-            self.engine,
-        )
+        coords = {n: v for n, v in self._c.items() if n not in names}
+        return Estimate(self._v, self._p, self.engine, dims=self._vd, coords=coords)
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values flattened (E,) and perturbations (lead, E)."""
+        return self._v.reshape(-1), self._p.reshape(self._p.shape[0], -1)
 
     # -- inference ----------------------------------------------------------------------
+    def cov(self, other: Estimate) -> xr.DataArray:
+        """Elementwise covariance with ``other`` (broadcast against each other)."""
+        dims = tuple(dict.fromkeys([*self._vd, *other._vd]))
+        full = (self.engine.lead, *dims)
+        va = _align(self._v, self._vd, dims)
+        vb = _align(other._v, other._vd, dims)
+        va, vb = np.broadcast_arrays(va, vb)
+        pa = _align(self._p, self._dims, full)
+        pb = _align(other._p, other._dims, full)
+        pa, pb = np.broadcast_arrays(pa, pb)
+        out = self.engine.cross(pa, pb, va, vb)
+        coords = {**other._c, **self._c}
+        coords = {n: v for n, v in coords.items() if set(v.dims) <= set(dims)}
+        return xr.DataArray(out, dims=dims, coords=coords)
+
     @property
     def variance(self) -> xr.DataArray:
-        return self.engine.cov(self, self)
+        return self.cov(self)
 
     @property
     def se(self) -> xr.DataArray:
         """Standard error (same shape as :attr:`value`)."""
         var = self.variance
-        return np.sqrt(var.where(var >= 0))
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(var.where(var >= 0))
 
-    def cov(self, other: Estimate) -> xr.DataArray:
-        return self.engine.cov(self, other)
+    def __repr__(self) -> str:
+        return f"<mpi.Estimate dims={self._vd} ({self.engine.kind})>"
+
+
+def stack(parts: list[Estimate], dim: pd.Index) -> Estimate:
+    """Concatenate estimates with the same dims along a new first dimension ``dim``."""
+    dims0 = parts[0].dims
+    vals = [_align(p._v, p._vd, dims0) for p in parts]
+    perts = [_align(p._p, p._dims, (p.engine.lead, *dims0)) for p in parts]
+    v = np.stack([np.broadcast_to(x, parts[0]._v.shape) for x in vals])
+    p = np.stack([np.broadcast_to(x, parts[0]._p.shape) for x in perts], axis=1)
+    coords = {n: c for n, c in parts[0]._c.items() if dim.name not in c.dims}
+    coords[dim.name] = xr.IndexVariable(dim.name, dim)
+    return Estimate(v, p, parts[0].engine, dims=(dim.name, *dims0), coords=coords)

@@ -12,7 +12,7 @@ import xarray as xr
 from scipy import stats as _st
 
 from .errors import ValidationError
-from .estimate import PSU, Estimate
+from .estimate import PSU, Estimate, stack
 
 __all__ = ["WaldTest", "wald_test", "pairwise", "flat_cov"]
 
@@ -20,9 +20,7 @@ __all__ = ["WaldTest", "wald_test", "pairwise", "flat_cov"]
 def flat_cov(e: Estimate) -> tuple[np.ndarray, np.ndarray]:
     """Values (flattened) and their full covariance matrix."""
     eng = e.engine
-    dims = list(e.value.dims)
-    value = e.value.transpose(*dims).values.reshape(-1)
-    pert = e.pert.transpose(eng.lead, *dims).values.reshape(e.pert.sizes[eng.lead], -1)
+    value, pert = e.flat()
     mat = eng.matrix(pert) if eng.lead == PSU else eng.matrix(pert, value)
     return value, mat
 
@@ -147,10 +145,7 @@ def wald_test(
 
 
 def _stack(parts: list[Estimate], over: str, labels: list[Any]) -> Estimate:
-    idx = pd.Index(labels, name=over)
-    value = xr.concat([p.value.drop_vars(over, errors="ignore") for p in parts], dim=idx)
-    pert = xr.concat([p.pert.drop_vars(over, errors="ignore") for p in parts], dim=idx)
-    return Estimate(value, pert, parts[0].engine)
+    return stack([p.drop_coords([over]) for p in parts], pd.Index(labels, name=over))
 
 
 def pairwise(

@@ -49,6 +49,15 @@ ESTIMANDS = (
 PROPORTIONS = frozenset(ESTIMANDS) - {"intensity_variance"}
 
 
+def _scatter_sum(index: np.ndarray, arr: np.ndarray, n: int) -> np.ndarray:
+    """``out[index[r]] += arr[r]`` for rows ``r`` (one bincount per trailing column)."""
+    flat = arr.reshape(arr.shape[0], -1)
+    out = np.empty((n, flat.shape[1]))
+    for j in range(flat.shape[1]):
+        out[:, j] = np.bincount(index, weights=flat[:, j], minlength=n)
+    return out.reshape((n, *arr.shape[1:]))
+
+
 @dataclass
 class CellTotals:
     """Additive statistics per (lead, cell), where the lead is a PSU or a replicate.
@@ -65,6 +74,7 @@ class CellTotals:
     codes: dict[str, np.ndarray]
     n_lead: int
     lead: np.ndarray | None = None
+    full_by: list[str] | None = None  # the by variables of the kernel pass (rows distinct)
 
     def _cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         if not by:
@@ -92,21 +102,24 @@ class CellTotals:
         n_cells = int(np.prod(shape)) if by else 1
         ok = cells >= 0
         if self.lead is not None:
-            out = np.zeros((self.n_lead, n_cells, *arr.shape[1:]))
-            np.add.at(out, (self.lead[ok], cells[ok]), arr[ok])
+            flat = self.lead * n_cells + cells
+            if by == self.full_by:  # rows are distinct (PSU, cell) pairs: plain assignment
+                out = np.zeros((self.n_lead * n_cells, *arr.shape[1:]))
+                out[flat[ok]] = arr[ok]
+            else:
+                out = _scatter_sum(flat[ok], arr[ok], self.n_lead * n_cells)
+            out = out.reshape((self.n_lead, n_cells, *arr.shape[1:]))
         else:
-            out = np.zeros((self.n_lead, n_cells, *arr.shape[2:]))
             idx = np.flatnonzero(ok)
-            np.add.at(out, (slice(None), cells[idx]), arr[:, idx])
+            moved = np.moveaxis(arr[:, idx], 1, 0)  # cells first
+            out = np.moveaxis(_scatter_sum(cells[idx], moved, n_cells), 0, 1)
         return out.reshape((self.n_lead, *shape, *out.shape[2:])) if by else out[:, 0]
 
     def by_lead_all(self, name: str) -> np.ndarray:
         """Totals over all rows (missing groups included), shape ``(n_lead, ...)``."""
         arr = self.arrays[name]
         if self.lead is not None:
-            out = np.zeros((self.n_lead, *arr.shape[1:]))
-            np.add.at(out, self.lead, arr)
-            return out
+            return _scatter_sum(self.lead, arr, self.n_lead)
         return arr.sum(axis=1)
 
     def psu_presence(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
@@ -261,14 +274,14 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     # statistics per group cell = sums over that cell's pairs
     cell_data = {}
     for name, arr in arrays.items():
-        out = np.zeros((n_cells, *arr.shape[1:]))
-        np.add.at(out, pair_cell, arr)
-        cell_data[name] = (("cell", *dims[name]), out)
+        cell_data[name] = (("cell", *dims[name]), _scatter_sum(pair_cell, arr, n_cells))
     cell_stats = xr.Dataset(
         cell_data, coords={"k": pair_stats["k"], "indicator": pair_stats["indicator"]}
     )
     codes = _prune_map(prep, cell_stats, _unravel_cells(prep, pair_cell))
-    totals = CellTotals(arrays, dims, coords, codes, n_psu, lead=pair_psu)
+    totals = CellTotals(
+        arrays, dims, coords, codes, n_psu, lead=pair_psu, full_by=list(prep.by_names)
+    )
     if isinstance(design, BootstrapDesign):
         factors = _rao_wu_factors(enc, design)
         scale = 1.0 / (design.replicates - 1) if not design.mse else 1.0 / design.replicates

@@ -272,12 +272,25 @@ def _stats_dataset(
     """Per-bucket kernel output -> additive statistics per cutoff (user's k order)."""
     af = kernels.af
 
+    n_k = bstat.shape[1] - 1
+
     def above(x: np.ndarray) -> np.ndarray:  # sum over buckets b > kk: poor at cutoff kk
-        tail = np.cumsum(x[:, ::-1], axis=1)[:, ::-1]
-        return tail[:, 1:][:, position]
+        out = np.empty((x.shape[0], n_k, *x.shape[2:]))
+        acc = x[:, n_k].copy()
+        out[:, n_k - 1] = acc
+        for kk in range(n_k - 2, -1, -1):  # explicit loop: cumsum on reversed views is slow
+            acc += x[:, kk + 1]
+            out[:, kk] = acc
+        return out if n_k == 1 or (position == np.arange(n_k)).all() else out[:, position]
 
     def below(x: np.ndarray) -> np.ndarray:  # sum over buckets b <= kk: not poor at kk
-        return np.cumsum(x, axis=1)[:, :-1][:, position]
+        out = np.empty((x.shape[0], n_k, *x.shape[2:]))
+        acc = x[:, 0].copy()
+        out[:, 0] = acc
+        for kk in range(1, n_k):
+            acc += x[:, kk]
+            out[:, kk] = acc
+        return out if n_k == 1 or (position == np.arange(n_k)).all() else out[:, position]
 
     sumw = bstat[..., af.SUMW].sum(axis=1)
     cdep = above(bdep)

@@ -301,13 +301,12 @@ class InferenceMixin:
             )
         levels = [*self.by, "k", "indicator", "dimension"]
         cols, vals, labels = [], [], []
-        lead = self._inference.engine.lead
         for n in names:
             e = ests[n]
             dims = list(e.value.dims)
-            pert = e.pert.transpose(lead, *dims).values.reshape(e.pert.sizes[lead], -1)
+            v, pert = e.flat()
             cols.append(pert)
-            vals.append(e.value.values.reshape(-1))
+            vals.append(v)
             idx = (
                 pd.MultiIndex.from_product([e.value[d].values for d in dims], names=dims)
                 if dims
