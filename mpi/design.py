@@ -299,12 +299,9 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
             key = strat * (int(psu_raw.max()) + 1) + psu_raw
             psu_raw = pd.factorize(key, sort=True)[0].astype(np.int64)
         else:
-            n_raw = int(psu_raw.max()) + 1
-            lo = np.full(n_raw, np.iinfo(np.int64).max)
-            hi = np.full(n_raw, -1)
-            np.minimum.at(lo, psu_raw, strat)
-            np.maximum.at(hi, psu_raw, strat)
-            bad = np.flatnonzero(lo != hi)
+            first = np.zeros(int(psu_raw.max()) + 1, np.int64)
+            first[psu_raw] = strat  # one (arbitrary) stratum per PSU label ...
+            bad = np.unique(psu_raw[first[psu_raw] != strat])  # ... must be its only one
             if bad.size:
                 raise DataError(
                     f"psu variable {design.psu!r}: {bad.size} PSU label(s) appear in more than "

@@ -16,9 +16,9 @@ and for the two nonlinear estimands the delta method gives, by hand,
 
 * intensity variance ``V = T2/P - A^2`` with ``T2 = sum s d p c^2``, ``P = sum s d p``,
   ``A = sum s d p c / P``:  ``u_i = s_i d_i p_i ((c_i - A)^2 - V) / P``;
-* group contribution ``G = (CP_g / S_known) / (CP_all / S_all)``: ``u_i = G (s_i g_i p_i c_i
-  / CP_g - s_i k_i / S_known - s_i p_i c_i / CP_all + s_i / S_all)`` with ``g_i`` the group
-  indicator and ``k_i`` "group known" (sums over the units used).
+* group contribution ``G = (CP_g / S_known) / (CP_all / S_all)``: ``u_i = s_i g_i p_i c_i
+  S_all / (S_known CP_all) + G (s_i / S_all - s_i k_i / S_known - s_i p_i c_i / CP_all)`` with
+  ``g_i`` the group indicator and ``k_i`` "group known" (sums over the units used).
 
 PSU totals ``u_hj = sum_{i in PSU j of stratum h} u_i``; the with-replacement (first-stage)
 variance with finite-population correction is
@@ -277,11 +277,8 @@ def group_estimands(
     Sk, Sall = sk.sum(), s.sum()
     G = _div(CPg * Sall, Sk * CPall)
     with np.errstate(invalid="ignore"):
-        u = G * (
-            sg[:, None] * cp * _div(1.0, CPg)
-            - (sk / Sk)[:, None]
-            - s[:, None] * cp * _div(1.0, CPall)
-            + (s / Sall)[:, None]
+        u = sg[:, None] * cp * _div(Sall, Sk * CPall) + G * (
+            -(sk / Sk)[:, None] - s[:, None] * cp * _div(1.0, CPall) + (s / Sall)[:, None]
         )
     out["group_contribution"] = (G, u) if k_dim else (G[0], u[:, 0])
     return out

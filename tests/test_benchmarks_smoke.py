@@ -17,3 +17,17 @@ def test_benchmark_smoke():
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_survey_benchmark_smoke():
+    """benchmarks/survey.py runs and its numpy textbook SEs agree with mpi to 1e-10."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "survey.py"), "--sizes", "1e4", "--repeat",
+         "1", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "numpy textbook vs mpi SE" in proc.stdout
