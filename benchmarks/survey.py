@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = make_spec()
     warm = Data(5000, seed=1)
     with_design(warm)
-    mpi.measure(warm.df, spec, by="g", design=mpi.Design("w", strata="stratum", psu="psu")).se
+    _ = mpi.measure(warm.df, spec, by="g", design=mpi.Design("w", strata="stratum", psu="psu")).se
     rows = [bench(int(n), args.repeat, spec, print) for n in args.sizes]
     meta = (
         f"Survey inference benchmark, {_dt.date.today()}, xmpi {source_version()}, "
