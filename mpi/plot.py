@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .result import MeasureResult
 
-__all__ = ["contributions", "k_curve", "cjk_font"]
+__all__ = ["contributions", "k_curve", "estimates", "changes", "cjk_font"]
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _CJK_FONTS = (
@@ -266,5 +266,128 @@ def k_curve(
     where = "" if group is None else f" — {group}"
     ax.set_title(title if title is not None else f"Robustness to the poverty cutoff{where}",
                  loc="left")
+    _apply_fonts(ax)
+    return ax
+
+
+def estimates(
+    result: MeasureResult,
+    measure: str = "M0",
+    *,
+    level: float = 0.95,
+    method: str = "logit",
+    k: Any = None,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (6.5, 4.0),
+    title: str | None = None,
+) -> Axes:
+    """A measure by group with design-based confidence intervals (dot-and-whisker).
+
+    Parameters
+    ----------
+    result
+        A result with one ``by`` variable, computed with ``design=`` (for the intervals).
+    measure
+        Any estimand with the group dimension (``"M0"``, ``"H"``, ``"A"`` …).
+    level, method
+        Confidence level and interval type (see :meth:`MeasureResult.ci`).
+    k
+        Which cutoff, when the result has several.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if len(result.by) != 1:
+        raise ValidationError("estimates() needs a result with exactly one by variable")
+    if not result.has_design:
+        raise ValidationError(
+            "estimates() draws confidence intervals: measure with design=mpi.Design(...)"
+        )
+    group = result.by[0]
+    ds = _select_k(result.to_dataset(), k, result)
+    ci = _select_k(result.ci(level, method), k, result)
+    if measure not in ds or ds[measure].dims != (group,):
+        raise ValidationError(f"{measure!r} is not a measure by {group!r} in the result")
+    val = ds[measure].values
+    lo = ci[measure].sel(bound="lower").values
+    hi = ci[measure].sel(bound="upper").values
+    order = np.argsort(val)
+    labels = [str(x) for x in ds[group].values[order]]
+    ax = _new_ax(ax, figsize)
+    _style(ax)
+    y = np.arange(len(order))
+    ax.errorbar(val[order], y, xerr=[val[order] - lo[order], hi[order] - val[order]],
+                fmt="o", color="#b2182b", ecolor="0.35", elinewidth=1.2, capsize=3, markersize=5)
+    overall = float(_select_k(result.overall.to_dataset(), k, result)[measure])
+    ax.axvline(overall, color="0.5", linestyle="--", linewidth=0.9)
+    ax.annotate("overall", (overall, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
+                textcoords="offset points", fontsize="small", color="0.35")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(f"{MEASURE_LABELS.get(measure, measure)}, {level:.0%} CI ({method})")
+    ax.grid(axis="x", color="0.9", linewidth=0.8)
+    ax.set_title(title if title is not None else f"{MEASURE_LABELS.get(measure, measure)} by {group}",
+                 loc="left")
+    _apply_fonts(ax)
+    return ax
+
+
+def changes(
+    change: Any,
+    *,
+    measures: Sequence[str] = ("M0", "H", "A"),
+    kind: str = "annualized_absolute",
+    level: float = 0.95,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (6.5, 3.5),
+    title: str | None = None,
+) -> Axes:
+    """Changes over time with confidence intervals, one row per measure and period.
+
+    Parameters
+    ----------
+    change
+        A :class:`mpi.ChangeResult` (``result.change("round")``) without group dims.
+    measures
+        Measures to draw.
+    kind
+        ``"absolute"``, ``"relative"``, ``"annualized_absolute"`` or
+        ``"annualized_relative"``.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    est = change.to_dataset().sel(change=kind)
+    ci = change.ci(level).sel(change=kind)
+    rows, vals, los, his = [], [], [], []
+    for m in measures:
+        if m not in est:
+            raise ValidationError(f"{m!r} is not in the change result; it has {list(est.data_vars)}")
+        if set(est[m].dims) != {"period"}:
+            raise ValidationError("changes() draws results without group dims; select a group first")
+        for p in est["period"].values:
+            rows.append(f"{m}  {p}")
+            vals.append(float(est[m].sel(period=p)))
+            los.append(float(ci[m].sel(period=p, bound="lower")))
+            his.append(float(ci[m].sel(period=p, bound="upper")))
+    v, lo, hi = np.array(vals), np.array(los), np.array(his)
+    ax = _new_ax(ax, figsize)
+    _style(ax)
+    y = np.arange(len(rows))[::-1]
+    colors = ["#2166ac" if x < 0 else "#b2182b" for x in v]
+    ax.barh(y, v, color=colors, alpha=0.85, height=0.6)
+    ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt="none", ecolor="0.2", elinewidth=1.2, capsize=3)
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.set_yticks(y, rows)
+    unit = {"absolute": "", "relative": " (%)", "annualized_absolute": " per year",
+            "annualized_relative": " (% per year)"}[kind]
+    ax.set_xlabel(f"{kind.replace('_', ' ').capitalize()} change{unit}, {level:.0%} CI")
+    ax.grid(axis="x", color="0.9", linewidth=0.8)
+    ax.set_title(title if title is not None else "Changes over time", loc="left")
     _apply_fonts(ax)
     return ax

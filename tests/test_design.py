@@ -193,3 +193,24 @@ def test_input_not_mutated_and_row_order_irrelevant():
     r2 = mpi.measure(df.sample(frac=1.0, random_state=1), SPEC, by="g", design=d)
     for name in ("H", "M0", "A", "censored_headcount"):
         assert r1.se[name].values == pytest.approx(r2.se[name].values, rel=1e-12)
+
+
+def test_ci_plots_return_axes_and_check_input():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = _df().assign(rnd=lambda d: np.where(d.index % 2 == 0, 2015, 2020))
+    d = mpi.Design("w", strata="stratum", psu="psu")
+    res = mpi.measure(df, SPEC, by="g", design=d)
+    ax = mpi.plot.estimates(res, "M0")
+    assert len(ax.get_yticklabels()) == 3
+    lines = ax.collections  # the error bars
+    assert lines, "confidence intervals drawn"
+    with pytest.raises(mpi.ValidationError, match="design=mpi.Design"):
+        mpi.plot.estimates(mpi.measure(df, SPEC, by="g", weight="w"))
+    ch = mpi.measure(df, SPEC, by="rnd", design=d).change("rnd")
+    ax = mpi.plot.changes(ch, measures=("M0", "H"), kind="relative")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["M0  2015-2020", "H  2015-2020"]
+    assert "%" in ax.get_xlabel()
+    with pytest.raises(mpi.ValidationError, match="not in the change result"):
+        mpi.plot.changes(ch, measures=("Q",))
