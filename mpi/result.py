@@ -206,20 +206,36 @@ class MeasureResult(InferenceMixin):
         """Tidy long table: one row per (measure, indicator or dimension, group, k).
 
         Columns: ``measure, indicator, dimension, <by variables…>, k, value``; entries that do
-        not apply (e.g. ``indicator`` for H) are missing.
+        not apply (e.g. ``indicator`` for H) are missing. With a survey design, also ``se``
+        and the 95% logit confidence interval ``lower``, ``upper`` (see :meth:`ci`).
         """
         ds = self._dataset
+        extra: dict[str, xr.Dataset] = {}
+        if self.has_design:
+            ci = self.ci()
+            extra = {
+                "se": self._se,
+                "lower": ci.sel(bound="lower", drop=True),
+                "upper": ci.sel(bound="upper", drop=True),
+            }
         frames = []
         for name, da in ds.data_vars.items():
             da = da.reset_coords(drop=True)
+            parts = {"value": da}
+            for col, src in extra.items():
+                parts[col] = (
+                    src[name].reset_coords(drop=True).transpose(*da.dims)
+                    if name in src
+                    else xr.full_like(da, np.nan, dtype=float)
+                )
             if da.ndim == 0:
-                df = pd.DataFrame({"value": [da.item()]})
+                df = pd.DataFrame({c: [v.item()] for c, v in parts.items()})
             else:
-                df = da.to_dataframe(name="value").reset_index()
+                df = xr.Dataset(parts).to_dataframe().reset_index()
             df.insert(0, "measure", name)
             frames.append(df)
         out = pd.concat(frames, ignore_index=True)
-        cols = ["measure", "indicator", "dimension", *self.by, "k", "value"]
+        cols = ["measure", "indicator", "dimension", *self.by, "k", "value", *extra]
         for c in cols:
             if c not in out:
                 out[c] = float(self.ks[0]) if c == "k" else pd.NA
@@ -228,9 +244,12 @@ class MeasureResult(InferenceMixin):
             out["k"] = out["k"].fillna(float(self.ks[0]) if not self.k_dim else np.nan)
         return out
 
-    def _headline_frame(self) -> pd.DataFrame:
+    def _headline_frame(self, which: str = "estimate") -> pd.DataFrame:
+        """Headline measures overall and by group (``which="se"``: their standard errors)."""
+        cols = HEADLINE + (["n_obs", "n_dropped"] if which == "estimate" else [])
+
         def frame(ds: xr.Dataset, label: str | None) -> pd.DataFrame:
-            rows = ds[HEADLINE + ["n_obs", "n_dropped"]].reset_coords(drop=True)
+            rows = ds[cols].reset_coords(drop=True)
             df = rows.to_dataframe().reset_index() if rows["H"].ndim else pd.DataFrame(
                 {v: [rows[v].item()] for v in rows.data_vars}
             )
@@ -238,12 +257,13 @@ class MeasureResult(InferenceMixin):
                 df.insert(0, "group", label)
             return df
 
-        ds = self._dataset
+        ds = self._dataset if which == "estimate" else self._se
         if not self.by:
             out = frame(ds, None)
             out.insert(0, "group", "Overall")
             return out.set_index(["group", "k"] if self.k_dim else ["group"])
-        parts = [frame(self.overall._dataset, "Overall")]
+        overall = self.overall
+        parts = [frame(overall._dataset if which == "estimate" else overall._se, "Overall")]
         body = frame(ds, None)
         body.insert(0, "group", body[self.by].astype(str).agg(" / ".join, axis=1))
         body = body.drop(columns=self.by)
@@ -276,6 +296,7 @@ class MeasureResult(InferenceMixin):
             ("Groups", ", ".join(self.by) or "none"),
             ("Units used", f"{n_obs:,}"),
             ("Units dropped (missing)", f"{n_drop:,} (rule: {self.missing})"),
+            *self._design_header(),
         ]
 
     def summary(self, *, precision: int = 4) -> str:
@@ -285,6 +306,11 @@ class MeasureResult(InferenceMixin):
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             lines += ["", "Headline measures", "-" * 17]
             lines.append(self._headline_frame().to_string(float_format=f"{{:.{precision}f}}".format))
+            if self.has_design:
+                lines += ["", "Standard errors (design-based)", "-" * 30]
+                lines.append(
+                    self._headline_frame("se").to_string(float_format=f"{{:.{precision}f}}".format)
+                )
             lines += ["", "Indicators (whole population)", "-" * 29]
             lines.append(self._indicator_frame().to_string(float_format=f"{{:.{precision}f}}".format))
         return "\n".join(lines)
@@ -299,8 +325,14 @@ class MeasureResult(InferenceMixin):
             "<div><strong>Alkire-Foster multidimensional poverty measures</strong>"
             f"<table>{head}</table><p><em>Headline measures</em></p>"
             f"{self._headline_frame().to_html(float_format=fmt)}"
-            f"<p><em>Indicators (whole population)</em></p>"
-            f"{self._indicator_frame().to_html(float_format=fmt)}</div>"
+            + (
+                "<p><em>Standard errors (design-based)</em></p>"
+                + self._headline_frame("se").to_html(float_format=fmt)
+                if self.has_design
+                else ""
+            )
+            + "<p><em>Indicators (whole population)</em></p>"
+            + f"{self._indicator_frame().to_html(float_format=fmt)}</div>"
         )
 
     def __str__(self) -> str:

@@ -214,3 +214,18 @@ def test_ci_plots_return_axes_and_check_input():
     assert "%" in ax.get_xlabel()
     with pytest.raises(mpi.ValidationError, match="not in the change result"):
         mpi.plot.changes(ch, measures=("Q",))
+
+
+def test_summary_and_frame_show_the_design():
+    res = mpi.measure(_df(), SPEC, by="g", design=mpi.Design("w", strata="stratum", psu="psu"))
+    text = res.summary()
+    assert "Survey design" in text and "4 strata, 20 PSUs" in text and "df = 16" in text
+    assert "Standard errors (design-based)" in text
+    assert "Standard errors" in res._repr_html_()
+    fr = res.to_frame()
+    h = fr[(fr.measure == "H") & (fr.g == "x")].iloc[0]
+    assert h["se"] == pytest.approx(float(res.se.H.sel(g="x")), rel=1e-12)
+    assert h["lower"] < h["value"] < h["upper"]
+    assert fr.loc[fr.measure == "n_obs", "se"].isna().all()
+    plain = mpi.measure(_df(), SPEC, by="g", weight="w")
+    assert "se" not in plain.to_frame().columns and "Survey design" not in plain.summary()
