@@ -23,3 +23,18 @@ def test_readme_example_runs(capsys):
     assert 0.0 < m0 < 1.0
     res = namespace["res"]
     assert abs(float(res.overall.M0.sel(k=1 / 3)) - m0) < 1e-15
+
+
+def test_readme_survey_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2, "README lost its survey example"
+    code = blocks[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        namespace: dict = {}
+        exec(compile(code, str(README), "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "annualized_relative" in out and "H_part" in out
+    change = namespace["change"]
+    dec = change.decomposition()
+    assert abs(float((dec.H_part + dec.A_part - dec.delta_M0).max())) < 1e-15
