@@ -9,7 +9,7 @@ Fay) on replicate weights it builds itself. Every SE, covariance and Wald statis
 package must agree with it to 1e-12.
 
 Bugs found are tests marked ``xfail(strict=True)`` whose reason starts with ``BUG``: they
-fail today, and turn into an (expected-to-fail) error as soon as the bug is fixed, so the
+fail today; once the bug is fixed they pass, which strict xfail reports as a failure, so the
 marker must then be removed.
 """
 
@@ -419,6 +419,19 @@ def test_ci_uses_the_reference_se_and_design_df():
         assert_close(hi, 1 / (1 + np.exp(-(lg + half))), "logit upper", atol=1e-14)
 
 
+def test_design_and_domain_degrees_of_freedom():
+    df = make_survey(34, n_strata=8, nan=False)
+    # a group confined to some PSUs of some strata
+    df["district"] = np.where(df["psu"] % 3 == 0, "d1", np.where(df["stratum"] < "S3", "d2", "d3"))
+    res = measure(df, by="district", design=DESIGN)
+    assert res.df == df["psu"].nunique() - df["stratum"].nunique()
+    got = res.domain_df()
+    for lab in ("d1", "d2", "d3"):
+        sub = df[df["district"] == lab]
+        assert int(got.sel(district=lab)) == sub["psu"].nunique() - sub["stratum"].nunique()
+    check_linearised(df, DESIGN, by="district", k=KS)
+
+
 # ----------------------------------------------------------------------------------------
 # overall and marginal results of a two-variable by
 # ----------------------------------------------------------------------------------------
@@ -747,13 +760,9 @@ def test_rao_wu_bootstrap_agrees_with_linearisation():
 # ----------------------------------------------------------------------------------------
 # Bugs found (xfail strict: remove the marker once fixed)
 # ----------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG 1: res.se / res.ci / Estimate.value put censored_headcount as (indicator, k) "
-    "and group_contribution as (k, group) while to_dataset() has (k, indicator) and "
-    "(group, k); res.se is documented as 'same shape as the estimates'",
-)
 def test_se_has_the_dimension_order_of_the_estimates():
+    """Regression (BUG 1, fixed in 044ef5c): ``res.se``/``res.ci`` had censored_headcount as
+    (indicator, k) and group_contribution as (k, group), unlike ``to_dataset()``."""
     df = make_survey(80)
     res = measure(df, by="region", k=KS, design=DESIGN)
     ds, se, ci = res.to_dataset(), res.se, res.ci()
@@ -796,3 +805,18 @@ def test_marginal_equals_measuring_by_one_variable_with_missing_other_group():
     for name in ("H", "population_share"):
         assert_close(marg.to_dataset()[name], alone.to_dataset()[name], name, atol=1e-14)
         assert_close(marg.se[name], alone.se[name], name, atol=1e-15)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG 4: with a design, a by variable that is missing for every unit raises "
+    "ValueError in mpi.inference._unravel_cells (np.unravel_index on a 0-size shape); without "
+    "a design the same call returns empty groups and the overall measures",
+)
+def test_all_missing_group_variable_with_a_design():
+    spec = mpi.Spec.from_dimensions({"d": ["a", "b"]}, k="1/2")
+    df = pd.DataFrame({"a": [1, 0, 1], "b": [1, 0, 0], "g": pd.Series([None] * 3, dtype=object), "w": 1.0})  # fmt: skip
+    plain = mpi.measure(df, spec, by="g")
+    res = mpi.measure(df, spec, by="g", design=mpi.Design("w"))
+    assert float(res.overall.H) == float(plain.overall.H) == 2 / 3
+    assert np.isfinite(float(res.overall.se.H))
