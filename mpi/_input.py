@@ -194,10 +194,12 @@ def encode_weight(s: pd.Series, name: Hashable) -> np.ndarray:
 class Groups:
     """Cross-classified group codes of the units.
 
-    The kernel's cell of unit ``i`` is ``codes[i] - offset``; cells ``0 .. n_cells - 2`` are
-    the cross-classified groups (row-major over ``labels``) and cell ``n_cells - 1`` holds
-    units with a missing group. With ``prune`` the labels no unit carries are removed after
-    the kernel ran (integer codes taken as they are, without hashing).
+    The kernel's cell of unit ``i`` is ``codes[i] - offset``. Cells are row-major over the
+    ``by`` variables, each with its labels followed by one *missing* slot (position
+    ``len(labels[b])``), so ``n_cells = prod(len(labels[b]) + 1)``. Units with a missing
+    value in one variable thus stay in the margins of the others. With ``prune`` the labels
+    no unit carries are removed after the kernel ran (integer codes taken as they are,
+    without hashing).
     """
 
     names: list[str]
@@ -210,7 +212,13 @@ class Groups:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Known labels per variable."""
         return tuple(len(lab) for lab in self.labels)
+
+    @property
+    def ext_shape(self) -> tuple[int, ...]:
+        """Cells per variable including its missing slot."""
+        return tuple(len(lab) + 1 for lab in self.labels)
 
 
 def _factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -232,17 +240,16 @@ def encode_groups(table: Table, by: Sequence[str]) -> Groups:
                 return Groups(list(by), [labels], readonly(arr), lo, len(labels) + 1, False, prune=True)
     labels: list[np.ndarray] = []
     codes = None
-    missing = None
+    has_missing = False
     for name in by:
         c, lab = _factorize(table.column(name, role="by"))
         miss = c < 0
-        missing = miss if missing is None else (missing | miss)
-        codes = c if codes is None else codes * len(lab) + c
+        if miss.any():
+            has_missing = True
+            c = np.where(miss, len(lab), c)  # the variable's missing slot
+        codes = c if codes is None else codes * (len(lab) + 1) + c
         labels.append(lab)
-    assert codes is not None and missing is not None
-    n_known = int(np.prod([len(lab) for lab in labels]))
-    has_missing = bool(missing.any())
-    if has_missing:
-        codes = np.where(missing, n_known, codes)
+    assert codes is not None
+    n_cells = int(np.prod([len(lab) + 1 for lab in labels]))
     codes = readonly(codes.astype(np.int64, copy=False))
-    return Groups(list(by), labels, codes, 0, n_known + 1, has_missing)
+    return Groups(list(by), labels, codes, 0, n_cells, has_missing)

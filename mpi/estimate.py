@@ -57,18 +57,22 @@ class LinearizedEngine:
         return self.design.df
 
     def _strata_cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """sum_h c_h sum_i (a_hi - abar_h)(b_hi - bbar_h) over the leading PSU axis."""
+        """sum_h c_h sum_i (a_hi - abar_h)(b_hi - bbar_h) over the leading PSU axis.
+
+        Two passes (deviations from the stratum means, then their products), so that a
+        variance that is exactly zero comes out as zero, not as rounding noise.
+        """
         d = self.design
         starts, n_h = d.starts, d.n_h.astype(np.float64)
         shape = (-1,) + (1,) * (a.ndim - 1)
-        s_ab = np.add.reduceat(a * b, starts, axis=0)
-        s_a = np.add.reduceat(a, starts, axis=0)
-        s_b = np.add.reduceat(b, starts, axis=0)
         nh = n_h.reshape(shape)
+        mean_a = np.repeat(np.add.reduceat(a, starts, axis=0) / nh, d.n_h, axis=0)
+        mean_b = np.repeat(np.add.reduceat(b, starts, axis=0) / nh, d.n_h, axis=0)
+        s_ab = np.add.reduceat((a - mean_a) * (b - mean_b), starts, axis=0)
         ok = (d.n_h > 1).reshape(shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(ok, d.fpc_factor.reshape(shape) * nh / (nh - 1), 0.0)
-            within = np.where(ok, s_ab - s_a * s_b / nh, 0.0)
+            within = np.where(ok, s_ab, 0.0)
         total = (scale * within).sum(axis=0)
         lonely = d.n_h == 1
         if lonely.any():

@@ -208,12 +208,10 @@ def _unravel_cells(prep: Any, cells: np.ndarray) -> dict[str, np.ndarray]:
     g = prep.groups
     if g is None:
         return {}
-    miss = cells == g.n_cells - 1
-    parts = np.unravel_index(np.where(miss, 0, cells), g.shape)
+    parts = np.unravel_index(cells, g.ext_shape)
     out = {}
-    for name, pos in zip(g.names, parts, strict=True):
-        pos = np.where(miss, -1, pos).astype(np.int64)
-        out[name] = pos
+    for name, pos, n in zip(g.names, parts, g.shape, strict=True):
+        out[name] = np.where(pos == n, -1, pos).astype(np.int64)  # the missing slot
     return out
 
 
@@ -226,8 +224,9 @@ def _prune_map(
         return codes
     from .measure import _split_cells
 
-    split = _split_cells(stats_cells.isel(cell=slice(0, g.n_cells - 1)), g)
-    keep = prep.kept_labels(split)
+    n = len(g.labels[0])
+    ext = _split_cells(stats_cells, g)
+    keep = (ext["NOBS"] + ext["NDROP"]).values[:n] > 0
     new = np.cumsum(keep) - 1
     name = g.names[0]
     c = codes[name]

@@ -121,7 +121,7 @@ class _Prepared:
 
     def finish(
         self, stats: xr.Dataset, stacklevel: int = 4
-    ) -> tuple[xr.Dataset, xr.Dataset | None]:
+    ) -> tuple[xr.Dataset, xr.Dataset | None, xr.Dataset | None]:
         """Missing-value report, then split the ``cell`` axis into the ``by`` dims."""
         spec, table, missing = self.spec, self.table, self.missing
         n_dropped = int(stats["NDROP"].sum())
@@ -140,20 +140,40 @@ class _Prepared:
                 MissingDataWarning,
                 stacklevel=stacklevel,
             )
-        groups = self.groups
-        if groups is None:
-            return stats.isel(cell=0, drop=True), None
-        n_cells = groups.n_cells
-        missing_group = stats.isel(cell=n_cells - 1, drop=True)
-        stats = _split_cells(stats.isel(cell=slice(0, n_cells - 1)), groups)
-        if groups.prune:
-            name = groups.names[0]
-            stats = stats.isel({name: self.kept_labels(stats)})
-        return stats, missing_group
+        if self.groups is None:
+            return stats.isel(cell=0, drop=True), None, None
+        return self.split(stats)
 
-    def kept_labels(self, split: xr.Dataset) -> np.ndarray:
-        """Labels of a pruned integer group that some unit carries."""
-        return (split["NOBS"] + split["NDROP"]).values > 0
+    def split(self, stats: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset, xr.Dataset]:
+        """``cell`` axis -> (known groups with labels, units with any missing group, the
+        extended table with a trailing missing slot per variable)."""
+        groups = self.groups
+        assert groups is not None
+        ext = _split_cells(stats, groups)
+        if groups.prune:  # drop integer labels no unit carries (keep the missing slot)
+            name = groups.names[0]
+            n = len(groups.labels[0])
+            used = (ext["NOBS"] + ext["NDROP"]).values > 0
+            keep = np.concatenate([used[:n], [True]])
+            ext = ext.isel({name: keep})
+            labels = [groups.labels[0][used[:n]]]
+        else:
+            labels = groups.labels
+        sizes = [len(lab) for lab in labels]
+        known = ext.isel({b: slice(0, n) for b, n in zip(groups.names, sizes, strict=True)})
+        known = known.assign_coords(
+            {b: np.asarray(lab) for b, lab in zip(groups.names, labels, strict=True)}
+        )
+        mask = np.zeros(ext["SUMW"].shape, bool)
+        for axis, n in enumerate(sizes):
+            idx = [slice(None)] * len(sizes)
+            idx[axis] = n
+            mask[tuple(idx)] = True
+        where = xr.DataArray(mask, dims=groups.names)
+        missing_group = ext.where(where, 0.0).sum(groups.names)
+        for name in ("NOBS", "NDROP", "NMISS"):
+            missing_group[name] = missing_group[name].astype(ext[name].dtype)
+        return known, missing_group, ext
 
 
 def _prepare(
@@ -241,7 +261,7 @@ def compute_statistics(
     g = prep.groups
     cell = g.codes if g is not None else readonly(np.empty(0, np.int64))
     stats = prep.run(prep.sweight, cell, g.offset if g is not None else 0, g.n_cells if g else 1)
-    stats, missing_group = prep.finish(stats)
+    stats, missing_group, _ = prep.finish(stats)
     return stats, missing_group, g, prep.ks, prep.k_dim
 
 
@@ -256,13 +276,13 @@ def _patterns_pay(d: int, n_cells: int) -> bool:
 
 
 def _split_cells(stats: xr.Dataset, groups: Groups) -> xr.Dataset:
-    """Reshape the cross-classified ``cell`` axis into one dimension per ``by`` variable."""
+    """Reshape the ``cell`` axis into one dimension per ``by`` variable, each with its
+    labels' positions plus a trailing missing slot (no label coordinates)."""
     data = {}
     for name, da in stats.data_vars.items():
-        arr = da.values.reshape(groups.shape + da.shape[1:])
+        arr = da.values.reshape(groups.ext_shape + da.shape[1:])
         data[name] = ((*groups.names, *da.dims[1:]), arr)
-    coords = {nm: np.asarray(lab) for nm, lab in zip(groups.names, groups.labels, strict=True)}
-    coords.update({c: stats[c].values for c in ("k", "indicator")})
+    coords = {c: stats[c].values for c in ("k", "indicator")}
     return xr.Dataset(data, coords=coords)
 
 
@@ -441,9 +461,16 @@ def measure(
     """
     inference = None
     if design is None:
-        stats, missing_group, groups, ks, k_dim = compute_statistics(
-            data, spec, weight=weight, by=by, k=k, missing=missing
+        prep = _prepare(
+            data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=None
         )
+        g = prep.groups
+        cell = g.codes if g is not None else readonly(np.empty(0, np.int64))
+        cell_stats = prep.run(
+            prep.sweight, cell, g.offset if g is not None else 0, g.n_cells if g else 1
+        )
+        stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
+        groups, ks, k_dim = g, prep.ks, prep.k_dim
     else:
         _check_design_type(design)
         if weight is not None and weight != design.weight:
@@ -463,7 +490,7 @@ def measure(
             extra=design.variables,
         )
         cell_stats, inference = run_design(prep, design)
-        stats, missing_group = prep.finish(cell_stats, stacklevel=3)
+        stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
         groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
     call = (
         f"mpi.measure(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "
@@ -485,4 +512,5 @@ def measure(
         missing=missing,
         history=history,
         inference=inference,
+        extended=extended,
     )

@@ -61,9 +61,12 @@ class MeasureResult(InferenceMixin):
         missing: str,
         history: str,
         inference: Inference | None = None,
+        extended: xr.Dataset | None = None,
     ) -> None:
         self._stats = stats
         self._inference = inference
+        # statistics by group with a trailing missing slot per by variable (for marginals)
+        self._extended = extended
         self.spec = spec
         self.ks = list(ks)
         self.k_dim = k_dim
@@ -84,7 +87,9 @@ class MeasureResult(InferenceMixin):
         """The poverty cutoff(s), exact."""
         return self.ks if self.k_dim else self.ks[0]
 
-    def _child(self, stats: xr.Dataset, by: list[str], missing_group) -> MeasureResult:
+    def _child(
+        self, stats: xr.Dataset, by: list[str], missing_group, extended: xr.Dataset | None = None
+    ) -> MeasureResult:
         return MeasureResult(
             stats,
             spec=self.spec,
@@ -96,6 +101,7 @@ class MeasureResult(InferenceMixin):
             missing=self.missing,
             history=self.history,
             inference=self._inference,
+            extended=extended,
         )
 
     @cached_property
@@ -114,8 +120,14 @@ class MeasureResult(InferenceMixin):
         if name not in self.by:
             raise KeyError(f"{name!r} is not a grouping variable of this result; by={self.by}")
         others = [b for b in self.by if b != name]
-        missing = self._missing_group
-        return self._child(self._stats.sum(others), [name], missing)
+        if self._extended is None:  # no unit has a missing group
+            return self._child(self._stats.sum(others), [name], self._missing_group)
+        # units whose other group variables are missing still belong to this margin
+        ext = self._extended.sum(others)
+        n = self._stats.sizes[name]
+        stats = ext.isel({name: slice(0, n)}).assign_coords({name: self._stats[name].values})
+        missing = ext.isel({name: n}, drop=True)
+        return self._child(stats, [name], missing, ext)
 
     # -- measures --------------------------------------------------------------------
     @cached_property

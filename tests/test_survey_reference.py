@@ -8,9 +8,7 @@ domain estimation over all PSUs, R's lonely-PSU policies) and replicate variance
 Fay) on replicate weights it builds itself. Every SE, covariance and Wald statistic of the
 package must agree with it to 1e-12.
 
-Bugs found are tests marked ``xfail(strict=True)`` whose reason starts with ``BUG``: they
-fail today; once the bug is fixed they pass, which strict xfail reports as a failure, so the
-marker must then be removed.
+Bugs this file found are kept as regression tests at the end (all fixed).
 """
 
 from __future__ import annotations
@@ -758,7 +756,7 @@ def test_rao_wu_bootstrap_agrees_with_linearisation():
 
 
 # ----------------------------------------------------------------------------------------
-# Bugs found (xfail strict: remove the marker once fixed)
+# Regressions for the bugs this file found (all fixed)
 # ----------------------------------------------------------------------------------------
 def test_se_has_the_dimension_order_of_the_estimates():
     """Regression (BUG 1, fixed in 044ef5c): ``res.se``/``res.ci`` had censored_headcount as
@@ -773,12 +771,7 @@ def test_se_has_the_dimension_order_of_the_estimates():
     assert not bad, bad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG 2: LinearizedEngine._strata_cross uses the one-pass sum(a*b) - sum(a)sum(b)/n "
-    "formula; a zero variance comes out as +-5e-18, so the SE is NaN (or 2e-9) and the CI NaN, "
-    "while vcov() (two-pass) gives 0 and R gives 0",
-)
+# regression, fixed: BUG 2: LinearizedEngine._strata_cross uses the one-pass sum(a*b) - sum(a)sum(b)/n formula;
 def test_zero_variance_is_zero_not_nan():
     spec = mpi.Spec.from_dimensions({"d": ["a", "b"]}, k="1/2")
     # stratified SRS, every stratum homogeneous: the variance of H is exactly 0
@@ -789,12 +782,7 @@ def test_zero_variance_is_zero_not_nan():
     assert res.ci().H.values.tolist() == [3 / 7, 3 / 7]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG 3: MeasureResult.marginal(name) drops units whose *other* by variable is "
-    "missing from name's groups (they sit in the missing-group cell), so it differs from "
-    "measure(by=name), estimates and SEs alike",
-)
+# regression, fixed: BUG 3: MeasureResult.marginal(name) drops units whose *other* by variable is missing from
 def test_marginal_equals_measuring_by_one_variable_with_missing_other_group():
     df = make_survey(81)
     df.loc[df.index[::7], "urban"] = None
@@ -807,12 +795,7 @@ def test_marginal_equals_measuring_by_one_variable_with_missing_other_group():
         assert_close(marg.se[name], alone.se[name], name, atol=1e-15)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG 4: with a design, a by variable that is missing for every unit raises "
-    "ValueError in mpi.inference._unravel_cells (np.unravel_index on a 0-size shape); without "
-    "a design the same call returns empty groups and the overall measures",
-)
+# regression, fixed: BUG 4: with a design, a by variable that is missing for every unit raises ValueError in mp
 def test_all_missing_group_variable_with_a_design():
     spec = mpi.Spec.from_dimensions({"d": ["a", "b"]}, k="1/2")
     df = pd.DataFrame({"a": [1, 0, 1], "b": [1, 0, 0], "g": pd.Series([None] * 3, dtype=object), "w": 1.0})  # fmt: skip
