@@ -119,6 +119,13 @@ class _Prepared:
         position = np.argsort(order)  # user's k order from the sorted order
         return _stats_dataset(*out[:-1], wint / denom, position, spec, ks)
 
+    def run_groups(self) -> xr.Dataset:
+        """One kernel pass with the ``by`` groups as cells (sampling weights as given)."""
+        g = self.groups
+        if g is None:
+            return self.run(self.sweight, readonly(np.empty(0, np.int64)), 0, 1)
+        return self.run(self.sweight, g.codes, g.offset, g.n_cells)
+
     def finish(
         self, stats: xr.Dataset, stacklevel: int = 4
     ) -> tuple[xr.Dataset, xr.Dataset | None, xr.Dataset | None]:
@@ -258,11 +265,8 @@ def compute_statistics(
     prep = _prepare(
         data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=use_patterns
     )
-    g = prep.groups
-    cell = g.codes if g is not None else readonly(np.empty(0, np.int64))
-    stats = prep.run(prep.sweight, cell, g.offset if g is not None else 0, g.n_cells if g else 1)
-    stats, missing_group, _ = prep.finish(stats)
-    return stats, missing_group, g, prep.ks, prep.k_dim
+    stats, missing_group, _ = prep.finish(prep.run_groups(), stacklevel=4)
+    return stats, missing_group, prep.groups, prep.ks, prep.k_dim
 
 
 #: Largest pattern table (cells x 2**d entries per thread) for pattern accumulation: 128k
@@ -464,13 +468,8 @@ def measure(
         prep = _prepare(
             data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=None
         )
-        g = prep.groups
-        cell = g.codes if g is not None else readonly(np.empty(0, np.int64))
-        cell_stats = prep.run(
-            prep.sweight, cell, g.offset if g is not None else 0, g.n_cells if g else 1
-        )
-        stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
-        groups, ks, k_dim = g, prep.ks, prep.k_dim
+        stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
+        groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
     else:
         _check_design_type(design)
         if weight is not None and weight != design.weight:
