@@ -1,8 +1,14 @@
 """Changes over time between survey rounds, with design-based standard errors.
 
-Rounds are pooled in one data set with a round variable, measured with
-``mpi.measure(pooled, spec, by=[round, ...], design=...)``; each round is a domain of the
-one design, so rounds that share PSUs (panels, revisited clusters) get their covariance.
+Rounds are pooled in one data set with a round variable and measured with
+``mpi.measure(pooled, spec, by=[round, ...], design=...)``. Declare how they were sampled:
+
+* separate samples drawn in the same strata, some clusters revisited (DHS-style rounds):
+  ``mpi.Design(weight, strata=, psu=, rounds=round)`` -- each round keeps its own design
+  (its SEs are those of analysing it alone) and the revisited clusters give the covariance;
+* one sample of PSUs followed over time (a panel of clusters or households), or a pooled
+  file analysed as one sample: ``mpi.Design(weight, strata=, psu=)`` -- rounds are domains
+  of the one design (R ``svyby`` on the pooled design).
 :func:`change` then gives, for every pair of rounds, the changes of Alkire, Roche and Vaz
 (2017) with delta-method SEs that treat *both* rounds as random, and the decomposition of
 the change in M0 into a headcount part and an intensity part (Shapley) and into indicator
@@ -205,7 +211,8 @@ def change(
     result : MeasureResult
         From ``mpi.measure(pooled, spec, by=[over, ...], design=...)``: the rounds pooled
         in one data set, ``over`` among the ``by`` variables. Other ``by`` variables give
-        changes by group.
+        changes by group. For rounds that are separate samples revisiting some clusters,
+        give the design ``rounds=over`` (see the module notes).
     over : str
         The round variable.
     years : mapping, optional

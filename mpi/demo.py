@@ -47,7 +47,8 @@ def run(out: Path) -> mpi.MeasureResult:
     spec = mpi.presets.global_mpi_2018()
     print(spec, end="\n\n")
 
-    design = mpi.Design("person_weight", strata="stratum", psu="psu")
+    # each round is its own sample in the same strata; 40% of the clusters were revisited
+    design = mpi.Design("person_weight", strata="stratum", psu="psu", rounds="round")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", mpi.MissingDataWarning)
         res = mpi.measure(latest, spec, by="region", design=design)

@@ -59,6 +59,15 @@ class Design:
         ``True``: PSU labels are only unique within a stratum (PSU 1 of stratum A differs
         from PSU 1 of stratum B). ``False`` (default): a PSU label appearing in two strata is
         an error, as in R.
+    rounds : str, optional
+        For several survey rounds pooled in one data set: the round variable. Each round is
+        then its own sample drawn in the same strata (its PSUs per stratum fixed by the
+        design, so a round's standard errors equal those of analysing it alone), and a PSU
+        label met in two rounds is a *revisited* cluster: the covariance between rounds is
+        estimated from the revisited clusters (Kish's overlapping-samples formula, below).
+        Without ``rounds`` the pooled file is one sample and rounds are domains of it (R
+        ``svyby`` on the pooled design), which is exact for a panel of PSUs but treats how
+        many of a stratum's PSUs fell in each round as random.
 
     Notes
     -----
@@ -72,17 +81,28 @@ class Design:
         \\sum_{i=1}^{n_h} (u_{hi} - \\bar u_h)^2
 
     and the design degrees of freedom are the number of PSUs minus the number of strata.
+    With ``rounds``, strata and PSUs are taken per round, and rounds *r* and *s* of
+    stratum *h* with :math:`m_h \\ge 2` revisited clusters add the covariance
+
+    .. math::
+
+        \\widehat{C}_h(\\hat\\theta_r, \\hat\\theta_s) = \\frac{m_h}{m_h - 1}
+        \\sum_{i \\in r \\cap s} (u_{rhi} - \\bar u_{rh})(u_{shi} - \\bar u_{sh})
+
+    (means over the revisited clusters; Kish 1965, sec. 12.4), scaled by
+    :math:`\\sqrt{(1-f_{rh})(1-f_{sh})}` with a finite-population correction.
 
     References
     ----------
     Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. Springer, ch. 6.
     Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley.
+    Kish, L. (1965). *Survey Sampling*. Wiley, sec. 12.4 (overlapping samples).
 
     Examples
     --------
     >>> import mpi
     >>> mpi.Design("weight", strata="stratum", psu="cluster")
-    Design(weight='weight', strata='stratum', psu='cluster', fpc=None, lonely_psu='fail', nest=False)
+    Design(weight='weight', strata='stratum', psu='cluster', fpc=None, lonely_psu='fail', nest=False, rounds=None)
     """
 
     weight: str | None
@@ -91,13 +111,14 @@ class Design:
     fpc: str | None = None
     lonely_psu: Literal["fail", "adjust", "average", "remove", "certainty"] = "fail"
     nest: bool = False
+    rounds: str | None = None
 
     def __post_init__(self) -> None:
         if self.lonely_psu not in LONELY_PSU:
             raise ValidationError(
                 f"lonely_psu must be one of {', '.join(LONELY_PSU)}; got {self.lonely_psu!r}"
             )
-        for arg in ("weight", "strata", "psu", "fpc"):
+        for arg in ("weight", "strata", "psu", "fpc", "rounds"):
             v = getattr(self, arg)
             if v is not None and (not isinstance(v, Hashable) or isinstance(v, list | tuple)):
                 raise ValidationError(f"{arg} must be the name of one variable; got {v!r}")
@@ -105,7 +126,9 @@ class Design:
     @property
     def variables(self) -> list[Hashable]:
         """Design variables that must be in the data."""
-        return [v for v in (self.weight, self.strata, self.psu, self.fpc) if v is not None]
+        return [
+            v for v in (self.weight, self.strata, self.psu, self.fpc, self.rounds) if v is not None
+        ]
 
     def bootstrap(
         self, replicates: int = 1000, *, seed: int | None = None, mse: bool = False
@@ -125,6 +148,11 @@ class Design:
         """
         if not isinstance(replicates, int | np.integer) or replicates < 2:
             raise ValidationError(f"replicates must be an integer >= 2; got {replicates!r}")
+        if self.rounds is not None:
+            raise ValidationError(
+                "the Rao-Wu bootstrap resamples one sample; with rounds= (separate samples "
+                "sharing clusters) use the linearised variance or the rounds' replicate weights"
+            )
         return BootstrapDesign(self, int(replicates), seed, bool(mse))
 
 
@@ -250,6 +278,13 @@ class EncodedDesign:
     fpc_factor: np.ndarray  # 1 - f_h per stratum
     lonely_psu: str
     stratum_labels: np.ndarray
+    # rounds: revisited clusters as pairs of PSU numbers (round r, round s) sorted by their
+    # group (stratum, r, s); per group its number of clusters m and fpc factor
+    overlap_a: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    overlap_b: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    overlap_starts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    overlap_m: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    overlap_f: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @property
     def n_strata(self) -> int:
@@ -310,6 +345,17 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
                 )
     else:
         psu_raw = np.arange(n, dtype=np.int64)
+    cluster = psu_raw  # the cluster label, shared by the rounds that revisit it
+    base_strat, base_labels = strat, strat_labels
+    n_rounds = 1
+    if design.rounds is not None:
+        rnd, rnd_labels = _codes(table.column(design.rounds, role="rounds"), design.rounds, "rounds")
+        n_rounds = len(rnd_labels)
+        psu_raw = pd.factorize(psu_raw * n_rounds + rnd, sort=True)[0].astype(np.int64)
+        strat = strat * n_rounds + rnd
+        strat_labels = np.array(
+            [f"{h} / {r}" for h in base_labels for r in rnd_labels], dtype=object
+        )
     n_raw = int(psu_raw.max()) + 1 if n else 0
     raw_stratum = np.zeros(n_raw, np.int64)
     raw_stratum[psu_raw] = strat
@@ -329,7 +375,7 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
         v = s.to_numpy(dtype=np.float64)
         per = np.full(n_strata, np.nan)
         per[strat] = v
-        if not np.allclose(per[strat], v, rtol=0, atol=0):
+        if not np.array_equal(per[strat], v):
             raise DataError(f"fpc variable {design.fpc!r} must be constant within each stratum")
         if (per <= 0).any():
             raise DataError(f"fpc variable {design.fpc!r} must be positive; found {per.min():g}")
@@ -349,6 +395,43 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
             "the variance cannot be estimated there. Pass lonely_psu='adjust', 'average', "
             "'remove' or 'certainty' to mpi.Design, or collapse strata"
         )
-    return EncodedDesign(
+    enc = EncodedDesign(
         psu, n_raw, psu_stratum, n_h, starts, fpc_factor, design.lonely_psu, strat_labels
     )
+    if n_rounds > 1:
+        _overlaps(enc, cluster, psu, base_strat, strat % n_rounds, n_rounds)
+    return enc
+
+
+def _overlaps(
+    enc: EncodedDesign,
+    cluster: np.ndarray,
+    psu: np.ndarray,
+    stratum: np.ndarray,
+    rnd: np.ndarray,
+    n_rounds: int,
+) -> None:
+    """Pairs of PSU numbers that are the same cluster in two rounds, grouped by
+    (stratum, round r, round s)."""
+    n_cl = int(cluster.max()) + 1
+    table = np.full((n_cl, n_rounds), -1, np.int64)  # PSU number of cluster c in round r
+    table[cluster, rnd] = psu
+    cl_stratum = np.zeros(n_cl, np.int64)
+    cl_stratum[cluster] = stratum
+    a_parts, b_parts, g_parts = [], [], []
+    for r in range(n_rounds):
+        for q in range(r + 1, n_rounds):
+            both = np.flatnonzero((table[:, r] >= 0) & (table[:, q] >= 0))
+            a_parts.append(table[both, r])
+            b_parts.append(table[both, q])
+            g_parts.append((cl_stratum[both] * n_rounds + r) * n_rounds + q)
+    a, b, g = (np.concatenate(x) for x in (a_parts, b_parts, g_parts))
+    order = np.argsort(g, kind="stable")
+    a, b, g = a[order], b[order], g[order]
+    keys, starts, counts = np.unique(g, return_index=True, return_counts=True)
+    fa = enc.fpc_factor[enc.psu_stratum[a[starts]]] if len(a) else np.empty(0)
+    fb = enc.fpc_factor[enc.psu_stratum[b[starts]]] if len(b) else np.empty(0)
+    enc.overlap_a, enc.overlap_b = a, b
+    enc.overlap_starts = starts.astype(np.int64)
+    enc.overlap_m = counts.astype(np.int64)
+    enc.overlap_f = np.sqrt(fa * fb)

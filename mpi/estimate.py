@@ -86,7 +86,29 @@ class LinearizedEngine:
             elif policy == "average":
                 n_ok = int((~lonely).sum())
                 total = total * (d.n_strata / n_ok) if n_ok else total * np.nan
+        if len(d.overlap_a):
+            total = total + self._overlap_cross(a, b)
         return total
+
+    def _overlap_cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Covariance between rounds from revisited clusters (pairs of PSU numbers),
+        both orders: C(a_r, b_s) + C(a_s, b_r) summed over groups (stratum, r, s)."""
+        d = self.design
+        starts, m = d.overlap_starts, d.overlap_m
+        shape = (-1,) + (1,) * (a.ndim - 1)
+        mm = m.astype(np.float64).reshape(shape)
+
+        def dev(x: np.ndarray) -> np.ndarray:
+            mean = np.add.reduceat(x, starts, axis=0) / mm
+            return x - np.repeat(mean, m, axis=0)
+
+        ar, as_ = dev(a[d.overlap_a]), dev(a[d.overlap_b])
+        br, bs = dev(b[d.overlap_a]), dev(b[d.overlap_b])
+        cross = np.add.reduceat(ar * bs + as_ * br, starts, axis=0)
+        ok = (m > 1).reshape(shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(ok, d.overlap_f.reshape(shape) * mm / (mm - 1), 0.0)
+        return (scale * np.where(ok, cross, 0.0)).sum(axis=0)
 
     def cross(self, pa: np.ndarray, pb: np.ndarray, va: Any = None, vb: Any = None) -> np.ndarray:
         """Elementwise covariance from influence totals (leading PSU axis)."""
@@ -108,6 +130,15 @@ class LinearizedEngine:
         if d.lonely_psu == "average" and (d.n_h == 1).any():
             n_ok = int((d.n_h > 1).sum())
             out = out * (d.n_strata / n_ok) if n_ok else out * np.nan
+        for g, lo in enumerate(d.overlap_starts):  # revisited clusters of pooled rounds
+            m = int(d.overlap_m[g])
+            if m < 2:
+                continue
+            ra = pert[d.overlap_a[lo : lo + m]]
+            rb = pert[d.overlap_b[lo : lo + m]]
+            ra = ra - ra.mean(axis=0)
+            rb = rb - rb.mean(axis=0)
+            out += d.overlap_f[g] * m / (m - 1) * (ra.T @ rb + rb.T @ ra)
         return out
 
 

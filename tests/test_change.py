@@ -156,3 +156,53 @@ def test_errors():
     res2 = mpi.measure(df, SPEC, by="round", design=DESIGN)
     with pytest.raises(mpi.ValidationError, match="kind"):
         res2.change("round", kind="chained")
+
+
+def _kish_cov(df, spec, by_round, design_cols=("stratum", "psu")):
+    """Independent numpy: covariance of M0 between two rounds from revisited clusters."""
+    s, p = design_cols
+    out = {}
+    for r in by_round:
+        sub = df[df["round"] == r]
+        res = mpi.measure(sub, spec, weight="w")
+        m0 = float(res.M0)
+        dep = np.column_stack([sub[f"d{j}"].to_numpy() for j in (1, 2, 3)])
+        c = dep @ np.array([1 / 4, 1 / 4, 1 / 2])
+        ck = np.where(c >= 1 / 3 - 1e-12, c, 0.0)
+        w = sub["w"].to_numpy()
+        u = w * (ck - m0) / w.sum()
+        out[r] = pd.Series(u, index=sub.index).groupby([sub[s], sub[p]]).sum()
+    a, b = out[by_round[0]], out[by_round[1]]
+    both = a.index.intersection(b.index)
+    total = 0.0
+    for h in both.get_level_values(0).unique():
+        idx = [k for k in both if k[0] == h]
+        m = len(idx)
+        if m < 2:
+            continue
+        x, y = a.loc[idx].to_numpy(), b.loc[idx].to_numpy()
+        total += m / (m - 1) * ((x - x.mean()) * (y - y.mean())).sum()
+    return total
+
+
+def test_rounds_design_separate_samples_with_revisited_clusters():
+    df = _rounds(rounds=(2010, 2019))
+    # round 2 revisits only part of round 1's clusters: relabel the others as new clusters
+    second = df["round"] == 2019
+    df.loc[second & (df["psu"] % 3 == 0), "psu"] += 50
+    rd = mpi.Design("w", strata="stratum", psu="psu", rounds="round")
+    res = mpi.measure(df, SPEC, by="round", design=rd)
+    for r in (2010, 2019):  # each round's SE is that of analysing it alone
+        alone = mpi.measure(df[df["round"] == r], SPEC, design=DESIGN)
+        assert float(res.se.M0.sel(round=r)) == pytest.approx(float(alone.se.M0), rel=1e-12)
+    cov = res.vcov("M0").to_numpy()[0, 1]
+    assert cov == pytest.approx(_kish_cov(df, SPEC, (2010, 2019)), rel=1e-10)
+    e = res.estimate("M0")
+    diff = e.sel(round=2019) - e.sel(round=2010)
+    v = res.vcov("M0").to_numpy()
+    assert float(diff.variance) == pytest.approx(v[0, 0] + v[1, 1] - 2 * v[0, 1], rel=1e-12)
+    assert res.df == sum(
+        df[df["round"] == r].groupby("stratum")["psu"].nunique().sub(1).sum() for r in (2010, 2019)
+    )
+    with pytest.raises(mpi.ValidationError, match="rounds="):
+        rd.bootstrap(100)

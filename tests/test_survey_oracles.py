@@ -206,3 +206,16 @@ def test_g_logit_interval_at_the_boundary(poor, h, ci):
     wald = res.ci(method="wald").H.values
     if h < 0.5:  # the t interval leaves [0, 1]; the logit one does not
         assert wald[0] == pytest.approx(-0.1663072591651, abs=TOL)
+
+
+@pytest.mark.parametrize("test", [test_d_panel_perfect_overlap, test_e_panel_partial_overlap])
+def test_d_e_with_rounds_declared(test, monkeypatch):
+    """Every cluster of (d) and (e) is visited in both waves, so declaring the waves as
+    separate samples (rounds=) must give R's pooled-design numbers too."""
+    real = mpi.Design
+
+    def with_rounds(*args, **kw):
+        return real(*args, **kw, rounds="wave")
+
+    monkeypatch.setattr(mpi, "Design", with_rounds)
+    test()
