@@ -43,11 +43,16 @@ ERR_NEG_WEIGHT = 2  # negative or infinite sampling weight
 ERR_DENOMINATOR = 3  # reweighting needs a denominator too large for exact integers
 ERR_CELL = 4  # a group code outside 0 .. n_cells - 1
 
+#: ``use_patterns`` modes: per unit, per pattern table, or lean patterns summed per unit.
+UNITS, PATTERNS, DIRECT = 0, 1, 2
 #: Pattern bits: 0 .. d-1 deprivations, MISS_SHIFT .. MISS_SHIFT+d-1 missing values (int32).
 MISS_SHIFT = 15
 #: Units per block of the per-thread buffers (d x BLOCK flags and gaps stay in L2 cache; larger
 #: blocks amortise the per-column call and slicing overhead).
 BLOCK = 4096
+#: From this many cells on, each chunk sums only the range of cells it meets (one extra
+#: scan of the cell codes); below, every chunk has private sums for all cells.
+RANGE_MIN_CELLS = 4096
 #: Largest common denominator of reweighted dimension shares (keeps products < 2**63).
 MAX_REWEIGHT_DENOMINATOR = 10**6
 
@@ -246,12 +251,16 @@ def af_statistics(
     reweight : bool
         ``False``: units with a missing value are dropped (and counted). ``True``: the OPHI
         rule, weights re-spread within each dimension over the observed indicators.
-    use_patterns : bool
-        Accumulate the weights of fully observed units per *deprivation pattern* (the set of
-        indicators a unit is deprived in, as bits; needs ``n_cells * 2**d`` small). Every
-        AF statistic except the cardinal gap terms is a function of the pattern, so a unit
-        then costs one addition instead of ``d + 8``; the patterns are turned into the
-        statistics below at the end. ``False`` accumulates unit by unit.
+    use_patterns : int
+        ``PATTERNS`` (1): accumulate the weights of fully observed units per *deprivation
+        pattern* (the set of indicators a unit is deprived in, as bits; needs
+        ``n_cells * 2**d`` small). Every AF statistic except the cardinal gap terms is a
+        function of the pattern, so a unit then costs one addition instead of ``d + 8``;
+        the patterns are turned into the statistics below at the end. ``DIRECT`` (2): the
+        same lean pattern evaluation, but each unit's sums are added to its cell at once
+        from the pattern's precomputed score, bucket and bands (for many cells, e.g. PSU x
+        group, where a pattern table would not fit; ``d <= 15``). ``UNITS`` (0): unit by
+        unit (any ``d``).
     n_chunks : int
         Number of contiguous chunks processed in parallel, each with private sums.
 
@@ -280,14 +289,36 @@ def af_statistics(
     K = k_num.shape[0]
     nb_ = K + 1
     has_w = sweight.shape[0] > 0
-    bstat = np.zeros((n_chunks, n_cells * nb_, NBS))
-    bdep = np.zeros((n_chunks, n_cells * nb_, d))
+    step = (n + n_chunks - 1) // n_chunks
+    # each chunk keeps private sums for the range of cells it meets only (units sorted by
+    # cell, e.g. by PSU, make the ranges disjoint and the private arrays small)
+    lo = np.zeros(n_chunks, np.int64)
+    size = np.full(n_chunks, n_cells, np.int64)
+    if has_cell and n_cells > RANGE_MIN_CELLS:  # few cells: full private arrays are small
+        for t in nb.prange(n_chunks):
+            a0 = t * step
+            a1 = min(n, a0 + step)
+            cmin = n_cells - 1
+            cmax = 0
+            for i in range(a0, a1):
+                c = cell[i] - cell_offset
+                if 0 <= c < n_cells:
+                    cmin = min(cmin, c)
+                    cmax = max(cmax, c)
+            if cmax < cmin:
+                cmin = 0
+                cmax = 0
+            lo[t] = cmin
+            size[t] = cmax - cmin + 1
+    rows = size.max()
+    bstat = np.zeros((n_chunks, rows * nb_, NBS))
+    bdep = np.zeros((n_chunks, rows * nb_, d))
     # reweighting corrections exist only with reweight=True (one dummy row otherwise)
-    n_rw = n_cells * nb_ if reweight else 1
+    n_rw = rows * nb_ if reweight else 1
     bmissw = np.zeros((n_chunks, n_rw, d))
     bcadj = np.zeros((n_chunks, n_rw, d))
-    ndrop = np.zeros((n_chunks, n_cells))
-    nmiss = np.zeros((n_chunks, n_cells, d))
+    ndrop = np.zeros((n_chunks, rows))
+    nmiss = np.zeros((n_chunks, rows, d))
     err = np.zeros((n_chunks, 3))
     dim_w = np.zeros(n_dims, np.int64)
     for j in range(d):
@@ -297,10 +328,15 @@ def af_statistics(
     for j in range(d):
         wflt[j] = wint[j] / fdenom
     n_pat = 1 << d if use_patterns else 1
-    ptab = np.zeros((n_chunks, n_cells, n_pat))
-    pcnt = np.zeros((n_chunks, n_cells, n_pat))
+    direct = use_patterns == DIRECT
+    n_tab = 1 if direct else rows  # DIRECT keeps no pattern table
+    ptab = np.zeros((n_chunks, n_tab, 1 if direct else n_pat))
+    pcnt = np.zeros((n_chunks, n_tab, 1 if direct else n_pat))
     pnum = np.zeros(n_pat, np.int64)  # integer score numerator of each pattern
     pbucket = np.zeros(n_pat, np.int64)  # its bucket: how many sorted cutoffs it reaches
+    pscore = np.zeros(n_pat)  # its score as a float
+    pvul = np.zeros(n_pat, np.bool_)  # vulnerable cutoff reached
+    psev = np.zeros(n_pat, np.bool_)  # severe cutoff reached
     if use_patterns:
         for p in range(n_pat):
             for j in range(d):
@@ -310,10 +346,12 @@ def af_statistics(
             while bk < K and pnum[p] * k_den[bk] >= k_num[bk] * denom:
                 bk += 1
             pbucket[p] = bk
+            pscore[p] = pnum[p] / fdenom
+            pvul[p] = pnum[p] * vul_den >= vul_num * denom
+            psev[p] = pnum[p] * sev_den >= sev_num * denom
     has_card = False
     for j in range(d):
         has_card |= cardinal[j]
-    step = (n + n_chunks - 1) // n_chunks
     for t in nb.prange(n_chunks):
         start = t * step
         stop = min(n, start + step)
@@ -381,7 +419,8 @@ def af_statistics(
                             err[t, 0] = ERR_CELL
                             err[t, 1] = i
                             err[t, 2] = cell[i]
-                        c = 0
+                        c = lo[t]
+                    c -= lo[t]  # the chunk's private row
                 s = 1.0
                 if has_w:
                     s = sweight[i]
@@ -395,6 +434,23 @@ def af_statistics(
                         err[t, 0] = ERR_NEG_WEIGHT
                         err[t, 1] = i
                         err[t, 2] = s
+                if direct and nmr == 0:  # per-unit sums from the pattern's precomputed facts
+                    pp = np.int64(pat[r])
+                    cbi = c * nb_ + pbucket[pp]
+                    sc = pscore[pp]
+                    st[cbi, SUMW] += s
+                    st[cbi, NOBS] += 1.0
+                    st[cbi, SCORE] += s * sc
+                    st[cbi, C2] += s * sc * sc
+                    st[cbi, M1] += s * (sc + m1[r])
+                    st[cbi, M2] += s * (sc + m2[r])
+                    if pvul[pp]:
+                        st[cbi, VULNB] += s
+                    if psev[pp]:
+                        st[cbi, SEVERE] += s
+                    for j in range(d):  # branch-free: bit j of the pattern is 0 or 1
+                        dep_acc[cbi, j] += s * ((pp >> j) & 1)
+                    continue
                 if use_patterns and nmr == 0:  # fast path: one addition per unit
                     ptab[t, c, pat[r]] += s
                     pcnt[t, c, pat[r]] += 1.0
@@ -482,8 +538,8 @@ def af_statistics(
                             bmissw[t, cbi, j] += s
                         elif g[j, r]:
                             bcadj[t, cbi, j] += s * (weff[j] - wflt[j])
-        if use_patterns:  # patterns -> statistics (exact integer identification per pattern)
-            for c in range(n_cells):
+        if use_patterns and not direct:  # patterns -> statistics (exact identification)
+            for c in range(size[t]):
                 for p in range(n_pat):
                     w = ptab[t, c, p]
                     cnt = pcnt[t, c, p]
@@ -505,12 +561,28 @@ def af_statistics(
                     for j in range(d):
                         if (p >> j) & 1:
                             dep_acc[cbi, j] += w
+    o_stat = np.zeros((n_cells * nb_, NBS))
+    o_dep = np.zeros((n_cells * nb_, d))
+    o_missw = np.zeros((n_cells * nb_, d))
+    o_cadj = np.zeros((n_cells * nb_, d))
+    o_drop = np.zeros(n_cells)
+    o_miss = np.zeros((n_cells, d))
+    for t in range(n_chunks):  # merge the chunks' rows into the cells they cover
+        r0 = lo[t] * nb_
+        r1 = (lo[t] + size[t]) * nb_
+        o_stat[r0:r1] += bstat[t, : r1 - r0]
+        o_dep[r0:r1] += bdep[t, : r1 - r0]
+        if reweight:
+            o_missw[r0:r1] += bmissw[t, : r1 - r0]
+            o_cadj[r0:r1] += bcadj[t, : r1 - r0]
+        o_drop[lo[t] : lo[t] + size[t]] += ndrop[t, : size[t]]
+        o_miss[lo[t] : lo[t] + size[t]] += nmiss[t, : size[t]]
     return (
-        bstat.sum(axis=0).reshape((n_cells, nb_, NBS)),
-        bdep.sum(axis=0).reshape((n_cells, nb_, d)),
-        bmissw.sum(axis=0).reshape((n_cells, nb_, d)) if reweight else np.zeros((n_cells, nb_, d)),
-        bcadj.sum(axis=0).reshape((n_cells, nb_, d)) if reweight else np.zeros((n_cells, nb_, d)),
-        ndrop.sum(axis=0),
-        nmiss.sum(axis=0),
+        o_stat.reshape((n_cells, nb_, NBS)),
+        o_dep.reshape((n_cells, nb_, d)),
+        o_missw.reshape((n_cells, nb_, d)),
+        o_cadj.reshape((n_cells, nb_, d)),
+        o_drop,
+        o_miss,
         err,
     )

@@ -256,24 +256,27 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     base = design.design if isinstance(design, BootstrapDesign) else design
     enc = encode_design(prep.table, base)
     n_psu = enc.n_psu
+    # pairs numbered PSU-major: in files sorted by PSU a unit's pair code grows with its
+    # row, so the kernel's chunks meet disjoint ranges of pairs
+    key = enc.psu * n_cells + gcell
     if n_cells * n_psu <= 50_000_000:
-        key = gcell * n_psu + enc.psu
         present = np.zeros(n_cells * n_psu, bool)
         present[key] = True
         pair_keys = np.flatnonzero(present)
         index = np.cumsum(present) - 1
         pair_code = index[key]
     else:
-        pair_keys, pair_code = np.unique(gcell * n_psu + enc.psu, return_inverse=True)
+        pair_keys, pair_code = np.unique(key, return_inverse=True)
     n_pairs = len(pair_keys)
     pair_stats = prep.run(prep.sweight, np.ascontiguousarray(pair_code, np.int64), 0, n_pairs)
-    pair_cell = pair_keys // n_psu
-    pair_psu = pair_keys % n_psu
+    pair_cell = pair_keys % n_cells
+    pair_psu = pair_keys // n_cells
     arrays, dims, coords = _arrays(pair_stats)
     # statistics per group cell = sums over that cell's pairs
-    cell_data = {}
-    for name, arr in arrays.items():
-        cell_data[name] = (("cell", *dims[name]), _scatter_sum(pair_cell, arr, n_cells))
+    cell_data = {
+        name: (("cell", *dims[name]), _scatter_sum(pair_cell, arr, n_cells))
+        for name, arr in arrays.items()
+    }
     cell_stats = xr.Dataset(
         cell_data, coords={"k": pair_stats["k"], "indicator": pair_stats["indicator"]}
     )
@@ -283,7 +286,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     )
     if isinstance(design, BootstrapDesign):
         factors = _rao_wu_factors(enc, design)
-        scale = 1.0 / (design.replicates - 1) if not design.mse else 1.0 / design.replicates
+        scale = 1.0 / (design.replicates - 1)  # as R svrepdesign(type="bootstrap")
         engine: Any = ReplicateEngine(
             scale,
             np.ones(design.replicates),

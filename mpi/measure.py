@@ -82,7 +82,7 @@ class _Prepared:
     sweight: np.ndarray
     groups: Groups | None
     missing: str
-    use_patterns: bool | None
+    use_patterns: bool | int | None
 
     def run(self, sweight: np.ndarray, cell: np.ndarray, offset: int, n_cells: int) -> xr.Dataset:
         """Statistics along ``cell`` for the units' cell codes (``cell - offset``)."""
@@ -112,7 +112,7 @@ class _Prepared:
             spec.severe.numerator,
             spec.severe.denominator,
             self.missing == "reweight",
-            patterns if patterns is not None else _patterns_pay(len(spec), n_cells),
+            int(patterns) if patterns is not None else _patterns_pay(len(spec), n_cells),
             n_chunks,
         )
         _raise_kernel_error(out[-1], spec, self.weight)
@@ -191,7 +191,7 @@ def _prepare(
     by: Any,
     k: Any,
     missing: str,
-    use_patterns: bool | None,
+    use_patterns: bool | int | None,
     extra: Sequence[Hashable] = (),
 ) -> _Prepared:
     if not isinstance(spec, Spec):
@@ -254,13 +254,14 @@ def compute_statistics(
     by: str | Sequence[str] | None = None,
     k: Any = None,
     missing: Literal["drop", "reweight", "raise"] = "drop",
-    use_patterns: bool | None = None,
+    use_patterns: bool | int | None = None,
 ) -> tuple[xr.Dataset, xr.Dataset | None, Groups | None, list[Fraction], bool]:
     """Run the kernel and return the additive statistics (see :mod:`mpi.kernels.af`).
 
     Returns ``(stats, missing_group_stats, groups, ks, k_dim)`` where ``stats`` has the
     group dimensions (if any), ``k`` and ``indicator``. ``use_patterns`` forces the kernel's
-    accumulation mode (``None``: by :func:`_patterns_pay`); both give the same statistics.
+    accumulation mode (``None``: by :func:`_patterns_pay`; ``True``/``False`` or a mode of
+    :mod:`mpi.kernels.af`: ``UNITS``, ``PATTERNS``, ``DIRECT``); all give the same statistics.
     """
     prep = _prepare(
         data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=use_patterns
@@ -274,9 +275,14 @@ def compute_statistics(
 MAX_PATTERN_TABLE = 1 << 17
 
 
-def _patterns_pay(d: int, n_cells: int) -> bool:
-    """Whether accumulating per deprivation pattern beats accumulating per unit."""
-    return d <= 15 and n_cells * (1 << d) <= MAX_PATTERN_TABLE
+def _patterns_pay(d: int, n_cells: int) -> int:
+    """Kernel accumulation mode: a pattern table when it fits the cache, else lean patterns
+    summed per unit (``d <= 15``), else unit by unit."""
+    if d > 15:
+        return kernels.af.UNITS
+    if n_cells * (1 << d) <= MAX_PATTERN_TABLE:
+        return kernels.af.PATTERNS
+    return kernels.af.DIRECT
 
 
 def _split_cells(stats: xr.Dataset, groups: Groups) -> xr.Dataset:

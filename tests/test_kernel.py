@@ -66,7 +66,7 @@ def stats_of(df, **kw):
 @pytest.mark.parametrize("missing", ["drop", "reweight"])
 @pytest.mark.parametrize("weighted", [True, False])
 def test_pattern_and_unit_accumulation_agree(missing, weighted):
-    """The two accumulation modes of the kernel give the same statistics."""
+    """The three accumulation modes of the kernel give the same statistics."""
     df = random_frame(9000, 11, missing=0.03)
     if weighted:
         df.loc[df.index[::97], "w"] = np.nan
@@ -75,8 +75,10 @@ def test_pattern_and_unit_accumulation_agree(missing, weighted):
         warnings.simplefilter("ignore", mpi.MissingDataWarning)
         a = compute_statistics(df, SPEC, use_patterns=True, **kw)[0]
         b = compute_statistics(df, SPEC, use_patterns=False, **kw)[0]
+        c = compute_statistics(df, SPEC, use_patterns=mpi.kernels.af.DIRECT, **kw)[0]
     for v in a.data_vars:
         np.testing.assert_allclose(a[v], b[v], rtol=1e-12, atol=1e-10, err_msg=v)
+        np.testing.assert_allclose(c[v], b[v], rtol=1e-12, atol=1e-10, err_msg=v)
 
 
 @pytest.mark.parametrize("missing", ["drop", "reweight"])
@@ -148,3 +150,21 @@ def test_float_trap_weights_03_06_01():
     ds = mpi.measure(df, spec).to_dataset()
     assert 0.3 + 0.6 < 0.9
     assert float(ds.H) == 2 / 3  # the unit with 0.3 + 0.6 = 0.9 exactly is poor
+
+
+@pytest.mark.parametrize("mode", [False, mpi.kernels.af.DIRECT])
+def test_many_cells_chunk_ranges_sum_exactly(mode):
+    """With more than RANGE_MIN_CELLS cells each chunk keeps sums for its own range of cells;
+    sorted (disjoint ranges) and shuffled rows give the same statistics as a bincount."""
+    n_cells = mpi.kernels.af.RANGE_MIN_CELLS + 1500
+    rng = np.random.default_rng(4)
+    df = random_frame(30000, 5, missing=0.0)
+    df["area"] = np.sort(rng.integers(0, n_cells, len(df)))
+    kw = dict(weight="w", by="area", use_patterns=mode)
+    a = compute_statistics(df, SPEC, **kw)[0]
+    b = compute_statistics(df.sample(frac=1.0, random_state=3), SPEC, **kw)[0]
+    for v in a.data_vars:
+        np.testing.assert_allclose(a[v], b[v], rtol=1e-12, atol=1e-10, err_msg=v)
+    expect = np.bincount(df["area"], weights=df["w"], minlength=n_cells)
+    got = a["SUMW"].reindex(area=np.arange(n_cells), fill_value=0.0).values
+    np.testing.assert_allclose(got, expect, rtol=1e-12)
