@@ -369,6 +369,7 @@ def af_statistics(
         weff = np.zeros(d)
         st = bstat[t]
         dep_acc = bdep[t]
+        c_lo = lo[t]
         for i0 in range(start, stop, BLOCK):
             m = min(BLOCK, stop - i0)
             num[:m] = 0
@@ -419,8 +420,8 @@ def af_statistics(
                             err[t, 0] = ERR_CELL
                             err[t, 1] = i
                             err[t, 2] = cell[i]
-                        c = lo[t]
-                    c -= lo[t]  # the chunk's private row
+                        c = c_lo
+                    c -= c_lo  # the chunk's private row
                 s = 1.0
                 if has_w:
                     s = sweight[i]
@@ -434,24 +435,24 @@ def af_statistics(
                         err[t, 0] = ERR_NEG_WEIGHT
                         err[t, 1] = i
                         err[t, 2] = s
-                if direct and nmr == 0:  # per-unit sums from the pattern's precomputed facts
-                    pp = np.int64(pat[r])
-                    cbi = c * nb_ + pbucket[pp]
-                    sc = pscore[pp]
-                    st[cbi, SUMW] += s
-                    st[cbi, NOBS] += 1.0
-                    st[cbi, SCORE] += s * sc
-                    st[cbi, C2] += s * sc * sc
-                    st[cbi, M1] += s * (sc + m1[r])
-                    st[cbi, M2] += s * (sc + m2[r])
-                    if pvul[pp]:
-                        st[cbi, VULNB] += s
-                    if psev[pp]:
-                        st[cbi, SEVERE] += s
-                    for j in range(d):  # branch-free: bit j of the pattern is 0 or 1
-                        dep_acc[cbi, j] += s * ((pp >> j) & 1)
-                    continue
                 if use_patterns and nmr == 0:  # fast path: one addition per unit
+                    if direct:  # per-unit sums from the pattern's precomputed facts
+                        pp = np.int64(pat[r])
+                        cbi = c * nb_ + pbucket[pp]
+                        sc = pscore[pp]
+                        st[cbi, SUMW] += s
+                        st[cbi, NOBS] += 1.0
+                        st[cbi, SCORE] += s * sc
+                        st[cbi, C2] += s * sc * sc
+                        st[cbi, M1] += s * (sc + m1[r])
+                        st[cbi, M2] += s * (sc + m2[r])
+                        if pvul[pp]:
+                            st[cbi, VULNB] += s
+                        if psev[pp]:
+                            st[cbi, SEVERE] += s
+                        for j in range(d):  # branch-free: bit j of the pattern is 0 or 1
+                            dep_acc[cbi, j] += s * ((pp >> j) & 1)
+                        continue
                     ptab[t, c, pat[r]] += s
                     pcnt[t, c, pat[r]] += 1.0
                     if has_card:  # gap terms; the score part is added per pattern below
