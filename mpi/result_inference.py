@@ -11,6 +11,7 @@ import xarray as xr
 from scipy import stats as _st
 
 from .change import ChangeResult, change
+from .design import ReplicateDesign
 from .errors import ValidationError
 from .estimate import PSU, Estimate
 from .finalize import VARIABLE_ATTRS
@@ -166,11 +167,15 @@ class InferenceMixin:
         assert inf is not None
         eng = inf.engine
         label = getattr(eng, "label", "Taylor linearisation from PSU totals")
-        return {
-            "variance_method": label,
-            "design": repr(inf.design),
-            "design_df": str(eng.df),
-        }
+        design = inf.design
+        if isinstance(design, ReplicateDesign):  # do not list hundreds of weight names
+            text = (
+                f"ReplicateDesign(weight={design.weight!r}, type={design.type!r}, "
+                f"{len(design.replicate_weights)} replicate weights, mse={design.mse})"
+            )
+        else:
+            text = repr(design)
+        return {"variance_method": label, "design": text, "design_df": str(eng.df)}
 
     def ci(
         self,

@@ -206,6 +206,7 @@ def dominance(
     pairs: Sequence[tuple[Any, Any]] | None = None,
     level: float = 0.05,
     missing: str = "drop",
+    max_score: Any = None,
 ) -> xr.Dataset:
     """First-order dominance of the censored deprivation-score distributions.
 
@@ -215,7 +216,9 @@ def dominance(
     poverty cutoff at least *k* if :math:`H_a(c) \\ge H_b(c)` for all such *c*; then
     :math:`M_0` and *H* rank *a* above *b* for every cutoff in that range. The
     statistical verdict requires every difference to be significant in the same
-    direction (intersection-union test at ``level``).
+    direction (intersection-union test at ``level``). Scores where almost nobody is
+    deprived rarely give significant differences; ``max_score`` limits the comparison to
+    ``k <= c <= max_score`` (dominance over that range of poverty cutoffs).
 
     Returns
     -------
@@ -232,14 +235,18 @@ def dominance(
     """
     from .measure import measure
 
-    scores = [c for c in attainable_scores(spec) if c >= spec.k]
+    top = spec.cutoff_fraction(max_score) if max_score is not None else 1
+    scores = [c for c in attainable_scores(spec) if spec.k <= c <= top]
+    if not scores:
+        raise ValidationError(f"max_score={max_score!r} is below k = {spec.k}; no score to compare")
     res = measure(data, spec, by=over, k=scores, design=design, missing=missing)  # type: ignore[arg-type]
     labels = list(res.statistics[over].values)
     prs = _pairs(labels, pairs)
     tab = _pair_table(res, "H", over, prs, level)
     tab["pair"] = tab["a"].astype(str) + " vs " + tab["b"].astype(str)
+    order = list(dict.fromkeys(tab["pair"]))  # pairs in group order, not sorted
     ds = tab.set_index(["pair", "k"])[["difference", "se", "p_value"]].to_xarray()
-    ds = ds.rename(k="score")
+    ds = ds.rename(k="score").sel(pair=order)
     diff = ds["difference"]
     pos, neg = (diff > 0).any("score"), (diff < 0).any("score")
     verdict = xr.where(

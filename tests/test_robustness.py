@@ -113,3 +113,14 @@ def test_robustness_errors():
         mpi.robustness(df, SPEC, over="region", design=DESIGN, alternatives=["x"])
     with pytest.raises(mpi.ValidationError, match="not a value"):
         mpi.robustness(df, SPEC, over="region", design=DESIGN, pairs=[("poor", "nowhere")])
+
+
+def test_dominance_score_range_and_pair_order():
+    df = _data()
+    ds = mpi.dominance(df, SPEC, over="region", design=DESIGN, max_score=0.5)
+    assert list(ds.score.values) == pytest.approx([0.25, 0.5])
+    labels = list(mpi.measure(df, SPEC, by="region", weight="w").statistics.region.values)
+    first = [f"{a} vs {b}" for i, a in enumerate(labels) for b in labels[i + 1 :]]
+    assert list(ds.pair.values) == first
+    with pytest.raises(mpi.ValidationError, match="below k"):
+        mpi.dominance(df, SPEC, over="region", design=DESIGN, max_score=0.1)
