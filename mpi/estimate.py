@@ -66,9 +66,12 @@ class LinearizedEngine:
         starts, n_h = d.starts, d.n_h.astype(np.float64)
         shape = (-1,) + (1,) * (a.ndim - 1)
         nh = n_h.reshape(shape)
-        mean_a = np.repeat(np.add.reduceat(a, starts, axis=0) / nh, d.n_h, axis=0)
-        mean_b = np.repeat(np.add.reduceat(b, starts, axis=0) / nh, d.n_h, axis=0)
-        s_ab = np.add.reduceat((a - mean_a) * (b - mean_b), starts, axis=0)
+        dev_a = a - np.repeat(np.add.reduceat(a, starts, axis=0) / nh, d.n_h, axis=0)
+        if b is a:  # a variance: one set of deviations
+            s_ab = np.add.reduceat(dev_a * dev_a, starts, axis=0)
+        else:
+            dev_b = b - np.repeat(np.add.reduceat(b, starts, axis=0) / nh, d.n_h, axis=0)
+            s_ab = np.add.reduceat(dev_a * dev_b, starts, axis=0)
         ok = (d.n_h > 1).reshape(shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(ok, d.fpc_factor.reshape(shape) * nh / (nh - 1), 0.0)
@@ -442,9 +445,13 @@ class Estimate:
         vb = _align(other._v, other._vd, dims)
         va, vb = np.broadcast_arrays(va, vb)
         pa = _align(self._p, self._dims, full)
-        pb = _align(other._p, other._dims, full)
-        pa, pb = np.broadcast_arrays(pa, pb)
-        out = self.engine.cross(pa, pb, va, vb)
+        if other is self:  # a variance
+            pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *va.shape)))
+            out = self.engine.cross(pa, pa, va, va)
+        else:
+            pb = _align(other._p, other._dims, full)
+            pa, pb = np.broadcast_arrays(pa, pb)
+            out = self.engine.cross(pa, pb, va, vb)
         coords = {**other._c, **self._c}
         coords = {n: v for n, v in coords.items() if set(v.dims) <= set(dims)}
         return xr.DataArray(out, dims=dims, coords=coords)

@@ -78,9 +78,7 @@ class CellTotals:
 
     def _cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         if not by:
-            return np.zeros(
-                len(next(iter(self.codes.values()))) if self.codes else self._rows(), np.int64
-            )
+            return np.zeros(self._rows(), np.int64)
         cols = [self.codes[b] for b in by]
         missing = np.zeros(len(cols[0]), bool)
         for c in cols:
@@ -98,7 +96,7 @@ class CellTotals:
     def by_lead(self, name: str, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         """Totals of statistic ``name`` with shape ``(n_lead, *shape, ...)`` (known groups)."""
         arr = self.arrays[name]
-        cells = self._cells(by, shape) if by else np.zeros(self._rows(), np.int64)
+        cells = self._cells(by, shape)
         n_cells = int(np.prod(shape)) if by else 1
         ok = cells >= 0
         if self.lead is not None:
@@ -310,6 +308,8 @@ def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cel
                 f"replicate weight {name!r} has {int(np.isnan(w).sum())} missing value(s); "
                 "replicate weights must be complete (use 0 for units out of a replicate)"
             )
+        if prep.sweight.size:  # a unit without a full-sample weight is out of every replicate
+            w = np.where(np.isnan(prep.sweight), np.nan, w)
         reps.append(prep.run(w, np.ascontiguousarray(gcell), 0, n_cells))
     rep = xr.concat(reps, dim=REP)
     arrays = {n: rep[n].transpose(REP, "cell", ...).values for n in rep.data_vars}

@@ -229,3 +229,12 @@ def test_summary_and_frame_show_the_design():
     assert fr.loc[fr.measure == "n_obs", "se"].isna().all()
     plain = mpi.measure(_df(), SPEC, by="g", weight="w")
     assert "se" not in plain.to_frame().columns and "Survey design" not in plain.summary()
+
+
+def test_replicates_drop_units_without_a_full_sample_weight():
+    df = _df().assign(r1=lambda d: d.w * 1.1, r2=lambda d: d.w * 0.9)
+    df.loc[df.index[:7], "w"] = np.nan
+    with pytest.warns(mpi.MissingDataWarning, match="7 of 400 units dropped"):
+        res = mpi.measure(df, SPEC, design=mpi.ReplicateDesign("w", ["r1", "r2"], type="BRR"))
+    # replicates are the full-sample weights scaled by 1.1 and 0.9: ratios are unchanged
+    assert float(res.se.H) == pytest.approx(0.0, abs=1e-15)
