@@ -153,33 +153,39 @@ class _Prepared:
 
     def split(self, stats: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset, xr.Dataset]:
         """``cell`` axis -> (known groups with labels, units with any missing group, the
-        extended table with a trailing missing slot per variable)."""
+        extended table with a trailing missing slot per variable). Numpy slicing, one
+        Dataset each (this runs on every call)."""
         groups = self.groups
         assert groups is not None
-        ext = _split_cells(stats, groups)
+        names = groups.names
+        shape = groups.ext_shape
+        arrays = {v: stats[v].values.reshape(shape + stats[v].shape[1:]) for v in stats.data_vars}
+        vdims = {v: stats[v].dims[1:] for v in stats.data_vars}
+        labels = list(groups.labels)
         if groups.prune:  # drop integer labels no unit carries (keep the missing slot)
-            name = groups.names[0]
-            n = len(groups.labels[0])
-            used = (ext["NOBS"] + ext["NDROP"]).values > 0
-            keep = np.concatenate([used[:n], [True]])
-            ext = ext.isel({name: keep})
-            labels = [groups.labels[0][used[:n]]]
-        else:
-            labels = groups.labels
+            n = len(labels[0])
+            used = (arrays["NOBS"] + arrays["NDROP"])[:n] > 0
+            keep = np.concatenate([used, [True]])
+            arrays = {v: a[keep] for v, a in arrays.items()}
+            labels = [labels[0][used]]
         sizes = [len(lab) for lab in labels]
-        known = ext.isel({b: slice(0, n) for b, n in zip(groups.names, sizes, strict=True)})
-        known = known.assign_coords(
-            {b: np.asarray(lab) for b, lab in zip(groups.names, labels, strict=True)}
+        known_idx = tuple(slice(0, n) for n in sizes)
+        mask = np.ones(tuple(n + 1 for n in sizes), bool)
+        mask[known_idx] = False  # cells with a missing slot in some variable
+        ax = tuple(range(len(sizes)))
+        common = {c: stats[c].values for c in ("k", "indicator")}
+        known = xr.Dataset(
+            {v: ((*names, *vdims[v]), a[known_idx]) for v, a in arrays.items()},
+            coords={**{b: np.asarray(lab) for b, lab in zip(names, labels, strict=True)}, **common},
         )
-        mask = np.zeros(ext["SUMW"].shape, bool)
-        for axis, n in enumerate(sizes):
-            idx = [slice(None)] * len(sizes)
-            idx[axis] = n
-            mask[tuple(idx)] = True
-        where = xr.DataArray(mask, dims=groups.names)
-        missing_group = ext.where(where, 0.0).sum(groups.names)
-        for name in ("NOBS", "NDROP", "NMISS"):
-            missing_group[name] = missing_group[name].astype(ext[name].dtype)
+        missing_group = xr.Dataset(
+            {
+                v: (vdims[v], a[mask].sum(axis=0) if mask.any() else np.zeros(a.shape[len(ax) :]))
+                for v, a in arrays.items()
+            },
+            coords=common,
+        )
+        ext = xr.Dataset({v: ((*names, *vdims[v]), a) for v, a in arrays.items()}, coords=common)
         return known, missing_group, ext
 
 
@@ -471,9 +477,7 @@ def measure(
     """
     inference = None
     if design is None:
-        prep = _prepare(
-            data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=None
-        )
+        prep = _prepare(data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=None)
         stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
         groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
     else:
