@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from . import kernels
 from ._input import Table
 from .errors import DataError, ValidationError
 
@@ -303,13 +304,10 @@ class EncodedDesign:
 
 def _codes(s: pd.Series, name: Hashable, role: str) -> tuple[np.ndarray, np.ndarray]:
     if s.dtype.kind in "iu" and len(s):  # integers: codes from a value table, no hashing
-        arr = s.to_numpy().astype(np.int64, copy=False)
-        lo, hi = int(arr.min()), int(arr.max())
-        if hi - lo < 4 * len(arr) + 1024:
-            present = np.zeros(hi - lo + 1, bool)
-            present[arr - lo] = True
-            rank = np.cumsum(present) - 1
-            return rank[arr - lo], np.flatnonzero(present) + lo
+        arr = np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
+        codes, uniques, ok = kernels.dense_codes(arr, 4 * len(arr) + 1024)
+        if ok:
+            return codes, uniques
     if s.isna().any():
         raise DataError(
             f"{role} variable {name!r} has {int(s.isna().sum())} missing value(s); every unit "
@@ -334,12 +332,10 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
             key = strat * (int(psu_raw.max()) + 1) + psu_raw
             psu_raw = pd.factorize(key, sort=True)[0].astype(np.int64)
         else:
-            first = np.zeros(int(psu_raw.max()) + 1, np.int64)
-            first[psu_raw] = strat  # one (arbitrary) stratum per PSU label ...
-            bad = np.unique(psu_raw[first[psu_raw] != strat])  # ... must be its only one
-            if bad.size:
+            _, bad = kernels.psu_strata(psu_raw, strat, int(psu_raw.max()) + 1)
+            if bad:
                 raise DataError(
-                    f"psu variable {design.psu!r}: {bad.size} PSU label(s) appear in more than "
+                    f"psu variable {design.psu!r}: {bad} PSU label(s) appear in more than "
                     "one stratum. If PSU labels repeat across strata, pass nest=True to "
                     "mpi.Design; otherwise fix the labels"
                 )
@@ -357,8 +353,7 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
             [f"{h} / {r}" for h in base_labels for r in rnd_labels], dtype=object
         )
     n_raw = int(psu_raw.max()) + 1 if n else 0
-    raw_stratum = np.zeros(n_raw, np.int64)
-    raw_stratum[psu_raw] = strat
+    raw_stratum, _ = kernels.psu_strata(psu_raw, strat, n_raw)
     order = np.argsort(raw_stratum, kind="stable")  # renumber PSUs sorted by stratum
     renum = np.empty(n_raw, np.int64)
     renum[order] = np.arange(n_raw)

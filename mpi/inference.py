@@ -257,7 +257,9 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     # pairs numbered PSU-major: in files sorted by PSU a unit's pair code grows with its
     # row, so the kernel's chunks meet disjoint ranges of pairs
     key = enc.psu * n_cells + gcell
-    if n_cells * n_psu <= 50_000_000:
+    if n_cells == 1:  # no groups: the pairs are the PSUs (numbered 0 .. n_psu - 1, all present)
+        pair_keys, pair_code = np.arange(n_psu), enc.psu
+    elif n_cells * n_psu <= 50_000_000:
         present = np.zeros(n_cells * n_psu, bool)
         present[key] = True
         pair_keys = np.flatnonzero(present)

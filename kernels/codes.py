@@ -1,0 +1,74 @@
+"""Integer codes for survey design variables, in one or two passes (numpy + numba only)."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ._config import CACHE
+
+__all__ = ["dense_codes", "psu_strata"]
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def _range(arr):
+    lo = arr[0]
+    hi = arr[0]
+    for x in arr:
+        if x < lo:
+            lo = x
+        elif x > hi:
+            hi = x
+    return lo, hi
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def dense_codes(arr, max_range):
+    """Codes ``0 .. m-1`` of the sorted distinct values of an int64 array.
+
+    Returns ``(codes, uniques, ok)``; ``ok`` is False (and the arrays empty) when the value
+    range exceeds ``max_range`` (then hash the values instead).
+    """
+    n = arr.shape[0]
+    if n == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), True
+    lo, hi = _range(arr)
+    span = hi - lo + 1
+    if span > max_range:
+        return np.empty(0, np.int64), np.empty(0, np.int64), False
+    rank = np.zeros(span, np.int64)
+    for x in arr:
+        rank[x - lo] = 1
+    m = 0
+    for v in range(span):
+        if rank[v]:
+            rank[v] = m
+            m += 1
+        else:
+            rank[v] = -1
+    uniques = np.empty(m, np.int64)
+    for v in range(span):
+        if rank[v] >= 0:
+            uniques[rank[v]] = v + lo
+    codes = np.empty(n, np.int64)
+    for i in range(n):
+        codes[i] = rank[arr[i] - lo]
+    return codes, uniques, True
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def psu_strata(psu, stratum, n_psu):
+    """Stratum of every PSU and how many PSU codes appear in more than one stratum."""
+    out = np.full(n_psu, -1, np.int64)
+    bad = 0
+    for i in range(psu.shape[0]):
+        p = psu[i]
+        h = stratum[i]
+        if out[p] < 0:
+            out[p] = h
+        elif out[p] != h:
+            out[p] = -2 - h if out[p] >= 0 else out[p]
+    for p in range(n_psu):
+        if out[p] <= -2:
+            bad += 1
+    return out, bad
