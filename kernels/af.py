@@ -273,9 +273,11 @@ def af_statistics(
     bdep : float64[C, K+1, d]
         Sum of ``s g_ij`` over used units.
     bmissw : float64[C, K+1, d]
-        Sum of ``s`` over used (reweighted) units with indicator ``j`` missing.
+        Sum of ``s`` over used (reweighted) units with indicator ``j`` missing (shape
+        ``(0, K+1, d)`` when ``reweight`` is False: there are none).
     bcadj : float64[C, K+1, d]
-        Sum of ``s (w_ij - w_j) g_ij``: contribution adjustment of reweighted units.
+        Sum of ``s (w_ij - w_j) g_ij``: contribution adjustment of reweighted units (empty
+        likewise without ``reweight``).
     ndrop : float64[C]
         Units dropped for missing values.
     nmiss : float64[C, d]
@@ -564,8 +566,9 @@ def af_statistics(
                             dep_acc[cbi, j] += w
     o_stat = np.zeros((n_cells * nb_, NBS))
     o_dep = np.zeros((n_cells * nb_, d))
-    o_missw = np.zeros((n_cells * nb_, d))
-    o_cadj = np.zeros((n_cells * nb_, d))
+    n_out_rw = n_cells if reweight else 0  # no corrections without reweighting
+    o_missw = np.zeros((n_out_rw * nb_, d))
+    o_cadj = np.zeros((n_out_rw * nb_, d))
     o_drop = np.zeros(n_cells)
     o_miss = np.zeros((n_cells, d))
     for t in range(n_chunks):  # merge the chunks' rows into the cells they cover
@@ -581,8 +584,8 @@ def af_statistics(
     return (
         o_stat.reshape((n_cells, nb_, NBS)),
         o_dep.reshape((n_cells, nb_, d)),
-        o_missw.reshape((n_cells, nb_, d)),
-        o_cadj.reshape((n_cells, nb_, d)),
+        o_missw.reshape((n_out_rw, nb_, d)),
+        o_cadj.reshape((n_out_rw, nb_, d)),
         o_drop,
         o_miss,
         err,

@@ -273,10 +273,16 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     pair_psu = pair_keys // n_cells
     arrays, dims, coords = _arrays(pair_stats)
     # statistics per group cell = sums over that cell's pairs
-    cell_data = {
-        name: (("cell", *dims[name]), _scatter_sum(pair_cell, arr, n_cells))
-        for name, arr in arrays.items()
-    }
+    cell_data = {}
+    dense_ok = n_psu * n_cells <= 4 * n_pairs + 1024  # the (PSU, cell) table is mostly full
+    for name, arr in arrays.items():
+        if dense_ok:  # PSU-major keys: fill the dense (PSU, cell) table and sum over PSUs
+            dense = np.zeros((n_psu * n_cells, *arr.shape[1:]))
+            dense[pair_keys] = arr
+            out = dense.reshape((n_psu, n_cells, *arr.shape[1:])).sum(axis=0)
+        else:
+            out = _scatter_sum(pair_cell, arr, n_cells)
+        cell_data[name] = (("cell", *dims[name]), out)
     cell_stats = xr.Dataset(
         cell_data, coords={"k": pair_stats["k"], "indicator": pair_stats["indicator"]}
     )

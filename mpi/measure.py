@@ -309,8 +309,11 @@ def _stats_dataset(
     af = kernels.af
 
     n_k = bstat.shape[1] - 1
+    reweighted = bmissw.shape[0] > 0  # the kernel returns empty corrections without reweight
 
     def above(x: np.ndarray) -> np.ndarray:  # sum over buckets b > kk: poor at cutoff kk
+        if n_k == 1:
+            return x[:, 1:]  # a view: the poor are the top bucket
         out = np.empty((x.shape[0], n_k, *x.shape[2:]))
         acc = x[:, n_k].copy()
         out[:, n_k - 1] = acc
@@ -320,6 +323,8 @@ def _stats_dataset(
         return out if n_k == 1 or (position == np.arange(n_k)).all() else out[:, position]
 
     def below(x: np.ndarray) -> np.ndarray:  # sum over buckets b <= kk: not poor at kk
+        if n_k == 1:
+            return x[:, :1]
         out = np.empty((x.shape[0], n_k, *x.shape[2:]))
         acc = x[:, 0].copy()
         out[:, 0] = acc
@@ -336,7 +341,12 @@ def _stats_dataset(
         "NDROP": (("cell",), ndrop),
         "SEVERE": (("cell",), bstat[..., af.SEVERE].sum(axis=1)),
         "SCORE": (("cell",), bstat[..., af.SCORE].sum(axis=1)),
-        "OBS": (("cell", "indicator"), sumw[:, None] - bmissw.sum(axis=1)),
+        "OBS": (
+            ("cell", "indicator"),
+            sumw[:, None] - bmissw.sum(axis=1)
+            if reweighted
+            else np.broadcast_to(sumw[:, None], nmiss.shape).copy(),
+        ),
         "DEP": (("cell", "indicator"), bdep.sum(axis=1)),
         "NMISS": (("cell", "indicator"), nmiss),
         "POOR": (("cell", "k"), above(bstat[..., af.SUMW])),
@@ -346,7 +356,10 @@ def _stats_dataset(
         "M1": (("cell", "k"), above(bstat[..., af.M1])),
         "M2": (("cell", "k"), above(bstat[..., af.M2])),
         "CDEP": (("cell", "k", "indicator"), cdep),
-        "CONTRIB": (("cell", "k", "indicator"), cdep * wflt + above(bcadj)),
+        "CONTRIB": (
+            ("cell", "k", "indicator"),
+            cdep * wflt + above(bcadj) if reweighted else cdep * wflt,
+        ),
     }
     coords = {"indicator": spec.names, "k": [float(f) for f in ks]}
     return xr.Dataset(data, coords=coords)
