@@ -77,6 +77,13 @@ class CellTotals:
     full_by: list[str] | None = None  # the by variables of the kernel pass (rows distinct)
 
     def _cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
+        key = (tuple(by), shape)
+        cache = self.__dict__.setdefault("_cell_cache", {})
+        if key not in cache:
+            cache[key] = self._compute_cells(by, shape)
+        return cache[key]
+
+    def _compute_cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         if not by:
             return np.zeros(self._rows(), np.int64)
         cols = [self.codes[b] for b in by]
