@@ -162,6 +162,46 @@ def _nan_dict(d: int, n_dim: int) -> dict[str, Any]:
     return out
 
 
+def effective_weights(
+    g: np.ndarray, s: np.ndarray, w: Sequence[Fraction], dims: Sequence[Any], missing: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact effective weights ``w_ij`` (object array of Fractions) and the units kept.
+
+    ``"drop"``: a unit with any missing indicator (or weight) is dropped. ``"reweight"``:
+    within each dimension the observed indicators share the dimension's weight in
+    proportion to their nominal weights; a unit missing a whole dimension is dropped.
+    """
+    n, d = g.shape
+    dim_names = list(dict.fromkeys(dims))
+    observed = ~np.isnan(g)
+    keep = ~np.isnan(s)
+    W = np.full((n, d), Fraction(0), dtype=object)
+    dim_total = {D: sum((w[j] for j in range(d) if dims[j] == D), Fraction(0)) for D in dim_names}
+    for i in range(n):
+        if not keep[i]:
+            continue
+        if missing == "drop":
+            if not observed[i].all():
+                keep[i] = False
+                continue
+            for j in range(d):
+                W[i, j] = w[j]
+        elif missing == "reweight":
+            for D in dim_names:
+                members = [j for j in range(d) if dims[j] == D]
+                seen = sum((w[j] for j in members if observed[i, j]), Fraction(0))
+                if seen == 0:
+                    keep[i] = False
+                    break
+                for j in members:
+                    W[i, j] = dim_total[D] * w[j] / seen if observed[i, j] else Fraction(0)
+            if not keep[i]:
+                W[i, :] = Fraction(0)
+        else:
+            raise ValueError(f"missing={missing!r}")
+    return W, keep
+
+
 def reference_core(
     g: np.ndarray,
     weights: Sequence[Any],
@@ -208,33 +248,7 @@ def reference_core(
     vq, sq = as_fraction(vulnerable), as_fraction(severe)
     s = np.ones(n) if s is None else np.asarray(s, dtype=float).reshape(-1)
 
-    observed = ~np.isnan(g)
-    keep = ~np.isnan(s)
-    # effective exact weights w_ij
-    W = np.full((n, d), Fraction(0), dtype=object)
-    dim_total = {D: sum((w[j] for j in range(d) if dims[j] == D), Fraction(0)) for D in dim_names}
-    for i in range(n):
-        if not keep[i]:
-            continue
-        if missing == "drop":
-            if not observed[i].all():
-                keep[i] = False
-                continue
-            for j in range(d):
-                W[i, j] = w[j]
-        elif missing == "reweight":
-            for D in dim_names:
-                members = [j for j in range(d) if dims[j] == D]
-                seen = sum((w[j] for j in members if observed[i, j]), Fraction(0))
-                if seen == 0:
-                    keep[i] = False
-                    break
-                for j in members:
-                    W[i, j] = dim_total[D] * w[j] / seen if observed[i, j] else Fraction(0)
-            if not keep[i]:
-                W[i, :] = Fraction(0)
-        else:
-            raise ValueError(f"missing={missing!r}")
+    W, keep = effective_weights(g, s, w, dims, missing)
 
     # exact scores
     score = [Fraction(0)] * n

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from reference import as_fraction, deprivations
+from reference import as_fraction, deprivations, effective_weights
 
 __all__ = [
     "Units",
@@ -127,30 +127,7 @@ class Units:
         member = np.array([[1.0 if dims[j] == D else 0.0 for j in range(d)] for D in dim_names])
         s = np.ones(n) if weight is None else data[weight].to_numpy(dtype=float)
         observed = ~np.isnan(g)
-        used = ~np.isnan(s)
-        W = np.full((n, d), Fraction(0), dtype=object)
-        dim_total = {D: sum((w[j] for j in range(d) if dims[j] == D), Fraction(0)) for D in dim_names}
-        for i in range(n):
-            if not used[i]:
-                continue
-            if missing == "drop":
-                if not observed[i].all():
-                    used[i] = False
-                    continue
-                W[i] = w
-            elif missing == "reweight":
-                for D in dim_names:
-                    js = [j for j in range(d) if dims[j] == D]
-                    seen = sum((w[j] for j in js if observed[i, j]), Fraction(0))
-                    if seen == 0:
-                        used[i] = False
-                        break
-                    for j in js:
-                        W[i, j] = dim_total[D] * w[j] / seen if observed[i, j] else Fraction(0)
-                if not used[i]:
-                    W[i] = Fraction(0)
-            else:
-                raise ValueError(missing)
+        W, used = effective_weights(g, s, w, dims, missing)
         score = [
             sum((W[i, j] for j in range(d) if g[i, j] == 1), Fraction(0)) if used[i] else None
             for i in range(n)
