@@ -114,14 +114,33 @@ class ChangeResult:
         """Delta-method (or replicate) standard errors of the changes."""
         return self._dataset("se")
 
-    def ci(self, level: float = 0.95) -> xr.Dataset:
-        """t intervals ``change ± t_{df} se`` with a ``bound`` dim."""
+    def ci(self, level: float = 0.95, method: Literal["wald", "log"] = "wald") -> xr.Dataset:
+        """t intervals with a ``bound`` dim.
+
+        ``"wald"``: ``change ± t_{df} se`` (Stata ``nlcom``/R ``svycontrast``). ``"log"``:
+        the same for absolute changes, but relative changes get the interval of
+        :math:`\\log(1 + \\delta/100)` mapped back, so it never crosses -100 %.
+        """
         if not 0 < level < 1:
             raise ValidationError(f"level must be in (0, 1); got {level!r}")
+        if method not in ("wald", "log"):
+            raise ValidationError(f"method must be 'wald' or 'log'; got {method!r}")
         t = _st.t.ppf(0.5 + level / 2, self.df) if self.df > 0 else np.nan
         est, se = self.to_dataset(), self.se
+        lo, hi = est - t * se, est + t * se
+        if method == "log":
+            rel = xr.DataArray(
+                [c in ("relative", "annualized_relative") for c in est["change"].values],
+                dims="change",
+                coords={"change": est["change"]},
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = 1 + est / 100
+                half = t * (se / 100) / q
+                lo = xr.where(rel, 100 * (np.exp(np.log(q) - half) - 1), lo)
+                hi = xr.where(rel, 100 * (np.exp(np.log(q) + half) - 1), hi)
         bound = pd.Index(["lower", "upper"], name="bound")
-        return xr.concat([est - t * se, est + t * se], dim=bound)
+        return xr.concat([lo, hi], dim=bound)
 
     def decomposition(self) -> xr.Dataset:
         """ΔM0 split into ``H_part + A_part`` (Shapley) and ``indicator_part`` along

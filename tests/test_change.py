@@ -206,3 +206,26 @@ def test_rounds_design_separate_samples_with_revisited_clusters():
     )
     with pytest.raises(mpi.ValidationError, match="rounds="):
         rd.bootstrap(100)
+
+
+def test_log_interval_for_relative_changes_stays_above_minus_100(res):
+    ch = res.change("round")
+    wald, logci = ch.ci(0.99), ch.ci(0.99, method="log")
+    rel = logci.M0.sel(change="relative")
+    assert (rel.sel(bound="lower") > -100).all()
+    est = ch.to_dataset().M0.sel(change="relative")
+    assert ((rel.sel(bound="lower") < est) & (est < rel.sel(bound="upper"))).all()
+    # absolute changes keep the Wald interval
+    for c in ("absolute", "annualized_absolute"):
+        np.testing.assert_allclose(logci.M0.sel(change=c), wald.M0.sel(change=c))
+    # the log interval is the Wald interval of log(1 + delta/100), mapped back
+    q = 1 + est / 100
+    se_log = ch.se.M0.sel(change="relative") / 100 / q
+    from scipy import stats
+
+    t = stats.t.ppf(0.995, res.df)
+    np.testing.assert_allclose(
+        np.log(1 + rel.sel(bound="upper") / 100), np.log(q) + t * se_log, rtol=1e-12
+    )
+    with pytest.raises(mpi.ValidationError, match="method must be"):
+        ch.ci(method="exact")
