@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import kernels
+
 __all__ = ["Estimate", "LinearizedEngine", "ReplicateEngine", "PSU", "REP", "stack"]
 
 PSU = "_psu"
@@ -66,17 +68,24 @@ class LinearizedEngine:
         starts, n_h = d.starts, d.n_h.astype(np.float64)
         shape = (-1,) + (1,) * (a.ndim - 1)
         nh = n_h.reshape(shape)
+        if b is a:  # a variance: fused two-pass numba sums
+            flat = np.ascontiguousarray(a.reshape(a.shape[0], -1))
+            scale_h = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
+            total = kernels.strata_variance(flat, starts, d.n_h, scale_h).reshape(a.shape[1:])
+            return self._lonely(a, b, total, shape)
         dev_a = a - np.repeat(np.add.reduceat(a, starts, axis=0) / nh, d.n_h, axis=0)
-        if b is a:  # a variance: one set of deviations
-            s_ab = np.add.reduceat(dev_a * dev_a, starts, axis=0)
-        else:
-            dev_b = b - np.repeat(np.add.reduceat(b, starts, axis=0) / nh, d.n_h, axis=0)
-            s_ab = np.add.reduceat(dev_a * dev_b, starts, axis=0)
+        dev_b = b - np.repeat(np.add.reduceat(b, starts, axis=0) / nh, d.n_h, axis=0)
+        s_ab = np.add.reduceat(dev_a * dev_b, starts, axis=0)
         ok = (d.n_h > 1).reshape(shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(ok, d.fpc_factor.reshape(shape) * nh / (nh - 1), 0.0)
             within = np.where(ok, s_ab, 0.0)
         total = (scale * within).sum(axis=0)
+        return self._lonely(a, b, total, shape)
+
+    def _lonely(self, a: np.ndarray, b: np.ndarray, total: np.ndarray, shape: tuple) -> np.ndarray:
+        """Add the lonely-PSU policy's terms and the revisited clusters' covariance."""
+        d = self.design
         lonely = d.n_h == 1
         if lonely.any():
             policy = d.lonely_psu
@@ -319,6 +328,16 @@ class Estimate:
     def __truediv__(self, other: Any) -> Estimate:
         """Ratio, NaN where the denominator is 0 (e.g. intensity when nobody is poor)."""
         o = self._lift(other)
+        if self.engine.kind == "linearized":  # fused influence (y - theta x) / X, one pass
+            dims = tuple(dict.fromkeys([*self._vd, *o._vd]))
+            full = (self.engine.lead, *dims)
+            va, vb = _align(self._v, self._vd, dims), _align(o._v, o._vd, dims)
+            theta = np.asarray(_nan_div(va, vb))
+            pert = kernels.ratio_influence(
+                _align(self._p, self._dims, full), _align(o._p, o._dims, full), theta, vb
+            )
+            coords = {**o._c, **self._c}
+            return Estimate(theta, pert, self.engine, dims=dims, coords=coords)
         return Estimate.apply(
             _nan_div,
             [lambda a, b: _nan_div(1.0, b), lambda a, b: -_nan_div(a, b * b)],

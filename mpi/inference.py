@@ -397,5 +397,5 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
         out["population_share"] = sumw / known
         out["group_contribution"] = (cp / known) / (cp_all / sumw_all)
     if not result.k_dim:
-        out = {n: e.squeeze("k") if "k" in e.value.dims else e for n, e in out.items()}
+        out = {n: e.squeeze("k") if "k" in e.dims else e for n, e in out.items()}
     return out
