@@ -6,6 +6,6 @@ sufficient statistics so that results for chunks of units can simply be summed.
 
 from .af import BLOCK, RULE_CODES, af_statistics
 from .codes import dense_codes, psu_strata
-from .variance import ratio_influence, strata_variance
+from .variance import strata_variance
 
-__all__ = ["af_statistics", "RULE_CODES", "BLOCK", "dense_codes", "psu_strata", "ratio_influence", "strata_variance"]
+__all__ = ["af_statistics", "RULE_CODES", "BLOCK", "dense_codes", "psu_strata", "strata_variance"]

@@ -7,16 +7,7 @@ import numpy as np
 
 from ._config import CACHE
 
-__all__ = ["ratio_influence", "strata_variance"]
-
-
-@nb.vectorize(["float64(float64, float64, float64, float64)"], cache=CACHE)
-def ratio_influence(ya, xa, theta, x_total):
-    """Influence total of a ratio ``theta = Y / X`` for one PSU: ``(y - theta x) / X``
-    (NaN when ``X == 0``). A ufunc, so it broadcasts like numpy and makes one pass."""
-    if x_total == 0.0:
-        return np.nan
-    return (ya - theta * xa) / x_total
+__all__ = ["strata_variance"]
 
 
 @nb.njit(cache=CACHE, nogil=True)
