@@ -279,6 +279,8 @@ class EncodedDesign:
     fpc_factor: np.ndarray  # 1 - f_h per stratum
     lonely_psu: str
     stratum_labels: np.ndarray
+    # multiplier of each stratum's variance term (lonely_psu="average": n / n_ok per round)
+    stratum_weight: np.ndarray = field(default_factory=lambda: np.empty(0))
     # rounds: revisited clusters as pairs of PSU numbers (round r, round s) sorted by their
     # group (stratum, r, s); per group its number of clusters m and fpc factor
     overlap_a: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
@@ -344,14 +346,19 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
     cluster = psu_raw  # the cluster label, shared by the rounds that revisit it
     base_strat, base_labels = strat, strat_labels
     n_rounds = 1
+    rnd = np.zeros(n, np.int64)
+    stratum_round = np.zeros(len(strat_labels), np.int64)
     if design.rounds is not None:
         rnd, rnd_labels = _codes(table.column(design.rounds, role="rounds"), design.rounds, "rounds")
         n_rounds = len(rnd_labels)
         psu_raw = pd.factorize(psu_raw * n_rounds + rnd, sort=True)[0].astype(np.int64)
-        strat = strat * n_rounds + rnd
+        combo, present = pd.factorize(strat * n_rounds + rnd, sort=True)  # non-empty only
+        strat = combo.astype(np.int64)
         strat_labels = np.array(
-            [f"{h} / {r}" for h in base_labels for r in rnd_labels], dtype=object
+            [f"{base_labels[c // n_rounds]} / {rnd_labels[c % n_rounds]}" for c in present],
+            dtype=object,
         )
+        stratum_round = np.asarray(present % n_rounds, np.int64)
     n_raw = int(psu_raw.max()) + 1 if n else 0
     raw_stratum, _ = kernels.psu_strata(psu_raw, strat, n_raw)
     order = np.argsort(raw_stratum, kind="stable")  # renumber PSUs sorted by stratum
@@ -390,11 +397,20 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
             "the variance cannot be estimated there. Pass lonely_psu='adjust', 'average', "
             "'remove' or 'certainty' to mpi.Design, or collapse strata"
         )
+    # "average": a lone PSU's stratum gets the mean variance of the other strata of its
+    # round (of the design without rounds), i.e. those strata are scaled by n_all / n_ok
+    weight_h = np.ones(n_strata)
+    if design.lonely_psu == "average" and lonely.any():
+        for r in np.unique(stratum_round):
+            in_r = stratum_round == r
+            n_ok = int((in_r & ~lonely).sum())
+            weight_h[in_r] = in_r.sum() / n_ok if n_ok else np.nan
     enc = EncodedDesign(
-        psu, n_raw, psu_stratum, n_h, starts, fpc_factor, design.lonely_psu, strat_labels
+        psu, n_raw, psu_stratum, n_h, starts, fpc_factor, design.lonely_psu, strat_labels,
+        stratum_weight=weight_h,
     )
     if n_rounds > 1:
-        _overlaps(enc, cluster, psu, base_strat, strat % n_rounds, n_rounds)
+        _overlaps(enc, cluster, psu, base_strat, rnd, n_rounds)
     return enc
 
 

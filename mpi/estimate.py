@@ -71,6 +71,7 @@ class LinearizedEngine:
         if b is a:  # a variance: fused two-pass numba sums
             flat = np.ascontiguousarray(a.reshape(a.shape[0], -1))
             scale_h = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
+            scale_h = scale_h * d.stratum_weight
             total = kernels.strata_variance(flat, starts, d.n_h, scale_h).reshape(a.shape[1:])
             return self._lonely(a, b, total, shape)
         dev_a = a - np.repeat(np.add.reduceat(a, starts, axis=0) / nh, d.n_h, axis=0)
@@ -79,6 +80,7 @@ class LinearizedEngine:
         ok = (d.n_h > 1).reshape(shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(ok, d.fpc_factor.reshape(shape) * nh / (nh - 1), 0.0)
+            scale = scale * d.stratum_weight.reshape(shape)
             within = np.where(ok, s_ab, 0.0)
         total = (scale * within).sum(axis=0)
         return self._lonely(a, b, total, shape)
@@ -95,9 +97,6 @@ class LinearizedEngine:
                 idx = d.starts[lonely]
                 f = d.fpc_factor[lonely].reshape(shape)
                 total = total + (f * (a[idx] - ma) * (b[idx] - mb)).sum(axis=0)
-            elif policy == "average":
-                n_ok = int((~lonely).sum())
-                total = total * (d.n_strata / n_ok) if n_ok else total * np.nan
         if len(d.overlap_a):
             total = total + self._overlap_cross(a, b)
         return total
@@ -135,13 +134,12 @@ class LinearizedEngine:
             block = pert[lo : lo + n]
             if n > 1:
                 dev = block - block.mean(axis=0)
-                out += d.fpc_factor[h] * n / (n - 1) * (dev.T @ dev)
+                out += d.stratum_weight[h] * d.fpc_factor[h] * n / (n - 1) * (dev.T @ dev)
             elif d.lonely_psu == "adjust":
                 dev = block - pert.sum(axis=0) / d.n_psu
                 out += d.fpc_factor[h] * (dev.T @ dev)
-        if d.lonely_psu == "average" and (d.n_h == 1).any():
-            n_ok = int((d.n_h > 1).sum())
-            out = out * (d.n_strata / n_ok) if n_ok else out * np.nan
+        if np.isnan(d.stratum_weight).any():  # "average" with no stratum of 2+ PSUs
+            return out * np.nan
         for g, lo in enumerate(d.overlap_starts):  # revisited clusters of pooled rounds
             m = int(d.overlap_m[g])
             if m < 2:
