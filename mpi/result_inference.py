@@ -256,10 +256,7 @@ class InferenceMixin:
         >>> round(t.statistic, 6), round(t.p_value, 6)
         (0.222222, 0.683772)
         """
-        over = over or (self.by[0] if self.by else "k")
-        est = self.estimate(variable)
-        if select:
-            est = est.sel(**select)
+        over, est = self._compared(variable, over, select)
         return wald_test(est, over, labels, method=method)
 
     def pairwise(
@@ -273,11 +270,14 @@ class InferenceMixin:
     ) -> pd.DataFrame:
         """Pairwise differences of ``variable`` across ``over`` with SE, t, p and CI
         (see :func:`mpi.hypothesis.pairwise`)."""
-        over = over or (self.by[0] if self.by else "k")
-        est = self.estimate(variable)
-        if select:
-            est = est.sel(**select)
+        over, est = self._compared(variable, over, select)
         return pairwise(est, over, labels, level=level)
+
+    def _compared(self, variable: str, over: str | None, select: dict) -> tuple[str, Estimate]:
+        """The dimension compared (default: first ``by`` variable, else ``k``) and the
+        estimate with the other dimensions fixed by ``select``."""
+        est = self.estimate(variable)
+        return over or (self.by[0] if self.by else "k"), est.sel(**select) if select else est
 
     def change(
         self,
