@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats as _st
 
+from ._dist import t_ppf
 from .errors import ValidationError
 from .estimate import Estimate, stack
 
@@ -125,7 +125,7 @@ class ChangeResult:
             raise ValidationError(f"level must be in (0, 1); got {level!r}")
         if method not in ("wald", "log"):
             raise ValidationError(f"method must be 'wald' or 'log'; got {method!r}")
-        t = _st.t.ppf(0.5 + level / 2, self.df) if self.df > 0 else np.nan
+        t = t_ppf(0.5 + level / 2, self.df) if self.df > 0 else np.nan
         est, se = self.to_dataset(), self.se
         lo, hi = est - t * se, est + t * se
         if method == "log":

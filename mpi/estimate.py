@@ -326,17 +326,6 @@ class Estimate:
     def __truediv__(self, other: Any) -> Estimate:
         """Ratio, NaN where the denominator is 0 (e.g. intensity when nobody is poor)."""
         o = self._lift(other)
-        if self.engine.kind == "linearized":  # influence (y - theta x) / X of a ratio
-            dims = tuple(dict.fromkeys([*self._vd, *o._vd]))
-            full = (self.engine.lead, *dims)
-            va, vb = _align(self._v, self._vd, dims), _align(o._v, o._vd, dims)
-            theta = np.asarray(_nan_div(va, vb))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                pert = (
-                    _align(self._p, self._dims, full) - theta * _align(o._p, o._dims, full)
-                ) / np.where(vb != 0, vb, np.nan)
-            coords = {**o._c, **self._c}
-            return Estimate(theta, pert, self.engine, dims=dims, coords=coords)
         return Estimate.apply(
             _nan_div,
             [lambda a, b: _nan_div(1.0, b), lambda a, b: -_nan_div(a, b * b)],

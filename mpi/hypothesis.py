@@ -9,8 +9,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats as _st
 
+from ._dist import chi2_sf, f_sf, t_ppf, t_sf
 from .errors import ValidationError
 from .estimate import PSU, Estimate, stack
 
@@ -126,14 +126,14 @@ def wald_test(
     d = float(df if df is not None else est.engine.df)
     if method == "chi2":
         stat, df1, df2 = w, float(q), np.inf
-        p = float(_st.chi2.sf(w, q))
+        p = float(chi2_sf(w, q))
     elif method == "F":
         stat, df1, df2 = w / q, float(q), d
-        p = float(_st.f.sf(stat, q, d)) if d > 0 else np.nan
+        p = float(f_sf(stat, q, d)) if d > 0 else np.nan
     else:
         df2 = d - q + 1
         stat, df1 = w * df2 / (d * q), float(q)
-        p = float(_st.f.sf(stat, q, df2)) if df2 > 0 else np.nan
+        p = float(f_sf(stat, q, df2)) if df2 > 0 else np.nan
     frame = (
         diff.value.to_dataframe(name="estimate")
         if diff.value.ndim
@@ -163,7 +163,7 @@ def pairwise(
     """
     labs = _labels(est.value, over, labels)
     d = float(df if df is not None else est.engine.df)
-    t_crit = _st.t.ppf(0.5 + level / 2, d) if d > 0 else np.nan
+    t_crit = t_ppf(0.5 + level / 2, d) if d > 0 else np.nan
     rows = []
     for i, a in enumerate(labs):
         for b in labs[i + 1 :]:
@@ -183,7 +183,7 @@ def pairwise(
     out = pd.concat(rows, ignore_index=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["t"] = out["difference"] / out["se"]
-    out["p_value"] = 2 * _st.t.sf(np.abs(out["t"]), d) if d > 0 else np.nan
+    out["p_value"] = 2 * t_sf(np.abs(out["t"]), d) if d > 0 else np.nan
     out["lower"] = out["difference"] - t_crit * out["se"]
     out["upper"] = out["difference"] + t_crit * out["se"]
     return out

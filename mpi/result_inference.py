@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats as _st
 
+from ._dist import t_ppf
 from .change import ChangeResult, change
 from .design import ReplicateDesign
 from .errors import ValidationError
@@ -43,7 +43,7 @@ def confidence_interval(
         raise ValidationError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
     df_arr = xr.DataArray(df) if not isinstance(df, xr.DataArray) else df
     dfv = df_arr.where(df_arr > 0)
-    t = xr.apply_ufunc(lambda d: _st.t.ppf(0.5 + level / 2, d), dfv)
+    t = xr.apply_ufunc(lambda d: t_ppf(0.5 + level / 2, d), dfv)
     if logit:
         with np.errstate(divide="ignore", invalid="ignore"):
             inside = (value > 0) & (value < 1)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats as _st
 
+from ._dist import t_sf
 from .errors import ValidationError
 from .spec import Spec
 
@@ -65,7 +65,7 @@ def _pair_table(res: Any, variable: str, over: str, pairs, level: float) -> pd.D
     out = pd.concat(rows, ignore_index=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = out["difference"] / out["se"]
-    out["p_value"] = 2 * _st.t.sf(np.abs(t), d) if d > 0 else np.nan
+    out["p_value"] = 2 * t_sf(np.abs(t), d) if d > 0 else np.nan
     out["significant"] = out["p_value"] < level
     return out
 
