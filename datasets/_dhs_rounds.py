@@ -44,7 +44,15 @@ import xarray as xr
 
 from ._errors import DataError, ValidationError
 from ._io import write_csv_gz
-from ._mpi_survey import AREAS, COOKING_FUEL, DRINKING_WATER, SANITATION
+from ._mpi_survey import (
+    _SANITATION_IMPROVED,
+    _SANITATION_UNIMPROVED,
+    AREAS,
+    COOKING_FUEL,
+    DRINKING_WATER,
+    SANITATION,
+)
+from ._mpi_survey import _SOLID_FUEL as _MS_SOLID_FUEL
 
 __all__ = [
     "ASSETS",
@@ -423,9 +431,10 @@ _CLEAN_FUEL = np.array(
         [0.10, 0.70, 0.10, 0.00, 0.10],  # urban, electricity
     ]
 )
-_SOLID_FUEL = np.array([[0.02, 0.12, 0.62, 0.12, 0.06, 0.06], [0.06, 0.55, 0.33, 0.04, 0.01, 0.01]])
-_TOILET_GOOD = np.array([[0.02, 0.13, 0.55, 0.25, 0.05], [0.30, 0.35, 0.25, 0.08, 0.02]])
-_TOILET_BAD = np.array([[0.45, 0.03, 0.04, 0.08, 0.40], [0.55, 0.10, 0.10, 0.15, 0.10]])
+# solid fuels and toilet types: the same shares as the single-round survey
+_SOLID_FUEL = _MS_SOLID_FUEL
+_TOILET_GOOD = _SANITATION_IMPROVED
+_TOILET_BAD = _SANITATION_UNIMPROVED
 # Improved sources: piped_dwelling, piped_yard, public_tap, borehole, protected_well,
 # protected_spring, rainwater, bottled.
 _WATER_GOOD = np.array(
