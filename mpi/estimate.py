@@ -208,6 +208,16 @@ class Estimate:
     broadcasts by dimension name, as xarray does, but on plain arrays (PSU-level arrays are
     large and the operations many). Supports ``+ - * /``, ``**`` (constant exponent),
     :meth:`sum`, :meth:`sel`, :meth:`isel` and :meth:`dot`.
+
+    For :math:`\\theta = f(\\hat T_1, \\dots, \\hat T_m)` the linearised perturbation is
+    :math:`u_{hi} = \\sum_r \\partial f/\\partial T_r \\, T_{r,hi}` (the delta method on PSU
+    totals), and its variance is the stratified sum of squared deviations of
+    :math:`u_{hi}` (:class:`LinearizedEngine`).
+
+    References
+    ----------
+    Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. Springer, ch. 6
+    (Taylor series methods).
     """
 
     __slots__ = ("_v", "_vd", "_c", "engine", "_p")

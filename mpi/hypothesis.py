@@ -160,6 +160,17 @@ def pairwise(
 
     Differences use the full design covariance (groups and rounds that share PSUs).
     Returns one row per pair and element of the remaining dims.
+
+    Notes
+    -----
+    :math:`t = (\\hat\\theta_a - \\hat\\theta_b)/\\widehat{se}`, with
+    :math:`\\widehat{V}(\\hat\\theta_a - \\hat\\theta_b) = V_{aa} + V_{bb} - 2V_{ab}`, two-sided
+    p-values and intervals from Student's t on the design degrees of freedom (R
+    ``svycontrast``; no multiplicity adjustment).
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2.
     """
     labs = _labels(est.value, over, labels)
     d = float(df if df is not None else est.engine.df)
