@@ -411,6 +411,9 @@ def measure(
     k: Any = None,
     missing: Literal["drop", "reweight", "raise"] = "drop",
     design: Design | BootstrapDesign | ReplicateDesign | None = None,
+    time: Hashable = "time",
+    unit: Hashable = "unit",
+    balance: Literal["balanced", "observed"] = "balanced",
 ) -> MeasureResult:
     """Alkire-Foster multidimensional poverty measures.
 
@@ -423,7 +426,9 @@ def measure(
     ----------
     data : pandas.DataFrame or xarray.Dataset
         One row (or one element along a single unit dimension) per unit, with a column for
-        every indicator's ``variable``. Never modified.
+        every indicator's ``variable``; or a *panel*: a Dataset with dims ``unit`` and
+        ``time`` (indicators over both, weight and groups over ``unit``), measured wave by
+        wave in one kernel pass, the result gaining the ``time`` dimension. Never modified.
     spec : mpi.Spec
         Indicators, deprivation cutoffs, nested weights and the poverty cutoff.
     weight : str, optional
@@ -447,6 +452,15 @@ def measure(
         (:attr:`MeasureResult.se`, :meth:`~MeasureResult.ci`, :meth:`~MeasureResult.vcov`).
         Its weight is the sampling weight (do not pass ``weight`` as well). Groups are
         estimated as domains of the whole design, never by subsetting it.
+    time, unit : str
+        Panels only: names of the wave and unit dimensions.
+    balance : {"balanced", "observed"}
+        Panels only. ``"balanced"`` (default): the units with a measurable state (no value
+        missing under ``missing``) in every wave, so that changes between waves compare the
+        same population; the others are excluded and counted (``n_excluded`` in the
+        result's attributes, with a :class:`~mpi.MissingDataWarning`). ``"observed"``: each
+        wave measures every unit observed in it (repeated cross-sections of an unbalanced
+        panel; units missing in a wave are counted in that wave's ``n_dropped``).
 
     Returns
     -------
@@ -489,6 +503,26 @@ def measure(
     (0.375, 0.5, 0.75)
     """
     inference = None
+    notes: dict = {}
+    panel_time = None
+    if _is_panel(data, spec, time):
+        if design is not None:
+            raise ValidationError(
+                "design= is not supported for panels yet; measure one wave at a time "
+                "(mpi.measure(panel.sel(time=year), spec, design=...)) or pool the waves with "
+                "mpi.Design(..., rounds=...) on a long table"
+            )
+        data, by, notes = _flatten_panel(
+            data,
+            spec,
+            weight=weight,
+            by=by,
+            time=time,
+            unit=unit,
+            balance=balance,
+            missing=missing,
+        )
+        panel_time = str(time)
     if design is None:
         prep = _prepare(data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=None)
         stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
@@ -514,11 +548,16 @@ def measure(
         cell_stats, inference = run_design(prep, design)
         stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
         groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
+    if panel_time is not None and groups is not None:
+        missing_group = _missing_group_per_wave(stats, extended, groups, panel_time)
     call = (
         f"mpi.measure(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "
         f"by={groups.names if groups else None!r}, "
         f"k={[fraction_text(f) for f in ks] if k_dim else fraction_text(ks[0])}, "
-        f"missing={missing!r}" + (f", design={design!r}" if design is not None else "") + ")"
+        f"missing={missing!r}"
+        + (f", design={design!r}" if design is not None else "")
+        + (f", balance={balance!r}" if panel_time else "")
+        + ")"
     )
     history = (
         f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}: {call} [xmpi {__version__}]"
@@ -535,4 +574,109 @@ def measure(
         history=history,
         inference=inference,
         extended=extended,
+        time=panel_time,
+        notes=notes,
     )
+
+
+def _missing_group_per_wave(
+    stats: xr.Dataset, extended: xr.Dataset | None, groups: Groups, time: str
+) -> xr.Dataset | None:
+    """Statistics of the units with a missing group, per wave (the cell layout's missing
+    slots summed over the group variables, the wave kept)."""
+    names = [b for b in groups.names if b != time]
+    if not names:
+        return None
+    nt = stats.sizes[time]
+    out = {}
+    for v, da in stats.data_vars.items():
+        ext = extended[v].isel({time: slice(0, nt)}).transpose(*names, time, ...).values
+        known = tuple(slice(0, stats.sizes[b]) for b in names)
+        mask = np.ones(ext.shape[: len(names)], bool)
+        mask[known] = False
+        out[v] = ((time, *da.dims[len(names) + 1 :]), ext[mask].sum(axis=0))
+    coords = {c: stats[c].values for c in ("k", "indicator")}
+    coords[time] = stats[time].values
+    return xr.Dataset(out, coords=coords)
+
+
+def _is_panel(data: Any, spec: Spec, time: Hashable) -> bool:
+    """Whether ``data`` is a panel Dataset: indicator variables vary along ``time``."""
+    if not isinstance(data, xr.Dataset) or time not in data.dims:
+        return False
+    return any(v in data.variables and time in data[v].dims for v in spec.variables)
+
+
+def _flatten_panel(
+    panel: xr.Dataset,
+    spec: Spec,
+    *,
+    weight: Any,
+    by: Any,
+    time: Hashable,
+    unit: Hashable,
+    balance: str,
+    missing: str,
+) -> tuple[xr.Dataset, list[str], dict]:
+    """A panel as a flat table of unit-waves (row ``i * T + t``, views where possible) with
+    the wave as the last ``by`` variable; ``balance="balanced"`` keeps the units measurable
+    in every wave."""
+    from .panel import _static_column, check_balance, check_panel, flat_column
+
+    check_balance(balance)
+    layout = check_panel(panel, unit=unit, time=time)
+    by_names = _as_names(by)
+    if str(time) in by_names:
+        raise ValidationError(f"by={by!r} names the wave dimension {time!r}; it is added anyway")
+    n, T = layout.n_units, layout.n_waves
+    flat: dict[Hashable, Any] = {}
+    for v in dict.fromkeys(spec.variables):
+        flat[v] = ("_row", flat_column(panel, v, layout, "indicator").to_numpy())
+    for v, role in [(weight, "weight")] + [(b, "by") for b in by_names]:
+        if v is None:
+            continue
+        _static_column(panel, v, layout, role)
+        flat[v] = ("_row", np.repeat(panel[v].values, T))
+    flat[str(time)] = ("_row", np.tile(np.asarray(layout.times), n))
+    notes = {"balance": balance, "n_excluded": 0, "panel_units": n, "panel_waves": T}
+    if balance == "balanced" and missing != "raise":
+        usable = _measurable(flat, spec, missing).reshape(n, T)
+        complete = usable.all(axis=1)
+        n_excluded = int(n - complete.sum())
+        notes["n_excluded"] = n_excluded
+        if n_excluded:
+            keep = np.repeat(complete, T)
+            flat = {k: ("_row", v[1][keep]) for k, v in flat.items()}
+            warnings.warn(
+                f"{n_excluded} of {n} panel units excluded: not measurable in every wave "
+                f"(balance='balanced'); they are counted in the result's n_excluded attribute. "
+                "Use balance='observed' to measure each wave's observed units",
+                MissingDataWarning,
+                stacklevel=4,
+            )
+    return xr.Dataset(flat), [*by_names, str(time)], notes
+
+
+def _measurable(flat: dict, spec: Spec, missing: str) -> np.ndarray:
+    """Rows whose AF state is defined: every indicator observed (``drop``), or at least one
+    observed indicator in every dimension (``reweight``, the OPHI rule)."""
+    import pandas as pd
+
+    n_rows = len(next(iter(flat.values()))[1])
+    observed = {}
+    for ind in spec:
+        x = flat[ind.variable][1]
+        observed[ind.name] = ~(np.isnan(x) if x.dtype.kind == "f" else pd.isna(x))
+    if missing != "reweight":
+        out = np.ones(n_rows, bool)
+        for o in observed.values():
+            out &= o
+        return out
+    out = np.ones(n_rows, bool)
+    for dim in spec.dimensions:
+        any_obs = np.zeros(n_rows, bool)
+        for ind in spec:
+            if spec.dimension_of(ind) == dim:
+                any_obs |= observed[ind.name]
+        out &= any_obs
+    return out

@@ -62,6 +62,8 @@ class MeasureResult(InferenceMixin):
         history: str,
         inference: Inference | None = None,
         extended: xr.Dataset | None = None,
+        time: str | None = None,
+        notes: dict | None = None,
     ) -> None:
         self._stats = stats
         self._inference = inference
@@ -75,6 +77,9 @@ class MeasureResult(InferenceMixin):
         self.weight = weight
         self.missing = missing
         self.history = history
+        # panels: the wave dimension is the last ``by`` dim but is never summed over
+        self.time = time
+        self.notes = dict(notes or {})
 
     # -- statistics ------------------------------------------------------------------
     @property
@@ -102,32 +107,49 @@ class MeasureResult(InferenceMixin):
             history=self.history,
             inference=self._inference,
             extended=extended,
+            time=self.time,
+            notes=self.notes,
         )
+
+    @property
+    def groups(self) -> list[str]:
+        """The ``by`` variables that are population groups (all but a panel's wave dim)."""
+        return [b for b in self.by if b != self.time]
 
     @cached_property
     def overall(self) -> MeasureResult:
         """The whole population (group dimensions summed out, units with a missing group
-        included)."""
-        if not self.by:
+        included). For a panel, per wave."""
+        if not self.groups:
             return self
-        total = self._stats.sum(self.by)
+        total = self._stats.sum(self.groups)
         if self._missing_group is not None:
             total = total + self._missing_group
-        return self._child(total, [], None)
+        return self._child(total, [self.time] if self.time else [], None)
 
     def marginal(self, name: str) -> MeasureResult:
         """Result by one of several ``by`` variables (others summed out)."""
         if name not in self.by:
             raise KeyError(f"{name!r} is not a grouping variable of this result; by={self.by}")
-        others = [b for b in self.by if b != name]
+        if name == self.time:
+            raise KeyError(f"{name!r} is the panel's wave dimension; select waves with .sel()")
+        others = [b for b in self.by if b not in (name, self.time)]
         if self._extended is None:  # no unit has a missing group
-            return self._child(self._stats.sum(others), [name], self._missing_group)
+            keep = [name, self.time] if self.time else [name]
+            return self._child(self._stats.sum(others), keep, self._missing_group)
         # units whose other group variables are missing still belong to this margin
         ext = self._extended.sum(others)
+        keep = [name]
+        if self.time:  # the wave dim has no missing slot worth keeping: drop it, label it
+            nt = self._stats.sizes[self.time]
+            ext = ext.isel({self.time: slice(0, nt)}).assign_coords(
+                {self.time: self._stats[self.time].values}
+            )
+            keep.append(self.time)
         n = self._stats.sizes[name]
         stats = ext.isel({name: slice(0, n)}).assign_coords({name: self._stats[name].values})
         missing = ext.isel({name: n}, drop=True)
-        return self._child(stats, [name], missing, ext)
+        return self._child(stats, keep, missing, ext)
 
     # -- measures --------------------------------------------------------------------
     @cached_property
@@ -135,38 +157,34 @@ class MeasureResult(InferenceMixin):
         spec = self.spec
         dims = spec.dimensions
         membership = xr.DataArray(
-            np.array(
-                [[1.0 if spec.dimension_of(i) == d else 0.0 for i in spec] for d in dims]
-            ),
+            np.array([[1.0 if spec.dimension_of(i) == d else 0.0 for i in spec] for d in dims]),
             dims=("dimension", "indicator"),
             coords={"dimension": dims, "indicator": spec.names},
         )
         ds = finalize(self._stats, membership)
-        if self.by:
+        if self.groups:
             # shares are among units with a known group; contributions are to the overall M0
-            sumw_known = self._stats["SUMW"].sum(self.by)
-            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self.by)
+            sumw_known = self._stats["SUMW"].sum(self.groups)
+            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self.groups)
             if self._missing_group is not None:
                 sumw_all = sumw_all + self._missing_group["SUMW"]
                 cp_all = cp_all + self._missing_group["CP"]
             with np.errstate(divide="ignore", invalid="ignore"):
-                ds["population_share"] = (self._stats["SUMW"] / sumw_known).where(
-                    sumw_known != 0
-                )
+                ds["population_share"] = (self._stats["SUMW"] / sumw_known).where(sumw_known != 0)
                 ds["group_contribution"] = (
                     self._stats["CP"] * sumw_all / (sumw_known * cp_all)
                 ).where((sumw_known != 0) & (cp_all != 0))
             for name in ("population_share", "group_contribution"):
                 ds[name].attrs.update(VARIABLE_ATTRS[name])
-            for b in self.by:
+            for b in self.groups:
                 ds[b].attrs.setdefault("long_name", f"Group: {b}")
+        if self.time:
+            ds[self.time].attrs.setdefault("long_name", "Wave (calendar year)")
         ds = ds.assign_coords(
             indicator_weight=("indicator", spec.weights),
             indicator_dimension=("indicator", [spec.dimension_of(i) for i in spec]),
         )
-        ds["indicator_weight"].attrs.update(
-            long_name="Nested indicator weight w_j", units="1"
-        )
+        ds["indicator_weight"].attrs.update(long_name="Nested indicator weight w_j", units="1")
         ds["k"].attrs.update(long_name="Poverty cutoff k (share of weighted indicators)", units="1")
         if not self.k_dim:
             ds = ds.squeeze("k")
@@ -189,6 +207,7 @@ class MeasureResult(InferenceMixin):
             references=REFERENCES + (f" Spec: {spec.source.strip()}" if spec.source else ""),
             history=self.history,
         )
+        ds.attrs.update({k: v for k, v in self.notes.items()})
         return ds
 
     def to_dataset(self) -> xr.Dataset:
@@ -262,26 +281,29 @@ class MeasureResult(InferenceMixin):
 
         def frame(ds: xr.Dataset, label: str | None) -> pd.DataFrame:
             rows = ds[cols].reset_coords(drop=True)
-            df = rows.to_dataframe().reset_index() if rows["H"].ndim else pd.DataFrame(
-                {v: [rows[v].item()] for v in rows.data_vars}
+            df = (
+                rows.to_dataframe().reset_index()
+                if rows["H"].ndim
+                else pd.DataFrame({v: [rows[v].item()] for v in rows.data_vars})
             )
             if label is not None:
                 df.insert(0, "group", label)
             return df
 
         ds = self._dataset if which == "estimate" else self._se
-        if not self.by:
+        index = ["group", *([self.time] if self.time else []), *(["k"] if self.k_dim else [])]
+        if not self.groups:
             out = frame(ds, None)
             out.insert(0, "group", "Overall")
-            return out.set_index(["group", "k"] if self.k_dim else ["group"])
+            return out.set_index(index)
         overall = self.overall
         parts = [frame(overall._dataset if which == "estimate" else overall._se, "Overall")]
         body = frame(ds, None)
-        body.insert(0, "group", body[self.by].astype(str).agg(" / ".join, axis=1))
-        body = body.drop(columns=self.by)
+        body.insert(0, "group", body[self.groups].astype(str).agg(" / ".join, axis=1))
+        body = body.drop(columns=self.groups)
         parts.append(body)
         out = pd.concat(parts, ignore_index=True)
-        return out.set_index(["group", "k"] if self.k_dim else ["group"])
+        return out.set_index(index)
 
     def _indicator_frame(self) -> pd.DataFrame:
         ds = self.overall._dataset
@@ -290,23 +312,37 @@ class MeasureResult(InferenceMixin):
         df = sub.to_dataframe().reset_index()
         df = df.drop(columns=[c for c in df.columns if c == "indicator_label"], errors="ignore")
         keep = ["indicator", "indicator_dimension", "indicator_weight"]
+        keep += [self.time] if self.time else []
         keep += ["k"] if self.k_dim else []
         df = df[keep + cols].rename(
             columns={"indicator_dimension": "dimension", "indicator_weight": "weight"}
         )
-        return df.set_index(["indicator", "k"] if self.k_dim else ["indicator"])
+        return df.set_index(["indicator", *keep[3:]])
 
     def _header(self) -> list[tuple[str, str]]:
         overall = self.overall._dataset
         n_obs = int(overall["n_obs"].max())
         n_drop = int(overall["n_dropped"].max())
+        panel = (
+            [
+                ("Waves", f"{overall.sizes[self.time]} along {self.time!r}"),
+                ("Balance policy", str(self.notes.get("balance", ""))),
+                ("Units excluded (gaps)", f"{self.notes.get('n_excluded', 0):,}"),
+            ]
+            if self.time
+            else []
+        )
         return [
-            ("Spec", f"{self.spec.name or 'custom'} ({len(self.spec)} indicators, "
-                     f"{len(self.spec.dimensions)} dimensions)"),
+            (
+                "Spec",
+                f"{self.spec.name or 'custom'} ({len(self.spec)} indicators, "
+                f"{len(self.spec.dimensions)} dimensions)",
+            ),
             ("Poverty cutoff k", ", ".join(fraction_text(f) for f in self.ks)),
             ("Sampling weight", self.weight or "none"),
-            ("Groups", ", ".join(self.by) or "none"),
-            ("Units used", f"{n_obs:,}"),
+            ("Groups", ", ".join(self.groups) or "none"),
+            *panel,
+            ("Units used" + (" per wave" if self.time else ""), f"{n_obs:,}"),
             ("Units dropped (missing)", f"{n_drop:,} (rule: {self.missing})"),
             *self._design_header(),
         ]
@@ -317,14 +353,18 @@ class MeasureResult(InferenceMixin):
         lines += [f"{k:<24}{v}" for k, v in self._header()]
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             lines += ["", "Headline measures", "-" * 17]
-            lines.append(self._headline_frame().to_string(float_format=f"{{:.{precision}f}}".format))
+            lines.append(
+                self._headline_frame().to_string(float_format=f"{{:.{precision}f}}".format)
+            )
             if self.has_design:
                 lines += ["", "Standard errors (design-based)", "-" * 30]
                 lines.append(
                     self._headline_frame("se").to_string(float_format=f"{{:.{precision}f}}".format)
                 )
             lines += ["", "Indicators (whole population)", "-" * 29]
-            lines.append(self._indicator_frame().to_string(float_format=f"{{:.{precision}f}}".format))
+            lines.append(
+                self._indicator_frame().to_string(float_format=f"{{:.{precision}f}}".format)
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -352,7 +392,9 @@ class MeasureResult(InferenceMixin):
 
     def __repr__(self) -> str:
         ov = self.overall._dataset
-        if self.k_dim:
+        if self.time:
+            head = f"k={', '.join(fraction_text(f) for f in self.ks)}, {ov.sizes[self.time]} waves"
+        elif self.k_dim:
             ks = ", ".join(
                 f"k={fraction_text(f)}: M0={float(ov.M0.sel(k=float(f))):.4f}" for f in self.ks
             )
@@ -362,7 +404,7 @@ class MeasureResult(InferenceMixin):
                 f"k={fraction_text(self.ks[0])}: H={float(ov.H):.4f} A={float(ov.A):.4f} "
                 f"M0={float(ov.M0):.4f}"
             )
-        groups = f", by={self.by}" if self.by else ""
+        groups = f", by={self.groups}" if self.groups else ""
         return (
             f"<mpi.MeasureResult spec={self.spec.name or 'custom'!r}{groups}, "
             f"n={int(ov.n_obs.max()):,}, {head}>"

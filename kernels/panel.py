@@ -1,0 +1,146 @@
+"""Per unit-wave poverty states of a panel, in one pass over the data.
+
+A panel's indicator columns are flattened row-major over ``(unit, time)`` (row
+``i * T + t``), so each block of rows holds whole units. The kernel evaluates the
+deprivation rules once and writes, per unit-wave, the *exact* integer score numerator
+(over the common denominator of the weights), the deprivation pattern (bit ``j`` set when
+deprived in indicator ``j``) and the state code:
+
+* ``UNOBSERVED`` (-1): some indicator is missing (a gap in the unit's history);
+* ``NONPOOR`` (0): score below the vulnerability cutoff;
+* ``VULNERABLE`` (1): vulnerability cutoff reached, poverty cutoff ``k`` not;
+* ``POOR`` (2): ``k`` reached, severity cutoff not;
+* ``SEVERE`` (3): poor, and the severity cutoff reached.
+
+A unit-wave is poor exactly when its state is at least ``POOR``. Every dynamic estimator
+(:mod:`mpi.kernels.dynamics`, :mod:`mpi.kernels.chronic`) reads these arrays unit by unit
+with time inside. This module imports only numpy and numba.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ._config import CACHE, PARALLEL
+from .af import BLOCK, ERR_FLAG_VALUE, _evaluate
+
+__all__ = ["panel_scores", "UNOBSERVED", "NONPOOR", "VULNERABLE", "POOR", "SEVERE", "MAX_D"]
+
+UNOBSERVED, NONPOOR, VULNERABLE, POOR, SEVERE = -1, 0, 1, 2, 3
+#: Most indicators a pattern (int64 bits) can hold.
+MAX_D = 62
+
+
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+def panel_scores(
+    cols,
+    rules,
+    cutoffs,
+    wint,
+    denom,
+    n_waves,
+    k_num,
+    k_den,
+    vul_num,
+    vul_den,
+    sev_num,
+    sev_den,
+    n_chunks,
+):
+    """Score numerator, deprivation pattern and state of every unit-wave.
+
+    Parameters
+    ----------
+    cols : numba.typed.List of float64[n]
+        One column per indicator, rows ``i * n_waves + t``; NaN marks a missing value.
+    rules, cutoffs : int64[d], float64[d]
+        Rule codes (:data:`mpi.kernels.af.RULE_CODES`) and cutoffs.
+    wint : int64[d]
+        Weights as integers over ``denom``.
+    n_waves : int
+        Waves per unit ``T`` (chunks are cut at unit boundaries).
+    k_num, k_den, vul_num, vul_den, sev_num, sev_den : int
+        Poverty, vulnerability and severity cutoffs as fractions; a score ``N/denom``
+        reaches ``a/b`` exactly when ``N * b >= a * denom``.
+    n_chunks : int
+        Contiguous chunks of units processed in parallel.
+
+    Returns
+    -------
+    num : int32[n]
+        Score numerator (``c = num / denom``); -1 for an unobserved unit-wave.
+    pattern : int64[n]
+        Deprivation bits (0 for an unobserved unit-wave).
+    state : int8[n]
+        State code (see the module docstring).
+    err : float64[n_chunks, 3]
+        ``(code, indicator, value)`` of the first invalid 0/1 flag met by each chunk.
+    """
+    n = cols[0].shape[0]
+    d = rules.shape[0]
+    n_units = n // n_waves
+    num = np.empty(n, np.int32)
+    pattern = np.empty(n, np.int64)
+    state = np.empty(n, np.int8)
+    err = np.zeros((n_chunks, 3))
+    per = (n_units + n_chunks - 1) // n_chunks
+    block = max(1, BLOCK // n_waves) * n_waves  # whole units per block
+    for c in nb.prange(n_chunks):
+        start = min(n, c * per * n_waves)
+        stop = min(n, (c + 1) * per * n_waves)
+        g = np.zeros((d, block), np.uint8)
+        miss = np.zeros((d, block), np.uint8)
+        bnum = np.zeros(block, np.int32)
+        bnm = np.zeros(block, np.int32)
+        dummy = np.zeros(block)
+        for i0 in range(start, stop, block):
+            m = min(block, stop - i0)
+            bnum[:m] = 0
+            bnm[:m] = 0
+            for j in range(d):
+                bad = _evaluate(
+                    cols[j],
+                    i0,
+                    m,
+                    rules[j],
+                    cutoffs[j],
+                    np.int32(wint[j]),
+                    g[j],
+                    miss[j],
+                    bnum,
+                    bnm,
+                    False,
+                    0.0,
+                    dummy,
+                    dummy,
+                    dummy,
+                )
+                if bad and err[c, 0] == 0:
+                    for r in range(m):
+                        x = cols[j][i0 + r]
+                        if x == x and x != 0.0 and x != 1.0:
+                            err[c, 0] = ERR_FLAG_VALUE
+                            err[c, 1] = j
+                            err[c, 2] = x
+                            break
+            for r in range(m):
+                i = i0 + r
+                if bnm[r]:
+                    num[i] = -1
+                    pattern[i] = 0
+                    state[i] = UNOBSERVED
+                    continue
+                p = np.int64(0)
+                for j in range(d):
+                    p |= np.int64(g[j, r]) << j
+                s = np.int64(bnum[r])
+                num[i] = bnum[r]
+                pattern[i] = p
+                if s * k_den >= k_num * denom:  # poor; severe is a band among the poor
+                    state[i] = SEVERE if s * sev_den >= sev_num * denom else POOR
+                elif s * vul_den >= vul_num * denom:
+                    state[i] = VULNERABLE
+                else:
+                    state[i] = NONPOOR
+    return num, pattern, state, err

@@ -1,0 +1,345 @@
+"""Panels (``unit`` x ``time`` xarray Datasets) and their per unit-wave poverty states.
+
+Every dynamic estimator (:func:`mpi.transitions`, :func:`mpi.spells`, :func:`mpi.chronic`,
+:func:`mpi.decompose_change`) starts from :func:`panel_states`: one kernel pass over the
+panel that gives each unit-wave its exact score, deprivation pattern and state. The
+estimators' kernels then loop over units with time inside and emit additive statistics
+per group, so chunking a panel along units and summing the statistics is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import kernels
+from ._input import Groups, Table, encode_groups, encode_indicator, encode_weight, readonly
+from .errors import DataError, ValidationError
+from .spec import Spec
+
+__all__ = ["PanelStates", "panel_states", "check_panel", "BALANCE", "STATE_NAMES", "BAND_NAMES"]
+
+#: Policies for units not observed in every wave.
+BALANCE = ("balanced", "observed")
+#: State labels of ``states="poverty"`` and ``states="bands"``.
+STATE_NAMES = ("nonpoor", "poor")
+BAND_NAMES = ("nonpoor", "vulnerable", "poor", "severe")
+
+
+@dataclass(frozen=True)
+class PanelLayout:
+    """Validated dimension names, unit ids and wave years of a panel."""
+
+    unit_dim: Hashable
+    time_dim: Hashable
+    units: np.ndarray
+    times: np.ndarray
+    years: np.ndarray  # float64 calendar years of the waves
+
+    @property
+    def n_units(self) -> int:
+        return len(self.units)
+
+    @property
+    def n_waves(self) -> int:
+        return len(self.times)
+
+
+def check_panel(
+    panel: Any,
+    *,
+    unit: Hashable = "unit",
+    time: Hashable = "time",
+    min_waves: int = 1,
+    argument: str = "panel",
+) -> PanelLayout:
+    """Validate the layout of a panel Dataset (dims, unit ids, wave years).
+
+    Raises a :class:`~mpi.DataError` naming the problem and the fix for: a DataFrame or
+    DataArray instead of a Dataset, missing dims, duplicate unit ids, a non-numeric,
+    unsorted or duplicated ``time`` coordinate, and fewer than ``min_waves`` waves.
+    """
+    if isinstance(panel, pd.DataFrame):
+        raise DataError(
+            f"{argument} is a pandas DataFrame; panel estimators need an xarray.Dataset with "
+            f"dims ({unit!r}, {time!r}). Build one with mpi.panel_from_long(df, unit=..., "
+            "time=...) or mpi.merge_sources(...)"
+        )
+    if not isinstance(panel, xr.Dataset):
+        raise DataError(
+            f"{argument} must be an xarray.Dataset with dims ({unit!r}, {time!r}); got "
+            f"{type(panel).__name__}"
+        )
+    for dim, role, name in ((unit, "unit", "unit"), (time, "time", "time")):
+        if dim not in panel.dims:
+            raise DataError(
+                f"{argument} has no {role} dimension {dim!r} (its dims are "
+                f"{sorted(map(str, panel.dims))}); pass {name}=<the dimension name>"
+            )
+    n_units = panel.sizes[unit]
+    units = panel[unit].values if unit in panel.coords else np.arange(n_units)
+    if n_units and pd.Index(units).has_duplicates:
+        dup = pd.Index(units)[pd.Index(units).duplicated()].unique()[:5].tolist()
+        raise DataError(
+            f"{argument} has duplicate unit ids along {unit!r}, e.g. {dup}; every unit must "
+            "appear once (merge or drop the duplicates)"
+        )
+    if time not in panel.coords:
+        raise DataError(
+            f"{argument} has no coordinate along {time!r}; assign the waves' calendar years, "
+            f"e.g. panel.assign_coords({time}=[2015, 2016, ...])"
+        )
+    times = panel[time].values
+    if not (np.issubdtype(times.dtype, np.integer) or np.issubdtype(times.dtype, np.floating)):
+        raise DataError(
+            f"the {time!r} coordinate must hold calendar years as numbers (decimals allowed, "
+            f"e.g. 2017.5); got dtype {times.dtype}. Convert dates with .dt.year or "
+            "a decimal-year formula"
+        )
+    years = times.astype(np.float64)
+    if not np.isfinite(years).all():
+        raise DataError(f"the {time!r} coordinate has missing or infinite years: {times.tolist()}")
+    diff = np.diff(years)
+    if (diff == 0).any():
+        dup = sorted({float(y) for y in years[1:][diff == 0]})
+        raise DataError(
+            f"the {time!r} coordinate repeats the wave(s) {dup}; each wave must appear once "
+            "(combine the duplicated waves first)"
+        )
+    if (diff < 0).any():
+        raise DataError(
+            f"the {time!r} coordinate is not sorted ({times.tolist()}); sort the panel with "
+            f"panel.sortby({time!r})"
+        )
+    if len(years) < min_waves:
+        raise DataError(
+            f"{argument} has {len(years)} wave(s) along {time!r}; this estimator needs at "
+            f"least {min_waves}"
+        )
+    return PanelLayout(unit, time, np.asarray(units), np.asarray(times), years)
+
+
+def _unit_table(panel: xr.Dataset, layout: PanelLayout) -> Table:
+    return Table(panel, "xarray", layout.unit_dim, layout.n_units)
+
+
+def _static_column(panel: xr.Dataset, name: Hashable, layout: PanelLayout, role: str) -> None:
+    if name not in panel.variables:
+        close = [v for v in panel.variables if str(v).lower() == str(name).lower()]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(f"{role} variable {name!r} is not in the panel.{hint}")
+    dims = panel[name].dims
+    if dims != (layout.unit_dim,):
+        fix = (
+            f"take one value per unit, e.g. panel[{name!r}].isel({layout.time_dim}=0) for the "
+            "baseline"
+            if layout.time_dim in dims
+            else f"give it the single dimension {layout.unit_dim!r}"
+        )
+        raise DataError(
+            f"{role} variable {name!r} has dims {dims}; a panel {role} must be fixed over time "
+            f"(dims ({layout.unit_dim!r},)): {fix}"
+        )
+
+
+def flat_column(panel: xr.Dataset, name: Hashable, layout: PanelLayout, role: str) -> pd.Series:
+    """A (unit, time) variable flattened row-major (row ``i * T + t``), a view when possible."""
+    if name not in panel.variables:
+        close = [v for v in panel.variables if str(v).lower() == str(name).lower()]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(f"{role} variable {name!r} is not in the panel.{hint}")
+    var = panel[name]
+    if set(var.dims) != {layout.unit_dim, layout.time_dim}:
+        raise DataError(
+            f"{role} variable {name!r} has dims {var.dims}; panel indicators vary over "
+            f"({layout.unit_dim!r}, {layout.time_dim!r}). Broadcast a time-invariant variable "
+            f"first, e.g. panel[{name!r}].broadcast_like(panel[...])"
+        )
+    values = var.transpose(layout.unit_dim, layout.time_dim).values
+    return pd.Series(np.ascontiguousarray(values).reshape(-1), copy=False)
+
+
+@dataclass(frozen=True)
+class PanelStates:
+    """Per unit-wave states of a panel (arrays ``(unit, time)``) plus unit weights and groups.
+
+    ``num`` is the exact score numerator over ``denom`` (-1 for an unobserved unit-wave),
+    ``pattern`` the deprivation bits, ``state`` the code of :mod:`mpi.kernels.panel`
+    (-1 unobserved, 0 nonpoor, 1 vulnerable, 2 poor, 3 severe). ``weight`` is float64 per
+    unit (1 without a weight variable; NaN marks a unit without a weight, which every
+    estimator drops and counts). ``cell`` holds the group code of each unit (``groups``)
+    or is empty without ``by``.
+    """
+
+    spec: Spec
+    k: Fraction
+    layout: PanelLayout
+    num: np.ndarray
+    pattern: np.ndarray
+    state: np.ndarray
+    denom: int
+    weight: np.ndarray
+    weight_name: str | None
+    groups: Groups | None
+    by: list[str] = field(default_factory=list)
+
+    @property
+    def cell(self) -> np.ndarray:
+        g = self.groups
+        if g is None:
+            return readonly(np.zeros(self.layout.n_units, np.int64))
+        return readonly(np.asarray(g.codes, np.int64) - g.offset)
+
+    @property
+    def n_cells(self) -> int:
+        return 1 if self.groups is None else self.groups.n_cells
+
+    @property
+    def wint(self) -> np.ndarray:
+        return self.spec.integer_weights[0]
+
+    @property
+    def score(self) -> np.ndarray:
+        """Deprivation scores ``c_it`` as floats (NaN when unobserved)."""
+        out = self.num / float(self.denom)
+        out[self.num < 0] = np.nan
+        return out
+
+    @property
+    def n_unobserved(self) -> int:
+        """Unit-waves without a state (a missing indicator value)."""
+        return int((self.state < 0).sum())
+
+    def group_coords(self) -> dict[str, np.ndarray]:
+        """Labels per ``by`` variable (known groups only)."""
+        if self.groups is None:
+            return {}
+        return {
+            b: np.asarray(lab) for b, lab in zip(self.groups.names, self.groups.labels, strict=True)
+        }
+
+    def split_cells(self, arr: np.ndarray, dims: Sequence[str]) -> xr.DataArray:
+        """An array with the cells as first axis -> DataArray with one dim per ``by``
+        variable (known labels only; units with a missing group stay in the totals)."""
+        if self.groups is None:
+            return xr.DataArray(arr[0], dims=list(dims))
+        g = self.groups
+        shaped = arr.reshape(g.ext_shape + arr.shape[1:])
+        known = shaped[tuple(slice(0, n) for n in g.shape)]
+        return xr.DataArray(known, dims=[*g.names, *dims], coords=self.group_coords())
+
+
+def panel_states(
+    panel: Any,
+    spec: Spec,
+    *,
+    k: Any = None,
+    weight: str | None = None,
+    by: str | Sequence[str] | None = None,
+    unit: Hashable = "unit",
+    time: Hashable = "time",
+    min_waves: int = 2,
+) -> PanelStates:
+    """Validate a panel and compute the state of every unit-wave in one kernel pass.
+
+    A unit-wave with a missing indicator value is *unobserved* (a gap): panel estimators
+    never impute a state; each one documents how it treats gaps (its ``balance`` policy).
+    """
+    if not isinstance(spec, Spec):
+        raise ValidationError(
+            f"spec must be an mpi.Spec (e.g. mpi.presets.china_2b3g()); got {type(spec).__name__}"
+        )
+    if len(spec) > kernels.panel.MAX_D:
+        raise ValidationError(
+            f"panel estimators handle at most {kernels.panel.MAX_D} indicators; the spec has "
+            f"{len(spec)}"
+        )
+    kk = spec.cutoff_fraction(k) if k is not None else spec.k
+    layout = check_panel(panel, unit=unit, time=time, min_waves=min_waves)
+    if layout.n_units == 0:
+        raise DataError("panel has no units; nothing to measure")
+    by_names = [by] if isinstance(by, str) else list(by or [])
+    if len(set(by_names)) != len(by_names):
+        raise ValidationError(f"by names a variable twice: {by_names!r}")
+    for b in by_names:
+        _static_column(panel, b, layout, "by")
+    table = _unit_table(panel, layout)
+    groups = encode_groups(table, by_names) if by_names else None
+    if weight is not None:
+        _static_column(panel, weight, layout, "weight")
+        sw = np.array(encode_weight(table.column(weight, role="weight"), weight), dtype=np.float64)
+        bad = np.isfinite(sw) & (sw < 0) | np.isinf(sw)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"weight variable {weight!r} must be non-negative and finite; found {sw[i]:g} "
+                f"for unit {layout.units[i]!r}. Fix or drop those units first"
+            )
+    else:
+        sw = np.ones(layout.n_units)
+    cols = numba.typed.List()
+    rules = np.empty(len(spec), np.int64)
+    cutoffs = np.empty(len(spec), np.float64)
+    for j, ind in enumerate(spec):
+        values, rule, cut = encode_indicator(
+            flat_column(panel, ind.variable, layout, "indicator"), ind
+        )
+        cols.append(readonly(np.asarray(values, np.float64)))
+        rules[j] = kernels.RULE_CODES[rule]
+        cutoffs[j] = cut
+    wint, denom = spec.integer_weights
+    n_chunks = max(1, min(numba.get_num_threads(), layout.n_units // 1024))
+    num, pattern, state, err = kernels.panel.panel_scores(
+        cols,
+        rules,
+        cutoffs,
+        wint,
+        denom,
+        layout.n_waves,
+        kk.numerator,
+        kk.denominator,
+        spec.vulnerable.numerator,
+        spec.vulnerable.denominator,
+        spec.severe.numerator,
+        spec.severe.denominator,
+        n_chunks,
+    )
+    if err[:, 0].any():
+        row = err[np.flatnonzero(err[:, 0])[0]]
+        j = int(row[1])
+        ind = spec.indicators[j]
+        raise DataError(
+            f"variable {ind.variable!r} of indicator {ind.name!r} must hold 0/1 (1 = deprived) "
+            f"because the indicator has no cutoff; found the value {row[2]:g}. Give the "
+            "indicator a cutoff and deprived_if, or recode the variable"
+        )
+    shape = (layout.n_units, layout.n_waves)
+    return PanelStates(
+        spec=spec,
+        k=kk,
+        layout=layout,
+        num=readonly(num.reshape(shape)),
+        pattern=readonly(pattern.reshape(shape)),
+        state=readonly(state.reshape(shape)),
+        denom=int(denom),
+        weight=readonly(sw),
+        weight_name=weight,
+        groups=groups,
+        by=by_names,
+    )
+
+
+def check_balance(balance: str, allowed: Sequence[str] = BALANCE) -> str:
+    if balance not in allowed:
+        raise ValidationError(
+            f"balance must be one of {', '.join(map(repr, allowed))}; got {balance!r}. "
+            "'balanced' uses the units observed in every wave"
+        )
+    return balance
