@@ -208,9 +208,15 @@ def test_data_wrong_type(df):
 
 
 def test_dataset_with_two_dims():
-    ds = xr.Dataset({v: (("unit", "time"), np.zeros((3, 2))) for v in ["a1", "a2", "b1", "b2"]})
-    with pytest.raises(DataError, match=r"exactly one unit dimension .* \['time', 'unit'\]"):
+    ds = xr.Dataset({v: (("unit", "wave"), np.zeros((3, 2))) for v in ["a1", "a2", "b1", "b2"]})
+    with pytest.raises(DataError, match=r"exactly one unit dimension .* \['unit', 'wave'\]"):
         mpi.measure(ds, flags_spec())
+    # a (unit, time) panel needs the waves' years as the time coordinate
+    panel = ds.rename(wave="time")
+    with pytest.raises(DataError, match="no coordinate along 'time'"):
+        mpi.measure(panel, flags_spec())
+    res = mpi.measure(panel.assign_coords(time=[2019, 2021]), flags_spec())
+    assert res.to_dataset().M0.dims == ("time",)
 
 
 def test_empty_data(df):
