@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .result import MeasureResult
 
-__all__ = ["contributions", "k_curve", "estimates", "changes", "cjk_font"]
+__all__ = ["contributions", "k_curve", "estimates", "changes", "trend", "cjk_font"]
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _CJK_FONTS = (
@@ -391,3 +391,7 @@ def changes(
     ax.set_title(title if title is not None else "Changes over time", loc="left")
     _apply_fonts(ax)
     return ax
+
+
+# charts of panel dynamics live in their own module (it imports the helpers above)
+from .plot_dynamics import trend  # noqa: E402

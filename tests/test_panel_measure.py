@@ -235,3 +235,22 @@ def test_panel_overall_keeps_units_with_missing_group(panel, spec):
             np.testing.assert_allclose(got[v].values, ref[v].values, atol=1e-12)
         ref_ov = _cross_section(panel, spec, y, panel.unit.values, weight="w")
         assert abs(float(obs.overall.to_dataset().M0.sel(time=y)) - float(ref_ov.M0)) < 1e-12
+
+
+def test_trend_chart(panel, spec):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        res = mpi.measure(panel, spec, weight="w", by="region", balance="observed")
+    ax = mpi.plot.trend(res, "H", group="region")
+    lines = ax.get_lines()
+    assert len(lines) == panel.region.to_series().nunique() + 1
+    overall = res.overall.to_dataset().H.values
+    np.testing.assert_allclose(lines[-1].get_ydata(), overall)
+    np.testing.assert_allclose(lines[-1].get_xdata(), panel.time.values.astype(float))
+    with pytest.raises(mpi.ValidationError, match="panel result"):
+        mpi.plot.trend(mpi.measure(panel.sel(time=2010), spec))
+    with pytest.raises(mpi.ValidationError, match="by variable"):
+        mpi.plot.trend(res, group="sex")
