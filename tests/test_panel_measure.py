@@ -251,6 +251,6 @@ def test_trend_chart(panel, spec):
     np.testing.assert_allclose(lines[-1].get_ydata(), overall)
     np.testing.assert_allclose(lines[-1].get_xdata(), panel.time.values.astype(float))
     with pytest.raises(mpi.ValidationError, match="panel result"):
-        mpi.plot.trend(mpi.measure(panel.sel(time=2010), spec))
+        mpi.plot.trend(mpi.measure(panel.sel(time=2010).dropna("unit"), spec))
     with pytest.raises(mpi.ValidationError, match="by variable"):
         mpi.plot.trend(res, group="sex")
