@@ -15,6 +15,7 @@ from .change import ChangeResult, change
 from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
+from .panel_build import MergeReport, merge_sources, panel_from_long
 from .result import MeasureResult
 from .robustness import RobustnessResult, dominance, robustness
 from .spec import Indicator, Spec
@@ -24,6 +25,9 @@ __all__ = [
     "Indicator",
     "Spec",
     "measure",
+    "panel_from_long",
+    "merge_sources",
+    "MergeReport",
     "Design",
     "change",
     "robustness",
