@@ -4,9 +4,18 @@ Pure numpy + numba: nothing here imports xarray or pandas. Each kernel emits add
 sufficient statistics so that results for chunks of units can simply be summed.
 """
 
-from . import panel
+from . import decompose, panel
 from .af import BLOCK, RULE_CODES, af_statistics
 from .codes import dense_codes, psu_strata
 from .variance import strata_variance
 
-__all__ = ["panel", "af_statistics", "RULE_CODES", "BLOCK", "dense_codes", "psu_strata", "strata_variance"]
+__all__ = [
+    "panel",
+    "decompose",
+    "af_statistics",
+    "RULE_CODES",
+    "BLOCK",
+    "dense_codes",
+    "psu_strata",
+    "strata_variance",
+]

@@ -14,6 +14,7 @@ from .association import AssociationResult, association
 from .change import ChangeResult, change
 from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
+from .decompose import DecompositionResult, decompose_change
 from .measure import measure
 from .panel_build import MergeReport, merge_sources, panel_from_long
 from .result import MeasureResult
@@ -25,6 +26,8 @@ __all__ = [
     "Indicator",
     "Spec",
     "measure",
+    "decompose_change",
+    "DecompositionResult",
     "panel_from_long",
     "merge_sources",
     "MergeReport",
