@@ -12,20 +12,26 @@ from . import plot, presets
 from ._version import __version__
 from .association import AssociationResult, association
 from .change import ChangeResult, change
+from .decompose import DecompositionResult, decompose_change
 from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
-from .decompose import DecompositionResult, decompose_change
 from .measure import measure
 from .panel_build import MergeReport, merge_sources, panel_from_long
 from .result import MeasureResult
 from .robustness import RobustnessResult, dominance, robustness
 from .spec import Indicator, Spec
+from .spells import SpellResult, spells
+from .transitions import TransitionResult, transitions
 
 __all__ = [
     "__version__",
     "Indicator",
     "Spec",
     "measure",
+    "transitions",
+    "TransitionResult",
+    "spells",
+    "SpellResult",
     "decompose_change",
     "DecompositionResult",
     "panel_from_long",

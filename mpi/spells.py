@@ -1,0 +1,374 @@
+"""Poverty and non-poverty spells of a panel and their durations (methods.md §3.2-3.3).
+
+A *spell* is a maximal run of consecutive **observed** waves with the same poverty status
+(poor = score at least ``k``). Gaps (unobserved waves: some indicator missing) break
+spells (``gap_policy="break"``, the default of methods.md §3.2): the spell before a gap is
+right-censored, the one after it left-censored. A spell is also left-censored when it
+starts at the first wave of the panel and right-censored when it ends at the last.
+
+Two kernel passes over the ``(unit, time)`` states
+(:func:`mpi.kernels.transitions.spells`) count the spells of every unit while summing the
+additive duration statistics per group cell, then fill preallocated arrays with one row
+per spell. Durations follow Bane & Ellwood (1986): among spells that begin inside the
+panel (not left-censored), the hazard of ending after exactly ``d`` waves is
+
+.. math::
+
+    h(d) = \\frac{\\sum s_i\\, 1[\\text{spell lasts } d \\text{ waves and ends}]}
+                {\\sum s_i\\, 1[\\text{spell is at risk at } d]}
+
+where a completed spell of length ``L`` is at risk at ``d = 1..L`` and a right-censored
+spell of observed length ``L`` at ``d = 1..L-1`` (it is known to have lasted beyond those
+durations; whether it ends after ``L`` waves is unknown). Survival
+:math:`S(d) = \\prod_{u \\le d} (1 - h(u))` and the distribution of completed lengths
+:math:`f(d) = S(d-1) h(d)`. For poverty spells :math:`h` is the exit hazard, for
+non-poor spells (which, when not left-censored, start with an exit) the re-entry hazard
+(matching the Kaplan-Meier fixture of methods.md §3.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .dynamics_result import DynamicsResult, panel_attrs
+from .errors import DataError, ValidationError
+from .kernels import transitions as ktr
+from .panel import BALANCE, PanelStates, check_balance, panel_states
+from .spec import Spec
+
+__all__ = ["spells", "SpellResult", "SPELL_BALANCE"]
+
+#: Balance policies of :func:`spells`.
+SPELL_BALANCE = BALANCE  # ("balanced", "observed")
+SPELL_STATES = ("nonpoor", "poor")
+
+REFERENCES = (
+    "Bane, M. J. and Ellwood, D. T. (1986). Slipping into and out of poverty: the dynamics "
+    "of spells. Journal of Human Resources 21(1): 1-23.",
+    "Stevens, A. H. (1999). Climbing out of poverty, falling back in. Journal of Human "
+    "Resources 34(3): 557-588.",
+)
+
+_META: dict[str, tuple[str, str]] = {
+    "spells": ("weighted number of spells (sum of panel weights)", "1"),
+    "spell_count": ("unweighted number of spells", "1"),
+    "at_risk": ("weighted spells at risk of ending at duration d (begun in the panel)", "1"),
+    "ending": ("weighted spells ending after exactly d waves (begun in the panel)", "1"),
+    "hazard": ("hazard of ending after exactly d waves, Bane-Ellwood h(d)", "1"),
+    "survival": ("survival S(d) = prod_{u<=d} (1 - h(u))", "1"),
+    "distribution": ("distribution of completed spell lengths f(d) = S(d-1) h(d)", "1"),
+    "restricted_mean_length": (
+        "mean spell length restricted to the panel horizon sum_{d=0}^{D-1} S(d)",
+        "waves",
+    ),
+    "expected_length": ("expected completed spell length (NaN when S(D) > 0)", "waves"),
+    "exit_hazard": ("poverty exit hazard by duration (poverty spells)", "1"),
+    "reentry_hazard": ("poverty re-entry hazard by duration (non-poor spells after an exit)", "1"),
+    "units_by_poverty_spells": ("weighted number of units by number of poverty spells", "1"),
+    "poverty_spells_share": ("weighted share of units by number of poverty spells", "1"),
+    "mean_poverty_spells": ("mean number of poverty spells per unit", "1"),
+    "n_units": ("units used (unweighted)", "1"),
+}
+
+
+def _duration_stats(sp: xr.DataArray) -> dict[str, xr.DataArray]:
+    """Life-table statistics from weighted spells ``[..., state, length, left, right]``."""
+    begun = sp.sel(left_censored=False)  # Bane-Ellwood: spells that begin in the panel
+    done = begun.sel(right_censored=False).rename(length="duration")
+    cens = begun.sel(right_censored=True).rename(length="duration")
+    # at risk at d: completed with L >= d, right-censored with L >= d + 1
+    rev_done = done.isel(duration=slice(None, None, -1)).cumsum("duration")
+    rev_cens = cens.isel(duration=slice(None, None, -1)).cumsum("duration")
+    at_done = rev_done.isel(duration=slice(None, None, -1))
+    at_cens = rev_cens.isel(duration=slice(None, None, -1)).shift(duration=-1, fill_value=0.0)
+    at_risk = at_done + at_cens
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = xr.where(at_risk > 0, done / at_risk, np.nan)
+    # survival: product over durations at risk (h = NaN contributes nothing beyond D)
+    surv = (1.0 - hazard.fillna(0.0)).cumprod("duration")
+    horizon = (at_risk > 0).cumsum("duration").max("duration")  # D: last duration at risk
+    d = at_risk["duration"]
+    surv = surv.where(d <= horizon)
+    surv_prev = surv.shift(duration=1, fill_value=1.0).where(d <= horizon)
+    dist = surv_prev * hazard
+    rmean = surv_prev.sum("duration", min_count=1)
+    s_end = surv.where(d == horizon).max("duration")
+    expected = rmean.where(s_end == 0)
+    rmean = rmean.where(horizon > 0)
+    return {
+        "at_risk": at_risk,
+        "ending": done,
+        "hazard": hazard,
+        "survival": surv,
+        "distribution": dist,
+        "restricted_mean_length": rmean,
+        "expected_length": expected,
+    }
+
+
+def _finalize(sp: xr.DataArray, spn: xr.DataArray, pw: xr.DataArray, units: xr.DataArray):
+    stats = _duration_stats(sp)
+    total = pw.sum("poverty_spells")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = xr.where(total > 0, pw / total, np.nan)
+        mean = xr.where(
+            total > 0, (pw * pw["poverty_spells"]).sum("poverty_spells") / total, np.nan
+        )
+    ds = xr.Dataset(
+        {
+            "spells": sp,
+            "spell_count": spn,
+            **stats,
+            "exit_hazard": stats["hazard"].sel(state="poor", drop=True),
+            "reentry_hazard": stats["hazard"].sel(state="nonpoor", drop=True),
+            "units_by_poverty_spells": pw,
+            "poverty_spells_share": share,
+            "mean_poverty_spells": mean,
+            "n_units": units,
+        }
+    )
+    for name, var in ds.data_vars.items():
+        long_name, u = _META.get(str(name), (str(name), "1"))
+        var.attrs.update({"long_name": long_name, "units": u})
+    return ds
+
+
+class SpellResult(DynamicsResult):
+    """Spells of a panel: one row per spell (:meth:`table`) and duration statistics.
+
+    :meth:`to_dataset` holds the overall duration statistics (all units used);
+    :meth:`by_group` the same per ``by`` group (leading dims = the ``by`` variables).
+    """
+
+    kind = "Poverty spells"
+    headline = ("mean_poverty_spells", "exit_hazard", "reentry_hazard")
+
+    def __init__(
+        self,
+        ds: xr.Dataset,
+        states: PanelStates,
+        rows: tuple[np.ndarray, ...],
+        group_values: dict[str, np.ndarray],
+        grouped: xr.Dataset | None = None,
+    ) -> None:
+        super().__init__(ds, states)
+        self._rows = rows
+        self._group_values = group_values
+        self._grouped = grouped
+
+    def __len__(self) -> int:
+        return len(self._rows[0])
+
+    def by_group(self) -> xr.Dataset:
+        """Duration statistics per group (known labels; units with a missing group value
+        count only in the overall :meth:`to_dataset`)."""
+        if self._grouped is None:
+            raise ValidationError("by_group() needs groups; call mpi.spells(..., by='<group>')")
+        return self._grouped.copy()
+
+    def table(self) -> pd.DataFrame:
+        """One row per spell.
+
+        Columns: ``unit`` (id), ``spell`` (number of the spell within the unit, from 0),
+        ``state`` ("poor"/"nonpoor", categorical), ``start`` / ``end`` (years of the first
+        and last wave of the spell), ``length`` (waves in the spell), ``duration_years``
+        (``end - start``: 0 for a one-wave spell), ``length_years`` (years from the start
+        wave to the first wave observed in the other state, i.e. ``year(end + 1) -
+        year(start)``; NaN when right-censored), ``left_censored``, ``right_censored``,
+        ``weight``, and one column per ``by`` variable.
+        """
+        unit, poor, start, end, left, right = self._rows
+        lay = self._states.layout
+        years = lay.years
+        ext = np.append(years, np.nan)
+        after = ext[np.minimum(end.astype(np.int64) + 1, len(years))]
+        length_years = np.where(right, np.nan, after - years[start])
+        # spell number within unit: rows of a unit are contiguous and in time order
+        first = np.ones(len(unit), bool)
+        first[1:] = unit[1:] != unit[:-1]
+        idx = np.arange(len(unit))
+        spell_no = idx - np.maximum.accumulate(np.where(first, idx, 0))
+        df = pd.DataFrame(
+            {
+                "unit": lay.units[unit],
+                "spell": spell_no,
+                "state": pd.Categorical.from_codes(poor.astype(np.int64), SPELL_STATES),
+                "start": lay.times[start],
+                "end": lay.times[end],
+                "length": (end - start + 1).astype(np.int64),
+                "duration_years": years[end] - years[start],
+                "length_years": length_years,
+                "left_censored": left,
+                "right_censored": right,
+                "weight": self._states.weight[unit],
+            }
+        )
+        for name, values in self._group_values.items():
+            df[name] = values[unit]
+        return df
+
+    def spells_per_unit(self) -> pd.Series:
+        """Number of spells per used unit (index: unit id)."""
+        unit = self._rows[0]
+        ids, counts = np.unique(unit, return_counts=True)
+        return pd.Series(counts, index=self._states.layout.units[ids], name="spells")
+
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        ds = self._ds
+        haz = pd.DataFrame(
+            {
+                "exit_hazard": ds["exit_hazard"].to_pandas(),
+                "exit_survival": ds["survival"].sel(state="poor").to_pandas(),
+                "reentry_hazard": ds["reentry_hazard"].to_pandas(),
+                "nonpoor_survival": ds["survival"].sel(state="nonpoor").to_pandas(),
+            }
+        ).dropna(how="all")
+        counts = ds["spell_count"].sum(("left_censored", "right_censored")).to_pandas().T
+        head = pd.Series(
+            {
+                "mean_poverty_spells": float(ds["mean_poverty_spells"]),
+                "restricted_mean_poverty_spell": float(
+                    ds["restricted_mean_length"].sel(state="poor")
+                ),
+                "restricted_mean_nonpoor_spell": float(
+                    ds["restricted_mean_length"].sel(state="nonpoor")
+                ),
+            }
+        ).to_frame("value")
+        return [
+            ("Headline", head),
+            ("Hazards by duration (spells begun in the panel)", haz),
+            ("Spells by length (unweighted, all censoring)", counts),
+            (
+                "Units by number of poverty spells (share)",
+                ds["poverty_spells_share"].to_pandas().to_frame("share"),
+            ),
+        ]
+
+    def _repr_values(self) -> str:
+        return (
+            f"spells={len(self)} mean_poverty_spells={float(self._ds['mean_poverty_spells']):.4f}"
+        )
+
+
+def spells(
+    panel: Any,
+    spec: Spec,
+    *,
+    k: Any = None,
+    weight: str | None = None,
+    by: str | Sequence[str] | None = None,
+    balance: str = "observed",
+    unit: Hashable = "unit",
+    time: Hashable = "time",
+) -> SpellResult:
+    """Poverty and non-poverty spells, their censoring and durations (methods.md §3.2-3.3).
+
+    Parameters
+    ----------
+    panel : xarray.Dataset
+        Dims ``(unit, time)`` with calendar years as the ``time`` coordinate.
+    spec : mpi.Spec
+        Indicators, weights and cutoffs; ``k`` overrides the poverty cutoff.
+    weight : str, optional
+        Panel weight per unit; units without a weight are dropped and counted.
+    by : str or list of str, optional
+        Time-invariant group variables (group columns in the table, :meth:`~SpellResult.by_group`).
+    balance : {"observed", "balanced"}
+        ``"observed"`` (default): every unit with an observed wave; gaps break spells
+        (gap_policy ``"break"``). ``"balanced"``: only units observed in every wave.
+
+    Returns
+    -------
+    SpellResult
+        :meth:`~SpellResult.table`: one row per spell. ``to_dataset()`` variables:
+
+        * ``spells`` / ``spell_count``: weighted / unweighted spells by ``(state, length,
+          left_censored, right_censored)``;
+        * life table of the spells that begin in the panel (not left-censored), dims
+          ``(state, duration)``: ``at_risk``, ``ending``, ``hazard`` :math:`h(d)`,
+          ``survival`` :math:`S(d)`, ``distribution`` :math:`f(d) = S(d-1)h(d)`;
+          ``exit_hazard`` (poverty spells) and ``reentry_hazard`` (non-poor spells) are
+          its two rows. Durations beyond the last one at risk ``D`` are NaN;
+        * ``restricted_mean_length`` :math:`\\sum_{d=0}^{D-1} S(d)` (state) and
+          ``expected_length``, equal to it when :math:`S(D) = 0` (every spell ended within
+          the horizon) and NaN otherwise;
+        * ``units_by_poverty_spells``, ``poverty_spells_share`` (dim ``poverty_spells``
+          = 0, 1, ...) and ``mean_poverty_spells``; ``n_units``.
+
+    Notes
+    -----
+    Per unit with an observed wave: spells = 1 + transitions + gap breaks, where a
+    transition is a change of status between two adjacent observed waves and a gap break a
+    run of unobserved waves between two observed ones.
+
+    References
+    ----------
+    Bane & Ellwood (1986); Stevens (1999).
+    """
+    check_balance(balance, SPELL_BALANCE)
+    ps = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time, min_waves=1)
+    lay = ps.layout
+    n_chunks = max(1, min(numba.get_num_threads(), lay.n_units // 1024))
+    bal = ktr.BALANCED if balance == "balanced" else ktr.OBSERVED
+    rows, sw, sn, pw, pn, units = ktr.spells(
+        ps.state, ps.weight, ps.cell, ps.n_cells, bal, n_chunks
+    )
+    tot = units.sum(axis=0)
+    n_used = int(tot[ktr.USED])
+    if n_used == 0:
+        fix = (
+            "no unit is observed (all indicators present) in every wave; use balance='observed'"
+            if balance == "balanced"
+            else "no unit has an observed wave with a weight"
+        )
+        raise DataError(f"spells: {fix} (units without weight: {int(tot[ktr.NO_WEIGHT])})")
+    T = lay.n_waves
+    dims = ["state", "length", "left_censored", "right_censored"]
+    coords = {
+        "state": list(SPELL_STATES),
+        "length": np.arange(1, T + 1),
+        "left_censored": [False, True],
+        "right_censored": [False, True],
+    }
+    pcoords = {"poverty_spells": np.arange(pw.shape[1])}
+
+    def build(a_sw, a_sn, a_pw, a_units, split):
+        return _finalize(
+            split(a_sw, dims).assign_coords(coords),
+            split(a_sn, dims).assign_coords(coords),
+            split(a_pw, ["poverty_spells"]).assign_coords(pcoords),
+            split(a_units, []),
+        )
+
+    def overall(a, d):
+        return xr.DataArray(a.sum(axis=0), dims=d)
+
+    ds = build(sw, sn, pw, units[:, ktr.USED], overall)
+    grouped = None
+    group_values: dict[str, np.ndarray] = {}
+    if ps.groups is not None:
+        grouped = build(sw, sn, pw, units[:, ktr.USED], ps.split_cells)
+        group_values = {b: np.asarray(panel[b].values) for b in ps.by}
+    attrs = panel_attrs(
+        ps,
+        title="Poverty and non-poverty spells",
+        references=REFERENCES,
+        balance=balance,
+        gap_policy="break",
+        n_used=n_used,
+        n_dropped=int(lay.n_units - n_used),
+        n_no_weight=int(tot[ktr.NO_WEIGHT]),
+        n_unbalanced=int(tot[ktr.UNBALANCED]),
+        n_spells=len(rows[0]),
+    )
+    ds.attrs = attrs
+    if grouped is not None:
+        grouped.attrs = dict(attrs)
+    return SpellResult(ds, ps, rows, group_values, grouped)
