@@ -16,6 +16,7 @@ from .decompose import DecompositionResult, decompose_change
 from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
+from .panel import PanelStates, panel_states
 from .panel_build import MergeReport, merge_sources, panel_from_long
 from .result import MeasureResult
 from .robustness import RobustnessResult, dominance, robustness
@@ -34,6 +35,8 @@ __all__ = [
     "SpellResult",
     "decompose_change",
     "DecompositionResult",
+    "panel_states",
+    "PanelStates",
     "panel_from_long",
     "merge_sources",
     "MergeReport",

@@ -352,7 +352,7 @@ def _dataset(
 
 def decompose_change(
     panel: xr.Dataset,
-    spec: Spec,
+    spec: Spec | None = None,
     *,
     start: Any = None,
     end: Any = None,
@@ -402,11 +402,13 @@ def decompose_change(
 
     Parameters
     ----------
-    panel : xarray.Dataset
+    panel : xarray.Dataset or mpi.PanelStates
+        A panel, or the states :func:`mpi.panel_states` computed from one (then ``spec``
+        may be omitted and the other arguments must match).
         Dims ``(unit, time)``: indicator variables over both, weight, groups and
         ``history`` over ``unit``; the ``time`` coordinate holds the waves' calendar years.
         Never modified.
-    spec : mpi.Spec
+    spec : mpi.Spec, optional
         Indicators, weights and the poverty cutoff.
     start, end : number, optional
         Years of the two waves (default: the first and last wave); both must be waves of
@@ -508,6 +510,10 @@ def decompose_change(
     else:
         t1 = np.array([i1], np.int64)
         t2 = np.array([i2], np.int64)
+    if history is not None and isinstance(panel, PanelStates):
+        raise ValidationError(
+            "history= reads a variable of the panel; pass the panel (not PanelStates) to use it"
+        )
     hist = (
         np.zeros(lay.n_units, np.uint8)
         if history is None

@@ -217,6 +217,54 @@ class PanelStates:
         """Unit-waves without a state (a missing indicator value)."""
         return int((self.state < 0).sum())
 
+    def reuse(
+        self, *, spec: Spec | None, k: Any, weight: str | None, by: Any, min_waves: int
+    ) -> PanelStates:
+        """These states for another estimator: the arguments, when given, must match the
+        ones the states were computed with (a new weight, ``by`` or ``k`` needs new states)."""
+        given_by = None if by is None else ([by] if isinstance(by, str) else list(by))
+        checks = [
+            ("spec", spec, self.spec, spec is not None and spec != self.spec),
+            ("k", k, self.k, k is not None and self.spec.cutoff_fraction(k) != self.k),
+            ("weight", weight, self.weight_name, weight is not None and weight != self.weight_name),
+            ("by", by, self.by, given_by is not None and given_by != self.by),
+        ]
+        for name, got, have, differs in checks:
+            if differs:
+                raise ValidationError(
+                    f"{name}={got!r} differs from the {name} the PanelStates were computed with "
+                    f"({have!r}); compute new states with mpi.panel_states(panel, spec, "
+                    f"{name}=...) or leave {name} out"
+                )
+        if self.layout.n_waves < min_waves:
+            raise DataError(
+                f"the panel has {self.layout.n_waves} wave(s); this estimator needs at least "
+                f"{min_waves}"
+            )
+        return self
+
+    def __repr__(self) -> str:
+        lay = self.layout
+        return (
+            f"<mpi.PanelStates spec={self.spec.name or 'custom'!r} k={self.k} "
+            f"units={lay.n_units:,} waves={lay.n_waves} weight={self.weight_name!r} "
+            f"by={self.by} unobserved={self.n_unobserved:,}>"
+        )
+
+    def group_values(self) -> dict[str, np.ndarray]:
+        """Each unit's label per ``by`` variable (object arrays; None for a missing group)."""
+        g = self.groups
+        if g is None:
+            return {}
+        idx = np.unravel_index(np.asarray(g.codes, np.int64) - g.offset, g.ext_shape)
+        out = {}
+        for name, lab, ix in zip(g.names, g.labels, idx, strict=True):
+            full = np.empty(len(lab) + 1, dtype=object)
+            full[: len(lab)] = list(lab)
+            full[len(lab)] = None
+            out[name] = full[ix]
+        return out
+
     def group_coords(self) -> dict[str, np.ndarray]:
         """Labels per ``by`` variable (known groups only)."""
         if self.groups is None:
@@ -238,7 +286,7 @@ class PanelStates:
 
 def panel_states(
     panel: Any,
-    spec: Spec,
+    spec: Spec | None = None,
     *,
     k: Any = None,
     weight: str | None = None,
@@ -249,12 +297,62 @@ def panel_states(
 ) -> PanelStates:
     """Validate a panel and compute the state of every unit-wave in one kernel pass.
 
+    Every panel estimator calls this first; compute the states once and pass them instead
+    of the panel (``mpi.transitions(states)``, ``mpi.chronic(states, tau=...)``) to analyse
+    one panel several ways with one pass over its data.
+
+    Parameters
+    ----------
+    panel : xarray.Dataset or PanelStates
+        Dims ``unit`` and ``time``: indicator variables over both, ``weight`` and ``by``
+        over ``unit``, calendar years (numbers, decimals allowed) as the ``time``
+        coordinate, sorted. Dask-backed panels are scored one chunk of units at a time.
+    spec : mpi.Spec
+        The specification (optional when ``panel`` already is a :class:`PanelStates`).
+    k : optional
+        Poverty cutoff overriding ``spec.k``.
+    weight : str, optional
+        Fixed panel weight over ``unit`` (e.g. the baseline weight); NaN drops the unit.
+    by : str or list of str, optional
+        Time-invariant group variables over ``unit``.
+    unit, time : str
+        Dimension names.
+    min_waves : int
+        Fewest waves the estimator needs.
+
+    Returns
+    -------
+    PanelStates
+        Per unit-wave exact score numerators, deprivation patterns and states
+        (-1 unobserved, 0 nonpoor, 1 vulnerable, 2 poor, 3 severe).
+
+    Notes
+    -----
     A unit-wave with a missing indicator value is *unobserved* (a gap): panel estimators
     never impute a state; each one documents how it treats gaps (its ``balance`` policy).
+    Identification is exact: with integer weights :math:`W_j` over the common denominator
+    :math:`D`, the unit-wave is poor when :math:`\\sum_j W_j g_{ijt} \\cdot k_d \\ge k_n D`
+    for :math:`k = k_n / k_d`.
+
+    Examples
+    --------
+    >>> import mpi
+    >>> panel = mpi.datasets.load("registry_panel", format="xarray")
+    >>> states = mpi.panel_states(panel, mpi.presets.china_2b3g(), weight="weight")
+    >>> states.state.shape
+    (5000, 8)
+    >>> tr = mpi.transitions(states, balance="pairs")
     """
+    if isinstance(panel, PanelStates):
+        return panel.reuse(spec=spec, k=k, weight=weight, by=by, min_waves=min_waves)
     if not isinstance(spec, Spec):
         raise ValidationError(
             f"spec must be an mpi.Spec (e.g. mpi.presets.china_2b3g()); got {type(spec).__name__}"
+            + (
+                ". It may be omitted only when the first argument is an mpi.PanelStates"
+                if spec is None
+                else ""
+            )
         )
     if len(spec) > kernels.panel.MAX_D:
         raise ValidationError(
@@ -284,6 +382,52 @@ def panel_states(
             )
     else:
         sw = np.ones(layout.n_units)
+    n, T = layout.n_units, layout.n_waves
+    num = np.empty(n * T, np.int32)
+    pattern = np.empty(n * T, np.int64)
+    state = np.empty(n * T, np.int8)
+    # dask-backed panels are scored one chunk of units at a time (bounded memory); units
+    # are independent, so the states do not depend on the chunking
+    for a, b in _unit_blocks(panel, spec, layout):
+        block = panel if (a, b) == (0, n) else panel.isel({layout.unit_dim: slice(a, b)})
+        sub = PanelLayout(
+            layout.unit_dim, layout.time_dim, layout.units[a:b], layout.times, layout.years
+        )
+        num[a * T : b * T], pattern[a * T : b * T], state[a * T : b * T] = _score_block(
+            block, spec, kk, sub
+        )
+    shape = (n, T)
+    num, pattern, state = num.reshape(shape), pattern.reshape(shape), state.reshape(shape)
+    return PanelStates(
+        spec=spec,
+        k=kk,
+        layout=layout,
+        num=readonly(num),
+        pattern=readonly(pattern),
+        state=readonly(state),
+        denom=int(spec.integer_weights[1]),
+        weight=readonly(sw),
+        weight_name=weight,
+        groups=groups,
+        by=by_names,
+    )
+
+
+def _unit_blocks(panel: xr.Dataset, spec: Spec, layout: PanelLayout) -> list[tuple[int, int]]:
+    """Unit ranges to score at once: the dask chunks along ``unit`` of the first chunked
+    indicator variable, or the whole panel for in-memory data."""
+    for v in spec.variables:
+        chunks = panel[v].chunksizes.get(layout.unit_dim) if v in panel.variables else None
+        if chunks:
+            edges = np.concatenate([[0], np.cumsum(chunks)])
+            return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return [(0, layout.n_units)]
+
+
+def _score_block(
+    panel: xr.Dataset, spec: Spec, kk: Fraction, layout: PanelLayout
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel pass over one block of units: flat (score numerator, pattern, state)."""
     cols = numba.typed.List()
     rules = np.empty(len(spec), np.int64)
     cutoffs = np.empty(len(spec), np.float64)
@@ -313,27 +457,13 @@ def panel_states(
     )
     if err[:, 0].any():
         row = err[np.flatnonzero(err[:, 0])[0]]
-        j = int(row[1])
-        ind = spec.indicators[j]
+        ind = spec.indicators[int(row[1])]
         raise DataError(
             f"variable {ind.variable!r} of indicator {ind.name!r} must hold 0/1 (1 = deprived) "
             f"because the indicator has no cutoff; found the value {row[2]:g}. Give the "
             "indicator a cutoff and deprived_if, or recode the variable"
         )
-    shape = (layout.n_units, layout.n_waves)
-    return PanelStates(
-        spec=spec,
-        k=kk,
-        layout=layout,
-        num=readonly(num.reshape(shape)),
-        pattern=readonly(pattern.reshape(shape)),
-        state=readonly(state.reshape(shape)),
-        denom=int(denom),
-        weight=readonly(sw),
-        weight_name=weight,
-        groups=groups,
-        by=by_names,
-    )
+    return num, pattern, state
 
 
 def check_balance(balance: str, allowed: Sequence[str] = BALANCE) -> str:

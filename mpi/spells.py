@@ -210,7 +210,7 @@ class SpellResult(DynamicsResult):
             }
         )
         for name, values in self._group_values.items():
-            df[name] = values[unit]
+            df[name] = pd.Series(values[unit]).infer_objects()
         return df
 
     def spells_per_unit(self) -> pd.Series:
@@ -259,7 +259,7 @@ class SpellResult(DynamicsResult):
 
 def spells(
     panel: Any,
-    spec: Spec,
+    spec: Spec | None = None,
     *,
     k: Any = None,
     weight: str | None = None,
@@ -272,9 +272,11 @@ def spells(
 
     Parameters
     ----------
-    panel : xarray.Dataset
+    panel : xarray.Dataset or mpi.PanelStates
+        A panel, or the states :func:`mpi.panel_states` computed from one (then ``spec``
+        may be omitted and the other arguments must match).
         Dims ``(unit, time)`` with calendar years as the ``time`` coordinate.
-    spec : mpi.Spec
+    spec : mpi.Spec, optional
         Indicators, weights and cutoffs; ``k`` overrides the poverty cutoff.
     weight : str, optional
         Panel weight per unit; units without a weight are dropped and counted.
@@ -355,7 +357,7 @@ def spells(
     group_values: dict[str, np.ndarray] = {}
     if ps.groups is not None:
         grouped = build(sw, sn, pw, units[:, ktr.USED], ps.split_cells)
-        group_values = {b: np.asarray(panel[b].values) for b in ps.by}
+        group_values = ps.group_values()
     attrs = panel_attrs(
         ps,
         title="Poverty and non-poverty spells",

@@ -403,7 +403,7 @@ class TransitionResult(DynamicsResult):
 
 def transitions(
     panel: Any,
-    spec: Spec,
+    spec: Spec | None = None,
     *,
     k: Any = None,
     weight: str | None = None,
@@ -425,10 +425,12 @@ def transitions(
 
     Parameters
     ----------
-    panel : xarray.Dataset
+    panel : xarray.Dataset or mpi.PanelStates
+        A panel, or the states :func:`mpi.panel_states` computed from one (then ``spec``
+        may be omitted and the other arguments must match).
         Dims ``(unit, time)``; ``time`` holds calendar years (decimals and uneven spacing
         allowed).
-    spec : mpi.Spec
+    spec : mpi.Spec, optional
         Indicators, weights and cutoffs; ``k`` overrides the poverty cutoff.
     weight : str, optional
         Panel weight (dims ``(unit,)``); units with a missing weight are dropped and

@@ -254,3 +254,44 @@ def test_trend_chart(panel, spec):
         mpi.plot.trend(mpi.measure(panel.sel(time=2010).dropna("unit"), spec))
     with pytest.raises(mpi.ValidationError, match="by variable"):
         mpi.plot.trend(res, group="sex")
+
+
+def test_states_reused_by_every_estimator(panel, spec):
+    st = mpi.panel_states(panel, spec, weight="w", by="region")
+    assert "PanelStates" in repr(st)
+    pairs = dict(balance="pairs")
+    a = mpi.transitions(st, **pairs).to_dataset()
+    b = mpi.transitions(panel, spec, weight="w", by="region", **pairs).to_dataset()
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    a = mpi.decompose_change(st, **pairs).overall.to_dataset()
+    b = mpi.decompose_change(panel, spec, weight="w", by="region", **pairs).overall.to_dataset()
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    assert mpi.spells(st).table().equals(mpi.spells(panel, spec, weight="w", by="region").table())
+    # the same arguments may be repeated; different ones are refused
+    mpi.transitions(st, spec, weight="w", by="region", **pairs)
+    other_k = Fraction(1, 100) if spec.k != Fraction(1, 100) else Fraction(1, 2)
+    for kw, match in [({"by": "sex"}, "by="), ({"k": other_k}, "k="), ({"weight": "v"}, "weight=")]:
+        with pytest.raises(mpi.ValidationError, match=match):
+            mpi.transitions(st, **kw, **pairs)
+    with pytest.raises(mpi.ValidationError, match="spec="):
+        mpi.transitions(st, random_spec(np.random.default_rng(99), d=5), **pairs)
+    with pytest.raises(mpi.ValidationError, match="history"):
+        mpi.decompose_change(st, history="region")
+    with pytest.raises(mpi.ValidationError, match="PanelStates"):
+        mpi.transitions(panel)
+
+
+def test_states_of_a_dask_panel_equal_in_memory(panel, spec):
+    pytest.importorskip("dask")
+    st = mpi.panel_states(panel, spec, weight="w", by="region")
+    chunked = panel.chunk(unit=37)
+    sd = mpi.panel_states(chunked, spec, weight="w", by="region")
+    for name in ("num", "pattern", "state", "weight", "cell"):
+        assert (
+            (getattr(sd, name) == getattr(st, name)).all()
+            or name == "weight"
+            and np.allclose(sd.weight, st.weight)
+        )
+    a = mpi.transitions(sd, balance="pairs").to_dataset()
+    b = mpi.transitions(st, balance="pairs").to_dataset()
+    xr.testing.assert_identical(a, b)
