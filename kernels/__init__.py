@@ -4,7 +4,7 @@ Pure numpy + numba: nothing here imports xarray or pandas. Each kernel emits add
 sufficient statistics so that results for chunks of units can simply be summed.
 """
 
-from . import decompose, panel, transitions
+from . import chronic, decompose, panel, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .codes import dense_codes, psu_strata
 from .variance import strata_variance
@@ -12,6 +12,7 @@ from .variance import strata_variance
 __all__ = [
     "panel",
     "decompose",
+    "chronic",
     "transitions",
     "af_statistics",
     "RULE_CODES",

@@ -12,6 +12,7 @@ from . import plot, presets
 from ._version import __version__
 from .association import AssociationResult, association
 from .change import ChangeResult, change
+from .chronic import ChronicResult, DurationAdjustedResult, chronic, duration_adjusted
 from .decompose import DecompositionResult, decompose_change
 from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
@@ -29,6 +30,10 @@ __all__ = [
     "Indicator",
     "Spec",
     "measure",
+    "chronic",
+    "ChronicResult",
+    "duration_adjusted",
+    "DurationAdjustedResult",
     "transitions",
     "TransitionResult",
     "spells",
