@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 
 from ._config import CACHE, PARALLEL
-from .af import BLOCK, ERR_FLAG_VALUE, _evaluate
+from .af import BLOCK, ERR_FLAG_VALUE, MISS_SHIFT, _evaluate, _evaluate_lean
 
 __all__ = ["panel_scores", "UNOBSERVED", "NONPOOR", "VULNERABLE", "POOR", "SEVERE", "MAX_D"]
 
@@ -86,6 +86,20 @@ def panel_scores(
     err = np.zeros((n_chunks, 3))
     per = (n_units + n_chunks - 1) // n_chunks
     block = max(1, BLOCK // n_waves) * n_waves  # whole units per block
+    lean = d <= MISS_SHIFT
+    # lean mode: per value only a deprivation bit and a missing bit are set; the score and
+    # the state of each of the 2**d patterns are looked up in tables built once here
+    n_pat = 1 << d if lean else 1
+    pnum = np.zeros(n_pat, np.int32)
+    pstate = np.zeros(n_pat, np.int8)
+    if lean:
+        for p in range(n_pat):
+            sc = np.int64(0)
+            for j in range(d):
+                if (p >> j) & 1:
+                    sc += wint[j]
+            pnum[p] = sc
+            pstate[p] = _state_of(sc, denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den)
     for c in nb.prange(n_chunks):
         start = min(n, c * per * n_waves)
         stop = min(n, (c + 1) * per * n_waves)
@@ -93,29 +107,49 @@ def panel_scores(
         miss = np.zeros((d, block), np.uint8)
         bnum = np.zeros(block, np.int32)
         bnm = np.zeros(block, np.int32)
+        pat = np.zeros(block, np.int32)
         dummy = np.zeros(block)
         for i0 in range(start, stop, block):
             m = min(block, stop - i0)
-            bnum[:m] = 0
-            bnm[:m] = 0
+            if lean:
+                pat[:m] = 0
+            else:
+                bnum[:m] = 0
+                bnm[:m] = 0
             for j in range(d):
-                bad = _evaluate(
-                    cols[j],
-                    i0,
-                    m,
-                    rules[j],
-                    cutoffs[j],
-                    np.int32(wint[j]),
-                    g[j],
-                    miss[j],
-                    bnum,
-                    bnm,
-                    False,
-                    0.0,
-                    dummy,
-                    dummy,
-                    dummy,
-                )
+                if lean:
+                    bad = _evaluate_lean(
+                        cols[j],
+                        i0,
+                        m,
+                        rules[j],
+                        cutoffs[j],
+                        pat,
+                        np.int32(1 << j),
+                        np.int32(1 << (MISS_SHIFT + j)),
+                        False,
+                        0.0,
+                        dummy,
+                        dummy,
+                    )
+                else:
+                    bad = _evaluate(
+                        cols[j],
+                        i0,
+                        m,
+                        rules[j],
+                        cutoffs[j],
+                        np.int32(wint[j]),
+                        g[j],
+                        miss[j],
+                        bnum,
+                        bnm,
+                        False,
+                        0.0,
+                        dummy,
+                        dummy,
+                        dummy,
+                    )
                 if bad and err[c, 0] == 0:
                     for r in range(m):
                         x = cols[j][i0 + r]
@@ -124,6 +158,19 @@ def panel_scores(
                             err[c, 1] = j
                             err[c, 2] = x
                             break
+            if lean:
+                for r in range(m):
+                    i = i0 + r
+                    p = pat[r]
+                    if p >> MISS_SHIFT:
+                        num[i] = -1
+                        pattern[i] = 0
+                        state[i] = UNOBSERVED
+                    else:
+                        num[i] = pnum[p]
+                        pattern[i] = p
+                        state[i] = pstate[p]
+                continue
             for r in range(m):
                 i = i0 + r
                 if bnm[r]:
@@ -134,13 +181,19 @@ def panel_scores(
                 p = np.int64(0)
                 for j in range(d):
                     p |= np.int64(g[j, r]) << j
-                s = np.int64(bnum[r])
                 num[i] = bnum[r]
                 pattern[i] = p
-                if s * k_den >= k_num * denom:  # poor; severe is a band among the poor
-                    state[i] = SEVERE if s * sev_den >= sev_num * denom else POOR
-                elif s * vul_den >= vul_num * denom:
-                    state[i] = VULNERABLE
-                else:
-                    state[i] = NONPOOR
+                state[i] = _state_of(
+                    np.int64(bnum[r]), denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den
+                )
     return num, pattern, state, err
+
+
+@nb.njit(cache=CACHE, nogil=True, inline="always")
+def _state_of(s, denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den):
+    """State code of an observed score ``s / denom`` (exact integer comparisons)."""
+    if s * k_den >= k_num * denom:  # poor; severe is a band among the poor
+        return SEVERE if s * sev_den >= sev_num * denom else POOR
+    if s * vul_den >= vul_num * denom:
+        return VULNERABLE
+    return NONPOOR

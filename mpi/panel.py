@@ -383,19 +383,23 @@ def panel_states(
     else:
         sw = np.ones(layout.n_units)
     n, T = layout.n_units, layout.n_waves
-    num = np.empty(n * T, np.int32)
-    pattern = np.empty(n * T, np.int64)
-    state = np.empty(n * T, np.int8)
-    # dask-backed panels are scored one chunk of units at a time (bounded memory); units
-    # are independent, so the states do not depend on the chunking
-    for a, b in _unit_blocks(panel, spec, layout):
-        block = panel if (a, b) == (0, n) else panel.isel({layout.unit_dim: slice(a, b)})
-        sub = PanelLayout(
-            layout.unit_dim, layout.time_dim, layout.units[a:b], layout.times, layout.years
-        )
-        num[a * T : b * T], pattern[a * T : b * T], state[a * T : b * T] = _score_block(
-            block, spec, kk, sub
-        )
+    blocks = _unit_blocks(panel, spec, layout)
+    if len(blocks) == 1:
+        num, pattern, state = _score_block(panel, spec, kk, layout)
+    else:
+        num = np.empty(n * T, np.int32)
+        pattern = np.empty(n * T, np.int64)
+        state = np.empty(n * T, np.int8)
+        # dask-backed panels are scored one chunk of units at a time (bounded memory);
+        # units are independent, so the states do not depend on the chunking
+        for a, b in blocks:
+            sub = PanelLayout(
+                layout.unit_dim, layout.time_dim, layout.units[a:b], layout.times, layout.years
+            )
+            block = panel.isel({layout.unit_dim: slice(a, b)})
+            num[a * T : b * T], pattern[a * T : b * T], state[a * T : b * T] = _score_block(
+                block, spec, kk, sub
+            )
     shape = (n, T)
     num, pattern, state = num.reshape(shape), pattern.reshape(shape), state.reshape(shape)
     return PanelStates(

@@ -295,3 +295,21 @@ def test_states_of_a_dask_panel_equal_in_memory(panel, spec):
     a = mpi.transitions(sd, balance="pairs").to_dataset()
     b = mpi.transitions(st, balance="pairs").to_dataset()
     xr.testing.assert_identical(a, b)
+
+
+@pytest.mark.parametrize("d", [3, 15, 16, 20])
+def test_states_lean_and_wide_paths_agree_with_numpy(d):
+    """d <= 15 uses pattern tables, wider specs the per-indicator path: same states."""
+    rng = np.random.default_rng(d)
+    panel = random_panel(rng, n=150, waves=3, d=d, gap_rate=0.1)
+    spec = random_spec(rng, d=d)
+    st = panel_states(panel, spec)
+    g = np.stack([panel[v].transpose("unit", "time").values for v in spec.variables], axis=-1)
+    wint, denom = spec.integer_weights
+    obs = np.isfinite(g).all(axis=-1)
+    num = np.where(obs, (np.nan_to_num(g) * wint).sum(-1), -1).astype(int)
+    assert (st.num == num).all()
+    poor = obs & (num * spec.k.denominator >= spec.k.numerator * denom)
+    assert ((st.state >= kernels.panel.POOR) == poor).all()
+    pat = (np.nan_to_num(g).astype(np.int64) << np.arange(d)).sum(-1)
+    assert (st.pattern == np.where(obs, pat, 0)).all()
