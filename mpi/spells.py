@@ -29,6 +29,7 @@ non-poor spells (which, when not left-censored, start with an exit) the re-entry
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from functools import cached_property
 from typing import Any
 
 import numba
@@ -153,17 +154,26 @@ class SpellResult(DynamicsResult):
         self,
         ds: xr.Dataset,
         states: PanelStates,
-        rows: tuple[np.ndarray, ...],
+        n_spells: np.ndarray,
         group_values: dict[str, np.ndarray],
         grouped: xr.Dataset | None = None,
     ) -> None:
         super().__init__(ds, states)
-        self._rows = rows
+        self._n_spells = n_spells  # per unit, from the first kernel pass
         self._group_values = group_values
         self._grouped = grouped
 
     def __len__(self) -> int:
-        return len(self._rows[0])
+        return int(self._n_spells.sum())
+
+    @cached_property
+    def _rows(self) -> tuple[np.ndarray, ...]:
+        """One entry per spell (second kernel pass, run when a table is first asked for):
+        ``(unit row, poor, start wave, end wave, left-censored, right-censored)``."""
+        offsets = np.zeros(len(self._n_spells) + 1, np.int64)
+        np.cumsum(self._n_spells, out=offsets[1:])
+        n_chunks = max(1, min(numba.get_num_threads(), len(self._n_spells) // 1024))
+        return ktr.spell_fill(self._states.state, offsets, n_chunks)
 
     def by_group(self) -> xr.Dataset:
         """Duration statistics per group (known labels; units with a missing group value
@@ -319,7 +329,7 @@ def spells(
     lay = ps.layout
     n_chunks = max(1, min(numba.get_num_threads(), lay.n_units // 1024))
     bal = ktr.BALANCED if balance == "balanced" else ktr.OBSERVED
-    rows, sw, sn, pw, pn, units = ktr.spells(
+    n_spells, sw, sn, pw, pn, units = ktr.spell_counts(
         ps.state, ps.weight, ps.cell, ps.n_cells, bal, n_chunks
     )
     tot = units.sum(axis=0)
@@ -368,9 +378,9 @@ def spells(
         n_dropped=int(lay.n_units - n_used),
         n_no_weight=int(tot[ktr.NO_WEIGHT]),
         n_unbalanced=int(tot[ktr.UNBALANCED]),
-        n_spells=len(rows[0]),
+        n_spells=int(n_spells.sum()),
     )
     ds.attrs = attrs
     if grouped is not None:
         grouped.attrs = dict(attrs)
-    return SpellResult(ds, ps, rows, group_values, grouped)
+    return SpellResult(ds, ps, n_spells, group_values, grouped)
