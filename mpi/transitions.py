@@ -18,7 +18,8 @@ rate :math:`\\pi^* = e/(e + x)` and expected spell lengths :math:`1/x` (poor) an
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from functools import cached_property
 from typing import Any
 
 import numba
@@ -159,8 +160,15 @@ def _matrix_power(prob: np.ndarray, n: int) -> np.ndarray:
 def _finalize(
     flow: xr.DataArray, count: xr.DataArray, interval: xr.DataArray, states: str, pooled: bool
 ) -> xr.Dataset:
-    """Measures from the flows (dims ``[*groups], time, from_state, to_state``)."""
-    poor, nonpoor = _POOR[states], _NONPOOR[states]
+    """Measures from the flows (dims ``[*groups], time, from_state, to_state``).
+
+    The arrays carry no coordinates here (positions only): xarray then skips index
+    alignment, which costs far more than the arithmetic on these small arrays. The caller
+    assigns the coordinates to the result.
+    """
+    names = list(STATE_SETS[states])
+    poor = [names.index(x) for x in _POOR[states]]
+    nonpoor = [names.index(x) for x in _NONPOOR[states]]
     ab = ("from_state", "to_state")
     tdim = "time"
     even = bool(np.allclose(interval.values, interval.values[0])) if interval.size else True
@@ -168,10 +176,10 @@ def _finalize(
     def rates(fl: xr.DataArray) -> dict[str, xr.DataArray]:
         from_mass = fl.sum("to_state")
         prob = _ratio(fl, from_mass)
-        m_np = fl.sel(from_state=nonpoor).sum(ab)
-        m_p = fl.sel(from_state=poor).sum(ab)
-        entries = fl.sel(from_state=nonpoor, to_state=poor).sum(ab)
-        exits = fl.sel(from_state=poor, to_state=nonpoor).sum(ab)
+        m_np = fl.isel(from_state=nonpoor).sum(ab)
+        m_p = fl.isel(from_state=poor).sum(ab)
+        entries = fl.isel(from_state=nonpoor, to_state=poor).sum(ab)
+        exits = fl.isel(from_state=poor, to_state=nonpoor).sum(ab)
         return {
             "probability": prob,
             "entry_rate": _ratio(entries, m_np),
@@ -196,11 +204,10 @@ def _finalize(
     stat = xr.DataArray(
         _stationary(prob.transpose(..., *ab).values),
         dims=[*prob.transpose(..., *ab).dims[:-1]],
-        coords={k: v for k, v in prob.coords.items() if k != "to_state"},
     ).rename(from_state="state")
     with np.errstate(divide="ignore", invalid="ignore"):
         markov = {
-            "stationary_poverty_rate": stat.sel(state=poor).sum("state", min_count=1),
+            "stationary_poverty_rate": stat.isel(state=poor).sum("state", min_count=1),
             "stationary": stat,
             "expected_poverty_spell": 1.0 / x,
             "expected_nonpoor_spell": 1.0 / e,
@@ -243,7 +250,7 @@ def _finalize(
             "entry_rate_annual": _annual(r["entry_rate"], interval),
             "exit_rate_annual": _annual(r["exit_rate"], interval),
             "poverty_rate_start": _ratio(r["_m_p"], pop),
-            "poverty_rate_end": _ratio(flow.sel(to_state=poor).sum(ab), pop),
+            "poverty_rate_end": _ratio(flow.isel(to_state=poor).sum(ab), pop),
             "entries": _ratio(r["_entries"], pop),
             "exits": _ratio(r["_exits"], pop),
             "implied_poverty_rate": _ratio(r["entry_rate"], r["entry_rate"] + r["exit_rate"]),
@@ -257,6 +264,11 @@ def _finalize(
         }
     )
     return ds
+
+
+def _dim_of(value: Any, name: str) -> str:
+    """The dimension a coordinate given as ``values`` or ``(dim, values)`` lies along."""
+    return value[0] if isinstance(value, tuple) else name
 
 
 def _describe(ds: xr.Dataset, states: str) -> xr.Dataset:
@@ -291,10 +303,17 @@ class TransitionResult(DynamicsResult):
     )
 
     def __init__(
-        self, ds: xr.Dataset, states: PanelStates | None = None, grouped: xr.Dataset | None = None
+        self,
+        ds: xr.Dataset,
+        states: PanelStates | None = None,
+        grouped: Callable[[], xr.Dataset] | None = None,
     ) -> None:
         super().__init__(ds, states)
-        self._grouped = grouped
+        self._make_grouped = grouped  # finalized on first use (by_group)
+
+    @cached_property
+    def _grouped(self) -> xr.Dataset | None:
+        return None if self._make_grouped is None else self._make_grouped()
 
     @property
     def pooled(self) -> bool:
@@ -527,18 +546,21 @@ def transitions(
     }
     dims = ["time", "from_state", "to_state"]
     interval = xr.DataArray(np.diff(years), dims=["time"], coords={"time": lay.times[1:]})
-    fl = xr.DataArray(flow.sum(axis=0), dims=dims, coords=coords)
-    ct = xr.DataArray(count.sum(axis=0), dims=dims, coords=coords)
-    ds = _describe(_finalize(fl, ct, interval, states, pooled), states)
-    grouped = None
-    if ps.groups is not None:
-        gfl = ps.split_cells(flow, dims).assign_coords(coords)
-        gct = ps.split_cells(count, dims).assign_coords(coords)
-        grouped = _describe(_finalize(gfl, gct, interval, states, pooled), states)
+    coords["state"] = names
+    interval = interval.drop_vars("time")
+    fl = xr.DataArray(flow.sum(axis=0), dims=dims)
+    ct = xr.DataArray(count.sum(axis=0), dims=dims)
+
+    def labelled(ds: xr.Dataset, extra: dict) -> xr.Dataset:
+        wanted = {**coords, **extra}
+        return _describe(
+            ds.assign_coords({k: v for k, v in wanted.items() if _dim_of(v, k) in ds.dims}),
+            states,
+        )
+
+    ds = labelled(_finalize(fl, ct, interval, states, pooled), {})
     if lay.time_dim != "time":
         ds = ds.rename(time=lay.time_dim)
-        if grouped is not None:
-            grouped = grouped.rename(time=lay.time_dim)
     spacing = np.diff(years)
     attrs = panel_attrs(
         ps,
@@ -555,6 +577,16 @@ def transitions(
         time_coordinate="the later wave of each pair (from_time: the earlier wave)",
     )
     ds.attrs = attrs
-    if grouped is not None:
-        grouped.attrs = dict(attrs)
-    return TransitionResult(ds, ps, grouped)
+
+    def grouped() -> xr.Dataset:
+        gfl = ps.split_cells(flow, dims)
+        gct = ps.split_cells(count, dims)
+        group_coords = {b: gfl[b].values for b in ps.by}
+        gfl, gct = gfl.drop_vars(ps.by), gct.drop_vars(ps.by)
+        out = labelled(_finalize(gfl, gct, interval, states, pooled), group_coords)
+        if lay.time_dim != "time":
+            out = out.rename(time=lay.time_dim)
+        out.attrs = dict(attrs)
+        return out
+
+    return TransitionResult(ds, ps, grouped if ps.groups is not None else None)
