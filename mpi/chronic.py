@@ -203,9 +203,11 @@ def _require_units(sw: float, counts: dict[str, int], balance: str) -> None:
 
 def _add_groups(ds: xr.Dataset, over: dict[str, np.ndarray], split: Any) -> None:
     """Grouped variables ``<name>_by_group`` from per-cell arrays (cells first)."""
+    new = {}
     for name, (arr, dims) in over.items():
         target = name if name in ("population_share", "group_contribution") else f"{name}_by_group"
-        ds[target] = split(arr, dims)
+        new[target] = split(arr, dims)
+    ds.update(new)  # one merge (assigning one by one re-aligns the Dataset each time)
 
 
 # -- time first (AACY 2017) ----------------------------------------------------------------

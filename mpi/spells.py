@@ -28,7 +28,7 @@ non-poor spells (which, when not left-censored, start with an exit) the re-entry
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -79,37 +79,52 @@ _META: dict[str, tuple[str, str]] = {
 
 
 def _duration_stats(sp: xr.DataArray) -> dict[str, xr.DataArray]:
-    """Life-table statistics from weighted spells ``[..., state, length, left, right]``."""
-    begun = sp.sel(left_censored=False)  # Bane-Ellwood: spells that begin in the panel
-    done = begun.sel(right_censored=False).rename(length="duration")
-    cens = begun.sel(right_censored=True).rename(length="duration")
+    """Life-table statistics from weighted spells ``[..., state, length, left, right]``.
+
+    Plain numpy on the trailing axes (xarray arithmetic on these small arrays costs far
+    more than the arithmetic); the result carries the leading dims and coordinates.
+    """
+    a = sp.transpose(..., "state", "length", "left_censored", "right_censored").values
+    begun = a[..., 0, :]  # Bane-Ellwood: spells that begin in the panel (not left-censored)
+    done = begun[..., 0]  # completed: [..., state, duration]
+    cens = begun[..., 1]  # right-censored
     # at risk at d: completed with L >= d, right-censored with L >= d + 1
-    rev_done = done.isel(duration=slice(None, None, -1)).cumsum("duration")
-    rev_cens = cens.isel(duration=slice(None, None, -1)).cumsum("duration")
-    at_done = rev_done.isel(duration=slice(None, None, -1))
-    at_cens = rev_cens.isel(duration=slice(None, None, -1)).shift(duration=-1, fill_value=0.0)
+    at_done = done[..., ::-1].cumsum(-1)[..., ::-1]
+    at_cens = np.zeros_like(cens)
+    at_cens[..., :-1] = cens[..., ::-1].cumsum(-1)[..., ::-1][..., 1:]
     at_risk = at_done + at_cens
     with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = xr.where(at_risk > 0, done / at_risk, np.nan)
+        hazard = np.where(at_risk > 0, done / at_risk, np.nan)
     # survival: product over durations at risk (h = NaN contributes nothing beyond D)
-    surv = (1.0 - hazard.fillna(0.0)).cumprod("duration")
-    horizon = (at_risk > 0).cumsum("duration").max("duration")  # D: last duration at risk
-    d = at_risk["duration"]
-    surv = surv.where(d <= horizon)
-    surv_prev = surv.shift(duration=1, fill_value=1.0).where(d <= horizon)
+    surv = np.cumprod(1.0 - np.nan_to_num(hazard, nan=0.0), axis=-1)
+    horizon = (at_risk > 0).cumsum(-1).max(-1)  # D: last duration at risk
+    d = np.arange(1, a.shape[-3] + 1)
+    within = d <= horizon[..., None]
+    surv = np.where(within, surv, np.nan)
+    surv_prev = np.ones_like(surv)
+    surv_prev[..., 1:] = surv[..., :-1]
+    surv_prev = np.where(within, surv_prev, np.nan)
     dist = surv_prev * hazard
-    rmean = surv_prev.sum("duration", min_count=1)
-    s_end = surv.where(d == horizon).max("duration")
-    expected = rmean.where(s_end == 0)
-    rmean = rmean.where(horizon > 0)
+    rmean = np.where(horizon > 0, np.nansum(surv_prev, axis=-1), np.nan)
+    last = np.take_along_axis(surv, np.maximum(horizon - 1, 0)[..., None], axis=-1)[..., 0]
+    expected = np.where((horizon > 0) & (last == 0), rmean, np.nan)
+    lead = [x for x in sp.dims if x not in ("state", "length", "left_censored", "right_censored")]
+    coords = {c: sp[c].values for c in lead if c in sp.coords}
+    coords["state"] = sp["state"].values
+    dur = {**coords, "duration": sp["length"].values}
+
+    def da(x: np.ndarray, with_duration: bool = True) -> xr.DataArray:
+        dims = [*lead, "state", "duration"] if with_duration else [*lead, "state"]
+        return xr.DataArray(x, dims=dims, coords=dur if with_duration else coords)
+
     return {
-        "at_risk": at_risk,
-        "ending": done,
-        "hazard": hazard,
-        "survival": surv,
-        "distribution": dist,
-        "restricted_mean_length": rmean,
-        "expected_length": expected,
+        "at_risk": da(at_risk),
+        "ending": da(done),
+        "hazard": da(hazard),
+        "survival": da(surv),
+        "distribution": da(dist),
+        "restricted_mean_length": da(rmean, False),
+        "expected_length": da(expected, False),
     }
 
 
@@ -155,13 +170,19 @@ class SpellResult(DynamicsResult):
         ds: xr.Dataset,
         states: PanelStates,
         n_spells: np.ndarray,
-        group_values: dict[str, np.ndarray],
-        grouped: xr.Dataset | None = None,
+        grouped: Callable[[], xr.Dataset] | None = None,
     ) -> None:
         super().__init__(ds, states)
         self._n_spells = n_spells  # per unit, from the first kernel pass
-        self._group_values = group_values
-        self._grouped = grouped
+        self._make_grouped = grouped  # finalized on first use (by_group)
+
+    @cached_property
+    def _group_values(self) -> dict[str, np.ndarray]:
+        return self._states.group_values() if self._states is not None else {}
+
+    @cached_property
+    def _grouped(self) -> xr.Dataset | None:
+        return None if self._make_grouped is None else self._make_grouped()
 
     def __len__(self) -> int:
         return int(self._n_spells.sum())
@@ -363,11 +384,6 @@ def spells(
         return xr.DataArray(a.sum(axis=0), dims=d)
 
     ds = build(sw, sn, pw, units[:, ktr.USED], overall)
-    grouped = None
-    group_values: dict[str, np.ndarray] = {}
-    if ps.groups is not None:
-        grouped = build(sw, sn, pw, units[:, ktr.USED], ps.split_cells)
-        group_values = ps.group_values()
     attrs = panel_attrs(
         ps,
         title="Poverty and non-poverty spells",
@@ -381,6 +397,10 @@ def spells(
         n_spells=int(n_spells.sum()),
     )
     ds.attrs = attrs
-    if grouped is not None:
-        grouped.attrs = dict(attrs)
-    return SpellResult(ds, ps, n_spells, group_values, grouped)
+
+    def grouped() -> xr.Dataset:
+        out = build(sw, sn, pw, units[:, ktr.USED], ps.split_cells)
+        out.attrs = dict(attrs)
+        return out
+
+    return SpellResult(ds, ps, n_spells, grouped if ps.groups is not None else None)
