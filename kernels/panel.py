@@ -47,8 +47,12 @@ def panel_scores(
     sev_num,
     sev_den,
     n_chunks,
+    num,
+    pattern,
+    state,
 ):
-    """Score numerator, deprivation pattern and state of every unit-wave.
+    """Score numerator, deprivation pattern and state of every unit-wave, written into
+    ``num``, ``pattern`` and ``state``.
 
     Parameters
     ----------
@@ -65,24 +69,23 @@ def panel_scores(
         reaches ``a/b`` exactly when ``N * b >= a * denom``.
     n_chunks : int
         Contiguous chunks of units processed in parallel.
+    num : signed int[n] (output)
+        Score numerator (``c = num / denom``); -1 for an unobserved unit-wave. The caller
+        picks the narrowest dtype that holds ``denom`` (int16 for most specs).
+    pattern : signed int[n] (output)
+        Deprivation bits (0 for an unobserved unit-wave); int16 holds 15 indicators,
+        int32 31, int64 62.
+    state : int8[n] (output)
+        State code (see the module docstring).
 
     Returns
     -------
-    num : int32[n]
-        Score numerator (``c = num / denom``); -1 for an unobserved unit-wave.
-    pattern : int64[n]
-        Deprivation bits (0 for an unobserved unit-wave).
-    state : int8[n]
-        State code (see the module docstring).
     err : float64[n_chunks, 3]
         ``(code, indicator, value)`` of the first invalid 0/1 flag met by each chunk.
     """
     n = cols[0].shape[0]
     d = rules.shape[0]
     n_units = n // n_waves
-    num = np.empty(n, np.int32)
-    pattern = np.empty(n, np.int64)
-    state = np.empty(n, np.int8)
     err = np.zeros((n_chunks, 3))
     per = (n_units + n_chunks - 1) // n_chunks
     block = max(1, BLOCK // n_waves) * n_waves  # whole units per block
@@ -186,7 +189,7 @@ def panel_scores(
                 state[i] = _state_of(
                     np.int64(bnum[r]), denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den
                 )
-    return num, pattern, state, err
+    return err
 
 
 @nb.njit(cache=CACHE, nogil=True, inline="always")

@@ -383,23 +383,26 @@ def panel_states(
     else:
         sw = np.ones(layout.n_units)
     n, T = layout.n_units, layout.n_waves
-    blocks = _unit_blocks(panel, spec, layout)
-    if len(blocks) == 1:
-        num, pattern, state = _score_block(panel, spec, kk, layout)
-    else:
-        num = np.empty(n * T, np.int32)
-        pattern = np.empty(n * T, np.int64)
-        state = np.empty(n * T, np.int8)
-        # dask-backed panels are scored one chunk of units at a time (bounded memory);
-        # units are independent, so the states do not depend on the chunking
-        for a, b in blocks:
-            sub = PanelLayout(
+    # the narrowest integers that hold a score numerator and a pattern: less memory
+    # traffic for every estimator that reads them
+    num = np.empty(n * T, np.int16 if spec.denominator < 2**15 else np.int32)
+    d = len(spec)
+    pattern = np.empty(n * T, np.int16 if d <= 15 else np.int32 if d <= 31 else np.int64)
+    state = np.empty(n * T, np.int8)
+    # dask-backed panels are scored one chunk of units at a time (bounded memory); units
+    # are independent, so the states do not depend on the chunking
+    for a, b in _unit_blocks(panel, spec, layout):
+        whole = (a, b) == (0, n)
+        sub = (
+            layout
+            if whole
+            else PanelLayout(
                 layout.unit_dim, layout.time_dim, layout.units[a:b], layout.times, layout.years
             )
-            block = panel.isel({layout.unit_dim: slice(a, b)})
-            num[a * T : b * T], pattern[a * T : b * T], state[a * T : b * T] = _score_block(
-                block, spec, kk, sub
-            )
+        )
+        block = panel if whole else panel.isel({layout.unit_dim: slice(a, b)})
+        rows = slice(a * T, b * T)
+        _score_block(block, spec, kk, sub, num[rows], pattern[rows], state[rows])
     shape = (n, T)
     num, pattern, state = num.reshape(shape), pattern.reshape(shape), state.reshape(shape)
     return PanelStates(
@@ -429,9 +432,15 @@ def _unit_blocks(panel: xr.Dataset, spec: Spec, layout: PanelLayout) -> list[tup
 
 
 def _score_block(
-    panel: xr.Dataset, spec: Spec, kk: Fraction, layout: PanelLayout
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kernel pass over one block of units: flat (score numerator, pattern, state)."""
+    panel: xr.Dataset,
+    spec: Spec,
+    kk: Fraction,
+    layout: PanelLayout,
+    num: np.ndarray,
+    pattern: np.ndarray,
+    state: np.ndarray,
+) -> None:
+    """Kernel pass over one block of units, written into the flat output slices."""
     cols = numba.typed.List()
     rules = np.empty(len(spec), np.int64)
     cutoffs = np.empty(len(spec), np.float64)
@@ -444,7 +453,7 @@ def _score_block(
         cutoffs[j] = cut
     wint, denom = spec.integer_weights
     n_chunks = max(1, min(numba.get_num_threads(), layout.n_units // 1024))
-    num, pattern, state, err = kernels.panel.panel_scores(
+    err = kernels.panel.panel_scores(
         cols,
         rules,
         cutoffs,
@@ -458,6 +467,9 @@ def _score_block(
         spec.severe.numerator,
         spec.severe.denominator,
         n_chunks,
+        num,
+        pattern,
+        state,
     )
     if err[:, 0].any():
         row = err[np.flatnonzero(err[:, 0])[0]]
@@ -467,7 +479,6 @@ def _score_block(
             f"because the indicator has no cutoff; found the value {row[2]:g}. Give the "
             "indicator a cutoff and deprived_if, or recode the variable"
         )
-    return num, pattern, state
 
 
 def check_balance(balance: str, allowed: Sequence[str] = BALANCE) -> str:

@@ -170,22 +170,14 @@ def test_states_independent_of_chunks(panel, spec):
         ]
     )
     wint, denom = spec.integer_weights
-    for n_chunks in (1, 3, 7):
-        num, pattern, state, _ = kernels.panel.panel_scores(
-            cols,
-            np.zeros(len(spec), np.int64),
-            np.zeros(len(spec)),
-            wint,
-            denom,
-            layout.n_waves,
-            spec.k.numerator,
-            spec.k.denominator,
-            1,
-            5,
-            1,
-            2,
-            n_chunks,
-        )
+    n = len(cols[0])
+    for n_chunks, dtype in ((1, np.int16), (3, np.int32), (7, np.int64)):
+        num, pattern, state = np.empty(n, dtype), np.empty(n, dtype), np.empty(n, np.int8)
+        kernels.panel.panel_scores(
+            cols, np.zeros(len(spec), np.int64), np.zeros(len(spec)), wint, denom,
+            layout.n_waves, spec.k.numerator, spec.k.denominator, 1, 5, 1, 2, n_chunks,
+            num, pattern, state,
+        )  # fmt: skip
         assert (num.reshape(st.num.shape) == st.num).all()
         assert (state.reshape(st.state.shape) == st.state).all()
 
