@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
     from .result import MeasureResult
 
-__all__ = ["contributions", "k_curve", "estimates", "changes", "trend", "cjk_font"]
+__all__ = [
+    "contributions", "k_curve", "estimates", "changes", "trend", "transition_matrix", "rates",
+    "survival", "chronic_durations", "decomposition", "cjk_font",
+]  # fmt: skip
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _CJK_FONTS = (
@@ -394,4 +397,11 @@ def changes(
 
 
 # charts of panel dynamics live in their own module (it imports the helpers above)
-from .plot_dynamics import trend  # noqa: E402
+from .plot_dynamics import (  # noqa: E402
+    chronic_durations,
+    decomposition,
+    rates,
+    survival,
+    transition_matrix,
+    trend,
+)

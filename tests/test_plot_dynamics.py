@@ -1,0 +1,322 @@
+"""Charts of panel dynamics (mpi.plot.transition_matrix, rates, survival, chronic_durations,
+decomposition): the drawn data equal the result's values."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from panel_data import random_panel, random_spec
+
+import mpi
+
+matplotlib.use("Agg")
+
+YEARS = [2010, 2011, 2013, 2016, 2017]
+
+
+@pytest.fixture(scope="module")
+def panel_spec():
+    rng = np.random.default_rng(7)
+    panel = random_panel(rng, n=240, waves=YEARS, d=4, gap_rate=0.05)
+    return panel, random_spec(rng, 4, k="1/4")
+
+
+@pytest.fixture(scope="module")
+def states(panel_spec):
+    panel, spec = panel_spec
+    return mpi.panel_states(panel, spec, weight="w")
+
+
+@pytest.fixture(scope="module")
+def results(states):
+    return {
+        "tr": mpi.transitions(states, balance="pairs"),
+        "bands": mpi.transitions(states, balance="pairs", states="bands"),
+        "pooled": mpi.transitions(states, balance="pairs", pooled=True),
+        "sp": mpi.spells(states),
+        "ch": mpi.chronic(states, tau="1/2", balance="observed"),
+        "chb": mpi.chronic(states, tau="1/2", balance="balanced"),
+        "dc": mpi.decompose_change(states, start=2011, end=2017, balance="pairs"),
+        "dcc": mpi.decompose_change(states, chained=True, balance="pairs"),
+    }
+
+
+def _image(ax) -> np.ndarray:
+    return np.ma.filled(ax.images[0].get_array().astype(float), np.nan)
+
+
+def _heights(container) -> np.ndarray:
+    return np.array([p.get_height() for p in container])
+
+
+# -- transition_matrix -------------------------------------------------------------------
+def test_transition_matrix_pooled_pair_and_bands(results, tmp_path):
+    tr = results["tr"]
+    ds = tr.to_dataset()
+    ax = mpi.plot.transition_matrix(tr)  # default: the pooled matrix
+    np.testing.assert_array_equal(_image(ax), ds["pooled_probability"].values)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == [f"{100 * v:.1f}%" for v in ds["pooled_probability"].values.ravel()]
+    assert ax.get_title(loc="left").startswith("Transition probabilities, pooled")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Non-poor", "Poor"]
+
+    ax = mpi.plot.transition_matrix(tr, time=2013)
+    np.testing.assert_array_equal(_image(ax), ds["probability"].sel(time=2013).values)
+    assert "2011 → 2013" in ax.get_title(loc="left")
+    ax = mpi.plot.transition_matrix(tr, pooled=False)  # the last pair
+    np.testing.assert_array_equal(_image(ax), ds["probability"].isel(time=-1).values)
+    # white text on the darkest cell, dark text on the lightest
+    prob = ds["probability"].isel(time=-1).values.ravel()
+    colors = [t.get_color() for t in ax.texts]
+    assert colors[int(np.nanargmax(prob))] == "white"
+    assert colors[int(np.nanargmin(prob))] != "white"
+
+    bands = results["bands"].to_dataset()
+    ax = mpi.plot.transition_matrix(results["bands"], time=2016, colorbar=True)
+    expected = bands["probability"].sel(time=2016).values
+    assert _image(ax).shape == (4, 4)
+    np.testing.assert_array_equal(_image(ax), expected)
+    assert len(ax.get_figure().axes) == 2  # the colorbar
+    ax.get_figure().savefig(tmp_path / "tm.png")
+
+    pooled = results["pooled"]
+    ax = mpi.plot.transition_matrix(pooled)
+    np.testing.assert_array_equal(_image(ax), pooled.to_dataset()["probability"].values)
+
+
+def test_transition_matrix_errors(results):
+    with pytest.raises(mpi.ValidationError, match="TransitionResult"):
+        mpi.plot.transition_matrix(results["sp"])
+    with pytest.raises(mpi.ValidationError, match="later wave"):
+        mpi.plot.transition_matrix(results["tr"], time=2012)
+    with pytest.raises(mpi.ValidationError, match="not both"):
+        mpi.plot.transition_matrix(results["tr"], time=2013, pooled=True)
+    with pytest.raises(mpi.ValidationError, match="pooled"):
+        mpi.plot.transition_matrix(results["pooled"], time=2013)
+
+
+# -- rates -----------------------------------------------------------------------------------
+def test_rates(results, tmp_path):
+    ds = results["tr"].to_dataset()
+    ax = mpi.plot.rates(results["tr"])
+    entry, exit_ = ax.lines[:2]
+    np.testing.assert_array_equal(entry.get_xdata(), ds["time"].values.astype(float))
+    np.testing.assert_array_equal(entry.get_ydata(), ds["entry_rate"].values)
+    np.testing.assert_array_equal(exit_.get_ydata(), ds["exit_rate"].values)
+    # the pooled reference lines
+    assert ax.lines[2].get_ydata()[0] == pytest.approx(float(ds["pooled_entry_rate"]))
+    assert ax.lines[3].get_ydata()[0] == pytest.approx(float(ds["pooled_exit_rate"]))
+    ax.get_figure().savefig(tmp_path / "rates.png")
+
+    ax = mpi.plot.rates(results["tr"], annual=True, pooled=False)
+    assert len(ax.lines) == 2
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), ds["entry_rate_annual"].values)
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), ds["exit_rate_annual"].values)
+    # uneven spacing: the annual rates differ from the per-pair rates
+    assert not np.allclose(ds["entry_rate_annual"].values, ds["entry_rate"].values)
+    assert "annualised" in ax.get_title(loc="left")
+
+    with pytest.raises(mpi.ValidationError, match="pooled"):
+        mpi.plot.rates(results["pooled"])
+    with pytest.raises(mpi.ValidationError, match="TransitionResult"):
+        mpi.plot.rates(results["ch"])
+
+
+# -- survival --------------------------------------------------------------------------------
+@pytest.mark.parametrize("state", ["poor", "nonpoor"])
+def test_survival(results, state, tmp_path):
+    ds = results["sp"].to_dataset()
+    s = ds["survival"].sel(state=state).values
+    ok = np.isfinite(s)
+    ax = mpi.plot.survival(results["sp"], state=state)
+    line = ax.lines[0]
+    assert line.get_drawstyle() == "steps-post"
+    np.testing.assert_array_equal(line.get_ydata(), np.concatenate([[1.0], s[ok]]))
+    np.testing.assert_array_equal(
+        line.get_xdata(), np.concatenate([[0.0], ds["duration"].values[ok]])
+    )
+    hz = ds["hazard"].sel(state=state).values[ok]
+    np.testing.assert_allclose(_heights(ax.containers[0]), hz)
+    assert len(ax.texts) == ok.sum()  # S(d) written at each step
+    ax.get_figure().savefig(tmp_path / f"surv_{state}.png")
+
+    ax = mpi.plot.survival(results["sp"], state=state, hazard=False, annotate=False)
+    assert not ax.containers and not ax.texts
+
+
+def test_survival_errors(results):
+    with pytest.raises(mpi.ValidationError, match="state must be one of"):
+        mpi.plot.survival(results["sp"], state="vulnerable")
+    with pytest.raises(mpi.ValidationError, match="SpellResult"):
+        mpi.plot.survival(results["tr"])
+
+
+# -- chronic_durations -----------------------------------------------------------------------
+@pytest.mark.parametrize("key", ["ch", "chb"])
+def test_chronic_durations(results, key, tmp_path):
+    ds = results[key].to_dataset()
+    share = ds["share_by_periods_poor"].values
+    ax = mpi.plot.chronic_durations(results[key])
+    other, chronic = ax.containers[:2]
+    np.testing.assert_allclose(_heights(other) + _heights(chronic), share, atol=1e-15)
+    np.testing.assert_allclose(
+        _heights(chronic), share * ds["chronic_by_periods_poor"].values, atol=1e-15
+    )
+    np.testing.assert_array_equal(
+        [p.get_x() + p.get_width() / 2 for p in chronic], ds["periods_poor"].values
+    )
+    np.testing.assert_array_equal(
+        ax.lines[0].get_ydata(), ds["contribution_by_periods_poor"].values
+    )
+    # under "balanced" every bar is wholly chronic or not: a line marks m = ceil(tau T)
+    marked = any("chronic: ≥" in t.get_text() for t in ax.texts)
+    assert marked == (key == "chb")
+    if key == "chb":
+        m = int(np.ceil(len(YEARS) / 2))
+        np.testing.assert_allclose(_heights(chronic)[m:], share[m:], rtol=1e-12)
+        np.testing.assert_allclose(_heights(chronic)[:m], 0, atol=1e-15)
+    ax.get_figure().savefig(tmp_path / f"chronic_{key}.png")
+
+    ax = mpi.plot.chronic_durations(results[key], contribution=False, annotate=False)
+    assert len(ax.lines) == (1 if key == "chb" else 0)  # only the m marker
+
+
+def test_chronic_durations_errors(results, states):
+    with pytest.raises(mpi.ValidationError, match="ChronicResult"):
+        mpi.plot.chronic_durations(results["dc"])
+    dims_first = mpi.chronic(states, tau="1/2", balance="observed", order="dimensions_first")
+    with pytest.raises(mpi.ValidationError, match="time_first"):
+        mpi.plot.chronic_durations(dims_first)
+
+
+# -- decomposition ---------------------------------------------------------------------------
+def test_decomposition_waterfall(results, tmp_path):
+    dc = results["dc"]
+    ds = dc.to_dataset()
+    ax = mpi.plot.decomposition(dc)
+    h = _heights(ax.containers[0])
+    expected = [ds[v].item() for v in ("reentry", "first_entry")]
+    expected += [-ds["exit"].item(), ds["stayers"].item(), ds["delta_M0"].item()]
+    np.testing.assert_array_equal(h, expected)
+    assert h[:-1].sum() == pytest.approx(h[-1], abs=1e-12)  # the terms add up to the net
+    # a waterfall: each term starts where the previous one ended, the net from zero
+    bottoms = [p.get_y() for p in ax.containers[0]]
+    np.testing.assert_allclose(bottoms[:-1], np.concatenate([[0], np.cumsum(h[:-2])]))
+    assert bottoms[-1] == 0
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["Re-entry", "First entry", "Exit (−)", "Stayers", "Net ΔM0"]
+    ax.get_figure().savefig(tmp_path / "dec.png")
+
+    ax = mpi.plot.decomposition(dc, measure="H", split_entry=False)
+    np.testing.assert_array_equal(
+        _heights(ax.containers[0]),
+        [ds["H_entry"].item(), -ds["H_exit"].item(), ds["delta_H"].item()],
+    )
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Entry", "Exit (−)", "Net ΔH"]
+
+
+def test_decomposition_chained(results, tmp_path):
+    dcc = results["dcc"]
+    ds = dcc.to_dataset()
+    ax = mpi.plot.decomposition(dcc)
+    bars = {c.get_label(): _heights(c) for c in ax.containers}  # stacked: top - bottom
+    np.testing.assert_allclose(bars["Re-entry"], ds["reentry"].values, rtol=1e-12)
+    np.testing.assert_allclose(bars["First entry"], ds["first_entry"].values, rtol=1e-12)
+    np.testing.assert_allclose(bars["Exit (−)"], -ds["exit"].values, rtol=1e-12)
+    np.testing.assert_allclose(bars["Stayers"], ds["stayers"].values, rtol=1e-12)
+    net = ax.lines[0]
+    assert net.get_label() == "Net ΔM0"
+    np.testing.assert_array_equal(net.get_xdata(), ds["time"].values.astype(float))
+    np.testing.assert_array_equal(net.get_ydata(), ds["delta_M0"].values)
+    # positive terms stack up from zero, negative ones down
+    first = next(c for c in ax.containers if c.get_label() == "First entry")
+    np.testing.assert_allclose([p.get_y() for p in first], np.maximum(ds["reentry"].values, 0))
+    ax.get_figure().savefig(tmp_path / "dec_chain.png")
+
+    ax = mpi.plot.decomposition(dcc, time=2016)  # one pair of the chain as a waterfall
+    sel = ds.sel(time=2016)
+    np.testing.assert_array_equal(_heights(ax.containers[0])[-1], sel["delta_M0"].item())
+    assert "2013–2016" in ax.get_title(loc="left")
+
+
+def test_decomposition_groups_and_errors(results, panel_spec):
+    panel, spec = panel_spec
+    grouped = mpi.decompose_change(
+        panel, spec, weight="w", start=2011, end=2017, balance="pairs", by="region"
+    )
+    assert "region" in grouped.to_dataset()["delta_M0"].dims
+    ax = mpi.plot.decomposition(grouped)
+    assert _heights(ax.containers[0])[-1] == grouped.overall.to_dataset()["delta_M0"].item()
+    with pytest.raises(mpi.ValidationError, match="'M0' or 'H'"):
+        mpi.plot.decomposition(results["dc"], measure="A")
+    with pytest.raises(mpi.ValidationError, match="DecompositionResult"):
+        mpi.plot.decomposition(results["tr"])
+    with pytest.raises(mpi.ValidationError, match="chained"):
+        mpi.plot.decomposition(results["dc"], time=2017)
+    with pytest.raises(mpi.ValidationError, match="later wave"):
+        mpi.plot.decomposition(results["dcc"], time=2012)
+    with pytest.raises(mpi.ValidationError):
+        mpi.plot.decomposition(results["dc"].to_dataset())
+
+
+# -- shared conventions ----------------------------------------------------------------------
+CALLS = [
+    ("tr", mpi.plot.transition_matrix),
+    ("tr", mpi.plot.rates),
+    ("sp", mpi.plot.survival),
+    ("ch", mpi.plot.chronic_durations),
+    ("dc", mpi.plot.decomposition),
+    ("dcc", mpi.plot.decomposition),
+]
+
+
+@pytest.mark.parametrize(("key", "func"), CALLS)
+def test_given_ax_is_used_and_returned(results, key, func):
+    fig = Figure()
+    given = fig.add_subplot()
+    assert func(results[key], ax=given) is given
+    assert fig.axes[0] is given
+    assert given.has_data()
+    new = func(results[key])
+    assert new is not given and new.get_figure() is not fig
+
+
+@pytest.mark.parametrize(("key", "func"), CALLS)
+def test_cjk_title(results, key, func):
+    ax = func(results[key], title="贫困动态（2010–2017年）")
+    assert ax.get_title(loc="left") == "贫困动态（2010–2017年）"
+    if mpi.plot.cjk_font() is not None:
+        assert mpi.plot.cjk_font() in ax.title.get_fontfamily()
+
+
+def test_cjk_state_labels(results):
+    ax = mpi.plot.transition_matrix(results["tr"], labels={"poor": "贫困", "nonpoor": "非贫困"})
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["非贫困", "贫困"]
+    if mpi.plot.cjk_font() is not None:
+        assert mpi.plot.cjk_font() in ax.get_xticklabels()[0].get_fontfamily()
+
+
+def test_exported():
+    for name in ("transition_matrix", "rates", "survival", "chronic_durations", "decomposition"):
+        assert name in mpi.plot.__all__
+        assert getattr(mpi.plot, name).__doc__
+
+
+def test_registry_panel_smoke(tmp_path):
+    panel = mpi.datasets.load("registry_panel", format="xarray")
+    st = mpi.panel_states(panel, mpi.presets.china_2b3g(), weight="weight")
+    tr = mpi.transitions(st, balance="pairs")
+    charts = [
+        mpi.plot.transition_matrix(tr),
+        mpi.plot.transition_matrix(mpi.transitions(st, balance="pairs", states="bands")),
+        mpi.plot.rates(tr),
+        mpi.plot.survival(mpi.spells(st)),
+        mpi.plot.chronic_durations(mpi.chronic(st, tau="1/2", balance="observed")),
+        mpi.plot.decomposition(mpi.decompose_change(st, start=2016, end=2022, balance="pairs")),
+        mpi.plot.decomposition(mpi.decompose_change(st, chained=True, balance="pairs")),
+    ]
+    for i, ax in enumerate(charts):
+        ax.get_figure().savefig(tmp_path / f"chart{i}.png", dpi=72)
+        assert (tmp_path / f"chart{i}.png").stat().st_size > 5000
