@@ -38,3 +38,17 @@ def test_readme_survey_example_runs(capsys):
     change = namespace["change"]
     dec = change.decomposition()
     assert abs(float((dec.H_part + dec.A_part - dec.delta_M0).max())) < 1e-15
+
+
+def test_readme_panel_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 3, "README lost its panel-dynamics example"
+    namespace: dict = {}
+    exec(compile(blocks[2], str(README), "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "exit_rate" in out or "2022" in out
+    dec = namespace["dec"]
+    total = dec.entry - dec.exit + dec.stayers
+    assert abs(float(total - dec.delta_M0)) < 1e-15
+    assert abs(float(dec.reentry + dec.first_entry - dec.entry)) < 1e-15
+    assert float(dec.reentry) > 0
