@@ -19,7 +19,9 @@ def test_demo_writes_the_report(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "design-based 95% confidence intervals" in out
     for name in ("index.html", "regions.csv", "rounds.csv", "changes.csv", "m0_by_region.png",
-                 "changes.png", "contributions_by_region.png", "k_curve.png", "measures.csv"):
+                 "changes.png", "contributions_by_region.png", "k_curve.png", "measures.csv",
+                 "dynamics.csv", "chronic.csv", "decomposition.csv", "trend.png",
+                 "transitions.png", "chronic_durations.png", "decomposition.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     regions = pd.read_csv(tmp_path / "regions.csv", index_col=0)
     assert ((regions.M0_lower < regions.M0) & (regions.M0 < regions.M0_upper)).all()
@@ -27,3 +29,9 @@ def test_demo_writes_the_report(tmp_path, capsys):
     changes = pd.read_csv(tmp_path / "changes.csv")
     m0 = changes[(changes.measure == "M0") & (changes.change == "absolute")]
     assert len(m0) == 1 and m0.se.iloc[0] > 0
+    assert "Poverty dynamics in the registry panel" in out
+    rates = pd.read_csv(tmp_path / "dynamics.csv", index_col=0)
+    assert list(rates.index) == list(range(2016, 2023))
+    assert ((rates.exit_rate > 0) & (rates.exit_rate < 1)).all()
+    dec = pd.read_csv(tmp_path / "decomposition.csv").set_index("variable")["value"]
+    assert abs(dec["entry"] - dec["exit"] + dec["stayers"] - dec["delta_M0"]) < 1e-12
