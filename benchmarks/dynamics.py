@@ -41,7 +41,7 @@ import numpy as np
 import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import cpu_model, source_version  # noqa: E402
+from run import cpu_model, source_version, wait_for_quiet  # noqa: E402
 
 import mpi  # noqa: E402
 
@@ -188,7 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--check", action="store_true", help="smoke test: run, cross-check, no file")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--max-load", type=float, default=0.5, help="wait for this load average")
+    p.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait at most")
     args = p.parse_args(argv)
+    if not args.check:
+        wait_for_quiet(args.max_load, args.max_wait)
     spec = make_spec()
     bench(2000, 1, spec, lambda s: None)  # JIT warm-up
     rows = [bench(int(n), args.repeat, spec, print) for n in args.sizes]

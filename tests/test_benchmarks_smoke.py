@@ -31,3 +31,17 @@ def test_survey_benchmark_smoke():
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "numpy textbook vs mpi SE" in proc.stdout
+
+
+def test_dynamics_benchmark_smoke():
+    """benchmarks/dynamics.py runs and its numpy transitions, spells and chronic agree."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "dynamics.py"), "--sizes", "1e4", "--repeat",
+         "1", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "max diff" in proc.stdout
