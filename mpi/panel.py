@@ -251,18 +251,16 @@ class PanelStates:
             f"by={self.by} unobserved={self.n_unobserved:,}>"
         )
 
-    def group_values(self) -> dict[str, np.ndarray]:
-        """Each unit's label per ``by`` variable (object arrays; None for a missing group)."""
+    def group_values(self) -> dict[str, pd.Categorical]:
+        """Each unit's label per ``by`` variable, as a categorical (missing: NaN)."""
         g = self.groups
         if g is None:
             return {}
         idx = np.unravel_index(np.asarray(g.codes, np.int64) - g.offset, g.ext_shape)
         out = {}
         for name, lab, ix in zip(g.names, g.labels, idx, strict=True):
-            full = np.empty(len(lab) + 1, dtype=object)
-            full[: len(lab)] = list(lab)
-            full[len(lab)] = None
-            out[name] = full[ix]
+            codes = np.where(ix == len(lab), -1, ix)  # the missing slot -> NaN
+            out[name] = pd.Categorical.from_codes(codes, categories=pd.Index(lab))
         return out
 
     def group_coords(self) -> dict[str, np.ndarray]:

@@ -177,7 +177,7 @@ class SpellResult(DynamicsResult):
         self._make_grouped = grouped  # finalized on first use (by_group)
 
     @cached_property
-    def _group_values(self) -> dict[str, np.ndarray]:
+    def _group_values(self) -> dict[str, pd.Categorical]:
         return self._states.group_values() if self._states is not None else {}
 
     @cached_property
@@ -212,7 +212,7 @@ class SpellResult(DynamicsResult):
         (``end - start``: 0 for a one-wave spell), ``length_years`` (years from the start
         wave to the first wave observed in the other state, i.e. ``year(end + 1) -
         year(start)``; NaN when right-censored), ``left_censored``, ``right_censored``,
-        ``weight``, and one column per ``by`` variable.
+        ``weight``, and one categorical column per ``by`` variable (NaN for a missing group).
         """
         unit, poor, start, end, left, right = self._rows
         lay = self._states.layout
@@ -241,7 +241,7 @@ class SpellResult(DynamicsResult):
             }
         )
         for name, values in self._group_values.items():
-            df[name] = pd.Series(values[unit]).infer_objects()
+            df[name] = values[unit]
         return df
 
     def spells_per_unit(self) -> pd.Series:

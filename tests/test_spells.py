@@ -64,9 +64,10 @@ def test_fixture_table_exact():
             "g": ["x", "x", "x", "x", "y", "y", "y", "y", "y"],
         }
     )
-    got = tab.assign(state=tab["state"].astype(str))
+    got = tab.assign(state=tab["state"].astype(str), g=tab["g"].astype(str))
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert isinstance(tab["state"].dtype, pd.CategoricalDtype)
+    assert isinstance(tab["g"].dtype, pd.CategoricalDtype)  # group columns are categorical
     ds = res.to_dataset()
     # poverty spells begun in the panel: u2 (w2, L2, RC), u3 (w1, L1, RC), u4 (w3, L2, RC)
     np.testing.assert_allclose(ds["at_risk"].sel(state="poor").values[:1], [5.0])
