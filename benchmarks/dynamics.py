@@ -15,14 +15,15 @@ and 5 groups ``g`` over ``unit``.
 Timed (best of ``--repeat`` after a JIT warm-up):
 
 * ``X.sum()``: one pass over the ``n x 8 x 10`` indicator values;
-* ``mpi.panel_states(panel, spec, weight="w", by="g")``: the one pass over the data that
+* ``mpi.panel_states(panel, spec, weight="w")``: the one pass over the data that
   every estimator starts from;
 * ``mpi.transitions(states, balance="pairs")``, ``mpi.spells(states)`` (duration
   distributions and hazards; the one-row-per-spell table separately),
   ``mpi.chronic(states, tau="1/2")`` (the measure with indicator, duration, period and
   group decompositions) and ``mpi.decompose_change(states, chained=True, balance="pairs")``;
 * the issue's target, **transitions + spells + chronic** = states + the three estimators,
-  as a ratio to ``X.sum()``;
+  as a ratio to ``X.sum()``; and the same with 5 groups (states with ``by="g"``, every
+  estimator also per group: ``by_group()``);
 * a plain numpy implementation of the same transitions, spell-length counts and chronic
   headline (:func:`numpy_dynamics`), checked against mpi to 1e-12.
 """
@@ -129,9 +130,7 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
     arrays = [panel[f"x{j}"].values for j in range(D)]
     row: dict = {"n": n}
     row["pass"], _ = best_of(lambda: sum(float(a.sum()) for a in arrays), repeat)
-    row["states"], states = best_of(
-        lambda: mpi.panel_states(panel, spec, weight="w", by="g"), repeat
-    )
+    row["states"], states = best_of(lambda: mpi.panel_states(panel, spec, weight="w"), repeat)
     row["transitions"], tr = best_of(
         lambda: mpi.transitions(states, balance="pairs").to_dataset(), repeat
     )
@@ -143,6 +142,8 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
         lambda: mpi.decompose_change(states, chained=True, balance="pairs").to_dataset(), repeat
     )
     row["target"] = row["states"] + row["transitions"] + row["spells"] + row["chronic"]
+    # the same with 5 groups (states by group, every estimator also per group)
+    row["grouped"], _ = best_of(lambda: _all_by_group(panel, spec), repeat)
     row["numpy"], ref = best_of(lambda: numpy_dynamics(panel), repeat)
     # cross-checks
     err = float(np.nanmax(np.abs(tr["probability"].values - ref["probability"])))
@@ -159,17 +160,25 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
         f"n={n:>9,}: pass {row['pass']:.4f}  states {row['states']:.4f}  transitions "
         f"{row['transitions']:.4f}  spells {row['spells']:.4f} (+table {row['spell_table']:.4f}, "
         f"{len(table):,} spells)  chronic {row['chronic']:.4f}  decompose {row['decompose']:.4f}"
-        f"  | target {row['target']:.4f} = {row['target'] / row['pass']:.2f}x pass  | numpy "
+        f"  | target {row['target']:.4f} = {row['target'] / row['pass']:.2f}x pass, by group "
+        f"{row['grouped']:.4f} = {row['grouped'] / row['pass']:.2f}x  | numpy "
         f"{row['numpy']:.4f}  | max diff {err:.1e}"
     )
     return row
 
 
+def _all_by_group(panel: xr.Dataset, spec: mpi.Spec) -> None:
+    states = mpi.panel_states(panel, spec, weight="w", by="g")
+    mpi.transitions(states, balance="pairs").by_group()
+    mpi.spells(states).by_group()
+    mpi.chronic(states, tau="1/2").to_dataset()
+
+
 def render(rows: list[dict], meta: str) -> str:
     head = (
         "| n | X.sum() | panel_states | transitions | spells | spell table | chronic | "
-        "decompose (chained) | transitions + spells + chronic | ÷ X.sum() | plain numpy | "
-        "numpy ÷ ours |\n|---|" + "---:|" * 11
+        "decompose (chained) | transitions + spells + chronic | ÷ X.sum() | same, by 5 groups | "
+        "÷ X.sum() | plain numpy | numpy ÷ ours |\n|---|" + "---:|" * 13
     )
     lines = [meta, "", head]
     for r in rows:
@@ -177,6 +186,7 @@ def render(rows: list[dict], meta: str) -> str:
             f"| {r['n']:.0e} | {r['pass']:.4f} | {r['states']:.4f} | {r['transitions']:.4f} | "
             f"{r['spells']:.4f} | {r['spell_table']:.4f} | {r['chronic']:.4f} | "
             f"{r['decompose']:.4f} | {r['target']:.4f} | {r['target'] / r['pass']:.2f} | "
+            f"{r['grouped']:.4f} | {r['grouped'] / r['pass']:.2f} | "
             f"{r['numpy']:.4f} | {r['numpy'] / r['target']:.1f} |"
         )
     return "\n".join(lines) + "\n"

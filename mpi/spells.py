@@ -40,7 +40,7 @@ import xarray as xr
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError, ValidationError
 from .kernels import transitions as ktr
-from .panel import BALANCE, PanelStates, check_balance, panel_states
+from .panel import BALANCE, PanelStates, check_balance, check_by_names, panel_states
 from .spec import Spec
 
 __all__ = ["spells", "SpellResult", "SPELL_BALANCE"]
@@ -130,12 +130,16 @@ def _duration_stats(sp: xr.DataArray) -> dict[str, xr.DataArray]:
 
 def _finalize(sp: xr.DataArray, spn: xr.DataArray, pw: xr.DataArray, units: xr.DataArray):
     stats = _duration_stats(sp)
-    total = pw.sum("poverty_spells")
+    # numpy on the trailing axis (xarray's where/alignment costs more than the arithmetic)
+    pt = pw.transpose(..., "poverty_spells")
+    a = pt.values
+    total = a.sum(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = xr.where(total > 0, pw / total, np.nan)
-        mean = xr.where(
-            total > 0, (pw * pw["poverty_spells"]).sum("poverty_spells") / total, np.nan
-        )
+        share_a = np.where(total[..., None] > 0, a / total[..., None], np.nan)
+        mean_a = np.where(total > 0, (a * pt["poverty_spells"].values).sum(-1) / total, np.nan)
+    share = pt.copy(data=share_a)
+    lead = pt.dims[:-1]
+    mean = xr.DataArray(mean_a, dims=lead, coords={c: pt[c] for c in lead if c in pt.coords})
     ds = xr.Dataset(
         {
             "spells": sp,
@@ -347,6 +351,8 @@ def spells(
     """
     check_balance(balance, SPELL_BALANCE)
     ps = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time, min_waves=1)
+    reserved = ("state", "length", "left_censored", "right_censored", "duration")
+    check_by_names(ps.by, (*reserved, "poverty_spells"), "spells")
     lay = ps.layout
     n_chunks = max(1, min(numba.get_num_threads(), lay.n_units // 1024))
     bal = ktr.BALANCED if balance == "balanced" else ktr.OBSERVED
