@@ -38,6 +38,7 @@ from .panel import (
     _static_column,
     _unit_table,
     check_balance,
+    check_by_names,
     check_panel,
     flat_column,
     panel_states,
@@ -188,15 +189,20 @@ def _counts(count: np.ndarray) -> dict[str, int]:
 
 def _require_units(sw: float, counts: dict[str, int], balance: str) -> None:
     if counts["n_used"] == 0 or not sw > 0:
-        fix = (
-            "no unit is observed in every wave; pass balance='observed' to use each unit's "
-            "observed waves"
-            if balance == "balanced"
-            else "lower min_waves or fill the gaps"
-        )
+        if counts["n_used"] and not sw > 0:  # units left, but their weights sum to zero
+            fix = "the weights of the units used sum to zero; check the weight variable"
+        elif counts["n_dropped_weight"] and not counts["n_dropped_waves"]:
+            fix = "every unit lacks a weight (NaN); fill the weight variable or pass another"
+        elif balance == "balanced":
+            fix = (
+                "no unit is observed in every wave; pass balance='observed' to use each "
+                "unit's observed waves"
+            )
+        else:
+            fix = "lower min_waves or fill the gaps"
         raise DataError(
-            f"no units to measure under balance={balance!r} ({counts['n_used']} used with "
-            f"positive total weight, {counts['n_dropped_waves']} dropped for too few observed "
+            f"no units to measure under balance={balance!r} ({counts['n_used']} used, total "
+            f"weight {sw:g}; {counts['n_dropped_waves']} dropped for too few observed "
             f"waves, {counts['n_dropped_weight']} for a missing weight): {fix}"
         )
 
@@ -669,6 +675,8 @@ def chronic(
             "order='dimensions_first' uses; pass order='dimensions_first' or drop it"
         )
     states = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time)
+    reserved = ("indicator", "periods_poor", "time", states.layout.time_dim)
+    check_by_names(states.by, reserved, "chronic")
     spec = states.spec
     T = states.layout.n_waves
     mw = _min_waves(balance, min_waves, T)
@@ -848,6 +856,7 @@ def duration_adjusted(
     for b in by_names:
         _static_column(panel, b, layout, "by")
     table = _unit_table(panel, layout)
+    check_by_names(by_names, ("alpha", "time", layout.time_dim), "duration_adjusted")
     groups = encode_groups(table, by_names) if by_names else None
     if weight is not None:
         _static_column(panel, weight, layout, "weight")

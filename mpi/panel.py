@@ -479,6 +479,18 @@ def _score_block(
         )
 
 
+def check_by_names(by: Sequence[Hashable], reserved: Sequence[Hashable], where: str) -> None:
+    """Raise when a ``by`` variable is named like a dimension/coordinate of the result
+    (xarray would merge the two or fail with an unrelated message)."""
+    clash = [b for b in by if b in set(reserved)]
+    if clash:
+        raise ValidationError(
+            f"{where}: by variable(s) {clash} clash with the result's dimensions/coordinates "
+            f"{sorted(map(str, set(reserved)))}; rename them first, e.g. "
+            f"panel.rename({{{clash[0]!r}: 'group'}}) and by='group'"
+        )
+
+
 def check_balance(balance: str, allowed: Sequence[str] = BALANCE) -> str:
     if balance not in allowed:
         raise ValidationError(

@@ -321,8 +321,13 @@ class MeasureResult(InferenceMixin):
 
     def _header(self) -> list[tuple[str, str]]:
         overall = self.overall._dataset
-        n_obs = int(overall["n_obs"].max())
-        n_drop = int(overall["n_dropped"].max())
+
+        def count(name: str) -> str:
+            # a panel's counts vary by wave under balance="observed": show their range
+            lo, hi = int(overall[name].min()), int(overall[name].max())
+            return f"{hi:,}" if lo == hi else f"{lo:,}-{hi:,}"
+
+        n_obs, n_drop = count("n_obs"), count("n_dropped")
         panel = (
             [
                 ("Waves", f"{overall.sizes[self.time]} along {self.time!r}"),
@@ -342,8 +347,8 @@ class MeasureResult(InferenceMixin):
             ("Sampling weight", self.weight or "none"),
             ("Groups", ", ".join(self.groups) or "none"),
             *panel,
-            ("Units used" + (" per wave" if self.time else ""), f"{n_obs:,}"),
-            ("Units dropped (missing)", f"{n_drop:,} (rule: {self.missing})"),
+            ("Units used" + (" per wave" if self.time else ""), n_obs),
+            ("Units dropped (missing)", f"{n_drop} (rule: {self.missing})"),
             *self._design_header(),
         ]
 

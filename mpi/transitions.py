@@ -30,7 +30,14 @@ import xarray as xr
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError, ValidationError
 from .kernels import transitions as ktr
-from .panel import BAND_NAMES, STATE_NAMES, PanelStates, check_balance, panel_states
+from .panel import (
+    BAND_NAMES,
+    STATE_NAMES,
+    PanelStates,
+    check_balance,
+    check_by_names,
+    panel_states,
+)
 from .spec import Spec
 
 __all__ = ["transitions", "TransitionResult", "TRANSITION_BALANCE", "STATE_SETS"]
@@ -520,6 +527,8 @@ def transitions(
         check_balance(balance, TRANSITION_BALANCE)
     ps = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time, min_waves=2)
     lay = ps.layout
+    reserved = ("time", lay.time_dim, "from_time", "from_state", "to_state", "state")
+    check_by_names(ps.by, reserved, "transitions")
     n_chunks = max(1, min(numba.get_num_threads(), lay.n_units // 1024))
     mode = ktr.POVERTY if states == "poverty" else ktr.BANDS
     bal = ktr.BALANCED if balance == "balanced" else ktr.PAIRS
@@ -529,13 +538,20 @@ def transitions(
     tot = units.sum(axis=0)
     n_used = int(tot[ktr.USED])
     if n_used == 0:
-        fix = (
-            "no unit is observed (all indicators present) in every wave; use "
-            "balance='pairs' to use each pair's observed units"
-            if balance == "balanced"
-            else "no unit is observed in two consecutive waves"
-        )
-        raise DataError(f"transitions: {fix} (units without weight: {int(tot[1])})")
+        n_no_weight = int(tot[ktr.NO_WEIGHT])
+        if n_no_weight == lay.n_units:  # the cause is the weight, not the balance policy
+            fix = (
+                f"the weight variable {ps.weight_name!r} is missing (NaN) for every unit; "
+                "fill it or pass another weight="
+            )
+        elif balance == "balanced":
+            fix = (
+                "no unit is observed (all indicators present) in every wave; use "
+                "balance='pairs' to use each pair's observed units"
+            )
+        else:
+            fix = "no unit is observed in two consecutive waves"
+        raise DataError(f"transitions: {fix} (units without weight: {n_no_weight})")
     names = list(STATE_SETS[states])
     years = lay.years
     coords = {
@@ -559,7 +575,7 @@ def transitions(
         )
 
     ds = labelled(_finalize(fl, ct, interval, states, pooled), {})
-    if lay.time_dim != "time":
+    if lay.time_dim != "time" and "time" in ds.dims:  # pooled results have no time dim
         ds = ds.rename(time=lay.time_dim)
     spacing = np.diff(years)
     attrs = panel_attrs(
@@ -584,7 +600,7 @@ def transitions(
         group_coords = {b: gfl[b].values for b in ps.by}
         gfl, gct = gfl.drop_vars(ps.by), gct.drop_vars(ps.by)
         out = labelled(_finalize(gfl, gct, interval, states, pooled), group_coords)
-        if lay.time_dim != "time":
+        if lay.time_dim != "time" and "time" in out.dims:
             out = out.rename(time=lay.time_dim)
         out.attrs = dict(attrs)
         return out
