@@ -285,6 +285,8 @@ def _describe(ds: xr.Dataset, states: str) -> xr.Dataset:
             long_name = long_name.replace(
                 "P(poor_t | nonpoor_t-1)", "P(poor/severe_t | nonpoor/vulnerable_t-1)"
             )
+        if name in ("n_units", "population") and "time" not in ds.dims:  # pooled result
+            long_name += ", summed over the wave pairs (a unit counts once per pair)"
         var.attrs.update({"long_name": long_name, "units": units})
     return ds
 
