@@ -12,3 +12,8 @@ import os
 
 CACHE = os.environ.get("XMPI_NUMBA_CACHE", "1") != "0"
 PARALLEL = os.environ.get("XMPI_NUMBA_PARALLEL", "1") != "0"
+
+#: Extra cells after each parallel chunk's private sums, so that two threads never write to
+#: one cache line (with a single group a chunk's sums fit in a few lines, and threads
+#: updating neighbouring lines run slower than one thread alone).
+PAD = 16

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL
+from ._config import CACHE, PAD, PARALLEL
 
 __all__ = [
     "chronic_time_first",
@@ -153,10 +153,10 @@ def chronic_time_first(
     """
     n, n_waves = state.shape
     per = (n + n_chunks - 1) // n_chunks
-    sst = np.zeros((n_chunks, n_cells, n_waves + 1, NS))
-    tst = np.zeros((n_chunks, n_cells, n_waves, NT))
-    jst = np.zeros((n_chunks, n_cells, d, NJ))
-    cnt = np.zeros((n_chunks, n_cells, NC), np.int64)
+    sst = np.zeros((n_chunks, n_cells + PAD, n_waves + 1, NS))
+    tst = np.zeros((n_chunks, n_cells + PAD, n_waves, NT))
+    jst = np.zeros((n_chunks, n_cells + PAD, d, NJ))
+    cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
     for c in nb.prange(n_chunks):
         gsum = np.zeros(d, np.int64)
         # the unit's waves as read once: -1 unobserved, -2 observed and not poor, else num
@@ -223,10 +223,10 @@ def chronic_time_first(
     jstat = np.zeros((n_cells, d, NJ))
     count = np.zeros((n_cells, NC), np.int64)
     for c in range(n_chunks):
-        sstat += sst[c]
-        tstat += tst[c]
-        jstat += jst[c]
-        count += cnt[c]
+        sstat += sst[c, :n_cells]
+        tstat += tst[c, :n_cells]
+        jstat += jst[c, :n_cells]
+        count += cnt[c, :n_cells]
     return sstat, tstat, jstat, count
 
 
@@ -266,9 +266,9 @@ def chronic_dims_first(
     n, n_waves = state.shape
     d = wint.shape[0]
     per = (n + n_chunks - 1) // n_chunks
-    ust = np.zeros((n_chunks, n_cells, NU))
-    dst = np.zeros((n_chunks, n_cells, d, ND))
-    cnt = np.zeros((n_chunks, n_cells, NC), np.int64)
+    ust = np.zeros((n_chunks, n_cells + PAD, NU))
+    dst = np.zeros((n_chunks, n_cells + PAD, d, ND))
+    cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
     for c in nb.prange(n_chunks):
         gsum = np.zeros(d, np.int64)
         for i in range(c * per, min(n, (c + 1) * per)):
@@ -312,9 +312,9 @@ def chronic_dims_first(
     dstat = np.zeros((n_cells, d, ND))
     count = np.zeros((n_cells, NC), np.int64)
     for c in range(n_chunks):
-        ustat += ust[c]
-        dstat += dst[c]
-        count += cnt[c]
+        ustat += ust[c, :n_cells]
+        dstat += dst[c, :n_cells]
+        count += cnt[c, :n_cells]
     return ustat, dstat, count
 
 
@@ -342,9 +342,9 @@ def duration_adjusted_stats(
     n, n_waves = y.shape
     na = alpha.shape[0]
     per = (n + n_chunks - 1) // n_chunks
-    ust = np.zeros((n_chunks, n_cells, 3 + na))
-    tst = np.zeros((n_chunks, n_cells, n_waves, 1 + na))
-    cnt = np.zeros((n_chunks, n_cells, NC), np.int64)
+    ust = np.zeros((n_chunks, n_cells + PAD, 3 + na))
+    tst = np.zeros((n_chunks, n_cells + PAD, n_waves, 1 + na))
+    cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
     for c in nb.prange(n_chunks):
         status = np.zeros(n_waves, np.int8)  # -1 unobserved, 0 not poor, 1 poor
         gpow = np.zeros((n_waves, na))  # gamma^alpha of the unit's poor waves
@@ -404,7 +404,7 @@ def duration_adjusted_stats(
     tstat = np.zeros((n_cells, n_waves, 1 + na))
     count = np.zeros((n_cells, NC), np.int64)
     for c in range(n_chunks):
-        ustat += ust[c]
-        tstat += tst[c]
-        count += cnt[c]
+        ustat += ust[c, :n_cells]
+        tstat += tst[c, :n_cells]
+        count += cnt[c, :n_cells]
     return ustat, tstat, count

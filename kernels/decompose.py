@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL
+from ._config import CACHE, PAD, PARALLEL
 
 __all__ = [
     "decompose_statistics",
@@ -102,9 +102,9 @@ def decompose_statistics(
     n, n_waves = state.shape
     n_pairs = t1.shape[0]
     ns = DEP1 + 2 * d
-    stats_c = np.zeros((n_chunks, n_cells, n_pairs, N_GROUPS, ns))
-    counts_c = np.zeros((n_chunks, n_cells, n_pairs, N_GROUPS), np.int64)
-    info_c = np.zeros((n_chunks, 3), np.int64)
+    stats_c = np.zeros((n_chunks, n_cells + PAD, n_pairs, N_GROUPS, ns))
+    counts_c = np.zeros((n_chunks, n_cells + PAD, n_pairs, N_GROUPS), np.int64)
+    info_c = np.zeros((n_chunks, PAD), np.int64)
     per = (n + n_chunks - 1) // n_chunks
     for c in nb.prange(n_chunks):
         start = min(n, c * per)
@@ -164,7 +164,7 @@ def decompose_statistics(
     counts = np.zeros((n_cells, n_pairs, N_GROUPS), np.int64)
     info = np.zeros(3, np.int64)
     for c in range(n_chunks):
-        stats += stats_c[c]
-        counts += counts_c[c]
-        info += info_c[c]
+        stats += stats_c[c, :n_cells]
+        counts += counts_c[c, :n_cells]
+        info += info_c[c, :3]
     return stats, counts, info

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL
+from ._config import CACHE, PAD, PARALLEL
 
 __all__ = [
     "transition_flows",
@@ -89,9 +89,9 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
     S = 2 if mode == POVERTY else 4
     P = max(T - 1, 0)
     per = (n + n_chunks - 1) // n_chunks
-    cflow = np.zeros((n_chunks, n_cells, P, S, S))
-    ccount = np.zeros((n_chunks, n_cells, P, S, S), np.int64)
-    cunits = np.zeros((n_chunks, n_cells, 3), np.int64)
+    cflow = np.zeros((n_chunks, n_cells + PAD, P, S, S))
+    ccount = np.zeros((n_chunks, n_cells + PAD, P, S, S), np.int64)
+    cunits = np.zeros((n_chunks, n_cells + PAD, 3), np.int64)
     for c in nb.prange(n_chunks):
         fl = cflow[c]
         ct = ccount[c]
@@ -128,9 +128,9 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
     count = np.zeros((n_cells, P, S, S), np.int64)
     units = np.zeros((n_cells, 3), np.int64)
     for c in range(n_chunks):
-        flow += cflow[c]
-        count += ccount[c]
-        units += cunits[c]
+        flow += cflow[c, :n_cells]
+        count += ccount[c, :n_cells]
+        units += cunits[c, :n_cells]
     return flow, count, units
 
 
@@ -179,11 +179,11 @@ def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
     per = (n + n_chunks - 1) // n_chunks
     M = (T + 1) // 2 + 1
     n_spells = np.zeros(n, np.int64)
-    csw = np.zeros((n_chunks, n_cells, 2, max(T, 1), 2, 2))
-    csn = np.zeros((n_chunks, n_cells, 2, max(T, 1), 2, 2), np.int64)
-    cpw = np.zeros((n_chunks, n_cells, M))
-    cpn = np.zeros((n_chunks, n_cells, M), np.int64)
-    cunits = np.zeros((n_chunks, n_cells, 3), np.int64)
+    csw = np.zeros((n_chunks, n_cells + PAD, 2, max(T, 1), 2, 2))
+    csn = np.zeros((n_chunks, n_cells + PAD, 2, max(T, 1), 2, 2), np.int64)
+    cpw = np.zeros((n_chunks, n_cells + PAD, M))
+    cpn = np.zeros((n_chunks, n_cells + PAD, M), np.int64)
+    cunits = np.zeros((n_chunks, n_cells + PAD, 3), np.int64)
     for c in nb.prange(n_chunks):
         sw = csw[c]
         sn = csn[c]
@@ -224,11 +224,11 @@ def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
     povsp_n = np.zeros((n_cells, M), np.int64)
     units = np.zeros((n_cells, 3), np.int64)
     for c in range(n_chunks):
-        spells_w += csw[c]
-        spells_n += csn[c]
-        povsp_w += cpw[c]
-        povsp_n += cpn[c]
-        units += cunits[c]
+        spells_w += csw[c, :n_cells]
+        spells_n += csn[c, :n_cells]
+        povsp_w += cpw[c, :n_cells]
+        povsp_n += cpn[c, :n_cells]
+        units += cunits[c, :n_cells]
     return n_spells, spells_w, spells_n, povsp_w, povsp_n, units
 
 
