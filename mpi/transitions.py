@@ -98,16 +98,6 @@ _META: dict[str, tuple[str, str]] = {
 }
 
 
-def _ratio(num: xr.DataArray, den: xr.DataArray) -> xr.DataArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return xr.where(den > 0, num / den, np.nan)
-
-
-def _annual(p: xr.DataArray, interval: xr.DataArray | float) -> xr.DataArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return 1.0 - (1.0 - p) ** (1.0 / interval)
-
-
 def _stationary(prob: np.ndarray) -> np.ndarray:
     """Stationary distributions of row-stochastic matrices ``prob[..., S, S]``.
 
@@ -169,107 +159,107 @@ def _finalize(
 ) -> xr.Dataset:
     """Measures from the flows (dims ``[*groups], time, from_state, to_state``).
 
-    The arrays carry no coordinates here (positions only): xarray then skips index
-    alignment, which costs far more than the arithmetic on these small arrays. The caller
-    assigns the coordinates to the result.
+    Plain numpy on the trailing axes, then one Dataset: xarray arithmetic and alignment on
+    these small arrays cost far more than the arithmetic. The caller assigns coordinates.
     """
     names = list(STATE_SETS[states])
     poor = [names.index(x) for x in _POOR[states]]
     nonpoor = [names.index(x) for x in _NONPOOR[states]]
-    ab = ("from_state", "to_state")
-    tdim = "time"
-    even = bool(np.allclose(interval.values, interval.values[0])) if interval.size else True
+    lead = list(flow.dims[:-3])
+    F, C, iv = flow.values, count.values, interval.values
+    even = bool(np.allclose(iv, iv[0])) if iv.size else True
 
-    def rates(fl: xr.DataArray) -> dict[str, xr.DataArray]:
-        from_mass = fl.sum("to_state")
-        prob = _ratio(fl, from_mass)
-        m_np = fl.isel(from_state=nonpoor).sum(ab)
-        m_p = fl.isel(from_state=poor).sum(ab)
-        entries = fl.isel(from_state=nonpoor, to_state=poor).sum(ab)
-        exits = fl.isel(from_state=poor, to_state=nonpoor).sum(ab)
-        return {
-            "probability": prob,
-            "entry_rate": _ratio(entries, m_np),
-            "exit_rate": _ratio(exits, m_p),
-            "_m_np": m_np,
-            "_m_p": m_p,
-            "_entries": entries,
-            "_exits": exits,
-        }
+    def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b > 0, a / b, np.nan)
 
-    pooled_flow = flow.sum(tdim)
-    pr = rates(pooled_flow)
-    r = rates(flow)
+    def annual(p: np.ndarray, d: np.ndarray | float) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1.0 - (1.0 - p) ** (1.0 / d)
+
+    def rates(fl: np.ndarray) -> tuple[np.ndarray, ...]:  # fl [..., from, to]
+        prob = div(fl, fl.sum(-1)[..., None])
+        m_np = fl[..., nonpoor, :].sum((-2, -1))
+        m_p = fl[..., poor, :].sum((-2, -1))
+        entries = fl[..., nonpoor, :][..., poor].sum((-2, -1))
+        exits = fl[..., poor, :][..., nonpoor].sum((-2, -1))
+        return prob, div(entries, m_np), div(exits, m_p), m_np, m_p, entries, exits
+
+    pooled_flow = F.sum(-3)
+    prob, e, x = rates(pooled_flow)[:3]
+    r_prob, r_e, r_x, m_np, m_p, entries, exits = rates(F)
     # mean interval of the pairs, weighted by the from-state mass (exact when evenly spaced)
-    d_np = _ratio((r["_m_np"] * interval).sum(tdim), r["_m_np"].sum(tdim))
-    d_p = _ratio((r["_m_p"] * interval).sum(tdim), r["_m_p"].sum(tdim))
-    if even and interval.size:
-        d_np = d_p = xr.full_like(d_np, float(interval.values[0]))
-    e, x = pr["entry_rate"], pr["exit_rate"]
-    e_ann, x_ann = _annual(e, d_np), _annual(x, d_p)
-    prob = pr["probability"]
-    stat = xr.DataArray(
-        _stationary(prob.transpose(..., *ab).values),
-        dims=[*prob.transpose(..., *ab).dims[:-1]],
-    ).rename(from_state="state")
+    d_np = div((m_np * iv).sum(-1), m_np.sum(-1))
+    d_p = div((m_p * iv).sum(-1), m_p.sum(-1))
+    if even and iv.size:
+        d_np = d_p = np.full_like(d_np, float(iv[0]))
+    e_ann, x_ann = annual(e, d_np), annual(x, d_p)
+    stat = _stationary(prob)
+    sp = stat[..., poor]
     with np.errstate(divide="ignore", invalid="ignore"):
         markov = {
-            "stationary_poverty_rate": stat.isel(state=poor).sum("state", min_count=1),
-            "stationary": stat,
+            "stationary_poverty_rate": (
+                div(e, e + x)  # exact two-state formula e / (e + x)
+                if states == "poverty"
+                else np.where(np.isnan(sp).all(-1), np.nan, np.nansum(sp, -1))
+            ),
+            "stationary": (stat, ["state"]),
             "expected_poverty_spell": 1.0 / x,
             "expected_nonpoor_spell": 1.0 / e,
             "expected_poverty_spell_years": (d_p / x) if even else 1.0 / x_ann,
             "expected_nonpoor_spell_years": (d_np / e) if even else 1.0 / e_ann,
         }
-    if states == "poverty":  # exact two-state formula e / (e + x)
-        markov["stationary_poverty_rate"] = _ratio(e, e + x)
+    ab, tab = ["from_state", "to_state"], ["time", "from_state", "to_state"]
     if pooled:
-        ds = xr.Dataset(
-            {
-                "probability": prob,
-                "flow": pooled_flow,
-                "count": count.sum(tdim),
-                "n_units": count.sum((tdim, *ab)),
-                "population": pooled_flow.sum(ab),
-                "entry_rate": e,
-                "exit_rate": x,
-                "persistence": 1.0 - x,
-                "entry_rate_annual": e_ann,
-                "exit_rate_annual": x_ann,
-                "interval": _ratio((flow.sum(ab) * interval).sum(tdim), flow.sum((tdim, *ab))),
-                **markov,
-            }
-        )
-        ds["interval"].attrs["note"] = "mean interval of the pairs weighted by their units"
-        return ds
-    pop = flow.sum(ab)
-    ds = xr.Dataset(
-        {
-            "probability": r["probability"],
-            "flow": flow,
-            "count": count,
-            "n_units": count.sum(ab),
-            "population": pop,
-            "entry_rate": r["entry_rate"],
-            "exit_rate": r["exit_rate"],
-            "persistence": 1.0 - r["exit_rate"],
-            "interval": interval,
-            "entry_rate_annual": _annual(r["entry_rate"], interval),
-            "exit_rate_annual": _annual(r["exit_rate"], interval),
-            "poverty_rate_start": _ratio(r["_m_p"], pop),
-            "poverty_rate_end": _ratio(flow.isel(to_state=poor).sum(ab), pop),
-            "entries": _ratio(r["_entries"], pop),
-            "exits": _ratio(r["_exits"], pop),
-            "implied_poverty_rate": _ratio(r["entry_rate"], r["entry_rate"] + r["exit_rate"]),
-            "pooled_probability": prob,
-            "pooled_flow": pooled_flow,
+        data = {
+            "probability": (prob, ab),
+            "flow": (pooled_flow, ab),
+            "count": (C.sum(-3), ab),
+            "n_units": C.sum((-3, -2, -1)),
+            "population": pooled_flow.sum((-2, -1)),
+            "entry_rate": e,
+            "exit_rate": x,
+            "persistence": 1.0 - x,
+            "entry_rate_annual": e_ann,
+            "exit_rate_annual": x_ann,
+            "interval": div((F.sum((-2, -1)) * iv).sum(-1), F.sum((-3, -2, -1))),
+            **markov,
+        }
+    else:
+        pop = F.sum((-2, -1))
+        data = {
+            "probability": (r_prob, tab),
+            "flow": (F, tab),
+            "count": (C, tab),
+            "n_units": (C.sum((-2, -1)), ["time"]),
+            "population": (pop, ["time"]),
+            "entry_rate": (r_e, ["time"]),
+            "exit_rate": (r_x, ["time"]),
+            "persistence": (1.0 - r_x, ["time"]),
+            "interval": (iv, ["time"]),
+            "entry_rate_annual": (annual(r_e, iv), ["time"]),
+            "exit_rate_annual": (annual(r_x, iv), ["time"]),
+            "poverty_rate_start": (div(m_p, pop), ["time"]),
+            "poverty_rate_end": (div(F[..., poor].sum((-2, -1)), pop), ["time"]),
+            "entries": (div(entries, pop), ["time"]),
+            "exits": (div(exits, pop), ["time"]),
+            "implied_poverty_rate": (div(r_e, r_e + r_x), ["time"]),
+            "pooled_probability": (prob, ab),
+            "pooled_flow": (pooled_flow, ab),
             "pooled_entry_rate": e,
             "pooled_exit_rate": x,
             "pooled_entry_rate_annual": e_ann,
             "pooled_exit_rate_annual": x_ann,
             **markov,
         }
-    )
+    out = {}
+    for name, value in data.items():
+        arr, dims = value if isinstance(value, tuple) else (value, [])
+        arr = np.asarray(arr)
+        out[name] = ([*lead[: arr.ndim - len(dims)], *dims], arr)  # the intervals: no groups
+    ds = xr.Dataset(out)
+    if pooled:
+        ds["interval"].attrs["note"] = "mean interval of the pairs weighted by their units"
     return ds
 
 
