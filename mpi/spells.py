@@ -380,14 +380,19 @@ def spells(
 
     def build(a_sw, a_sn, a_pw, a_units, split):
         return _finalize(
-            split(a_sw, dims).assign_coords(coords),
-            split(a_sn, dims).assign_coords(coords),
-            split(a_pw, ["poverty_spells"]).assign_coords(pcoords),
+            split(a_sw, dims),
+            split(a_sn, dims),
+            split(a_pw, ["poverty_spells"]),
             split(a_units, []),
         )
 
-    def overall(a, d):
-        return xr.DataArray(a.sum(axis=0), dims=d)
+    def overall(a, d):  # coordinates given to the constructor: no alignment step
+        return xr.DataArray(a.sum(axis=0), dims=d, coords={c: all_coords[c] for c in d})
+
+    def by_cell(a, d):
+        return ps.split_cells(a, d).assign_coords({c: all_coords[c] for c in d})
+
+    all_coords = {**coords, **pcoords}
 
     ds = build(sw, sn, pw, units[:, ktr.USED], overall)
     attrs = panel_attrs(
@@ -405,7 +410,7 @@ def spells(
     ds.attrs = attrs
 
     def grouped() -> xr.Dataset:
-        out = build(sw, sn, pw, units[:, ktr.USED], ps.split_cells)
+        out = build(sw, sn, pw, units[:, ktr.USED], by_cell)
         out.attrs = dict(attrs)
         return out
 
