@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._input import encode_groups, encode_weight
+from ._input import encode_groups
 from ._version import __version__
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError, SpecError, ValidationError
@@ -42,6 +42,7 @@ from .panel import (
     check_panel,
     flat_column,
     panel_states,
+    unit_weights,
 )
 from .spec import Spec
 
@@ -858,18 +859,7 @@ def duration_adjusted(
     table = _unit_table(panel, layout)
     check_by_names(by_names, ("alpha", "time", layout.time_dim), "duration_adjusted")
     groups = encode_groups(table, by_names) if by_names else None
-    if weight is not None:
-        _static_column(panel, weight, layout, "weight")
-        sw = np.array(encode_weight(table.column(weight, role="weight"), weight), np.float64)
-        bad = np.isfinite(sw) & (sw < 0) | np.isinf(sw)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"weight variable {weight!r} must be non-negative and finite; found {sw[i]:g} "
-                f"for unit {layout.units[i]!r}"
-            )
-    else:
-        sw = np.ones(layout.n_units)
+    sw = unit_weights(panel, weight, layout)
     if groups is None:
         cell = np.zeros(layout.n_units, np.int64)
         n_cells = 1

@@ -368,18 +368,7 @@ def panel_states(
         _static_column(panel, b, layout, "by")
     table = _unit_table(panel, layout)
     groups = encode_groups(table, by_names) if by_names else None
-    if weight is not None:
-        _static_column(panel, weight, layout, "weight")
-        sw = np.array(encode_weight(table.column(weight, role="weight"), weight), dtype=np.float64)
-        bad = np.isfinite(sw) & (sw < 0) | np.isinf(sw)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"weight variable {weight!r} must be non-negative and finite; found {sw[i]:g} "
-                f"for unit {layout.units[i]!r}. Fix or drop those units first"
-            )
-    else:
-        sw = np.ones(layout.n_units)
+    sw = unit_weights(panel, weight, layout)
     n, T = layout.n_units, layout.n_waves
     # the narrowest integers that hold a score numerator and a pattern: less memory
     # traffic for every estimator that reads them
@@ -416,6 +405,28 @@ def panel_states(
         groups=groups,
         by=by_names,
     )
+
+
+def unit_weights(panel: xr.Dataset, weight: Hashable | None, layout: PanelLayout) -> np.ndarray:
+    """The fixed panel weight per unit as float64 (ones without ``weight``; NaN = missing).
+
+    Negative or infinite weights raise a :class:`~mpi.DataError` naming the unit.
+    """
+    if weight is None:
+        return np.ones(layout.n_units)
+    _static_column(panel, weight, layout, "weight")
+    table = _unit_table(panel, layout)
+    sw = np.array(encode_weight(table.column(weight, role="weight"), weight), dtype=np.float64)
+    bad = np.isfinite(sw) & (sw < 0) | np.isinf(sw)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        unit = layout.units[i]
+        unit = unit.item() if isinstance(unit, np.generic) else unit
+        raise DataError(
+            f"weight variable {weight!r} must be non-negative and finite; found {sw[i]:g} "
+            f"for unit {unit!r}. Fix or drop those units first"
+        )
+    return sw
 
 
 def _unit_blocks(panel: xr.Dataset, spec: Spec, layout: PanelLayout) -> list[tuple[int, int]]:
