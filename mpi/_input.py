@@ -79,8 +79,9 @@ def as_table(data: Any, needed: Sequence[Hashable]) -> Table:
         if len(dims) != 1:
             raise DataError(
                 "data must have exactly one unit dimension shared by the indicator variables; "
-                f"the variables used have dims {sorted(map(str, dims)) or '()'}. Select one "
-                "wave of a panel (data.sel(time=...)) or stack the other dimensions first"
+                f"the variables used have dims {sorted(map(str, dims)) or '()'}. For a panel "
+                "pass time='<wave dimension>' (and unit='<unit dimension>') to measure every "
+                "wave, select one wave (data.sel(time=...)), or stack the other dimensions first"
             )
         (dim,) = dims
         return Table(data, "xarray", dim, data.sizes[dim])
