@@ -17,6 +17,7 @@ from .decompose import DecompositionResult, decompose_change
 from .design import Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
+from .monitoring import MonitoringResult, MonitoringRules, monitoring
 from .panel import PanelStates, panel_states
 from .panel_build import MergeReport, merge_sources, panel_from_long
 from .result import MeasureResult
@@ -30,6 +31,9 @@ __all__ = [
     "Indicator",
     "Spec",
     "measure",
+    "monitoring",
+    "MonitoringRules",
+    "MonitoringResult",
     "chronic",
     "ChronicResult",
     "duration_adjusted",
