@@ -4,7 +4,7 @@ Pure numpy + numba: nothing here imports xarray or pandas. Each kernel emits add
 sufficient statistics so that results for chunks of units can simply be summed.
 """
 
-from . import chronic, decompose, panel, transitions
+from . import chronic, decompose, panel, relapse, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .codes import dense_codes, psu_strata
 from .variance import strata_variance
@@ -13,6 +13,7 @@ __all__ = [
     "panel",
     "decompose",
     "chronic",
+    "relapse",
     "transitions",
     "af_statistics",
     "RULE_CODES",

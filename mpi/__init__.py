@@ -20,6 +20,7 @@ from .measure import measure
 from .monitoring import MonitoringResult, MonitoringRules, monitoring
 from .panel import PanelStates, panel_states
 from .panel_build import MergeReport, merge_sources, panel_from_long
+from .relapse import RelapseResult, relapse
 from .result import MeasureResult
 from .robustness import RobustnessResult, dominance, robustness
 from .spec import Indicator, Spec
@@ -31,6 +32,8 @@ __all__ = [
     "Indicator",
     "Spec",
     "measure",
+    "relapse",
+    "RelapseResult",
     "monitoring",
     "MonitoringRules",
     "MonitoringResult",

@@ -1,0 +1,203 @@
+"""Relapse (re-entry into poverty) after an exit, in one pass over the panel's states.
+
+:func:`relapse_sums` reads the ``(unit, time)`` state codes of
+:func:`mpi.kernels.panel.panel_scores` (``-1`` unobserved, ``0`` nonpoor, ``1``
+vulnerable, ``2`` poor, ``3`` severe) unit by unit with time inside, in contiguous chunks
+of units processed in parallel (private, padded sums per chunk merged at the end), and
+emits additive weighted (and unweighted) sums per group cell:
+
+* the life table of the exit spells (methods.md §3.4) by ``(cell, band at exit, exit
+  wave t_x, e)``: at risk, events (re-entries) and censored spells;
+* per wave ``t``: exits, the period relapse rate's and first-entry rate's numerators and
+  denominators, and the stock ratio's (re-entrants / units that ever exited);
+* the composition of the re-entries (score numerator and deprivation bits at re-entry).
+
+Statistics of disjoint sets of units add up exactly. This module imports only numpy and
+numba.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ._config import CACHE, PAD, PARALLEL
+
+__all__ = [
+    "relapse_sums",
+    "AT_RISK",
+    "EVENTS",
+    "CENSORED",
+    "EXITS",
+    "RR_NUM",
+    "RR_DEN",
+    "FE_NUM",
+    "FE_DEN",
+    "STOCK_NUM",
+    "STOCK_DEN",
+    "N_PERIOD",
+    "USED",
+    "NO_WEIGHT",
+]
+
+#: Last axis of the life table ``life[cell, band, t_x, e, 3]``.
+AT_RISK, EVENTS, CENSORED = 0, 1, 2
+#: Last axis of the per-wave sums ``period[cell, t - 1, N_PERIOD]``.
+EXITS, RR_NUM, RR_DEN, FE_NUM, FE_DEN, STOCK_NUM, STOCK_DEN = 0, 1, 2, 3, 4, 5, 6
+N_PERIOD = 7
+#: Columns of the per-cell unit counts ``units[cell, 2]``.
+USED, NO_WEIGHT = 0, 1
+
+
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks):
+    """Additive relapse statistics per group cell.
+
+    Parameters
+    ----------
+    state : int8[N, T]
+        State codes (C-contiguous); poor ``state >= 2``, unobserved ``state < 0``.
+    num : int[N, T]
+        Score numerators (read only when ``scores``).
+    pattern : int[N, T]
+        Deprivation bits, bit ``j`` = deprived in indicator ``j`` (read only when ``scores``).
+    weight : float64[N]
+        Panel weight (times a bootstrap frequency); a NaN weight drops the unit.
+    cell : int64[N]
+        Group cell of each unit, ``0 .. n_cells - 1``.
+    d : int
+        Number of indicators (composition columns).
+    scores : bool
+        Whether ``num`` and ``pattern`` hold scores (False for a user-supplied status).
+    n_chunks : int
+        Contiguous chunks of units processed in parallel.
+
+    Returns
+    -------
+    life_w, life_n : float64 / int64 [n_cells, 2, T, T, 3]
+        Exit spells by ``(cell, band, t_x, e, kind)``: band ``0`` clean (state 0 at the exit
+        wave ``t_x``), ``1`` vulnerable (state 1); ``kind`` :data:`AT_RISK` / :data:`EVENTS`
+        at ``e`` waves after the exit (``e >= 1``), :data:`CENSORED` the spells censored
+        after ``e`` waves at risk (``e = 0``: no follow-up at all).
+    period_w, period_n : float64 / int64 [n_cells, T - 1, 7]
+        Per later wave ``t = 1 .. T-1``: :data:`EXITS`, :data:`RR_NUM`/:data:`RR_DEN`,
+        :data:`FE_NUM`/:data:`FE_DEN`, :data:`STOCK_NUM`/:data:`STOCK_DEN`.
+    comp_w : float64[n_cells, 2 + 2 d]
+        Re-entries: weight, weighted score numerator, then per indicator the weight of the
+        re-entries newly deprived in ``j``, then deprived in ``j``.
+    comp_n : int64[n_cells]
+        Unweighted re-entries.
+    units : int64[n_cells, 2]
+        Units used / dropped for a missing weight.
+    """
+    n, T = state.shape
+    P = max(T - 1, 0)
+    C = 2 + 2 * d
+    per = (n + n_chunks - 1) // n_chunks
+    clw = np.zeros((n_chunks, n_cells + PAD, 2, T, T, 3))
+    cln = np.zeros((n_chunks, n_cells + PAD, 2, T, T, 3), np.int64)
+    cpw = np.zeros((n_chunks, n_cells + PAD, max(P, 1), N_PERIOD))
+    cpn = np.zeros((n_chunks, n_cells + PAD, max(P, 1), N_PERIOD), np.int64)
+    ccw = np.zeros((n_chunks, n_cells + PAD, C))
+    ccn = np.zeros((n_chunks, n_cells + PAD), np.int64)
+    cun = np.zeros((n_chunks, n_cells + PAD, 2), np.int64)
+    for c in nb.prange(n_chunks):
+        lw = clw[c]
+        ln = cln[c]
+        pw = cpw[c]
+        pn = cpn[c]
+        cw = ccw[c]
+        cn = ccn[c]
+        un = cun[c]
+        for i in range(c * per, min(n, (c + 1) * per)):
+            g = cell[i]
+            w = weight[i]
+            if w != w:
+                un[g, NO_WEIGHT] += 1
+                continue
+            un[g, USED] += 1
+            row = state[i]
+            tx = -1  # exit wave of the open exit spell
+            band = 0
+            exited = False  # an exit observed at a wave <= t - 1
+            poor_before = False  # observed poor at a wave <= t - 1
+            a = row[0]
+            if a >= 2:
+                poor_before = True
+            for t in range(1, T):
+                b = row[t]
+                # -- life table of the open exit spell (wave t = t_x + e)
+                if tx >= 0:
+                    e = t - tx
+                    if b < 0:  # a gap censors the spell after e - 1 waves at risk
+                        lw[g, band, tx, e - 1, CENSORED] += w
+                        ln[g, band, tx, e - 1, CENSORED] += 1
+                        tx = -1
+                    else:
+                        lw[g, band, tx, e, AT_RISK] += w
+                        ln[g, band, tx, e, AT_RISK] += 1
+                        if b >= 2:
+                            lw[g, band, tx, e, EVENTS] += w
+                            ln[g, band, tx, e, EVENTS] += 1
+                            tx = -1
+                # -- period rates between t - 1 and t
+                if a >= 0 and a < 2 and b >= 0:
+                    if exited:
+                        pw[g, t - 1, RR_DEN] += w
+                        pn[g, t - 1, RR_DEN] += 1
+                        if b >= 2:  # a re-entry
+                            pw[g, t - 1, RR_NUM] += w
+                            pn[g, t - 1, RR_NUM] += 1
+                            cw[g, 0] += w
+                            cn[g] += 1
+                            if scores:
+                                cw[g, 1] += w * num[i, t]
+                                now = np.int64(pattern[i, t])
+                                new = now & ~np.int64(pattern[i, t - 1])
+                                for j in range(d):
+                                    if (new >> j) & 1:
+                                        cw[g, 2 + j] += w
+                                    if (now >> j) & 1:
+                                        cw[g, 2 + d + j] += w
+                    if not poor_before:
+                        pw[g, t - 1, FE_DEN] += w
+                        pn[g, t - 1, FE_DEN] += 1
+                        if b >= 2:
+                            pw[g, t - 1, FE_NUM] += w
+                            pn[g, t - 1, FE_NUM] += 1
+                # -- an exit at t opens a new spell
+                if a >= 2 and b >= 0 and b < 2:
+                    exited = True
+                    tx = t
+                    band = 1 if b == 1 else 0
+                    pw[g, t - 1, EXITS] += w
+                    pn[g, t - 1, EXITS] += 1
+                # -- stock: poor at t among the units that exited at a wave <= t
+                if exited and b >= 0:
+                    pw[g, t - 1, STOCK_DEN] += w
+                    pn[g, t - 1, STOCK_DEN] += 1
+                    if b >= 2:
+                        pw[g, t - 1, STOCK_NUM] += w
+                        pn[g, t - 1, STOCK_NUM] += 1
+                if b >= 2:
+                    poor_before = True
+                a = b
+            if tx >= 0:  # the panel ends: censored after T - 1 - t_x waves at risk
+                lw[g, band, tx, T - 1 - tx, CENSORED] += w
+                ln[g, band, tx, T - 1 - tx, CENSORED] += 1
+    life_w = np.zeros((n_cells, 2, T, T, 3))
+    life_n = np.zeros((n_cells, 2, T, T, 3), np.int64)
+    period_w = np.zeros((n_cells, P, N_PERIOD))
+    period_n = np.zeros((n_cells, P, N_PERIOD), np.int64)
+    comp_w = np.zeros((n_cells, C))
+    comp_n = np.zeros(n_cells, np.int64)
+    units = np.zeros((n_cells, 2), np.int64)
+    for c in range(n_chunks):
+        life_w += clw[c, :n_cells]
+        life_n += cln[c, :n_cells]
+        period_w += cpw[c, :n_cells, :P]
+        period_n += cpn[c, :n_cells, :P]
+        comp_w += ccw[c, :n_cells]
+        comp_n += ccn[c, :n_cells]
+        units += cun[c, :n_cells]
+    return life_w, life_n, period_w, period_n, comp_w, comp_n, units
