@@ -4,7 +4,7 @@ Pure numpy + numba: nothing here imports xarray or pandas. Each kernel emits add
 sufficient statistics so that results for chunks of units can simply be summed.
 """
 
-from . import chronic, decompose, panel, relapse, transitions
+from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .codes import dense_codes, psu_strata
 from .variance import strata_variance
@@ -14,6 +14,7 @@ __all__ = [
     "decompose",
     "chronic",
     "relapse",
+    "risk",
     "transitions",
     "af_statistics",
     "RULE_CODES",

@@ -15,6 +15,7 @@ from .change import ChangeResult, change
 from .chronic import ChronicResult, DurationAdjustedResult, chronic, duration_adjusted
 from .decompose import DecompositionResult, decompose_change
 from .design import Design, ReplicateDesign
+from .early_warning import RiskResult, relapse_risk
 from .errors import DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
 from .monitoring import MonitoringResult, MonitoringRules, monitoring
@@ -32,6 +33,8 @@ __all__ = [
     "Indicator",
     "Spec",
     "measure",
+    "relapse_risk",
+    "RiskResult",
     "relapse",
     "RelapseResult",
     "monitoring",
