@@ -24,8 +24,14 @@ Timed (best of ``--repeat`` after a JIT warm-up):
 * the issue's target, **transitions + spells + chronic** = states + the three estimators,
   as a ratio to ``X.sum()``; and the same with 5 groups (states with ``by="g"``, every
   estimator also per group: ``by_group()``);
-* a plain numpy implementation of the same transitions, spell-length counts and chronic
-  headline (:func:`numpy_dynamics`), checked against mpi to 1e-12.
+* ``mpi.relapse(states)`` (issue 6: the Kaplan-Meier life table of re-entry after exit with
+  Greenwood SEs, period relapse and first-entry rates, composition), whose target is
+  ``panel_states`` + ``relapse`` within 3x ``X.sum()``, and
+  ``mpi.relapse_risk(states, fit_until=2020)`` (the nonparametric early-warning model,
+  fitted on the waves up to 2020 and scoring every unit-wave);
+* a plain numpy implementation of the same transitions, spell-length counts, chronic
+  headline and one-wave relapse hazard (:func:`numpy_dynamics`), checked against mpi to
+  1e-12.
 """
 
 from __future__ import annotations
@@ -112,7 +118,19 @@ def numpy_dynamics(panel: xr.Dataset) -> dict[str, np.ndarray]:
     sb = s[bal].sum()
     H = s[chi].sum() / sb
     M0 = (s[chi] * (score * poor)[chi].sum(axis=1) / (18 * T)).sum() / sb
-    return {"probability": prob, "spell_counts": spell_counts, "H": H, "M0": M0}
+    # relapse hazard one wave after an exit (poor at t-1, non-poor at t, observed at t+1)
+    exit_ = observed[:, :-2] & observed[:, 1:-1] & poor[:, :-2] & ~poor[:, 1:-1]
+    at_risk = exit_ & observed[:, 2:]
+    event = at_risk & poor[:, 2:]
+    sw = s[:, None]
+    relapse_hazard_1 = (sw * event).sum() / (sw * at_risk).sum()
+    return {
+        "probability": prob,
+        "spell_counts": spell_counts,
+        "H": H,
+        "M0": M0,
+        "relapse_hazard_1": relapse_hazard_1,
+    }
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:
@@ -141,7 +159,12 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
     row["decompose"], _ = best_of(
         lambda: mpi.decompose_change(states, chained=True, balance="pairs").to_dataset(), repeat
     )
+    row["relapse"], rl = best_of(lambda: mpi.relapse(states).to_dataset(), repeat)
+    row["risk"], _ = best_of(
+        lambda: mpi.relapse_risk(states, fit_until=int(YEARS[-3])).to_dataset(), repeat
+    )
     row["target"] = row["states"] + row["transitions"] + row["spells"] + row["chronic"]
+    row["relapse_target"] = row["states"] + row["relapse"]
     # the same with 5 groups (states by group, every estimator also per group)
     row["grouped"], _ = best_of(lambda: _all_by_group(panel, spec), repeat)
     row["numpy"], ref = best_of(lambda: numpy_dynamics(panel), repeat)
@@ -154,6 +177,7 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
         ours[i, c["length"].values] = c.values
     err = max(err, float(np.abs(ours - ref["spell_counts"]).max()))
     err = max(err, abs(float(ch["H"]) - ref["H"]), abs(float(ch["M0"]) - ref["M0"]))
+    err = max(err, abs(float(rl["hazard"].sel(time_since_exit=1)) - ref["relapse_hazard_1"]))
     row["max_abs_diff"] = err
     row["n_spells"] = len(table)
     log(
@@ -161,7 +185,9 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
         f"{row['transitions']:.4f}  spells {row['spells']:.4f} (+table {row['spell_table']:.4f}, "
         f"{len(table):,} spells)  chronic {row['chronic']:.4f}  decompose {row['decompose']:.4f}"
         f"  | target {row['target']:.4f} = {row['target'] / row['pass']:.2f}x pass, by group "
-        f"{row['grouped']:.4f} = {row['grouped'] / row['pass']:.2f}x  | numpy "
+        f"{row['grouped']:.4f} = {row['grouped'] / row['pass']:.2f}x  | relapse "
+        f"{row['relapse']:.4f} (states + relapse = {row['relapse_target'] / row['pass']:.2f}x "
+        f"pass)  risk model {row['risk']:.4f}  | numpy "
         f"{row['numpy']:.4f}  | max diff {err:.1e}"
     )
     return row
@@ -178,7 +204,8 @@ def render(rows: list[dict], meta: str) -> str:
     head = (
         "| n | X.sum() | panel_states | transitions | spells | spell table | chronic | "
         "decompose (chained) | transitions + spells + chronic | ÷ X.sum() | same, by 5 groups | "
-        "÷ X.sum() | plain numpy | numpy ÷ ours |\n|---|" + "---:|" * 13
+        "÷ X.sum() | relapse | states + relapse ÷ X.sum() | risk model (fit + score) | "
+        "plain numpy | numpy ÷ ours |\n|---|" + "---:|" * 16
     )
     lines = [meta, "", head]
     for r in rows:
@@ -186,7 +213,8 @@ def render(rows: list[dict], meta: str) -> str:
             f"| {r['n']:.0e} | {r['pass']:.4f} | {r['states']:.4f} | {r['transitions']:.4f} | "
             f"{r['spells']:.4f} | {r['spell_table']:.4f} | {r['chronic']:.4f} | "
             f"{r['decompose']:.4f} | {r['target']:.4f} | {r['target'] / r['pass']:.2f} | "
-            f"{r['grouped']:.4f} | {r['grouped'] / r['pass']:.2f} | "
+            f"{r['grouped']:.4f} | {r['grouped'] / r['pass']:.2f} | {r['relapse']:.4f} | "
+            f"{r['relapse_target'] / r['pass']:.2f} | {r['risk']:.4f} | "
             f"{r['numpy']:.4f} | {r['numpy'] / r['target']:.1f} |"
         )
     return "\n".join(lines) + "\n"
