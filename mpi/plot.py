@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "contributions", "k_curve", "estimates", "changes", "trend", "transition_matrix", "rates",
-    "survival", "chronic_durations", "decomposition", "cjk_font",
+    "survival", "chronic_durations", "decomposition", "relapse", "cjk_font",
 ]  # fmt: skip
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
@@ -401,6 +401,7 @@ from .plot_dynamics import (  # noqa: E402
     chronic_durations,
     decomposition,
     rates,
+    relapse,
     survival,
     transition_matrix,
     trend,

@@ -126,10 +126,12 @@ def _check_result(result: Any, kind: str, func: str) -> xr.Dataset:
     """The result's dataset, after checking it is the result class ``kind``."""
     from .chronic import ChronicResult
     from .decompose import DecompositionResult
+    from .relapse import RelapseResult
     from .spells import SpellResult
     from .transitions import TransitionResult
 
     cls, call = {
+        "relapse": (RelapseResult, "mpi.relapse"),
         "transitions": (TransitionResult, "mpi.transitions"),
         "spells": (SpellResult, "mpi.spells"),
         "chronic": (ChronicResult, "mpi.chronic"),
@@ -906,4 +908,94 @@ def decomposition(
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     ax.set_title(title if title is not None else default, loc="left")
     _apply_all_fonts(ax, extra)
+    return ax
+
+
+# -- relapse after exit ----------------------------------------------------------------------
+def relapse(
+    result: Any,
+    *,
+    by_band: bool = False,
+    years: bool = False,
+    level: float = 0.95,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (6.5, 4.0),
+    title: str | None = None,
+) -> Axes:
+    """Cumulative relapse :math:`F(e) = 1 - S(e)` by time since exit, with a confidence band.
+
+    Parameters
+    ----------
+    result
+        A :class:`~mpi.RelapseResult` (``mpi.relapse(...)``).
+    by_band
+        One curve per band at exit (clean, vulnerable) instead of the overall curve.
+    years
+        Time since exit in years (the life table in years) instead of waves.
+    level
+        Level of the pointwise band: Wald on :math:`S` with the bootstrap SE when the result
+        has one (``survival_bse``), else Greenwood's, clipped to [0, 1].
+    ax
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ds = _check_result(result, "relapse", "relapse")
+    if by_band and years:
+        raise ValidationError("relapse(): by_band=True draws the life table in waves; drop years")
+    if by_band and "survival_by_band" not in ds:
+        raise ValidationError(
+            "relapse(): the result has no band at exit (it was measured with status=)"
+        )
+    suffix = "_years" if years else ("_by_band" if by_band else "")
+    dim = "years_since_exit" if years else "time_since_exit"
+    surv = ds[f"survival{suffix}"]
+    se_name = next((n for n in (f"survival{suffix}_bse", f"survival{suffix}_se") if n in ds), None)
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    ax = _new_ax(ax, figsize)
+    _style(ax)
+    curves = (
+        [(None, surv)]
+        if not by_band
+        else [(str(b), surv.sel(band_at_exit=b)) for b in surv["band_at_exit"].values]
+    )
+    colors = ("#b2182b", "#2166ac", "#1b7837")
+    for i, (label, s_) in enumerate(curves):
+        x = np.concatenate([[0.0], np.asarray(s_[dim].values, dtype=float)])
+        f = np.concatenate([[0.0], 1.0 - s_.values])
+        ok = np.isfinite(f)
+        color = colors[i % len(colors)]
+        ax.step(
+            x[ok],
+            f[ok],
+            where="post",
+            color=color,
+            linewidth=2.0,
+            label=label.capitalize() if label else "Cumulative relapse",
+        )
+        if se_name is not None:
+            se = ds[se_name] if label is None else ds[se_name].sel(band_at_exit=label)
+            se = np.concatenate([[0.0], se.values])
+            lo = np.clip(f - z * se, 0.0, 1.0)
+            hi = np.clip(f + z * se, 0.0, 1.0)
+            ok2 = ok & np.isfinite(se)
+            ax.fill_between(
+                x[ok2], lo[ok2], hi[ok2], step="post", color=color, alpha=0.15, linewidth=0
+            )
+    ax.set_xlabel("Years since exit" if years else "Waves since exit")
+    ax.set_ylabel("Share relapsed (1 − survival)")
+    _percent_axis(ax)
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.grid(axis="y", color="0.9", linewidth=0.8)
+    band = (
+        f"{level:.0%} band ({'bootstrap' if se_name and se_name.endswith('bse') else 'Greenwood'})"
+    )
+    ax.legend(frameon=False, fontsize="small", title=band if se_name else None, loc="upper left")
+    ax.set_title(title if title is not None else "Relapse into poverty after an exit", loc="left")
+    _apply_fonts(ax)
     return ax

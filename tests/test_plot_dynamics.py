@@ -320,3 +320,28 @@ def test_registry_panel_smoke(tmp_path):
     for i, ax in enumerate(charts):
         ax.get_figure().savefig(tmp_path / f"chart{i}.png", dpi=72)
         assert (tmp_path / f"chart{i}.png").stat().st_size > 5000
+
+
+def test_relapse_chart_draws_cumulative_relapse_and_band():
+    rng = np.random.default_rng(11)
+    panel = random_panel(rng, n=400, waves=[2010, 2011, 2013, 2016, 2017], gap_rate=0.05)
+    spec = random_spec(rng, d=4)
+    res = mpi.relapse(panel, spec, weight="w")
+    ds = res.to_dataset()
+    ax = mpi.plot.relapse(res)
+    line = ax.get_lines()[0]
+    f = 1.0 - ds["survival"].values
+    ok = np.isfinite(f)
+    np.testing.assert_allclose(line.get_ydata(), np.concatenate([[0.0], f])[np.r_[True, ok]])
+    # the band is +-1.96 Greenwood SE around F, clipped to [0, 1]
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    se = ds["survival_se"].values[ok]
+    assert band.max() <= 1.0 and band.min() >= 0.0
+    assert np.isclose(band.max(), min(1.0, (f[ok] + 1.959963984540054 * se).max()))
+    fig_ax = mpi.plot.relapse(res, years=True, ax=ax)
+    assert fig_ax is ax
+    with pytest.raises(mpi.ValidationError, match="RelapseResult"):
+        mpi.plot.relapse(mpi.spells(panel, spec))
+    panel = panel.assign(flag=panel.i0)
+    with pytest.raises(mpi.ValidationError, match="no band at exit"):
+        mpi.plot.relapse(mpi.relapse(panel, status="flag"), by_band=True)
