@@ -21,7 +21,8 @@ def test_demo_writes_the_report(tmp_path, capsys):
     for name in ("index.html", "regions.csv", "rounds.csv", "changes.csv", "m0_by_region.png",
                  "changes.png", "contributions_by_region.png", "k_curve.png", "measures.csv",
                  "dynamics.csv", "chronic.csv", "decomposition.csv", "trend.png",
-                 "transitions.png", "chronic_durations.png", "decomposition.png"):
+                 "transitions.png", "chronic_durations.png", "decomposition.png",
+                 "relapse.csv", "watch_list.csv", "monitoring.csv", "relapse.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     regions = pd.read_csv(tmp_path / "regions.csv", index_col=0)
     assert ((regions.M0_lower < regions.M0) & (regions.M0 < regions.M0_upper)).all()
@@ -35,3 +36,9 @@ def test_demo_writes_the_report(tmp_path, capsys):
     assert ((rates.exit_rate > 0) & (rates.exit_rate < 1)).all()
     dec = pd.read_csv(tmp_path / "decomposition.csv").set_index("variable")["value"]
     assert abs(dec["entry"] - dec["exit"] + dec["stayers"] - dec["delta_M0"]) < 1e-12
+    life = pd.read_csv(tmp_path / "relapse.csv", index_col=0)
+    assert (life.cumulative_relapse.diff().dropna() >= 0).all()
+    assert (life.cumulative_relapse_se > 0).all()
+    assert "Early warning" in out and "AUC" in out
+    shares = pd.read_csv(tmp_path / "monitoring.csv", index_col=0)
+    assert abs(shares.sum(axis=1) - 1).max() < 1e-12
