@@ -659,7 +659,7 @@ def relapse(
     the weights were frequencies: it is an approximation whose scale follows the weights'
     (weights summing to a population total understate it) — the unit-cluster bootstrap is
     the reference for weighted data. Without weights it is the classical Greenwood
-    variance (lifelines' ``KaplanMeierFitter``). A Greenwood term with :math:`n_u = d_u`
+    variance (statsmodels' ``SurvfuncRight``, lifelines' ``KaplanMeierFitter``). A Greenwood term with :math:`n_u = d_u`
     is 0 (survival is then 0). All statistics are additive over units (one kernel pass
     per replicate); the result does not depend on how units are chunked.
 
