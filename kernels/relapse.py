@@ -119,7 +119,7 @@ def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks
             row = state[i]
             tx = -1  # exit wave of the open exit spell
             band = 0
-            exited = False  # an exit observed at a wave <= t - 1
+            exited = False  # exited (poor, later nonpoor; gaps bridged) at a wave <= t - 1
             poor_before = False  # observed poor at a wave <= t - 1
             a = row[0]
             if a >= 2:
@@ -172,6 +172,12 @@ def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks
                     band = 1 if b == 1 else 0
                     pw[g, t - 1, EXITS] += w
                     pn[g, t - 1, EXITS] += 1
+                # -- an exit across a gap (poor at an earlier observed wave, nonpoor now)
+                # also makes the unit an "exited" one for the period rates and the stock,
+                # as in decompose_change (re-entrant = poor at an earlier wave) and
+                # relapse_risk; it opens no exit spell (its exit wave is unknown)
+                if poor_before and b >= 0 and b < 2:
+                    exited = True
                 # -- stock: poor at t among the units that exited at a wave <= t
                 if exited and b >= 0:
                     pw[g, t - 1, STOCK_DEN] += w

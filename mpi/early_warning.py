@@ -769,6 +769,11 @@ def relapse_risk(
     horizon = _check_int("horizon", horizon, 1)
     min_count = _check_int("min_count", min_count, 1)
     max_history = _check_int("max_history", max_history, 1)
+    if max_history > 100:  # feature codes are int16; more past poor waves than this is moot
+        raise ValidationError(
+            f"max_history={max_history} is too large; past poor waves are capped at it, so "
+            "use at most the number of waves (e.g. max_history=2 or 3)"
+        )
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates or [])
@@ -781,6 +786,19 @@ def relapse_risk(
         isinstance(fit_until, bool) or not isinstance(fit_until, int | float | np.number)
     ):
         raise ValidationError(f"fit_until must be a year (number); got {fit_until!r}")
+    n_waves = (
+        panel.layout.n_waves
+        if isinstance(panel, PanelStates)
+        else panel.sizes.get(time)
+        if isinstance(panel, xr.Dataset)
+        else None
+    )
+    if n_waves is not None and n_waves < horizon + 1:
+        raise DataError(
+            f"horizon={horizon} needs at least {horizon + 1} waves (a wave and its target "
+            f"{horizon} wave(s) later); the panel has {n_waves}. Use horizon <= "
+            f"{max(n_waves - 1, 1)}"
+        )
     ps: PanelStates | None = None
     if status is None:
         ps = panel_states(
@@ -793,6 +811,11 @@ def relapse_risk(
             raise ValidationError(
                 "status= needs the panel Dataset (the status variable is read from it); "
                 "pass the xarray.Dataset instead of PanelStates"
+            )
+        if k is not None and spec is None:
+            raise ValidationError(
+                f"k={k!r} is a cutoff of the spec's AF rule, but status={status!r} gives the "
+                "poverty status and no spec was given; leave out k (or pass spec= too)"
             )
         layout = check_panel(panel, unit=unit, time=time, min_waves=horizon + 1)
         state = _status_states(panel, status, layout)

@@ -900,8 +900,12 @@ def monitoring(
     size = None
     if rules.size is not None:
         size = _numeric(_values(panel, rules.size, lay, "size"), rules.size, "size")
-        if (size <= 0).any():
-            raise DataError(f"size variable {rules.size!r} must be positive")
+        bad = np.flatnonzero((size <= 0).ravel())
+        if bad.size:
+            raise DataError(
+                f"size variable {rules.size!r} must be positive (a household size); found "
+                f"{size.ravel()[bad[0]]:g} in {bad.size} unit-wave(s). Fix or set those to NaN"
+            )
     expend = _share_rule(panel, rules.expenditure, lay, size, "expenditure")
     loss = _share_rule(panel, rules.loss, lay, size, "loss")
     event = None

@@ -649,9 +649,13 @@ def relapse(
           :math:`c_{it}` at re-entry), ``exits_without_followup``, ``weighted_exits``,
           ``weighted_reentries``, ``n_exits``, ``n_reentries`` (unweighted), ``n_units``.
 
-        A re-entry (§3.2) is an entry by a unit with an earlier observed exit. Every
-        life-table event is a re-entry; a re-entry after a gap that censored its exit
-        spell counts in the period rates and the composition but not in the life table.
+        A re-entry (§3.2) is an entry by a unit with an earlier observed exit: observed
+        poor at some wave and observed nonpoor at a later one, gaps bridged (the same
+        re-entrants as :func:`mpi.decompose_change`'s ``H_reentry`` and the ``exited``
+        feature of :func:`mpi.relapse_risk`), so every entry from an observed nonpoor
+        wave is either a re-entry or a first entry. Every life-table event is a re-entry;
+        a re-entry after a gap (which censored the exit spell, or hid the exit wave)
+        counts in the period rates and the composition but not in the life table.
 
     Notes
     -----

@@ -90,8 +90,10 @@ def reference(ps, d: int):
             continue
         g, s = cell[i], state[i]
         exit_at = [t for t in range(1, T) if s[t - 1] >= 2 and 0 <= s[t] < 2]
+        # exited by u: observed nonpoor at u after an observed poor wave (gaps bridged)
+        out_at = [u for u in range(1, T) if 0 <= s[u] < 2 and (s[:u] >= 2).any()]
         for t in range(1, T):
-            exited = any(x <= t - 1 for x in exit_at)
+            exited = any(x <= t - 1 for x in out_at)
             ever_poor = bool((s[:t] >= 2).any())
             if 0 <= s[t - 1] < 2 and s[t] >= 0:
                 if exited:
@@ -111,7 +113,7 @@ def reference(ps, d: int):
                         period[g, t - 1, 3] += w[i]
             if t in exit_at:
                 period[g, t - 1, 0] += w[i]
-            if any(x <= t for x in exit_at) and s[t] >= 0:
+            if any(x <= t for x in out_at) and s[t] >= 0:
                 period[g, t - 1, 6] += w[i]
                 if s[t] >= 2:
                     period[g, t - 1, 5] += w[i]
