@@ -9,13 +9,15 @@ subclass of :class:`DynamicsResult`: an ``xarray.Dataset`` with CF-style attribu
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from ._version import __version__
+from .errors import ValidationError
 from .exact import fraction_text
 from .panel import PanelStates
 
@@ -56,10 +58,34 @@ class DynamicsResult:
 
     kind = "Panel dynamics"
     headline: tuple[str, ...] = ()
+    #: The public call, for messages (``"mpi.transitions"``).
+    call = "mpi.<estimator>"
 
-    def __init__(self, ds: xr.Dataset, states: PanelStates | None = None) -> None:
+    def __init__(
+        self,
+        ds: xr.Dataset,
+        states: PanelStates | None = None,
+        grouped: Callable[[], xr.Dataset] | None = None,
+    ) -> None:
         self._ds = ds
         self._states = states
+        self._make_grouped = grouped  # the per-group result, finalized on first use
+
+    @cached_property
+    def _grouped(self) -> xr.Dataset | None:
+        return None if self._make_grouped is None else self._make_grouped()
+
+    def by_group(self) -> xr.Dataset:
+        """The result per group: same variables, leading dims = the ``by`` variables.
+
+        Groups are the known labels; units with a missing group value count only in the
+        overall result (:meth:`to_dataset`).
+        """
+        if self._grouped is None:
+            raise ValidationError(
+                f"by_group() needs groups; call {self.call}(..., by='<group variable>')"
+            )
+        return self._grouped.copy()
 
     # -- data ------------------------------------------------------------------------
     def to_dataset(self) -> xr.Dataset:

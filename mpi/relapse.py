@@ -25,8 +25,7 @@ measures below are ratios of those additive sums:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Hashable, Sequence
-from functools import cached_property
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numba
@@ -340,28 +339,7 @@ class RelapseResult(DynamicsResult):
         "n_reentries",
     )
 
-    def __init__(
-        self,
-        ds: xr.Dataset,
-        states: PanelStates | None = None,
-        grouped: Callable[[], xr.Dataset] | None = None,
-    ) -> None:
-        super().__init__(ds, states)
-        self._make_grouped = grouped  # finalized on first use (by_group)
-
-    @cached_property
-    def _grouped(self) -> xr.Dataset | None:
-        return None if self._make_grouped is None else self._make_grouped()
-
-    def by_group(self) -> xr.Dataset:
-        """The result per group: same variables, leading dims = the ``by`` variables.
-
-        Groups are the known labels; units with a missing group value count only in the
-        overall result (:meth:`to_dataset`).
-        """
-        if self._grouped is None:
-            raise ValidationError("by_group() needs groups; call mpi.relapse(..., by='<group>')")
-        return self._grouped.copy()
+    call = "mpi.relapse"
 
     def life_table(self, scale: str = "waves") -> pd.DataFrame:
         """The life table as a DataFrame: ``scale="waves"`` (index ``time_since_exit``) or

@@ -38,7 +38,7 @@ import pandas as pd
 import xarray as xr
 
 from .dynamics_result import DynamicsResult, panel_attrs
-from .errors import DataError, ValidationError
+from .errors import DataError
 from .kernels import transitions as ktr
 from .panel import BALANCE, PanelStates, check_balance, check_by_names, panel_states
 from .spec import Spec
@@ -167,6 +167,7 @@ class SpellResult(DynamicsResult):
     """
 
     kind = "Poverty spells"
+    call = "mpi.spells"
     headline = ("mean_poverty_spells", "exit_hazard", "reentry_hazard")
 
     def __init__(
@@ -176,17 +177,12 @@ class SpellResult(DynamicsResult):
         n_spells: np.ndarray,
         grouped: Callable[[], xr.Dataset] | None = None,
     ) -> None:
-        super().__init__(ds, states)
+        super().__init__(ds, states, grouped)
         self._n_spells = n_spells  # per unit, from the first kernel pass
-        self._make_grouped = grouped  # finalized on first use (by_group)
 
     @cached_property
     def _group_values(self) -> dict[str, pd.Categorical]:
         return self._states.group_values() if self._states is not None else {}
-
-    @cached_property
-    def _grouped(self) -> xr.Dataset | None:
-        return None if self._make_grouped is None else self._make_grouped()
 
     def __len__(self) -> int:
         return int(self._n_spells.sum())
@@ -199,13 +195,6 @@ class SpellResult(DynamicsResult):
         np.cumsum(self._n_spells, out=offsets[1:])
         n_chunks = max(1, min(numba.get_num_threads(), len(self._n_spells) // 1024))
         return ktr.spell_fill(self._states.state, offsets, n_chunks)
-
-    def by_group(self) -> xr.Dataset:
-        """Duration statistics per group (known labels; units with a missing group value
-        count only in the overall :meth:`to_dataset`)."""
-        if self._grouped is None:
-            raise ValidationError("by_group() needs groups; call mpi.spells(..., by='<group>')")
-        return self._grouped.copy()
 
     def table(self) -> pd.DataFrame:
         """One row per spell.

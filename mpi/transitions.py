@@ -18,8 +18,7 @@ rate :math:`\\pi^* = e/(e + x)` and expected spell lengths :math:`1/x` (poor) an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from functools import cached_property
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numba
@@ -33,7 +32,6 @@ from .kernels import transitions as ktr
 from .panel import (
     BAND_NAMES,
     STATE_NAMES,
-    PanelStates,
     check_balance,
     check_by_names,
     panel_states,
@@ -301,34 +299,11 @@ class TransitionResult(DynamicsResult):
         "expected_nonpoor_spell",
     )
 
-    def __init__(
-        self,
-        ds: xr.Dataset,
-        states: PanelStates | None = None,
-        grouped: Callable[[], xr.Dataset] | None = None,
-    ) -> None:
-        super().__init__(ds, states)
-        self._make_grouped = grouped  # finalized on first use (by_group)
-
-    @cached_property
-    def _grouped(self) -> xr.Dataset | None:
-        return None if self._make_grouped is None else self._make_grouped()
+    call = "mpi.transitions"
 
     @property
     def pooled(self) -> bool:
         return bool(self._ds.attrs.get("pooled", 0))
-
-    def by_group(self) -> xr.Dataset:
-        """The result per group: same variables, leading dims = the ``by`` variables.
-
-        Groups are the known labels; units with a missing group value count only in the
-        overall result (:meth:`to_dataset`).
-        """
-        if self._grouped is None:
-            raise ValidationError(
-                "by_group() needs groups; call mpi.transitions(..., by='<group variable>')"
-            )
-        return self._grouped.copy()
 
     def matrix(self) -> xr.DataArray:
         """The pooled (time-homogeneous) transition matrix ``(from_state, to_state)``."""
