@@ -64,12 +64,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._input import Table, encode_groups
 from ._version import __version__
 from .dynamics_result import DynamicsResult
 from .errors import DataError, ValidationError
 from .exact import fraction_text
-from .panel import _static_column, check_by_names, check_panel, panel_states, unit_weights
+from .panel import (
+    _static_column,
+    check_by_names,
+    check_panel,
+    panel_states,
+    unit_groups,
+    unit_weights,
+)
 from .spec import Spec
 
 __all__ = [
@@ -931,15 +937,10 @@ def monitoring(
     else:
         deprived = dep_obs = None
     sw = unit_weights(panel, weight, lay)
-    by_names = [by] if isinstance(by, str) else list(by or [])
-    if len(set(by_names)) != len(by_names):
-        raise ValidationError(f"by names a variable twice: {by_names!r}")
+    by_names, groups = unit_groups(panel, by, lay)
     check_by_names(
         by_names, [unit, time, "category_name", "from_category", "to_category"], "monitoring"
     )
-    for b in by_names:
-        _static_column(panel, b, lay, "by")
-    groups = encode_groups(Table(panel, "xarray", unit, n), by_names) if by_names else None
 
     # ---- wave loop, vectorised over units ------------------------------------------
     flags = {r: np.zeros((n, T), bool) for r in REASONS}

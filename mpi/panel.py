@@ -361,13 +361,7 @@ def panel_states(
     layout = check_panel(panel, unit=unit, time=time, min_waves=min_waves)
     if layout.n_units == 0:
         raise DataError("panel has no units; nothing to measure")
-    by_names = [by] if isinstance(by, str) else list(by or [])
-    if len(set(by_names)) != len(by_names):
-        raise ValidationError(f"by names a variable twice: {by_names!r}")
-    for b in by_names:
-        _static_column(panel, b, layout, "by")
-    table = _unit_table(panel, layout)
-    groups = encode_groups(table, by_names) if by_names else None
+    by_names, groups = unit_groups(panel, by, layout)
     sw = unit_weights(panel, weight, layout)
     n, T = layout.n_units, layout.n_waves
     # the narrowest integers that hold a score numerator and a pattern: less memory
@@ -405,6 +399,20 @@ def panel_states(
         groups=groups,
         by=by_names,
     )
+
+
+def unit_groups(
+    panel: xr.Dataset, by: str | Sequence[str] | None, layout: PanelLayout
+) -> tuple[list[str], Groups | None]:
+    """The ``by`` names and their cross-classified codes per unit (validated: each variable
+    exists, lies along ``unit`` only and is named once)."""
+    by_names = [by] if isinstance(by, str) else list(by or [])
+    if len(set(by_names)) != len(by_names):
+        raise ValidationError(f"by names a variable twice: {by_names!r}")
+    for b in by_names:
+        _static_column(panel, b, layout, "by")
+    groups = encode_groups(_unit_table(panel, layout), by_names) if by_names else None
+    return by_names, groups
 
 
 def unit_weights(panel: xr.Dataset, weight: Hashable | None, layout: PanelLayout) -> np.ndarray:

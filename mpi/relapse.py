@@ -33,19 +33,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._input import encode_groups, readonly
+from ._input import readonly
 from ._version import __version__
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError, ValidationError
 from .kernels import relapse as krl
 from .panel import (
     PanelStates,
-    _static_column,
-    _unit_table,
     check_by_names,
     check_panel,
     flat_column,
     panel_states,
+    unit_groups,
     unit_weights,
 )
 from .spec import Spec
@@ -425,12 +424,7 @@ def _status_states(
     layout = check_panel(panel, unit=unit, time=time, min_waves=2)
     if layout.n_units == 0:
         raise DataError("panel has no units; nothing to measure")
-    by_names = [by] if isinstance(by, str) else list(by or [])
-    if len(set(by_names)) != len(by_names):
-        raise ValidationError(f"by names a variable twice: {by_names!r}")
-    for b in by_names:
-        _static_column(panel, b, layout, "by")
-    groups = encode_groups(_unit_table(panel, layout), by_names) if by_names else None
+    by_names, groups = unit_groups(panel, by, layout)
     sw = unit_weights(panel, weight, layout)
     col = flat_column(panel, status, layout, "status")
     kind = col.dtype.kind
