@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._input import encode_groups
 from ._version import __version__
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError, SpecError, ValidationError
@@ -35,13 +34,12 @@ from .exact import fraction_text, to_fraction
 from .kernels import chronic as _kc
 from .panel import (
     PanelStates,
-    _static_column,
-    _unit_table,
     check_balance,
     check_by_names,
     check_panel,
     flat_column,
     panel_states,
+    unit_groups,
     unit_weights,
 )
 from .spec import Spec
@@ -853,12 +851,8 @@ def duration_adjusted(
             f"income variable {variable!r} holds infinite values; replace them by NaN "
             "(unobserved) or a finite value"
         )
-    by_names = [by] if isinstance(by, str) else list(by or [])
-    for b in by_names:
-        _static_column(panel, b, layout, "by")
-    table = _unit_table(panel, layout)
+    by_names, groups = unit_groups(panel, by, layout)
     check_by_names(by_names, ("alpha", "time", layout.time_dim), "duration_adjusted")
-    groups = encode_groups(table, by_names) if by_names else None
     sw = unit_weights(panel, weight, layout)
     if groups is None:
         cell = np.zeros(layout.n_units, np.int64)
