@@ -24,19 +24,36 @@ from .panel import PanelStates
 __all__ = ["DynamicsResult", "panel_attrs"]
 
 
-def panel_attrs(states: PanelStates, *, title: str, references: Sequence[str], **extra) -> dict:
-    """Dataset attributes shared by the dynamics results (CF ``title``, ``history`` ...)."""
+def panel_attrs(
+    states: PanelStates,
+    *,
+    title: str,
+    references: Sequence[str],
+    status_variable: object = None,
+    **extra,
+) -> dict:
+    """Dataset attributes shared by the dynamics results (CF ``title``, ``history`` ...).
+
+    ``status_variable``: the name of the poverty-status variable when the states come from one
+    (no spec: the cutoffs do not apply).
+    """
     lay = states.layout
     spec = states.spec
+    if spec is None:
+        cutoffs = {"spec": f"none (status={status_variable!s})", "k": "n/a"}
+    else:
+        cutoffs = {
+            "spec": spec.name or "custom",
+            "k": fraction_text(states.k),
+            "vulnerable": fraction_text(spec.vulnerable),
+            "severe": fraction_text(spec.severe),
+        }
     attrs = {
         "title": title,
         "institution": "",
         "source": f"xmpi {__version__}",
         "references": "\n".join(references),
-        "spec": spec.name or "custom",
-        "k": fraction_text(states.k),
-        "vulnerable": fraction_text(spec.vulnerable),
-        "severe": fraction_text(spec.severe),
+        **cutoffs,
         "weight": states.weight_name or "none",
         "by": ", ".join(states.by) or "none",
         "unit_dim": str(lay.unit_dim),

@@ -34,7 +34,6 @@ import pandas as pd
 import xarray as xr
 
 from ._input import readonly
-from ._version import __version__
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError, ValidationError
 from .kernels import relapse as krl
@@ -463,27 +462,6 @@ def _status_states(
     )
 
 
-def _status_attrs(ps: PanelStates, status_name: Hashable, **extra: Any) -> dict:
-    lay = ps.layout
-    attrs = {
-        "title": "Relapse after exit from poverty",
-        "institution": "",
-        "source": f"xmpi {__version__}",
-        "references": "\n".join(REFERENCES),
-        "spec": f"none (status={status_name!s})",
-        "k": "n/a",
-        "weight": ps.weight_name or "none",
-        "by": ", ".join(ps.by) or "none",
-        "unit_dim": str(lay.unit_dim),
-        "time_dim": str(lay.time_dim),
-        "n_units": lay.n_units,
-        "n_waves": lay.n_waves,
-        "waves": ", ".join(f"{y:g}" for y in lay.years),
-    }
-    attrs.update(extra)
-    return attrs
-
-
 def _check_bootstrap(bootstrap: Any, seed: Any) -> int:
     if (
         isinstance(bootstrap, bool)
@@ -770,12 +748,13 @@ def relapse(
         band_at_exit="available" if scores else "unavailable (status=)",
         time_coordinate="the later wave of each pair (from_time: the earlier wave)",
     )
-    if scores:
-        attrs = panel_attrs(
-            ps, title="Relapse after exit from poverty", references=REFERENCES, **extra
-        )
-    else:
-        attrs = _status_attrs(ps, status, **extra)
+    attrs = panel_attrs(
+        ps,
+        title="Relapse after exit from poverty",
+        references=REFERENCES,
+        status_variable=status,
+        **extra,
+    )
     ds.attrs = attrs
 
     def grouped() -> xr.Dataset:
