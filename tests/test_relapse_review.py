@@ -79,3 +79,20 @@ def test_relapse_risk_rejects_a_huge_max_history():
     panel = random_panel(rng, n=50, waves=4)
     with pytest.raises(mpi.ValidationError, match="max_history=500"):
         mpi.relapse_risk(panel, random_spec(rng, 4), max_history=500)
+
+
+@pytest.mark.parametrize("gap_rate", [0.0, 0.1])
+def test_relapse_hazard_equals_spells_reentry_hazard(gap_rate):
+    """Both count non-poor spells that begin with an exit, censored at a gap or the end."""
+    rng = np.random.default_rng(17)
+    panel = random_panel(rng, n=600, waves=6, gap_rate=gap_rate)
+    states = mpi.panel_states(panel, random_spec(rng, 4, k="1/3"), weight="w")
+    rl = mpi.relapse(states).to_dataset()
+    sp = mpi.spells(states).to_dataset()
+    n = rl.sizes["time_since_exit"]
+    ours = rl["hazard"].values
+    theirs = sp["reentry_hazard"].values[:n]
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        rl["at_risk"].values, sp["at_risk"].sel(state="nonpoor").values[:n], rtol=0, atol=1e-9
+    )
