@@ -22,13 +22,12 @@ from fractions import Fraction
 from numbers import Real
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from ._version import __version__
-from .dynamics_result import DynamicsResult, panel_attrs
+from .dynamics_result import DynamicsResult, panel_attrs, ratio
 from .errors import DataError, SpecError, ValidationError
 from .exact import fraction_text, to_fraction
 from .kernels import chronic as _kc
@@ -39,6 +38,7 @@ from .panel import (
     check_panel,
     flat_column,
     panel_states,
+    parallel_chunks,
     unit_groups,
     unit_weights,
 )
@@ -144,18 +144,6 @@ def _min_waves(balance: str, min_waves: Any, n_waves: int) -> int:
     return int(mw)
 
 
-def _n_chunks(n: int) -> int:
-    return max(1, min(numba.get_num_threads(), n // 1024))
-
-
-def _ratio(a: Any, b: Any) -> np.ndarray:
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = a / b
-    return np.where(b == 0, np.nan, out)
-
-
 def _split(groups: Any, arr: np.ndarray, dims: Sequence[str]) -> xr.DataArray:
     """Cells as the first axis -> one dim per ``by`` variable (as PanelStates.split_cells)."""
     shaped = arr.reshape(groups.ext_shape + arr.shape[1:])
@@ -232,24 +220,24 @@ def _time_first_measures(
     tr_w = (ever[:, :, _kc.S_W] - ever[:, :, _kc.S_CHI_W]).sum(1)
     tr_dur = (ever[:, :, _kc.S_DUR] - ever[:, :, _kc.S_CHI_DUR]).sum(1)
     tr_score = (ever[:, :, _kc.S_SCORE] - ever[:, :, _kc.S_CHI_SCORE]).sum(1) / denom
-    m0 = _ratio(chi_score, sw)
-    h = _ratio(chi, sw)
-    hj = _ratio(jstat[:, :, _kc.J_CHI], sw[:, None])
+    m0 = ratio(chi_score, sw)
+    h = ratio(chi, sw)
+    hj = ratio(jstat[:, :, _kc.J_CHI], sw[:, None])
     return {
         "sw": sw,
         "chi_score": chi_score,
         "M0": m0,
         "H": h,
-        "D": _ratio(chi_dur, chi),
-        "A": _ratio(chi_score, chi_dur),
-        "M0_transient": _ratio(tr_score, sw),
-        "H_transient": _ratio(tr_w, sw),
-        "D_transient": _ratio(tr_dur, tr_w),
-        "A_transient": _ratio(tr_score, tr_dur),
+        "D": ratio(chi_dur, chi),
+        "A": ratio(chi_score, chi_dur),
+        "M0_transient": ratio(tr_score, sw),
+        "H_transient": ratio(tr_w, sw),
+        "D_transient": ratio(tr_dur, tr_w),
+        "A_transient": ratio(tr_score, tr_dur),
         "censored_headcount": hj,
-        "censored_headcount_transient": _ratio(jstat[:, :, _kc.J_TR], sw[:, None]),
-        "contribution": _ratio(wj[None, :] * hj, m0[:, None]),
-        "duration_of_deprivation": _ratio(hj, h[:, None]),
+        "censored_headcount_transient": ratio(jstat[:, :, _kc.J_TR], sw[:, None]),
+        "contribution": ratio(wj[None, :] * hj, m0[:, None]),
+        "duration_of_deprivation": ratio(hj, h[:, None]),
     }
 
 
@@ -299,20 +287,20 @@ def _finalize_time_first(
     if balance == "balanced":
         dur = svals / T
     else:
-        dur = _ratio(st[:, _kc.S_DUR], st[:, _kc.S_W])
+        dur = ratio(st[:, _kc.S_DUR], st[:, _kc.S_W])
     data["share_by_periods_poor"] = (("periods_poor",), st[:, _kc.S_W] / sw)
     data["duration_by_periods_poor"] = (("periods_poor",), dur)
     data["intensity_by_periods_poor"] = (
         ("periods_poor",),
-        _ratio(st[:, _kc.S_SCORE] / denom, st[:, _kc.S_DUR]),
+        ratio(st[:, _kc.S_SCORE] / denom, st[:, _kc.S_DUR]),
     )
     data["chronic_by_periods_poor"] = (
         ("periods_poor",),
-        _ratio(st[:, _kc.S_CHI_W], st[:, _kc.S_W]),
+        ratio(st[:, _kc.S_CHI_W], st[:, _kc.S_W]),
     )
     data["contribution_by_periods_poor"] = (
         ("periods_poor",),
-        _ratio(st[:, _kc.S_CHI_SCORE] / denom, over["chi_score"][0]),
+        ratio(st[:, _kc.S_CHI_SCORE] / denom, over["chi_score"][0]),
     )
     # period decomposition along time
     if balance == "balanced":
@@ -322,9 +310,9 @@ def _finalize_time_first(
     data["M0_period"] = (("time",), m0_period)
     data["M0_cross_section"] = (
         ("time",),
-        _ratio(tot_t[:, _kc.T_SCORE] / denom, tot_t[:, _kc.T_OBS]),
+        ratio(tot_t[:, _kc.T_SCORE] / denom, tot_t[:, _kc.T_OBS]),
     )
-    data["H_cross_section"] = (("time",), _ratio(tot_t[:, _kc.T_POOR], tot_t[:, _kc.T_OBS]))
+    data["H_cross_section"] = (("time",), ratio(tot_t[:, _kc.T_POOR], tot_t[:, _kc.T_OBS]))
     ds = xr.Dataset(
         data,
         coords={
@@ -340,7 +328,7 @@ def _finalize_time_first(
         grouped.update({n: (cells[n], ["indicator"]) for n in per_ind})
         grouped["n_used"] = (count[:, _kc.C_USED], [])
         grouped["population_share"] = (cells["sw"] / sw, [])
-        grouped["group_contribution"] = (_ratio(cells["chi_score"], over["chi_score"][0]), [])
+        grouped["group_contribution"] = (ratio(cells["chi_score"], over["chi_score"][0]), [])
         _add_groups(ds, grouped, states.split_cells)
     m_text = (
         str(-(-tau.numerator * T // tau.denominator))
@@ -376,18 +364,18 @@ def _finalize_time_first(
 def _dims_first_measures(ustat: np.ndarray, dstat: np.ndarray, denom: int, wj: np.ndarray):
     sw = ustat[:, _kc.U_W]
     score = ustat[:, _kc.U_SCORE] / denom
-    m0 = _ratio(score, sw)
-    h = _ratio(ustat[:, _kc.U_POOR], sw)
-    hj = _ratio(dstat[:, :, _kc.D_CENSORED], sw[:, None])
+    m0 = ratio(score, sw)
+    h = ratio(ustat[:, _kc.U_POOR], sw)
+    hj = ratio(dstat[:, :, _kc.D_CENSORED], sw[:, None])
     return {
         "sw": sw,
         "score": score,
         "M0": m0,
         "H": h,
-        "A": _ratio(score, ustat[:, _kc.U_POOR]),
+        "A": ratio(score, ustat[:, _kc.U_POOR]),
         "censored_headcount": hj,
-        "uncensored_headcount": _ratio(dstat[:, :, _kc.D_UNCENSORED], sw[:, None]),
-        "contribution": _ratio(wj[None, :] * hj, m0[:, None]),
+        "uncensored_headcount": ratio(dstat[:, :, _kc.D_UNCENSORED], sw[:, None]),
+        "contribution": ratio(wj[None, :] * hj, m0[:, None]),
     }
 
 
@@ -420,7 +408,7 @@ def _finalize_dims_first(
         grouped.update({n: (cells[n], ["indicator"]) for n in per_ind})
         grouped["n_used"] = (count[:, _kc.C_USED], [])
         grouped["population_share"] = (cells["sw"] / sw, [])
-        grouped["group_contribution"] = (_ratio(cells["score"], over["score"][0]), [])
+        grouped["group_contribution"] = (ratio(cells["score"], over["score"][0]), [])
         _add_groups(ds, grouped, states.split_cells)
     ds.attrs = panel_attrs(
         states,
@@ -680,7 +668,7 @@ def chronic(
     T = states.layout.n_waves
     mw = _min_waves(balance, min_waves, T)
     observed = balance == "observed"
-    n_chunks = _n_chunks(states.layout.n_units)
+    n_chunks = parallel_chunks(states.layout.n_units)
     if order == "time_first":
         sstat, tstat, jstat, count = _kc.chronic_time_first(
             states.state,
@@ -872,7 +860,7 @@ def duration_adjusted(
         tau_f.numerator,
         tau_f.denominator,
         kal,
-        _n_chunks(layout.n_units),
+        parallel_chunks(layout.n_units),
     )
     counts = _counts(count)
 
@@ -882,10 +870,10 @@ def duration_adjusted(
         return {
             "sw": w,
             "gap": gap,
-            "K": _ratio(gap, w[:, None]),
-            "H": _ratio(chi, w),
-            "D": _ratio(dur, chi),
-            "G": _ratio(gap, dur[:, None]),
+            "K": ratio(gap, w[:, None]),
+            "H": ratio(chi, w),
+            "D": ratio(dur, chi),
+            "G": ratio(gap, dur[:, None]),
         }
 
     over = measures(ustat.sum(0, keepdims=True))
@@ -898,8 +886,8 @@ def duration_adjusted(
             "H": ((), float(over["H"][0])),
             "D": ((), float(over["D"][0])),
             "G": (("alpha",), over["G"][0]),
-            "H_cross_section": (("time",), _ratio(tt[:, 1], tt[:, 0])),
-            "FGT_cross_section": (("alpha", "time"), _ratio(tt[:, 2:].T, tt[None, :, 0])),
+            "H_cross_section": (("time",), ratio(tt[:, 1], tt[:, 0])),
+            "FGT_cross_section": (("alpha", "time"), ratio(tt[:, 2:].T, tt[None, :, 0])),
         },
         coords={"alpha": alphas, "time": layout.times},
     )
@@ -914,7 +902,7 @@ def duration_adjusted(
             "G": (cells["G"], ["alpha"]),
             "n_used": (count[:, _kc.C_USED], []),
             "population_share": (cells["sw"] / total, []),
-            "group_contribution": (_ratio(cells["gap"], over["gap"][0][None, :]), ["alpha"]),
+            "group_contribution": (ratio(cells["gap"], over["gap"][0][None, :]), ["alpha"]),
         }
         _add_groups(ds, grouped, lambda arr, dims: _split(groups, arr, dims))
     ds.attrs = {

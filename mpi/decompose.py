@@ -31,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -39,7 +38,7 @@ import xarray as xr
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError, ValidationError
 from .kernels import decompose as _kd
-from .panel import PanelStates, _static_column, check_balance, panel_states
+from .panel import PanelStates, _static_column, check_balance, panel_states, parallel_chunks
 from .spec import Spec
 
 __all__ = ["decompose_change", "DecompositionResult", "DECOMPOSE_BALANCE", "DYNAMIC_GROUPS"]
@@ -574,7 +573,7 @@ def decomposition_statistics(
     check_balance(balance, DECOMPOSE_BALANCE)
     n = states.layout.n_units
     hist = np.zeros(n, np.uint8) if history is None else np.ascontiguousarray(history, np.uint8)
-    n_chunks = max(1, min(numba.get_num_threads(), n // 1024))
+    n_chunks = parallel_chunks(n)
     return _kd.decompose_statistics(
         states.state,
         states.num,

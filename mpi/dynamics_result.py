@@ -21,7 +21,15 @@ from .errors import ValidationError
 from .exact import fraction_text
 from .panel import PanelStates
 
-__all__ = ["DynamicsResult", "panel_attrs"]
+__all__ = ["DynamicsResult", "panel_attrs", "ratio"]
+
+
+def ratio(a: object, b: object) -> np.ndarray:
+    """``a / b`` of weighted sums as float64, NaN where the denominator is 0 (no mass)."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / b, np.nan)
 
 
 def panel_attrs(

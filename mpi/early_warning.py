@@ -29,7 +29,6 @@ from collections.abc import Hashable, Sequence
 from functools import cached_property
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -41,8 +40,9 @@ from .panel import (
     BAND_NAMES,
     PanelStates,
     check_panel,
-    flat_column,
     panel_states,
+    parallel_chunks,
+    status_states,
     unit_weights,
 )
 from .spec import Spec
@@ -214,29 +214,6 @@ class _Features:
     def decode(self, code: np.ndarray) -> tuple[np.ndarray, ...]:
         """``(band, history, tse, exited)`` int8 arrays (-1 where the code is -1)."""
         return tuple(tab[code] for tab in self._tables)
-
-
-def _status_states(panel: xr.Dataset, status: Hashable, layout: Any) -> np.ndarray:
-    """A (unit, time) 0/1 status variable as states: 2 poor, 0 nonpoor, -1 unobserved."""
-    col = flat_column(panel, status, layout, "status")
-    v = col.to_numpy()
-    if v.dtype == bool:
-        v = v.astype(np.float64)
-    try:
-        v = np.asarray(v, np.float64)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"status variable {status!r} must hold 0/1 (1 = poor) or NaN for unobserved; got "
-            f"dtype {col.dtype}. Recode it, e.g. (panel[{status!r}] == 'poor').astype(float)"
-        ) from None
-    bad = np.isfinite(v) & (v != 0) & (v != 1) | np.isinf(v)
-    if bad.any():
-        raise DataError(
-            f"status variable {status!r} must hold 0/1 (1 = poor) or NaN; found the value "
-            f"{v[np.flatnonzero(bad)[0]]:g}. Recode it to 0/1"
-        )
-    st = np.where(np.isnan(v), -1, np.where(v == 1, 2, 0)).astype(np.int8)
-    return st.reshape(layout.n_units, layout.n_waves)
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
@@ -818,7 +795,7 @@ def relapse_risk(
                 "poverty status and no spec was given; leave out k (or pass spec= too)"
             )
         layout = check_panel(panel, unit=unit, time=time, min_waves=horizon + 1)
-        state = _status_states(panel, status, layout)
+        state = status_states(panel, status, layout)
         if spec is not None:
             ps = panel_states(
                 panel, spec, k=k, weight=weight, unit=unit, time=time, min_waves=horizon + 1
@@ -833,7 +810,7 @@ def relapse_risk(
     state = np.ascontiguousarray(state)
     n, T = state.shape
     years = layout.years
-    n_chunks = max(1, min(numba.get_num_threads(), n // 1024))
+    n_chunks = parallel_chunks(n)
     code, sum_w, sum_n, units = krisk.risk_counts(
         state, sw_unit, n_bands, max_history, horizon, n_chunks
     )

@@ -401,6 +401,42 @@ def panel_states(
     )
 
 
+def parallel_chunks(n_units: int) -> int:
+    """Contiguous chunks of units a kernel runs in parallel: one per thread, at least 1,024
+    units each."""
+    return max(1, min(numba.get_num_threads(), n_units // 1024))
+
+
+def status_states(panel: xr.Dataset, status: Hashable, layout: PanelLayout) -> np.ndarray:
+    """A (unit, time) poverty-status variable from another rule (an income line, a registry
+    flag) as states ``(unit, time)`` int8: 2 poor, 0 not poor, -1 unobserved.
+
+    Booleans, or numbers 0/1 with NaN for unobserved; anything else raises a
+    :class:`~mpi.DataError` naming the variable, the value and the fix.
+    """
+    col = flat_column(panel, status, layout, "status")
+    kind = col.dtype.kind
+    if kind == "b":
+        state = np.where(col.to_numpy(), 2, 0).astype(np.int8)
+    elif kind in "iuf":
+        v = col.to_numpy().astype(np.float64)
+        obs = ~np.isnan(v)
+        bad = obs & (v != 0) & (v != 1)
+        if bad.any():
+            raise DataError(
+                f"status variable {status!r} must hold 0/1: 1/True (poor), 0/False (not poor) "
+                f"or NaN (unobserved); found the value {v[np.flatnonzero(bad)[0]]:g}. Recode "
+                f"it, e.g. (panel[{status!r}] > 0).where(panel[{status!r}].notnull())"
+            )
+        state = np.where(obs, np.where(v == 1, 2, 0), -1).astype(np.int8)
+    else:
+        raise DataError(
+            f"status variable {status!r} must be boolean or numeric 0/1 (NaN = unobserved); "
+            f"got dtype {col.dtype}. Convert it, e.g. panel[{status!r}].astype(float)"
+        )
+    return state.reshape(layout.n_units, layout.n_waves)
+
+
 def unit_groups(
     panel: xr.Dataset, by: str | Sequence[str] | None, layout: PanelLayout
 ) -> tuple[list[str], Groups | None]:
@@ -469,7 +505,7 @@ def _score_block(
         rules[j] = kernels.RULE_CODES[rule]
         cutoffs[j] = cut
     wint, denom = spec.integer_weights
-    n_chunks = max(1, min(numba.get_num_threads(), layout.n_units // 1024))
+    n_chunks = parallel_chunks(layout.n_units)
     err = kernels.panel.panel_scores(
         cols,
         rules,

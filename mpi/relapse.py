@@ -28,21 +28,21 @@ import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from ._input import readonly
-from .dynamics_result import DynamicsResult, panel_attrs
+from .dynamics_result import DynamicsResult, panel_attrs, ratio
 from .errors import DataError, ValidationError
 from .kernels import relapse as krl
 from .panel import (
     PanelStates,
     check_by_names,
     check_panel,
-    flat_column,
     panel_states,
+    parallel_chunks,
+    status_states,
     unit_groups,
     unit_weights,
 )
@@ -132,11 +132,6 @@ _BOOT = (
 )
 
 
-def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
-
-
 def _km(n: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kaplan-Meier hazard, survival and Greenwood SE over the last axis.
 
@@ -145,7 +140,7 @@ def _km(n: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     does, so the SE is 0 from then on.
     """
     at = n > 0
-    h = _div(d, n)
+    h = ratio(d, n)
     s = np.cumprod(np.where(at, 1.0 - np.where(at, h, 0.0), 1.0), axis=-1)
     s = np.where(at, s, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -198,7 +193,7 @@ def _measures(
     out["exits_without_followup"] = (tot[..., 0, krl.CENSORED], [])
     # mean years since exit of the spells at risk at e
     ar = life[..., krl.AT_RISK].sum(-3)  # [..., t_x, e]
-    out["years"] = (_div((ar * lay.gap).sum(-2)[..., 1 : T - 1], ar.sum(-2)[..., 1 : T - 1]), E)
+    out["years"] = (ratio((ar * lay.gap).sum(-2)[..., 1 : T - 1], ar.sum(-2)[..., 1 : T - 1]), E)
     # years since exit: KM over the distinct durations y_{t_x+e} - y_{t_x}
     lead = life.shape[:-4]
     flat = life.sum(-4).reshape((*lead, T * T, 3))
@@ -226,13 +221,13 @@ def _measures(
             "exits": (P[..., krl.EXITS], t),
             "reentries": (P[..., krl.RR_NUM], t),
             "relapse_at_risk": (P[..., krl.RR_DEN], t),
-            "relapse_rate": (_div(P[..., krl.RR_NUM], P[..., krl.RR_DEN]), t),
+            "relapse_rate": (ratio(P[..., krl.RR_NUM], P[..., krl.RR_DEN]), t),
             "first_entries": (P[..., krl.FE_NUM], t),
             "first_entry_at_risk": (P[..., krl.FE_DEN], t),
-            "first_entry_rate": (_div(P[..., krl.FE_NUM], P[..., krl.FE_DEN]), t),
+            "first_entry_rate": (ratio(P[..., krl.FE_NUM], P[..., krl.FE_DEN]), t),
             "reentered": (P[..., krl.STOCK_NUM], t),
             "ever_exited": (P[..., krl.STOCK_DEN], t),
-            "stock_ratio": (_div(P[..., krl.STOCK_NUM], P[..., krl.STOCK_DEN]), t),
+            "stock_ratio": (ratio(P[..., krl.STOCK_NUM], P[..., krl.STOCK_DEN]), t),
             "weighted_exits": (P[..., krl.EXITS].sum(-1), []),
             "weighted_reentries": (comp[..., 0], []),
         }
@@ -240,12 +235,12 @@ def _measures(
     if lay.indicators is not None:
         d = len(lay.indicators)
         r = comp[..., 0]
-        out["mean_score_at_reentry"] = (_div(comp[..., 1], r * denom), [])
+        out["mean_score_at_reentry"] = (ratio(comp[..., 1], r * denom), [])
         out["reentry_newly_deprived_share"] = (
-            _div(comp[..., 2 : 2 + d], r[..., None]),
+            ratio(comp[..., 2 : 2 + d], r[..., None]),
             ["indicator"],
         )
-        out["reentry_deprived_share"] = (_div(comp[..., 2 + d :], r[..., None]), ["indicator"])
+        out["reentry_deprived_share"] = (ratio(comp[..., 2 + d :], r[..., None]), ["indicator"])
     return out
 
 
@@ -425,27 +420,7 @@ def _status_states(
         raise DataError("panel has no units; nothing to measure")
     by_names, groups = unit_groups(panel, by, layout)
     sw = unit_weights(panel, weight, layout)
-    col = flat_column(panel, status, layout, "status")
-    kind = col.dtype.kind
-    if kind == "b":
-        poor = col.to_numpy()
-        state = np.where(poor, 2, 0).astype(np.int8)
-    elif kind in "iuf":
-        v = col.to_numpy().astype(np.float64)
-        obs = ~np.isnan(v)
-        bad = obs & (v != 0) & (v != 1)
-        if bad.any():
-            raise DataError(
-                f"status variable {status!r} must hold 1/True (poor), 0/False (not poor) or "
-                f"NaN (unobserved); found the value {v[np.flatnonzero(bad)[0]]:g}. Recode it, "
-                f"e.g. (panel[{status!r}] > 0).where(panel[{status!r}].notnull())"
-            )
-        state = np.where(obs, np.where(v == 1, 2, 0), -1).astype(np.int8)
-    else:
-        raise DataError(
-            f"status variable {status!r} must be boolean or numeric 0/1 (NaN = unobserved); "
-            f"got dtype {col.dtype}. Convert it, e.g. panel[{status!r}].astype(float)"
-        )
+    state = status_states(panel, status, layout)
     dummy = readonly(np.zeros((1, 1), np.int16))
     return PanelStates(
         spec=None,  # type: ignore[arg-type]  # poverty status from another rule
@@ -453,7 +428,7 @@ def _status_states(
         layout=layout,
         num=dummy,
         pattern=dummy,
-        state=readonly(state.reshape(layout.n_units, layout.n_waves)),
+        state=readonly(state),
         denom=1,
         weight=readonly(sw),
         weight_name=weight,
@@ -646,7 +621,7 @@ def relapse(
     reserved = ("time_since_exit", "band_at_exit", "years_since_exit", "indicator", "time", tdim)
     check_by_names(ps.by, reserved, "relapse")
     n = lay.n_units
-    n_chunks = max(1, min(numba.get_num_threads(), n // 1024))
+    n_chunks = parallel_chunks(n)
     d = len(ps.spec) if scores else 0
 
     def run(w: np.ndarray) -> tuple[np.ndarray, ...]:

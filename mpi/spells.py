@@ -32,7 +32,6 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -40,7 +39,14 @@ import xarray as xr
 from .dynamics_result import DynamicsResult, panel_attrs
 from .errors import DataError
 from .kernels import transitions as ktr
-from .panel import BALANCE, PanelStates, check_balance, check_by_names, panel_states
+from .panel import (
+    BALANCE,
+    PanelStates,
+    check_balance,
+    check_by_names,
+    panel_states,
+    parallel_chunks,
+)
 from .spec import Spec
 
 __all__ = ["spells", "SpellResult", "SPELL_BALANCE"]
@@ -193,7 +199,7 @@ class SpellResult(DynamicsResult):
         ``(unit row, poor, start wave, end wave, left-censored, right-censored)``."""
         offsets = np.zeros(len(self._n_spells) + 1, np.int64)
         np.cumsum(self._n_spells, out=offsets[1:])
-        n_chunks = max(1, min(numba.get_num_threads(), len(self._n_spells) // 1024))
+        n_chunks = parallel_chunks(len(self._n_spells))
         return ktr.spell_fill(self._states.state, offsets, n_chunks)
 
     def table(self) -> pd.DataFrame:
@@ -343,7 +349,7 @@ def spells(
     reserved = ("state", "length", "left_censored", "right_censored", "duration")
     check_by_names(ps.by, (*reserved, "poverty_spells"), "spells")
     lay = ps.layout
-    n_chunks = max(1, min(numba.get_num_threads(), lay.n_units // 1024))
+    n_chunks = parallel_chunks(lay.n_units)
     bal = ktr.BALANCED if balance == "balanced" else ktr.OBSERVED
     n_spells, sw, sn, pw, pn, units = ktr.spell_counts(
         ps.state, ps.weight, ps.cell, ps.n_cells, bal, n_chunks

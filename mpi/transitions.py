@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .dynamics_result import DynamicsResult, panel_attrs
+from .dynamics_result import DynamicsResult, panel_attrs, ratio
 from .errors import DataError, ValidationError
 from .kernels import transitions as ktr
 from .panel import (
@@ -35,6 +34,7 @@ from .panel import (
     check_balance,
     check_by_names,
     panel_states,
+    parallel_chunks,
 )
 from .spec import Spec
 
@@ -167,28 +167,24 @@ def _finalize(
     F, C, iv = flow.values, count.values, interval.values
     even = bool(np.allclose(iv, iv[0])) if iv.size else True
 
-    def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(b > 0, a / b, np.nan)
-
     def annual(p: np.ndarray, d: np.ndarray | float) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return 1.0 - (1.0 - p) ** (1.0 / d)
 
     def rates(fl: np.ndarray) -> tuple[np.ndarray, ...]:  # fl [..., from, to]
-        prob = div(fl, fl.sum(-1)[..., None])
+        prob = ratio(fl, fl.sum(-1)[..., None])
         m_np = fl[..., nonpoor, :].sum((-2, -1))
         m_p = fl[..., poor, :].sum((-2, -1))
         entries = fl[..., nonpoor, :][..., poor].sum((-2, -1))
         exits = fl[..., poor, :][..., nonpoor].sum((-2, -1))
-        return prob, div(entries, m_np), div(exits, m_p), m_np, m_p, entries, exits
+        return prob, ratio(entries, m_np), ratio(exits, m_p), m_np, m_p, entries, exits
 
     pooled_flow = F.sum(-3)
     prob, e, x = rates(pooled_flow)[:3]
     r_prob, r_e, r_x, m_np, m_p, entries, exits = rates(F)
     # mean interval of the pairs, weighted by the from-state mass (exact when evenly spaced)
-    d_np = div((m_np * iv).sum(-1), m_np.sum(-1))
-    d_p = div((m_p * iv).sum(-1), m_p.sum(-1))
+    d_np = ratio((m_np * iv).sum(-1), m_np.sum(-1))
+    d_p = ratio((m_p * iv).sum(-1), m_p.sum(-1))
     if even and iv.size:
         d_np = d_p = np.full_like(d_np, float(iv[0]))
     e_ann, x_ann = annual(e, d_np), annual(x, d_p)
@@ -197,7 +193,7 @@ def _finalize(
     with np.errstate(divide="ignore", invalid="ignore"):
         markov = {
             "stationary_poverty_rate": (
-                div(e, e + x)  # exact two-state formula e / (e + x)
+                ratio(e, e + x)  # exact two-state formula e / (e + x)
                 if states == "poverty"
                 else np.where(np.isnan(sp).all(-1), np.nan, np.nansum(sp, -1))
             ),
@@ -220,7 +216,7 @@ def _finalize(
             "persistence": 1.0 - x,
             "entry_rate_annual": e_ann,
             "exit_rate_annual": x_ann,
-            "interval": div((F.sum((-2, -1)) * iv).sum(-1), F.sum((-3, -2, -1))),
+            "interval": ratio((F.sum((-2, -1)) * iv).sum(-1), F.sum((-3, -2, -1))),
             **markov,
         }
     else:
@@ -237,11 +233,11 @@ def _finalize(
             "interval": (iv, ["time"]),
             "entry_rate_annual": (annual(r_e, iv), ["time"]),
             "exit_rate_annual": (annual(r_x, iv), ["time"]),
-            "poverty_rate_start": (div(m_p, pop), ["time"]),
-            "poverty_rate_end": (div(F[..., poor].sum((-2, -1)), pop), ["time"]),
-            "entries": (div(entries, pop), ["time"]),
-            "exits": (div(exits, pop), ["time"]),
-            "implied_poverty_rate": (div(r_e, r_e + r_x), ["time"]),
+            "poverty_rate_start": (ratio(m_p, pop), ["time"]),
+            "poverty_rate_end": (ratio(F[..., poor].sum((-2, -1)), pop), ["time"]),
+            "entries": (ratio(entries, pop), ["time"]),
+            "exits": (ratio(exits, pop), ["time"]),
+            "implied_poverty_rate": (ratio(r_e, r_e + r_x), ["time"]),
             "pooled_probability": (prob, ab),
             "pooled_flow": (pooled_flow, ab),
             "pooled_entry_rate": e,
@@ -496,7 +492,7 @@ def transitions(
     lay = ps.layout
     reserved = ("time", lay.time_dim, "from_time", "from_state", "to_state", "state")
     check_by_names(ps.by, reserved, "transitions")
-    n_chunks = max(1, min(numba.get_num_threads(), lay.n_units // 1024))
+    n_chunks = parallel_chunks(lay.n_units)
     mode = ktr.POVERTY if states == "poverty" else ktr.BANDS
     bal = ktr.BALANCED if balance == "balanced" else ktr.PAIRS
     flow, count, units = ktr.transition_flows(
