@@ -38,10 +38,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import gc
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +47,7 @@ import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import cpu_model, source_version, wait_for_quiet  # noqa: E402
+from survey import best_of  # noqa: E402
 
 import mpi  # noqa: E402
 
@@ -131,16 +130,6 @@ def numpy_dynamics(panel: xr.Dataset) -> dict[str, np.ndarray]:
         "M0": M0,
         "relapse_hazard_1": relapse_hazard_1,
     }
-
-
-def best_of(fn, repeat: int) -> tuple[float, object]:
-    best, out = np.inf, None
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:

@@ -7,9 +7,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_benchmark_smoke():
+def _run(script: str) -> subprocess.CompletedProcess:
+    """``benchmarks/<script> --sizes 1e4 --repeat 1 --check`` (smoke mode: no file written)."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "1e4", "--repeat", "1",
+        [sys.executable, str(ROOT / "benchmarks" / script), "--sizes", "1e4", "--repeat", "1",
          "--check"],
         capture_output=True,
         text=True,
@@ -17,31 +18,18 @@ def test_benchmark_smoke():
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc
+
+
+def test_benchmark_smoke():
+    _run("run.py")
 
 
 def test_survey_benchmark_smoke():
     """benchmarks/survey.py runs and its numpy textbook SEs agree with mpi to 1e-10."""
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "survey.py"), "--sizes", "1e4", "--repeat",
-         "1", "--check"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "numpy textbook vs mpi SE" in proc.stdout
+    assert "numpy textbook vs mpi SE" in _run("survey.py").stdout
 
 
 def test_dynamics_benchmark_smoke():
     """benchmarks/dynamics.py runs and its numpy transitions, spells and chronic agree."""
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "dynamics.py"), "--sizes", "1e4", "--repeat",
-         "1", "--check"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "max diff" in proc.stdout
+    assert "max diff" in _run("dynamics.py").stdout
