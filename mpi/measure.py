@@ -83,6 +83,9 @@ class _Prepared:
     groups: Groups | None
     missing: str
     use_patterns: bool | int | None
+    #: A ``by`` variable (the last one) kept in the totals of the units with a missing group,
+    #: e.g. a panel's wave: those totals are then per wave.
+    keep: str | None = None
 
     def run(self, sweight: np.ndarray, cell: np.ndarray, offset: int, n_cells: int) -> xr.Dataset:
         """Statistics along ``cell`` for the units' cell codes (``cell - offset``)."""
@@ -178,13 +181,29 @@ class _Prepared:
             {v: ((*names, *vdims[v]), a[known_idx]) for v, a in arrays.items()},
             coords={**{b: np.asarray(lab) for b, lab in zip(names, labels, strict=True)}, **common},
         )
-        missing_group = xr.Dataset(
-            {
-                v: (vdims[v], a[mask].sum(axis=0) if mask.any() else np.zeros(a.shape[len(ax) :]))
-                for v, a in arrays.items()
-            },
-            coords=common,
-        )
+        if self.keep is None:
+            missing_group = xr.Dataset(
+                {
+                    v: (vdims[v], a[mask].sum(axis=0) if mask.any() else np.zeros(a.shape[len(ax) :]))
+                    for v, a in arrays.items()
+                },
+                coords=common,
+            )
+        else:  # per known label of the kept (last) variable, the others' missing slots summed
+            assert names[-1] == self.keep
+            other = mask[..., 0]  # a missing slot in some other variable
+            nk = sizes[-1]
+            missing_group = (
+                None
+                if len(sizes) == 1
+                else xr.Dataset(
+                    {
+                        v: ((self.keep, *vdims[v]), a[other][:, :nk].sum(axis=0))
+                        for v, a in arrays.items()
+                    },
+                    coords={**common, self.keep: np.asarray(labels[-1])},
+                )
+            )
         ext = xr.Dataset({v: ((*names, *vdims[v]), a) for v, a in arrays.items()}, coords=common)
         return known, missing_group, ext
 
@@ -525,6 +544,7 @@ def measure(
         panel_time = str(time)
     if design is None:
         prep = _prepare(data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=None)
+        prep.keep = panel_time
         stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
         groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
     else:
@@ -548,8 +568,6 @@ def measure(
         cell_stats, inference = run_design(prep, design)
         stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
         groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
-    if panel_time is not None and groups is not None:
-        missing_group = _missing_group_per_wave(stats, extended, groups, panel_time)
     call = (
         f"mpi.measure(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "
         f"by={groups.names if groups else None!r}, "
@@ -577,27 +595,6 @@ def measure(
         time=panel_time,
         notes=notes,
     )
-
-
-def _missing_group_per_wave(
-    stats: xr.Dataset, extended: xr.Dataset | None, groups: Groups, time: str
-) -> xr.Dataset | None:
-    """Statistics of the units with a missing group, per wave (the cell layout's missing
-    slots summed over the group variables, the wave kept)."""
-    names = [b for b in groups.names if b != time]
-    if not names:
-        return None
-    nt = stats.sizes[time]
-    out = {}
-    for v, da in stats.data_vars.items():
-        ext = extended[v].isel({time: slice(0, nt)}).transpose(*names, time, ...).values
-        known = tuple(slice(0, stats.sizes[b]) for b in names)
-        mask = np.ones(ext.shape[: len(names)], bool)
-        mask[known] = False
-        out[v] = ((time, *da.dims[len(names) + 1 :]), ext[mask].sum(axis=0))
-    coords = {c: stats[c].values for c in ("k", "indicator")}
-    coords[time] = stats[time].values
-    return xr.Dataset(out, coords=coords)
 
 
 def _is_panel(data: Any, spec: Spec, time: Hashable) -> bool:
