@@ -870,6 +870,13 @@ def monitoring(
     indicators) in each of the last ``stable_waves`` waves after its identification and it
     has labour capacity (when ``no_labour_never_eliminated``).
 
+    References
+    ----------
+    中央农村工作领导小组 (2021). 关于健全防止返贫动态监测和帮扶机制的指导意见
+    (中农组发〔2021〕7号): the three monitored categories (脱贫不稳定户, 边缘易致贫户,
+    突发严重困难户), the monitoring range and the conditions for marking a risk eliminated.
+    国务院扶贫开发领导小组 (2020). 关于建立防止返贫监测和帮扶机制的指导意见.
+
     Examples
     --------
     >>> import mpi

@@ -332,6 +332,11 @@ def panel_states(
     :math:`D`, the unit-wave is poor when :math:`\\sum_j W_j g_{ijt} \\cdot k_d \\ge k_n D`
     for :math:`k = k_n / k_d`.
 
+    References
+    ----------
+    Alkire, S. and Foster, J. (2011). Counting and multidimensional poverty measurement.
+    *Journal of Public Economics* 95(7-8), 476-487.
+
     Examples
     --------
     >>> import mpi
