@@ -7,7 +7,7 @@ sufficient statistics so that results for chunks of units can simply be summed.
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .codes import dense_codes, psu_strata
-from .variance import strata_variance
+from .variance import strata_variance, strata_variance_t, sum_rows
 
 __all__ = [
     "panel",
@@ -22,4 +22,6 @@ __all__ = [
     "dense_codes",
     "psu_strata",
     "strata_variance",
+    "strata_variance_t",
+    "sum_rows",
 ]

@@ -11,18 +11,6 @@ __all__ = ["dense_codes", "psu_strata"]
 
 
 @nb.njit(cache=CACHE, nogil=True)
-def _range(arr):
-    lo = arr[0]
-    hi = arr[0]
-    for x in arr:
-        if x < lo:
-            lo = x
-        elif x > hi:
-            hi = x
-    return lo, hi
-
-
-@nb.njit(cache=CACHE, nogil=True)
 def dense_codes(arr, max_range):
     """Codes ``0 .. m-1`` of the sorted distinct values of an int64 array.
 
@@ -32,7 +20,8 @@ def dense_codes(arr, max_range):
     n = arr.shape[0]
     if n == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), True
-    lo, hi = _range(arr)
+    lo = arr.min()  # two vectorised reductions
+    hi = arr.max()
     span = hi - lo + 1
     if span > max_range:
         return np.empty(0, np.int64), np.empty(0, np.int64), False

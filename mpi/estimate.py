@@ -29,6 +29,8 @@ __all__ = ["Estimate", "LinearizedEngine", "ReplicateEngine", "PSU", "REP", "sta
 
 PSU = "_psu"
 REP = "_rep"
+#: Most terms a lazy linearised perturbation keeps before it is materialised.
+MAX_TERMS = 6
 
 
 def _nan_div(a: Any, b: Any) -> Any:
@@ -68,12 +70,18 @@ class LinearizedEngine:
         starts, n_h = d.starts, d.n_h.astype(np.float64)
         shape = (-1,) + (1,) * (a.ndim - 1)
         nh = n_h.reshape(shape)
-        if b is a:  # a variance: fused two-pass numba sums
-            flat = np.ascontiguousarray(a.reshape(a.shape[0], -1))
+        if b is a:  # a variance: fused two-pass numba sums, in the array's own layout
             scale_h = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
             scale_h = scale_h * d.stratum_weight
-            total = kernels.strata_variance(flat, starts, d.n_h, scale_h).reshape(a.shape[1:])
-            return self._lonely(a, b, total, shape)
+            m = int(np.prod(a.shape[1:]))
+            t = np.moveaxis(a, 0, -1)
+            if t.flags.c_contiguous or not a.flags.c_contiguous:  # PSUs last (or a copy)
+                ut = np.ascontiguousarray(t).reshape(m, a.shape[0])
+                total = kernels.strata_variance_t(ut, starts, d.n_h, scale_h)
+            else:
+                flat = a.reshape(a.shape[0], m)
+                total = kernels.strata_variance(flat, starts, d.n_h, scale_h)
+            return self._lonely(a, b, total.reshape(a.shape[1:]), shape)
         dev_a = a - np.repeat(np.add.reduceat(a, starts, axis=0) / nh, d.n_h, axis=0)
         dev_b = b - np.repeat(np.add.reduceat(b, starts, axis=0) / nh, d.n_h, axis=0)
         s_ab = np.add.reduceat(dev_a * dev_b, starts, axis=0)
@@ -185,6 +193,21 @@ class ReplicateEngine:
         return self.scale * (dev.T * self.rscales) @ dev
 
 
+def _pick(arr: np.ndarray, dims: tuple, idx: dict, lead: int) -> np.ndarray:
+    """Basic selection ``idx`` (ints or slices by dim name) on ``arr`` with dims ``dims``
+    after ``lead`` leading axes; length-1 (broadcast) axes keep their single value."""
+    key: list = [slice(None)] * lead
+    for ax, d in enumerate(dims):
+        i = idx.get(d, slice(None))
+        if arr.shape[lead + ax] == 1 and np.ndim(i) == 0 and d in idx:
+            key.append(0)
+        elif arr.shape[lead + ax] == 1:
+            key.append(slice(None))
+        else:
+            key.append(i)
+    return arr[tuple(key)]
+
+
 def _align(arr: np.ndarray, dims: tuple, target: tuple) -> np.ndarray:
     """View of ``arr`` (dims ``dims``) transposed/expanded to broadcast against ``target``."""
     if dims == target:
@@ -220,10 +243,17 @@ class Estimate:
     (Taylor series methods).
     """
 
-    __slots__ = ("_v", "_vd", "_c", "engine", "_p")
+    __slots__ = ("_v", "_vd", "_c", "engine", "_pm", "_terms")
 
     def __init__(
-        self, value: Any, pert: Any, engine: Any, *, dims: tuple = (), coords: dict | None = None
+        self,
+        value: Any,
+        pert: Any,
+        engine: Any,
+        *,
+        dims: tuple = (),
+        coords: dict | None = None,
+        terms: tuple | None = None,
     ) -> None:
         if isinstance(value, xr.DataArray):
             dims = tuple(value.dims)
@@ -233,10 +263,53 @@ class Estimate:
         self._vd = tuple(dims)
         self._c = dict(coords or {})
         self.engine = engine
-        if isinstance(pert, xr.DataArray):
-            pert = _align(pert.values, tuple(pert.dims), (engine.lead, *self._vd))
-        pert = np.asarray(pert)
-        self._p = np.broadcast_to(pert, (pert.shape[0], *self._v.shape))
+        # Linearised perturbations are kept *lazy*: a short sum of terms ``coef * base``
+        # (``coef`` value-shaped, ``base`` a PSU-level array with dims ``(lead, *bdims)``),
+        # so the chain rule works on value-sized arrays and a variance is computed from the
+        # terms in one fused pass (:meth:`LinearizedEngine.variance_terms`). ``_p``
+        # materialises the sum when an operation needs the PSU-level array itself.
+        self._terms = terms
+        self._pm: np.ndarray | None = None
+        if terms is None:
+            if isinstance(pert, xr.DataArray):
+                pert = _align(pert.values, tuple(pert.dims), (engine.lead, *self._vd))
+            pert = np.asarray(pert)
+            self._pm = np.broadcast_to(pert, (pert.shape[0], *self._v.shape))
+
+    @property
+    def _p(self) -> np.ndarray:
+        """The perturbation as an array ``(lead, *value.shape)`` (materialised once)."""
+        if self._pm is None:
+            assert self._terms is not None
+            lead = self.engine.lead
+            full = (lead, *self._vd)
+            parts = [
+                (coef[None], _align(base, (lead, *bdims), full))
+                for coef, base, bdims in self._terms
+            ]
+            if not parts:  # no terms: a constant
+                self._pm = np.broadcast_to(np.zeros(1), (1, *self._v.shape))
+            else:  # sum of coef * base, PSUs innermost (long loops; the variance reads
+                # each column's PSUs contiguously), no temporary per term
+                n_lead = max(b.shape[0] for _, b in parts)
+                out = np.empty((*self._v.shape, n_lead))
+                tmp = np.empty_like(out) if len(parts) > 1 else out
+                for t, (c, b) in enumerate(parts):
+                    np.multiply(
+                        np.moveaxis(c, 0, -1), np.moveaxis(b, 0, -1), out=out if t == 0 else tmp
+                    )
+                    if t:
+                        out += tmp
+                self._pm = np.moveaxis(out, -1, 0)
+        return self._pm
+
+    def _lin_terms(self) -> tuple:
+        """The linearised perturbation as terms ``(coef, base, bdims)`` (coef aligned to
+        :attr:`dims`)."""
+        if self._terms is not None:
+            return self._terms
+        ones = np.ones((1,) * len(self._vd))
+        return ((ones, self._pm, self._vd),)
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -264,9 +337,10 @@ class Estimate:
             v, dims, coords = x.values, tuple(x.dims), {n: x.coords[n].variable for n in x.coords}
         else:
             v, dims, coords = np.asarray(x, dtype=np.float64), (), {}
-        lead = 1 if self.engine.kind == "linearized" else self._p.shape[0]
-        fill = 0.0 if self.engine.kind == "linearized" else v
-        p = np.broadcast_to(np.asarray(fill, dtype=np.float64), (lead, *np.shape(v)))
+        if self.engine.kind == "linearized":  # a constant has no perturbation terms
+            return Estimate(v, None, self.engine, dims=dims, coords=coords, terms=())
+        lead = self._p.shape[0]
+        p = np.broadcast_to(np.asarray(v, dtype=np.float64), (lead, *np.shape(v)))
         return Estimate(v, p, self.engine, dims=dims, coords=coords)
 
     def _lift(self, x: Any) -> Estimate:
@@ -297,15 +371,27 @@ class Estimate:
             value = np.asarray(f(*values), dtype=np.float64)
             shape = np.broadcast_shapes(*[v.shape for v in values], value.shape)
             value = np.broadcast_to(value, shape)
-            if engine.kind == "linearized":
-                pert = None
-                for a, v_a, g in zip(args, values, grads, strict=True):
-                    term = np.asarray(g(*values)) * _align(a._p, a._dims, full)
-                    pert = term if pert is None else pert + term
-                    del v_a
-            else:
-                pert = f(*[_align(a._p, a._dims, full) for a in args])
-        assert pert is not None
+            if engine.kind == "linearized":  # chain rule on the terms' coefficients
+                terms: dict = {}
+                for a, g in zip(args, grads, strict=True):
+                    gv = np.asarray(g(*values), dtype=np.float64)
+                    for coef, base, bdims in a._lin_terms():
+                        c = _align(coef, a._vd, tdims) * gv
+                        key = (id(base), bdims)
+                        if key in terms:
+                            terms[key][0] = terms[key][0] + c
+                        else:
+                            terms[key] = [c, base, bdims]
+                nd = len(tdims)
+                lin = tuple(
+                    (np.reshape(c, (1,) * (nd - np.ndim(c)) + np.shape(c)), b, bd)
+                    for c, b, bd in terms.values()
+                )
+                out = Estimate(value, None, engine, dims=tdims, coords=coords, terms=lin)
+                if len(lin) > MAX_TERMS:  # keep the sums short: materialise into one base
+                    out = Estimate(value, out._p, engine, dims=tdims, coords=coords)
+                return out
+            pert = f(*[_align(a._p, a._dims, full) for a in args])
         pert = np.asarray(pert, dtype=np.float64)
         pert = np.broadcast_to(pert, (pert.shape[0], *shape))
         return Estimate(value, pert, engine, dims=tdims, coords=coords)
@@ -410,6 +496,18 @@ class Estimate:
             sub = {d: i for d, i in idx.items() if d in var.dims}
             coords[n] = var.isel(sub) if sub else var
         v = self._v[key]
+        if self._terms is not None and all(
+            np.ndim(i) == 0 or isinstance(i, slice) for i in idx.values()
+        ):  # lazy: select in each term's coefficient and base (views, no PSU-level copy)
+            terms = tuple(
+                (
+                    _pick(c, self._vd, idx, 0),
+                    _pick(b, bd, idx, 1),
+                    tuple(x for x in bd if not (x in idx and np.ndim(idx[x]) == 0)),
+                )
+                for c, b, bd in self._terms
+            )
+            return Estimate(v, None, self.engine, dims=dims, coords=coords, terms=terms)
         p = self._p[(slice(None), *key)]
         return Estimate(v, p, self.engine, dims=dims, coords=coords)
 
@@ -438,16 +536,20 @@ class Estimate:
     def squeeze(self, dim: str) -> Estimate:
         return self.isel(**{dim: 0})
 
+    def _with(self, coords: dict) -> Estimate:
+        return Estimate(
+            self._v, self._pm, self.engine, dims=self._vd, coords=coords, terms=self._terms
+        )
+
     def assign_coords(self, **coords: tuple[str, Any]) -> Estimate:
         """Add non-index coordinates, given as ``name=(dim, values)``."""
         new = dict(self._c)
         for n, (d, vals) in coords.items():
             new[n] = xr.Variable(d, np.asarray(vals))
-        return Estimate(self._v, self._p, self.engine, dims=self._vd, coords=new)
+        return self._with(new)
 
     def drop_coords(self, names: Sequence[str]) -> Estimate:
-        coords = {n: v for n, v in self._c.items() if n not in names}
-        return Estimate(self._v, self._p, self.engine, dims=self._vd, coords=coords)
+        return self._with({n: v for n, v in self._c.items() if n not in names})
 
     def flat(self) -> tuple[np.ndarray, np.ndarray]:
         """Values flattened (E,) and perturbations (lead, E)."""
@@ -463,7 +565,8 @@ class Estimate:
         va, vb = np.broadcast_arrays(va, vb)
         pa = _align(self._p, self._dims, full)
         if other is self:  # a variance
-            pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *va.shape)))
+            if pa.shape[1:] != va.shape or 0 in pa.strides:
+                pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *va.shape)))
             out = self.engine.cross(pa, pa, va, va)
         else:
             pb = _align(other._p, other._dims, full)
@@ -482,7 +585,7 @@ class Estimate:
         """Standard error (same shape as :attr:`value`)."""
         var = self.variance
         with np.errstate(invalid="ignore"):
-            return np.sqrt(var.where(var >= 0))
+            return var.copy(data=np.sqrt(np.where(var.values >= 0, var.values, np.nan)))
 
     def __repr__(self) -> str:
         return f"<mpi.Estimate dims={self._vd} ({self.engine.kind})>"

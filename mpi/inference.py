@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from . import kernels
 from .design import BootstrapDesign, Design, EncodedDesign, ReplicateDesign, encode_design
 from .errors import DataError, ValidationError
 from .estimate import REP, Estimate, LinearizedEngine, ReplicateEngine
@@ -66,6 +67,10 @@ class CellTotals:
     ``arrays[name]`` has shape ``(P, ...)``), or ``lead`` is None and ``arrays[name]`` has
     shape ``(L, C, ...)`` (replicates x cells). ``codes[b]`` is the label position of every
     row/cell in group variable ``b`` (-1: missing group).
+
+    With ``dense`` the rows are *all* (PSU, cell) pairs, PSU-major (row ``psu * n_cells +
+    cell`` over the extended cells ``ext_shape``, missing slots included) and ``present``
+    marks the pairs that hold units; totals by PSU are then reshapes, not scatters.
     """
 
     arrays: dict[str, np.ndarray]
@@ -75,6 +80,9 @@ class CellTotals:
     n_lead: int
     lead: np.ndarray | None = None
     full_by: list[str] | None = None  # the by variables of the kernel pass (rows distinct)
+    dense: bool = False
+    ext_shape: tuple[int, ...] = ()
+    present: np.ndarray | None = None  # rows holding units (dense rows); None: every row
 
     def _cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         key = (tuple(by), shape)
@@ -100,15 +108,30 @@ class CellTotals:
         arr = next(iter(self.arrays.values()))
         return arr.shape[0] if self.lead is not None else arr.shape[1]
 
+    def _dense_view(self, arr: np.ndarray, by: list[str], shape: tuple[int, ...]) -> Any:
+        """``(n_lead, *shape, ...)`` view of a dense array's known cells, or None when the
+        cells asked for are not the kernel's (other ``by``, pruned labels)."""
+        if not self.dense or by != self.full_by:
+            return None
+        if tuple(n - 1 for n in self.ext_shape) != shape:
+            return None
+        grid = arr.reshape((self.n_lead, *self.ext_shape, *arr.shape[1:]))
+        return grid[(slice(None), *(slice(0, n) for n in shape))]
+
     def by_lead(self, name: str, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         """Totals of statistic ``name`` with shape ``(n_lead, *shape, ...)`` (known groups)."""
         arr = self.arrays[name]
+        if self.lead is not None and not by and self.dense:
+            return self.by_lead_all(name)  # no groups asked for: everything of each PSU
+        view = self._dense_view(arr, by, shape) if self.lead is not None else None
+        if view is not None:
+            return view
         cells = self._cells(by, shape)
         n_cells = int(np.prod(shape)) if by else 1
         ok = cells >= 0
         if self.lead is not None:
             flat = self.lead * n_cells + cells
-            if by == self.full_by:  # rows are distinct (PSU, cell) pairs: plain assignment
+            if by == self.full_by and not self.dense:  # rows are distinct (PSU, cell) pairs
                 out = np.zeros((self.n_lead * n_cells, *arr.shape[1:]))
                 out[flat[ok]] = arr[ok]
             else:
@@ -124,6 +147,8 @@ class CellTotals:
         """Totals over all rows (missing groups included), shape ``(n_lead, ...)``."""
         arr = self.arrays[name]
         if self.lead is not None:
+            if self.dense:
+                return arr.reshape((self.n_lead, -1, *arr.shape[1:])).sum(axis=1)
             return _scatter_sum(self.lead, arr, self.n_lead)
         return arr.sum(axis=1)
 
@@ -132,6 +157,8 @@ class CellTotals:
         assert self.lead is not None
         cells = self._cells(by, shape)
         ok = cells >= 0
+        if self.present is not None:
+            ok &= self.present
         out = np.zeros((self.n_lead, int(np.prod(shape))), bool)
         out[self.lead[ok], cells[ok]] = True
         return out.reshape((self.n_lead, *shape))
@@ -264,38 +291,55 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     # pairs numbered PSU-major: in files sorted by PSU a unit's pair code grows with its
     # row, so the kernel's chunks meet disjoint ranges of pairs
     key = enc.psu * n_cells + gcell
+    n_dense = n_cells * n_psu
+    dense = n_cells == 1
     if n_cells == 1:  # no groups: the pairs are the PSUs (numbered 0 .. n_psu - 1, all present)
-        pair_keys, pair_code = np.arange(n_psu), enc.psu
-    elif n_cells * n_psu <= 50_000_000:
-        present = np.zeros(n_cells * n_psu, bool)
+        present = None
+    elif n_dense <= 50_000_000:
+        present = np.zeros(n_dense, bool)
         present[key] = True
-        pair_keys = np.flatnonzero(present)
-        index = np.cumsum(present) - 1
-        pair_code = index[key]
+        # a mostly full (PSU, cell) table: the kernel sums straight into it (row = key)
+        dense = n_dense <= 2 * int(np.count_nonzero(present)) + 1024
     else:
-        pair_keys, pair_code = np.unique(key, return_inverse=True)
-    n_pairs = len(pair_keys)
-    pair_stats = prep.run(prep.sweight, np.ascontiguousarray(pair_code, np.int64), 0, n_pairs)
-    pair_cell = pair_keys % n_cells
-    pair_psu = pair_keys // n_cells
-    arrays, dims, coords = _arrays(pair_stats)
-    # statistics per group cell = sums over that cell's pairs
-    cell_data = {}
-    dense_ok = n_psu * n_cells <= 4 * n_pairs + 1024  # the (PSU, cell) table is mostly full
-    for name, arr in arrays.items():
-        if dense_ok:  # PSU-major keys: fill the dense (PSU, cell) table and sum over PSUs
-            dense = np.zeros((n_psu * n_cells, *arr.shape[1:]))
-            dense[pair_keys] = arr
-            out = dense.reshape((n_psu, n_cells, *arr.shape[1:])).sum(axis=0)
+        present = None
+    if dense:
+        n_rows, row_code = n_dense, key
+        row_psu = np.repeat(np.arange(n_psu), n_cells)
+        row_cell = np.tile(np.arange(n_cells), n_psu)
+    else:
+        if present is not None:
+            pair_keys = np.flatnonzero(present)
+            row_code = (np.cumsum(present) - 1)[key]
         else:
-            out = _scatter_sum(pair_cell, arr, n_cells)
-        cell_data[name] = (("cell", *dims[name]), out)
-    cell_stats = xr.Dataset(
-        cell_data, coords={"k": pair_stats["k"], "indicator": pair_stats["indicator"]}
-    )
-    codes = _prune_map(prep, cell_stats, _unravel_cells(prep, pair_cell))
+            pair_keys, row_code = np.unique(key, return_inverse=True)
+        n_rows = len(pair_keys)
+        row_psu, row_cell = pair_keys // n_cells, pair_keys % n_cells
+        present = None
+    raw = prep.run_raw(prep.sweight, np.ascontiguousarray(row_code, np.int64), 0, n_rows)
+    arrays, dims, coords = _arrays(prep.stats(raw))
+    # statistics per group cell from the kernel's sums over that cell's rows
+    cell_raw = []
+    for arr in raw:
+        if arr.shape[0] == 0:  # no reweighting corrections
+            cell_raw.append(arr)
+        elif dense:  # PSU-major rows: sum over the PSU axis
+            flat = arr.reshape(n_psu, -1)
+            cell_raw.append(kernels.sum_rows(flat).reshape((n_cells, *arr.shape[1:])))
+        else:
+            cell_raw.append(_scatter_sum(row_cell, arr, n_cells))
+    cell_stats = prep.stats(tuple(cell_raw))
+    codes = _prune_map(prep, cell_stats, _unravel_cells(prep, row_cell))
     totals = CellTotals(
-        arrays, dims, coords, codes, n_psu, lead=pair_psu, full_by=list(prep.by_names)
+        arrays,
+        dims,
+        coords,
+        codes,
+        n_psu,
+        lead=row_psu,
+        full_by=list(prep.by_names),
+        dense=dense,
+        ext_shape=tuple(g.ext_shape) if g is not None else (),
+        present=present if dense else None,
     )
     if isinstance(design, BootstrapDesign):
         factors = _rao_wu_factors(enc, design)

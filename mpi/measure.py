@@ -89,6 +89,20 @@ class _Prepared:
 
     def run(self, sweight: np.ndarray, cell: np.ndarray, offset: int, n_cells: int) -> xr.Dataset:
         """Statistics along ``cell`` for the units' cell codes (``cell - offset``)."""
+        return self.stats(self.run_raw(sweight, cell, offset, n_cells))
+
+    def stats(self, raw: tuple) -> xr.Dataset:
+        """The kernel's per-bucket sums (:meth:`run_raw`, or sums of them over cells) as
+        additive statistics per cutoff, along ``cell``."""
+        spec, ks = self.spec, self.ks
+        wint, denom = spec.integer_weights
+        order = sorted(range(len(ks)), key=ks.__getitem__)
+        position = np.argsort(order)  # user's k order from the sorted order
+        return _stats_dataset(*raw, wint / denom, position, spec, ks)
+
+    def run_raw(self, sweight: np.ndarray, cell: np.ndarray, offset: int, n_cells: int) -> tuple:
+        """The kernel pass: per-bucket sums ``(bstat, bdep, bmissw, bcadj, ndrop, nmiss)``
+        per cell (see :func:`mpi.kernels.af_statistics`); raises on bad data."""
         spec, ks = self.spec, self.ks
         wint, denom = spec.integer_weights
         order = sorted(range(len(ks)), key=ks.__getitem__)
@@ -119,8 +133,7 @@ class _Prepared:
             n_chunks,
         )
         _raise_kernel_error(out[-1], spec, self.weight)
-        position = np.argsort(order)  # user's k order from the sorted order
-        return _stats_dataset(*out[:-1], wint / denom, position, spec, ks)
+        return out[:-1]
 
     def run_groups(self) -> xr.Dataset:
         """One kernel pass with the ``by`` groups as cells (sampling weights as given)."""
@@ -352,21 +365,27 @@ def _stats_dataset(
             out[:, kk] = acc
         return out if n_k == 1 or (position == np.arange(n_k)).all() else out[:, position]
 
-    sumw = bstat[..., af.SUMW].sum(axis=1)
+    def buckets(x: np.ndarray) -> np.ndarray:  # sum over the bucket axis (slice adds: a
+        out = x[:, 0].copy()  # reduction over a short middle axis is several times slower)
+        for b in range(1, x.shape[1]):
+            out += x[:, b]
+        return out
+
+    sumw = buckets(bstat[..., af.SUMW])
     cdep = above(bdep)
     data = {
         "SUMW": (("cell",), sumw),
-        "NOBS": (("cell",), bstat[..., af.NOBS].sum(axis=1)),
+        "NOBS": (("cell",), buckets(bstat[..., af.NOBS])),
         "NDROP": (("cell",), ndrop),
-        "SEVERE": (("cell",), bstat[..., af.SEVERE].sum(axis=1)),
-        "SCORE": (("cell",), bstat[..., af.SCORE].sum(axis=1)),
+        "SEVERE": (("cell",), buckets(bstat[..., af.SEVERE])),
+        "SCORE": (("cell",), buckets(bstat[..., af.SCORE])),
         "OBS": (
             ("cell", "indicator"),
             sumw[:, None] - bmissw.sum(axis=1)
             if reweighted
             else np.broadcast_to(sumw[:, None], nmiss.shape).copy(),
         ),
-        "DEP": (("cell", "indicator"), bdep.sum(axis=1)),
+        "DEP": (("cell", "indicator"), buckets(bdep)),
         "NMISS": (("cell", "indicator"), nmiss),
         "POOR": (("cell", "k"), above(bstat[..., af.SUMW])),
         "CP": (("cell", "k"), above(bstat[..., af.SCORE])),
