@@ -7,7 +7,7 @@ sufficient statistics so that results for chunks of units can simply be summed.
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .codes import dense_codes, psu_strata
-from .variance import strata_variance, strata_variance_t, sum_rows
+from .variance import combine_rows, strata_variance, strata_variance_t, sum_rows
 
 __all__ = [
     "panel",
@@ -24,4 +24,5 @@ __all__ = [
     "strata_variance",
     "strata_variance_t",
     "sum_rows",
+    "combine_rows",
 ]

@@ -221,6 +221,7 @@ def af_statistics(
     reweight,
     use_patterns,
     n_chunks,
+    cell_block=0,
 ):
     """Additive AF statistics per cell and *bucket*, one pass over the units.
 
@@ -263,6 +264,11 @@ def af_statistics(
         unit (any ``d``).
     n_chunks : int
         Number of contiguous chunks processed in parallel, each with private sums.
+    cell_block : int
+        ``> 0``: cell codes come in blocks of this many consecutive codes (e.g. the groups
+        of one PSU, PSU-major). Chunk boundaries then move to the next change of block, and
+        when the chunks meet disjoint ranges of cells (units sorted by block) they add
+        straight into the shared output instead of private sums merged at the end.
 
     Returns
     -------
@@ -292,14 +298,26 @@ def af_statistics(
     nb_ = K + 1
     has_w = sweight.shape[0] > 0
     step = (n + n_chunks - 1) // n_chunks
+    bounds = np.empty(n_chunks + 1, np.int64)
+    bounds[0] = 0
+    bounds[n_chunks] = n
+    for t in range(1, n_chunks):
+        b = max(min(n, t * step), bounds[t - 1])
+        if has_cell and cell_block > 0:  # move to the next change of block
+            while 0 < b < n and (cell[b] - cell_offset) // cell_block == (
+                cell[b - 1] - cell_offset
+            ) // cell_block:
+                b += 1
+        bounds[t] = b
     # each chunk keeps private sums for the range of cells it meets only (units sorted by
     # cell, e.g. by PSU, make the ranges disjoint and the private arrays small)
     lo = np.zeros(n_chunks, np.int64)
     size = np.full(n_chunks, n_cells, np.int64)
-    if has_cell and n_cells > RANGE_MIN_CELLS:  # few cells: full private arrays are small
+    ranged = has_cell and n_cells > RANGE_MIN_CELLS  # few cells: full private arrays are small
+    if ranged:
         for t in nb.prange(n_chunks):
-            a0 = t * step
-            a1 = min(n, a0 + step)
+            a0 = bounds[t]
+            a1 = bounds[t + 1]
             cmin = n_cells - 1
             cmax = 0
             for i in range(a0, a1):
@@ -312,7 +330,21 @@ def af_statistics(
                 cmax = 0
             lo[t] = cmin
             size[t] = cmax - cmin + 1
-    rows = size.max()
+    # chunks meeting disjoint, increasing ranges of cells add into the shared output
+    shared = ranged and cell_block > 0 and use_patterns != PATTERNS
+    hi_prev = -1
+    for t in range(n_chunks):
+        if shared and bounds[t + 1] > bounds[t]:
+            shared = lo[t] > hi_prev
+            hi_prev = lo[t] + size[t] - 1
+    rows = 0 if shared else size.max()
+    n_out_rw = n_cells if reweight else 0  # no corrections without reweighting
+    o_stat = np.zeros((n_cells * nb_, NBS))
+    o_dep = np.zeros((n_cells * nb_, d))
+    o_missw = np.zeros((n_out_rw * nb_, d))
+    o_cadj = np.zeros((n_out_rw * nb_, d))
+    o_drop = np.zeros(n_cells)
+    o_miss = np.zeros((n_cells, d))
     bstat = np.zeros((n_chunks, rows * nb_, NBS))
     bdep = np.zeros((n_chunks, rows * nb_, d))
     # reweighting corrections exist only with reweight=True (one dummy row otherwise)
@@ -355,8 +387,8 @@ def af_statistics(
     for j in range(d):
         has_card |= cardinal[j]
     for t in nb.prange(n_chunks):
-        start = t * step
-        stop = min(n, start + step)
+        start = bounds[t]
+        stop = bounds[t + 1]
         g = np.zeros((d, BLOCK), np.uint8)
         miss = np.zeros((d, BLOCK), np.uint8)
         gap = np.zeros((d, BLOCK))
@@ -369,9 +401,22 @@ def af_statistics(
         a = np.zeros(n_dims, np.int64)
         b = np.zeros(n_dims, np.int64)
         weff = np.zeros(d)
-        st = bstat[t]
-        dep_acc = bdep[t]
-        c_lo = lo[t]
+        if shared:  # this chunk's cells are its own: add into the output directly
+            st = o_stat
+            dep_acc = o_dep
+            nd_acc = o_drop
+            nm_acc = o_miss
+            mw_acc = o_missw if reweight else bmissw[t]
+            ca_acc = o_cadj if reweight else bcadj[t]
+            c_lo = 0
+        else:
+            st = bstat[t]
+            dep_acc = bdep[t]
+            nd_acc = ndrop[t]
+            nm_acc = nmiss[t]
+            mw_acc = bmissw[t]
+            ca_acc = bcadj[t]
+            c_lo = lo[t]
         for i0 in range(start, stop, BLOCK):
             m = min(BLOCK, stop - i0)
             num[:m] = 0
@@ -428,10 +473,10 @@ def af_statistics(
                 if has_w:
                     s = sweight[i]
                     if s != s:
-                        ndrop[t, c] += 1.0
+                        nd_acc[c] += 1.0
                         if nmr:
                             for j in range(d):
-                                nmiss[t, c, j] += miss[j, r]
+                                nm_acc[c, j] += miss[j, r]
                         continue
                     if (s < 0.0 or s == np.inf) and err[t, 0] == 0:
                         err[t, 0] = ERR_NEG_WEIGHT
@@ -468,9 +513,9 @@ def af_statistics(
                 um2 = unum / fdenom + m2[r]
                 if nmr:
                     for j in range(d):
-                        nmiss[t, c, j] += miss[j, r]
+                        nm_acc[c, j] += miss[j, r]
                     if not reweight:
-                        ndrop[t, c] += 1.0
+                        nd_acc[c] += 1.0
                         continue
                     if use_patterns:  # lean pass 1: flags from the pattern, gaps recomputed
                         for j in range(d):
@@ -498,7 +543,7 @@ def af_statistics(
                             err[t, 0] = ERR_DENOMINATOR
                             err[t, 1] = i
                             err[t, 2] = big
-                        ndrop[t, c] += 1.0
+                        nd_acc[c] += 1.0
                         continue
                     unum = 0
                     for q in range(n_dims):
@@ -538,9 +583,9 @@ def af_statistics(
                 if nmr:  # reweighted unit: observed-weight and contribution corrections
                     for j in range(d):
                         if miss[j, r]:
-                            bmissw[t, cbi, j] += s
+                            mw_acc[cbi, j] += s
                         elif g[j, r]:
-                            bcadj[t, cbi, j] += s * (weff[j] - wflt[j])
+                            ca_acc[cbi, j] += s * (weff[j] - wflt[j])
         if use_patterns and not direct:  # patterns -> statistics (exact identification)
             for c in range(size[t]):
                 for p in range(n_pat):
@@ -564,14 +609,7 @@ def af_statistics(
                     for j in range(d):
                         if (p >> j) & 1:
                             dep_acc[cbi, j] += w
-    o_stat = np.zeros((n_cells * nb_, NBS))
-    o_dep = np.zeros((n_cells * nb_, d))
-    n_out_rw = n_cells if reweight else 0  # no corrections without reweighting
-    o_missw = np.zeros((n_out_rw * nb_, d))
-    o_cadj = np.zeros((n_out_rw * nb_, d))
-    o_drop = np.zeros(n_cells)
-    o_miss = np.zeros((n_cells, d))
-    for t in range(n_chunks):  # merge the chunks' rows into the cells they cover
+    for t in range(n_chunks if not shared else 0):  # merge the chunks' private rows
         r0 = lo[t] * nb_
         r1 = (lo[t] + size[t]) * nb_
         o_stat[r0:r1] += bstat[t, : r1 - r0]

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._config import CACHE
 
-__all__ = ["strata_variance", "strata_variance_t", "sum_rows"]
+__all__ = ["strata_variance", "strata_variance_t", "sum_rows", "combine_rows"]
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -46,29 +46,104 @@ def strata_variance(u, starts, n_h, scale):
 def strata_variance_t(ut, starts, n_h, scale):
     """:func:`strata_variance` for the transposed layout: ``ut[j, i]`` is column ``j`` of
     PSU ``i`` (each column's PSUs contiguous). Same sums in the same order, so the same
-    result to the last bit."""
+    result to the last bit. Columns go in blocks of 4 so that the per-column sums (each a
+    chain of dependent additions) overlap."""
     n_strata = starts.shape[0]
     m = ut.shape[0]
     out = np.zeros(m)
-    for j in range(m):
-        row = ut[j]
-        total = 0.0
+    for j0 in range(0, m, 4):
+        nj = min(4, m - j0)
+        if nj < 4:  # a last partial block: one column at a time
+            for j in range(j0, m):
+                row = ut[j]
+                total = 0.0
+                for h in range(n_strata):
+                    c = scale[h]
+                    if c == 0.0:
+                        continue
+                    lo = starts[h]
+                    n = n_h[h]
+                    mean = 0.0
+                    for i in range(lo, lo + n):
+                        mean += row[i]
+                    mean /= n
+                    acc = 0.0
+                    for i in range(lo, lo + n):
+                        dev = row[i] - mean
+                        acc += dev * dev
+                    total += c * acc
+                out[j] = total
+            continue
+        r0 = ut[j0]
+        r1 = ut[j0 + 1]
+        r2 = ut[j0 + 2]
+        r3 = ut[j0 + 3]
+        t0 = 0.0
+        t1 = 0.0
+        t2 = 0.0
+        t3 = 0.0
         for h in range(n_strata):
             c = scale[h]
             if c == 0.0:
                 continue
             lo = starts[h]
             n = n_h[h]
-            mean = 0.0
+            m0 = 0.0
+            m1 = 0.0
+            m2 = 0.0
+            m3 = 0.0
             for i in range(lo, lo + n):
-                mean += row[i]
-            mean /= n
-            acc = 0.0
+                m0 += r0[i]
+                m1 += r1[i]
+                m2 += r2[i]
+                m3 += r3[i]
+            m0 /= n
+            m1 /= n
+            m2 /= n
+            m3 /= n
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            a3 = 0.0
             for i in range(lo, lo + n):
-                dev = row[i] - mean
-                acc += dev * dev
-            total += c * acc
-        out[j] = total
+                d0 = r0[i] - m0
+                d1 = r1[i] - m1
+                d2 = r2[i] - m2
+                d3 = r3[i] - m3
+                a0 += d0 * d0
+                a1 += d1 * d1
+                a2 += d2 * d2
+                a3 += d3 * d3
+            t0 += c * a0
+            t1 += c * a1
+            t2 += c * a2
+            t3 += c * a3
+        out[j0] = t0
+        out[j0 + 1] = t1
+        out[j0 + 2] = t2
+        out[j0 + 3] = t3
+    return out
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def combine_rows(bases, rows, coefs, n_lead):
+    """``out[j, i] = sum_t coefs[t, j] * bases[t][rows[t, j], i]``: a linear combination
+    of PSU-level rows (PSUs innermost; a base with one column is the same for every PSU)."""
+    n_t, m = coefs.shape
+    out = np.zeros((m, n_lead))
+    for j in range(m):
+        o = out[j]
+        for t in range(n_t):
+            c = coefs[t, j]
+            b = bases[t]
+            row = b[rows[t, j]]
+            if b.shape[1] == 1:
+                v = c * row[0]
+                for i in range(n_lead):
+                    o[i] += v
+            else:
+                for i in range(n_lead):
+                    o[i] += c * row[i]
     return out
 
 

@@ -193,6 +193,30 @@ class ReplicateEngine:
         return self.scale * (dev.T * self.rscales) @ dev
 
 
+def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
+    """``sum_t coef_t * base_t`` as an array ``(n_lead, *shape)`` whose PSUs are innermost
+    in memory (one numba pass over rows of PSU totals, :func:`kernels.combine_rows`)."""
+    if not terms:  # a constant: no perturbation
+        return np.broadcast_to(np.zeros(1), (1, *shape))
+    m = int(np.prod(shape))
+    full = (lead, *dims)
+    bases = []
+    rows = np.empty((len(terms), m), np.int64)
+    coefs = np.empty((len(terms), m))
+    for t, (coef, base, bdims) in enumerate(terms):
+        aligned = _align(base, (lead, *bdims), full)
+        inner = np.moveaxis(aligned, 0, -1)  # PSUs last: rows of PSU totals
+        flat = np.ascontiguousarray(inner, dtype=np.float64).reshape(-1, aligned.shape[0]).view()
+        flat.flags.writeable = False  # one numba type for all bases (some are read-only)
+        bases.append(flat)
+        index = np.arange(flat.shape[0]).reshape(aligned.shape[1:])
+        rows[t] = np.broadcast_to(index, shape).reshape(-1)
+        coefs[t] = np.broadcast_to(coef, shape).reshape(-1)
+    n_lead = max(b.shape[1] for b in bases)
+    out = kernels.combine_rows(tuple(bases), rows, coefs, n_lead)
+    return np.moveaxis(out.reshape((*shape, n_lead)), -1, 0)
+
+
 def _pick(arr: np.ndarray, dims: tuple, idx: dict, lead: int) -> np.ndarray:
     """Basic selection ``idx`` (ints or slices by dim name) on ``arr`` with dims ``dims``
     after ``lead`` leading axes; length-1 (broadcast) axes keep their single value."""
@@ -281,26 +305,7 @@ class Estimate:
         """The perturbation as an array ``(lead, *value.shape)`` (materialised once)."""
         if self._pm is None:
             assert self._terms is not None
-            lead = self.engine.lead
-            full = (lead, *self._vd)
-            parts = [
-                (coef[None], _align(base, (lead, *bdims), full))
-                for coef, base, bdims in self._terms
-            ]
-            if not parts:  # no terms: a constant
-                self._pm = np.broadcast_to(np.zeros(1), (1, *self._v.shape))
-            else:  # sum of coef * base, PSUs innermost (long loops; the variance reads
-                # each column's PSUs contiguously), no temporary per term
-                n_lead = max(b.shape[0] for _, b in parts)
-                out = np.empty((*self._v.shape, n_lead))
-                tmp = np.empty_like(out) if len(parts) > 1 else out
-                for t, (c, b) in enumerate(parts):
-                    np.multiply(
-                        np.moveaxis(c, 0, -1), np.moveaxis(b, 0, -1), out=out if t == 0 else tmp
-                    )
-                    if t:
-                        out += tmp
-                self._pm = np.moveaxis(out, -1, 0)
+            self._pm = _combine(self._terms, self.engine.lead, self._vd, self._v.shape)
         return self._pm
 
     def _lin_terms(self) -> tuple:
@@ -576,16 +581,27 @@ class Estimate:
         coords = {n: v for n, v in coords.items() if set(v.dims) <= set(dims)}
         return xr.DataArray(out, dims=dims, coords=coords)
 
+    def variance_values(self) -> np.ndarray:
+        """The variance as a numpy array shaped like the value (no coordinates)."""
+        pa = self._p
+        if pa.shape[1:] != self._v.shape or 0 in pa.strides:
+            pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *self._v.shape)))
+        return np.asarray(self.engine.cross(pa, pa, self._v, self._v))
+
+    def se_values(self) -> np.ndarray:
+        """The standard error as a numpy array (NaN where the variance is negative)."""
+        var = self.variance_values()
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.where(var >= 0, var, np.nan))
+
     @property
     def variance(self) -> xr.DataArray:
-        return self.cov(self)
+        return self.value.copy(data=self.variance_values())
 
     @property
     def se(self) -> xr.DataArray:
         """Standard error (same shape as :attr:`value`)."""
-        var = self.variance
-        with np.errstate(invalid="ignore"):
-            return var.copy(data=np.sqrt(np.where(var.values >= 0, var.values, np.nan)))
+        return self.value.copy(data=self.se_values())
 
     def __repr__(self) -> str:
         return f"<mpi.Estimate dims={self._vd} ({self.engine.kind})>"

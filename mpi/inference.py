@@ -179,16 +179,20 @@ class Inference:
         return self.engine.lead
 
     def _lead(self, arr: np.ndarray) -> np.ndarray:
-        if self.factors is None:
-            return arr
+        if self.factors is None:  # PSU totals, stored with the PSUs innermost (see Estimate)
+            return np.moveaxis(np.ascontiguousarray(np.moveaxis(arr, 0, -1)), -1, 0)
         flat = arr.reshape(arr.shape[0], -1)
         return (self.factors @ flat).reshape((self.factors.shape[0], *arr.shape[1:]))
 
     def pert(self, name: str, by: list[str], like: xr.DataArray) -> xr.DataArray:
         """Lead-dim totals of statistic ``name`` aligned with the result's ``like``."""
-        shape = tuple(like.sizes[b] for b in by)
-        arr = self._lead(self.totals.by_lead(name, by, shape))
+        arr = self.pert_values(name, by, like)
         return xr.DataArray(arr, dims=(self.lead_dim, *like.dims), coords=like.coords)
+
+    def pert_values(self, name: str, by: list[str], like: xr.DataArray) -> np.ndarray:
+        """:meth:`pert` as a numpy array with dims ``(lead, *like.dims)``."""
+        shape = tuple(like.sizes[b] for b in by)
+        return self._lead(self.totals.by_lead(name, by, shape))
 
     def pert_all(self, name: str, like: xr.DataArray) -> xr.DataArray:
         arr = self._lead(self.totals.by_lead_all(name))
@@ -315,7 +319,9 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         n_rows = len(pair_keys)
         row_psu, row_cell = pair_keys // n_cells, pair_keys % n_cells
         present = None
-    raw = prep.run_raw(prep.sweight, np.ascontiguousarray(row_code, np.int64), 0, n_rows)
+    # rows come in blocks per PSU (n_cells of them when dense; one code per pair otherwise)
+    block = n_cells if dense else 1
+    raw = prep.run_raw(prep.sweight, np.ascontiguousarray(row_code, np.int64), 0, n_rows, block)
     arrays, dims, coords = _arrays(prep.stats(raw))
     # statistics per group cell from the kernel's sums over that cell's rows
     cell_raw = []
@@ -401,7 +407,7 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
 
     def tot(name: str) -> Estimate:
         like = stats[name]
-        return Estimate(like, inf.pert(name, by, like), engine)
+        return Estimate(like, inf.pert_values(name, by, like), engine)
 
     sumw, poor, cp = tot("SUMW"), tot("POOR"), tot("CP")
     out: dict[str, Estimate] = {

@@ -100,9 +100,17 @@ class _Prepared:
         position = np.argsort(order)  # user's k order from the sorted order
         return _stats_dataset(*raw, wint / denom, position, spec, ks)
 
-    def run_raw(self, sweight: np.ndarray, cell: np.ndarray, offset: int, n_cells: int) -> tuple:
+    def run_raw(
+        self,
+        sweight: np.ndarray,
+        cell: np.ndarray,
+        offset: int,
+        n_cells: int,
+        cell_block: int = 0,
+    ) -> tuple:
         """The kernel pass: per-bucket sums ``(bstat, bdep, bmissw, bcadj, ndrop, nmiss)``
-        per cell (see :func:`mpi.kernels.af_statistics`); raises on bad data."""
+        per cell (see :func:`mpi.kernels.af_statistics`, also for ``cell_block``); raises on
+        bad data."""
         spec, ks = self.spec, self.ks
         wint, denom = spec.integer_weights
         order = sorted(range(len(ks)), key=ks.__getitem__)
@@ -131,6 +139,7 @@ class _Prepared:
             self.missing == "reweight",
             int(patterns) if patterns is not None else _patterns_pay(len(spec), n_cells),
             n_chunks,
+            cell_block,
         )
         _raise_kernel_error(out[-1], spec, self.weight)
         return out[:-1]

@@ -133,7 +133,7 @@ class InferenceMixin:
     def _se(self) -> xr.Dataset:
         self._need_design()
         ests = self._estimates
-        ds = xr.Dataset({n: ests[n].se for n in ESTIMANDS if n in ests})
+        ds = xr.Dataset({n: (ests[n].dims, ests[n].se_values()) for n in ESTIMANDS if n in ests})
         for name in ds.data_vars:
             base = VARIABLE_ATTRS[name]
             ds[name].attrs.update(
