@@ -6,7 +6,7 @@ sufficient statistics so that results for chunks of units can simply be summed.
 
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
-from .codes import dense_codes, psu_strata
+from .codes import dense_codes, pair_codes, psu_strata
 from .variance import combine_rows, strata_variance, strata_variance_t, sum_rows
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "BLOCK",
     "dense_codes",
     "psu_strata",
+    "pair_codes",
     "strata_variance",
     "strata_variance_t",
     "sum_rows",

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._config import CACHE
 
-__all__ = ["dense_codes", "psu_strata"]
+__all__ = ["dense_codes", "psu_strata", "pair_codes"]
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -61,3 +61,23 @@ def psu_strata(psu, stratum, n_psu):
         if out[p] <= -2:
             bad += 1
     return out, bad
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def pair_codes(psu, cell, offset, n_cells, mark):
+    """PSU-major pair codes ``psu * n_cells + (cell - offset)`` of the units (``cell`` empty:
+    one cell), and with ``mark`` (length ``n_psu * n_cells``, zeroed) set where a pair
+    holds units. Returns ``(codes, number of distinct pairs)`` (0 when ``mark`` is empty)."""
+    n = psu.shape[0]
+    out = np.empty(n, np.int64)
+    has_cell = cell.shape[0] > 0
+    use_mark = mark.shape[0] > 0
+    distinct = 0
+    for i in range(n):
+        c = cell[i] - offset if has_cell else 0
+        k = psu[i] * n_cells + c
+        out[i] = k
+        if use_mark and not mark[k]:
+            mark[k] = True
+            distinct += 1
+    return out, distinct

@@ -328,13 +328,15 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
         )
     else:
         strat, strat_labels = np.zeros(n, np.int64), np.array(["(one stratum)"], dtype=object)
+    checked = None  # (stratum of each PSU code, PSU codes in 2+ strata) when computed
     if design.psu is not None:
         psu_raw, _ = _codes(table.column(design.psu, role="psu"), design.psu, "psu")
         if design.nest:
             key = strat * (int(psu_raw.max()) + 1) + psu_raw
             psu_raw = pd.factorize(key, sort=True)[0].astype(np.int64)
         else:
-            _, bad = kernels.psu_strata(psu_raw, strat, int(psu_raw.max()) + 1)
+            checked = kernels.psu_strata(psu_raw, strat, int(psu_raw.max()) + 1)
+            bad = checked[1]
             if bad:
                 raise DataError(
                     f"psu variable {design.psu!r}: {bad} PSU label(s) appear in more than "
@@ -360,12 +362,18 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
         )
         stratum_round = np.asarray(present % n_rounds, np.int64)
     n_raw = int(psu_raw.max()) + 1 if n else 0
-    raw_stratum, _ = kernels.psu_strata(psu_raw, strat, n_raw)
-    order = np.argsort(raw_stratum, kind="stable")  # renumber PSUs sorted by stratum
-    renum = np.empty(n_raw, np.int64)
-    renum[order] = np.arange(n_raw)
-    psu = renum[psu_raw]
-    psu_stratum = raw_stratum[order]
+    if checked is not None and design.rounds is None:  # the same PSU codes and strata
+        raw_stratum = checked[0]
+    else:
+        raw_stratum, _ = kernels.psu_strata(psu_raw, strat, n_raw)
+    if np.all(raw_stratum[1:] >= raw_stratum[:-1]):  # PSU codes already in stratum order
+        psu, psu_stratum = psu_raw, raw_stratum
+    else:  # renumber PSUs sorted by stratum
+        order = np.argsort(raw_stratum, kind="stable")
+        renum = np.empty(n_raw, np.int64)
+        renum[order] = np.arange(n_raw)
+        psu = renum[psu_raw]
+        psu_stratum = raw_stratum[order]
     n_strata = len(strat_labels)
     n_h = np.bincount(psu_stratum, minlength=n_strata)
     starts = np.concatenate([[0], np.cumsum(n_h)[:-1]]).astype(np.int64)

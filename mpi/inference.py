@@ -281,44 +281,41 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     """Kernel pass(es) for a design; returns the statistics along ``cell`` and the inference."""
     _check_design_type(design)
     g = prep.groups
-    if g is not None:
-        gcell = np.asarray(g.codes, np.int64) - g.offset
-        n_cells = g.n_cells
-    else:
-        gcell = np.zeros(prep.table.n, np.int64)
-        n_cells = 1
+    n_cells = g.n_cells if g is not None else 1
     if isinstance(design, ReplicateDesign):
+        gcell = (
+            np.asarray(g.codes, np.int64) - g.offset
+            if g is not None
+            else np.zeros(prep.table.n, np.int64)
+        )
         return _run_replicates(prep, design, gcell, n_cells)
     base = design.design if isinstance(design, BootstrapDesign) else design
     enc = encode_design(prep.table, base)
     n_psu = enc.n_psu
     # pairs numbered PSU-major: in files sorted by PSU a unit's pair code grows with its
     # row, so the kernel's chunks meet disjoint ranges of pairs
-    key = enc.psu * n_cells + gcell
     n_dense = n_cells * n_psu
-    dense = n_cells == 1
-    if n_cells == 1:  # no groups: the pairs are the PSUs (numbered 0 .. n_psu - 1, all present)
-        present = None
-    elif n_dense <= 50_000_000:
-        present = np.zeros(n_dense, bool)
-        present[key] = True
-        # a mostly full (PSU, cell) table: the kernel sums straight into it (row = key)
-        dense = n_dense <= 2 * int(np.count_nonzero(present)) + 1024
-    else:
-        present = None
+    marked = n_cells > 1 and n_dense <= 50_000_000
+    present = np.zeros(n_dense if marked else 0, bool)
+    cell = g.codes if g is not None else np.empty(0, np.int64)
+    key, n_pairs = kernels.pair_codes(
+        enc.psu, cell, g.offset if g is not None else 0, n_cells, present
+    )
+    # no groups: the pairs are the PSUs (all present); a mostly full (PSU, cell) table: the
+    # kernel sums straight into it (row = key)
+    dense = n_cells == 1 or (marked and n_dense <= 2 * n_pairs + 1024)
     if dense:
         n_rows, row_code = n_dense, key
         row_psu = np.repeat(np.arange(n_psu), n_cells)
         row_cell = np.tile(np.arange(n_cells), n_psu)
     else:
-        if present is not None:
+        if marked:
             pair_keys = np.flatnonzero(present)
             row_code = (np.cumsum(present) - 1)[key]
         else:
             pair_keys, row_code = np.unique(key, return_inverse=True)
         n_rows = len(pair_keys)
         row_psu, row_cell = pair_keys // n_cells, pair_keys % n_cells
-        present = None
     # rows come in blocks per PSU (n_cells of them when dense; one code per pair otherwise)
     block = n_cells if dense else 1
     raw = prep.run_raw(prep.sweight, np.ascontiguousarray(row_code, np.int64), 0, n_rows, block)
@@ -345,7 +342,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         full_by=list(prep.by_names),
         dense=dense,
         ext_shape=tuple(g.ext_shape) if g is not None else (),
-        present=present if dense else None,
+        present=present if dense and marked else None,
     )
     if isinstance(design, BootstrapDesign):
         factors = _rao_wu_factors(enc, design)
