@@ -6,8 +6,9 @@ sufficient statistics so that results for chunks of units can simply be summed.
 
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
+from .buckets import bucket_statistics
 from .codes import dense_codes, pair_codes, psu_strata
-from .variance import combine_rows, strata_variance, strata_variance_t, sum_rows
+from .variance import combine_terms, strata_variance, strata_variance_t, sum_rows
 
 __all__ = [
     "panel",
@@ -17,6 +18,7 @@ __all__ = [
     "risk",
     "transitions",
     "af_statistics",
+    "bucket_statistics",
     "RULE_CODES",
     "BLOCK",
     "dense_codes",
@@ -25,5 +27,5 @@ __all__ = [
     "strata_variance",
     "strata_variance_t",
     "sum_rows",
-    "combine_rows",
+    "combine_terms",
 ]

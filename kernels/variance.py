@@ -7,7 +7,7 @@ import numpy as np
 
 from ._config import CACHE
 
-__all__ = ["strata_variance", "strata_variance_t", "sum_rows", "combine_rows"]
+__all__ = ["strata_variance", "strata_variance_t", "sum_rows", "combine_terms"]
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -126,24 +126,31 @@ def strata_variance_t(ut, starts, n_h, scale):
 
 
 @nb.njit(cache=CACHE, nogil=True)
-def combine_rows(bases, rows, coefs, n_lead):
-    """``out[j, i] = sum_t coefs[t, j] * bases[t][rows[t, j], i]``: a linear combination
-    of PSU-level rows (PSUs innermost; a base with one column is the same for every PSU)."""
+def combine_terms(bases, rstride, cols, coefs, n_lead):
+    """``out[i, j] = sum_t coefs[t, j] * bases[t][i * rstride[t] + cols[t, j]]``: a linear
+    combination of PSU-level arrays, each read through a flat buffer (row ``i`` of base
+    ``t`` starts at ``i * rstride[t]``; a stride of 0 repeats one row for every PSU)."""
     n_t, m = coefs.shape
-    out = np.zeros((m, n_lead))
-    for j in range(m):
-        o = out[j]
-        for t in range(n_t):
-            c = coefs[t, j]
-            b = bases[t]
-            row = b[rows[t, j]]
-            if b.shape[1] == 1:
-                v = c * row[0]
-                for i in range(n_lead):
-                    o[i] += v
-            else:
-                for i in range(n_lead):
-                    o[i] += c * row[i]
+    out = np.zeros((n_lead, m))
+    for t in range(n_t):
+        b = bases[t]
+        rs = rstride[t]
+        c = coefs[t]
+        col = cols[t]
+        run = True  # the columns are consecutive values of each row: no gather
+        for j in range(1, m):
+            run = run and col[j] == col[0] + j
+        if run:
+            for i in range(n_lead):
+                r0 = i * rs + col[0]
+                o = out[i]
+                for j in range(m):
+                    o[j] += c[j] * b[r0 + j]
+        else:
+            for i in range(n_lead):
+                r0 = i * rs
+                for j in range(m):
+                    out[i, j] += c[j] * b[r0 + col[j]]
     return out
 
 

@@ -194,27 +194,59 @@ class ReplicateEngine:
 
 
 def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
-    """``sum_t coef_t * base_t`` as an array ``(n_lead, *shape)`` whose PSUs are innermost
-    in memory (one numba pass over rows of PSU totals, :func:`kernels.combine_rows`)."""
+    """``sum_t coef_t * base_t`` as a C-contiguous array ``(n_lead, *shape)``, in one numba
+    pass that reads every base in place (:func:`kernels.combine_terms`)."""
     if not terms:  # a constant: no perturbation
         return np.broadcast_to(np.zeros(1), (1, *shape))
     m = int(np.prod(shape))
     full = (lead, *dims)
     bases = []
-    rows = np.empty((len(terms), m), np.int64)
+    rstride = np.empty(len(terms), np.int64)
+    cols = np.empty((len(terms), m), np.int64)
     coefs = np.empty((len(terms), m))
+    n_lead = 1
     for t, (coef, base, bdims) in enumerate(terms):
         aligned = _align(base, (lead, *bdims), full)
-        inner = np.moveaxis(aligned, 0, -1)  # PSUs last: rows of PSU totals
-        flat = np.ascontiguousarray(inner, dtype=np.float64).reshape(-1, aligned.shape[0]).view()
-        flat.flags.writeable = False  # one numba type for all bases (some are read-only)
+        n_lead = max(n_lead, aligned.shape[0])
+        flat, off0, strides = _flat_view(aligned)
+        col = np.full(aligned.shape[1:], off0, np.int64)
+        for ax, st in enumerate(strides[1:]):
+            if st:
+                n = aligned.shape[1 + ax]
+                col = col + (np.arange(n, dtype=np.int64) * st).reshape(
+                    (n,) + (1,) * (col.ndim - ax - 1)
+                )
         bases.append(flat)
-        index = np.arange(flat.shape[0]).reshape(aligned.shape[1:])
-        rows[t] = np.broadcast_to(index, shape).reshape(-1)
+        rstride[t] = strides[0]
+        cols[t] = np.broadcast_to(col, shape).reshape(-1)
         coefs[t] = np.broadcast_to(coef, shape).reshape(-1)
-    n_lead = max(b.shape[1] for b in bases)
-    out = kernels.combine_rows(tuple(bases), rows, coefs, n_lead)
-    return np.moveaxis(out.reshape((*shape, n_lead)), -1, 0)
+    out = kernels.combine_terms(tuple(bases), rstride, cols, coefs, n_lead)
+    return out.reshape((n_lead, *shape))
+
+
+def _flat_view(view: np.ndarray) -> tuple[np.ndarray, int, list[int]]:
+    """``view`` as (read-only flat float64 buffer, position of its first element, strides
+    in elements, 0 along length-1 axes): the contiguous array it looks into, else a copy."""
+    root = view
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    size = 8
+    ok = (
+        root.dtype == np.float64
+        and view.dtype == np.float64
+        and root.flags.c_contiguous
+        and all(s % size == 0 for s in view.strides)
+    )
+    if ok:
+        off = view.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        ok = off % size == 0 and 0 <= off < max(root.nbytes, 1)
+    if not ok:
+        view = np.ascontiguousarray(view, dtype=np.float64)
+        root, off = view, 0
+    strides = [s // size if n > 1 else 0 for s, n in zip(view.strides, view.shape, strict=True)]
+    flat = root.reshape(-1).view()
+    flat.flags.writeable = False  # one numba type for every base (some are read-only)
+    return flat, off // size, strides
 
 
 def _pick(arr: np.ndarray, dims: tuple, idx: dict, lead: int) -> np.ndarray:

@@ -179,8 +179,8 @@ class Inference:
         return self.engine.lead
 
     def _lead(self, arr: np.ndarray) -> np.ndarray:
-        if self.factors is None:  # PSU totals, stored with the PSUs innermost (see Estimate)
-            return np.moveaxis(np.ascontiguousarray(np.moveaxis(arr, 0, -1)), -1, 0)
+        if self.factors is None:
+            return arr
         flat = arr.reshape(arr.shape[0], -1)
         return (self.factors @ flat).reshape((self.factors.shape[0], *arr.shape[1:]))
 

@@ -346,67 +346,31 @@ def _split_cells(stats: xr.Dataset, groups: Groups) -> xr.Dataset:
 def _stats_dataset(
     bstat, bdep, bmissw, bcadj, ndrop, nmiss, wflt, position, spec: Spec, ks: list[Fraction]
 ) -> xr.Dataset:
-    """Per-bucket kernel output -> additive statistics per cutoff (user's k order)."""
-    af = kernels.af
-
-    n_k = bstat.shape[1] - 1
-    reweighted = bmissw.shape[0] > 0  # the kernel returns empty corrections without reweight
-
-    def above(x: np.ndarray) -> np.ndarray:  # sum over buckets b > kk: poor at cutoff kk
-        if n_k == 1:
-            return x[:, 1:]  # a view: the poor are the top bucket
-        out = np.empty((x.shape[0], n_k, *x.shape[2:]))
-        acc = x[:, n_k].copy()
-        out[:, n_k - 1] = acc
-        for kk in range(n_k - 2, -1, -1):  # explicit loop: cumsum on reversed views is slow
-            acc += x[:, kk + 1]
-            out[:, kk] = acc
-        return out if n_k == 1 or (position == np.arange(n_k)).all() else out[:, position]
-
-    def below(x: np.ndarray) -> np.ndarray:  # sum over buckets b <= kk: not poor at kk
-        if n_k == 1:
-            return x[:, :1]
-        out = np.empty((x.shape[0], n_k, *x.shape[2:]))
-        acc = x[:, 0].copy()
-        out[:, 0] = acc
-        for kk in range(1, n_k):
-            acc += x[:, kk]
-            out[:, kk] = acc
-        return out if n_k == 1 or (position == np.arange(n_k)).all() else out[:, position]
-
-    def buckets(x: np.ndarray) -> np.ndarray:  # sum over the bucket axis (slice adds: a
-        out = x[:, 0].copy()  # reduction over a short middle axis is several times slower)
-        for b in range(1, x.shape[1]):
-            out += x[:, b]
-        return out
-
-    sumw = buckets(bstat[..., af.SUMW])
-    cdep = above(bdep)
+    """Per-bucket kernel output -> additive statistics per cutoff (user's k order), in one
+    numba pass (:func:`mpi.kernels.bucket_statistics`)."""
+    (sumw, nobs, severe, score, obs, dep, poor, cp, c2p, vuln, m1, m2, cdep, contrib) = (
+        kernels.bucket_statistics(
+            bstat, bdep, bmissw, bcadj, np.asarray(wflt, np.float64), position.astype(np.int64)
+        )
+    )
+    cell, ck, cki = ("cell",), ("cell", "k"), ("cell", "k", "indicator")
     data = {
-        "SUMW": (("cell",), sumw),
-        "NOBS": (("cell",), buckets(bstat[..., af.NOBS])),
-        "NDROP": (("cell",), ndrop),
-        "SEVERE": (("cell",), buckets(bstat[..., af.SEVERE])),
-        "SCORE": (("cell",), buckets(bstat[..., af.SCORE])),
-        "OBS": (
-            ("cell", "indicator"),
-            sumw[:, None] - bmissw.sum(axis=1)
-            if reweighted
-            else np.broadcast_to(sumw[:, None], nmiss.shape).copy(),
-        ),
-        "DEP": (("cell", "indicator"), buckets(bdep)),
+        "SUMW": (cell, sumw),
+        "NOBS": (cell, nobs),
+        "NDROP": (cell, ndrop),
+        "SEVERE": (cell, severe),
+        "SCORE": (cell, score),
+        "OBS": (("cell", "indicator"), obs),
+        "DEP": (("cell", "indicator"), dep),
         "NMISS": (("cell", "indicator"), nmiss),
-        "POOR": (("cell", "k"), above(bstat[..., af.SUMW])),
-        "CP": (("cell", "k"), above(bstat[..., af.SCORE])),
-        "C2P": (("cell", "k"), above(bstat[..., af.C2])),
-        "VULN": (("cell", "k"), below(bstat[..., af.VULNB])),
-        "M1": (("cell", "k"), above(bstat[..., af.M1])),
-        "M2": (("cell", "k"), above(bstat[..., af.M2])),
-        "CDEP": (("cell", "k", "indicator"), cdep),
-        "CONTRIB": (
-            ("cell", "k", "indicator"),
-            cdep * wflt + above(bcadj) if reweighted else cdep * wflt,
-        ),
+        "POOR": (ck, poor),
+        "CP": (ck, cp),
+        "C2P": (ck, c2p),
+        "VULN": (ck, vuln),
+        "M1": (ck, m1),
+        "M2": (ck, m2),
+        "CDEP": (cki, cdep),
+        "CONTRIB": (cki, contrib),
     }
     coords = {"indicator": spec.names, "k": [float(f) for f in ks]}
     return xr.Dataset(data, coords=coords)
