@@ -249,13 +249,18 @@ def _flat_view(view: np.ndarray) -> tuple[np.ndarray, int, list[int]]:
     return flat, off // size, strides
 
 
+def _scalar(i: Any) -> bool:
+    """Whether an index picks one position (drops its dim): not a slice, not an array."""
+    return not isinstance(i, slice) and np.ndim(i) == 0
+
+
 def _pick(arr: np.ndarray, dims: tuple, idx: dict, lead: int) -> np.ndarray:
     """Basic selection ``idx`` (ints or slices by dim name) on ``arr`` with dims ``dims``
     after ``lead`` leading axes; length-1 (broadcast) axes keep their single value."""
     key: list = [slice(None)] * lead
     for ax, d in enumerate(dims):
         i = idx.get(d, slice(None))
-        if arr.shape[lead + ax] == 1 and np.ndim(i) == 0 and d in idx:
+        if arr.shape[lead + ax] == 1 and _scalar(i) and d in idx:
             key.append(0)
         elif arr.shape[lead + ax] == 1:
             key.append(slice(None))
@@ -527,7 +532,7 @@ class Estimate:
 
     def isel(self, **idx: Any) -> Estimate:
         key = tuple(idx.get(d, slice(None)) for d in self._vd)
-        dims = tuple(d for d in self._vd if not (d in idx and np.ndim(idx[d]) == 0))
+        dims = tuple(d for d in self._vd if not (d in idx and _scalar(idx[d])))
         coords = {}
         for n, var in self._c.items():
             sub = {d: i for d, i in idx.items() if d in var.dims}
@@ -540,7 +545,7 @@ class Estimate:
                 (
                     _pick(c, self._vd, idx, 0),
                     _pick(b, bd, idx, 1),
-                    tuple(x for x in bd if not (x in idx and np.ndim(idx[x]) == 0)),
+                    tuple(x for x in bd if not (x in idx and _scalar(idx[x]))),
                 )
                 for c, b, bd in self._terms
             )

@@ -46,6 +46,10 @@ ESTIMANDS = (
     "population_share",
     "group_contribution",
 )
+#: The kernel sums into the full (PSU, group) table when it has at most this many cells per
+#: (PSU, group) pair holding units (plus ``DENSE_SLACK``); sparser tables get one row per pair.
+DENSE_MAX_FILL = 2
+DENSE_SLACK = 1024
 #: Estimands bounded by [0, 1], for which logit confidence intervals apply.
 PROPORTIONS = frozenset(ESTIMANDS) - {"intensity_variance"}
 
@@ -303,7 +307,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     )
     # no groups: the pairs are the PSUs (all present); a mostly full (PSU, cell) table: the
     # kernel sums straight into it (row = key)
-    dense = n_cells == 1 or (marked and n_dense <= 2 * n_pairs + 1024)
+    dense = n_cells == 1 or (marked and n_dense <= DENSE_MAX_FILL * n_pairs + DENSE_SLACK)
     if dense:
         n_rows, row_code = n_dense, key
         row_psu = np.repeat(np.arange(n_psu), n_cells)

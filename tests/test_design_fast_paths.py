@@ -1,0 +1,348 @@
+"""The fast paths of design-based inference give what the plain formulations give.
+
+* ``kernels.bucket_statistics`` equals the numpy formulation it replaced, bit for bit;
+* the AF kernel's shared-output mode (chunks meeting disjoint cell ranges add into one
+  array) equals a single chunk bit for bit, and the private-sums mode to rounding;
+* the dense (PSU, group) table and one row per (PSU, group) pair give the same SEs,
+  covariances and domain degrees of freedom;
+* lazy linearised perturbations (:class:`mpi.estimate.Estimate` terms) equal perturbations
+  materialised after every operation, for every operation of the algebra;
+* ``combine_terms``, ``strata_variance_t`` and ``sum_rows`` equal numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import mpi
+from mpi import kernels
+from mpi.design import encode_design
+from mpi.estimate import MAX_TERMS, Estimate, LinearizedEngine
+
+inference = importlib.import_module("mpi.inference")
+measure_mod = importlib.import_module("mpi.measure")
+
+
+# -- bucket statistics --------------------------------------------------------------------
+def _numpy_buckets(bstat, bdep, bmissw, bcadj, wflt, position):
+    """The numpy formulation that kernels.bucket_statistics replaced."""
+    n_k = bstat.shape[1] - 1
+    reweighted = bmissw.shape[0] > 0
+
+    def above(x):
+        if n_k == 1:
+            return x[:, 1:]
+        out = np.empty((x.shape[0], n_k, *x.shape[2:]))
+        acc = x[:, n_k].copy()
+        out[:, n_k - 1] = acc
+        for kk in range(n_k - 2, -1, -1):
+            acc += x[:, kk + 1]
+            out[:, kk] = acc
+        return out[:, position]
+
+    def below(x):
+        if n_k == 1:
+            return x[:, :1]
+        out = np.empty((x.shape[0], n_k, *x.shape[2:]))
+        acc = x[:, 0].copy()
+        out[:, 0] = acc
+        for kk in range(1, n_k):
+            acc += x[:, kk]
+            out[:, kk] = acc
+        return out[:, position]
+
+    def buckets(x):
+        out = x[:, 0].copy()
+        for b in range(1, x.shape[1]):
+            out += x[:, b]
+        return out
+
+    sumw = buckets(bstat[..., 0])
+    cdep = above(bdep)
+    obs = (
+        sumw[:, None] - buckets(bmissw)
+        if reweighted
+        else np.repeat(sumw[:, None], bdep.shape[2], 1)
+    )
+    return (
+        sumw,
+        buckets(bstat[..., 1]),
+        buckets(bstat[..., 7]),
+        buckets(bstat[..., 2]),
+        obs,
+        buckets(bdep),
+        above(bstat[..., 0]),
+        above(bstat[..., 2]),
+        above(bstat[..., 3]),
+        below(bstat[..., 6]),
+        above(bstat[..., 4]),
+        above(bstat[..., 5]),
+        cdep,
+        cdep * wflt + above(bcadj) if reweighted else cdep * wflt,
+    )
+
+
+@pytest.mark.parametrize("n_k", [1, 2, 4])
+@pytest.mark.parametrize("reweighted", [False, True])
+def test_bucket_statistics_equal_numpy_bit_for_bit(n_k, reweighted):
+    rng = np.random.default_rng(n_k + 10 * reweighted)
+    c, d = 37, 6
+    bstat = rng.random((c, n_k + 1, 8)) * 100
+    bdep = rng.random((c, n_k + 1, d)) * 100
+    bmissw = rng.random((c, n_k + 1, d)) if reweighted else np.zeros((0, n_k + 1, d))
+    bcadj = rng.normal(size=(c, n_k + 1, d)) if reweighted else np.zeros((0, n_k + 1, d))
+    wflt = rng.random(d) / d
+    position = rng.permutation(n_k).astype(np.int64)  # user's cutoffs in any order
+    got = kernels.bucket_statistics(bstat, bdep, bmissw, bcadj, wflt, position)
+    want = _numpy_buckets(bstat, bdep, bmissw, bcadj, wflt, position)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
+# -- kernel: shared output vs private sums -------------------------------------------------
+def _survey(n=30_000, n_psu=300, sort=True, seed=3):
+    rng = np.random.default_rng(seed)
+    psu = rng.integers(0, n_psu, n)
+    if sort:
+        psu = np.sort(psu)
+    df = pd.DataFrame({f"x{j}": rng.random(n) for j in range(6)})
+    df.loc[rng.random(n) < 0.01, "x2"] = np.nan  # dropped units in some PSUs
+    df["w"] = rng.uniform(0.5, 3.0, n)
+    df["psu"] = psu
+    df["stratum"] = psu // 10
+    df["g"] = rng.integers(0, 4, n)
+    df["region"] = psu % 7  # nested in PSUs: a sparse (PSU, region) table
+    return df
+
+
+def _spec():
+    inds = [
+        mpi.Indicator(f"x{j}", weight=Fraction(1, 6), dimension="abc"[j // 2], cutoff=0.3)
+        for j in range(6)
+    ]
+    return mpi.Spec(inds, k=Fraction(1, 3))
+
+
+def _kernel_raw(df, n_chunks, cell_block):
+    spec = _spec()
+    prep = measure_mod._prepare(
+        df,
+        spec,
+        weight="w",
+        by="g",
+        k=[Fraction(1, 4), Fraction(1, 2)],
+        missing="drop",
+        use_patterns=None,
+        extra=["psu", "stratum"],
+    )
+    enc = encode_design(prep.table, mpi.Design("w", strata="stratum", psu="psu"))
+    g = prep.groups
+    key = enc.psu * g.n_cells + (np.asarray(g.codes, np.int64) - g.offset)
+    wint, denom = spec.integer_weights
+    ks = sorted(prep.ks)
+    out = kernels.af_statistics(
+        prep.cols,
+        prep.rules,
+        prep.cutoffs,
+        prep.cardinal,
+        wint,
+        spec.dimension_index,
+        len(spec.dimensions),
+        denom,
+        prep.sweight,
+        np.ascontiguousarray(key),
+        0,
+        g.n_cells * enc.n_psu,
+        np.array([f.numerator for f in ks]),
+        np.array([f.denominator for f in ks]),
+        spec.vulnerable.numerator,
+        spec.vulnerable.denominator,
+        spec.severe.numerator,
+        spec.severe.denominator,
+        False,
+        kernels.af.DIRECT,
+        n_chunks,
+        cell_block,
+    )
+    assert not out[-1][:, 0].any()
+    return out[:-1], g.n_cells
+
+
+def test_kernel_shared_output_equals_one_chunk_bit_for_bit(monkeypatch):
+    monkeypatch.setattr(kernels.af, "RANGE_MIN_CELLS", 16)  # small test: ranged chunks
+    df = _survey(sort=True)
+    one, _ = _kernel_raw(df, 1, 0)
+    n_cells = _kernel_raw(df, 1, 0)[1]
+    for n_chunks in (2, 3, 7):
+        shared, _ = _kernel_raw(df, n_chunks, n_cells)
+        for a, b in zip(shared, one, strict=True):
+            np.testing.assert_array_equal(a, b)
+        private, _ = _kernel_raw(df, n_chunks, 0)  # boundaries inside PSUs: merged sums
+        for a, b in zip(private, one, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-12)
+
+
+def test_kernel_unsorted_units_fall_back_to_private_sums(monkeypatch):
+    monkeypatch.setattr(kernels.af, "RANGE_MIN_CELLS", 16)
+    df = _survey(sort=False)
+    one, n_cells = _kernel_raw(df, 1, 0)
+    got, _ = _kernel_raw(df, 3, n_cells)  # overlapping ranges: must not share the output
+    for a, b in zip(got, one, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-12)
+
+
+# -- dense table vs one row per pair ------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::mpi.MissingDataWarning")
+@pytest.mark.parametrize("by", ["g", "region", ["g", "region"]])
+def test_dense_and_pair_layouts_agree(monkeypatch, by):
+    df = _survey(n=8_000, n_psu=120)
+    design = mpi.Design("w", strata="stratum", psu="psu")
+    spec = _spec()
+    ks = [Fraction(1, 4), Fraction(1, 2)]
+    monkeypatch.setattr(inference, "DENSE_MAX_FILL", 10**9)  # always the dense table
+    dense = mpi.measure(df, spec, by=by, k=ks, design=design)
+    assert dense._inference.totals.dense
+    monkeypatch.setattr(inference, "DENSE_MAX_FILL", 0)  # always one row per pair
+    monkeypatch.setattr(inference, "DENSE_SLACK", 0)
+    pairs = mpi.measure(df, spec, by=by, k=ks, design=design)
+    assert not pairs._inference.totals.dense
+    xr.testing.assert_allclose(dense.to_dataset(), pairs.to_dataset(), rtol=1e-13, atol=1e-15)
+    xr.testing.assert_allclose(dense.se, pairs.se, rtol=1e-12, atol=1e-15)
+    xr.testing.assert_equal(dense.domain_df(), pairs.domain_df())
+    np.testing.assert_allclose(
+        dense.vcov(["H", "M0"]).to_numpy(),
+        pairs.vcov(["H", "M0"]).to_numpy(),
+        rtol=1e-12,
+        atol=1e-18,
+    )
+
+
+# -- lazy perturbations -------------------------------------------------------------------
+def _materialise(e: Estimate) -> Estimate:
+    return Estimate(e._v, np.array(e._p), e.engine, dims=e.dims, coords=e._c)
+
+
+def _engine(n_psu=40, seed=0):
+    rng = np.random.default_rng(seed)
+    n_h = np.full(n_psu // 4, 4)
+    enc = type("Enc", (), {})()
+    enc.n_h = n_h
+    enc.starts = np.concatenate([[0], np.cumsum(n_h)[:-1]]).astype(np.int64)
+    enc.fpc_factor = rng.uniform(0.5, 1.0, len(n_h))
+    enc.stratum_weight = np.ones(len(n_h))
+    enc.n_psu = n_psu
+    enc.n_strata = len(n_h)
+    enc.lonely_psu = "fail"
+    enc.overlap_a = np.empty(0, np.int64)
+    enc.overlap_b = np.empty(0, np.int64)
+    enc.overlap_starts = np.empty(0, np.int64)
+    enc.overlap_m = np.empty(0, np.int64)
+    enc.overlap_f = np.empty(0)
+    enc.df = n_psu - len(n_h)
+    return LinearizedEngine(enc)
+
+
+def _base(engine, rng, dims, sizes, positive=True):
+    shape = tuple(sizes[d] for d in dims)
+    n = engine.design.n_psu
+    pert = rng.uniform(1, 2, (n, *shape)) if positive else rng.normal(size=(n, *shape))
+    pert[:, ...] *= rng.uniform(0.5, 2.0, (n,) + (1,) * len(shape))
+    coords = {d: xr.Variable(d, np.arange(sizes[d]) * 10) for d in dims}
+    return Estimate(pert.sum(0), pert, engine, dims=dims, coords=coords)
+
+
+def _check(lazy: Estimate, eager: Estimate):
+    assert lazy.dims == eager.dims
+    np.testing.assert_allclose(lazy._v, eager._v, rtol=1e-14)
+    np.testing.assert_allclose(
+        np.broadcast_to(lazy._p, eager._p.shape), eager._p, rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(lazy.se.values, eager.se.values, rtol=1e-12, atol=1e-15)
+
+
+def test_lazy_terms_equal_eager_materialisation():
+    rng = np.random.default_rng(5)
+    eng = _engine()
+    sizes = {"g": 3, "k": 2, "indicator": 4}
+    y = _base(eng, rng, ("g", "k", "indicator"), sizes)
+    x = _base(eng, rng, ("g",), sizes)
+    z = _base(eng, rng, ("g", "k"), sizes)
+    ops = {
+        "ratio": lambda a, b, c: a / b,
+        "product": lambda a, b, c: a * c - b,
+        "chain": lambda a, b, c: (a / b - c / b) ** 2 + 3.0 * (c / b),
+        "clip": lambda a, b, c: (c / b - (a / b).sum("indicator") * 0.0).clip_lower(0.0),
+        "sum": lambda a, b, c: (a / b).sum("indicator") / (c / b),
+        "isel": lambda a, b, c: (a / b).isel(k=1, indicator=slice(1, 3)) - (c / b).isel(k=1),
+        "sel": lambda a, b, c: (a / c).sel(g=10, k=10) * 2.0,
+        "array index": lambda a, b, c: (a / b).isel(indicator=[0, 2]),
+        "dot": lambda a, b, c: (a / b).dot(
+            xr.DataArray(np.ones((4, 2)), dims=("indicator", "dimension")), "indicator"
+        ),
+        "fillna": lambda a, b, c: (a - a) / (b - b + 1.0) + (c / b).fillna(0.0),
+        "constant": lambda a, b, c: (a / b) * 0.0 + 1.0,
+        "many terms": lambda a, b, c: sum(
+            (_base(eng, rng, ("g",), sizes) / b for _ in range(MAX_TERMS + 2)), c / b
+        ),
+    }
+    for name, op in ops.items():
+        state = rng.bit_generator.state
+        lazy = op(y, x, z)
+        rng.bit_generator.state = state  # the same extra bases for the eager run
+        eager = op(_materialise(y), _materialise(x), _materialise(z))
+        try:
+            _check(lazy, eager)
+        except AssertionError as err:  # pragma: no cover - names the failing operation
+            raise AssertionError(f"{name}: {err}") from None
+
+
+def test_lazy_terms_in_change_and_wald_match_materialised():
+    df = mpi.datasets.load("dhs_rounds")
+    design = mpi.Design("weight", strata="stratum", psu="psu")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        res = mpi.measure(df, mpi.presets.global_mpi_2018(), by="round", design=design)
+    m0 = res.estimate("M0")
+    gap = m0.sel(round=2020) - m0.sel(round=2015)
+    eager = _materialise(m0)
+    gap_e = eager.sel(round=2020) - eager.sel(round=2015)
+    assert float(gap.se) == pytest.approx(float(gap_e.se), rel=1e-12)
+    assert float(gap.value) == float(gap_e.value)
+
+
+# -- small kernels ------------------------------------------------------------------------
+def test_strata_variance_layouts_agree_bit_for_bit():
+    rng = np.random.default_rng(2)
+    n_h = np.array([2, 5, 1, 3, 4, 6, 1, 2])
+    starts = np.concatenate([[0], np.cumsum(n_h)[:-1]]).astype(np.int64)
+    scale = np.where(n_h > 1, n_h / np.maximum(n_h - 1, 1), 0.0)
+    u = rng.normal(size=(n_h.sum(), 11))
+    u[:, 3] = 0.25  # constant: exactly zero
+    a = kernels.strata_variance(u, starts, n_h, scale)
+    b = kernels.strata_variance_t(np.ascontiguousarray(u.T), starts, n_h, scale)
+    np.testing.assert_array_equal(a, b)
+    assert a[3] == 0.0
+
+
+def test_combine_terms_and_sum_rows_equal_numpy():
+    rng = np.random.default_rng(4)
+    base1 = rng.normal(size=(50, 6, 3))  # a view of its known cells is a strided base
+    base2 = rng.normal(size=(50, 6))
+    view1 = base1[:, :5, :]
+    view2 = base2[:, :5]
+    c1, c2 = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    t1 = (c1, view1, ("g", "i"))
+    t2 = (c2, view2[:, :, None][..., 0], ("g",))
+    e = Estimate(np.zeros((5, 3)), None, _engine(50), dims=("g", "i"), terms=(t1, t2))
+    want = c1[None] * view1 + c2[None] * view2[:, :, None]
+    np.testing.assert_allclose(e._p, want, rtol=1e-15, atol=1e-15)
+    x = rng.normal(size=(200, 7))
+    np.testing.assert_allclose(kernels.sum_rows(x), x.sum(axis=0), rtol=1e-13)
