@@ -8,7 +8,7 @@ from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .buckets import bucket_statistics
 from .codes import dense_codes, pair_codes, psu_strata
-from .variance import combine_terms, strata_variance, strata_variance_t, sum_rows
+from .variance import combine_terms, strata_variance, strata_variance_t, sum_rows, terms_variance
 
 __all__ = [
     "panel",
@@ -28,4 +28,5 @@ __all__ = [
     "strata_variance_t",
     "sum_rows",
     "combine_terms",
+    "terms_variance",
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE
+from ._config import CACHE, PARALLEL
 
 __all__ = ["dense_codes", "psu_strata", "pair_codes"]
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
 def dense_codes(arr, max_range):
     """Codes ``0 .. m-1`` of the sorted distinct values of an int64 array.
 
@@ -40,7 +40,7 @@ def dense_codes(arr, max_range):
         if rank[v] >= 0:
             uniques[rank[v]] = v + lo
     codes = np.empty(n, np.int64)
-    for i in range(n):
+    for i in nb.prange(n):
         codes[i] = rank[arr[i] - lo]
     return codes, uniques, True
 

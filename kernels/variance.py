@@ -7,7 +7,7 @@ import numpy as np
 
 from ._config import CACHE
 
-__all__ = ["strata_variance", "strata_variance_t", "sum_rows", "combine_terms"]
+__all__ = ["strata_variance", "strata_variance_t", "sum_rows", "combine_terms", "terms_variance"]
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -162,4 +162,50 @@ def sum_rows(a):
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             out[j] += a[i, j]
+    return out
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def terms_variance(bases, rstride, cols, coefs, starts, n_h, scale):
+    """:func:`strata_variance` of :func:`combine_terms` without forming the whole array:
+    each stratum's rows are combined into a small buffer, then summed. The same products
+    and sums in the same order, so the same result to the last bit."""
+    n_t, m = coefs.shape
+    n_strata = starts.shape[0]
+    big = 0
+    for h in range(n_strata):
+        big = max(big, n_h[h])
+    buf = np.empty((big, m))
+    out = np.zeros(m)
+    mean = np.empty(m)
+    acc = np.empty(m)
+    for h in range(n_strata):
+        c = scale[h]
+        if c == 0.0:
+            continue
+        lo = starts[h]
+        n = n_h[h]
+        buf[:n] = 0.0
+        for t in range(n_t):
+            b = bases[t]
+            rs = rstride[t]
+            ct = coefs[t]
+            col = cols[t]
+            for r in range(n):
+                r0 = (lo + r) * rs
+                for j in range(m):
+                    buf[r, j] += ct[j] * b[r0 + col[j]]
+        mean[:] = 0.0
+        for r in range(n):
+            for j in range(m):
+                mean[j] += buf[r, j]
+        for j in range(m):
+            mean[j] /= n
+        acc[:] = 0.0
+        for r in range(n):
+            for j in range(m):
+                dev = buf[r, j] - mean[j]
+                acc[j] += dev * dev
+        for j in range(m):
+            out[j] += c * acc[j]
     return out

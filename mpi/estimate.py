@@ -133,6 +133,22 @@ class LinearizedEngine:
         """Elementwise covariance from influence totals (leading PSU axis)."""
         return self._strata_cross(pa, pb)
 
+    def variance_terms(self, terms: tuple, dims: tuple, shape: tuple) -> np.ndarray | None:
+        """Variance of a lazy perturbation (:class:`Estimate` terms) stratum by stratum,
+        without forming it; None when the design needs the general path (lonely PSUs
+        centred at the grand mean, clusters revisited by pooled rounds)."""
+        d = self.design
+        if len(d.overlap_a) or (d.lonely_psu == "adjust" and (d.n_h == 1).any()):
+            return None
+        bases, rstride, cols, coefs, n_lead = _term_arrays(terms, PSU, dims, shape)
+        if n_lead != d.n_psu:
+            return None
+        n_h = d.n_h.astype(np.float64)
+        scale = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
+        scale = scale * d.stratum_weight
+        out = kernels.terms_variance(bases, rstride, cols, coefs, d.starts, d.n_h, scale)
+        return out.reshape(shape)
+
     def matrix(self, pert: np.ndarray) -> np.ndarray:
         """Full covariance of the columns of ``pert`` (PSUs x estimands)."""
         d = self.design
@@ -193,11 +209,9 @@ class ReplicateEngine:
         return self.scale * (dev.T * self.rscales) @ dev
 
 
-def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
-    """``sum_t coef_t * base_t`` as a C-contiguous array ``(n_lead, *shape)``, in one numba
-    pass that reads every base in place (:func:`kernels.combine_terms`)."""
-    if not terms:  # a constant: no perturbation
-        return np.broadcast_to(np.zeros(1), (1, *shape))
+def _term_arrays(terms: tuple, lead: str, dims: tuple, shape: tuple) -> tuple:
+    """The kernels' view of lazy terms: flat read-only bases, their row strides, the
+    position of every column in a row, the coefficients, and the number of PSUs."""
     m = int(np.prod(shape))
     full = (lead, *dims)
     bases = []
@@ -220,7 +234,16 @@ def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
         rstride[t] = strides[0]
         cols[t] = np.broadcast_to(col, shape).reshape(-1)
         coefs[t] = np.broadcast_to(coef, shape).reshape(-1)
-    out = kernels.combine_terms(tuple(bases), rstride, cols, coefs, n_lead)
+    return tuple(bases), rstride, cols, coefs, n_lead
+
+
+def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
+    """``sum_t coef_t * base_t`` as a C-contiguous array ``(n_lead, *shape)``, in one numba
+    pass that reads every base in place (:func:`kernels.combine_terms`)."""
+    if not terms:  # a constant: no perturbation
+        return np.broadcast_to(np.zeros(1), (1, *shape))
+    bases, rstride, cols, coefs, n_lead = _term_arrays(terms, lead, dims, shape)
+    out = kernels.combine_terms(bases, rstride, cols, coefs, n_lead)
     return out.reshape((n_lead, *shape))
 
 
@@ -620,6 +643,10 @@ class Estimate:
 
     def variance_values(self) -> np.ndarray:
         """The variance as a numpy array shaped like the value (no coordinates)."""
+        if self._pm is None and self._terms:  # straight from the terms, nothing materialised
+            var = self.engine.variance_terms(self._terms, self._vd, self._v.shape)
+            if var is not None:
+                return var
         pa = self._p
         if pa.shape[1:] != self._v.shape or 0 in pa.strides:
             pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *self._v.shape)))

@@ -262,11 +262,9 @@ def _prune_map(
     g = prep.groups
     if g is None or not g.prune:
         return codes
-    from .measure import _split_cells
-
     n = len(g.labels[0])
-    ext = _split_cells(stats_cells, g)
-    keep = (ext["NOBS"] + ext["NDROP"]).values[:n] > 0
+    units = stats_cells["NOBS"].values + stats_cells["NDROP"].values  # one by variable
+    keep = units[:n] > 0
     new = np.cumsum(keep) - 1
     name = g.names[0]
     c = codes[name]

@@ -259,6 +259,9 @@ def _base(engine, rng, dims, sizes, positive=True):
 
 def _check(lazy: Estimate, eager: Estimate):
     assert lazy.dims == eager.dims
+    # the variance straight from the terms (nothing materialised yet), then materialised
+    fused = lazy.se.values
+    np.testing.assert_allclose(fused, eager.se.values, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(lazy._v, eager._v, rtol=1e-14)
     np.testing.assert_allclose(
         np.broadcast_to(lazy._p, eager._p.shape), eager._p, rtol=1e-12, atol=1e-12
@@ -346,3 +349,20 @@ def test_combine_terms_and_sum_rows_equal_numpy():
     np.testing.assert_allclose(e._p, want, rtol=1e-15, atol=1e-15)
     x = rng.normal(size=(200, 7))
     np.testing.assert_allclose(kernels.sum_rows(x), x.sum(axis=0), rtol=1e-13)
+
+
+def test_terms_variance_equals_combined_then_strata_variance_bit_for_bit():
+    rng = np.random.default_rng(8)
+    eng = _engine(48)
+    sizes = {"g": 3, "indicator": 5}
+    y = _base(eng, rng, ("g", "indicator"), sizes)
+    x = _base(eng, rng, ("g",), sizes)
+    e = (y / x) * 2.0 - (x / x.sum("g"))
+    fused = e.variance_values()  # from the terms
+    assert e._pm is None
+    d = eng.design
+    flat = np.ascontiguousarray(e._p.reshape(e._p.shape[0], -1))
+    n_h = d.n_h.astype(float)
+    scale = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
+    want = kernels.strata_variance(flat, d.starts, d.n_h, scale).reshape(e._v.shape)
+    np.testing.assert_array_equal(fused, want)
