@@ -540,7 +540,6 @@ class Estimate:
             if len(new) == 1
             else None
         )
-        p = np.moveaxis(np.tensordot(self._p, mat, axes=([ax + 1], [0])), -1, ax + 1)
         assert v is not None, "dot supports a matrix with one new dimension"
         dims = tuple(new[0] if d == dim else d for d in self._vd)
         coords = self._keep_coords(tuple(d for d in self._vd if d != dim))
@@ -551,7 +550,32 @@ class Estimate:
                 if n not in coords and set(other.coords[n].dims) <= set(dims)
             }
         )
+        terms = self._dot_terms(mat, dim, new[0]) if self._terms is not None else None
+        if terms is not None:
+            return Estimate(v, None, self.engine, dims=dims, coords=coords, terms=terms)
+        p = np.moveaxis(np.tensordot(self._p, mat, axes=([ax + 1], [0])), -1, ax + 1)
         return Estimate(v, p, self.engine, dims=dims, coords=coords)
+
+    def _dot_terms(self, mat: np.ndarray, dim: str, new: str) -> tuple | None:
+        """The map applied to every lazy term, when each coefficient varies along ``dim``
+        only (it then folds into the matrix: one pass over each base, no materialising);
+        None otherwise."""
+        ax = self._vd.index(dim)
+        out = []
+        for coef, base, bdims in self._terms or ():
+            if any(n > 1 for i, n in enumerate(coef.shape) if i != ax):
+                return None
+            cvec = np.broadcast_to(coef.reshape(-1), (mat.shape[0],))
+            folded = cvec[:, None] * mat  # (dim, new)
+            if dim in bdims:
+                bax = bdims.index(dim) + 1
+                nb = np.moveaxis(np.tensordot(base, folded, axes=([bax], [0])), -1, bax)
+                nbdims = tuple(new if d == dim else d for d in bdims)
+            else:  # the base is the same along dim: sum the folded rows
+                nb = base[..., None] * folded.sum(axis=0)
+                nbdims = (*bdims, new)
+            out.append((np.ones((1,) * len(self._vd)), nb, nbdims))
+        return tuple(out)
 
     def isel(self, **idx: Any) -> Estimate:
         key = tuple(idx.get(d, slice(None)) for d in self._vd)

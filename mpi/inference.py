@@ -13,6 +13,7 @@ values (delta method) or replicate estimates for all of them at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -272,6 +273,72 @@ def _prune_map(
     return codes
 
 
+class RowStatistics(Mapping):
+    """Additive statistics per kernel row, computed from the per-bucket sums when first read.
+
+    With one cutoff and no reweighting the statistics of the poor are views of the kernel's
+    top bucket and ``OBS`` a broadcast of ``SUMW``, so the PSU-level totals cost no copies;
+    otherwise all are computed at once (:func:`mpi.kernels.bucket_statistics`).
+    """
+
+    def __init__(self, prep: Any, raw: tuple) -> None:
+        self._prep = prep
+        self._raw = raw
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __iter__(self):
+        return iter(_ROW_NAMES)
+
+    def __len__(self) -> int:
+        return len(_ROW_NAMES)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = self._compute(name)
+        return self._cache[name]
+
+    def _compute(self, name: str) -> np.ndarray:
+        bstat, bdep, bmissw, _, ndrop, nmiss = self._raw
+        af = kernels.af
+        if bstat.shape[1] != 2 or bmissw.shape[0] > 0:  # several cutoffs or reweighting
+            stats = self._prep.stats(self._raw)
+            self._cache.update({n: stats[n].values for n in stats.data_vars})
+            return self._cache[name]
+        top = {"POOR": af.SUMW, "CP": af.SCORE, "C2P": af.C2, "M1": af.M1, "M2": af.M2}
+        if name in top:  # poor at the one cutoff = the top bucket, k axis of length 1
+            return bstat[:, 1:, top[name]]
+        if name == "VULN":
+            return bstat[:, :1, af.VULNB]
+        if name == "CDEP":
+            return bdep[:, 1:, :]
+        if name == "CONTRIB":
+            return bdep[:, 1:, :] * self._prep.wflt
+        if name in ("SUMW", "NOBS", "SEVERE", "SCORE"):
+            field = {"SUMW": af.SUMW, "NOBS": af.NOBS, "SEVERE": af.SEVERE, "SCORE": af.SCORE}
+            return bstat[:, 0, field[name]] + bstat[:, 1, field[name]]
+        if name == "DEP":
+            return bdep[:, 0, :] + bdep[:, 1, :]
+        if name == "OBS":
+            return np.broadcast_to(self["SUMW"][:, None], nmiss.shape)
+        if name == "NDROP":
+            return ndrop
+        if name == "NMISS":
+            return nmiss
+        raise KeyError(name)
+
+
+_ROW_NAMES = (
+    "SUMW", "NOBS", "NDROP", "SEVERE", "SCORE", "OBS", "DEP", "NMISS",
+    "POOR", "CP", "C2P", "VULN", "M1", "M2", "CDEP", "CONTRIB",
+)  # fmt: skip
+_ROW_DIMS = {
+    **dict.fromkeys(("SUMW", "NOBS", "NDROP", "SEVERE", "SCORE"), ()),
+    **dict.fromkeys(("OBS", "DEP", "NMISS"), ("indicator",)),
+    **dict.fromkeys(("POOR", "CP", "C2P", "VULN", "M1", "M2"), ("k",)),
+    **dict.fromkeys(("CDEP", "CONTRIB"), ("k", "indicator")),
+}
+
+
 def _arrays(stats: xr.Dataset) -> tuple[dict[str, np.ndarray], dict[str, tuple], dict[str, Any]]:
     arrays = {n: stats[n].values for n in stats.data_vars}
     dims = {n: stats[n].dims[1:] for n in stats.data_vars}
@@ -321,7 +388,8 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     # rows come in blocks per PSU (n_cells of them when dense; one code per pair otherwise)
     block = n_cells if dense else 1
     raw = prep.run_raw(prep.sweight, np.ascontiguousarray(row_code, np.int64), 0, n_rows, block)
-    arrays, dims, coords = _arrays(prep.stats(raw))
+    arrays: Any = RowStatistics(prep, raw)
+    dims = dict(_ROW_DIMS)
     # statistics per group cell from the kernel's sums over that cell's rows
     cell_raw = []
     for arr in raw:
@@ -333,6 +401,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         else:
             cell_raw.append(_scatter_sum(row_cell, arr, n_cells))
     cell_stats = prep.stats(tuple(cell_raw))
+    coords = {c: cell_stats.coords[c].values for c in ("k", "indicator")}
     codes = _prune_map(prep, cell_stats, _unravel_cells(prep, row_cell))
     totals = CellTotals(
         arrays,
@@ -423,7 +492,11 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
     obs = tot("OBS")
     out["uncensored_headcount"] = tot("DEP") / obs
     out["censored_headcount"] = tot("CDEP") / obs
-    contrib = tot("CONTRIB")
+    if result.missing == "reweight":
+        contrib = tot("CONTRIB")
+    else:  # w_j times the censored counts: a coefficient on their totals, no new array
+        wint, denom = result.spec.integer_weights
+        contrib = tot("CDEP") * xr.DataArray(wint / denom, dims="indicator")
     out["contribution"] = contrib / cp
     # w_j h_j (effective weights under reweighting): sums to M0 over indicators
     out["absolute_contribution"] = contrib / sumw

@@ -91,6 +91,12 @@ class _Prepared:
         """Statistics along ``cell`` for the units' cell codes (``cell - offset``)."""
         return self.stats(self.run_raw(sweight, cell, offset, n_cells))
 
+    @property
+    def wflt(self) -> np.ndarray:
+        """Indicator weights as floats (``w_j``)."""
+        wint, denom = self.spec.integer_weights
+        return wint / denom
+
     def stats(self, raw: tuple) -> xr.Dataset:
         """The kernel's per-bucket sums (:meth:`run_raw`, or sums of them over cells) as
         additive statistics per cutoff, along ``cell``."""

@@ -288,6 +288,12 @@ def test_lazy_terms_equal_eager_materialisation():
         "dot": lambda a, b, c: (a / b).dot(
             xr.DataArray(np.ones((4, 2)), dims=("indicator", "dimension")), "indicator"
         ),
+        "dot, folded": lambda a, b, c: (
+            (a * xr.DataArray(np.arange(1.0, 5.0), dims="indicator"))
+            .isel(k=0)
+            .dot(xr.DataArray(np.eye(4)[:, :2], dims=("indicator", "dimension")), "indicator")
+            / b
+        ),
         "fillna": lambda a, b, c: (a - a) / (b - b + 1.0) + (c / b).fillna(0.0),
         "constant": lambda a, b, c: (a / b) * 0.0 + 1.0,
         "many terms": lambda a, b, c: sum(
