@@ -667,14 +667,17 @@ class Estimate:
 
     def variance_values(self) -> np.ndarray:
         """The variance as a numpy array shaped like the value (no coordinates)."""
+        var = None
         if self._pm is None and self._terms:  # straight from the terms, nothing materialised
             var = self.engine.variance_terms(self._terms, self._vd, self._v.shape)
-            if var is not None:
-                return var
-        pa = self._p
-        if pa.shape[1:] != self._v.shape or 0 in pa.strides:
-            pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *self._v.shape)))
-        return np.asarray(self.engine.cross(pa, pa, self._v, self._v))
+        if var is None:
+            pa = self._p
+            if pa.shape[1:] != self._v.shape or 0 in pa.strides:
+                pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *self._v.shape)))
+            var = np.asarray(self.engine.cross(pa, pa, self._v, self._v))
+        # an undefined estimate (e.g. intensity where nobody is poor) has no variance, even
+        # when every stratum's term is skipped (census strata, lone PSUs)
+        return np.where(np.isnan(self._v), np.nan, var)
 
     def se_values(self) -> np.ndarray:
         """The standard error as a numpy array (NaN where the variance is negative)."""

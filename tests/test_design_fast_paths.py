@@ -372,3 +372,24 @@ def test_terms_variance_equals_combined_then_strata_variance_bit_for_bit():
     scale = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
     want = kernels.strata_variance(flat, d.starts, d.n_h, scale).reshape(e._v.shape)
     np.testing.assert_array_equal(fused, want)
+
+
+def test_undefined_estimate_has_nan_se_when_every_stratum_is_skipped():
+    """Found by the random-design property test: nobody poor (A undefined), one lone PSU
+    (lonely_psu="average") and one census stratum (fpc = its PSU count) - every stratum's
+    variance term is skipped, yet the SE of an undefined A must stay NaN, not 0."""
+    df = pd.DataFrame(
+        {"stratum": [0, 1, 1], "psu": [1, 2, 3], "x0": 0.0, "x1": 5.0, "w": 1.0, "fpc": [1.0, 2, 2]}
+    )
+    spec = mpi.Spec(
+        [
+            mpi.Indicator("i0", weight="1/2", dimension="a", variable="x0"),
+            mpi.Indicator("i1", weight="1/2", dimension="b", variable="x1", cutoff=3),
+        ],
+        k="1/2",
+    )
+    d = mpi.Design("w", strata="stratum", psu="psu", fpc="fpc", lonely_psu="average")
+    res = mpi.measure(df, spec, design=d)
+    assert np.isnan(float(res.to_dataset()["A"]))
+    assert np.isnan(float(res.se["A"]))
+    assert float(res.se["H"]) == 0.0  # defined estimates keep their (zero) variance
