@@ -321,6 +321,14 @@ class Estimate:
     totals), and its variance is the stratified sum of squared deviations of
     :math:`u_{hi}` (:class:`LinearizedEngine`).
 
+    Linearised perturbations are *lazy*: a short tuple of terms ``(coef, base, bdims)``,
+    ``u = sum coef * base``, where ``coef`` has the value's shape and ``base`` is an array of
+    PSU totals. Arithmetic multiplies coefficients (value-sized work), ``isel``/``sel`` with
+    integers or slices select within the terms, ``dot`` folds the matrix into the bases when
+    the coefficients allow, and :meth:`variance_values` reads the bases stratum by stratum
+    (:func:`mpi.kernels.terms_variance`) without forming ``u``. Anything else materialises
+    ``u`` once (:attr:`pert`).
+
     References
     ----------
     Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. Springer, ch. 6
