@@ -7,7 +7,7 @@ sufficient statistics so that results for chunks of units can simply be summed.
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .buckets import bucket_statistics
-from .codes import dense_codes, pair_codes, psu_strata
+from .codes import dense_codes, pair_codes, psu_strata, psu_values
 from .variance import combine_terms, strata_variance, strata_variance_t, sum_rows, terms_variance
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "dense_codes",
     "psu_strata",
     "pair_codes",
+    "psu_values",
     "strata_variance",
     "strata_variance_t",
     "sum_rows",

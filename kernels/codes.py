@@ -7,7 +7,7 @@ import numpy as np
 
 from ._config import CACHE, PARALLEL
 
-__all__ = ["dense_codes", "psu_strata", "pair_codes"]
+__all__ = ["dense_codes", "psu_strata", "pair_codes", "psu_values"]
 
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
@@ -81,3 +81,20 @@ def pair_codes(psu, cell, offset, n_cells, mark):
             mark[k] = True
             distinct += 1
     return out, distinct
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def psu_values(psu, values, n_psu):
+    """The value (e.g. stratum label) of every PSU code ``0 .. n_psu - 1`` and how many PSUs
+    carry more than one value."""
+    out = np.zeros(n_psu, np.int64)
+    seen = np.zeros(n_psu, np.bool_)
+    clash = np.zeros(n_psu, np.bool_)
+    for i in range(psu.shape[0]):
+        p = psu[i]
+        if not seen[p]:
+            seen[p] = True
+            out[p] = values[i]
+        elif out[p] != values[i]:
+            clash[p] = True
+    return out, int(clash.sum())

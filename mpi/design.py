@@ -319,53 +319,89 @@ def _codes(s: pd.Series, name: Hashable, role: str) -> tuple[np.ndarray, np.ndar
     return codes.astype(np.int64), np.asarray(uniques)
 
 
+def _psu_error(design: Design, bad: int) -> DataError:
+    return DataError(
+        f"psu variable {design.psu!r}: {bad} PSU label(s) appear in more than one stratum. "
+        "If PSU labels repeat across strata, pass nest=True to mpi.Design; otherwise fix "
+        "the labels"
+    )
+
+
+def _simple_first_stage(table: Table, design: Design) -> tuple | None:
+    """PSU codes, the stratum code of every PSU and the stratum labels, for the common
+    design (integer strata and PSU labels, PSUs not nested, no rounds, no fpc) in two
+    passes over the units; None for any other design."""
+    if design.strata is None or design.psu is None or design.nest:
+        return None
+    if design.rounds is not None or design.fpc is not None:
+        return None
+    s_col = table.column(design.strata, role="strata")
+    p_col = table.column(design.psu, role="psu")
+    for col in (s_col, p_col):
+        if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iu" or not len(col):
+            return None
+    psu_raw, _ = _codes(p_col, design.psu, "psu")
+    values = np.ascontiguousarray(s_col.to_numpy(), dtype=np.int64)
+    per_psu, bad = kernels.psu_values(psu_raw, values, int(psu_raw.max()) + 1)
+    if bad:
+        raise _psu_error(design, bad)
+    labels, raw_stratum = np.unique(per_psu, return_inverse=True)
+    return psu_raw, raw_stratum.astype(np.int64), labels
+
+
 def encode_design(table: Table, design: Design) -> EncodedDesign:
     """Strata, PSUs and fpc of the units, validated (see :class:`EncodedDesign`)."""
     n = table.n
-    if design.strata is not None:
-        strat, strat_labels = _codes(
-            table.column(design.strata, role="strata"), design.strata, "strata"
-        )
+    simple = _simple_first_stage(table, design)
+    if simple is not None:  # integer strata and PSU labels: strata read per PSU
+        psu_raw, raw_stratum, strat_labels = simple
+        strat = None
+        n_rounds = 1
+        stratum_round = np.zeros(len(strat_labels), np.int64)
+        n_raw = len(raw_stratum)
     else:
-        strat, strat_labels = np.zeros(n, np.int64), np.array(["(one stratum)"], dtype=object)
-    checked = None  # (stratum of each PSU code, PSU codes in 2+ strata) when computed
-    if design.psu is not None:
-        psu_raw, _ = _codes(table.column(design.psu, role="psu"), design.psu, "psu")
-        if design.nest:
-            key = strat * (int(psu_raw.max()) + 1) + psu_raw
-            psu_raw = pd.factorize(key, sort=True)[0].astype(np.int64)
+        if design.strata is not None:
+            strat, strat_labels = _codes(
+                table.column(design.strata, role="strata"), design.strata, "strata"
+            )
         else:
-            checked = kernels.psu_strata(psu_raw, strat, int(psu_raw.max()) + 1)
-            bad = checked[1]
-            if bad:
-                raise DataError(
-                    f"psu variable {design.psu!r}: {bad} PSU label(s) appear in more than "
-                    "one stratum. If PSU labels repeat across strata, pass nest=True to "
-                    "mpi.Design; otherwise fix the labels"
-                )
-    else:
-        psu_raw = np.arange(n, dtype=np.int64)
-    cluster = psu_raw  # the cluster label, shared by the rounds that revisit it
-    base_strat, base_labels = strat, strat_labels
-    n_rounds = 1
-    rnd = np.zeros(n, np.int64)
-    stratum_round = np.zeros(len(strat_labels), np.int64)
-    if design.rounds is not None:
-        rnd, rnd_labels = _codes(table.column(design.rounds, role="rounds"), design.rounds, "rounds")
-        n_rounds = len(rnd_labels)
-        psu_raw = pd.factorize(psu_raw * n_rounds + rnd, sort=True)[0].astype(np.int64)
-        combo, present = pd.factorize(strat * n_rounds + rnd, sort=True)  # non-empty only
-        strat = combo.astype(np.int64)
-        strat_labels = np.array(
-            [f"{base_labels[c // n_rounds]} / {rnd_labels[c % n_rounds]}" for c in present],
-            dtype=object,
-        )
-        stratum_round = np.asarray(present % n_rounds, np.int64)
-    n_raw = int(psu_raw.max()) + 1 if n else 0
-    if checked is not None and design.rounds is None:  # the same PSU codes and strata
-        raw_stratum = checked[0]
-    else:
-        raw_stratum, _ = kernels.psu_strata(psu_raw, strat, n_raw)
+            strat, strat_labels = np.zeros(n, np.int64), np.array(["(one stratum)"], dtype=object)
+        checked = None  # (stratum of each PSU code, PSU codes in 2+ strata) when computed
+        if design.psu is not None:
+            psu_raw, _ = _codes(table.column(design.psu, role="psu"), design.psu, "psu")
+            if design.nest:
+                key = strat * (int(psu_raw.max()) + 1) + psu_raw
+                psu_raw = pd.factorize(key, sort=True)[0].astype(np.int64)
+            else:
+                checked = kernels.psu_strata(psu_raw, strat, int(psu_raw.max()) + 1)
+                bad = checked[1]
+                if bad:
+                    raise _psu_error(design, bad)
+        else:
+            psu_raw = np.arange(n, dtype=np.int64)
+        cluster = psu_raw  # the cluster label, shared by the rounds that revisit it
+        base_strat, base_labels = strat, strat_labels
+        n_rounds = 1
+        rnd = np.zeros(n, np.int64)
+        stratum_round = np.zeros(len(strat_labels), np.int64)
+        if design.rounds is not None:
+            rnd, rnd_labels = _codes(
+                table.column(design.rounds, role="rounds"), design.rounds, "rounds"
+            )
+            n_rounds = len(rnd_labels)
+            psu_raw = pd.factorize(psu_raw * n_rounds + rnd, sort=True)[0].astype(np.int64)
+            combo, present = pd.factorize(strat * n_rounds + rnd, sort=True)  # non-empty only
+            strat = combo.astype(np.int64)
+            strat_labels = np.array(
+                [f"{base_labels[c // n_rounds]} / {rnd_labels[c % n_rounds]}" for c in present],
+                dtype=object,
+            )
+            stratum_round = np.asarray(present % n_rounds, np.int64)
+        n_raw = int(psu_raw.max()) + 1 if n else 0
+        if checked is not None and design.rounds is None:  # the same PSU codes and strata
+            raw_stratum = checked[0]
+        else:
+            raw_stratum, _ = kernels.psu_strata(psu_raw, strat, n_raw)
     if np.all(raw_stratum[1:] >= raw_stratum[:-1]):  # PSU codes already in stratum order
         psu, psu_stratum = psu_raw, raw_stratum
     else:  # renumber PSUs sorted by stratum
@@ -414,7 +450,14 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
             n_ok = int((in_r & ~lonely).sum())
             weight_h[in_r] = in_r.sum() / n_ok if n_ok else np.nan
     enc = EncodedDesign(
-        psu, n_raw, psu_stratum, n_h, starts, fpc_factor, design.lonely_psu, strat_labels,
+        psu,
+        n_raw,
+        psu_stratum,
+        n_h,
+        starts,
+        fpc_factor,
+        design.lonely_psu,
+        strat_labels,
         stratum_weight=weight_h,
     )
     if n_rounds > 1:

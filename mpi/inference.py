@@ -366,10 +366,10 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     n_dense = n_cells * n_psu
     marked = n_cells > 1 and n_dense <= 50_000_000
     present = np.zeros(n_dense if marked else 0, bool)
-    cell = g.codes if g is not None else np.empty(0, np.int64)
-    key, n_pairs = kernels.pair_codes(
-        enc.psu, cell, g.offset if g is not None else 0, n_cells, present
-    )
+    if n_cells == 1:  # no groups: a unit's row is its PSU
+        key, n_pairs = enc.psu, n_psu
+    else:
+        key, n_pairs = kernels.pair_codes(enc.psu, g.codes, g.offset, n_cells, present)
     # no groups: the pairs are the PSUs (all present); a mostly full (PSU, cell) table: the
     # kernel sums straight into it (row = key)
     dense = n_cells == 1 or (marked and n_dense <= DENSE_MAX_FILL * n_pairs + DENSE_SLACK)

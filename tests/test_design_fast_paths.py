@@ -393,3 +393,41 @@ def test_undefined_estimate_has_nan_se_when_every_stratum_is_skipped():
     assert np.isnan(float(res.to_dataset()["A"]))
     assert np.isnan(float(res.se["A"]))
     assert float(res.se["H"]) == 0.0  # defined estimates keep their (zero) variance
+
+
+def test_integer_design_labels_take_the_per_psu_path_and_agree():
+    """Integer strata and PSU labels are read per PSU (one pass); string labels of the same
+    design go the general way. Both give the same encoding and SEs; a PSU label in two
+    strata is refused by both."""
+    df = _survey(n=6_000, n_psu=90, sort=False)
+    df["stratum_s"] = "s" + df["stratum"].astype(str).str.zfill(3)
+    df["psu_s"] = "p" + df["psu"].astype(str).str.zfill(4)
+    spec = _spec()
+    design_mod = importlib.import_module("mpi.design")
+    ints = mpi.Design("w", strata="stratum", psu="psu")
+    strs = mpi.Design("w", strata="stratum_s", psu="psu_s")
+    table = measure_mod._prepare(
+        df,
+        spec,
+        weight="w",
+        by=None,
+        k=None,
+        missing="drop",
+        use_patterns=None,
+        extra=["stratum", "psu", "stratum_s", "psu_s"],
+    ).table
+    assert design_mod._simple_first_stage(table, ints) is not None
+    assert design_mod._simple_first_stage(table, strs) is None
+    a, b = encode_design(table, ints), encode_design(table, strs)
+    np.testing.assert_array_equal(a.psu, b.psu)
+    np.testing.assert_array_equal(a.psu_stratum, b.psu_stratum)
+    np.testing.assert_array_equal(a.n_h, b.n_h)
+    with pytest.warns(mpi.MissingDataWarning):
+        ra = mpi.measure(df, spec, by="g", design=ints)
+    with pytest.warns(mpi.MissingDataWarning):
+        rb = mpi.measure(df, spec, by="g", design=strs)
+    xr.testing.assert_allclose(ra.se, rb.se, rtol=1e-13, atol=0)
+    bad = df.copy()
+    bad.loc[bad.index[0], "stratum"] = bad["stratum"].max() + 1  # PSU now in two strata
+    with pytest.raises(mpi.DataError, match="more than one stratum"):
+        mpi.measure(bad, spec, design=ints)
