@@ -8,7 +8,7 @@ from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
 from .buckets import bucket_statistics
 from .codes import dense_codes, pair_codes, psu_strata, psu_values
-from .variance import combine_terms, strata_variance, strata_variance_t, sum_rows, terms_variance
+from .variance import combine_terms, strata_variance, sum_rows, terms_variance
 
 __all__ = [
     "panel",
@@ -26,7 +26,6 @@ __all__ = [
     "pair_codes",
     "psu_values",
     "strata_variance",
-    "strata_variance_t",
     "sum_rows",
     "combine_terms",
     "terms_variance",

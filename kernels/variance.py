@@ -7,7 +7,28 @@ import numpy as np
 
 from ._config import CACHE
 
-__all__ = ["strata_variance", "strata_variance_t", "sum_rows", "combine_terms", "terms_variance"]
+__all__ = ["strata_variance", "sum_rows", "combine_terms", "terms_variance"]
+
+
+@nb.njit(cache=CACHE, nogil=True, inline="always")
+def _add_stratum(block, c, out, mean, acc):
+    """``out += c * sum_i (block_i - mean)^2`` column by column over the rows of one
+    stratum's ``block``: the mean first, then the squared deviations (two passes, so a
+    column constant within the stratum adds exactly zero)."""
+    n, m = block.shape
+    mean[:] = 0.0
+    for i in range(n):
+        for j in range(m):
+            mean[j] += block[i, j]
+    for j in range(m):
+        mean[j] /= n
+    acc[:] = 0.0
+    for i in range(n):
+        for j in range(m):
+            dev = block[i, j] - mean[j]
+            acc[j] += dev * dev
+    for j in range(m):
+        out[j] += c * acc[j]
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -15,113 +36,13 @@ def strata_variance(u, starts, n_h, scale):
     """``sum_h scale_h sum_i (u_hi - ubar_h)^2`` over the rows of ``u`` (PSUs sorted by
     stratum; rows ``starts[h] .. starts[h] + n_h[h]``), column by column, in two passes
     per stratum (exact zero for constant columns). ``scale_h = 0`` skips a stratum."""
-    n_strata = starts.shape[0]
     m = u.shape[1]
     out = np.zeros(m)
     mean = np.empty(m)
     acc = np.empty(m)
-    for h in range(n_strata):
-        c = scale[h]
-        if c == 0.0:
-            continue
-        lo = starts[h]
-        n = n_h[h]
-        mean[:] = 0.0
-        for i in range(lo, lo + n):
-            for j in range(m):
-                mean[j] += u[i, j]
-        for j in range(m):
-            mean[j] /= n
-        acc[:] = 0.0
-        for i in range(lo, lo + n):
-            for j in range(m):
-                dev = u[i, j] - mean[j]
-                acc[j] += dev * dev
-        for j in range(m):
-            out[j] += c * acc[j]
-    return out
-
-
-@nb.njit(cache=CACHE, nogil=True)
-def strata_variance_t(ut, starts, n_h, scale):
-    """:func:`strata_variance` for the transposed layout: ``ut[j, i]`` is column ``j`` of
-    PSU ``i`` (each column's PSUs contiguous). Same sums in the same order, so the same
-    result to the last bit. Columns go in blocks of 4 so that the per-column sums (each a
-    chain of dependent additions) overlap."""
-    n_strata = starts.shape[0]
-    m = ut.shape[0]
-    out = np.zeros(m)
-    for j0 in range(0, m, 4):
-        nj = min(4, m - j0)
-        if nj < 4:  # a last partial block: one column at a time
-            for j in range(j0, m):
-                row = ut[j]
-                total = 0.0
-                for h in range(n_strata):
-                    c = scale[h]
-                    if c == 0.0:
-                        continue
-                    lo = starts[h]
-                    n = n_h[h]
-                    mean = 0.0
-                    for i in range(lo, lo + n):
-                        mean += row[i]
-                    mean /= n
-                    acc = 0.0
-                    for i in range(lo, lo + n):
-                        dev = row[i] - mean
-                        acc += dev * dev
-                    total += c * acc
-                out[j] = total
-            continue
-        r0 = ut[j0]
-        r1 = ut[j0 + 1]
-        r2 = ut[j0 + 2]
-        r3 = ut[j0 + 3]
-        t0 = 0.0
-        t1 = 0.0
-        t2 = 0.0
-        t3 = 0.0
-        for h in range(n_strata):
-            c = scale[h]
-            if c == 0.0:
-                continue
-            lo = starts[h]
-            n = n_h[h]
-            m0 = 0.0
-            m1 = 0.0
-            m2 = 0.0
-            m3 = 0.0
-            for i in range(lo, lo + n):
-                m0 += r0[i]
-                m1 += r1[i]
-                m2 += r2[i]
-                m3 += r3[i]
-            m0 /= n
-            m1 /= n
-            m2 /= n
-            m3 /= n
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            for i in range(lo, lo + n):
-                d0 = r0[i] - m0
-                d1 = r1[i] - m1
-                d2 = r2[i] - m2
-                d3 = r3[i] - m3
-                a0 += d0 * d0
-                a1 += d1 * d1
-                a2 += d2 * d2
-                a3 += d3 * d3
-            t0 += c * a0
-            t1 += c * a1
-            t2 += c * a2
-            t3 += c * a3
-        out[j0] = t0
-        out[j0 + 1] = t1
-        out[j0 + 2] = t2
-        out[j0 + 3] = t3
+    for h in range(starts.shape[0]):
+        if scale[h] != 0.0:
+            _add_stratum(u[starts[h] : starts[h] + n_h[h]], scale[h], out, mean, acc)
     return out
 
 
@@ -195,17 +116,5 @@ def terms_variance(bases, rstride, cols, coefs, starts, n_h, scale):
                 r0 = (lo + r) * rs
                 for j in range(m):
                     buf[r, j] += ct[j] * b[r0 + col[j]]
-        mean[:] = 0.0
-        for r in range(n):
-            for j in range(m):
-                mean[j] += buf[r, j]
-        for j in range(m):
-            mean[j] /= n
-        acc[:] = 0.0
-        for r in range(n):
-            for j in range(m):
-                dev = buf[r, j] - mean[j]
-                acc[j] += dev * dev
-        for j in range(m):
-            out[j] += c * acc[j]
+        _add_stratum(buf[:n], c, out, mean, acc)
     return out

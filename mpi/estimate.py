@@ -70,17 +70,11 @@ class LinearizedEngine:
         starts, n_h = d.starts, d.n_h.astype(np.float64)
         shape = (-1,) + (1,) * (a.ndim - 1)
         nh = n_h.reshape(shape)
-        if b is a:  # a variance: fused two-pass numba sums, in the array's own layout
+        if b is a:  # a variance: fused two-pass numba sums
             scale_h = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
             scale_h = scale_h * d.stratum_weight
-            m = int(np.prod(a.shape[1:]))
-            t = np.moveaxis(a, 0, -1)
-            if t.flags.c_contiguous or not a.flags.c_contiguous:  # PSUs last (or a copy)
-                ut = np.ascontiguousarray(t).reshape(m, a.shape[0])
-                total = kernels.strata_variance_t(ut, starts, d.n_h, scale_h)
-            else:
-                flat = a.reshape(a.shape[0], m)
-                total = kernels.strata_variance(flat, starts, d.n_h, scale_h)
+            flat = np.ascontiguousarray(a.reshape(a.shape[0], -1))
+            total = kernels.strata_variance(flat, starts, d.n_h, scale_h)
             return self._lonely(a, b, total.reshape(a.shape[1:]), shape)
         dev_a = a - np.repeat(np.add.reduceat(a, starts, axis=0) / nh, d.n_h, axis=0)
         dev_b = b - np.repeat(np.add.reduceat(b, starts, axis=0) / nh, d.n_h, axis=0)
