@@ -46,32 +46,40 @@ def strata_variance(u, starts, n_h, scale):
     return out
 
 
-@nb.njit(cache=CACHE, nogil=True)
-def combine_terms(bases, rstride, cols, coefs, n_lead):
-    """``out[i, j] = sum_t coefs[t, j] * bases[t][i * rstride[t] + cols[t, j]]``: a linear
-    combination of PSU-level arrays, each read through a flat buffer (row ``i`` of base
-    ``t`` starts at ``i * rstride[t]``; a stride of 0 repeats one row for every PSU)."""
-    n_t, m = coefs.shape
-    out = np.zeros((n_lead, m))
-    for t in range(n_t):
-        b = bases[t]
+@nb.njit(cache=CACHE, nogil=True, inline="always")
+def _add_terms(dest, row0, n, bases, which, rstride, cols, coefs, first, width):
+    """``dest[r, first[t] + j] += coefs[t, j] * bases[which[t]][(row0 + r) * rstride[t] +
+    cols[t, j]]`` for rows ``r < n`` and every term ``t`` (its ``width[t]`` columns)."""
+    for t in range(coefs.shape[0]):
+        b = bases[which[t]]
         rs = rstride[t]
         c = coefs[t]
         col = cols[t]
+        j0 = first[t]
+        w = width[t]
         run = True  # the columns are consecutive values of each row: no gather
-        for j in range(1, m):
+        for j in range(1, w):
             run = run and col[j] == col[0] + j
-        if run:
-            for i in range(n_lead):
-                r0 = i * rs + col[0]
-                o = out[i]
-                for j in range(m):
-                    o[j] += c[j] * b[r0 + j]
-        else:
-            for i in range(n_lead):
-                r0 = i * rs
-                for j in range(m):
-                    out[i, j] += c[j] * b[r0 + col[j]]
+        for r in range(n):
+            o = dest[r]
+            if run:
+                r0 = (row0 + r) * rs + col[0]
+                for j in range(w):
+                    o[j0 + j] += c[j] * b[r0 + j]
+            else:
+                r0 = (row0 + r) * rs
+                for j in range(w):
+                    o[j0 + j] += c[j] * b[r0 + col[j]]
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def combine_terms(bases, which, rstride, cols, coefs, first, width, m, n_lead):
+    """``out[i, first[t] + j] += coefs[t, j] * bases[which[t]][i * rstride[t] + cols[t, j]]``
+    summed over the terms: linear combinations of PSU-level arrays, each read through a flat
+    buffer (row ``i`` of term ``t`` starts at ``i * rstride[t]``; a stride of 0 repeats one
+    row for every PSU). ``bases`` is a tuple of fixed length (unused slots are padding)."""
+    out = np.zeros((n_lead, m))
+    _add_terms(out, 0, n_lead, bases, which, rstride, cols, coefs, first, width)
     return out
 
 
@@ -87,11 +95,11 @@ def sum_rows(a):
 
 
 @nb.njit(cache=CACHE, nogil=True)
-def terms_variance(bases, rstride, cols, coefs, starts, n_h, scale):
+def terms_variance(bases, which, rstride, cols, coefs, first, width, m, starts, n_h, scale):
     """:func:`strata_variance` of :func:`combine_terms` without forming the whole array:
     each stratum's rows are combined into a small buffer, then summed. The same products
-    and sums in the same order, so the same result to the last bit."""
-    n_t, m = coefs.shape
+    and sums in the same order, so the same result to the last bit. Many estimates go in
+    one call (each term writes its own range of columns)."""
     n_strata = starts.shape[0]
     big = 0
     for h in range(n_strata):
@@ -104,17 +112,8 @@ def terms_variance(bases, rstride, cols, coefs, starts, n_h, scale):
         c = scale[h]
         if c == 0.0:
             continue
-        lo = starts[h]
         n = n_h[h]
         buf[:n] = 0.0
-        for t in range(n_t):
-            b = bases[t]
-            rs = rstride[t]
-            ct = coefs[t]
-            col = cols[t]
-            for r in range(n):
-                r0 = (lo + r) * rs
-                for j in range(m):
-                    buf[r, j] += ct[j] * b[r0 + col[j]]
+        _add_terms(buf, starts[h], n, bases, which, rstride, cols, coefs, first, width)
         _add_stratum(buf[:n], c, out, mean, acc)
     return out

@@ -25,7 +25,15 @@ import xarray as xr
 
 from . import kernels
 
-__all__ = ["Estimate", "LinearizedEngine", "ReplicateEngine", "PSU", "REP", "stack"]
+__all__ = [
+    "Estimate",
+    "LinearizedEngine",
+    "ReplicateEngine",
+    "PSU",
+    "REP",
+    "stack",
+    "standard_errors",
+]
 
 PSU = "_psu"
 REP = "_rep"
@@ -127,21 +135,51 @@ class LinearizedEngine:
         """Elementwise covariance from influence totals (leading PSU axis)."""
         return self._strata_cross(pa, pb)
 
+    def fused(self) -> bool:
+        """Whether variances can be read stratum by stratum from lazy terms (not with lone
+        PSUs centred at the grand mean, nor with clusters revisited by pooled rounds)."""
+        d = self.design
+        return not (len(d.overlap_a) or (d.lonely_psu == "adjust" and (d.n_h == 1).any()))
+
     def variance_terms(self, terms: tuple, dims: tuple, shape: tuple) -> np.ndarray | None:
         """Variance of a lazy perturbation (:class:`Estimate` terms) stratum by stratum,
-        without forming it; None when the design needs the general path (lonely PSUs
-        centred at the grand mean, clusters revisited by pooled rounds)."""
+        without forming it; None when the design needs the general path (:meth:`fused`)."""
+        out = self.variances([(terms, dims, shape)])
+        return None if out is None else out[0]
+
+    def variances(self, items: list[tuple]) -> list[np.ndarray] | None:
+        """:meth:`variance_terms` of several estimates ``(terms, dims, shape)``, batched
+        into as few kernel calls as the buffer slots allow."""
+        if not self.fused():
+            return None
         d = self.design
-        if len(d.overlap_a) or (d.lonely_psu == "adjust" and (d.n_h == 1).any()):
-            return None
-        bases, rstride, cols, coefs, n_lead = _term_arrays(terms, PSU, dims, shape)
-        if n_lead != d.n_psu:
-            return None
         n_h = d.n_h.astype(np.float64)
         scale = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
         scale = scale * d.stratum_weight
-        out = kernels.terms_variance(bases, rstride, cols, coefs, d.starts, d.n_h, scale)
-        return out.reshape(shape)
+        out: list[Any] = [None] * len(items)
+        pending: list[tuple[int, slice, tuple]] = []
+        batch = _TermBatch(PSU)
+
+        def flush() -> bool:
+            if not pending:
+                return True
+            if batch.n_lead != d.n_psu:
+                return False
+            var = kernels.terms_variance(*batch.arrays(), d.starts, d.n_h, scale)
+            for i, cols, shape in pending:
+                out[i] = var[cols].reshape(shape)
+            return True
+
+        for i, (terms, dims, shape) in enumerate(items):
+            if not terms:
+                out[i] = np.zeros(shape)
+                continue
+            if not batch.fits(terms):
+                if not flush():
+                    return None
+                pending, batch = [], _TermBatch(PSU)
+            pending.append((i, batch.add(terms, dims, shape), shape))
+        return out if flush() else None
 
     def matrix(self, pert: np.ndarray) -> np.ndarray:
         """Full covariance of the columns of ``pert`` (PSUs x estimands)."""
@@ -203,47 +241,91 @@ class ReplicateEngine:
         return self.scale * (dev.T * self.rscales) @ dev
 
 
-def _term_arrays(terms: tuple, lead: str, dims: tuple, shape: tuple) -> tuple:
-    """The kernels' view of lazy terms: flat read-only bases, their row strides, the
-    position of every column in a row, the coefficients, and the number of PSUs."""
-    m = int(np.prod(shape))
-    full = (lead, *dims)
-    bases = []
-    rstride = np.empty(len(terms), np.int64)
-    cols = np.empty((len(terms), m), np.int64)
-    coefs = np.empty((len(terms), m))
-    n_lead = 1
-    for t, (coef, base, bdims) in enumerate(terms):
-        aligned = _align(base, (lead, *bdims), full)
-        n_lead = max(n_lead, aligned.shape[0])
-        flat, off0, strides = _flat_view(aligned)
-        col = np.full(aligned.shape[1:], off0, np.int64)
-        for ax, st in enumerate(strides[1:]):
-            if st:
-                n = aligned.shape[1 + ax]
-                col = col + (np.arange(n, dtype=np.int64) * st).reshape(
-                    (n,) + (1,) * (col.ndim - ax - 1)
-                )
-        bases.append(flat)
-        rstride[t] = strides[0]
-        cols[t] = np.broadcast_to(col, shape).reshape(-1)
-        coefs[t] = np.broadcast_to(coef, shape).reshape(-1)
-    return tuple(bases), rstride, cols, coefs, n_lead
+#: Base buffers per kernel call: a tuple of fixed length, so the kernels compile once.
+N_BASES = 16
 
 
-def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
-    """``sum_t coef_t * base_t`` as a C-contiguous array ``(n_lead, *shape)``, in one numba
-    pass that reads every base in place (:func:`kernels.combine_terms`)."""
-    if not terms:  # a constant: no perturbation
-        return np.broadcast_to(np.zeros(1), (1, *shape))
-    bases, rstride, cols, coefs, n_lead = _term_arrays(terms, lead, dims, shape)
-    out = kernels.combine_terms(bases, rstride, cols, coefs, n_lead)
-    return out.reshape((n_lead, *shape))
+class _TermBatch:
+    """Lazy terms of one or more estimates in the layout of :func:`kernels.combine_terms`
+    and :func:`kernels.terms_variance`: each term reads one of at most :data:`N_BASES`
+    flat buffers and writes its estimate's range of columns."""
+
+    def __init__(self, lead: str) -> None:
+        self.lead = lead
+        self.roots: dict[tuple, int] = {}
+        self.flats: list[np.ndarray] = []
+        self.which: list[int] = []
+        self.rstride: list[int] = []
+        self.cols: list[np.ndarray] = []
+        self.coefs: list[np.ndarray] = []
+        self.first: list[int] = []
+        self.m = 0
+        self.n_lead = 1
+
+    def fits(self, terms: tuple) -> bool:
+        """Whether the terms' buffers fit in the free slots (an upper bound)."""
+        return len(self.flats) + len(terms) <= N_BASES
+
+    def add(self, terms: tuple, dims: tuple, shape: tuple) -> slice:
+        """Append an estimate's terms; returns its columns."""
+        m = int(np.prod(shape))
+        full = (self.lead, *dims)
+        for coef, base, bdims in terms:
+            aligned = _align(base, (self.lead, *bdims), full)
+            self.n_lead = max(self.n_lead, aligned.shape[0])
+            root, off0, strides = _flat_view(aligned)
+            key = (root.__array_interface__["data"][0], root.size)
+            if key not in self.roots:
+                flat = root.reshape(-1).view()
+                flat.flags.writeable = False  # one numba type for every buffer
+                self.roots[key] = len(self.flats)
+                self.flats.append(flat)
+            col = np.full(aligned.shape[1:], off0, np.int64)
+            for ax, st in enumerate(strides[1:]):
+                if st:
+                    n = aligned.shape[1 + ax]
+                    col = col + (np.arange(n, dtype=np.int64) * st).reshape(
+                        (n,) + (1,) * (col.ndim - ax - 1)
+                    )
+            self.which.append(self.roots[key])
+            self.rstride.append(strides[0])
+            self.cols.append(np.broadcast_to(col, shape).reshape(-1))
+            self.coefs.append(np.broadcast_to(coef, shape).reshape(-1).astype(np.float64))
+            self.first.append(self.m)
+        out = slice(self.m, self.m + m)
+        self.m += m
+        return out
+
+    def arrays(self) -> tuple:
+        width = np.array([len(c) for c in self.cols], np.int64)
+        w = int(width.max()) if len(width) else 0
+        cols = np.zeros((len(self.cols), w), np.int64)
+        coefs = np.zeros((len(self.cols), w))
+        for t, (c, k) in enumerate(zip(self.cols, self.coefs, strict=True)):
+            cols[t, : len(c)] = c
+            coefs[t, : len(k)] = k
+        pad = self.flats[0] if self.flats else _EMPTY
+        bases = tuple(self.flats) + (pad,) * (N_BASES - len(self.flats))
+        return (
+            bases,
+            np.array(self.which, np.int64),
+            np.array(self.rstride, np.int64),
+            cols,
+            coefs,
+            np.array(self.first, np.int64),
+            width,
+            self.m,
+        )
+
+
+_EMPTY = np.zeros(1)
+_EMPTY.flags.writeable = False
 
 
 def _flat_view(view: np.ndarray) -> tuple[np.ndarray, int, list[int]]:
-    """``view`` as (read-only flat float64 buffer, position of its first element, strides
-    in elements, 0 along length-1 axes): the contiguous array it looks into, else a copy."""
+    """``view`` as (the C-contiguous float64 array it looks into, position of its first
+    element there, strides in elements with 0 along length-1 axes); a copy when there is
+    no such array."""
     root = view
     while isinstance(root.base, np.ndarray):
         root = root.base
@@ -261,9 +343,52 @@ def _flat_view(view: np.ndarray) -> tuple[np.ndarray, int, list[int]]:
         view = np.ascontiguousarray(view, dtype=np.float64)
         root, off = view, 0
     strides = [s // size if n > 1 else 0 for s, n in zip(view.strides, view.shape, strict=True)]
-    flat = root.reshape(-1).view()
-    flat.flags.writeable = False  # one numba type for every base (some are read-only)
-    return flat, off // size, strides
+    return root, off // size, strides
+
+
+def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
+    """``sum_t coef_t * base_t`` as a C-contiguous array ``(n_lead, *shape)``, in one numba
+    pass that reads every base in place (:func:`kernels.combine_terms`)."""
+    if not terms:  # a constant: no perturbation
+        return np.broadcast_to(np.zeros(1), (1, *shape))
+    if len(terms) > N_BASES:  # cannot happen with MAX_TERMS < N_BASES; kept for safety
+        raise ValueError(f"{len(terms)} terms exceed {N_BASES} buffers")
+    batch = _TermBatch(lead)
+    batch.add(terms, dims, shape)
+    out = kernels.combine_terms(*batch.arrays(), batch.n_lead)
+    return out.reshape((batch.n_lead, *shape))
+
+
+def _defined(value: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """An undefined estimate (e.g. intensity where nobody is poor) has no variance, even
+    when every stratum's term is skipped (census strata, lone PSUs)."""
+    return np.where(np.isnan(value), np.nan, var)
+
+
+def _root(var: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(np.where(var >= 0, var, np.nan))
+
+
+def standard_errors(estimates: Sequence[Estimate]) -> list[np.ndarray]:
+    """:meth:`Estimate.se_values` of many estimates; the lazy linearised ones share kernel
+    passes (:meth:`LinearizedEngine.variances`)."""
+    out: list[Any] = [None] * len(estimates)
+    lazy = [
+        i
+        for i, e in enumerate(estimates)
+        if e.engine.kind == "linearized" and e._pm is None and e._terms
+    ]
+    if lazy:
+        engine = estimates[lazy[0]].engine
+        same = [i for i in lazy if estimates[i].engine is engine]
+        got = engine.variances(
+            [(estimates[i]._terms, estimates[i].dims, estimates[i]._v.shape) for i in same]
+        )
+        if got is not None:
+            for i, var in zip(same, got, strict=True):
+                out[i] = _root(_defined(estimates[i]._v, var))
+    return [o if o is not None else e.se_values() for o, e in zip(out, estimates, strict=True)]
 
 
 def _scalar(i: Any) -> bool:
@@ -677,15 +802,11 @@ class Estimate:
             if pa.shape[1:] != self._v.shape or 0 in pa.strides:
                 pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *self._v.shape)))
             var = np.asarray(self.engine.cross(pa, pa, self._v, self._v))
-        # an undefined estimate (e.g. intensity where nobody is poor) has no variance, even
-        # when every stratum's term is skipped (census strata, lone PSUs)
-        return np.where(np.isnan(self._v), np.nan, var)
+        return _defined(self._v, var)
 
     def se_values(self) -> np.ndarray:
         """The standard error as a numpy array (NaN where the variance is negative)."""
-        var = self.variance_values()
-        with np.errstate(invalid="ignore"):
-            return np.sqrt(np.where(var >= 0, var, np.nan))
+        return _root(self.variance_values())
 
     @property
     def variance(self) -> xr.DataArray:

@@ -305,10 +305,12 @@ class RowStatistics(Mapping):
             self._cache.update({n: stats[n].values for n in stats.data_vars})
             return self._cache[name]
         top = {"POOR": af.SUMW, "CP": af.SCORE, "C2P": af.C2, "M1": af.M1, "M2": af.M2}
-        if name in top:  # poor at the one cutoff = the top bucket, k axis of length 1
-            return bstat[:, 1:, top[name]]
+        # poor at the one cutoff = the top bucket (k axis of length 1); copied out of the
+        # interleaved kernel rows so that reading it for all PSUs is sequential
+        if name in top:
+            return np.ascontiguousarray(bstat[:, 1:, top[name]])
         if name == "VULN":
-            return bstat[:, :1, af.VULNB]
+            return np.ascontiguousarray(bstat[:, :1, af.VULNB])
         if name == "CDEP":
             return bdep[:, 1:, :]
         if name == "CONTRIB":

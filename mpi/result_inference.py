@@ -13,7 +13,7 @@ from ._dist import t_ppf
 from .change import ChangeResult, change
 from .design import ReplicateDesign
 from .errors import ValidationError
-from .estimate import PSU, Estimate
+from .estimate import PSU, Estimate, standard_errors
 from .finalize import VARIABLE_ATTRS
 from .hypothesis import WaldTest, pairwise, wald_test
 from .inference import ESTIMANDS, PROPORTIONS, estimates
@@ -133,7 +133,9 @@ class InferenceMixin:
     def _se(self) -> xr.Dataset:
         self._need_design()
         ests = self._estimates
-        ds = xr.Dataset({n: (ests[n].dims, ests[n].se_values()) for n in ESTIMANDS if n in ests})
+        names = [n for n in ESTIMANDS if n in ests]
+        ses = standard_errors([ests[n] for n in names])
+        ds = xr.Dataset({n: (ests[n].dims, se) for n, se in zip(names, ses, strict=True)})
         for name in ds.data_vars:
             base = VARIABLE_ATTRS[name]
             ds[name].attrs.update(
