@@ -31,18 +31,34 @@ def _add_stratum(block, c, out, mean, acc):
         out[j] += c * acc[j]
 
 
+@nb.njit(cache=CACHE, nogil=True, inline="always")
+def _lone(n, c, out):
+    """Whether stratum of ``n`` PSUs is skipped: a lone PSU adds nothing (its policy's
+    term, if any, is added elsewhere) unless its scale is undefined (NaN, e.g. "average"
+    with no stratum of two PSUs), which makes every variance undefined. A stratum of two or
+    more PSUs is never skipped, even with scale 0 (a census stratum): 0 times an undefined
+    deviation stays undefined, as in R ``survey``."""
+    if n >= 2:
+        return False
+    if c != c:
+        out[:] = np.nan
+    return True
+
+
 @nb.njit(cache=CACHE, nogil=True)
 def strata_variance(u, starts, n_h, scale):
     """``sum_h scale_h sum_i (u_hi - ubar_h)^2`` over the rows of ``u`` (PSUs sorted by
     stratum; rows ``starts[h] .. starts[h] + n_h[h]``), column by column, in two passes
-    per stratum (exact zero for constant columns). ``scale_h = 0`` skips a stratum."""
+    per stratum (exact zero for constant columns). Strata of one PSU are skipped (see
+    :func:`_lone`)."""
     m = u.shape[1]
     out = np.zeros(m)
     mean = np.empty(m)
     acc = np.empty(m)
     for h in range(starts.shape[0]):
-        if scale[h] != 0.0:
-            _add_stratum(u[starts[h] : starts[h] + n_h[h]], scale[h], out, mean, acc)
+        if _lone(n_h[h], scale[h], out):
+            continue
+        _add_stratum(u[starts[h] : starts[h] + n_h[h]], scale[h], out, mean, acc)
     return out
 
 
@@ -110,9 +126,9 @@ def terms_variance(bases, which, rstride, cols, coefs, first, width, m, starts, 
     acc = np.empty(m)
     for h in range(n_strata):
         c = scale[h]
-        if c == 0.0:
-            continue
         n = n_h[h]
+        if _lone(n, c, out):
+            continue
         buf[:n] = 0.0
         _add_terms(buf, starts[h], n, bases, which, rstride, cols, coefs, first, width)
         _add_stratum(buf[:n], c, out, mean, acc)

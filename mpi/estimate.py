@@ -359,12 +359,6 @@ def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
     return out.reshape((batch.n_lead, *shape))
 
 
-def _defined(value: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """An undefined estimate (e.g. intensity where nobody is poor) has no variance, even
-    when every stratum's term is skipped (census strata, lone PSUs)."""
-    return np.where(np.isnan(value), np.nan, var)
-
-
 def _root(var: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.sqrt(np.where(var >= 0, var, np.nan))
@@ -387,7 +381,7 @@ def standard_errors(estimates: Sequence[Estimate]) -> list[np.ndarray]:
         )
         if got is not None:
             for i, var in zip(same, got, strict=True):
-                out[i] = _root(_defined(estimates[i]._v, var))
+                out[i] = _root(var)
     return [o if o is not None else e.se_values() for o, e in zip(out, estimates, strict=True)]
 
 
@@ -802,7 +796,7 @@ class Estimate:
             if pa.shape[1:] != self._v.shape or 0 in pa.strides:
                 pa = np.ascontiguousarray(np.broadcast_to(pa, (pa.shape[0], *self._v.shape)))
             var = np.asarray(self.engine.cross(pa, pa, self._v, self._v))
-        return _defined(self._v, var)
+        return var
 
     def se_values(self) -> np.ndarray:
         """The standard error as a numpy array (NaN where the variance is negative)."""

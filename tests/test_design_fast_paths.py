@@ -362,13 +362,12 @@ def test_terms_variance_equals_combined_then_strata_variance_bit_for_bit():
     np.testing.assert_array_equal(fused, want)
 
 
-def test_undefined_estimate_has_nan_se_when_every_stratum_is_skipped():
-    """Found by the random-design property test: nobody poor (A undefined), one lone PSU
-    (lonely_psu="average") and one census stratum (fpc = its PSU count) - every stratum's
-    variance term is skipped, yet the SE of an undefined A must stay NaN, not 0."""
-    df = pd.DataFrame(
-        {"stratum": [0, 1, 1], "psu": [1, 2, 3], "x0": 0.0, "x1": 5.0, "w": 1.0, "fpc": [1.0, 2, 2]}
-    )
+def test_undefined_deviations_in_census_strata_but_not_in_removed_lone_psus():
+    """Found by the random-design property test (reference: R survey's arithmetic). Nobody
+    poor makes A undefined: a census stratum (fpc = its PSU count, scale 0) keeps its
+    variance undefined (0 x NaN), a lone PSU under "average" adds nothing. A group whose
+    only unit is dropped has an undefined H, but in a design whose one stratum is a lone
+    PSU removed by its policy the variance is 0 (nothing is added)."""
     spec = mpi.Spec(
         [
             mpi.Indicator("i0", weight="1/2", dimension="a", variable="x0"),
@@ -376,11 +375,29 @@ def test_undefined_estimate_has_nan_se_when_every_stratum_is_skipped():
         ],
         k="1/2",
     )
+    df = pd.DataFrame(
+        {"stratum": [0, 1, 1], "psu": [1, 2, 3], "x0": 0.0, "x1": 5.0, "w": 1.0, "fpc": [1.0, 2, 2]}
+    )
     d = mpi.Design("w", strata="stratum", psu="psu", fpc="fpc", lonely_psu="average")
     res = mpi.measure(df, spec, design=d)
     assert np.isnan(float(res.to_dataset()["A"]))
     assert np.isnan(float(res.se["A"]))
-    assert float(res.se["H"]) == 0.0  # defined estimates keep their (zero) variance
+    assert float(res.se["H"]) == 0.0  # a defined estimate keeps its (zero) variance
+    df2 = pd.DataFrame(
+        {
+            "stratum": 0,
+            "psu": 1,
+            "x0": [0.0, np.nan, 0.0],
+            "x1": 0.0,
+            "w": 1.0,
+            "grp": ["g0", "g1", "g0"],
+        }
+    )
+    d2 = mpi.Design("w", strata="stratum", psu="psu", lonely_psu="remove")
+    with pytest.warns(mpi.MissingDataWarning):
+        res2 = mpi.measure(df2, spec, by="grp", design=d2)
+    assert np.isnan(float(res2.to_dataset()["H"].sel(grp="g1")))
+    assert float(res2.estimate("H").variance.sel(grp="g1")) == 0.0
 
 
 def test_integer_design_labels_take_the_per_psu_path_and_agree():
