@@ -189,13 +189,9 @@ class Inference:
         flat = arr.reshape(arr.shape[0], -1)
         return (self.factors @ flat).reshape((self.factors.shape[0], *arr.shape[1:]))
 
-    def pert(self, name: str, by: list[str], like: xr.DataArray) -> xr.DataArray:
-        """Lead-dim totals of statistic ``name`` aligned with the result's ``like``."""
-        arr = self.pert_values(name, by, like)
-        return xr.DataArray(arr, dims=(self.lead_dim, *like.dims), coords=like.coords)
-
     def pert_values(self, name: str, by: list[str], like: xr.DataArray) -> np.ndarray:
-        """:meth:`pert` as a numpy array with dims ``(lead, *like.dims)``."""
+        """Lead-dim totals of statistic ``name`` aligned with the result's ``like``: a numpy
+        array with dims ``(lead, *like.dims)``."""
         shape = tuple(like.sizes[b] for b in by)
         return self._lead(self.totals.by_lead(name, by, shape))
 
@@ -339,13 +335,6 @@ _ROW_DIMS = {
     **dict.fromkeys(("POOR", "CP", "C2P", "VULN", "M1", "M2"), ("k",)),
     **dict.fromkeys(("CDEP", "CONTRIB"), ("k", "indicator")),
 }
-
-
-def _arrays(stats: xr.Dataset) -> tuple[dict[str, np.ndarray], dict[str, tuple], dict[str, Any]]:
-    arrays = {n: stats[n].values for n in stats.data_vars}
-    dims = {n: stats[n].dims[1:] for n in stats.data_vars}
-    coords = {c: stats.coords[c].values for c in ("k", "indicator")}
-    return arrays, dims, coords
 
 
 def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:

@@ -436,3 +436,16 @@ def test_integer_design_labels_take_the_per_psu_path_and_agree():
     bad.loc[bad.index[0], "stratum"] = bad["stratum"].max() + 1  # PSU now in two strata
     with pytest.raises(mpi.DataError, match="more than one stratum"):
         mpi.measure(bad, spec, design=ints)
+
+
+@pytest.mark.filterwarnings("ignore::mpi.MissingDataWarning")
+def test_row_statistics_one_cutoff_views_equal_the_bucket_statistics():
+    """With one cutoff and no reweighting RowStatistics reads views of the kernel's buckets
+    instead of kernels.bucket_statistics: both must give the same numbers."""
+    df = _survey(n=5_000, n_psu=80)
+    res = mpi.measure(df, _spec(), by="g", design=mpi.Design("w", strata="stratum", psu="psu"))
+    rows = res._inference.totals.arrays
+    assert isinstance(rows, inference.RowStatistics)
+    full = rows._prep.stats(rows._raw)
+    for name in inference._ROW_NAMES:
+        np.testing.assert_array_equal(np.asarray(rows[name]), full[name].values, err_msg=name)
