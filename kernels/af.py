@@ -304,9 +304,11 @@ def af_statistics(
     for t in range(1, n_chunks):
         b = max(min(n, t * step), bounds[t - 1])
         if has_cell and cell_block > 0:  # move to the next change of block
-            while 0 < b < n and (cell[b] - cell_offset) // cell_block == (
-                cell[b - 1] - cell_offset
-            ) // cell_block:
+            while (
+                0 < b < n
+                and (cell[b] - cell_offset) // cell_block
+                == (cell[b - 1] - cell_offset) // cell_block
+            ):
                 b += 1
         bounds[t] = b
     # each chunk keeps private sums for the range of cells it meets only (units sorted by
@@ -369,8 +371,9 @@ def af_statistics(
     pnum = np.zeros(n_pat, np.int64)  # integer score numerator of each pattern
     pbucket = np.zeros(n_pat, np.int64)  # its bucket: how many sorted cutoffs it reaches
     pscore = np.zeros(n_pat)  # its score as a float
-    pvul = np.zeros(n_pat, np.bool_)  # vulnerable cutoff reached
-    psev = np.zeros(n_pat, np.bool_)  # severe cutoff reached
+    # vulnerable and severe cutoffs reached, as 0.0/1.0 (a branch on them mispredicts)
+    pvul = np.zeros(n_pat)
+    psev = np.zeros(n_pat)
     if use_patterns:
         for p in range(n_pat):
             for j in range(d):
@@ -381,8 +384,8 @@ def af_statistics(
                 bk += 1
             pbucket[p] = bk
             pscore[p] = pnum[p] / fdenom
-            pvul[p] = pnum[p] * vul_den >= vul_num * denom
-            psev[p] = pnum[p] * sev_den >= sev_num * denom
+            pvul[p] = 1.0 if pnum[p] * vul_den >= vul_num * denom else 0.0
+            psev[p] = 1.0 if pnum[p] * sev_den >= sev_num * denom else 0.0
     has_card = False
     for j in range(d):
         has_card |= cardinal[j]
@@ -435,12 +438,36 @@ def af_statistics(
                 mj = miss[j]
                 if use_patterns:
                     bad = _evaluate_lean(
-                        col, i0, m, rule, z, pat, np.int32(1 << j), np.int32(1 << (MISS_SHIFT + j)),
-                        cardinal[j], wf, m1, m2,
+                        col,
+                        i0,
+                        m,
+                        rule,
+                        z,
+                        pat,
+                        np.int32(1 << j),
+                        np.int32(1 << (MISS_SHIFT + j)),
+                        cardinal[j],
+                        wf,
+                        m1,
+                        m2,
                     )
                 else:
                     bad = _evaluate(
-                        col, i0, m, rule, z, wj, gj, mj, num, nm, cardinal[j], wf, m1, m2, gap[j],
+                        col,
+                        i0,
+                        m,
+                        rule,
+                        z,
+                        wj,
+                        gj,
+                        mj,
+                        num,
+                        nm,
+                        cardinal[j],
+                        wf,
+                        m1,
+                        m2,
+                        gap[j],
                     )
                 if bad and err[t, 0] == 0:
                     for r in range(m):
@@ -493,10 +520,8 @@ def af_statistics(
                         st[cbi, C2] += s * sc * sc
                         st[cbi, M1] += s * (sc + m1[r])
                         st[cbi, M2] += s * (sc + m2[r])
-                        if pvul[pp]:
-                            st[cbi, VULNB] += s
-                        if psev[pp]:
-                            st[cbi, SEVERE] += s
+                        st[cbi, VULNB] += s * pvul[pp]
+                        st[cbi, SEVERE] += s * psev[pp]
                         for j in range(d):  # branch-free: bit j of the pattern is 0 or 1
                             dep_acc[cbi, j] += s * ((pp >> j) & 1)
                         continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -165,7 +166,9 @@ class LinearizedEngine:
                 return True
             if batch.n_lead != d.n_psu:
                 return False
-            var = kernels.terms_variance(*batch.arrays(), d.starts, d.n_h, scale)
+            var = kernels.terms_variance(
+                *batch.arrays(), d.starts, d.n_h, scale, numba.get_num_threads()
+            )
             for i, cols, shape in pending:
                 out[i] = var[cols].reshape(shape)
             return True
