@@ -304,11 +304,9 @@ def af_statistics(
     for t in range(1, n_chunks):
         b = max(min(n, t * step), bounds[t - 1])
         if has_cell and cell_block > 0:  # move to the next change of block
-            while (
-                0 < b < n
-                and (cell[b] - cell_offset) // cell_block
-                == (cell[b - 1] - cell_offset) // cell_block
-            ):
+            while 0 < b < n and (cell[b] - cell_offset) // cell_block == (
+                cell[b - 1] - cell_offset
+            ) // cell_block:
                 b += 1
         bounds[t] = b
     # each chunk keeps private sums for the range of cells it meets only (units sorted by
@@ -438,36 +436,12 @@ def af_statistics(
                 mj = miss[j]
                 if use_patterns:
                     bad = _evaluate_lean(
-                        col,
-                        i0,
-                        m,
-                        rule,
-                        z,
-                        pat,
-                        np.int32(1 << j),
-                        np.int32(1 << (MISS_SHIFT + j)),
-                        cardinal[j],
-                        wf,
-                        m1,
-                        m2,
+                        col, i0, m, rule, z, pat, np.int32(1 << j), np.int32(1 << (MISS_SHIFT + j)),
+                        cardinal[j], wf, m1, m2,
                     )
                 else:
                     bad = _evaluate(
-                        col,
-                        i0,
-                        m,
-                        rule,
-                        z,
-                        wj,
-                        gj,
-                        mj,
-                        num,
-                        nm,
-                        cardinal[j],
-                        wf,
-                        m1,
-                        m2,
-                        gap[j],
+                        col, i0, m, rule, z, wj, gj, mj, num, nm, cardinal[j], wf, m1, m2, gap[j],
                     )
                 if bad and err[t, 0] == 0:
                     for r in range(m):

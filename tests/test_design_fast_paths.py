@@ -387,12 +387,17 @@ def test_terms_variance_parallel_runs_give_the_same_bits():
         assert cuts[0] == 0 and cuts[-1] == len(first) and len(cuts) - 1 <= n_parts
         assert len(cuts) > 2  # several runs: the split is exercised
         spans = [
-            (first[a:b].min(), (first[a:b] + width[a:b]).max()) for a, b in zip(cuts, cuts[1:])
+            (first[a:b].min(), (first[a:b] + width[a:b]).max())
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
         ]
-        assert all(s1[1] <= s2[0] for s1, s2 in zip(spans, spans[1:]))  # disjoint columns
+        assert all(
+            s1[1] <= s2[0] for s1, s2 in zip(spans[:-1], spans[1:], strict=True)
+        )  # disjoint columns
         got = kernels.terms_variance(*arrays, d.starts, d.n_h, scale, n_parts)
         np.testing.assert_array_equal(got, want)
-    for e, cols in zip(ests, np.split(want, np.cumsum([e._v.size for e in ests])[:-1])):
+    for e, cols in zip(
+        ests, np.split(want, np.cumsum([e._v.size for e in ests])[:-1]), strict=True
+    ):
         np.testing.assert_array_equal(cols.reshape(e._v.shape), e.variance_values())
 
 
