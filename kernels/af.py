@@ -199,7 +199,7 @@ def _evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
 
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
-def af_statistics(
+def _af_sums(
     cols,
     rules,
     cutoffs,
@@ -221,76 +221,17 @@ def af_statistics(
     reweight,
     use_patterns,
     n_chunks,
-    cell_block=0,
+    cell_block,
+    o_stat,
+    o_dep,
+    o_missw,
+    o_cadj,
+    o_drop,
+    o_miss,
 ):
-    """Additive AF statistics per cell and *bucket*, one pass over the units.
-
-    A unit's bucket ``b`` is the number of cutoffs (sorted ascending) its score reaches,
-    so it is poor at cutoff ``kk`` exactly when ``b > kk``. Statistics per bucket turn into
-    statistics per cutoff by cumulative sums (:func:`mpi.measure`), so the cost does not grow
-    with the number of cutoffs.
-
-    Parameters
-    ----------
-    cols : numba.typed.List of float64[:]
-        One achievement (or 0/1 flag) column per indicator; NaN marks a missing value.
-    rules, cutoffs, cardinal : int64[d], float64[d], bool[d]
-        Rule code (:data:`RULE_CODES`), cutoff ``z_j`` and cardinal flag per indicator.
-    wint : int64[d]
-        Weights as integers over the common denominator ``denom`` (``w_j = wint_j/denom``).
-    dim_of : int64[d]
-        Dimension index of each indicator (``0 .. n_dims-1``), for reweighting.
-    sweight : float64[n] or float64[0]
-        Sampling weights (empty: every unit weighs 1). NaN drops the unit.
-    cell : int64[n] or int64[0]
-        Cell code plus ``cell_offset`` of each unit (empty: a single cell).
-    k_num, k_den : int64[K]
-        Poverty cutoffs ``k = k_num/k_den``, sorted ascending: poor iff ``score >= k``,
-        decided exactly as ``N * k_den >= k_num * D`` for the unit's score ``N/D``.
-    vul_num, vul_den, sev_num, sev_den : int
-        Vulnerability and severity cutoffs as fractions.
-    reweight : bool
-        ``False``: units with a missing value are dropped (and counted). ``True``: the OPHI
-        rule, weights re-spread within each dimension over the observed indicators.
-    use_patterns : int
-        ``PATTERNS`` (1): accumulate the weights of fully observed units per *deprivation
-        pattern* (the set of indicators a unit is deprived in, as bits; needs
-        ``n_cells * 2**d`` small). Every AF statistic except the cardinal gap terms is a
-        function of the pattern, so a unit then costs one addition instead of ``d + 8``;
-        the patterns are turned into the statistics below at the end. ``DIRECT`` (2): the
-        same lean pattern evaluation, but each unit's sums are added to its cell at once
-        from the pattern's precomputed score, bucket and bands (for many cells, e.g. PSU x
-        group, where a pattern table would not fit; ``d <= 15``). ``UNITS`` (0): unit by
-        unit (any ``d``).
-    n_chunks : int
-        Number of contiguous chunks processed in parallel, each with private sums.
-    cell_block : int
-        ``> 0``: cell codes come in blocks of this many consecutive codes (e.g. the groups
-        of one PSU, PSU-major). Chunk boundaries then move to the next change of block, and
-        when the chunks meet disjoint ranges of cells (units sorted by block) they add
-        straight into the shared output instead of private sums merged at the end.
-
-    Returns
-    -------
-    bstat : float64[C, K+1, NBS]
-        Per cell and bucket: ``SUMW, NOBS, SCORE`` (sum ``s c``), ``C2`` (sum ``s c^2``),
-        ``M1, M2`` (sum ``s sum_j w_ij gamma_ij^alpha``), ``VULNB`` (sum ``s`` with
-        ``c >= vulnerable``), ``SEVERE`` (sum ``s`` with ``c >= severe``).
-    bdep : float64[C, K+1, d]
-        Sum of ``s g_ij`` over used units.
-    bmissw : float64[C, K+1, d]
-        Sum of ``s`` over used (reweighted) units with indicator ``j`` missing (shape
-        ``(0, K+1, d)`` when ``reweight`` is False: there are none).
-    bcadj : float64[C, K+1, d]
-        Sum of ``s (w_ij - w_j) g_ij``: contribution adjustment of reweighted units (empty
-        likewise without ``reweight``).
-    ndrop : float64[C]
-        Units dropped for missing values.
-    nmiss : float64[C, d]
-        Units (used or dropped) with indicator ``j`` missing.
-    err : float64[n_chunks, 3]
-        ``(code, where, value)`` of the first error met by each chunk (0 if none).
-    """
+    """:func:`af_statistics` into zeroed output arrays ``o_*`` (allocated by the caller:
+    a calloc'ed numpy array is faulted in by the threads that write it, where ``np.zeros``
+    inside a kernel would first touch every page on one thread); returns ``err``."""
     n = cols[0].shape[0]
     has_cell = cell.shape[0] > 0
     d = rules.shape[0]
@@ -338,13 +279,6 @@ def af_statistics(
             shared = lo[t] > hi_prev
             hi_prev = lo[t] + size[t] - 1
     rows = 0 if shared else size.max()
-    n_out_rw = n_cells if reweight else 0  # no corrections without reweighting
-    o_stat = np.zeros((n_cells * nb_, NBS))
-    o_dep = np.zeros((n_cells * nb_, d))
-    o_missw = np.zeros((n_out_rw * nb_, d))
-    o_cadj = np.zeros((n_out_rw * nb_, d))
-    o_drop = np.zeros(n_cells)
-    o_miss = np.zeros((n_cells, d))
     bstat = np.zeros((n_chunks, rows * nb_, NBS))
     bdep = np.zeros((n_chunks, rows * nb_, d))
     # reweighting corrections exist only with reweight=True (one dummy row otherwise)
@@ -618,11 +552,131 @@ def af_statistics(
             o_cadj[r0:r1] += bcadj[t, : r1 - r0]
         o_drop[lo[t] : lo[t] + size[t]] += ndrop[t, : size[t]]
         o_miss[lo[t] : lo[t] + size[t]] += nmiss[t, : size[t]]
+    return err
+
+
+def af_statistics(
+    cols,
+    rules,
+    cutoffs,
+    cardinal,
+    wint,
+    dim_of,
+    n_dims,
+    denom,
+    sweight,
+    cell,
+    cell_offset,
+    n_cells,
+    k_num,
+    k_den,
+    vul_num,
+    vul_den,
+    sev_num,
+    sev_den,
+    reweight,
+    use_patterns,
+    n_chunks,
+    cell_block=0,
+):
+    """Additive AF statistics per cell and *bucket*, one pass over the units.
+
+    A unit's bucket ``b`` is the number of cutoffs (sorted ascending) its score reaches,
+    so it is poor at cutoff ``kk`` exactly when ``b > kk``. Statistics per bucket turn into
+    statistics per cutoff by cumulative sums (:func:`mpi.measure`), so the cost does not grow
+    with the number of cutoffs.
+
+    Parameters
+    ----------
+    cols : numba.typed.List of float64[:]
+        One achievement (or 0/1 flag) column per indicator; NaN marks a missing value.
+    rules, cutoffs, cardinal : int64[d], float64[d], bool[d]
+        Rule code (:data:`RULE_CODES`), cutoff ``z_j`` and cardinal flag per indicator.
+    wint : int64[d]
+        Weights as integers over the common denominator ``denom`` (``w_j = wint_j/denom``).
+    dim_of : int64[d]
+        Dimension index of each indicator (``0 .. n_dims-1``), for reweighting.
+    sweight : float64[n] or float64[0]
+        Sampling weights (empty: every unit weighs 1). NaN drops the unit.
+    cell : int64[n] or int64[0]
+        Cell code plus ``cell_offset`` of each unit (empty: a single cell).
+    k_num, k_den : int64[K]
+        Poverty cutoffs ``k = k_num/k_den``, sorted ascending: poor iff ``score >= k``,
+        decided exactly as ``N * k_den >= k_num * D`` for the unit's score ``N/D``.
+    vul_num, vul_den, sev_num, sev_den : int
+        Vulnerability and severity cutoffs as fractions.
+    reweight : bool
+        ``False``: units with a missing value are dropped (and counted). ``True``: the OPHI
+        rule, weights re-spread within each dimension over the observed indicators.
+    use_patterns : int
+        ``PATTERNS`` (1): accumulate the weights of fully observed units per *deprivation
+        pattern* (the set of indicators a unit is deprived in, as bits; needs
+        ``n_cells * 2**d`` small). Every AF statistic except the cardinal gap terms is a
+        function of the pattern, so a unit then costs one addition instead of ``d + 8``;
+        the patterns are turned into the statistics below at the end. ``DIRECT`` (2): the
+        same lean pattern evaluation, but each unit's sums are added to its cell at once
+        from the pattern's precomputed score, bucket and bands (for many cells, e.g. PSU x
+        group, where a pattern table would not fit; ``d <= 15``). ``UNITS`` (0): unit by
+        unit (any ``d``).
+    n_chunks : int
+        Number of contiguous chunks processed in parallel, each with private sums.
+    cell_block : int
+        ``> 0``: cell codes come in blocks of this many consecutive codes (e.g. the groups
+        of one PSU, PSU-major). Chunk boundaries then move to the next change of block, and
+        when the chunks meet disjoint ranges of cells (units sorted by block) they add
+        straight into the shared output instead of private sums merged at the end.
+
+    Returns
+    -------
+    bstat : float64[C, K+1, NBS]
+        Per cell and bucket: ``SUMW, NOBS, SCORE`` (sum ``s c``), ``C2`` (sum ``s c^2``),
+        ``M1, M2`` (sum ``s sum_j w_ij gamma_ij^alpha``), ``VULNB`` (sum ``s`` with
+        ``c >= vulnerable``), ``SEVERE`` (sum ``s`` with ``c >= severe``).
+    bdep : float64[C, K+1, d]
+        Sum of ``s g_ij`` over used units.
+    bmissw : float64[C, K+1, d]
+        Sum of ``s`` over used (reweighted) units with indicator ``j`` missing (shape
+        ``(0, K+1, d)`` when ``reweight`` is False: there are none).
+    bcadj : float64[C, K+1, d]
+        Sum of ``s (w_ij - w_j) g_ij``: contribution adjustment of reweighted units (empty
+        likewise without ``reweight``).
+    ndrop : float64[C]
+        Units dropped for missing values.
+    nmiss : float64[C, d]
+        Units (used or dropped) with indicator ``j`` missing.
+    err : float64[n_chunks, 3]
+        ``(code, where, value)`` of the first error met by each chunk (0 if none).
+    """
+    d = len(rules)
+    nb_ = len(k_num) + 1
+    n_rw = n_cells if reweight else 0  # no corrections without reweighting
+    # one zeroed block carved into the outputs: numpy asks for huge pages from 4 MiB on,
+    # and the pages are faulted in by the threads that first write them
+    shapes = (
+        (n_cells * nb_, NBS),
+        (n_cells * nb_, d),
+        (n_rw * nb_, d),
+        (n_rw * nb_, d),
+        (n_cells,),
+        (n_cells, d),
+    )
+    sizes = [int(np.prod(sh)) for sh in shapes]
+    block = np.zeros(sum(sizes))
+    ends = np.cumsum(sizes)
+    out = tuple(
+        block[e - z : e].reshape(sh) for sh, z, e in zip(shapes, sizes, ends, strict=True)
+    )
+    err = _af_sums(
+        cols, rules, cutoffs, cardinal, wint, dim_of, n_dims, denom, sweight, cell,
+        cell_offset, n_cells, k_num, k_den, vul_num, vul_den, sev_num, sev_den, reweight,
+        use_patterns, n_chunks, cell_block, *out,
+    )  # fmt: skip
+    o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     return (
         o_stat.reshape((n_cells, nb_, NBS)),
         o_dep.reshape((n_cells, nb_, d)),
-        o_missw.reshape((n_out_rw, nb_, d)),
-        o_cadj.reshape((n_out_rw, nb_, d)),
+        o_missw.reshape((n_rw, nb_, d)),
+        o_cadj.reshape((n_rw, nb_, d)),
         o_drop,
         o_miss,
         err,

@@ -10,21 +10,35 @@ from ._config import CACHE, PARALLEL
 __all__ = ["dense_codes", "psu_strata", "pair_codes", "psu_values"]
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
+# Why the per-unit outputs below are allocated by numpy and filled by the kernels: numpy
+# asks for transparent huge pages for arrays of 4 MiB or more, so a fresh array costs a
+# few page faults instead of one per 4 KiB (an ``np.empty`` inside a kernel gets none).
+
+
 def dense_codes(arr, max_range):
     """Codes ``0 .. m-1`` of the sorted distinct values of an int64 array.
 
     Returns ``(codes, uniques, ok)``; ``ok`` is False (and the arrays empty) when the value
     range exceeds ``max_range`` (then hash the values instead).
     """
+    codes = np.empty(arr.shape[0], np.int64)
+    uniques, ok = _dense_codes(arr, max_range, codes)
+    if not ok:
+        return np.empty(0, np.int64), uniques, False
+    return codes, uniques, True
+
+
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
+def _dense_codes(arr, max_range, codes):
+    """:func:`dense_codes` into ``codes``; returns ``(uniques, ok)``."""
     n = arr.shape[0]
     if n == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), True
+        return np.empty(0, np.int64), True
     lo = arr.min()  # two vectorised reductions
     hi = arr.max()
     span = hi - lo + 1
     if span > max_range:
-        return np.empty(0, np.int64), np.empty(0, np.int64), False
+        return np.empty(0, np.int64), False
     rank = np.zeros(span, np.int64)
     for x in arr:
         rank[x - lo] = 1
@@ -39,10 +53,9 @@ def dense_codes(arr, max_range):
     for v in range(span):
         if rank[v] >= 0:
             uniques[rank[v]] = v + lo
-    codes = np.empty(n, np.int64)
     for i in nb.prange(n):
         codes[i] = rank[arr[i] - lo]
-    return codes, uniques, True
+    return uniques, True
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -63,13 +76,18 @@ def psu_strata(psu, stratum, n_psu):
     return out, bad
 
 
-@nb.njit(cache=CACHE, nogil=True)
 def pair_codes(psu, cell, offset, n_cells, mark):
     """PSU-major pair codes ``psu * n_cells + (cell - offset)`` of the units (``cell`` empty:
     one cell), and with ``mark`` (length ``n_psu * n_cells``, zeroed) set where a pair
     holds units. Returns ``(codes, number of distinct pairs)`` (0 when ``mark`` is empty)."""
+    out = np.empty(psu.shape[0], np.int64)
+    return out, _pair_codes(psu, cell, offset, n_cells, mark, out)
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def _pair_codes(psu, cell, offset, n_cells, mark, out):
+    """:func:`pair_codes` into ``out``; returns the number of distinct pairs."""
     n = psu.shape[0]
-    out = np.empty(n, np.int64)
     has_cell = cell.shape[0] > 0
     use_mark = mark.shape[0] > 0
     distinct = 0
@@ -80,7 +98,7 @@ def pair_codes(psu, cell, offset, n_cells, mark):
         if use_mark and not mark[k]:
             mark[k] = True
             distinct += 1
-    return out, distinct
+    return distinct
 
 
 @nb.njit(cache=CACHE, nogil=True)

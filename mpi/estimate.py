@@ -362,6 +362,18 @@ def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
     return out.reshape((batch.n_lead, *shape))
 
 
+def _fold(base: np.ndarray, ax: int, mat: np.ndarray) -> np.ndarray:
+    """``base`` with axis ``ax`` mapped by ``mat`` (``(n, m)``), the new axis in its place.
+
+    A matrix product on a 2-D view of ``base`` when its other axes collapse into one (e.g.
+    a bucket of the kernel's interleaved rows): BLAS reads the strided rows in place, where
+    :func:`numpy.tensordot` would first copy ``base``."""
+    moved = np.moveaxis(base, ax, -1)
+    lead = moved.shape[:-1]
+    flat = moved.reshape(-1, moved.shape[-1])  # a view when the leading axes collapse
+    return np.moveaxis((flat @ mat).reshape((*lead, mat.shape[1])), -1, ax)
+
+
 def _root(var: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.sqrt(np.where(var >= 0, var, np.nan))
@@ -693,7 +705,7 @@ class Estimate:
             folded = cvec[:, None] * mat  # (dim, new)
             if dim in bdims:
                 bax = bdims.index(dim) + 1
-                nb = np.moveaxis(np.tensordot(base, folded, axes=([bax], [0])), -1, bax)
+                nb = _fold(base, bax, folded)
                 nbdims = tuple(new if d == dim else d for d in bdims)
             else:  # the base is the same along dim: sum the folded rows
                 nb = base[..., None] * folded.sum(axis=0)

@@ -148,6 +148,20 @@ class CellTotals:
             out = np.moveaxis(_scatter_sum(cells[idx], moved, n_cells), 0, 1)
         return out.reshape((self.n_lead, *shape, *out.shape[2:])) if by else out[:, 0]
 
+    def by_lead_parts(
+        self, name: str, by: list[str], shape: tuple[int, ...]
+    ) -> list[np.ndarray] | None:
+        """:meth:`by_lead` as arrays that sum to it (views of the kernel's buckets, so the
+        sum is never formed), or None when the totals are not such views."""
+        split = getattr(self.arrays, "parts", None)
+        if self.lead is None or not self.dense or split is None:
+            return None
+        parts = split(name)
+        if parts is None:
+            return None
+        views = [self._dense_view(p, by, shape) for p in parts]
+        return None if any(v is None for v in views) else views
+
     def by_lead_all(self, name: str) -> np.ndarray:
         """Totals over all rows (missing groups included), shape ``(n_lead, ...)``."""
         arr = self.arrays[name]
@@ -194,6 +208,19 @@ class Inference:
         array with dims ``(lead, *like.dims)``."""
         shape = tuple(like.sizes[b] for b in by)
         return self._lead(self.totals.by_lead(name, by, shape))
+
+    def pert_terms(self, name: str, by: list[str], like: xr.DataArray) -> tuple | None:
+        """Linearised perturbation terms ``(1, part, dims)`` of statistic ``name`` when its
+        totals are a sum of kernel buckets (:meth:`CellTotals.by_lead_parts`); else None."""
+        if self.factors is not None:
+            return None
+        shape = tuple(like.sizes[b] for b in by)
+        parts = self.totals.by_lead_parts(name, by, shape)
+        if parts is None:
+            return None
+        ones = np.ones((1,) * like.ndim)
+        dims = tuple(like.dims)
+        return tuple((ones, p, dims) for p in parts)
 
     def pert_all(self, name: str, like: xr.DataArray) -> xr.DataArray:
         arr = self._lead(self.totals.by_lead_all(name))
@@ -293,10 +320,25 @@ class RowStatistics(Mapping):
             self._cache[name] = self._compute(name)
         return self._cache[name]
 
+    def _one_cutoff(self) -> bool:
+        bstat, _, bmissw = self._raw[:3]
+        return bstat.shape[1] == 2 and bmissw.shape[0] == 0
+
+    def parts(self, name: str) -> list[np.ndarray] | None:
+        """The two buckets' arrays whose sum is statistic ``name`` (one cutoff, no
+        reweighting; statistics of everyone), or None."""
+        if name not in _BUCKET_SUMS or name in self._cache or not self._one_cutoff():
+            return None
+        bstat, bdep = self._raw[:2]
+        if name == "DEP":
+            return [bdep[:, 0, :], bdep[:, 1, :]]
+        field = getattr(kernels.af, _BUCKET_SUMS[name])
+        return [bstat[:, 0, field], bstat[:, 1, field]]
+
     def _compute(self, name: str) -> np.ndarray:
         bstat, bdep, bmissw, _, ndrop, nmiss = self._raw
         af = kernels.af
-        if bstat.shape[1] != 2 or bmissw.shape[0] > 0:  # several cutoffs or reweighting
+        if not self._one_cutoff():  # several cutoffs or reweighting
             stats = self._prep.stats(self._raw)
             self._cache.update({n: stats[n].values for n in stats.data_vars})
             return self._cache[name]
@@ -311,11 +353,9 @@ class RowStatistics(Mapping):
             return bdep[:, 1:, :]
         if name == "CONTRIB":
             return bdep[:, 1:, :] * self._prep.wflt
-        if name in ("SUMW", "NOBS", "SEVERE", "SCORE"):
-            field = {"SUMW": af.SUMW, "NOBS": af.NOBS, "SEVERE": af.SEVERE, "SCORE": af.SCORE}
-            return bstat[:, 0, field[name]] + bstat[:, 1, field[name]]
-        if name == "DEP":
-            return bdep[:, 0, :] + bdep[:, 1, :]
+        if name in _BUCKET_SUMS:
+            a, b = self.parts(name) or ()
+            return a + b
         if name == "OBS":
             return np.broadcast_to(self["SUMW"][:, None], nmiss.shape)
         if name == "NDROP":
@@ -324,6 +364,9 @@ class RowStatistics(Mapping):
             return nmiss
         raise KeyError(name)
 
+
+#: Statistics of everyone: with one cutoff, the sum of the kernel's two buckets.
+_BUCKET_SUMS = {"SUMW": "SUMW", "NOBS": "NOBS", "SEVERE": "SEVERE", "SCORE": "SCORE", "DEP": ""}
 
 _ROW_NAMES = (
     "SUMW", "NOBS", "NDROP", "SEVERE", "SCORE", "OBS", "DEP", "NMISS",
@@ -448,6 +491,10 @@ def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cel
     return main, Inference(totals, engine, design)
 
 
+def _coords(like: xr.DataArray) -> dict:
+    return {n: like.coords[n].variable for n in like.coords}
+
+
 def estimates(result: MeasureResult) -> dict[str, Estimate]:
     """Every estimand of ``result`` as an :class:`Estimate` built from totals.
 
@@ -466,6 +513,11 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
 
     def tot(name: str) -> Estimate:
         like = stats[name]
+        terms = inf.pert_terms(name, by, like) if engine.kind == "linearized" else None
+        if terms is not None:  # a sum of kernel buckets, kept as lazy terms
+            return Estimate(
+                like.values, None, engine, dims=like.dims, coords=_coords(like), terms=terms
+            )
         return Estimate(like, inf.pert_values(name, by, like), engine)
 
     sumw, poor, cp = tot("SUMW"), tot("POOR"), tot("CP")
