@@ -6,9 +6,9 @@ sufficient statistics so that results for chunks of units can simply be summed.
 
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
-from .buckets import bucket_statistics
+from .buckets import bucket_fields, bucket_statistics
 from .codes import dense_codes, pair_codes, psu_strata, psu_values
-from .variance import combine_terms, strata_variance, sum_rows, terms_variance
+from .variance import combine_terms, fold_rows, strata_variance, sum_rows, terms_variance
 
 __all__ = [
     "panel",
@@ -19,6 +19,7 @@ __all__ = [
     "transitions",
     "af_statistics",
     "bucket_statistics",
+    "bucket_fields",
     "RULE_CODES",
     "BLOCK",
     "dense_codes",
@@ -29,4 +30,5 @@ __all__ = [
     "sum_rows",
     "combine_terms",
     "terms_variance",
+    "fold_rows",
 ]

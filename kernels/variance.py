@@ -7,7 +7,7 @@ import numpy as np
 
 from ._config import CACHE, PARALLEL
 
-__all__ = ["strata_variance", "sum_rows", "combine_terms", "terms_variance"]
+__all__ = ["strata_variance", "sum_rows", "combine_terms", "terms_variance", "fold_rows"]
 
 
 @nb.njit(cache=CACHE, nogil=True, inline="always")
@@ -97,6 +97,21 @@ def combine_terms(bases, which, rstride, cols, coefs, first, width, m, n_lead):
     row for every PSU). ``bases`` is a tuple of fixed length (unused slots are padding)."""
     out = np.zeros((n_lead, m))
     _add_terms(out, 0, n_lead, bases, which, rstride, cols, coefs, first, width, 0, len(first), 0)
+    return out
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def fold_rows(flat, starts, step, nz_row, nz_col, nz_val, m):
+    """``out[p, q] = sum_j flat[starts[p] + j * step] * mat[j, q]`` for a matrix given by
+    its nonzero entries ``mat[nz_row[e], nz_col[e]] = nz_val[e]`` (in row order): a map
+    applied to rows read in place from a flat buffer (e.g. a strided view of the kernel's
+    sums, which numpy would first copy). A 0/1 membership matrix costs one product per
+    indicator."""
+    out = np.zeros((starts.shape[0], m))
+    for p in range(starts.shape[0]):
+        s0 = starts[p]
+        for e in range(nz_row.shape[0]):
+            out[p, nz_col[e]] += flat[s0 + nz_row[e] * step] * nz_val[e]
     return out
 
 

@@ -363,15 +363,24 @@ def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
 
 
 def _fold(base: np.ndarray, ax: int, mat: np.ndarray) -> np.ndarray:
-    """``base`` with axis ``ax`` mapped by ``mat`` (``(n, m)``), the new axis in its place.
-
-    A matrix product on a 2-D view of ``base`` when its other axes collapse into one (e.g.
-    a bucket of the kernel's interleaved rows): BLAS reads the strided rows in place, where
-    :func:`numpy.tensordot` would first copy ``base``."""
+    """``base`` with axis ``ax`` mapped by ``mat`` (``(n, m)``), the new axis in its place,
+    reading ``base`` in place (:func:`kernels.fold_rows`; :func:`numpy.tensordot` would
+    first copy a strided view such as one bucket of the kernel's sums)."""
     moved = np.moveaxis(base, ax, -1)
+    root, off, strides = _flat_view(moved)
     lead = moved.shape[:-1]
-    flat = moved.reshape(-1, moved.shape[-1])  # a view when the leading axes collapse
-    return np.moveaxis((flat @ mat).reshape((*lead, mat.shape[1])), -1, ax)
+    starts = np.full(lead, off, np.int64)
+    for i, (n, st) in enumerate(zip(lead, strides[:-1], strict=True)):
+        if st:
+            starts = starts + (np.arange(n, dtype=np.int64) * st).reshape(
+                (n,) + (1,) * (len(lead) - i - 1)
+            )
+    flat = root.reshape(-1)
+    step = strides[-1]
+    nz_row, nz_col = np.nonzero(mat)
+    nz_val = np.ascontiguousarray(mat[nz_row, nz_col], np.float64)
+    out = kernels.fold_rows(flat, starts.reshape(-1), step, nz_row, nz_col, nz_val, mat.shape[1])
+    return np.moveaxis(out.reshape((*lead, mat.shape[1])), -1, ax)
 
 
 def _root(var: np.ndarray) -> np.ndarray:
@@ -658,13 +667,32 @@ class Estimate:
         drop = [dim] if isinstance(dim, str) else list(dim)
         axes = tuple(self._vd.index(d) for d in drop)
         dims = tuple(d for d in self._vd if d not in drop)
-        return Estimate(
-            self._v.sum(axis=axes),
-            self._p.sum(axis=tuple(a + 1 for a in axes)),
-            self.engine,
-            dims=dims,
-            coords=self._keep_coords(dims),
-        )
+        value = self._v.sum(axis=axes)
+        coords = self._keep_coords(dims)
+        terms = self._sum_terms(axes, drop) if self._terms is not None else None
+        if terms is not None:
+            return Estimate(value, None, self.engine, dims=dims, coords=coords, terms=terms)
+        p = self._p.sum(axis=tuple(a + 1 for a in axes))
+        return Estimate(value, p, self.engine, dims=dims, coords=coords)
+
+    def _sum_terms(self, axes: tuple, drop: list) -> tuple | None:
+        """The sum applied to every lazy term, when no coefficient varies along the summed
+        dims (the bases are then summed, or scaled by the dim's length where they are
+        constant along it); None otherwise."""
+        out = []
+        for coef, base, bdims in self._terms or ():
+            if any(coef.shape[a] > 1 for a in axes):
+                return None
+            c = coef.reshape([n for i, n in enumerate(coef.shape) if i not in axes])
+            inside = [d for d in drop if d in bdims]
+            for d in drop:
+                if d not in bdims:  # constant along d: the sum is len(d) times the base
+                    c = c * self._v.shape[self._vd.index(d)]
+            if inside:
+                base = base.sum(axis=tuple(bdims.index(d) + 1 for d in inside))
+                bdims = tuple(d for d in bdims if d not in inside)
+            out.append((c, base, bdims))
+        return tuple(out)
 
     def dot(self, other: xr.DataArray, dim: str) -> Estimate:
         """Linear map along ``dim`` by a constant matrix ``other``."""

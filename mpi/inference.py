@@ -342,12 +342,16 @@ class RowStatistics(Mapping):
             stats = self._prep.stats(self._raw)
             self._cache.update({n: stats[n].values for n in stats.data_vars})
             return self._cache[name]
-        top = {"POOR": af.SUMW, "CP": af.SCORE, "C2P": af.C2, "M1": af.M1, "M2": af.M2}
-        # poor at the one cutoff = the top bucket (k axis of length 1); copied out of the
-        # interleaved kernel rows so that reading it for all PSUs is sequential
-        if name in top:
-            return np.ascontiguousarray(bstat[:, 1:, top[name]])
-        if name == "VULN":
+        if name in _TOP:
+            # poor at the one cutoff = the top bucket (k axis of length 1); copied out of
+            # the interleaved kernel rows in one pass, so that reading a statistic for all
+            # PSUs is sequential
+            fields = np.array([getattr(af, f) for f in _TOP.values()])
+            top = kernels.bucket_fields(bstat, 1, fields)
+            for i, n in enumerate(_TOP):
+                self._cache[n] = top[i][:, None]
+            return self._cache[name]
+        if name == "VULN":  # vulnerable units are not poor: the bottom bucket
             return np.ascontiguousarray(bstat[:, :1, af.VULNB])
         if name == "CDEP":
             return bdep[:, 1:, :]
@@ -364,6 +368,9 @@ class RowStatistics(Mapping):
             return nmiss
         raise KeyError(name)
 
+
+#: Statistics of the poor: with one cutoff, fields of the kernel's top bucket.
+_TOP = {"POOR": "SUMW", "CP": "SCORE", "C2P": "C2", "M1": "M1", "M2": "M2"}
 
 #: Statistics of everyone: with one cutoff, the sum of the kernel's two buckets.
 _BUCKET_SUMS = {"SUMW": "SUMW", "NOBS": "NOBS", "SEVERE": "SEVERE", "SCORE": "SCORE", "DEP": ""}

@@ -124,27 +124,29 @@ class InferenceMixin:
             )
 
     def _with_coords(self, ds: xr.Dataset) -> xr.Dataset:
+        return ds.assign_coords(self._coords_for(set(ds.dims)))
+
+    def _coords_for(self, dims: set) -> dict:
+        """The estimates' coordinates that lie along ``dims``."""
         base = self._dataset  # type: ignore[attr-defined]
-        extra = {c: base.coords[c] for c in base.coords if c not in ds.coords}
-        extra = {c: v for c, v in extra.items() if set(v.dims) <= set(ds.dims)}
-        return ds.assign_coords(extra)
+        return {c: v.variable for c, v in base.coords.items() if set(v.dims) <= dims}
 
     @cached_property
     def _se(self) -> xr.Dataset:
         self._need_design()
+        assert self._inference is not None
         ests = self._estimates
         names = [n for n in ESTIMANDS if n in ests]
         ses = standard_errors([ests[n] for n in names])
-        ds = xr.Dataset({n: (ests[n].dims, se) for n, se in zip(names, ses, strict=True)})
-        for name in ds.data_vars:
+        method = self._inference.engine.kind
+        data = {}
+        for name, se in zip(names, ses, strict=True):
             base = VARIABLE_ATTRS[name]
-            ds[name].attrs.update(
-                long_name=f"Standard error of {base['long_name'][0].lower()}{base['long_name'][1:]}",
-                units=base["units"],
-                method=self._inference.engine.kind if self._inference else "",
-            )
-        ds.attrs.update(self._design_attrs())
-        return self._with_coords(ds)
+            long_name = f"Standard error of {base['long_name'][0].lower()}{base['long_name'][1:]}"
+            attrs = {"long_name": long_name, "units": base["units"], "method": method}
+            data[name] = xr.Variable(ests[name].dims, se, attrs)
+        dims = {d for v in data.values() for d in v.dims}
+        return xr.Dataset(data, coords=self._coords_for(dims), attrs=self._design_attrs())
 
     @property
     def se(self) -> xr.Dataset:
