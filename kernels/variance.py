@@ -77,16 +77,20 @@ def _add_terms(dest, row0, n, bases, which, rstride, cols, coefs, first, width, 
         run = True  # the columns are consecutive values of each row: no gather
         for j in range(1, w):
             run = run and col[j] == col[0] + j
+        # unsigned indices: no negative-index wraparound test, so the loops vectorise
+        uj0 = np.uint64(j0)
         if run:
             for r in range(n):
-                r0 = (row0 + r) * rs + col[0]
-                for j in range(w):
-                    dest[r, j0 + j] += c[j] * b[r0 + j]
+                r0 = np.uint64((row0 + r) * rs + col[0])
+                ur = np.uint64(r)
+                for j in range(np.uint64(w)):
+                    dest[ur, uj0 + j] += c[j] * b[r0 + j]
         else:
             for r in range(n):
-                r0 = (row0 + r) * rs
-                for j in range(w):
-                    dest[r, j0 + j] += c[j] * b[r0 + col[j]]
+                r0 = np.uint64((row0 + r) * rs)
+                ur = np.uint64(r)
+                for j in range(np.uint64(w)):
+                    dest[ur, uj0 + j] += c[j] * b[r0 + np.uint64(col[j])]
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -126,69 +130,51 @@ def sum_rows(a):
     return out
 
 
-@nb.njit(cache=CACHE, nogil=True)
-def column_parts(first, width, n_parts):
-    """Split the terms (ordered by their first column) into at most ``n_parts`` runs of
-    about equal width that write disjoint ranges of columns; returns the first term of each
-    run and, one past the end, the number of terms. A run never splits an estimate's
-    columns, so every column is summed by one run in the order of the whole batch."""
-    n_t = first.shape[0]
-    total = 0
-    for t in range(n_t):
-        total += width[t]
-    cuts = np.empty(n_parts + 1, np.int64)
-    cuts[0] = 0
-    n_cut = 1
-    done = 0
-    end = 0  # one past the last column written by the terms so far
-    for t in range(n_t):
-        if t > 0 and first[t] >= end and n_cut < n_parts and done * n_parts >= total * n_cut:
-            cuts[n_cut] = t
-            n_cut += 1
-        done += width[t]
-        end = max(end, first[t] + width[t])
-    cuts[n_cut] = n_t
-    return cuts[: n_cut + 1]
+#: Strata per parallel block of :func:`terms_variance` (bounds its per-stratum buffer).
+STRATA_BLOCK = 256
 
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
 def terms_variance(
-    bases, which, rstride, cols, coefs, first, width, m, starts, n_h, scale, n_parts=1
+    bases, which, rstride, cols, coefs, first, width, m, starts, n_h, scale, n_threads=1
 ):
     """:func:`strata_variance` of :func:`combine_terms` without forming the whole array:
-    each stratum's rows are combined into a small buffer, then summed. The same products
-    and sums in the same order, so the same result to the last bit. Many estimates go in
-    one call (each term writes its own range of columns); up to ``n_parts`` runs of
-    estimates with disjoint columns (:func:`column_parts`) are computed in parallel, each
-    column still summed in the same order."""
+    each stratum's rows are combined into a small buffer, then summed. Many estimates go in
+    one call (each term writes its own range of columns).
+
+    Blocks of strata are split between ``n_threads`` threads, each reading only its own
+    strata's rows; every stratum's term goes to its own row of a buffer, and the rows are
+    added in stratum order, so the result equals :func:`strata_variance` of the combined
+    terms to the last bit for any number of threads."""
     n_strata = starts.shape[0]
     big = 0
     for h in range(n_strata):
         big = max(big, n_h[h])
     out = np.zeros(m)
-    cuts = column_parts(first, width, max(n_parts, 1))
-    for p in nb.prange(cuts.shape[0] - 1):
-        t0 = cuts[p]
-        t1 = cuts[p + 1]
-        c0 = m
-        c1 = 0
-        for t in range(t0, t1):
-            c0 = min(c0, first[t])
-            c1 = max(c1, first[t] + width[t])
-        if c1 <= c0:
-            continue
-        part = out[c0:c1]
-        buf = np.empty((big, c1 - c0))
-        mean = np.empty(c1 - c0)
-        acc = np.empty(c1 - c0)
-        for h in range(n_strata):
-            c = scale[h]
-            n = n_h[h]
-            if _lone(n, c, part):
-                continue
-            buf[:n] = 0.0
-            _add_terms(
-                buf, starts[h], n, bases, which, rstride, cols, coefs, first, width, t0, t1, c0
-            )
-            _add_stratum(buf[:n], c, part, mean, acc)
+    n_threads = max(n_threads, 1)
+    part = np.empty((min(STRATA_BLOCK, n_strata), m))
+    n_terms = first.shape[0]
+    for b0 in range(0, n_strata, STRATA_BLOCK):
+        nbk = min(n_strata, b0 + STRATA_BLOCK) - b0
+        for t in nb.prange(n_threads):
+            buf = np.empty((big, m))
+            mean = np.empty(m)
+            acc = np.empty(m)
+            for hb in range(t * nbk // n_threads, (t + 1) * nbk // n_threads):
+                h = b0 + hb
+                row = part[hb]
+                row[:] = 0.0
+                c = scale[h]
+                n = n_h[h]
+                if _lone(n, c, row):
+                    continue
+                buf[:n] = 0.0
+                _add_terms(
+                    buf, starts[h], n, bases, which, rstride, cols, coefs, first, width,
+                    0, n_terms, 0,
+                )  # fmt: skip
+                _add_stratum(buf[:n], c, row, mean, acc)
+        for hb in range(nbk):  # in stratum order, as strata_variance adds them
+            for j in range(m):
+                out[j] += part[hb, j]
     return out

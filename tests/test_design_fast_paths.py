@@ -362,43 +362,37 @@ def test_terms_variance_equals_combined_then_strata_variance_bit_for_bit():
     np.testing.assert_array_equal(fused, want)
 
 
-def test_terms_variance_parallel_runs_give_the_same_bits():
-    """Estimates batched in one call and split into runs of disjoint columns (one per
-    thread) give the same variances to the last bit for any number of runs."""
+def test_terms_variance_is_the_same_for_any_number_of_threads():
+    """Estimates batched in one call, strata split between threads and in blocks (300
+    strata: two blocks of ``STRATA_BLOCK``): the same variances to the last bit as one
+    thread, as each estimate alone and as ``strata_variance`` of the combined terms."""
     from mpi.estimate import PSU, _TermBatch
 
     rng = np.random.default_rng(9)
-    eng = _engine(60)
+    eng = _engine(1200)
     sizes = {"g": 3, "indicator": 5}
     y = _base(eng, rng, ("g", "indicator"), sizes)
     x = _base(eng, rng, ("g",), sizes)
-    ests = [y / x, x / x.sum("g"), (y / x) * 2.0 - (x / x.sum("g")), x * x, y.sum("g") / x.sum("g")]
+    ests = [y / x, x / x.sum("g"), (y / x) * 2.0 - (x / x.sum("g")), x * x, y.sum("g") / x]
     batch = _TermBatch(PSU)
     for e in ests:
         batch.add(e._terms, e.dims, e._v.shape)
     arrays = batch.arrays()
-    first, width = arrays[5], arrays[6]
     d = eng.design
+    assert d.n_strata > kernels.variance.STRATA_BLOCK
     n_h = d.n_h.astype(float)
     scale = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
     want = kernels.terms_variance(*arrays, d.starts, d.n_h, scale, 1)
-    for n_parts in (2, 3, 4, 7, 50):
-        cuts = kernels.variance.column_parts(first, width, n_parts)
-        assert cuts[0] == 0 and cuts[-1] == len(first) and len(cuts) - 1 <= n_parts
-        assert len(cuts) > 2  # several runs: the split is exercised
-        spans = [
-            (first[a:b].min(), (first[a:b] + width[a:b]).max())
-            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
-        ]
-        assert all(
-            s1[1] <= s2[0] for s1, s2 in zip(spans[:-1], spans[1:], strict=True)
-        )  # disjoint columns
-        got = kernels.terms_variance(*arrays, d.starts, d.n_h, scale, n_parts)
+    for n_threads in (2, 3, 8, 100):
+        got = kernels.terms_variance(*arrays, d.starts, d.n_h, scale, n_threads)
         np.testing.assert_array_equal(got, want)
-    for e, cols in zip(
-        ests, np.split(want, np.cumsum([e._v.size for e in ests])[:-1]), strict=True
-    ):
+    sizes_ = np.cumsum([e._v.size for e in ests])[:-1]
+    for e, cols in zip(ests, np.split(want, sizes_), strict=True):
         np.testing.assert_array_equal(cols.reshape(e._v.shape), e.variance_values())
+    flat = np.ascontiguousarray(ests[2]._p.reshape(1200, -1))
+    np.testing.assert_array_equal(
+        kernels.strata_variance(flat, d.starts, d.n_h, scale), ests[2].variance_values().ravel()
+    )
 
 
 def test_undefined_deviations_in_census_strata_but_not_in_removed_lone_psus():
