@@ -321,6 +321,8 @@ def _af_sums(
     has_card = False
     for j in range(d):
         has_card |= cardinal[j]
+    ud = np.uint64(d)
+    one = np.uint64(1)
     for t in nb.prange(n_chunks):
         start = bounds[t]
         stop = bounds[t + 1]
@@ -419,8 +421,9 @@ def _af_sums(
                         err[t, 2] = s
                 if use_patterns and nmr == 0:  # fast path: one addition per unit
                     if direct:  # per-unit sums from the pattern's precomputed facts
-                        pp = np.int64(pat[r])
-                        cbi = c * nb_ + pbucket[pp]
+                        # unsigned indices: no negative-index tests, the updates vectorise
+                        pp = np.uint64(pat[r])
+                        cbi = np.uint64(c * nb_ + pbucket[pp])
                         sc = pscore[pp]
                         st[cbi, SUMW] += s
                         st[cbi, NOBS] += 1.0
@@ -430,8 +433,8 @@ def _af_sums(
                         st[cbi, M2] += s * (sc + m2[r])
                         st[cbi, VULNB] += s * pvul[pp]
                         st[cbi, SEVERE] += s * psev[pp]
-                        for j in range(d):  # branch-free: bit j of the pattern is 0 or 1
-                            dep_acc[cbi, j] += s * ((pp >> j) & 1)
+                        for j in range(ud):  # branch-free: bit j of the pattern is 0 or 1
+                            dep_acc[cbi, j] += s * ((pp >> j) & one)
                         continue
                     ptab[t, c, pat[r]] += s
                     pcnt[t, c, pat[r]] += 1.0
