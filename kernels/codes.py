@@ -88,16 +88,19 @@ def pair_codes(psu, cell, offset, n_cells, mark):
 def _pair_codes(psu, cell, offset, n_cells, mark, out):
     """:func:`pair_codes` into ``out``; returns the number of distinct pairs."""
     n = psu.shape[0]
-    has_cell = cell.shape[0] > 0
-    use_mark = mark.shape[0] > 0
+    if cell.shape[0] > 0:
+        for i in range(n):
+            out[i] = psu[i] * n_cells + (cell[i] - offset)
+    else:
+        for i in range(n):
+            out[i] = psu[i] * n_cells
+    if mark.shape[0] == 0:
+        return 0
+    for i in range(n):  # branch-free: a test of mark[k] first would mispredict
+        mark[out[i]] = True
     distinct = 0
-    for i in range(n):
-        c = cell[i] - offset if has_cell else 0
-        k = psu[i] * n_cells + c
-        out[i] = k
-        if use_mark and not mark[k]:
-            mark[k] = True
-            distinct += 1
+    for k in range(mark.shape[0]):
+        distinct += mark[k]
     return distinct
 
 

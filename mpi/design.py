@@ -340,9 +340,9 @@ def _simple_first_stage(table: Table, design: Design) -> tuple | None:
     for col in (s_col, p_col):
         if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iu" or not len(col):
             return None
-    psu_raw, _ = _codes(p_col, design.psu, "psu")
+    psu_raw, psu_labels = _codes(p_col, design.psu, "psu")
     values = np.ascontiguousarray(s_col.to_numpy(), dtype=np.int64)
-    per_psu, bad = kernels.psu_values(psu_raw, values, int(psu_raw.max()) + 1)
+    per_psu, bad = kernels.psu_values(psu_raw, values, len(psu_labels))  # codes 0 .. m-1
     if bad:
         raise _psu_error(design, bad)
     labels, raw_stratum = np.unique(per_psu, return_inverse=True)
