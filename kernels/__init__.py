@@ -6,7 +6,7 @@ sufficient statistics so that results for chunks of units can simply be summed.
 
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, af_statistics
-from .buckets import bucket_fields, bucket_statistics
+from .buckets import bucket_statistics
 from .codes import dense_codes, pair_codes, psu_strata, psu_values
 from .variance import combine_terms, fold_rows, strata_variance, sum_rows, terms_variance
 
@@ -19,7 +19,6 @@ __all__ = [
     "transitions",
     "af_statistics",
     "bucket_statistics",
-    "bucket_fields",
     "RULE_CODES",
     "BLOCK",
     "dense_codes",

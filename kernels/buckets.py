@@ -15,7 +15,7 @@ import numpy as np
 
 from ._config import CACHE
 
-__all__ = ["bucket_statistics", "bucket_fields"]
+__all__ = ["bucket_statistics"]
 
 # fields of the per-bucket statistics (as in mpi.kernels.af)
 SUMW, NOBS, SCORE, C2, M1, M2, VULNB, SEVERE = 0, 1, 2, 3, 4, 5, 6, 7
@@ -134,15 +134,3 @@ def bucket_statistics(bstat, bdep, bmissw, bcadj, wflt, position):
                     vuln[c, u] = low
     return (sumw, nobs, severe, score, obs, dep, poor, cp, c2p, vuln, m1, m2, cdep, contrib)
 
-
-@nb.njit(cache=CACHE, nogil=True)
-def bucket_fields(bstat, bucket, fields):
-    """``out[f, c] = bstat[c, bucket, fields[f]]``: several fields of one bucket copied
-    out of the interleaved per-bucket sums in one pass over the cells (each cell's row is
-    read once, where one copy per field would read every row once per field)."""
-    n = bstat.shape[0]
-    out = np.empty((fields.shape[0], n))
-    for c in range(n):
-        for f in range(fields.shape[0]):
-            out[f, c] = bstat[c, bucket, fields[f]]
-    return out

@@ -105,13 +105,12 @@ def combine_terms(bases, which, rstride, cols, coefs, first, width, m, n_lead):
 
 
 @nb.njit(cache=CACHE, nogil=True)
-def fold_rows(flat, starts, step, nz_row, nz_col, nz_val, m):
+def fold_rows(flat, starts, step, nz_row, nz_col, nz_val, out):
     """``out[p, q] = sum_j flat[starts[p] + j * step] * mat[j, q]`` for a matrix given by
     its nonzero entries ``mat[nz_row[e], nz_col[e]] = nz_val[e]`` (in row order): a map
     applied to rows read in place from a flat buffer (e.g. a strided view of the kernel's
     sums, which numpy would first copy). A 0/1 membership matrix costs one product per
-    indicator."""
-    out = np.zeros((starts.shape[0], m))
+    indicator. ``out`` (``(len(starts), m)``, zeroed) is allocated by the caller."""
     for p in range(starts.shape[0]):
         s0 = starts[p]
         for e in range(nz_row.shape[0]):

@@ -379,7 +379,8 @@ def _fold(base: np.ndarray, ax: int, mat: np.ndarray) -> np.ndarray:
     step = strides[-1]
     nz_row, nz_col = np.nonzero(mat)
     nz_val = np.ascontiguousarray(mat[nz_row, nz_col], np.float64)
-    out = kernels.fold_rows(flat, starts.reshape(-1), step, nz_row, nz_col, nz_val, mat.shape[1])
+    out = np.zeros((starts.size, mat.shape[1]))  # numpy: huge pages for a large output
+    kernels.fold_rows(flat, starts.reshape(-1), step, nz_row, nz_col, nz_val, out)
     return np.moveaxis(out.reshape((*lead, mat.shape[1])), -1, ax)
 
 

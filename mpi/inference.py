@@ -342,17 +342,10 @@ class RowStatistics(Mapping):
             stats = self._prep.stats(self._raw)
             self._cache.update({n: stats[n].values for n in stats.data_vars})
             return self._cache[name]
-        if name in _TOP:
-            # poor at the one cutoff = the top bucket (k axis of length 1); copied out of
-            # the interleaved kernel rows in one pass, so that reading a statistic for all
-            # PSUs is sequential
-            fields = np.array([getattr(af, f) for f in _TOP.values()])
-            top = kernels.bucket_fields(bstat, 1, fields)
-            for i, n in enumerate(_TOP):
-                self._cache[n] = top[i][:, None]
-            return self._cache[name]
+        if name in _TOP:  # poor at the one cutoff = the top bucket (k axis of length 1)
+            return bstat[:, 1:, getattr(af, _TOP[name])]
         if name == "VULN":  # vulnerable units are not poor: the bottom bucket
-            return np.ascontiguousarray(bstat[:, :1, af.VULNB])
+            return bstat[:, :1, af.VULNB]
         if name == "CDEP":
             return bdep[:, 1:, :]
         if name == "CONTRIB":
