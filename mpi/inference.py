@@ -556,7 +556,8 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
         known = sumw.sum(by)
         sumw_all, cp_all = known, cp.sum(by)
         mg = result._missing_group
-        if mg is not None:
+        if mg is not None and float(mg["NOBS"].sum() + mg["NDROP"].sum()) > 0:
+            # units with a missing group count in the totals (none: the totals are known's)
             sumw_all = Estimate(known.value + mg["SUMW"], inf.pert_all("SUMW", mg["SUMW"]), engine)
             cp_all = Estimate(cp_all.value + mg["CP"], inf.pert_all("CP", mg["CP"]), engine)
         out["population_share"] = sumw / known
