@@ -515,10 +515,13 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
         like = stats[name]
         terms = inf.pert_terms(name, by, like) if engine.kind == "linearized" else None
         if terms is not None:  # a sum of kernel buckets, kept as lazy terms
-            return Estimate(
+            e = Estimate(
                 like.values, None, engine, dims=like.dims, coords=_coords(like), terms=terms
             )
-        return Estimate(like, inf.pert_values(name, by, like), engine)
+        else:
+            e = Estimate(like, inf.pert_values(name, by, like), engine)
+        # one cutoff: drop k from the totals, not from every estimate built on them
+        return e.squeeze("k") if not result.k_dim and "k" in e.dims else e
 
     sumw, poor, cp = tot("SUMW"), tot("POOR"), tot("CP")
     out: dict[str, Estimate] = {
@@ -556,7 +559,7 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
         known = sumw.sum(by)
         sumw_all, cp_all = known, cp.sum(by)
         mg = result._missing_group
-        if mg is not None and float(mg["NOBS"].sum() + mg["NDROP"].sum()) > 0:
+        if mg is not None and mg["NOBS"].values.sum() + mg["NDROP"].values.sum() > 0:
             # units with a missing group count in the totals (none: the totals are known's)
             sumw_all = Estimate(known.value + mg["SUMW"], inf.pert_all("SUMW", mg["SUMW"]), engine)
             cp_all = Estimate(cp_all.value + mg["CP"], inf.pert_all("CP", mg["CP"]), engine)
