@@ -426,9 +426,14 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     dims = dict(_ROW_DIMS)
     # statistics per group cell from the kernel's sums over that cell's rows
     cell_raw = []
-    for arr in raw:
+    # without reweighting a unit with a missing value is dropped, so no drops = no missing
+    # values: the missing-value counts (raw[5]) are all zero and need no summing
+    complete = raw[2].shape[0] == 0 and not raw[4].any()
+    for i, arr in enumerate(raw):
         if arr.shape[0] == 0:  # no reweighting corrections
             cell_raw.append(arr)
+        elif i == 5 and complete:
+            cell_raw.append(np.zeros((n_cells, *arr.shape[1:])))
         elif dense:  # PSU-major rows: sum over the PSU axis
             flat = arr.reshape(n_psu, -1)
             cell_raw.append(kernels.sum_rows(flat).reshape((n_cells, *arr.shape[1:])))
