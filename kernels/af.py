@@ -64,6 +64,17 @@ def _gcd(a, b):
     return a
 
 
+@nb.njit(cache=CACHE, nogil=True, inline="always")
+def _cell_at(cell, offset, major, n_minor, i):
+    """Cell of unit ``i``: ``cell[i] - offset``, plus ``major[i] * n_minor`` when ``major``
+    is given (e.g. PSU-major (PSU, group) cells, computed here instead of in a pass of
+    their own)."""
+    c = cell[i] - offset
+    if major.shape[0] > 0:
+        c += major[i] * n_minor
+    return c
+
+
 @nb.njit(cache=CACHE, nogil=True, error_model="numpy")
 def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, card, wf, m1, m2, gapj):
     """Deprivation flags of ``col[i0:i0+m]``, added to the integer scores.
@@ -222,6 +233,8 @@ def _af_sums(
     use_patterns,
     n_chunks,
     cell_block,
+    cell_major,
+    n_minor,
     o_stat,
     o_dep,
     o_missw,
@@ -244,11 +257,11 @@ def _af_sums(
     bounds[n_chunks] = n
     for t in range(1, n_chunks):
         b = max(min(n, t * step), bounds[t - 1])
-        if has_cell and cell_block > 0:  # move to the next change of block
-            while 0 < b < n and (cell[b] - cell_offset) // cell_block == (
-                cell[b - 1] - cell_offset
-            ) // cell_block:
-                b += 1
+        while has_cell and cell_block > 0 and 0 < b < n:  # move to the next change of block
+            here = _cell_at(cell, cell_offset, cell_major, n_minor, b) // cell_block
+            if here != _cell_at(cell, cell_offset, cell_major, n_minor, b - 1) // cell_block:
+                break
+            b += 1
         bounds[t] = b
     # each chunk keeps private sums for the range of cells it meets only (units sorted by
     # cell, e.g. by PSU, make the ranges disjoint and the private arrays small)
@@ -262,7 +275,7 @@ def _af_sums(
             cmin = n_cells - 1
             cmax = 0
             for i in range(a0, a1):
-                c = cell[i] - cell_offset
+                c = _cell_at(cell, cell_offset, cell_major, n_minor, i)
                 if 0 <= c < n_cells:
                     cmin = min(cmin, c)
                     cmax = max(cmax, c)
@@ -398,12 +411,12 @@ def _af_sums(
                             miss[j, r] = (nmr >> j) & 1
                 c = 0
                 if has_cell:
-                    c = cell[i] - cell_offset
+                    c = _cell_at(cell, cell_offset, cell_major, n_minor, i)
                     if c < 0 or c >= n_cells:
                         if err[t, 0] == 0:
                             err[t, 0] = ERR_CELL
                             err[t, 1] = i
-                            err[t, 2] = cell[i]
+                            err[t, 2] = c + cell_offset
                         c = c_lo
                     c -= c_lo  # the chunk's private row
                 s = 1.0
@@ -558,6 +571,10 @@ def _af_sums(
     return err
 
 
+_NO_MAJOR = np.empty(0, np.int64)
+_NO_MAJOR.flags.writeable = False
+
+
 def af_statistics(
     cols,
     rules,
@@ -581,6 +598,8 @@ def af_statistics(
     use_patterns,
     n_chunks,
     cell_block=0,
+    cell_major=None,
+    n_minor=0,
 ):
     """Additive AF statistics per cell and *bucket*, one pass over the units.
 
@@ -628,6 +647,11 @@ def af_statistics(
         of one PSU, PSU-major). Chunk boundaries then move to the next change of block, and
         when the chunks meet disjoint ranges of cells (units sorted by block) they add
         straight into the shared output instead of private sums merged at the end.
+    cell_major : int64[n] or None
+        Given: the cell of unit ``i`` is ``cell_major[i] * n_minor + cell[i] - cell_offset``
+        (e.g. PSU-major (PSU, group) cells without a per-unit array of them).
+    n_minor : int
+        Cells per value of ``cell_major``.
 
     Returns
     -------
@@ -672,7 +696,8 @@ def af_statistics(
     err = _af_sums(
         cols, rules, cutoffs, cardinal, wint, dim_of, n_dims, denom, sweight, cell,
         cell_offset, n_cells, k_num, k_den, vul_num, vul_den, sev_num, sev_den, reweight,
-        use_patterns, n_chunks, cell_block, *out,
+        use_patterns, n_chunks, cell_block,
+        _NO_MAJOR if cell_major is None else cell_major, n_minor, *out,
     )  # fmt: skip
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     return (

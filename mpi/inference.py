@@ -51,6 +51,9 @@ ESTIMANDS = (
 #: (PSU, group) pair holding units (plus ``DENSE_SLACK``); sparser tables get one row per pair.
 DENSE_MAX_FILL = 2
 DENSE_SLACK = 1024
+#: A (PSU, group) table of at most this many cells per unit is dense whatever its fill, and
+#: the kernel computes each unit's cell from its PSU and group (no pass for pair codes).
+INLINE_CELLS_PER_UNIT = 1
 #: Estimands bounded by [0, 1], for which logit confidence intervals apply.
 PROPORTIONS = frozenset(ESTIMANDS) - {"intensity_variance"}
 
@@ -399,19 +402,24 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     # row, so the kernel's chunks meet disjoint ranges of pairs
     n_dense = n_cells * n_psu
     marked = n_cells > 1 and n_dense <= 50_000_000
-    present = np.zeros(n_dense if marked else 0, bool)
+    # a (PSU, cell) table no larger than one row per unit is dense whatever its fill: the
+    # kernel then computes each unit's row itself (no array of pair codes)
+    inline = marked and n_dense <= INLINE_CELLS_PER_UNIT * prep.table.n
+    present = np.zeros(n_dense if marked and not inline else 0, bool)
+    key: np.ndarray | None = None
     if n_cells == 1:  # no groups: a unit's row is its PSU
         key, n_pairs = enc.psu, n_psu
-    else:
+    elif not inline:
         key, n_pairs = kernels.pair_codes(enc.psu, g.codes, g.offset, n_cells, present)
     # no groups: the pairs are the PSUs (all present); a mostly full (PSU, cell) table: the
     # kernel sums straight into it (row = key)
-    dense = n_cells == 1 or (marked and n_dense <= DENSE_MAX_FILL * n_pairs + DENSE_SLACK)
+    dense = n_cells == 1 or inline or (marked and n_dense <= DENSE_MAX_FILL * n_pairs + DENSE_SLACK)
     if dense:
-        n_rows, row_code = n_dense, key
+        n_rows = n_dense
         row_psu = np.repeat(np.arange(n_psu), n_cells)
         row_cell = np.tile(np.arange(n_cells), n_psu)
     else:
+        assert key is not None
         if marked:
             pair_keys = np.flatnonzero(present)
             row_code = (np.cumsum(present) - 1)[key]
@@ -421,7 +429,19 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         row_psu, row_cell = pair_keys // n_cells, pair_keys % n_cells
     # rows come in blocks per PSU (n_cells of them when dense; one code per pair otherwise)
     block = n_cells if dense else 1
-    raw = prep.run_raw(prep.sweight, np.ascontiguousarray(row_code, np.int64), 0, n_rows, block)
+    if inline:  # row = psu * n_cells + group cell, computed in the kernel
+        raw = prep.run_raw(prep.sweight, g.codes, g.offset, n_rows, block, enc.psu, n_cells)
+        nobs = raw[0][:, :, kernels.af.NOBS].sum(axis=1)
+        present = (nobs + raw[4]) > 0  # every unit is counted once: used or dropped
+    else:
+        assert key is not None
+        raw = prep.run_raw(
+            prep.sweight,
+            np.ascontiguousarray(key if dense else row_code, np.int64),
+            0,
+            n_rows,
+            block,
+        )
     arrays: Any = RowStatistics(prep, raw)
     dims = dict(_ROW_DIMS)
     # statistics per group cell from the kernel's sums over that cell's rows

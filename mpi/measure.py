@@ -113,10 +113,12 @@ class _Prepared:
         offset: int,
         n_cells: int,
         cell_block: int = 0,
+        cell_major: np.ndarray | None = None,
+        n_minor: int = 0,
     ) -> tuple:
         """The kernel pass: per-bucket sums ``(bstat, bdep, bmissw, bcadj, ndrop, nmiss)``
-        per cell (see :func:`mpi.kernels.af_statistics`, also for ``cell_block``); raises on
-        bad data."""
+        per cell (see :func:`mpi.kernels.af_statistics`, also for ``cell_block``,
+        ``cell_major`` and ``n_minor``); raises on bad data."""
         spec, ks = self.spec, self.ks
         wint, denom = spec.integer_weights
         order = sorted(range(len(ks)), key=ks.__getitem__)
@@ -146,6 +148,8 @@ class _Prepared:
             int(patterns) if patterns is not None else _patterns_pay(len(spec), n_cells),
             n_chunks,
             cell_block,
+            cell_major,
+            n_minor,
         )
         _raise_kernel_error(out[-1], spec, self.weight)
         return out[:-1]
@@ -212,7 +216,10 @@ class _Prepared:
         if self.keep is None:
             missing_group = xr.Dataset(
                 {
-                    v: (vdims[v], a[mask].sum(axis=0) if mask.any() else np.zeros(a.shape[len(ax) :]))
+                    v: (
+                        vdims[v],
+                        a[mask].sum(axis=0) if mask.any() else np.zeros(a.shape[len(ax) :]),
+                    )
                     for v, a in arrays.items()
                 },
                 coords=common,

@@ -206,9 +206,20 @@ def test_dense_and_pair_layouts_agree(monkeypatch, by):
     design = mpi.Design("w", strata="stratum", psu="psu")
     spec = _spec()
     ks = [Fraction(1, 4), Fraction(1, 2)]
+    # the dense table with cells computed in the kernel (the default here: 120 PSUs x at
+    # most 12 cells < 8,000 units), then from an array of pair codes
+    inline = mpi.measure(df, spec, by=by, k=ks, design=design)
+    assert inline._inference.totals.dense
+    monkeypatch.setattr(inference, "INLINE_CELLS_PER_UNIT", 0)
     monkeypatch.setattr(inference, "DENSE_MAX_FILL", 10**9)  # always the dense table
     dense = mpi.measure(df, spec, by=by, k=ks, design=design)
     assert dense._inference.totals.dense
+    for name in ("SUMW", "POOR", "CDEP", "NMISS", "NDROP"):
+        np.testing.assert_array_equal(
+            inline._inference.totals.arrays[name], dense._inference.totals.arrays[name]
+        )
+    np.testing.assert_array_equal(inline._inference.totals.present, dense._inference.totals.present)
+    xr.testing.assert_identical(inline.se, dense.se)
     monkeypatch.setattr(inference, "DENSE_MAX_FILL", 0)  # always one row per pair
     monkeypatch.setattr(inference, "DENSE_SLACK", 0)
     pairs = mpi.measure(df, spec, by=by, k=ks, design=design)
