@@ -44,10 +44,10 @@ MAX_TERMS = 6
 
 def _nan_div(a: Any, b: Any) -> Any:
     """a / b with NaN where b == 0 (numpy arrays or scalars)."""
-    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    out = np.full(a.shape, np.nan)
-    np.divide(a, b, out=out, where=b != 0)
-    return out
+    b = np.asarray(b, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.divide(np.asarray(a, dtype=np.float64), b)
+    return np.where(b == 0, np.nan, out)
 
 
 class LinearizedEngine:
@@ -487,7 +487,7 @@ class Estimate:
     ) -> None:
         if isinstance(value, xr.DataArray):
             dims = tuple(value.dims)
-            coords = {n: value.coords[n].variable for n in value.coords}
+            coords = dict(value.coords.variables)
             value = value.values
         self._v = np.asarray(value, dtype=np.float64)
         self._vd = tuple(dims)
@@ -545,7 +545,7 @@ class Estimate:
     # -- construction -------------------------------------------------------------------
     def _const(self, x: Any) -> Estimate:
         if isinstance(x, xr.DataArray):
-            v, dims, coords = x.values, tuple(x.dims), {n: x.coords[n].variable for n in x.coords}
+            v, dims, coords = x.values, tuple(x.dims), dict(x.coords.variables)
         else:
             v, dims, coords = np.asarray(x, dtype=np.float64), (), {}
         if self.engine.kind == "linearized":  # a constant has no perturbation terms
@@ -710,9 +710,9 @@ class Estimate:
         coords = self._keep_coords(tuple(d for d in self._vd if d != dim))
         coords.update(
             {
-                n: other.coords[n].variable
-                for n in other.coords
-                if n not in coords and set(other.coords[n].dims) <= set(dims)
+                n: v
+                for n, v in other.coords.variables.items()
+                if n not in coords and set(v.dims) <= set(dims)
             }
         )
         terms = self._dot_terms(mat, dim, new[0]) if self._terms is not None else None

@@ -517,7 +517,7 @@ def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cel
 
 
 def _coords(like: xr.DataArray) -> dict:
-    return {n: like.coords[n].variable for n in like.coords}
+    return dict(like.coords.variables)
 
 
 def estimates(result: MeasureResult) -> dict[str, Estimate]:
