@@ -68,9 +68,11 @@ def _gcd(a, b):
 def _cell_at(cell, offset, major, n_minor, i):
     """Cell of unit ``i``: ``cell[i] - offset``, plus ``major[i] * n_minor`` when ``major``
     is given (e.g. PSU-major (PSU, group) cells, computed here instead of in a pass of
-    their own)."""
+    their own; -1, an error, when ``cell[i] - offset`` is not in ``0 .. n_minor - 1``)."""
     c = cell[i] - offset
     if major.shape[0] > 0:
+        if c < 0 or c >= n_minor:
+            return -1
         c += major[i] * n_minor
     return c
 
@@ -416,7 +418,7 @@ def _af_sums(
                         if err[t, 0] == 0:
                             err[t, 0] = ERR_CELL
                             err[t, 1] = i
-                            err[t, 2] = c + cell_offset
+                            err[t, 2] = cell[i]
                         c = c_lo
                     c -= c_lo  # the chunk's private row
                 s = 1.0

@@ -77,8 +77,9 @@ class CellTotals:
     row/cell in group variable ``b`` (-1: missing group).
 
     With ``dense`` the rows are *all* (PSU, cell) pairs, PSU-major (row ``psu * n_cells +
-    cell`` over the extended cells ``ext_shape``, missing slots included) and ``present``
-    marks the pairs that hold units; totals by PSU are then reshapes, not scatters.
+    cell`` over the cells ``ext_shape``: the extended cells, missing slots included, or the
+    known cells when no unit has a missing group) and ``present`` marks the pairs that hold
+    units; totals by PSU are then reshapes, not scatters.
     """
 
     arrays: dict[str, np.ndarray]
@@ -121,8 +122,10 @@ class CellTotals:
         cells asked for are not the kernel's (other ``by``, pruned labels)."""
         if not self.dense or by != self.full_by:
             return None
-        if tuple(n - 1 for n in self.ext_shape) != shape:
+        if len(self.ext_shape) != len(shape):
             return None
+        if any(not n <= e <= n + 1 for e, n in zip(self.ext_shape, shape, strict=True)):
+            return None  # other cells than the table's (e.g. pruned labels)
         grid = arr.reshape((self.n_lead, *self.ext_shape, *arr.shape[1:]))
         return grid[(slice(None), *(slice(0, n) for n in shape))]
 
@@ -414,10 +417,14 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     # no groups: the pairs are the PSUs (all present); a mostly full (PSU, cell) table: the
     # kernel sums straight into it (row = key)
     dense = n_cells == 1 or inline or (marked and n_dense <= DENSE_MAX_FILL * n_pairs + DENSE_SLACK)
+    # one group variable without missing values: its missing slot (the last cell) holds no
+    # unit, so the kernel's table leaves it out
+    trim = inline and len(g.names) == 1 and not g.has_missing
+    per_psu = n_cells - 1 if trim else n_cells  # cells per PSU in the dense table
     if dense:
-        n_rows = n_dense
-        row_psu = np.repeat(np.arange(n_psu), n_cells)
-        row_cell = np.tile(np.arange(n_cells), n_psu)
+        n_rows = n_psu * per_psu
+        row_psu = np.repeat(np.arange(n_psu), per_psu)
+        row_cell = np.tile(np.arange(per_psu), n_psu)
     else:
         assert key is not None
         if marked:
@@ -427,10 +434,10 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
             pair_keys, row_code = np.unique(key, return_inverse=True)
         n_rows = len(pair_keys)
         row_psu, row_cell = pair_keys // n_cells, pair_keys % n_cells
-    # rows come in blocks per PSU (n_cells of them when dense; one code per pair otherwise)
-    block = n_cells if dense else 1
-    if inline:  # row = psu * n_cells + group cell, computed in the kernel
-        raw = prep.run_raw(prep.sweight, g.codes, g.offset, n_rows, block, enc.psu, n_cells)
+    # rows come in blocks per PSU (per_psu of them when dense; one code per pair otherwise)
+    block = per_psu if dense else 1
+    if inline:  # row = psu * per_psu + group cell, computed in the kernel
+        raw = prep.run_raw(prep.sweight, g.codes, g.offset, n_rows, block, enc.psu, per_psu)
         nobs = raw[0][:, :, kernels.af.NOBS].sum(axis=1)
         present = (nobs + raw[4]) > 0  # every unit is counted once: used or dropped
     else:
@@ -454,9 +461,11 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
             cell_raw.append(arr)
         elif i == 5 and complete:
             cell_raw.append(np.zeros((n_cells, *arr.shape[1:])))
-        elif dense:  # PSU-major rows: sum over the PSU axis
+        elif dense:  # PSU-major rows: sum over the PSU axis (the missing slot empty if trimmed)
             flat = arr.reshape(n_psu, -1)
-            cell_raw.append(kernels.sum_rows(flat).reshape((n_cells, *arr.shape[1:])))
+            cells = np.zeros((n_cells, *arr.shape[1:]))
+            cells[:per_psu] = kernels.sum_rows(flat).reshape((per_psu, *arr.shape[1:]))
+            cell_raw.append(cells)
         else:
             cell_raw.append(_scatter_sum(row_cell, arr, n_cells))
     cell_stats = prep.stats(tuple(cell_raw))
@@ -471,7 +480,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         lead=row_psu,
         full_by=list(prep.by_names),
         dense=dense,
-        ext_shape=tuple(g.ext_shape) if g is not None else (),
+        ext_shape=(per_psu,) if trim else tuple(g.ext_shape) if g is not None else (),
         present=present if dense and marked else None,
     )
     if isinstance(design, BootstrapDesign):

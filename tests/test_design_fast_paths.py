@@ -130,7 +130,10 @@ def _spec():
     return mpi.Spec(inds, k=Fraction(1, 3))
 
 
-def _kernel_raw(df, n_chunks, cell_block):
+def _kernel_raw(df, n_chunks, cell_block, major=False, minor_shift=0):
+    """The kernel's sums per PSU-major (PSU, group) row, from pair codes or (``major``)
+    computed in the kernel from the PSU and group codes (``minor_shift`` corrupts the group
+    codes: the kernel must report them)."""
     spec = _spec()
     prep = measure_mod._prepare(
         df,
@@ -147,6 +150,10 @@ def _kernel_raw(df, n_chunks, cell_block):
     key = enc.psu * g.n_cells + (np.asarray(g.codes, np.int64) - g.offset)
     wint, denom = spec.integer_weights
     ks = sorted(prep.ks)
+    cell, offset, extra = np.ascontiguousarray(key), 0, ()
+    if major:
+        cell, offset = np.asarray(g.codes, np.int64) + minor_shift, g.offset
+        extra = (enc.psu, g.n_cells)
     out = kernels.af_statistics(
         prep.cols,
         prep.rules,
@@ -157,8 +164,8 @@ def _kernel_raw(df, n_chunks, cell_block):
         len(spec.dimensions),
         denom,
         prep.sweight,
-        np.ascontiguousarray(key),
-        0,
+        cell,
+        offset,
         g.n_cells * enc.n_psu,
         np.array([f.numerator for f in ks]),
         np.array([f.denominator for f in ks]),
@@ -170,9 +177,23 @@ def _kernel_raw(df, n_chunks, cell_block):
         kernels.af.DIRECT,
         n_chunks,
         cell_block,
+        *extra,
     )
+    if minor_shift:
+        return out
     assert not out[-1][:, 0].any()
     return out[:-1], g.n_cells
+
+
+def test_kernel_computes_psu_major_cells_as_the_pair_codes_and_checks_them():
+    df = _survey()
+    want, n_cells = _kernel_raw(df, 2, 0)
+    got, _ = _kernel_raw(df, 2, 0, major=True)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # a group code past the PSU's cells would land in the next PSU's rows: an error
+    err = _kernel_raw(df, 2, 0, major=True, minor_shift=n_cells)[-1]
+    assert (err[:, 0] == kernels.af.ERR_CELL).any()
 
 
 def test_kernel_shared_output_equals_one_chunk_bit_for_bit(monkeypatch):
@@ -214,11 +235,20 @@ def test_dense_and_pair_layouts_agree(monkeypatch, by):
     monkeypatch.setattr(inference, "DENSE_MAX_FILL", 10**9)  # always the dense table
     dense = mpi.measure(df, spec, by=by, k=ks, design=design)
     assert dense._inference.totals.dense
+    a, b = inline._inference.totals, dense._inference.totals
+    per_psu = int(np.prod(a.ext_shape))  # one variable without missing values: no empty slot
+    trimmed = isinstance(by, str)  # one integer variable
+    assert per_psu == int(np.prod(b.ext_shape)) - trimmed
+
+    def known(arr, t):  # (PSU, cells of the inline table, ...)
+        grid = arr.reshape((t.n_lead, -1, *arr.shape[1:]))
+        return grid[:, :per_psu]
+
     for name in ("SUMW", "POOR", "CDEP", "NMISS", "NDROP"):
-        np.testing.assert_array_equal(
-            inline._inference.totals.arrays[name], dense._inference.totals.arrays[name]
-        )
-    np.testing.assert_array_equal(inline._inference.totals.present, dense._inference.totals.present)
+        np.testing.assert_array_equal(known(a.arrays[name], a), known(b.arrays[name], b))
+    np.testing.assert_array_equal(known(a.present, a), known(b.present, b))
+    if trimmed:  # nothing was in the slot left out
+        assert not b.present.reshape(b.n_lead, -1)[:, per_psu:].any()
     xr.testing.assert_identical(inline.se, dense.se)
     monkeypatch.setattr(inference, "DENSE_MAX_FILL", 0)  # always one row per pair
     monkeypatch.setattr(inference, "DENSE_SLACK", 0)
