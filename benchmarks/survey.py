@@ -3,7 +3,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/survey.py                    # 1e4 .. 1e6 units, best of 5
+    .venv/bin/python benchmarks/survey.py                    # 1e4 .. 1e6 units, best of 15
     .venv/bin/python benchmarks/survey.py --sizes 1e4 --repeat 1 --check   # smoke test
 
 Workload: the units of ``benchmarks/run.py`` (``n`` x 10 cardinal indicators, global-MPI
@@ -19,6 +19,9 @@ Timed (best of ``--repeat`` after a warm-up):
   uncensored and censored headcounts, indicator and dimension contributions, population
   shares and group contributions, by group);
 * the same with no groups;
+* point estimates and SEs are timed in alternation (point, SEs, point, ...), so that both
+  best-of times come from the same stretch of a machine whose speed drifts; the table also
+  gives the median ratio of those pairs;
 * plain numpy textbook linearisation of H, M0 and A by group only (per-unit influence
   values, PSU totals by ``np.bincount``, stratum variance), checked against ``r.se`` to
   1e-10;
@@ -103,23 +106,28 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
     d = mpi.Design("w", strata="stratum", psu="psu")
     t: dict[str, float] = {}
     t["sum"], _ = best_of(lambda: data.X_cols.sum(), repeat)
-    t["point"], _ = best_of(lambda: mpi.measure(df, spec, weight="w", by="g").to_dataset(), repeat)
-    t["point_nog"], _ = best_of(lambda: mpi.measure(df, spec, weight="w").to_dataset(), repeat)
+
+    def point(by):
+        return mpi.measure(df, spec, weight="w", by=by).to_dataset()
 
     def lin(by):
         r = mpi.measure(df, spec, by=by, design=d)
         r.to_dataset()
         return r, r.se
 
-    t["se"], (res, se) = best_of(lambda: lin("g"), repeat)
-    t["se_nog"], _ = best_of(lambda: lin(None), repeat)
-    # the same ratio from interleaved pairs (point, SEs), robust to a noisy machine's drift
-    ratios = []
-    for _ in range(max(repeat, 3)):
-        tp, _ = best_of(lambda: mpi.measure(df, spec, weight="w", by="g").to_dataset(), 1)
-        ts, _ = best_of(lambda: lin("g"), 1)
-        ratios.append(ts / tp)
-    t["ratio_med"] = float(np.median(ratios))
+    # point estimates and SEs timed in alternation, so that both best-of times come from the
+    # same stretch of a machine whose speed drifts; also the median ratio of the pairs
+    for by, sfx in (("g", ""), (None, "_nog")):
+        tp, ts, ratios = [], [], []
+        for _ in range(repeat):
+            tp.append(best_of(lambda by=by: point(by), 1)[0])
+            dt, out = best_of(lambda by=by: lin(by), 1)
+            ts.append(dt)
+            ratios.append(ts[-1] / tp[-1])
+            if by:
+                res, se = out
+        t["point" + sfx], t["se" + sfx] = min(tp), min(ts)
+        t["ratio_med" + sfx] = float(np.median(ratios))
     t["numpy"], ref = best_of(lambda: numpy_linearized(data), repeat)
     err = max(float(np.max(np.abs(se[v].values - ref[v]))) for v in ("H", "M0", "A"))
     log(f"  n={n:.0e}: numpy textbook vs mpi SE max |diff| = {err:.2e}")
@@ -141,10 +149,10 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
 def render(rows: list[dict], meta: str) -> str:
     lines = [
         "| n | PSUs | X.sum() | point (by g) | SEs, all estimands (by g) | SE / point | "
-        "SE / point, median of interleaved pairs | "
-        "SEs, no groups | SE / point (no groups) | numpy textbook (H, M0, A) | "
-        "bootstrap 1000 total | of which replicate step |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "SE / point, median of pairs | "
+        "SEs, no groups | SE / point (no groups) | median of pairs (no groups) | "
+        "numpy textbook (H, M0, A) | bootstrap 1000 total | of which replicate step |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         t = r["t"]
@@ -152,7 +160,8 @@ def render(rows: list[dict], meta: str) -> str:
             f"| {r['n']:.0e} | {r['n_psu']:,} | {t['sum']:.4f} | {t['point']:.4f} | "
             f"{t['se']:.4f} | {t['se'] / t['point']:.1f} | {t['ratio_med']:.1f} | "
             f"{t['se_nog']:.4f} | "
-            f"{t['se_nog'] / t['point_nog']:.1f} | {t['numpy']:.4f} | {t['boot']:.3f} | "
+            f"{t['se_nog'] / t['point_nog']:.1f} | {t['ratio_med_nog']:.1f} | "
+            f"{t['numpy']:.4f} | {t['boot']:.3f} | "
             f"{t['boot_step']:.3f} |"
         )
     return meta + "\n\n" + "\n".join(lines) + "\n"
@@ -161,14 +170,17 @@ def render(rows: list[dict], meta: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6])
-    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=15)
     p.add_argument("--check", action="store_true", help="smoke test: run, cross-check, no file")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     spec = make_spec()
     warm = Data(5000, seed=1)
     with_design(warm)
-    _ = mpi.measure(warm.df, spec, by="g", design=mpi.Design("w", strata="stratum", psu="psu")).se
+    for by in ("g", None):  # compile every path before timing
+        d = mpi.Design("w", strata="stratum", psu="psu")
+        _ = mpi.measure(warm.df, spec, by=by, design=d).se
+        _ = mpi.measure(warm.df, spec, by=by, weight="w").to_dataset()
     rows = [bench(int(n), args.repeat, spec, print) for n in args.sizes]
     meta = (
         f"Survey inference benchmark, {_dt.date.today()}, xmpi {source_version()}, "
