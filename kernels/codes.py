@@ -111,11 +111,18 @@ def psu_values(psu, values, n_psu):
     out = np.zeros(n_psu, np.int64)
     seen = np.zeros(n_psu, np.bool_)
     clash = np.zeros(n_psu, np.bool_)
+    prev_p = -1
+    prev_v = 0
     for i in range(psu.shape[0]):
         p = psu[i]
+        v = values[i]
+        if p == prev_p and v == prev_v:  # the run of a file sorted by PSU: nothing new
+            continue
+        prev_p = p
+        prev_v = v
         if not seen[p]:
             seen[p] = True
-            out[p] = values[i]
-        elif out[p] != values[i]:
+            out[p] = v
+        elif out[p] != v:
             clash[p] = True
     return out, int(clash.sum())
