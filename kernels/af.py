@@ -17,12 +17,15 @@ sums over buckets give the statistics per cutoff. See :func:`af_statistics` for 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
 from ._config import CACHE, PARALLEL
 
 __all__ = [
+    "Identification",
     "af_statistics",
     "RULE_CODES",
     "BLOCK",
@@ -55,6 +58,45 @@ BLOCK = 4096
 RANGE_MIN_CELLS = 4096
 #: Largest common denominator of reweighted dimension shares (keeps products < 2**63).
 MAX_REWEIGHT_DENOMINATOR = 10**6
+
+
+class Identification(NamedTuple):
+    """Who is deprived and who is poor: the rules, weights and cutoffs of the kernel.
+
+    ``rules, cutoffs, cardinal`` (int64[d], float64[d], bool[d]): rule code
+    (:data:`RULE_CODES`), cutoff ``z_j`` and cardinal flag per indicator. ``wint`` (int64[d]):
+    weights as integers over the common denominator ``denom`` (``w_j = wint_j/denom``).
+    ``dim_of`` (int64[d]): dimension index of each indicator (``0 .. n_dims-1``), for
+    reweighting. ``k_num, k_den`` (int64[K]): poverty cutoffs ``k = k_num/k_den``, sorted
+    ascending: poor iff ``score >= k``, decided exactly as ``N * k_den >= k_num * D`` for
+    the unit's score ``N/D``. ``vul_num, vul_den, sev_num, sev_den``: vulnerability and
+    severity cutoffs as fractions. ``reweight``: False drops units with a missing value
+    (and counts them); True applies the OPHI rule, weights re-spread within each dimension
+    over the observed indicators. ``use_patterns``: ``PATTERNS`` (1) accumulates the
+    weights of fully observed units per *deprivation pattern* (the set of indicators a
+    unit is deprived in, as bits; needs ``n_cells * 2**d`` small): every AF statistic
+    except the cardinal gap terms is a function of the pattern, so a unit costs one
+    addition instead of ``d + 8``. ``DIRECT`` (2): the same lean pattern evaluation, but
+    each unit's sums are added to its cell at once from the pattern's precomputed score,
+    bucket and bands (for many cells, e.g. PSU x group; ``d <= 15``). ``UNITS`` (0): unit
+    by unit (any ``d``).
+    """
+
+    rules: np.ndarray
+    cutoffs: np.ndarray
+    cardinal: np.ndarray
+    wint: np.ndarray
+    dim_of: np.ndarray
+    n_dims: int
+    denom: int
+    k_num: np.ndarray
+    k_den: np.ndarray
+    vul_num: int
+    vul_den: int
+    sev_num: int
+    sev_den: int
+    reweight: bool
+    use_patterns: int
 
 
 @nb.njit(cache=CACHE, nogil=True, inline="always")
@@ -213,40 +255,18 @@ def _evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
 def _af_sums(
-    cols,
-    rules,
-    cutoffs,
-    cardinal,
-    wint,
-    dim_of,
-    n_dims,
-    denom,
-    sweight,
-    cell,
-    cell_offset,
-    n_cells,
-    k_num,
-    k_den,
-    vul_num,
-    vul_den,
-    sev_num,
-    sev_den,
-    reweight,
-    use_patterns,
-    n_chunks,
-    cell_block,
-    cell_major,
-    n_minor,
-    o_stat,
-    o_dep,
-    o_missw,
-    o_cadj,
-    o_drop,
-    o_miss,
-):
+    cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, cell_major, n_minor, out
+):  # fmt: skip
     """:func:`af_statistics` into zeroed output arrays ``o_*`` (allocated by the caller:
     a calloc'ed numpy array is faulted in by the threads that write it, where ``np.zeros``
     inside a kernel would first touch every page on one thread); returns ``err``."""
+    rules, cutoffs, cardinal, wint, dim_of = (
+        ident.rules, ident.cutoffs, ident.cardinal, ident.wint, ident.dim_of
+    )  # fmt: skip
+    n_dims, denom, k_num, k_den = ident.n_dims, ident.denom, ident.k_num, ident.k_den
+    vul_num, vul_den, sev_num, sev_den = ident.vul_num, ident.vul_den, ident.sev_num, ident.sev_den
+    reweight, use_patterns = ident.reweight, ident.use_patterns
+    o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     n = cols[0].shape[0]
     has_cell = cell.shape[0] > 0
     d = rules.shape[0]
@@ -578,31 +598,9 @@ _NO_MAJOR.flags.writeable = False
 
 
 def af_statistics(
-    cols,
-    rules,
-    cutoffs,
-    cardinal,
-    wint,
-    dim_of,
-    n_dims,
-    denom,
-    sweight,
-    cell,
-    cell_offset,
-    n_cells,
-    k_num,
-    k_den,
-    vul_num,
-    vul_den,
-    sev_num,
-    sev_den,
-    reweight,
-    use_patterns,
-    n_chunks,
-    cell_block=0,
-    cell_major=None,
+    cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block=0, cell_major=None,
     n_minor=0,
-):
+):  # fmt: skip
     """Additive AF statistics per cell and *bucket*, one pass over the units.
 
     A unit's bucket ``b`` is the number of cutoffs (sorted ascending) its score reaches,
@@ -614,34 +612,14 @@ def af_statistics(
     ----------
     cols : numba.typed.List of float64[:]
         One achievement (or 0/1 flag) column per indicator; NaN marks a missing value.
-    rules, cutoffs, cardinal : int64[d], float64[d], bool[d]
-        Rule code (:data:`RULE_CODES`), cutoff ``z_j`` and cardinal flag per indicator.
-    wint : int64[d]
-        Weights as integers over the common denominator ``denom`` (``w_j = wint_j/denom``).
-    dim_of : int64[d]
-        Dimension index of each indicator (``0 .. n_dims-1``), for reweighting.
+    ident : Identification
+        Rules, weights and cutoffs; how missing values are handled and units are summed.
     sweight : float64[n] or float64[0]
         Sampling weights (empty: every unit weighs 1). NaN drops the unit.
     cell : int64[n] or int64[0]
         Cell code plus ``cell_offset`` of each unit (empty: a single cell).
-    k_num, k_den : int64[K]
-        Poverty cutoffs ``k = k_num/k_den``, sorted ascending: poor iff ``score >= k``,
-        decided exactly as ``N * k_den >= k_num * D`` for the unit's score ``N/D``.
-    vul_num, vul_den, sev_num, sev_den : int
-        Vulnerability and severity cutoffs as fractions.
-    reweight : bool
-        ``False``: units with a missing value are dropped (and counted). ``True``: the OPHI
-        rule, weights re-spread within each dimension over the observed indicators.
-    use_patterns : int
-        ``PATTERNS`` (1): accumulate the weights of fully observed units per *deprivation
-        pattern* (the set of indicators a unit is deprived in, as bits; needs
-        ``n_cells * 2**d`` small). Every AF statistic except the cardinal gap terms is a
-        function of the pattern, so a unit then costs one addition instead of ``d + 8``;
-        the patterns are turned into the statistics below at the end. ``DIRECT`` (2): the
-        same lean pattern evaluation, but each unit's sums are added to its cell at once
-        from the pattern's precomputed score, bucket and bands (for many cells, e.g. PSU x
-        group, where a pattern table would not fit; ``d <= 15``). ``UNITS`` (0): unit by
-        unit (any ``d``).
+    cell_offset, n_cells : int
+        Subtracted from ``cell``; the number of cells ``C``.
     n_chunks : int
         Number of contiguous chunks processed in parallel, each with private sums.
     cell_block : int
@@ -676,9 +654,9 @@ def af_statistics(
     err : float64[n_chunks, 3]
         ``(code, where, value)`` of the first error met by each chunk (0 if none).
     """
-    d = len(rules)
-    nb_ = len(k_num) + 1
-    n_rw = n_cells if reweight else 0  # no corrections without reweighting
+    d = len(ident.rules)
+    nb_ = len(ident.k_num) + 1
+    n_rw = n_cells if ident.reweight else 0  # no corrections without reweighting
     # one zeroed block carved into the outputs: numpy asks for huge pages from 4 MiB on,
     # and the pages are faulted in by the threads that first write them
     shapes = (
@@ -695,11 +673,9 @@ def af_statistics(
     out = tuple(
         block[e - z : e].reshape(sh) for sh, z, e in zip(shapes, sizes, ends, strict=True)
     )
+    major = _NO_MAJOR if cell_major is None else cell_major
     err = _af_sums(
-        cols, rules, cutoffs, cardinal, wint, dim_of, n_dims, denom, sweight, cell,
-        cell_offset, n_cells, k_num, k_den, vul_num, vul_den, sev_num, sev_den, reweight,
-        use_patterns, n_chunks, cell_block,
-        _NO_MAJOR if cell_major is None else cell_major, n_minor, *out,
+        cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, major, n_minor, out
     )  # fmt: skip
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     return (

@@ -125,8 +125,7 @@ class _Prepared:
         ks_sorted = [ks[i] for i in order]
         n_chunks = max(1, min(numba.get_num_threads(), self.table.n // kernels.BLOCK))
         patterns = self.use_patterns
-        out = kernels.af_statistics(
-            self.cols,
+        ident = kernels.Identification(
             self.rules,
             self.cutoffs,
             self.cardinal,
@@ -134,10 +133,6 @@ class _Prepared:
             spec.dimension_index,
             len(spec.dimensions),
             denom,
-            sweight,
-            cell,
-            offset,
-            n_cells,
             np.array([f.numerator for f in ks_sorted], np.int64),
             np.array([f.denominator for f in ks_sorted], np.int64),
             spec.vulnerable.numerator,
@@ -146,6 +141,14 @@ class _Prepared:
             spec.severe.denominator,
             self.missing == "reweight",
             int(patterns) if patterns is not None else _patterns_pay(len(spec), n_cells),
+        )
+        out = kernels.af_statistics(
+            self.cols,
+            ident,
+            sweight,
+            cell,
+            offset,
+            n_cells,
             n_chunks,
             cell_block,
             cell_major,

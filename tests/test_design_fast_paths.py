@@ -154,8 +154,7 @@ def _kernel_raw(df, n_chunks, cell_block, major=False, minor_shift=0):
     if major:
         cell, offset = np.asarray(g.codes, np.int64) + minor_shift, g.offset
         extra = (enc.psu, g.n_cells)
-    out = kernels.af_statistics(
-        prep.cols,
+    ident = kernels.Identification(
         prep.rules,
         prep.cutoffs,
         prep.cardinal,
@@ -163,10 +162,6 @@ def _kernel_raw(df, n_chunks, cell_block, major=False, minor_shift=0):
         spec.dimension_index,
         len(spec.dimensions),
         denom,
-        prep.sweight,
-        cell,
-        offset,
-        g.n_cells * enc.n_psu,
         np.array([f.numerator for f in ks]),
         np.array([f.denominator for f in ks]),
         spec.vulnerable.numerator,
@@ -175,9 +170,10 @@ def _kernel_raw(df, n_chunks, cell_block, major=False, minor_shift=0):
         spec.severe.denominator,
         False,
         kernels.af.DIRECT,
-        n_chunks,
-        cell_block,
-        *extra,
+    )
+    n_rows = g.n_cells * enc.n_psu
+    out = kernels.af_statistics(
+        prep.cols, ident, prep.sweight, cell, offset, n_rows, n_chunks, cell_block, *extra
     )
     if minor_shift:
         return out
