@@ -283,13 +283,7 @@ class _TermBatch:
                 flat.flags.writeable = False  # one numba type for every buffer
                 self.roots[key] = len(self.flats)
                 self.flats.append(flat)
-            col = np.full(aligned.shape[1:], off0, np.int64)
-            for ax, st in enumerate(strides[1:]):
-                if st:
-                    n = aligned.shape[1 + ax]
-                    col = col + (np.arange(n, dtype=np.int64) * st).reshape(
-                        (n,) + (1,) * (col.ndim - ax - 1)
-                    )
+            col = _offsets(aligned.shape[1:], off0, strides[1:])
             self.which.append(self.roots[key])
             self.rstride.append(strides[0])
             self.cols.append(np.broadcast_to(col, shape).reshape(-1))
@@ -362,6 +356,18 @@ def _combine(terms: tuple, lead: str, dims: tuple, shape: tuple) -> np.ndarray:
     return out.reshape((batch.n_lead, *shape))
 
 
+def _offsets(shape: tuple, off: int, strides: list[int]) -> np.ndarray:
+    """Position in the flat root buffer of every element of a view of ``shape`` (see
+    :func:`_flat_view`: first element at ``off``, ``strides`` in elements)."""
+    out = np.full(shape, off, np.int64)
+    for ax, (n, st) in enumerate(zip(shape, strides, strict=True)):
+        if st:
+            out = out + (np.arange(n, dtype=np.int64) * st).reshape(
+                (n,) + (1,) * (len(shape) - ax - 1)
+            )
+    return out
+
+
 def _fold(base: np.ndarray, ax: int, mat: np.ndarray) -> np.ndarray:
     """``base`` with axis ``ax`` mapped by ``mat`` (``(n, m)``), the new axis in its place,
     reading ``base`` in place (:func:`kernels.fold_rows`; :func:`numpy.tensordot` would
@@ -369,12 +375,7 @@ def _fold(base: np.ndarray, ax: int, mat: np.ndarray) -> np.ndarray:
     moved = np.moveaxis(base, ax, -1)
     root, off, strides = _flat_view(moved)
     lead = moved.shape[:-1]
-    starts = np.full(lead, off, np.int64)
-    for i, (n, st) in enumerate(zip(lead, strides[:-1], strict=True)):
-        if st:
-            starts = starts + (np.arange(n, dtype=np.int64) * st).reshape(
-                (n,) + (1,) * (len(lead) - i - 1)
-            )
+    starts = _offsets(lead, off, strides[:-1])
     flat = root.reshape(-1)
     step = strides[-1]
     nz_row, nz_col = np.nonzero(mat)

@@ -77,7 +77,7 @@ class CellTotals:
     row/cell in group variable ``b`` (-1: missing group).
 
     With ``dense`` the rows are *all* (PSU, cell) pairs, PSU-major (row ``psu * n_cells +
-    cell`` over the cells ``ext_shape``: the extended cells, missing slots included, or the
+    cell`` over the cells ``table_shape``: the extended cells, missing slots included, or the
     known cells when no unit has a missing group) and ``present`` marks the pairs that hold
     units; totals by PSU are then reshapes, not scatters.
     """
@@ -90,7 +90,7 @@ class CellTotals:
     lead: np.ndarray | None = None
     full_by: list[str] | None = None  # the by variables of the kernel pass (rows distinct)
     dense: bool = False
-    ext_shape: tuple[int, ...] = ()
+    table_shape: tuple[int, ...] = ()  # cells per PSU of a dense table, per by variable
     present: np.ndarray | None = None  # rows holding units (dense rows); None: every row
 
     def _cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
@@ -122,11 +122,11 @@ class CellTotals:
         cells asked for are not the kernel's (other ``by``, pruned labels)."""
         if not self.dense or by != self.full_by:
             return None
-        if len(self.ext_shape) != len(shape):
+        if len(self.table_shape) != len(shape):
             return None
-        if any(not n <= e <= n + 1 for e, n in zip(self.ext_shape, shape, strict=True)):
+        if any(not n <= e <= n + 1 for e, n in zip(self.table_shape, shape, strict=True)):
             return None  # other cells than the table's (e.g. pruned labels)
-        grid = arr.reshape((self.n_lead, *self.ext_shape, *arr.shape[1:]))
+        grid = arr.reshape((self.n_lead, *self.table_shape, *arr.shape[1:]))
         return grid[(slice(None), *(slice(0, n) for n in shape))]
 
     def by_lead(self, name: str, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
@@ -338,7 +338,7 @@ class RowStatistics(Mapping):
         bstat, bdep = self._raw[:2]
         if name == "DEP":
             return [bdep[:, 0, :], bdep[:, 1, :]]
-        field = getattr(kernels.af, _BUCKET_SUMS[name])
+        field = getattr(kernels.af, name)  # SUMW, NOBS, SEVERE, SCORE: fields of the buckets
         return [bstat[:, 0, field], bstat[:, 1, field]]
 
     def _compute(self, name: str) -> np.ndarray:
@@ -372,7 +372,7 @@ class RowStatistics(Mapping):
 _TOP = {"POOR": "SUMW", "CP": "SCORE", "C2P": "C2", "M1": "M1", "M2": "M2"}
 
 #: Statistics of everyone: with one cutoff, the sum of the kernel's two buckets.
-_BUCKET_SUMS = {"SUMW": "SUMW", "NOBS": "NOBS", "SEVERE": "SEVERE", "SCORE": "SCORE", "DEP": ""}
+_BUCKET_SUMS = frozenset({"SUMW", "NOBS", "SEVERE", "SCORE", "DEP"})
 
 _ROW_NAMES = (
     "SUMW", "NOBS", "NDROP", "SEVERE", "SCORE", "OBS", "DEP", "NMISS",
@@ -482,7 +482,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         lead=row_psu,
         full_by=list(prep.by_names),
         dense=dense,
-        ext_shape=(per_psu,) if trim else tuple(g.ext_shape) if g is not None else (),
+        table_shape=(per_psu,) if trim else tuple(g.ext_shape) if g is not None else (),
         present=present if dense and marked else None,
     )
     if isinstance(design, BootstrapDesign):
@@ -527,10 +527,6 @@ def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cel
     return main, Inference(totals, engine, design)
 
 
-def _coords(like: xr.DataArray) -> dict:
-    return dict(like.coords.variables)
-
-
 def estimates(result: MeasureResult) -> dict[str, Estimate]:
     """Every estimand of ``result`` as an :class:`Estimate` built from totals.
 
@@ -552,7 +548,12 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
         terms = inf.pert_terms(name, by, like) if engine.kind == "linearized" else None
         if terms is not None:  # a sum of kernel buckets, kept as lazy terms
             e = Estimate(
-                like.values, None, engine, dims=like.dims, coords=_coords(like), terms=terms
+                like.values,
+                None,
+                engine,
+                dims=like.dims,
+                coords=dict(like.coords.variables),
+                terms=terms,
             )
         else:
             e = Estimate(like, inf.pert_values(name, by, like), engine)

@@ -232,9 +232,9 @@ def test_dense_and_pair_layouts_agree(monkeypatch, by):
     dense = mpi.measure(df, spec, by=by, k=ks, design=design)
     assert dense._inference.totals.dense
     a, b = inline._inference.totals, dense._inference.totals
-    per_psu = int(np.prod(a.ext_shape))  # one variable without missing values: no empty slot
+    per_psu = int(np.prod(a.table_shape))  # one variable without missing values: no empty slot
     trimmed = isinstance(by, str)  # one integer variable
-    assert per_psu == int(np.prod(b.ext_shape)) - trimmed
+    assert per_psu == int(np.prod(b.table_shape)) - trimmed
 
     def known(arr, t):  # (PSU, cells of the inline table, ...)
         grid = arr.reshape((t.n_lead, -1, *arr.shape[1:]))
