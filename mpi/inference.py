@@ -209,13 +209,13 @@ class Inference:
         flat = arr.reshape(arr.shape[0], -1)
         return (self.factors @ flat).reshape((self.factors.shape[0], *arr.shape[1:]))
 
-    def pert_values(self, name: str, by: list[str], like: xr.DataArray) -> np.ndarray:
+    def pert_values(self, name: str, by: list[str], like: xr.Variable) -> np.ndarray:
         """Lead-dim totals of statistic ``name`` aligned with the result's ``like``: a numpy
         array with dims ``(lead, *like.dims)``."""
         shape = tuple(like.sizes[b] for b in by)
         return self._lead(self.totals.by_lead(name, by, shape))
 
-    def pert_terms(self, name: str, by: list[str], like: xr.DataArray) -> tuple | None:
+    def pert_terms(self, name: str, by: list[str], like: xr.Variable) -> tuple | None:
         """Linearised perturbation terms ``(1, part, dims)`` of statistic ``name`` when its
         totals are a sum of kernel buckets (:meth:`CellTotals.by_lead_parts`); else None."""
         if self.factors is not None:
@@ -543,20 +543,14 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
     stats, by = result._stats, result.by
     engine = inf.engine
 
+    coord_vars = {c: stats.variables[c] for c in stats.coords}
+
     def tot(name: str) -> Estimate:
-        like = stats[name]
+        like = stats.variables[name]  # a Variable: no DataArray built per statistic
+        coords = {c: v for c, v in coord_vars.items() if set(v.dims) <= set(like.dims)}
         terms = inf.pert_terms(name, by, like) if engine.kind == "linearized" else None
-        if terms is not None:  # a sum of kernel buckets, kept as lazy terms
-            e = Estimate(
-                like.values,
-                None,
-                engine,
-                dims=like.dims,
-                coords=dict(like.coords.variables),
-                terms=terms,
-            )
-        else:
-            e = Estimate(like, inf.pert_values(name, by, like), engine)
+        pert = inf.pert_values(name, by, like) if terms is None else None
+        e = Estimate(like.values, pert, engine, dims=like.dims, coords=coords, terms=terms)
         # one cutoff: drop k from the totals, not from every estimate built on them
         return e.squeeze("k") if not result.k_dim and "k" in e.dims else e
 
