@@ -255,11 +255,15 @@ def _evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
 def _af_sums(
-    cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, cell_major, n_minor, out
+    cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, cell_major, n_minor,
+    block, out,
 ):  # fmt: skip
-    """:func:`af_statistics` into zeroed output arrays ``o_*`` (allocated by the caller:
-    a calloc'ed numpy array is faulted in by the threads that write it, where ``np.zeros``
-    inside a kernel would first touch every page on one thread); returns ``err``."""
+    """:func:`af_statistics` into the output arrays ``out``, views of the flat ``block``
+    (allocated by the caller, uninitialised); returns ``err``. The threads zero the block
+    first, half each: ``np.zeros`` of a large array reuses freed heap memory and clears it
+    on one thread, or faults fresh pages in on first write."""
+    for t in nb.prange(n_chunks):
+        block[t * block.shape[0] // n_chunks : (t + 1) * block.shape[0] // n_chunks] = 0.0
     rules, cutoffs, cardinal, wint, dim_of = (
         ident.rules, ident.cutoffs, ident.cardinal, ident.wint, ident.dim_of
     )  # fmt: skip
@@ -657,8 +661,7 @@ def af_statistics(
     d = len(ident.rules)
     nb_ = len(ident.k_num) + 1
     n_rw = n_cells if ident.reweight else 0  # no corrections without reweighting
-    # one zeroed block carved into the outputs: numpy asks for huge pages from 4 MiB on,
-    # and the pages are faulted in by the threads that first write them
+    # one block carved into the outputs: numpy asks for huge pages from 4 MiB on
     shapes = (
         (n_cells * nb_, NBS),
         (n_cells * nb_, d),
@@ -668,14 +671,15 @@ def af_statistics(
         (n_cells, d),
     )
     sizes = [int(np.prod(sh)) for sh in shapes]
-    block = np.zeros(sum(sizes))
+    block = np.empty(sum(sizes))  # zeroed by the kernel's threads
     ends = np.cumsum(sizes)
     out = tuple(
         block[e - z : e].reshape(sh) for sh, z, e in zip(shapes, sizes, ends, strict=True)
     )
     major = _NO_MAJOR if cell_major is None else cell_major
     err = _af_sums(
-        cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, major, n_minor, out
+        cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, major, n_minor,
+        block, out,
     )  # fmt: skip
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     return (
