@@ -5,7 +5,7 @@ sufficient statistics so that results for chunks of units can simply be summed.
 """
 
 from . import chronic, decompose, panel, relapse, risk, transitions
-from .af import BLOCK, RULE_CODES, Identification, af_statistics
+from .af import BLOCK, RULE_CODES, Identification, af_statistics, rows_with_units
 from .buckets import bucket_statistics
 from .codes import dense_codes, pair_codes, psu_strata, psu_values
 from .variance import combine_terms, fold_rows, strata_variance, sum_rows, terms_variance
@@ -18,6 +18,7 @@ __all__ = [
     "risk",
     "transitions",
     "af_statistics",
+    "rows_with_units",
     "Identification",
     "bucket_statistics",
     "RULE_CODES",

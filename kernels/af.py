@@ -27,6 +27,7 @@ from ._config import CACHE, PARALLEL
 __all__ = [
     "Identification",
     "af_statistics",
+    "rows_with_units",
     "RULE_CODES",
     "BLOCK",
 ]
@@ -595,6 +596,20 @@ def _af_sums(
         o_drop[lo[t] : lo[t] + size[t]] += ndrop[t, : size[t]]
         o_miss[lo[t] : lo[t] + size[t]] += nmiss[t, : size[t]]
     return err
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def rows_with_units(bstat, ndrop):
+    """Which cells of :func:`af_statistics`'s outputs hold a unit: ``ndrop[c] + sum_b
+    bstat[c, b, NOBS] > 0`` (every unit is counted once, dropped or in a bucket), in one
+    pass over the rows."""
+    out = np.empty(ndrop.shape[0], np.bool_)
+    for c in range(ndrop.shape[0]):
+        n = ndrop[c]
+        for b in range(bstat.shape[1]):
+            n += bstat[c, b, NOBS]
+        out[c] = n > 0.0
+    return out
 
 
 _NO_MAJOR = np.empty(0, np.int64)

@@ -438,10 +438,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     block = per_psu if dense else 1
     if inline:  # row = psu * per_psu + group cell, computed in the kernel
         raw = prep.run_raw(prep.sweight, g.codes, g.offset, n_rows, block, enc.psu, per_psu)
-        counts = raw[4].copy()  # every unit is counted once: dropped, or used in a bucket
-        for b in range(raw[0].shape[1]):  # (bucket by bucket: a strided sum is slow)
-            counts += raw[0][:, b, kernels.af.NOBS]
-        present = counts > 0
+        present = kernels.rows_with_units(raw[0], raw[4])
     else:
         assert key is not None
         raw = prep.run_raw(

@@ -382,6 +382,18 @@ def test_combine_terms_and_sum_rows_equal_numpy():
     np.testing.assert_allclose(kernels.sum_rows(x), x.sum(axis=0), rtol=1e-13)
 
 
+def test_rows_with_units_counts_dropped_and_used_units():
+    rng = np.random.default_rng(5)
+    bstat = np.zeros((40, 3, kernels.af.NBS))
+    ndrop = np.zeros(40)
+    bstat[rng.integers(0, 40, 15), rng.integers(0, 3, 15), kernels.af.NOBS] = 1.0
+    ndrop[rng.integers(0, 40, 5)] = 2.0
+    bstat[:, :, kernels.af.SUMW] = 1.0  # other fields do not count
+    want = ndrop + bstat[:, :, kernels.af.NOBS].sum(axis=1) > 0
+    assert 0 < want.sum() < 40
+    np.testing.assert_array_equal(kernels.rows_with_units(bstat, ndrop), want)
+
+
 def test_terms_variance_equals_combined_then_strata_variance_bit_for_bit():
     rng = np.random.default_rng(8)
     eng = _engine(48)
