@@ -673,6 +673,8 @@ def af_statistics(
     err : float64[n_chunks, 3]
         ``(code, where, value)`` of the first error met by each chunk (0 if none).
     """
+    if n_chunks < 1:
+        raise ValueError(f"n_chunks must be at least 1; got {n_chunks}")
     d = len(ident.rules)
     nb_ = len(ident.k_num) + 1
     n_rw = n_cells if ident.reweight else 0  # no corrections without reweighting
