@@ -7,7 +7,7 @@ sufficient statistics so that results for chunks of units can simply be summed.
 from . import chronic, decompose, panel, relapse, risk, transitions
 from .af import BLOCK, RULE_CODES, Identification, af_statistics, rows_with_units
 from .buckets import bucket_statistics
-from .codes import dense_codes, pair_codes, psu_strata, psu_values
+from .codes import dense_codes, pair_codes, psu_strata, psu_values, run_codes
 from .variance import combine_terms, fold_rows, strata_variance, sum_rows, terms_variance
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "psu_strata",
     "pair_codes",
     "psu_values",
+    "run_codes",
     "strata_variance",
     "sum_rows",
     "combine_terms",

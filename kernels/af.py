@@ -45,7 +45,7 @@ NBS = 8
 ERR_FLAG_VALUE = 1  # a 0/1 variable holds another value
 ERR_NEG_WEIGHT = 2  # negative or infinite sampling weight
 ERR_DENOMINATOR = 3  # reweighting needs a denominator too large for exact integers
-ERR_CELL = 4  # a group code outside 0 .. n_cells - 1
+ERR_CELL = 4  # a cell code outside 0 .. n_cells - 1 (or its chunk's range)
 
 #: ``use_patterns`` modes: per unit, per pattern table, or lean patterns summed per unit.
 UNITS, PATTERNS, DIRECT = 0, 1, 2
@@ -257,7 +257,7 @@ def _evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
 def _af_sums(
     cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, cell_major, n_minor,
-    block, out,
+    blocks_sorted, block, out,
 ):  # fmt: skip
     """:func:`af_statistics` into the output arrays ``out``, views of the flat ``block``
     (allocated by the caller, uninitialised); returns ``err``. The threads zero the block
@@ -299,6 +299,13 @@ def _af_sums(
         for t in nb.prange(n_chunks):
             a0 = bounds[t]
             a1 = bounds[t + 1]
+            if blocks_sorted and cell_block > 0 and a1 > a0:  # the range from the ends
+                c0 = _cell_at(cell, cell_offset, cell_major, n_minor, a0)
+                c1 = _cell_at(cell, cell_offset, cell_major, n_minor, a1 - 1)
+                if 0 <= c0 < n_cells and 0 <= c1 < n_cells and c0 // cell_block <= c1 // cell_block:
+                    lo[t] = c0 // cell_block * cell_block
+                    size[t] = min(n_cells, (c1 // cell_block + 1) * cell_block) - lo[t]
+                    continue
             cmin = n_cells - 1
             cmax = 0
             for i in range(a0, a1):
@@ -394,6 +401,7 @@ def _af_sums(
             mw_acc = bmissw[t]
             ca_acc = bcadj[t]
             c_lo = lo[t]
+        c_end = lo[t] + size[t]  # the chunk's cells: lo[t] .. c_end - 1
         for i0 in range(start, stop, BLOCK):
             m = min(BLOCK, stop - i0)
             num[:m] = 0
@@ -439,7 +447,7 @@ def _af_sums(
                 c = 0
                 if has_cell:
                     c = _cell_at(cell, cell_offset, cell_major, n_minor, i)
-                    if c < 0 or c >= n_cells:
+                    if c < lo[t] or c >= c_end:  # outside 0 .. n_cells - 1, or its chunk's
                         if err[t, 0] == 0:
                             err[t, 0] = ERR_CELL
                             err[t, 1] = i
@@ -618,7 +626,7 @@ _NO_MAJOR.flags.writeable = False
 
 def af_statistics(
     cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block=0, cell_major=None,
-    n_minor=0,
+    n_minor=0, blocks_sorted=False,
 ):  # fmt: skip
     """Additive AF statistics per cell and *bucket*, one pass over the units.
 
@@ -651,6 +659,11 @@ def af_statistics(
         (e.g. PSU-major (PSU, group) cells without a per-unit array of them).
     n_minor : int
         Cells per value of ``cell_major``.
+    blocks_sorted : bool
+        The caller knows that the units' blocks of cells (``cell // cell_block``) never
+        decrease (e.g. a file sorted by PSU): each chunk's range of cells is then read from
+        its first and last unit instead of a pass over its units. A unit outside its
+        chunk's range is an error (ERR_CELL), never a write elsewhere.
 
     Returns
     -------
@@ -696,7 +709,7 @@ def af_statistics(
     major = _NO_MAJOR if cell_major is None else cell_major
     err = _af_sums(
         cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, major, n_minor,
-        block, out,
+        bool(blocks_sorted), block, out,
     )  # fmt: skip
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     return (

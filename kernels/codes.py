@@ -7,7 +7,7 @@ import numpy as np
 
 from ._config import CACHE, PARALLEL
 
-__all__ = ["dense_codes", "psu_strata", "pair_codes", "psu_values"]
+__all__ = ["dense_codes", "psu_strata", "pair_codes", "psu_values", "run_codes"]
 
 
 # Why the per-unit outputs below are allocated by numpy and filled by the kernels: numpy
@@ -102,6 +102,55 @@ def _pair_codes(psu, cell, offset, n_cells, mark, out):
     for k in range(mark.shape[0]):
         distinct += mark[k]
     return distinct
+
+
+def run_codes(labels, values):
+    """Codes ``0 .. m-1`` of an int64 label column that never decreases (a file sorted by
+    PSU), each run of equal labels one code, with the value (e.g. stratum) of every run.
+
+    Returns ``(codes, first, clash, ok)``: ``first[c]`` is the first row of code ``c`` (its
+    label is ``labels[first[c]]``, its value ``values[first[c]]``), ``clash`` the number of
+    runs whose ``values`` are not all equal. ``ok`` is False (and the rest empty) when the
+    labels decrease somewhere: then :func:`dense_codes` and :func:`psu_values`. The codes
+    equal :func:`dense_codes`'s (the runs come in ascending label order) from one pass over
+    the two columns instead of four.
+    """
+    n = labels.shape[0]
+    codes = np.empty(n, np.int64)  # numpy: huge pages, faulted in as the pass writes
+    first = np.empty(n, np.int64)  # only the runs' entries are written (touched)
+    m, clash, ok = _run_codes(labels, values, codes, first)
+    if not ok:
+        return codes[:0], first[:0], 0, False
+    return codes, first[:m].copy(), clash, True
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def _run_codes(labels, values, codes, first):
+    """:func:`run_codes` into ``codes`` and ``first``; returns ``(m, clash, ok)``."""
+    n = labels.shape[0]
+    if n == 0:
+        return 0, 0, True
+    prev = labels[0]
+    v0 = values[0]
+    first[0] = 0
+    m = 1
+    clash = 0
+    mixed = False  # the current run has met a second value
+    for i in range(n):
+        x = labels[i]
+        if x != prev:
+            if x < prev:
+                return 0, 0, False
+            prev = x
+            v0 = values[i]
+            mixed = False
+            first[m] = i
+            m += 1
+        elif values[i] != v0 and not mixed:
+            mixed = True
+            clash += 1
+        codes[i] = m - 1
+    return m, clash, True
 
 
 @nb.njit(cache=CACHE, nogil=True)

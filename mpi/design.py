@@ -288,6 +288,8 @@ class EncodedDesign:
     overlap_starts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     overlap_m: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     overlap_f: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # the units' PSU numbers never decrease (a file sorted by PSU; not always detected)
+    psu_in_order: bool = False
 
     @property
     def n_strata(self) -> int:
@@ -328,9 +330,10 @@ def _psu_error(design: Design, bad: int) -> DataError:
 
 
 def _simple_first_stage(table: Table, design: Design) -> tuple | None:
-    """PSU codes, the stratum code of every PSU and the stratum labels, for the common
-    design (integer strata and PSU labels, PSUs not nested, no rounds, no fpc) in two
-    passes over the units; None for any other design."""
+    """PSU codes, the stratum code of every PSU, the stratum labels and whether the units
+    are sorted by PSU, for the common design (integer strata and PSU labels, PSUs not
+    nested, no rounds, no fpc); None for any other design. A file sorted by PSU takes one
+    pass over the two columns (:func:`kernels.run_codes`), any other two or three."""
     if design.strata is None or design.psu is None or design.nest:
         return None
     if design.rounds is not None or design.fpc is not None:
@@ -340,21 +343,27 @@ def _simple_first_stage(table: Table, design: Design) -> tuple | None:
     for col in (s_col, p_col):
         if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iu" or not len(col):
             return None
-    psu_raw, psu_labels = _codes(p_col, design.psu, "psu")
     values = np.ascontiguousarray(s_col.to_numpy(), dtype=np.int64)
-    per_psu, bad = kernels.psu_values(psu_raw, values, len(psu_labels))  # codes 0 .. m-1
+    labels = np.ascontiguousarray(p_col.to_numpy(), dtype=np.int64)
+    psu_raw, first, bad, in_order = kernels.run_codes(labels, values)
+    if in_order:  # one code per run of equal labels, in ascending label order
+        per_psu = values[first]
+    else:
+        psu_raw, psu_labels = _codes(p_col, design.psu, "psu")
+        per_psu, bad = kernels.psu_values(psu_raw, values, len(psu_labels))  # codes 0 .. m-1
     if bad:
         raise _psu_error(design, bad)
-    labels, raw_stratum = np.unique(per_psu, return_inverse=True)
-    return psu_raw, raw_stratum.astype(np.int64), labels
+    strata, raw_stratum = np.unique(per_psu, return_inverse=True)
+    return psu_raw, raw_stratum.astype(np.int64), strata, in_order
 
 
 def encode_design(table: Table, design: Design) -> EncodedDesign:
     """Strata, PSUs and fpc of the units, validated (see :class:`EncodedDesign`)."""
     n = table.n
     simple = _simple_first_stage(table, design)
+    in_order = False  # units sorted by PSU code (known on the simple path only)
     if simple is not None:  # integer strata and PSU labels: strata read per PSU
-        psu_raw, raw_stratum, strat_labels = simple
+        psu_raw, raw_stratum, strat_labels, in_order = simple
         strat = None
         n_rounds = 1
         stratum_round = np.zeros(len(strat_labels), np.int64)
@@ -405,6 +414,7 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
     if np.all(raw_stratum[1:] >= raw_stratum[:-1]):  # PSU codes already in stratum order
         psu, psu_stratum = psu_raw, raw_stratum
     else:  # renumber PSUs sorted by stratum
+        in_order = False
         order = np.argsort(raw_stratum, kind="stable")
         renum = np.empty(n_raw, np.int64)
         renum[order] = np.arange(n_raw)
@@ -459,6 +469,7 @@ def encode_design(table: Table, design: Design) -> EncodedDesign:
         design.lonely_psu,
         strat_labels,
         stratum_weight=weight_h,
+        psu_in_order=in_order,
     )
     if n_rounds > 1:
         _overlaps(enc, cluster, psu, base_strat, rnd, n_rounds)

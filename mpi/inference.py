@@ -436,8 +436,12 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         row_psu, row_cell = pair_keys // n_cells, pair_keys % n_cells
     # rows come in blocks per PSU (per_psu of them when dense; one code per pair otherwise)
     block = per_psu if dense else 1
+    # dense rows of a file sorted by PSU: a unit's block of rows (its PSU) never decreases
+    in_order = dense and enc.psu_in_order
     if inline:  # row = psu * per_psu + group cell, computed in the kernel
-        raw = prep.run_raw(prep.sweight, g.codes, g.offset, n_rows, block, enc.psu, per_psu)
+        raw = prep.run_raw(
+            prep.sweight, g.codes, g.offset, n_rows, block, enc.psu, per_psu, in_order
+        )
         present = kernels.rows_with_units(raw[0], raw[4])
     else:
         assert key is not None
@@ -447,6 +451,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
             0,
             n_rows,
             block,
+            blocks_sorted=in_order,
         )
     arrays: Any = RowStatistics(prep, raw)
     dims = dict(_ROW_DIMS)

@@ -115,10 +115,11 @@ class _Prepared:
         cell_block: int = 0,
         cell_major: np.ndarray | None = None,
         n_minor: int = 0,
+        blocks_sorted: bool = False,
     ) -> tuple:
         """The kernel pass: per-bucket sums ``(bstat, bdep, bmissw, bcadj, ndrop, nmiss)``
         per cell (see :func:`mpi.kernels.af_statistics`, also for ``cell_block``,
-        ``cell_major`` and ``n_minor``); raises on bad data."""
+        ``cell_major``, ``n_minor`` and ``blocks_sorted``); raises on bad data."""
         spec, ks = self.spec, self.ks
         wint, denom = spec.integer_weights
         order = sorted(range(len(ks)), key=ks.__getitem__)
@@ -153,6 +154,7 @@ class _Prepared:
             cell_block,
             cell_major,
             n_minor,
+            blocks_sorted,
         )
         _raise_kernel_error(out[-1], spec, self.weight)
         return out[:-1]
@@ -425,6 +427,11 @@ def _raise_kernel_error(err: np.ndarray, spec: Spec, weight: str | None) -> None
         raise DataError(
             "missing='reweight' produced reweighted shares whose common denominator "
             f"({value:.0f}) is too large for exact identification; use missing='drop'"
+        )
+    if code == af.ERR_CELL:  # cell codes come from mpi's own encoding: a bug, not the data
+        raise RuntimeError(
+            f"internal error: unit {where} has the cell code {value:g}, outside the cells of "
+            "its part of the data; please report it with the design and the by variables"
         )
     raise DataError(f"kernel error code {code}")  # pragma: no cover
 

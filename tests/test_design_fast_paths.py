@@ -130,7 +130,7 @@ def _spec():
     return mpi.Spec(inds, k=Fraction(1, 3))
 
 
-def _kernel_raw(df, n_chunks, cell_block, major=False, minor_shift=0):
+def _kernel_raw(df, n_chunks, cell_block, major=False, minor_shift=0, blocks_sorted=False):
     """The kernel's sums per PSU-major (PSU, group) row, from pair codes or (``major``)
     computed in the kernel from the PSU and group codes (``minor_shift`` corrupts the group
     codes: the kernel must report them)."""
@@ -172,10 +172,13 @@ def _kernel_raw(df, n_chunks, cell_block, major=False, minor_shift=0):
         kernels.af.DIRECT,
     )
     n_rows = g.n_cells * enc.n_psu
+    if not extra:
+        extra = (None, 0)
     out = kernels.af_statistics(
-        prep.cols, ident, prep.sweight, cell, offset, n_rows, n_chunks, cell_block, *extra
-    )
-    if minor_shift:
+        prep.cols, ident, prep.sweight, cell, offset, n_rows, n_chunks, cell_block, *extra,
+        blocks_sorted,
+    )  # fmt: skip
+    if minor_shift or blocks_sorted == "unchecked":
         return out
     assert not out[-1][:, 0].any()
     return out[:-1], g.n_cells
@@ -192,11 +195,17 @@ def test_kernel_computes_psu_major_cells_as_the_pair_codes_and_checks_them():
     assert (err[:, 0] == kernels.af.ERR_CELL).any()
 
 
-def test_kernel_shared_output_equals_one_chunk_bit_for_bit(monkeypatch):
-    monkeypatch.setattr(kernels.af, "RANGE_MIN_CELLS", 16)  # small test: ranged chunks
-    df = _survey(sort=True)
-    one, _ = _kernel_raw(df, 1, 0)
-    n_cells = _kernel_raw(df, 1, 0)[1]
+def _ranged_survey(sort):
+    """A survey with more (PSU, group) rows than ``RANGE_MIN_CELLS`` (a numba constant:
+    monkeypatching it does not reach compiled code), so each chunk sums a range of rows."""
+    df = _survey(n=40_000, n_psu=1_000, sort=sort)
+    one, n_cells = _kernel_raw(df, 1, 0)
+    assert n_cells * df["psu"].nunique() > kernels.af.RANGE_MIN_CELLS
+    return df, one, n_cells
+
+
+def test_kernel_shared_output_equals_one_chunk_bit_for_bit():
+    df, one, n_cells = _ranged_survey(sort=True)
     for n_chunks in (2, 3, 7):
         shared, _ = _kernel_raw(df, n_chunks, n_cells)
         for a, b in zip(shared, one, strict=True):
@@ -206,10 +215,25 @@ def test_kernel_shared_output_equals_one_chunk_bit_for_bit(monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-12)
 
 
-def test_kernel_unsorted_units_fall_back_to_private_sums(monkeypatch):
-    monkeypatch.setattr(kernels.af, "RANGE_MIN_CELLS", 16)
-    df = _survey(sort=False)
-    one, n_cells = _kernel_raw(df, 1, 0)
+def test_kernel_ranges_from_sorted_blocks_equal_the_scanned_ranges():
+    """With ``blocks_sorted`` each chunk's range of cells comes from its first and last
+    unit, not a pass over its units: the same sums, bit for bit, for pair codes and for
+    cells computed in the kernel. Claimed on units that are not sorted, a unit outside its
+    chunk's range is an error, never a write into another chunk's rows."""
+    df, _, n_cells = _ranged_survey(sort=True)
+    for n_chunks in (1, 2, 3, 7):
+        for major in (False, True):
+            want, _ = _kernel_raw(df, n_chunks, n_cells, major=major)
+            got, _ = _kernel_raw(df, n_chunks, n_cells, major=major, blocks_sorted=True)
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+    shuffled, _, _ = _ranged_survey(sort=False)
+    err = _kernel_raw(shuffled, 3, n_cells, blocks_sorted="unchecked")[-1]
+    assert (err[:, 0] == kernels.af.ERR_CELL).any()
+
+
+def test_kernel_unsorted_units_fall_back_to_private_sums():
+    df, one, n_cells = _ranged_survey(sort=False)
     got, _ = _kernel_raw(df, 3, n_cells)  # overlapping ranges: must not share the output
     for a, b in zip(got, one, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-12)
@@ -480,6 +504,62 @@ def test_undefined_deviations_in_census_strata_but_not_in_removed_lone_psus():
         res2 = mpi.measure(df2, spec, by="grp", design=d2)
     assert np.isnan(float(res2.to_dataset()["H"].sel(grp="g1")))
     assert float(res2.estimate("H").variance.sel(grp="g1")) == 0.0
+
+
+def test_run_codes_equal_dense_codes_and_psu_values():
+    rng = np.random.default_rng(8)
+    labels = np.sort(rng.choice(np.arange(-50, 10_000, 7), 3_000))  # gaps, negatives, runs
+    values = labels // 100
+    codes, first, clash, ok = kernels.run_codes(labels, values)
+    want, uniques, _ = kernels.dense_codes(labels, 10**6)
+    per, want_clash = kernels.psu_values(want, values, len(uniques))
+    assert ok and clash == want_clash == 0
+    np.testing.assert_array_equal(codes, want)
+    np.testing.assert_array_equal(labels[first], uniques)
+    np.testing.assert_array_equal(values[first], per)
+    mixed = values.copy()
+    mixed[[5, 6, 900]] += 1  # PSUs with two values: counted once each, as psu_values does
+    _, _, clash, _ = kernels.run_codes(labels, mixed)
+    assert clash == kernels.psu_values(want, mixed, len(uniques))[1] > 0
+    unsorted = labels.copy()
+    unsorted[[10, 2_000]] = unsorted[[2_000, 10]]
+    assert kernels.run_codes(unsorted, values)[3] is False
+    empty = np.empty(0, np.int64)
+    assert kernels.run_codes(empty, empty)[2:] == (0, True)
+
+
+@pytest.mark.filterwarnings("ignore::mpi.MissingDataWarning")
+def test_file_order_does_not_change_the_standard_errors():
+    """A file sorted by PSU takes the run-code encoding and the kernel's sorted-block
+    ranges; the same units in another order take the general paths: same SEs."""
+    df = _survey(n=20_000, n_psu=200, sort=True)
+    design = mpi.Design("w", strata="stratum", psu="psu")
+    spec = _spec()
+    table = measure_mod._prepare(
+        df, spec, weight="w", by=None, k=None, missing="drop", use_patterns=None,
+        extra=["stratum", "psu"],
+    ).table  # fmt: skip
+    assert encode_design(table, design).psu_in_order
+    shuffled = df.sample(frac=1.0, random_state=2)
+    for by in (None, "g"):
+        a = mpi.measure(df, spec, by=by, design=design)
+        b = mpi.measure(shuffled, spec, by=by, design=design)
+        assert a._inference.encoded.psu_in_order and not b._inference.encoded.psu_in_order
+        xr.testing.assert_allclose(a.se, b.se, rtol=1e-12, atol=0)
+        xr.testing.assert_allclose(a.to_dataset(), b.to_dataset(), rtol=1e-12, atol=0)
+    # PSU labels sorted, strata not in PSU order: renumbered by stratum, so not in order
+    mixed = df.assign(stratum=(df["psu"] * 7919) % 23)
+    enc = encode_design(
+        measure_mod._prepare(
+            mixed, spec, weight="w", by=None, k=None, missing="drop", use_patterns=None,
+            extra=["stratum", "psu"],
+        ).table,
+        design,
+    )  # fmt: skip
+    assert not enc.psu_in_order
+    r = mpi.measure(mixed, spec, by="g", design=design)
+    r2 = mpi.measure(mixed.sample(frac=1.0, random_state=3), spec, by="g", design=design)
+    xr.testing.assert_allclose(r.se, r2.se, rtol=1e-12, atol=0)
 
 
 def test_integer_design_labels_take_the_per_psu_path_and_agree():
