@@ -133,4 +133,3 @@ def bucket_statistics(bstat, bdep, bmissw, bcadj, wflt, position):
                 if position[u] == kk:
                     vuln[c, u] = low
     return (sumw, nobs, severe, score, obs, dep, poor, cp, c2p, vuln, m1, m2, cdep, contrib)
-

@@ -63,16 +63,15 @@ def strata_variance(u, starts, n_h, scale):
 
 
 @nb.njit(cache=CACHE, nogil=True, inline="always")
-def _add_terms(dest, row0, n, bases, which, rstride, cols, coefs, first, width, t0, t1, c0):
-    """``dest[r, first[t] - c0 + j] += coefs[t, j] * bases[which[t]][(row0 + r) * rstride[t]
-    + cols[t, j]]`` for rows ``r < n`` and terms ``t0 <= t < t1`` (their ``width[t]``
-    columns; ``c0`` is the first column ``dest`` holds)."""
-    for t in range(t0, t1):
+def _add_terms(dest, row0, n, bases, which, rstride, cols, coefs, first, width):
+    """``dest[r, first[t] + j] += coefs[t, j] * bases[which[t]][(row0 + r) * rstride[t] +
+    cols[t, j]]`` for rows ``r < n`` and every term ``t`` (its ``width[t]`` columns)."""
+    for t in range(first.shape[0]):
         b = bases[which[t]]
         rs = rstride[t]
         c = coefs[t]
         col = cols[t]
-        j0 = first[t] - c0
+        j0 = first[t]
         w = width[t]
         run = True  # the columns are consecutive values of each row: no gather
         for j in range(1, w):
@@ -100,7 +99,7 @@ def combine_terms(bases, which, rstride, cols, coefs, first, width, m, n_lead):
     buffer (row ``i`` of term ``t`` starts at ``i * rstride[t]``; a stride of 0 repeats one
     row for every PSU). ``bases`` is a tuple of fixed length (unused slots are padding)."""
     out = np.zeros((n_lead, m))
-    _add_terms(out, 0, n_lead, bases, which, rstride, cols, coefs, first, width, 0, len(first), 0)
+    _add_terms(out, 0, n_lead, bases, which, rstride, cols, coefs, first, width)
     return out
 
 
@@ -152,7 +151,6 @@ def terms_variance(
     out = np.zeros(m)
     n_threads = max(n_threads, 1)
     part = np.empty((min(STRATA_BLOCK, n_strata), m))
-    n_terms = first.shape[0]
     for b0 in range(0, n_strata, STRATA_BLOCK):
         nbk = min(n_strata, b0 + STRATA_BLOCK) - b0
         for t in nb.prange(n_threads):
@@ -168,10 +166,7 @@ def terms_variance(
                 if _lone(n, c, row):
                     continue
                 buf[:n] = 0.0
-                _add_terms(
-                    buf, starts[h], n, bases, which, rstride, cols, coefs, first, width,
-                    0, n_terms, 0,
-                )  # fmt: skip
+                _add_terms(buf, starts[h], n, bases, which, rstride, cols, coefs, first, width)
                 _add_stratum(buf[:n], c, row, mean, acc)
         for hb in range(nbk):  # in stratum order, as strata_variance adds them
             for j in range(m):

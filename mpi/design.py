@@ -306,9 +306,14 @@ class EncodedDesign:
         return int(len(psus) - len(np.unique(self.psu_stratum[psus])))
 
 
-def _codes(s: pd.Series, name: Hashable, role: str) -> tuple[np.ndarray, np.ndarray]:
+def _codes(
+    s: pd.Series, name: Hashable, role: str, arr: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes ``0 .. m-1`` of the sorted distinct values of ``s`` and the values; ``arr`` is
+    ``s`` already read as a contiguous int64 array, if the caller has it."""
     if s.dtype.kind in "iu" and len(s):  # integers: codes from a value table, no hashing
-        arr = np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
+        if arr is None:
+            arr = np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
         codes, uniques, ok = kernels.dense_codes(arr, 4 * len(arr) + 1024)
         if ok:
             return codes, uniques
@@ -349,7 +354,7 @@ def _simple_first_stage(table: Table, design: Design) -> tuple | None:
     if in_order:  # one code per run of equal labels, in ascending label order
         per_psu = values[first]
     else:
-        psu_raw, psu_labels = _codes(p_col, design.psu, "psu")
+        psu_raw, psu_labels = _codes(p_col, design.psu, "psu", arr=labels)
         per_psu, bad = kernels.psu_values(psu_raw, values, len(psu_labels))  # codes 0 .. m-1
     if bad:
         raise _psu_error(design, bad)
