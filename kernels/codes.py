@@ -19,26 +19,26 @@ def dense_codes(arr, max_range):
     """Codes ``0 .. m-1`` of the sorted distinct values of an int64 array.
 
     Returns ``(codes, uniques, ok)``; ``ok`` is False (and the arrays empty) when the value
-    range exceeds ``max_range`` (then hash the values instead).
+    range exceeds ``max_range`` (then hash the values instead). The range is computed in
+    Python integers: labels such as ``[-2**62, 2**62]`` (a range beyond int64) are refused
+    rather than wrapped into a negative or tiny range.
     """
+    if arr.shape[0] == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), True
+    lo = int(arr.min())  # two vectorised reductions
+    span = int(arr.max()) - lo + 1  # exact: no int64 overflow
+    if span > max_range:
+        return np.empty(0, np.int64), np.empty(0, np.int64), False
     codes = np.empty(arr.shape[0], np.int64)
-    uniques, ok = _dense_codes(arr, max_range, codes)
-    if not ok:
-        return np.empty(0, np.int64), uniques, False
+    uniques = _dense_codes(arr, lo, span, codes)
     return codes, uniques, True
 
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
-def _dense_codes(arr, max_range, codes):
-    """:func:`dense_codes` into ``codes``; returns ``(uniques, ok)``."""
+def _dense_codes(arr, lo, span, codes):
+    """:func:`dense_codes` into ``codes`` for values in ``lo .. lo + span - 1`` (``span``
+    checked by the caller); returns the uniques."""
     n = arr.shape[0]
-    if n == 0:
-        return np.empty(0, np.int64), True
-    lo = arr.min()  # two vectorised reductions
-    hi = arr.max()
-    span = hi - lo + 1
-    if span > max_range:
-        return np.empty(0, np.int64), False
     rank = np.zeros(span, np.int64)
     for x in arr:
         rank[x - lo] = 1
@@ -55,24 +55,27 @@ def _dense_codes(arr, max_range, codes):
             uniques[rank[v]] = v + lo
     for i in nb.prange(n):
         codes[i] = rank[arr[i] - lo]
-    return uniques, True
+    return uniques
 
 
 @nb.njit(cache=CACHE, nogil=True)
 def psu_strata(psu, stratum, n_psu):
-    """Stratum of every PSU and how many PSU codes appear in more than one stratum."""
+    """Stratum of every PSU code ``0 .. n_psu - 1`` (the first one met; -1 for a code no unit
+    carries) and how many PSU codes appear in more than one stratum (each counted once)."""
     out = np.full(n_psu, -1, np.int64)
-    bad = 0
+    seen = np.zeros(n_psu, np.bool_)  # own markers: no value of ``out`` means "unset"
+    clash = np.zeros(n_psu, np.bool_)
     for i in range(psu.shape[0]):
         p = psu[i]
         h = stratum[i]
-        if out[p] < 0:
+        if not seen[p]:
+            seen[p] = True
             out[p] = h
         elif out[p] != h:
-            out[p] = -2 - h if out[p] >= 0 else out[p]
+            clash[p] = True
+    bad = 0
     for p in range(n_psu):
-        if out[p] <= -2:
-            bad += 1
+        bad += clash[p]
     return out, bad
 
 

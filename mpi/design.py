@@ -306,18 +306,34 @@ class EncodedDesign:
         return int(len(psus) - len(np.unique(self.psu_stratum[psus])))
 
 
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def _int_labels(s: pd.Series) -> np.ndarray | None:
+    """``s`` as a contiguous int64 array when its labels are integers that int64 holds
+    unchanged (numpy or nullable integer dtype, nothing missing); None otherwise (then
+    :func:`_codes` reports missing values or hashes the labels)."""
+    if s.dtype.kind not in "iu" or not len(s):
+        return None
+    if not isinstance(s.dtype, np.dtype) and s.isna().any():
+        return None  # pd.NA in a nullable integer column
+    if s.dtype.kind == "u" and s.dtype.itemsize == 8 and int(s.max()) > _INT64_MAX:
+        return None  # above 2**63 - 1: an int64 cast would wrap labels to negative values
+    return np.ascontiguousarray(s.to_numpy(dtype=np.int64))
+
+
 def _codes(
     s: pd.Series, name: Hashable, role: str, arr: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes ``0 .. m-1`` of the sorted distinct values of ``s`` and the values; ``arr`` is
-    ``s`` already read as a contiguous int64 array, if the caller has it."""
-    if s.dtype.kind in "iu" and len(s):  # integers: codes from a value table, no hashing
-        if arr is None:
-            arr = np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
+    ``s`` already read by :func:`_int_labels`, if the caller has it."""
+    if arr is None:
+        arr = _int_labels(s)
+    if arr is not None:  # integers: codes from a value table, no hashing
         codes, uniques, ok = kernels.dense_codes(arr, 4 * len(arr) + 1024)
         if ok:
             return codes, uniques
-    if s.isna().any():
+    if s.isna().any():  # NaN, None, NaT and pd.NA alike
         raise DataError(
             f"{role} variable {name!r} has {int(s.isna().sum())} missing value(s); every unit "
             f"needs its {role}. Fill them (e.g. a separate stratum) or drop those rows"
@@ -336,20 +352,20 @@ def _psu_error(design: Design, bad: int) -> DataError:
 
 def _simple_first_stage(table: Table, design: Design) -> tuple | None:
     """PSU codes, the stratum code of every PSU, the stratum labels and whether the units
-    are sorted by PSU, for the common design (integer strata and PSU labels, PSUs not
-    nested, no rounds, no fpc); None for any other design. A file sorted by PSU takes one
-    pass over the two columns (:func:`kernels.run_codes`), any other two or three."""
+    are sorted by PSU, for the common design (integer strata and PSU labels that int64
+    holds, none missing, PSUs not nested, no rounds, no fpc); None for any other design. A
+    file sorted by PSU takes one pass over the two columns (:func:`kernels.run_codes`), any
+    other two or three."""
     if design.strata is None or design.psu is None or design.nest:
         return None
     if design.rounds is not None or design.fpc is not None:
         return None
     s_col = table.column(design.strata, role="strata")
     p_col = table.column(design.psu, role="psu")
-    for col in (s_col, p_col):
-        if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iu" or not len(col):
-            return None
-    values = np.ascontiguousarray(s_col.to_numpy(), dtype=np.int64)
-    labels = np.ascontiguousarray(p_col.to_numpy(), dtype=np.int64)
+    values = _int_labels(s_col)  # None: labels that need hashing or a missing-value check
+    labels = _int_labels(p_col) if values is not None else None
+    if values is None or labels is None:
+        return None
     psu_raw, first, bad, in_order = kernels.run_codes(labels, values)
     if in_order:  # one code per run of equal labels, in ascending label order
         per_psu = values[first]
