@@ -18,8 +18,10 @@ def random_spec(rng: np.random.Generator, d: int = 4, k: str | None = None) -> m
         mpi.Indicator(f"i{j}", weight=Fraction(int(raw[j]), total), dimension=f"dim{j % 2}")
         for j in range(d)
     ]
-    kk = k if k is not None else Fraction(int(rng.integers(1, total + 1)), total)
-    return mpi.Spec(inds, k=kk, name="random", vulnerable=Fraction(1, 5), severe=Fraction(1, 2))
+    kk = Fraction(k) if k is not None else Fraction(int(rng.integers(1, total + 1)), total)
+    # the bands as OPHI's (1/5, 1/2), kept coherent with k: vulnerable <= k <= severe
+    bands = dict(vulnerable=min(Fraction(1, 5), kk), severe=max(Fraction(1, 2), kk))
+    return mpi.Spec(inds, k=kk, name="random", **bands)
 
 
 def random_panel(

@@ -399,7 +399,8 @@ def test_tenths_ties(impl, m, k, poor):
     assert r["H"] == (1.0 if poor else 0.0)
     # vulnerable band 1/5 <= c < k: m = 2 is exactly 1/5
     assert r["vulnerable"] == (1.0 if (not poor and m >= 2) else 0.0)
-    assert r["severe"] == (1.0 if m >= 5 else 0.0)
+    # severe: c >= max(1/2, k) by default (the severely poor are among the poor)
+    assert r["severe"] == (1.0 if (m >= 5 and poor) else 0.0)
 
 
 # ======================================================================================

@@ -33,7 +33,7 @@ def load(name: str) -> Spec:
     return Spec.from_yaml(text)
 
 
-def global_mpi_2018(*, k: Any = None) -> Spec:
+def global_mpi_2018(*, k: Any = None, vulnerable: Any = None, severe: Any = None) -> Spec:
     """The global MPI, 2018 revision: 10 indicators in 3 dimensions, weights 1/6 and 1/18.
 
     Health (nutrition, child mortality) and education (years of schooling, school
@@ -41,7 +41,9 @@ def global_mpi_2018(*, k: Any = None) -> Spec:
     fuel, sanitation, drinking water, electricity, housing, assets) weigh 1/18 each.
     Poor if the score is at least ``k = 1/3``; vulnerable if ``1/5 <= c < 1/3``; severe if
     ``c >= 1/2``. Variables are household-level achievements as in the bundled
-    ``"mpi_survey"`` dataset (print the spec to see each rule).
+    ``"mpi_survey"`` dataset (print the spec to see each rule). ``k``, ``vulnerable`` and
+    ``severe`` replace the official cutoffs; the bands must keep
+    ``vulnerable <= k <= severe`` (so ``k > 1/2`` needs ``severe`` as well).
 
     References
     ----------
@@ -50,17 +52,23 @@ def global_mpi_2018(*, k: Any = None) -> Spec:
     2018: Aligning with the SDGs. UNDP HDRO Occasional Paper.
     """
     spec = load("global_mpi_2018")
-    return spec if k is None else spec.with_k(k)
+    if k is None and vulnerable is None and severe is None:
+        return spec
+    return spec.with_k(spec.k if k is None else k, vulnerable=vulnerable, severe=severe)
 
 
-def china_2b3g(*, income_line: float = 4000, k: Any = None) -> Spec:
+def china_2b3g(
+    *, income_line: float = 4000, k: Any = None, vulnerable: Any = None, severe: Any = None
+) -> Spec:
     """China's exit standard: income line, two assurances, three guarantees, safe water.
 
     Seven indicators with weight 1/7 each (income; food and clothing, 两不愁; compulsory
     education, basic medical care and housing safety, 三保障; drinking-water safety) and
     ``k = 1/7``: a union standard, poor if deprived in any one. ``income_line`` is the
     per-capita annual net income line in yuan (4,000 in 2020, the 2010-price line of 2,300
-    uprated).
+    uprated). The bands are ``vulnerable = 1/7`` (empty at ``k = 1/7``) and
+    ``severe = 3/7``; ``k``, ``vulnerable`` and ``severe`` replace them, keeping
+    ``vulnerable <= k <= severe``.
 
     References
     ----------
@@ -70,6 +78,7 @@ def china_2b3g(*, income_line: float = 4000, k: Any = None) -> Spec:
     spec = load("china_2b3g")
     d = spec.to_dict()
     d["indicators"][0]["cutoff"] = income_line
-    if k is not None:
-        d["k"] = k
+    for key, value in (("k", k), ("vulnerable", vulnerable), ("severe", severe)):
+        if value is not None:
+            d[key] = value
     return Spec.from_dict(d)
