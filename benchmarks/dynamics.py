@@ -25,7 +25,7 @@ Timed (best of ``--repeat`` after a JIT warm-up):
   as a ratio to ``X.sum()``; and the same with 5 groups (states with ``by="g"``, every
   estimator also per group: ``by_group()``);
 * ``mpi.relapse(states)`` (issue 6: the Kaplan-Meier life table of re-entry after exit with
-  Greenwood SEs, period relapse and first-entry rates, composition), whose target is
+  linearised SEs, period relapse and first-entry rates, composition), whose target is
   ``panel_states`` + ``relapse`` within 3x ``X.sum()``, and
   ``mpi.relapse_risk(states, fit_until=2020)`` (the nonparametric early-warning model,
   fitted on the waves up to 2020 and scoring every unit-wave);

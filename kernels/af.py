@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL
+from ._config import CACHE, PARALLEL, cap_chunks, fixed_chunks
 
 __all__ = [
     "Identification",
@@ -30,6 +30,7 @@ __all__ = [
     "rows_with_units",
     "RULE_CODES",
     "BLOCK",
+    "chunk_count",
 ]
 
 #: Deprivation rules understood by the kernel (``in`` and string comparisons are encoded
@@ -54,11 +55,21 @@ MISS_SHIFT = 15
 #: Units per block of the per-thread buffers (d x BLOCK flags and gaps stay in L2 cache; larger
 #: blocks amortise the per-column call and slicing overhead).
 BLOCK = 4096
+#: Fewest units per chunk (:func:`chunk_count`): two blocks, ~0.1 ms of work on one thread
+#: (two chunks from 16,384 units on). Above that, the chunks' private sums bound their
+#: number (:func:`~._config.cap_chunks`).
+CHUNK = 2 * BLOCK
 #: From this many cells on, each chunk sums only the range of cells it meets (one extra
 #: scan of the cell codes); below, every chunk has private sums for all cells.
 RANGE_MIN_CELLS = 4096
 #: Largest common denominator of reweighted dimension shares (keeps products < 2**63).
 MAX_REWEIGHT_DENOMINATOR = 10**6
+
+
+def chunk_count(n: int) -> int:
+    """Chunks of :func:`af_statistics` for ``n`` units: :func:`~._config.fixed_chunks` with at
+    least :data:`CHUNK` units each (a function of ``n`` only, never of the thread count)."""
+    return fixed_chunks(n, CHUNK)
 
 
 class Identification(NamedTuple):
@@ -126,7 +137,9 @@ def _evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, card, wf, m1, m2, gapj):
 
     One branch-free loop per rule so that the compiler vectorises it (a rule test inside
     the loop costs about 5x). NaN compares false with everything, so a missing value is
-    never deprived; ``!=`` masks it explicitly. Returns the number of values of a 0/1
+    never deprived; ``!=`` masks it explicitly. ``col`` is float64 or int8 (compiled once
+    per dtype): an integer compares with the float cutoff exactly as its float64 value
+    would, and ``x != x`` (missing) is then always false. Returns the number of values of a 0/1
     flag column that are neither 0, 1 nor missing. :func:`_evaluate_lean` is the variant
     for pattern accumulation.
     """
@@ -254,30 +267,20 @@ def _evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
     return bad
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
-def _af_sums(
-    cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, cell_major, n_minor,
-    blocks_sorted, block, out,
+@nb.njit(cache=CACHE, nogil=True)
+def _chunk_plan(
+    n, cell, cell_offset, n_cells, n_chunks, cell_block, cell_major, n_minor, blocks_sorted,
+    use_patterns,
 ):  # fmt: skip
-    """:func:`af_statistics` into the output arrays ``out``, views of the flat ``block``
-    (allocated by the caller, uninitialised); returns ``err``. The threads zero the block
-    first, half each: ``np.zeros`` of a large array reuses freed heap memory and clears it
-    on one thread, or faults fresh pages in on first write."""
-    for t in nb.prange(n_chunks):
-        block[t * block.shape[0] // n_chunks : (t + 1) * block.shape[0] // n_chunks] = 0.0
-    rules, cutoffs, cardinal, wint, dim_of = (
-        ident.rules, ident.cutoffs, ident.cardinal, ident.wint, ident.dim_of
-    )  # fmt: skip
-    n_dims, denom, k_num, k_den = ident.n_dims, ident.denom, ident.k_num, ident.k_den
-    vul_num, vul_den, sev_num, sev_den = ident.vul_num, ident.vul_den, ident.sev_num, ident.sev_den
-    reweight, use_patterns = ident.reweight, ident.use_patterns
-    o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
-    n = cols[0].shape[0]
+    """The chunks of :func:`_af_sums`, a function of the data and ``n_chunks`` only.
+
+    Returns ``bounds`` (int64[n_chunks + 1]: chunk ``t`` holds units ``bounds[t] ..
+    bounds[t + 1] - 1``; with ``cell_block`` each inner boundary moves to the next change of
+    block), ``lo`` and ``size`` (int64[n_chunks]: the cells ``lo[t] .. lo[t] + size[t] - 1``
+    of chunk ``t``'s private sums) and ``shared`` (the chunks meet disjoint, increasing ranges
+    of cells and add straight into the output).
+    """
     has_cell = cell.shape[0] > 0
-    d = rules.shape[0]
-    K = k_num.shape[0]
-    nb_ = K + 1
-    has_w = sweight.shape[0] > 0
     step = (n + n_chunks - 1) // n_chunks
     bounds = np.empty(n_chunks + 1, np.int64)
     bounds[0] = 0
@@ -296,28 +299,10 @@ def _af_sums(
     size = np.full(n_chunks, n_cells, np.int64)
     ranged = has_cell and n_cells > RANGE_MIN_CELLS  # few cells: full private arrays are small
     if ranged:
-        for t in nb.prange(n_chunks):
-            a0 = bounds[t]
-            a1 = bounds[t + 1]
-            if blocks_sorted and cell_block > 0 and a1 > a0:  # the range from the ends
-                c0 = _cell_at(cell, cell_offset, cell_major, n_minor, a0)
-                c1 = _cell_at(cell, cell_offset, cell_major, n_minor, a1 - 1)
-                if 0 <= c0 < n_cells and 0 <= c1 < n_cells and c0 // cell_block <= c1 // cell_block:
-                    lo[t] = c0 // cell_block * cell_block
-                    size[t] = min(n_cells, (c1 // cell_block + 1) * cell_block) - lo[t]
-                    continue
-            cmin = n_cells - 1
-            cmax = 0
-            for i in range(a0, a1):
-                c = _cell_at(cell, cell_offset, cell_major, n_minor, i)
-                if 0 <= c < n_cells:
-                    cmin = min(cmin, c)
-                    cmax = max(cmax, c)
-            if cmax < cmin:
-                cmin = 0
-                cmax = 0
-            lo[t] = cmin
-            size[t] = cmax - cmin + 1
+        _cell_ranges(
+            bounds, cell, cell_offset, n_cells, cell_block, cell_major, n_minor, blocks_sorted,
+            lo, size,
+        )  # fmt: skip
     # chunks meeting disjoint, increasing ranges of cells add into the shared output
     shared = ranged and cell_block > 0 and use_patterns != PATTERNS
     hi_prev = -1
@@ -325,6 +310,67 @@ def _af_sums(
         if shared and bounds[t + 1] > bounds[t]:
             shared = lo[t] > hi_prev
             hi_prev = lo[t] + size[t] - 1
+    return bounds, lo, size, shared
+
+
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
+def _cell_ranges(
+    bounds, cell, cell_offset, n_cells, cell_block, cell_major, n_minor, blocks_sorted, lo, size
+):  # fmt: skip
+    """The range of cells ``lo[t] .. lo[t] + size[t] - 1`` that chunk ``t`` meets, written
+    into ``lo`` and ``size``: from the chunk's first and last unit when ``blocks_sorted``,
+    else from a pass over its units (in parallel)."""
+    for t in nb.prange(bounds.shape[0] - 1):
+        a0 = bounds[t]
+        a1 = bounds[t + 1]
+        if blocks_sorted and cell_block > 0 and a1 > a0:  # the range from the ends
+            c0 = _cell_at(cell, cell_offset, cell_major, n_minor, a0)
+            c1 = _cell_at(cell, cell_offset, cell_major, n_minor, a1 - 1)
+            if 0 <= c0 < n_cells and 0 <= c1 < n_cells and c0 // cell_block <= c1 // cell_block:
+                lo[t] = c0 // cell_block * cell_block
+                size[t] = min(n_cells, (c1 // cell_block + 1) * cell_block) - lo[t]
+                continue
+        cmin = n_cells - 1
+        cmax = 0
+        for i in range(a0, a1):
+            c = _cell_at(cell, cell_offset, cell_major, n_minor, i)
+            if 0 <= c < n_cells:
+                cmin = min(cmin, c)
+                cmax = max(cmax, c)
+        if cmax < cmin:
+            cmin = 0
+            cmax = 0
+        lo[t] = cmin
+        size[t] = cmax - cmin + 1
+
+
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+def _af_sums(
+    cols, ident, sweight, cell, cell_offset, n_cells, bounds, lo, size, shared, cell_major,
+    n_minor, block, out,
+):  # fmt: skip
+    """:func:`af_statistics` into the output arrays ``out``, views of the flat ``block``
+    (allocated by the caller, uninitialised), over the chunks of :func:`_chunk_plan`;
+    returns ``err``. The threads zero the block first, a share each: ``np.zeros`` of a large
+    array reuses freed heap memory and clears it on one thread, or faults fresh pages in on
+    first write. Each chunk sums into private rows (or, ``shared``, straight into its own
+    cells of the output); the private rows are added to the output in chunk order, so the
+    result depends on the chunks, never on the threads that ran them."""
+    n_chunks = bounds.shape[0] - 1
+    for t in nb.prange(n_chunks):
+        block[t * block.shape[0] // n_chunks : (t + 1) * block.shape[0] // n_chunks] = 0.0
+    rules, cutoffs, cardinal, wint, dim_of = (
+        ident.rules, ident.cutoffs, ident.cardinal, ident.wint, ident.dim_of
+    )  # fmt: skip
+    n_dims, denom, k_num, k_den = ident.n_dims, ident.denom, ident.k_num, ident.k_den
+    vul_num, vul_den, sev_num, sev_den = ident.vul_num, ident.vul_den, ident.sev_num, ident.sev_den
+    reweight, use_patterns = ident.reweight, ident.use_patterns
+    o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
+    has_cell = cell.shape[0] > 0
+    d = rules.shape[0]
+    K = k_num.shape[0]
+    nb_ = K + 1
+    has_w = sweight.shape[0] > 0
     rows = 0 if shared else size.max()
     bstat = np.zeros((n_chunks, rows * nb_, NBS))
     bdep = np.zeros((n_chunks, rows * nb_, d))
@@ -593,17 +639,34 @@ def _af_sums(
                     for j in range(d):
                         if (p >> j) & 1:
                             dep_acc[cbi, j] += w
-    for t in range(n_chunks if not shared else 0):  # merge the chunks' private rows
+    for t in range(n_chunks if not shared else 0):  # merge the chunks' rows, in chunk order
         r0 = lo[t] * nb_
-        r1 = (lo[t] + size[t]) * nb_
-        o_stat[r0:r1] += bstat[t, : r1 - r0]
-        o_dep[r0:r1] += bdep[t, : r1 - r0]
+        nr = size[t] * nb_
+        _add_rows(o_stat, bstat[t], r0, nr)
+        _add_rows(o_dep, bdep[t], r0, nr)
         if reweight:
-            o_missw[r0:r1] += bmissw[t, : r1 - r0]
-            o_cadj[r0:r1] += bcadj[t, : r1 - r0]
-        o_drop[lo[t] : lo[t] + size[t]] += ndrop[t, : size[t]]
-        o_miss[lo[t] : lo[t] + size[t]] += nmiss[t, : size[t]]
+            _add_rows(o_missw, bmissw[t], r0, nr)
+            _add_rows(o_cadj, bcadj[t], r0, nr)
+        _add_cells(o_drop, ndrop[t], lo[t], size[t])
+        _add_rows(o_miss, nmiss[t], lo[t], size[t])
     return err
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def _add_rows(dst, src, r0, n):
+    """``dst[r0 + i] += src[i]`` for the first ``n`` rows of ``src`` (2-D). A plain loop in
+    a function of its own: in the ``parallel=True`` kernel an array expression is a parallel
+    region per call (per chunk)."""
+    for i in range(n):
+        for j in range(dst.shape[1]):
+            dst[r0 + i, j] += src[i, j]
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def _add_cells(dst, src, r0, n):
+    """``dst[r0 + i] += src[i]`` for ``i < n`` (1-D); see :func:`_add_rows`."""
+    for i in range(n):
+        dst[r0 + i] += src[i]
 
 
 @nb.njit(cache=CACHE, nogil=True)
@@ -624,6 +687,36 @@ _NO_MAJOR = np.empty(0, np.int64)
 _NO_MAJOR.flags.writeable = False
 
 
+def _private_bytes(rows: int, ident: Identification) -> int:
+    """Bytes of one chunk's private sums in :func:`_af_sums` for ``rows`` cells."""
+    d = len(ident.rules)
+    nb_ = len(ident.k_num) + 1
+    per_cell = nb_ * (NBS + d) + 1 + d
+    if ident.reweight:
+        per_cell += 2 * nb_ * d
+    if ident.use_patterns == PATTERNS:  # weight and count per deprivation pattern
+        per_cell += 2 << d
+    return 8 * rows * per_cell
+
+
+def _plan(
+    n, ident, cell, cell_offset, n_cells, n_chunks, cell_block, major, n_minor, blocks_sorted
+):  # fmt: skip
+    """:func:`_chunk_plan` with at most ``n_chunks`` chunks, fewer (:func:`cap_chunks`) when
+    their private sums would take too much memory. Depends on the data and ``n_chunks``
+    only, never on the threads."""
+    while True:
+        bounds, lo, size, shared = _chunk_plan(
+            n, cell, cell_offset, n_cells, n_chunks, cell_block, major, n_minor, blocks_sorted,
+            ident.use_patterns,
+        )  # fmt: skip
+        rows = 0 if shared else int(size.max())
+        fewer = cap_chunks(n_chunks, n, _private_bytes(rows, ident))
+        if fewer == n_chunks:
+            return bounds, lo, size, shared
+        n_chunks = fewer
+
+
 def af_statistics(
     cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block=0, cell_major=None,
     n_minor=0, blocks_sorted=False,
@@ -637,8 +730,12 @@ def af_statistics(
 
     Parameters
     ----------
-    cols : numba.typed.List of float64[:]
+    cols : numba.typed.List of float64[:] or of int8[:]
         One achievement (or 0/1 flag) column per indicator; NaN marks a missing value.
+        All columns have one dtype: int8 (0/1 flags and small integer codes without
+        missing values, read in place) gives the same statistics as their float64 values.
+        Each dtype is a specialisation of its own, compiled on first use (tens of seconds)
+        and then cached on disk.
     ident : Identification
         Rules, weights and cutoffs; how missing values are handled and units are summed.
     sweight : float64[n] or float64[0]
@@ -648,7 +745,10 @@ def af_statistics(
     cell_offset, n_cells : int
         Subtracted from ``cell``; the number of cells ``C``.
     n_chunks : int
-        Number of contiguous chunks processed in parallel, each with private sums.
+        Most contiguous chunks of units (:func:`chunk_count`), each with private sums merged
+        in chunk order; fewer when their private sums would take too much memory
+        (:func:`~._config.cap_chunks`). The chunks depend on the data and ``n_chunks``
+        only, so the statistics carry the same bits for any number of threads.
     cell_block : int
         ``> 0``: cell codes come in blocks of this many consecutive codes (e.g. the groups
         of one PSU, PSU-major). Chunk boundaries then move to the next change of block, and
@@ -683,7 +783,7 @@ def af_statistics(
         Units dropped for missing values.
     nmiss : float64[C, d]
         Units (used or dropped) with indicator ``j`` missing.
-    err : float64[n_chunks, 3]
+    err : float64[chunks, 3]
         ``(code, where, value)`` of the first error met by each chunk (0 if none).
     """
     if n_chunks < 1:
@@ -707,9 +807,13 @@ def af_statistics(
         block[e - z : e].reshape(sh) for sh, z, e in zip(shapes, sizes, ends, strict=True)
     )
     major = _NO_MAJOR if cell_major is None else cell_major
+    bounds, lo, size, shared = _plan(
+        cols[0].shape[0], ident, cell, cell_offset, n_cells, n_chunks, cell_block, major,
+        n_minor, bool(blocks_sorted),
+    )  # fmt: skip
     err = _af_sums(
-        cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block, major, n_minor,
-        bool(blocks_sorted), block, out,
+        cols, ident, sweight, cell, cell_offset, n_cells, bounds, lo, size, shared, major,
+        n_minor, block, out,
     )  # fmt: skip
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     return (

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL
+from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
 
 __all__ = [
     "chronic_time_first",
@@ -138,7 +138,9 @@ def chronic_time_first(
         Duration cutoff ``tau = tau_num / tau_den``; chronic when poor in at least
         ``ceil(tau * T_i)`` observed waves.
     n_chunks : int
-        Contiguous chunks of units processed in parallel (private sums, merged at the end).
+        Most contiguous chunks of units (:func:`mpi.kernels.panel.chunk_count`), each with
+        private sums merged in chunk order (fewer when those would take too much memory:
+        :func:`~._config.cap_chunks`); the same bits for any number of threads.
 
     Returns
     -------
@@ -152,7 +154,9 @@ def chronic_time_first(
         Units used and dropped per cell (``C_*``).
     """
     n, n_waves = state.shape
-    per = (n + n_chunks - 1) // n_chunks
+    entries = (n_waves + 1) * NS + n_waves * NT + d * NJ + NC  # per cell of a chunk
+    n_chunks = cap_chunks(n_chunks, n, 8 * (n_cells + PAD) * entries)
+    per = chunk_size(n, n_chunks)
     sst = np.zeros((n_chunks, n_cells + PAD, n_waves + 1, NS))
     tst = np.zeros((n_chunks, n_cells + PAD, n_waves, NT))
     jst = np.zeros((n_chunks, n_cells + PAD, d, NJ))
@@ -218,15 +222,10 @@ def chronic_time_first(
                 col = J_CHI if chi else J_TR
                 for j in range(d):
                     jst[c, g, j, col] += ws * gsum[j]
-    sstat = np.zeros((n_cells, n_waves + 1, NS))
-    tstat = np.zeros((n_cells, n_waves, NT))
-    jstat = np.zeros((n_cells, d, NJ))
-    count = np.zeros((n_cells, NC), np.int64)
-    for c in range(n_chunks):
-        sstat += sst[c, :n_cells]
-        tstat += tst[c, :n_cells]
-        jstat += jst[c, :n_cells]
-        count += cnt[c, :n_cells]
+    sstat = merge_chunks(sst, n_cells)
+    tstat = merge_chunks(tst, n_cells)
+    jstat = merge_chunks(jst, n_cells)
+    count = merge_chunks(cnt, n_cells)
     return sstat, tstat, jstat, count
 
 
@@ -265,7 +264,8 @@ def chronic_dims_first(
     """
     n, n_waves = state.shape
     d = wint.shape[0]
-    per = (n + n_chunks - 1) // n_chunks
+    n_chunks = cap_chunks(n_chunks, n, 8 * (n_cells + PAD) * (NU + d * ND + NC))
+    per = chunk_size(n, n_chunks)
     ust = np.zeros((n_chunks, n_cells + PAD, NU))
     dst = np.zeros((n_chunks, n_cells + PAD, d, ND))
     cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
@@ -308,13 +308,9 @@ def chronic_dims_first(
                     dst[c, g, j, D_UNCENSORED] += w
                     if poor:
                         dst[c, g, j, D_CENSORED] += w
-    ustat = np.zeros((n_cells, NU))
-    dstat = np.zeros((n_cells, d, ND))
-    count = np.zeros((n_cells, NC), np.int64)
-    for c in range(n_chunks):
-        ustat += ust[c, :n_cells]
-        dstat += dst[c, :n_cells]
-        count += cnt[c, :n_cells]
+    ustat = merge_chunks(ust, n_cells)
+    dstat = merge_chunks(dst, n_cells)
+    count = merge_chunks(cnt, n_cells)
     return ustat, dstat, count
 
 
@@ -341,7 +337,9 @@ def duration_adjusted_stats(
     """
     n, n_waves = y.shape
     na = alpha.shape[0]
-    per = (n + n_chunks - 1) // n_chunks
+    entries = 3 + na + n_waves * (1 + na) + NC  # per cell of a chunk
+    n_chunks = cap_chunks(n_chunks, n, 8 * (n_cells + PAD) * entries)
+    per = chunk_size(n, n_chunks)
     ust = np.zeros((n_chunks, n_cells + PAD, 3 + na))
     tst = np.zeros((n_chunks, n_cells + PAD, n_waves, 1 + na))
     cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
@@ -400,11 +398,7 @@ def duration_adjusted_stats(
                 if status[t]:
                     for a in range(na):
                         tst[c, g, t, 1 + a] += w * gpow[t, a]
-    ustat = np.zeros((n_cells, 3 + na))
-    tstat = np.zeros((n_cells, n_waves, 1 + na))
-    count = np.zeros((n_cells, NC), np.int64)
-    for c in range(n_chunks):
-        ustat += ust[c, :n_cells]
-        tstat += tst[c, :n_cells]
-        count += cnt[c, :n_cells]
+    ustat = merge_chunks(ust, n_cells)
+    tstat = merge_chunks(tst, n_cells)
+    count = merge_chunks(cnt, n_cells)
     return ustat, tstat, count

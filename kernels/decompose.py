@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL
+from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
 
 __all__ = [
     "decompose_statistics",
@@ -87,7 +87,10 @@ def decompose_statistics(
         ``True``: only units observed in every wave are used (balanced panel); ``False``:
         each pair uses the units observed in both its waves.
     n_cells, d, n_chunks : int
-        Cells, indicators and contiguous chunks of units processed in parallel.
+        Cells, indicators and most contiguous chunks of units
+        (:func:`mpi.kernels.panel.chunk_count`), each with private sums merged in chunk
+        order (fewer when those would take too much memory: :func:`~._config.cap_chunks`);
+        the same bits for any number of threads.
 
     Returns
     -------
@@ -102,10 +105,12 @@ def decompose_statistics(
     n, n_waves = state.shape
     n_pairs = t1.shape[0]
     ns = DEP1 + 2 * d
+    private = 8 * (n_cells + PAD) * n_pairs * N_GROUPS * (ns + 1) + 8 * PAD
+    n_chunks = cap_chunks(n_chunks, n, private)
+    per = chunk_size(n, n_chunks)
     stats_c = np.zeros((n_chunks, n_cells + PAD, n_pairs, N_GROUPS, ns))
     counts_c = np.zeros((n_chunks, n_cells + PAD, n_pairs, N_GROUPS), np.int64)
     info_c = np.zeros((n_chunks, PAD), np.int64)
-    per = (n + n_chunks - 1) // n_chunks
     for c in nb.prange(n_chunks):
         start = min(n, c * per)
         stop = min(n, (c + 1) * per)
@@ -160,11 +165,7 @@ def decompose_statistics(
                 info_c[c, USED] += 1
             elif not require_all:
                 info_c[c, UNBALANCED] += 1
-    stats = np.zeros((n_cells, n_pairs, N_GROUPS, ns))
-    counts = np.zeros((n_cells, n_pairs, N_GROUPS), np.int64)
-    info = np.zeros(3, np.int64)
-    for c in range(n_chunks):
-        stats += stats_c[c, :n_cells]
-        counts += counts_c[c, :n_cells]
-        info += info_c[c, :3]
+    stats = merge_chunks(stats_c, n_cells)
+    counts = merge_chunks(counts_c, n_cells)
+    info = merge_chunks(info_c, 3)
     return stats, counts, info

@@ -22,14 +22,33 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL
+from ._config import CACHE, PARALLEL, cap_chunks, chunk_size, fixed_chunks
 from .af import BLOCK, ERR_FLAG_VALUE, MISS_SHIFT, _evaluate, _evaluate_lean
 
-__all__ = ["panel_scores", "UNOBSERVED", "NONPOOR", "VULNERABLE", "POOR", "SEVERE", "MAX_D"]
+__all__ = [
+    "panel_scores",
+    "chunk_count",
+    "UNOBSERVED",
+    "NONPOOR",
+    "VULNERABLE",
+    "POOR",
+    "SEVERE",
+    "MAX_D",
+]
 
 UNOBSERVED, NONPOOR, VULNERABLE, POOR, SEVERE = -1, 0, 1, 2, 3
 #: Most indicators a pattern (int64 bits) can hold.
 MAX_D = 62
+#: Fewest units per chunk of the panel kernels (:func:`chunk_count`).
+CHUNK = 4096
+
+
+def chunk_count(n_units: int) -> int:
+    """Chunks of the panel kernels (:func:`panel_scores` and the estimators' kernels) for
+    ``n_units`` units: :func:`~._config.fixed_chunks` with at least :data:`CHUNK` units each,
+    a function of ``n_units`` only (never of the thread count). Kernels with large private
+    sums use fewer (:func:`~._config.cap_chunks`)."""
+    return fixed_chunks(n_units, CHUNK)
 
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
@@ -68,7 +87,9 @@ def panel_scores(
         Poverty, vulnerability and severity cutoffs as fractions; a score ``N/denom``
         reaches ``a/b`` exactly when ``N * b >= a * denom``.
     n_chunks : int
-        Contiguous chunks of units processed in parallel.
+        Most contiguous chunks of units processed in parallel (:func:`chunk_count`; fewer
+        when their buffers outweigh the work). Every output is per unit-wave, so the chunks
+        never change a bit.
     num : signed int[n] (output)
         Score numerator (``c = num / denom``); -1 for an unobserved unit-wave. The caller
         picks the narrowest dtype that holds ``denom`` (int16 for most specs).
@@ -80,15 +101,18 @@ def panel_scores(
 
     Returns
     -------
-    err : float64[n_chunks, 3]
+    err : float64[chunks, 3]
         ``(code, indicator, value)`` of the first invalid 0/1 flag met by each chunk.
     """
     n = cols[0].shape[0]
     d = rules.shape[0]
     n_units = n // n_waves
-    err = np.zeros((n_chunks, 3))
-    per = (n_units + n_chunks - 1) // n_chunks
     block = max(1, BLOCK // n_waves) * n_waves  # whole units per block
+    # no sums here, so the chunks change no bit; fewer of them when each chunk's fresh
+    # buffers (flags, scores, patterns of a block) outweigh its share of the work
+    n_chunks = cap_chunks(n_chunks, n_units, block * (2 * d + 20))
+    err = np.zeros((n_chunks, 3))
+    per = chunk_size(n_units, n_chunks)
     lean = d <= MISS_SHIFT
     # lean mode: per value only a deprivation bit and a missing bit are set; the score and
     # the state of each of the 2**d patterns are looked up in tables built once here

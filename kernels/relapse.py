@@ -12,6 +12,11 @@ emits additive weighted (and unweighted) sums per group cell:
   denominators, and the stock ratio's (re-entrants / units that ever exited);
 * the composition of the re-entries (score numerator and deprivation bits at re-entry).
 
+:func:`relapse_cross_sums` walks the same exit spells and emits, per group cell, the sums
+over units of ``w_i^2`` times the products of a unit's own counts at risk and re-entering
+at two times since exit: the second moments of the linearised (influence-function)
+variance of the Kaplan-Meier survival with the units as clusters.
+
 Statistics of disjoint sets of units add up exactly. This module imports only numpy and
 numba.
 """
@@ -21,10 +26,14 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL
+from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size
 
 __all__ = [
     "relapse_sums",
+    "relapse_cross_sums",
+    "DD",
+    "DN",
+    "NN",
     "AT_RISK",
     "EVENTS",
     "CENSORED",
@@ -47,6 +56,9 @@ EXITS, RR_NUM, RR_DEN, FE_NUM, FE_DEN, STOCK_NUM, STOCK_DEN = 0, 1, 2, 3, 4, 5, 
 N_PERIOD = 7
 #: Columns of the per-cell unit counts ``units[cell, 2]``.
 USED, NO_WEIGHT = 0, 1
+#: Last axis of the cross sums of :func:`relapse_cross_sums`: ``sum_i w_i^2 d_iu d_iv``,
+#: ``sum_i w_i^2 d_iu n_iv``, ``sum_i w_i^2 n_iu n_iv``.
+DD, DN, NN = 0, 1, 2
 
 
 @nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
@@ -93,7 +105,9 @@ def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks
     n, T = state.shape
     P = max(T - 1, 0)
     C = 2 + 2 * d
-    per = (n + n_chunks - 1) // n_chunks
+    entries = 96 * T * T + 16 * max(P, 1) * N_PERIOD + 8 * C + 24  # bytes per cell of a chunk
+    n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * entries)
+    per = chunk_size(n, n_chunks)
     clw = np.zeros((n_chunks, n_cells + PAD, 2, T, T, 3))
     cln = np.zeros((n_chunks, n_cells + PAD, 2, T, T, 3), np.int64)
     cpw = np.zeros((n_chunks, n_cells + PAD, max(P, 1), N_PERIOD))
@@ -207,3 +221,128 @@ def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks
         comp_n += ccn[c, :n_cells]
         units += cun[c, :n_cells]
     return life_w, life_n, period_w, period_n, comp_w, comp_n, units
+
+
+@nb.njit(cache=CACHE, nogil=True)
+def _add_outer(out, w2, d, n, last):
+    """``out[u, v, :] += w2 * (d_u d_v, d_u n_v, n_u n_v)`` for ``u, v <= last``."""
+    for u in range(last + 1):
+        du = d[u]
+        nu = n[u]
+        if nu == 0.0:
+            continue
+        for v in range(last + 1):
+            nv = n[v]
+            if nv == 0.0:
+                continue
+            out[u, v, DD] += w2 * du * d[v]
+            out[u, v, DN] += w2 * du * nv
+            out[u, v, NN] += w2 * nu * nv
+
+
+@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+def relapse_cross_sums(state, weight, cell, n_cells, tau_index, n_taus, n_chunks):
+    """Second moments of the per-unit life-table counts, per group cell.
+
+    For each unit ``i`` with weight ``w_i`` let ``n_iu`` / ``d_iu`` be its exit spells at
+    risk / re-entering at time ``u`` since exit (the exit spells of :func:`relapse_sums`).
+    The linearised variance of a Kaplan-Meier survival over units needs only
+    ``sum_i w_i^2 d_iu d_iv``, ``sum_i w_i^2 d_iu n_iv`` and ``sum_i w_i^2 n_iu n_iv``,
+    which add up over units.
+
+    Parameters
+    ----------
+    state : int8[N, T]
+        State codes (C-contiguous); poor ``state >= 2``, unobserved ``state < 0``.
+    weight : float64[N]
+        Panel weight; a NaN weight drops the unit.
+    cell : int64[N]
+        Group cell of each unit, ``0 .. n_cells - 1``.
+    tau_index : int64[T, T]
+        Index of the duration in years ``y_{t_x+e} - y_{t_x}`` among the ``n_taus``
+        distinct ones, for ``t_x >= 1``, ``e >= 1``, ``t_x + e < T`` (else ``-1``).
+    n_chunks : int
+        Contiguous chunks of units processed in parallel.
+
+    Returns
+    -------
+    waves : float64[n_cells, 3, T, T, 3]
+        ``[cell, slot, u, v, k]`` over the times since exit ``u, v`` (in waves); slot ``0``
+        / ``1`` the spells of band ``0`` / ``1`` at exit only, slot ``2`` all spells; ``k``
+        :data:`DD`, :data:`DN`, :data:`NN`.
+    years : float64[n_cells, n_taus, n_taus, 3]
+        The same over the durations in years (at risk at ``tau``: the spells whose event
+        or censoring duration is at least ``tau``).
+    """
+    n, T = state.shape
+    K = n_taus
+    n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (72 * T * T + 24 * max(K, 1) ** 2))
+    per = chunk_size(n, n_chunks)
+    cw = np.zeros((n_chunks, n_cells + PAD, 3, T, T, 3))
+    cy = np.zeros((n_chunks, n_cells + PAD, max(K, 1), max(K, 1), 3))
+    for c in nb.prange(n_chunks):
+        ni = np.zeros((3, T))  # the unit's spells at risk / re-entering at e, per slot
+        di = np.zeros((3, T))
+        ny = np.zeros(max(K, 1))  # ... along the durations in years
+        dy = np.zeros(max(K, 1))
+        for i in range(c * per, min(n, (c + 1) * per)):
+            w = weight[i]
+            if w != w:
+                continue
+            g = cell[i]
+            row = state[i]
+            last = 0  # the last e with a spell at risk
+            lasty = -1  # the last duration index with a spell ending there
+            tx = -1
+            band = 0
+            a = row[0]
+            for t in range(1, T):
+                b = row[t]
+                if tx >= 0:
+                    e = t - tx
+                    if b < 0:  # a gap censors the spell after e - 1 waves at risk
+                        if e > 1:
+                            k = tau_index[tx, e - 1]
+                            ny[k] += 1.0
+                            lasty = max(lasty, k)
+                        tx = -1
+                    else:
+                        ni[band, e] += 1.0
+                        last = max(last, e)
+                        if b >= 2:
+                            di[band, e] += 1.0
+                            k = tau_index[tx, e]
+                            dy[k] += 1.0
+                            ny[k] += 1.0
+                            lasty = max(lasty, k)
+                            tx = -1
+                if a >= 2 and b >= 0 and b < 2:
+                    tx = t
+                    band = 1 if b == 1 else 0
+                a = b
+            if tx >= 0 and T - 1 - tx > 0:  # the panel ends: censored
+                k = tau_index[tx, T - 1 - tx]
+                ny[k] += 1.0
+                lasty = max(lasty, k)
+            if last == 0:
+                continue  # no exit spell at risk (nothing was written)
+            w2 = w * w
+            for e in range(T):
+                ni[2, e] = ni[0, e] + ni[1, e]
+                di[2, e] = di[0, e] + di[1, e]
+            for sl in range(3):
+                _add_outer(cw[c, g, sl], w2, di[sl], ni[sl], last)
+            # at risk at tau: the spells ending (event or censoring) at tau or later
+            for k in range(lasty - 1, -1, -1):
+                ny[k] += ny[k + 1]
+            _add_outer(cy[c, g], w2, dy, ny, lasty)
+            ni[:, : last + 1] = 0.0
+            di[:, : last + 1] = 0.0
+            ny[: lasty + 1] = 0.0
+            dy[: lasty + 1] = 0.0
+    waves = np.zeros((n_cells, 3, T, T, 3))
+    years = np.zeros((n_cells, K, K, 3))
+    for c in range(n_chunks):
+        waves += cw[c, :n_cells]
+        years += cy[c, :n_cells, :K, :K]
+    return waves, years

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL
+from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
 
 __all__ = ["risk_counts", "N_TSE", "full_cells", "USED", "NO_WEIGHT"]
 
@@ -62,7 +62,9 @@ def risk_counts(state, weight, n_bands, max_history, horizon, n_chunks):
     horizon : int
         Waves ahead of the target (``t + horizon``).
     n_chunks : int
-        Contiguous chunks of units processed in parallel.
+        Most contiguous chunks of units (:func:`mpi.kernels.panel.chunk_count`), each with
+        private sums merged in chunk order (fewer when those would take too much memory:
+        :func:`~._config.cap_chunks`); the same bits for any number of threads.
 
     Returns
     -------
@@ -80,7 +82,8 @@ def risk_counts(state, weight, n_bands, max_history, horizon, n_chunks):
     n, T = state.shape
     H = max_history + 1
     n_full = n_bands * H * N_TSE * 2
-    per = (n + n_chunks - 1) // n_chunks
+    n_chunks = cap_chunks(n_chunks, n, 32 * (T + 1) * (n_full + PAD) + 8 * (2 + PAD))
+    per = chunk_size(n, n_chunks)
     code = np.empty((n, T), np.int16)
     # one extra (padding) wave row per chunk: two threads never share a cache line
     cw = np.zeros((n_chunks, T + 1, n_full + PAD, 2))
@@ -131,11 +134,7 @@ def risk_counts(state, weight, n_bands, max_history, horizon, n_chunks):
                             sn[t + horizon, k, 1] += 1
                 past_poor += p
                 prev = p
-    sum_w = np.zeros((T, n_full, 2))
-    sum_n = np.zeros((T, n_full, 2), np.int64)
-    units = np.zeros(2, np.int64)
-    for c in range(n_chunks):
-        sum_w += cw[c, :T, :n_full]
-        sum_n += cn[c, :T, :n_full]
-        units += cu[c, :2]
+    sum_w = merge_chunks(cw, T)[:, :n_full].copy()
+    sum_n = merge_chunks(cn, T)[:, :n_full].copy()
+    units = merge_chunks(cu, 2)
     return code, sum_w, sum_n, units

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL
+from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
 
 __all__ = [
     "transition_flows",
@@ -73,7 +73,9 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
         :data:`BALANCED`: only units observed in every wave; :data:`PAIRS`: every pair of
         consecutive waves in which the unit is observed in both.
     n_chunks : int
-        Contiguous chunks of units processed in parallel.
+        Most contiguous chunks of units (:func:`mpi.kernels.panel.chunk_count`), each with
+        private sums merged in chunk order (fewer when those would take too much memory:
+        :func:`~._config.cap_chunks`); the same bits for any number of threads.
 
     Returns
     -------
@@ -88,7 +90,8 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
     n, T = state.shape
     S = 2 if mode == POVERTY else 4
     P = max(T - 1, 0)
-    per = (n + n_chunks - 1) // n_chunks
+    n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (16 * P * S * S + 24))
+    per = chunk_size(n, n_chunks)
     cflow = np.zeros((n_chunks, n_cells + PAD, P, S, S))
     ccount = np.zeros((n_chunks, n_cells + PAD, P, S, S), np.int64)
     cunits = np.zeros((n_chunks, n_cells + PAD, 3), np.int64)
@@ -124,13 +127,9 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
                 un[g, USED] += 1
             else:
                 un[g, UNBALANCED] += 1
-    flow = np.zeros((n_cells, P, S, S))
-    count = np.zeros((n_cells, P, S, S), np.int64)
-    units = np.zeros((n_cells, 3), np.int64)
-    for c in range(n_chunks):
-        flow += cflow[c, :n_cells]
-        count += ccount[c, :n_cells]
-        units += cunits[c, :n_cells]
+    flow = merge_chunks(cflow, n_cells)
+    count = merge_chunks(ccount, n_cells)
+    units = merge_chunks(cunits, n_cells)
     return flow, count, units
 
 
@@ -176,8 +175,9 @@ def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
         any observed wave).
     """
     n, T = state.shape
-    per = (n + n_chunks - 1) // n_chunks
     M = (T + 1) // 2 + 1
+    n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (128 * max(T, 1) + 16 * M + 24))
+    per = chunk_size(n, n_chunks)
     n_spells = np.zeros(n, np.int64)
     csw = np.zeros((n_chunks, n_cells + PAD, 2, max(T, 1), 2, 2))
     csn = np.zeros((n_chunks, n_cells + PAD, 2, max(T, 1), 2, 2), np.int64)
@@ -218,17 +218,11 @@ def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
             n_spells[i] = k
             cpw[c, g, npov] += w
             cpn[c, g, npov] += 1
-    spells_w = np.zeros((n_cells, 2, max(T, 1), 2, 2))
-    spells_n = np.zeros((n_cells, 2, max(T, 1), 2, 2), np.int64)
-    povsp_w = np.zeros((n_cells, M))
-    povsp_n = np.zeros((n_cells, M), np.int64)
-    units = np.zeros((n_cells, 3), np.int64)
-    for c in range(n_chunks):
-        spells_w += csw[c, :n_cells]
-        spells_n += csn[c, :n_cells]
-        povsp_w += cpw[c, :n_cells]
-        povsp_n += cpn[c, :n_cells]
-        units += cunits[c, :n_cells]
+    spells_w = merge_chunks(csw, n_cells)
+    spells_n = merge_chunks(csn, n_cells)
+    povsp_w = merge_chunks(cpw, n_cells)
+    povsp_n = merge_chunks(cpn, n_cells)
+    units = merge_chunks(cunits, n_cells)
     return n_spells, spells_w, spells_n, povsp_w, povsp_n, units
 
 
@@ -255,7 +249,7 @@ def spell_fill(state, offsets, n_chunks):
     end_ = np.empty(m, np.int32)
     left = np.empty(m, np.bool_)
     right = np.empty(m, np.bool_)
-    per = (n + n_chunks - 1) // n_chunks
+    per = chunk_size(n, n_chunks)  # no sums: the rows do not depend on the chunks
     for c in nb.prange(n_chunks):
         for i in range(c * per, min(n, (c + 1) * per)):
             r = offsets[i]

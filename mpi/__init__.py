@@ -16,7 +16,7 @@ from .chronic import ChronicResult, DurationAdjustedResult, chronic, duration_ad
 from .decompose import DecompositionResult, decompose_change
 from .design import Design, ReplicateDesign
 from .early_warning import RiskResult, relapse_risk
-from .errors import DataError, MissingDataWarning, SpecError, ValidationError
+from .errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
 from .measure import measure
 from .monitoring import MonitoringResult, MonitoringRules, monitoring
 from .panel import PanelStates, panel_states
@@ -72,6 +72,7 @@ __all__ = [
     "SpecError",
     "DataError",
     "MissingDataWarning",
+    "CategoryWarning",
 ]
 
 

@@ -20,7 +20,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["finalize", "STAT_VARS", "VARIABLE_ATTRS"]
+__all__ = ["finalize", "STAT_VARS", "VARIABLE_ATTRS", "CELL_DIM"]
+
+#: The one group dimension of a sparse cross-classification (only the combinations of the
+#: ``by`` variables that occur, labelled by a pandas MultiIndex of those variables). The name
+#: is reserved: no ``by`` variable may be called so.
+CELL_DIM = "cell"
 
 #: Names of the additive statistics (see :mod:`mpi.kernels.af`).
 STAT_VARS = (
@@ -66,7 +71,8 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     },
     "severe": {
         "long_name": "Share in severe poverty",
-        "description": "Weighted share with c_i >= severe (does not depend on k).",
+        "description": "Weighted share of the severely poor: c_i >= max(severe, k), so "
+        "never above H (equal to H at a cutoff k above severe).",
         "units": "1",
     },
     "intensity_variance": {
@@ -126,6 +132,25 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "no unit has a missing group).",
         "units": "1",
     },
+    "empty": {
+        "long_name": "Group without measurable weight",
+        "description": "True when the group's units used have a total sampling weight of 0 "
+        "(no unit, every unit dropped for missing values, or zero weights): its measures "
+        "are NaN.",
+    },
+    "n_missing_group": {
+        "long_name": "Units with a missing group",
+        "description": "Number of units (used or dropped) with a missing value in at least one "
+        "by variable: they are left out of the group table but counted in the overall "
+        "figures (and in the margins of the by variables they have).",
+        "units": "1",
+    },
+    "n_missing_group_by": {
+        "long_name": "Units with the by variable missing",
+        "description": "Per by variable, the number of units (used or dropped) whose value of "
+        "it is missing: they are left out of that variable's groups.",
+        "units": "1",
+    },
 }
 
 
@@ -137,7 +162,9 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def finalize(stats: xr.Dataset, membership: xr.DataArray) -> xr.Dataset:
+def finalize(
+    stats: xr.Dataset, membership: xr.DataArray, above_severe: np.ndarray | None = None
+) -> xr.Dataset:
     """Measures from statistics (cells already aggregated to the wanted level).
 
     Works on the numpy arrays directly (one Dataset is built at the end), relying on the
@@ -149,6 +176,11 @@ def finalize(stats: xr.Dataset, membership: xr.DataArray) -> xr.Dataset:
         Statistics with an ``indicator`` dimension and optionally ``k`` and group dims.
     membership
         0/1 matrix with dims ``(dimension, indicator)``: which indicator is in which dimension.
+    above_severe
+        Booleans along ``k`` (or one boolean without a ``k`` dim), decided exactly from the
+        fractions: the cutoff ``k`` lies above the severity cutoff. There every poor unit is
+        severely poor (``c >= k > severe``), so the severe share is the headcount ratio.
+        ``None``: no cutoff lies above it.
     """
     v = {name: stats[name].values for name in stats.data_vars}
     groups = stats["SUMW"].dims
@@ -165,7 +197,7 @@ def finalize(stats: xr.Dataset, membership: xr.DataArray) -> xr.Dataset:
     data["M1"] = (gk, _ratio(v["M1"], sumw[kx]))
     data["M2"] = (gk, _ratio(v["M2"], sumw[kx]))
     data["vulnerable"] = (gk, _ratio(v["VULN"], sumw[kx]))
-    data["severe"] = (groups, _ratio(v["SEVERE"], sumw))
+    data["severe"] = _severe(v["SEVERE"], v["POOR"], sumw, groups, gk, has_k, above_severe)
     # population variance of c among the poor; E[c^2] - A^2 can dip below 0 by rounding
     var = _ratio(v["C2P"], v["POOR"]) - data["A"][1] ** 2
     data["intensity_variance"] = (gk, np.where(np.isnan(var), np.nan, np.maximum(var, 0.0)))
@@ -178,10 +210,31 @@ def finalize(stats: xr.Dataset, membership: xr.DataArray) -> xr.Dataset:
     data["contribution"] = (gki, _ratio(v["CONTRIB"], v["CP"][..., None]))
     by_dim = v["CONTRIB"] @ membership.transpose("indicator", "dimension").values
     data["dimension_contribution"] = ((*gk, "dimension"), _ratio(by_dim, v["CP"][..., None]))
-    coords = {c: stats.coords[c] for c in stats.coords}
-    coords["dimension"] = membership["dimension"].values
-    out = xr.Dataset(data, coords=coords)
+    # the statistics' coordinates as they are (a sparse table's MultiIndex included)
+    out = xr.Dataset(data, coords=stats.coords).assign_coords(
+        dimension=membership["dimension"].values
+    )
     for name, attrs in VARIABLE_ATTRS.items():
         if name in out:
             out[name].attrs.update(attrs)
     return out
+
+
+def _severe(
+    severe: np.ndarray,
+    poor: np.ndarray,
+    sumw: np.ndarray,
+    groups: tuple,
+    gk: tuple,
+    has_k: bool,
+    above: np.ndarray | None,
+) -> tuple[tuple, np.ndarray]:
+    """Share with ``c >= max(severe, k)``: the kernel's ``c >= severe`` sums where ``k`` is
+    at most the severity cutoff, the poor's where it lies above (the severely poor are
+    among the poor at every k)."""
+    if above is None or not np.any(above):
+        return groups, _ratio(severe, sumw)
+    if not has_k:  # one cutoff, above severe
+        return groups, _ratio(poor, sumw)
+    num = np.where(np.asarray(above, bool), poor, severe[..., None])
+    return gk, _ratio(num, sumw[..., None])

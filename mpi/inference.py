@@ -24,6 +24,7 @@ from . import kernels
 from .design import BootstrapDesign, Design, EncodedDesign, ReplicateDesign, encode_design
 from .errors import DataError, ValidationError
 from .estimate import REP, Estimate, LinearizedEngine, ReplicateEngine
+from .finalize import CELL_DIM
 
 if TYPE_CHECKING:
     from .result import MeasureResult
@@ -246,7 +247,7 @@ class Inference:
             out[c] = int(psus.sum()) - int(
                 np.bincount(strat[psus], minlength=n_strata).astype(bool).sum()
             )
-        return xr.DataArray(out.reshape(shape), dims=by, coords={b: like.coords[b] for b in by})
+        return xr.DataArray(out.reshape(shape), dims=like.dims, coords=like.coords)
 
 
 def _check_design_type(design: Any) -> None:
@@ -274,12 +275,18 @@ def _rao_wu_factors(enc: EncodedDesign, b: BootstrapDesign) -> np.ndarray:
 
 
 def _unravel_cells(prep: Any, cells: np.ndarray) -> dict[str, np.ndarray]:
-    """Label position of each group cell per ``by`` variable (-1: missing group)."""
+    """Label position of each group cell per ``by`` variable (-1: missing group); for a
+    sparse table also the position among its known cells (``CELL_DIM``, -1: a missing
+    slot)."""
     g = prep.groups
     if g is None:
         return {}
-    parts = np.unravel_index(cells, g.ext_shape)
     out = {}
+    if g.sparse:
+        parts = tuple(g.cells[cells, b] for b in range(len(g.names)))
+        out[CELL_DIM] = np.where(cells < g.n_known, cells, -1).astype(np.int64)
+    else:
+        parts = np.unravel_index(cells, g.ext_shape)
     for name, pos, n in zip(g.names, parts, g.shape, strict=True):
         out[name] = np.where(pos == n, -1, pos).astype(np.int64)  # the missing slot
     return out
@@ -482,7 +489,8 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         codes,
         n_psu,
         lead=row_psu,
-        full_by=list(prep.by_names),
+        # a sparse table's known cells are not a block of the kernel's: totals by scatter
+        full_by=list(prep.by_names) if g is None or not g.sparse else None,
         dense=dense,
         table_shape=(per_psu,) if trim else tuple(g.ext_shape) if g is not None else (),
         present=present if dense and marked else None,
@@ -529,6 +537,18 @@ def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cel
     return main, Inference(totals, engine, design)
 
 
+def _severe_total(result: MeasureResult, tot: Any, poor: Estimate) -> Estimate:
+    """Total of the severely poor, ``c >= max(severe, k)``: the poor's total at a cutoff
+    above the severity cutoff (as :func:`mpi.finalize.finalize`)."""
+    above = result._above_severe
+    if above is None:
+        return tot("SEVERE")
+    if above.ndim == 0:
+        return poor
+    mask = xr.DataArray(above.astype(np.float64), dims="k")
+    return tot("SEVERE") * (1.0 - mask) + poor * mask
+
+
 def estimates(result: MeasureResult) -> dict[str, Estimate]:
     """Every estimand of ``result`` as an :class:`Estimate` built from totals.
 
@@ -542,7 +562,7 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
             "this result has no survey design; pass design=mpi.Design(...) to mpi.measure "
             "for standard errors"
         )
-    stats, by = result._stats, result.by
+    stats, by = result._stats, result._cell_dims  # the by variables, or a sparse table's cell
     engine = inf.engine
 
     coord_vars = {c: stats.variables[c] for c in stats.coords}
@@ -564,7 +584,7 @@ def estimates(result: MeasureResult) -> dict[str, Estimate]:
         "M1": tot("M1") / sumw,
         "M2": tot("M2") / sumw,
         "vulnerable": tot("VULN") / sumw,
-        "severe": tot("SEVERE") / sumw,
+        "severe": _severe_total(result, tot, poor) / sumw,
     }
     a = out["A"]
     out["intensity_variance"] = (tot("C2P") / poor - a * a).clip_lower(0.0)

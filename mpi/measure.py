@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numba
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from . import kernels
@@ -19,8 +20,9 @@ from ._version import __version__
 from .design import BootstrapDesign, Design, ReplicateDesign
 from .errors import DataError, MissingDataWarning, ValidationError
 from .exact import fraction_text
+from .finalize import CELL_DIM
 from .inference import _check_design_type, run_design
-from .result import MeasureResult
+from .result import MeasureResult, group_names, missing_group_counts, sparse_position_name
 from .spec import Spec
 
 __all__ = ["measure", "compute_statistics"]
@@ -124,7 +126,7 @@ class _Prepared:
         wint, denom = spec.integer_weights
         order = sorted(range(len(ks)), key=ks.__getitem__)
         ks_sorted = [ks[i] for i in order]
-        n_chunks = max(1, min(numba.get_num_threads(), self.table.n // kernels.BLOCK))
+        n_chunks = kernels.af.chunk_count(self.table.n)  # not the threads: same bits anywhere
         patterns = self.use_patterns
         ident = kernels.Identification(
             self.rules,
@@ -169,7 +171,11 @@ class _Prepared:
     def finish(
         self, stats: xr.Dataset, stacklevel: int = 4
     ) -> tuple[xr.Dataset, xr.Dataset | None, xr.Dataset | None]:
-        """Missing-value report, then split the ``cell`` axis into the ``by`` dims."""
+        """Missing-value report, then split the ``cell`` axis into the ``by`` dims.
+
+        Raises when nothing can be measured (no unit left, or sampling weights summing to
+        0); warns about units with a missing group and about groups without measurable
+        weight."""
         spec, table, missing = self.spec, self.table, self.missing
         n_dropped = int(stats["NDROP"].sum())
         if missing == "raise" and (n_dropped or int(stats["NMISS"].sum())):
@@ -179,6 +185,7 @@ class _Prepared:
                 + ". Use missing='drop' (listwise) or missing='reweight' (OPHI rule), or "
                 "impute first"
             )
+        self._check_total_weight(stats, n_dropped)
         if n_dropped:
             warnings.warn(
                 f"{n_dropped} of {table.n} units dropped for missing values ({missing!r} rule): "
@@ -189,7 +196,72 @@ class _Prepared:
             )
         if self.groups is None:
             return stats.isel(cell=0, drop=True), None, None
-        return self.split(stats)
+        known, missing_group, ext = self.split(stats)
+        self._warn_missing_groups(missing_group, ext, stacklevel + 1)
+        self._warn_empty_groups(known, stacklevel + 1)
+        return known, missing_group, ext
+
+    def _check_total_weight(self, stats: xr.Dataset, n_dropped: int) -> None:
+        """A DataError when units were measured but their sampling weights sum to 0 (every
+        measure 0/0). No unit measured at all (every one dropped for missing values) is
+        reported by the missing-value warning and the result's counts instead."""
+        n_obs = int(stats["NOBS"].sum())
+        if self.weight is None or n_obs == 0 or float(stats["SUMW"].sum()) > 0:
+            return
+        dropped = f" (after dropping {n_dropped} with missing values)" if n_dropped else ""
+        raise DataError(
+            f"the sampling weights (weight variable {self.weight!r}) sum to 0 over the "
+            f"{n_obs} units measured{dropped}, so every measure would be 0/0. Check that "
+            f"{self.weight!r} is the sampling weight (not all zeros, not a 0/1 flag of "
+            "excluded units), or measure without weight="
+        )
+
+    def _warn_missing_groups(
+        self, missing_group: xr.Dataset | None, ext: xr.Dataset, stacklevel: int
+    ) -> None:
+        """Warn that units with a missing group value left the group table (and where they
+        are counted)."""
+        assert self.groups is not None
+        names = [b for b in self.groups.names if b != self.keep]
+        total, per = missing_group_counts(missing_group, ext, names, self.keep)
+        n_total = int(total.sum())
+        if not n_total:
+            return
+        units = "unit-waves" if self.keep else "units"
+        if len(names) == 1:
+            text = (
+                f"{n_total} of {self.table.n} {units} have a missing value in the by variable "
+                f"{names[0]!r}: they are left out of its groups but kept in the overall "
+                "figures. They are counted in the result's n_missing_group"
+            )
+        else:
+            counts = ", ".join(
+                f"{b!r}: {int(per.sel(group_variable=b).sum())}" for b in names
+            )
+            text = (
+                f"{n_total} of {self.table.n} {units} have a missing value in a by variable "
+                f"({counts}): each is left out of the groups of the variable it lacks but kept "
+                "in the overall figures and in the margins (MeasureResult.marginal) of the "
+                "by variables it has. They are counted in the result's n_missing_group (per "
+                "variable: n_missing_group_by)"
+            )
+        warnings.warn(text, MissingDataWarning, stacklevel=stacklevel)
+
+    def _warn_empty_groups(self, known: xr.Dataset, stacklevel: int) -> None:
+        """Warn about groups that have units but no measurable weight (NaN measures)."""
+        units = known["NOBS"] + known["NDROP"]
+        empty = (known["SUMW"] == 0) & (units > 0)
+        if not bool(empty.any()):
+            return
+        labels = group_names(empty)
+        shown = ", ".join(labels[:10]) + (f", … ({len(labels) - 10} more)" if len(labels) > 10 else "")
+        warnings.warn(
+            f"{len(labels)} group(s) have units but no measurable weight (their sampling "
+            "weights sum to 0, or every unit was dropped for missing values): "
+            f"{shown}. Their measures are NaN; the result flags them in its empty variable",
+            MissingDataWarning,
+            stacklevel=stacklevel,
+        )
 
     def split(self, stats: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset, xr.Dataset]:
         """``cell`` axis -> (known groups with labels, units with any missing group, the
@@ -197,6 +269,8 @@ class _Prepared:
         Dataset each (this runs on every call)."""
         groups = self.groups
         assert groups is not None
+        if groups.sparse:
+            return self._split_sparse(stats)
         names = groups.names
         shape = groups.ext_shape
         arrays = {v: stats[v].values.reshape(shape + stats[v].shape[1:]) for v in stats.data_vars}
@@ -247,6 +321,39 @@ class _Prepared:
         ext = xr.Dataset({v: ((*names, *vdims[v]), a) for v, a in arrays.items()}, coords=common)
         return known, missing_group, ext
 
+    def _split_sparse(self, stats: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset, xr.Dataset]:
+        """:meth:`split` of a sparse table: the known cells along ``CELL_DIM`` with a
+        MultiIndex of the ``by`` variables; the extended table is every cell, with each
+        variable's labels (on their own dim) and each cell's positions in them (coordinate
+        ``sparse_position_name(b)``, the label count for the missing slot)."""
+        groups = self.groups
+        assert groups is not None and groups.cells is not None and self.keep is None
+        names, nk, cells = groups.names, groups.n_known, groups.cells
+        common = {c: stats[c].values for c in ("k", "indicator")}
+        arrays = {v: stats[v].values for v in stats.data_vars}
+        vdims = {v: stats[v].dims[1:] for v in stats.data_vars}
+        index = pd.MultiIndex(
+            levels=[pd.Index(lab) for lab in groups.labels],
+            codes=[cells[:nk, b] for b in range(len(names))],
+            names=names,
+            verify_integrity=False,
+        )
+        known = xr.Dataset(
+            {v: ((CELL_DIM, *vdims[v]), a[:nk]) for v, a in arrays.items()},
+            coords=xr.Coordinates.from_pandas_multiindex(index, CELL_DIM),
+        ).assign_coords(common)
+        missing_group = xr.Dataset(
+            {v: (vdims[v], a[nk:].sum(axis=0)) for v, a in arrays.items()}, coords=common
+        )
+        coords: dict[Any, Any] = dict(common)
+        for b, (name, lab) in enumerate(zip(names, groups.labels, strict=True)):
+            coords[name] = np.asarray(lab)
+            coords[sparse_position_name(name)] = (CELL_DIM, np.asarray(cells[:, b]))
+        ext = xr.Dataset(
+            {v: ((CELL_DIM, *vdims[v]), a) for v, a in arrays.items()}, coords=coords
+        )
+        return known, missing_group, ext
+
 
 def _prepare(
     data: Any,
@@ -258,6 +365,7 @@ def _prepare(
     missing: str,
     use_patterns: bool | int | None,
     extra: Sequence[Hashable] = (),
+    sparse_groups: bool = False,
 ) -> _Prepared:
     if not isinstance(spec, Spec):
         raise ValidationError(
@@ -275,24 +383,37 @@ def _prepare(
     if table.n == 0:
         raise DataError("data has no units (0 rows); nothing to measure")
 
-    cols = numba.typed.List()
+    encoded = []
     rules = np.empty(len(spec), np.int64)
     cutoffs = np.empty(len(spec), np.float64)
     cardinal = np.empty(len(spec), np.bool_)
     for j, ind in enumerate(spec):
-        values, rule, cut = encode_indicator(table.column(ind.variable, role="indicator"), ind)
+        values, rule, cut = encode_indicator(
+            table.column(ind.variable, role="indicator"), ind, narrow=True
+        )
         if ind.cardinal and cut <= 0:
             raise DataError(f"indicator {ind.name!r}: cardinal cutoff must be positive")
-        cols.append(values)
+        encoded.append(values)
         rules[j] = kernels.RULE_CODES[rule]
         cutoffs[j] = cut
         cardinal[j] = ind.cardinal
+    # one column dtype for the kernel: int8 (views of 0/1 flags and small integer codes)
+    # when every column allows it, else float64 (the int8 ones widened one at a time)
+    narrow = all(v.dtype == np.int8 for v in encoded)
+    cols = numba.typed.List()
+    while encoded:  # each int8 column is released once widened
+        values = encoded.pop(0)
+        if not (narrow or values.dtype == np.float64):
+            values = readonly(values.astype(np.float64))
+        cols.append(values)
     sweight = (
         encode_weight(table.column(weight, role="weight"), weight)
         if weight is not None
         else readonly(np.empty(0, np.float64))
     )
-    groups = encode_groups(table, by_names) if by_names else None
+    # sparse_groups: a large, sparsely filled cross-classification may be encoded over the
+    # combinations that occur (mpi._input.Groups); the result then has one stacked dim
+    groups = encode_groups(table, by_names, sparse=sparse_groups) if by_names else None
     return _Prepared(
         spec,
         table,
@@ -471,7 +592,17 @@ def measure(
     by : str or list of str, optional
         Grouping variable(s). A list gives the cross-classification; use
         :meth:`MeasureResult.marginal` for one variable's own table and
-        :attr:`MeasureResult.overall` for the whole population.
+        :attr:`MeasureResult.overall` for the whole population. The result has one
+        dimension per variable, unless the full cross table would be large and mostly
+        empty (over 65,536 cells and over 4 per combination that occurs): then only the
+        occurring combinations are groups, along one ``cell`` dimension labelled by a
+        MultiIndex of the variables (as pandas ``groupby``; :attr:`MeasureResult.sparse`).
+        Units with a missing value in a ``by`` variable are left out of that variable's
+        groups but kept in the overall figures (and in the other variables' margins); they
+        are counted (``n_missing_group``, ``n_missing_group_by``) and reported with a
+        :class:`~mpi.MissingDataWarning`. A group whose units have no measurable weight
+        (zero weights, or all dropped) has NaN measures, is flagged in ``empty`` and named
+        in a warning.
     k : float, str, Fraction or sequence, optional
         Poverty cutoff(s) overriding ``spec.k``. A sequence adds a ``k`` dimension and is
         computed in the same pass.
@@ -500,6 +631,12 @@ def measure(
     -------
     MeasureResult
         ``.to_dataset()`` gives the measures as an :class:`xarray.Dataset`.
+
+    Raises
+    ------
+    DataError
+        Among others, when the sampling weights sum to 0 over the units measured (nothing
+        can be estimated).
 
     Notes
     -----
@@ -558,7 +695,16 @@ def measure(
         )
         panel_time = str(time)
     if design is None:
-        prep = _prepare(data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=None)
+        prep = _prepare(
+            data,
+            spec,
+            weight=weight,
+            by=by,
+            k=k,
+            missing=missing,
+            use_patterns=None,
+            sparse_groups=panel_time is None,
+        )
         prep.keep = panel_time
         stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
         groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
@@ -579,6 +725,7 @@ def measure(
             missing=missing,
             use_patterns=None,
             extra=design.variables,
+            sparse_groups=True,  # no panels with a design
         )
         cell_stats, inference = run_design(prep, design)
         stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
@@ -633,10 +780,12 @@ def _flatten_panel(
     """A panel as a flat table of unit-waves (row ``i * T + t``, views where possible) with
     the wave as the last ``by`` variable; ``balance="balanced"`` keeps the units measurable
     in every wave."""
-    from .panel import _static_column, check_balance, check_panel, flat_column
+    from .panel import _static_column, check_balance, check_panel, flat_column, unit_weights
 
     check_balance(balance)
     layout = check_panel(panel, unit=unit, time=time)
+    if weight is not None:  # a bad weight is reported by unit id, as in mpi.transitions
+        unit_weights(panel, weight, layout, allow_missing=missing != "raise")
     by_names = _as_names(by)
     if str(time) in by_names:
         raise ValidationError(f"by={by!r} names the wave dimension {time!r}; it is added anyway")

@@ -9,6 +9,7 @@ per group, so chunking a panel along units and summing the statistics is exact.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,8 +21,16 @@ import pandas as pd
 import xarray as xr
 
 from . import kernels
-from ._input import Groups, Table, encode_groups, encode_indicator, encode_weight, readonly
-from .errors import DataError, ValidationError
+from ._input import (
+    Groups,
+    Table,
+    _caller_level,
+    encode_groups,
+    encode_indicator,
+    encode_weight,
+    readonly,
+)
+from .errors import CategoryWarning, DataError, ValidationError
 from .spec import Spec
 
 __all__ = ["PanelStates", "panel_states", "check_panel", "BALANCE", "STATE_NAMES", "BAND_NAMES"]
@@ -377,7 +386,9 @@ def panel_states(
     state = np.empty(n * T, np.int8)
     # dask-backed panels are scored one chunk of units at a time (bounded memory); units
     # are independent, so the states do not depend on the chunking
-    for a, b in _unit_blocks(panel, spec, layout):
+    blocks = _unit_blocks(panel, spec, layout)
+    absent: dict[str, set] = {}  # per indicator: categories absent from every block so far
+    for i, (a, b) in enumerate(blocks):
         whole = (a, b) == (0, n)
         sub = (
             layout
@@ -388,7 +399,14 @@ def panel_states(
         )
         block = panel if whole else panel.isel({layout.unit_dim: slice(a, b)})
         rows = slice(a * T, b * T)
-        _score_block(block, spec, kk, sub, num[rows], pattern[rows], state[rows])
+        if len(blocks) == 1:
+            _score_block(block, spec, kk, sub, num[rows], pattern[rows], state[rows])
+            continue
+        with warnings.catch_warnings(record=True) as caught:  # a category may be in one block
+            warnings.simplefilter("always", CategoryWarning)
+            _score_block(block, spec, kk, sub, num[rows], pattern[rows], state[rows])
+        _merge_absent(absent, caught, first=i == 0)
+    _warn_absent_blocks(absent, spec)
     shape = (n, T)
     num, pattern, state = num.reshape(shape), pattern.reshape(shape), state.reshape(shape)
     return PanelStates(
@@ -407,9 +425,11 @@ def panel_states(
 
 
 def parallel_chunks(n_units: int) -> int:
-    """Contiguous chunks of units a kernel runs in parallel: one per thread, at least 1,024
-    units each."""
-    return max(1, min(numba.get_num_threads(), n_units // 1024))
+    """Contiguous chunks of units a panel kernel runs in parallel (at least
+    :data:`mpi.kernels.panel.CHUNK` units each, at most 64; the kernels use fewer when their
+    private sums would take too much memory). A function of the data size only, never of
+    the thread count, so every estimate carries the same bits on any machine."""
+    return kernels.panel.chunk_count(n_units)
 
 
 def status_states(panel: xr.Dataset, status: Hashable, layout: PanelLayout) -> np.ndarray:
@@ -456,10 +476,19 @@ def unit_groups(
     return by_names, groups
 
 
-def unit_weights(panel: xr.Dataset, weight: Hashable | None, layout: PanelLayout) -> np.ndarray:
+def unit_weights(
+    panel: xr.Dataset,
+    weight: Hashable | None,
+    layout: PanelLayout,
+    *,
+    allow_missing: bool = True,
+) -> np.ndarray:
     """The fixed panel weight per unit as float64 (ones without ``weight``; NaN = missing).
 
-    Negative or infinite weights raise a :class:`~mpi.DataError` naming the unit.
+    Negative or infinite weights, and missing ones unless ``allow_missing``, raise a
+    :class:`~mpi.DataError` naming the unit id (the ``unit`` coordinate), not a row of an
+    internal table: every panel estimator (and :func:`mpi.measure` on a panel) reports a
+    bad weight this way.
     """
     if weight is None:
         return np.ones(layout.n_units)
@@ -469,13 +498,60 @@ def unit_weights(panel: xr.Dataset, weight: Hashable | None, layout: PanelLayout
     bad = np.isfinite(sw) & (sw < 0) | np.isinf(sw)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        unit = layout.units[i]
-        unit = unit.item() if isinstance(unit, np.generic) else unit
         raise DataError(
             f"weight variable {weight!r} must be non-negative and finite; found {sw[i]:g} "
-            f"for unit {unit!r}. Fix or drop those units first"
+            f"for unit {_unit_id(layout, i)!r}. Fix or drop those units first"
+        )
+    if not allow_missing and np.isnan(sw).any():
+        nan = np.flatnonzero(np.isnan(sw))
+        raise DataError(
+            f"weight variable {weight!r} is missing (NaN) for {len(nan)} unit(s), e.g. unit "
+            f"{_unit_id(layout, int(nan[0]))!r}, with missing='raise'. Fill or drop those units "
+            "first, or use missing='drop' (drops and counts them)"
         )
     return sw
+
+
+def _unit_id(layout: PanelLayout, i: int) -> Any:
+    """The id of unit ``i`` (its ``unit`` coordinate) as a plain Python value."""
+    unit = layout.units[i]
+    return unit.item() if isinstance(unit, np.generic) else unit
+
+
+def _merge_absent(absent: dict[str, set], caught: list, *, first: bool) -> None:
+    """Keep, per indicator, the categories absent from every block scored so far (re-issue
+    any other warning a block raised)."""
+    seen: dict[str, set] = {}
+    for w in caught:
+        if isinstance(w.message, CategoryWarning) and w.message.indicator is not None:
+            seen.setdefault(w.message.indicator, set()).update(w.message.absent)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if first:
+        absent.update(seen)
+        return
+    for name in list(absent):
+        absent[name] &= seen.get(name, set())
+
+
+def _warn_absent_blocks(absent: dict[str, set], spec: Spec) -> None:
+    """One :class:`CategoryWarning` per indicator whose categories occur in no block."""
+    for name, cats in absent.items():
+        if not cats:
+            continue
+        ind = spec[name]
+        listed = [c for c in (ind.cutoff if ind.deprived_if == "in" else [ind.cutoff]) if c in cats]
+        warnings.warn(
+            CategoryWarning(
+                f"indicator {name!r}: the categories {listed!r} never occur in variable "
+                f"{ind.variable!r}. A misspelt category lowers the deprivation count "
+                "silently: check the categories (spelling and case); if one is simply absent "
+                "from these data, ignore this warning (mpi.CategoryWarning)",
+                name,
+                tuple(listed),
+            ),
+            stacklevel=_caller_level(),
+        )
 
 
 def _unit_blocks(panel: xr.Dataset, spec: Spec, layout: PanelLayout) -> list[tuple[int, int]]:

@@ -934,7 +934,7 @@ def relapse(
         Time since exit in years (the life table in years) instead of waves.
     level
         Level of the pointwise band: Wald on :math:`S` with the bootstrap SE when the result
-        has one (``survival_bse``), else Greenwood's, clipped to [0, 1].
+        has one (``survival_bse``), else the linearised one (``survival_se``), clipped to [0, 1].
     ax
         Axes to draw on; a new figure is created when omitted.
 
@@ -993,7 +993,7 @@ def relapse(
     ax.set_xlim(left=0)
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     band = (
-        f"{level:.0%} band ({'bootstrap' if se_name and se_name.endswith('bse') else 'Greenwood'})"
+        f"{level:.0%} band ({'bootstrap' if se_name and se_name.endswith('bse') else 'linearised'})"
     )
     ax.legend(frameon=False, fontsize="small", title=band if se_name else None, loc="upper left")
     ax.set_title(title if title is not None else "Relapse into poverty after an exit", loc="left")

@@ -18,8 +18,14 @@ measures below are ratios of those additive sums:
     \\lambda(e) = \\frac{d_e}{n_e}, \\qquad S(e) = \\prod_{u \\le e} (1 - \\lambda(u)),
     \\qquad F(e) = 1 - S(e),
 
-    \\widehat{\\mathrm{Var}}\\, S(e) = S(e)^2 \\sum_{u \\le e} \\frac{d_u}{n_u (n_u - d_u)}
-    \\quad \\text{(Greenwood)}.
+    \\widehat{\\mathrm{Var}}\\, S(e) = S(e)^2 \\sum_i z_i(e)^2, \\qquad
+    z_i(e) = s_i \\sum_{u \\le e} \\frac{d_{iu} - \\lambda(u)\\, n_{iu}}{n_u - d_u}
+
+(linearisation over units, Binder 1992: ``n_iu``, ``d_iu`` unit ``i``'s own spells at risk
+and re-entering at ``u``; the sums over units it needs come from
+:func:`mpi.kernels.relapse.relapse_cross_sums`). It does not depend on the scale of the
+weights, treats the spells of one unit as a cluster, and equals Greenwood's (1926) variance
+when the weights are equal and each unit has at most one exit spell.
 """
 
 from __future__ import annotations
@@ -62,6 +68,18 @@ REFERENCES = (
     "observations. Journal of the American Statistical Association 53(282): 457-481.",
     "Greenwood, M. (1926). The natural duration of cancer. Reports on Public Health and "
     "Medical Subjects 33. HMSO.",
+    "Binder, D. A. (1992). Fitting Cox's proportional hazards models from survey data. "
+    "Biometrika 79(1): 139-147.",
+    "Williams, R. L. (1995). Product-limit survival functions with correlated survival "
+    "times. Lifetime Data Analysis 1(2): 171-186.",
+)
+
+#: How ``survival_se`` (and its ``_by_band`` / ``_years`` variants) is computed.
+SE_METHOD = (
+    "linearisation over units (Binder 1992; Williams 1995): Var S(e) = S(e)^2 sum_i "
+    "z_i(e)^2, z_i(e) = w_i sum_{u<=e} (d_iu - h_u n_iu) / (n_u - d_u); invariant to the "
+    "scale of the weights, spells of a unit clustered, no m/(m-1) factor; equals "
+    "Greenwood's variance with equal weights and at most one exit spell per unit"
 )
 
 _META: dict[str, tuple[str, str]] = {
@@ -73,7 +91,7 @@ _META: dict[str, tuple[str, str]] = {
     "censored_count": ("unweighted exit spells censored after e waves at risk", "1"),
     "hazard": ("re-entry hazard lambda(e) = d_e / n_e", "1"),
     "survival": ("Kaplan-Meier survival out of poverty S(e) = prod_{u<=e} (1 - lambda(u))", "1"),
-    "survival_se": ("Greenwood standard error of S(e) (weighted n, d)", "1"),
+    "survival_se": ("standard error of S(e), linearised over units (Binder 1992)", "1"),
     "cumulative_relapse": ("probability of relapse within e waves of exit F(e) = 1 - S(e)", "1"),
     "years": ("mean years y_{t_x+e} - y_{t_x} of the spells at risk at e", "years"),
     "exits_without_followup": (
@@ -132,20 +150,38 @@ _BOOT = (
 )
 
 
-def _km(n: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kaplan-Meier hazard, survival and Greenwood SE over the last axis.
+def _km(
+    n: np.ndarray, d: np.ndarray, cross: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan-Meier hazard, survival and linearised SE over the last axis.
 
-    Times without anyone at risk (after the last one at risk) are NaN. A Greenwood term
-    with ``n == d`` (everyone at risk re-enters, ``S = 0``) is taken as 0, as lifelines
-    does, so the SE is 0 from then on.
+    ``cross[..., u, v, :]`` holds the unit-level cross sums (``DD``, ``DN``, ``NN``) of
+    :func:`mpi.kernels.relapse.relapse_cross_sums` for the times of the last axis of ``n``
+    and ``d``; without them (bootstrap replicates) the SE is NaN. With
+    ``z_i(e) = w_i sum_{u<=e} a_u (d_iu - h_u n_iu)``, ``a_u = 1 / (n_u - d_u)``,
+
+        Var S(e) = S(e)^2 sum_i z_i(e)^2
+                 = S(e)^2 sum_{u, v <= e} a_u a_v (DD_uv - h_v DN_uv - h_u DN_vu + h_u h_v NN_uv).
+
+    Times without anyone at risk (after the last one at risk) are NaN. A term with
+    ``n == d`` (everyone at risk re-enters, ``S = 0``) is taken as 0, as lifelines does
+    for Greenwood's, so the SE is 0 from then on.
     """
     at = n > 0
     h = ratio(d, n)
     s = np.cumprod(np.where(at, 1.0 - np.where(at, h, 0.0), 1.0), axis=-1)
     s = np.where(at, s, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(n > d, d / (n * (n - d)), 0.0)
-    se = np.where(at, np.sqrt(s * s * np.cumsum(term, axis=-1)), np.nan)
+    if cross is None:
+        return h, s, np.full(s.shape, np.nan)
+    hz = np.where(at, h, 0.0)
+    live = n > d
+    a = np.where(live, 1.0 / np.where(live, n - d, 1.0), 0.0)
+    hu, hv = hz[..., :, None], hz[..., None, :]
+    dn = cross[..., krl.DN]
+    m = cross[..., krl.DD] - hv * dn - hu * np.swapaxes(dn, -1, -2) + hu * hv * cross[..., krl.NN]
+    q = a[..., :, None] * a[..., None, :] * m
+    var_log = np.diagonal(np.cumsum(np.cumsum(q, axis=-1), axis=-2), axis1=-2, axis2=-1)
+    se = np.where(at, s * np.sqrt(np.maximum(var_log, 0.0)), np.nan)
     return h, s, se
 
 
@@ -162,6 +198,11 @@ class _Layout:
         gap = np.where(valid, years[np.minimum(tx + e, T - 1)] - years[tx], np.nan)
         key = np.round(gap[valid], 9)
         self.taus, inv = np.unique(key, return_inverse=True)
+        self.n_taus = len(self.taus)
+        # (t_x, e) -> index of its duration in years among taus (-1: not a valid pair)
+        tau_index = np.full(T * T, -1, np.int64)
+        tau_index[np.flatnonzero(valid.ravel())] = inv.ravel()
+        self.tau_index = tau_index.reshape(T, T)
         # (t_x, e) -> years since exit, one-hot (T * T, K)
         onehot = np.zeros((T * T, len(self.taus)))
         onehot[np.flatnonzero(valid.ravel()), inv.ravel()] = 1.0
@@ -170,19 +211,29 @@ class _Layout:
 
 
 def _measures(
-    life: np.ndarray, period: np.ndarray, comp: np.ndarray, lay: _Layout, denom: int
+    life: np.ndarray,
+    period: np.ndarray,
+    comp: np.ndarray,
+    lay: _Layout,
+    denom: int,
+    cross: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, tuple[np.ndarray, list[str]]]:
     """All measures from the weighted sums (any leading axes): ``life[..., 2, T, T, 3]``,
-    ``period[..., T - 1, 7]``, ``comp[..., 2 + 2d]``. Plain numpy on the trailing axes."""
+    ``period[..., T - 1, 7]``, ``comp[..., 2 + 2d]`` and the cross sums of
+    :func:`mpi.kernels.relapse.relapse_cross_sums` ``(waves[..., 3, T, T, 3],
+    years[..., K, K, 3])`` for the survival SEs (NaN without them). Plain numpy on the
+    trailing axes."""
     T = lay.T
+    xw, xy = (None, None) if cross is None else cross
+    inner = slice(1, T - 1)
     by_band = life.sum(-3)  # [..., band, e, kind], summed over the exit wave
     tot = by_band.sum(-3)  # [..., e, kind]
     out: dict[str, tuple[np.ndarray, list[str]]] = {}
     E, B = ["time_since_exit"], ["band_at_exit", "time_since_exit"]
-    for src, dims, sfx in ((tot, E, ""), (by_band, B, "_by_band")):
+    for src, dims, sfx, slot in ((tot, E, "", 2), (by_band, B, "_by_band", slice(0, 2))):
         n = src[..., 1 : T - 1, krl.AT_RISK]
         d = src[..., 1 : T - 1, krl.EVENTS]
-        h, s, se = _km(n, d)
+        h, s, se = _km(n, d, None if xw is None else xw[..., slot, inner, inner, :])
         out["at_risk" + sfx] = (n, dims)
         out["events" + sfx] = (d, dims)
         out["censored" + sfx] = (src[..., 1 : T - 1, krl.CENSORED], dims)
@@ -200,7 +251,7 @@ def _measures(
     dy = flat[..., krl.EVENTS] @ lay.onehot
     cy = flat[..., krl.CENSORED] @ lay.onehot
     ny = np.flip(np.cumsum(np.flip(dy + cy, -1), -1), -1)
-    h, s, se = _km(ny, dy)
+    h, s, se = _km(ny, dy, xy)
     Y = ["years_since_exit"]
     out.update(
         {
@@ -270,7 +321,7 @@ def _boot_stats(
     return out
 
 
-_GREENWOOD = {
+_LINEAR_SE = {
     "survival_se": "",
     "survival_by_band_se": " (by band at exit)",
     "survival_years_se": " (in years since exit)",
@@ -281,8 +332,8 @@ def _meta(name: str) -> tuple[str, str]:
     """(long_name, units) of a result variable, built from its base name and suffixes."""
     if name in _META:
         return _META[name]
-    if name in _GREENWOOD:
-        return _META["survival_se"][0] + _GREENWOOD[name], "1"
+    if name in _LINEAR_SE:
+        return _META["survival_se"][0] + _LINEAR_SE[name], "1"
     base, extra = name, ""
     for sfx, what in (
         ("_bse", ", bootstrap standard error"),
@@ -485,10 +536,12 @@ def relapse(
         \\lambda(e) = d_e / n_e, \\quad S(e) = \\prod_{u \\le e} (1 - \\lambda(u)), \\quad
         F(e) = 1 - S(e),
 
-        \\widehat{\\mathrm{Var}}\\, S(e) = S(e)^2 \\sum_{u \\le e} \\frac{d_u}{n_u (n_u - d_u)}.
+        \\widehat{\\mathrm{Var}}\\, S(e) = S(e)^2 \\sum_i z_i(e)^2, \\quad
+        z_i(e) = s_i \\sum_{u \\le e} \\frac{d_{iu} - \\lambda(u)\\, n_{iu}}{n_u - d_u}
 
-    An exit event ``(i, t_x)``: poor at ``t_x - 1``, non-poor at ``t_x`` (both observed).
-    The exit spell is at risk at ``e`` when the unit is observed at ``t_x + e`` and
+    (``n_iu``, ``d_iu``: unit ``i``'s own exit spells at risk / re-entering at ``u``; see
+    Notes). An exit event ``(i, t_x)``: poor at ``t_x - 1``, non-poor at ``t_x`` (both
+    observed). The exit spell is at risk at ``e`` when the unit is observed at ``t_x + e`` and
     non-poor at ``t_x .. t_x + e - 1``; it ends with a re-entry (poor at ``t_x + e``), or
     is right-censored by a gap (unobserved wave) or the panel end. Several exits of a unit
     are several spells.
@@ -532,8 +585,8 @@ def relapse(
         ``Generator``), runs the kernel with weights ``f_i s_i`` and recomputes every
         measure; gives ``<name>_se`` (standard deviation over the replicates, ``ddof=1``,
         replicates where the measure is undefined left out; ``survival_bse`` /
-        ``survival_by_band_bse`` / ``survival_years_bse`` since ``survival_se`` is
-        Greenwood's) and the percentile 95% interval ``<name>_lower`` / ``<name>_upper``.
+        ``survival_by_band_bse`` / ``survival_years_bse`` since ``survival_se`` is the
+        linearised SE) and the percentile 95% interval ``<name>_lower`` / ``<name>_upper``.
     seed : int or numpy.random.Generator, optional
         Seed of the bootstrap.
     unit, time : str
@@ -544,11 +597,13 @@ def relapse(
     RelapseResult
         ``to_dataset()`` variables:
 
-        * along ``time_since_exit`` (``e = 1 .. T-2`` waves: an exit happens at the second wave at the earliest): ``at_risk``, ``events``,
-          ``censored`` (weighted; spells censored after ``e`` waves at risk), their
-          unweighted ``*_count``, ``hazard`` :math:`\\lambda(e)`, ``survival`` :math:`S(e)`,
-          ``survival_se`` (Greenwood), ``cumulative_relapse`` :math:`F(e)`, ``years`` (mean
-          years since exit of the spells at risk). Times after the last one at risk are NaN;
+        * along ``time_since_exit`` (``e = 1 .. T-2`` waves: an exit happens at the second
+          wave at the earliest): ``at_risk``, ``events``, ``censored`` (weighted; spells
+          censored after ``e`` waves at risk), their unweighted ``*_count``, ``hazard``
+          :math:`\\lambda(e)`, ``survival`` :math:`S(e)`, ``survival_se`` (linearised over
+          units; also the SE of :math:`F(e)`), ``cumulative_relapse`` :math:`F(e)`,
+          ``years`` (mean years since exit of the spells at risk). Times after the last one
+          at risk are NaN;
         * the same life table along ``(band_at_exit, time_since_exit)`` with suffix
           ``_by_band``: band ``"clean"`` (state nonpoor at the exit wave) and
           ``"vulnerable"`` (state vulnerable, ``vulnerable <= c < k``; empty when the spec's
@@ -584,17 +639,30 @@ def relapse(
 
     Notes
     -----
-    With weights, Greenwood's formula is evaluated with the weighted :math:`n_u, d_u`, as if
-    the weights were frequencies: it is an approximation whose scale follows the weights'
-    (weights summing to a population total understate it) — the unit-cluster bootstrap is
-    the reference for weighted data. Without weights it is the classical Greenwood
-    variance (statsmodels' ``SurvfuncRight``, lifelines' ``KaplanMeierFitter``). A Greenwood term with :math:`n_u = d_u`
-    is 0 (survival is then 0). All statistics are additive over units (one kernel pass
-    per replicate); the result does not depend on how units are chunked.
+    **Standard errors of the survival.** ``survival_se`` is the Taylor linearisation
+    (influence function) of :math:`\\log S(e)` summed over units, Binder's (1992) survey
+    linearisation with the units as clusters (Williams 1995): unit ``i`` contributes
+    :math:`z_i(e)` above, the variance is :math:`S(e)^2 \\sum_i z_i(e)^2` (the infinitesimal
+    jackknife, without the :math:`m/(m-1)` factor of a with-replacement design of
+    :math:`m` units), and a term with :math:`n_u = d_u` is 0 (survival is then 0). It is
+    invariant to the scale of the weights (multiplying every :math:`s_i` by a constant
+    leaves it unchanged, unlike Greenwood's formula evaluated with weighted counts, which
+    treats the weights as frequencies), and the spells of one unit count as one cluster.
+    With equal weights and at most one exit spell per unit it equals Greenwood's (1926)
+    variance :math:`S(e)^2 \\sum_{u \\le e} d_u / (n_u (n_u - d_u))` exactly (statsmodels'
+    ``SurvfuncRight``, lifelines' ``KaplanMeierFitter``); with repeated spells of a unit
+    the two differ, in either direction. It needs only additive sums over units,
+    :math:`\\sum_i s_i^2 d_{iu} d_{iv}`, :math:`\\sum_i s_i^2 d_{iu} n_{iv}`,
+    :math:`\\sum_i s_i^2 n_{iu} n_{iv}` (:func:`mpi.kernels.relapse.relapse_cross_sums`),
+    and agrees with the unit-cluster bootstrap's ``survival_bse`` within Monte-Carlo error;
+    neither accounts for strata or sampling without replacement. All statistics are
+    additive over units (one kernel pass per replicate); the result does not depend on how
+    units are chunked.
 
     References
     ----------
-    Stevens (1999); Bane & Ellwood (1986); Kaplan & Meier (1958); Greenwood (1926).
+    Stevens (1999); Bane & Ellwood (1986); Kaplan & Meier (1958); Greenwood (1926);
+    Binder (1992); Williams (1995). Full entries in the result's ``references`` attribute.
 
     Examples
     --------
@@ -603,6 +671,18 @@ def relapse(
     >>> res = mpi.relapse(panel, mpi.presets.china_2b3g(), weight="weight")  # doctest: +SKIP
     >>> res.to_dataset()["cumulative_relapse"]  # doctest: +SKIP
     >>> mpi.relapse(panel, status="latent_poor", bootstrap=200, seed=1)  # doctest: +SKIP
+
+    Unit 1 exits and re-enters twice, unit 2 exits once and stays out: the SE treats unit
+    1's two spells as one cluster (:math:`\\sqrt 8 / 9`; Greenwood's would be
+    :math:`\\sqrt 6 / 9`), whatever the scale of the weights:
+
+    >>> import xarray as xr
+    >>> toy = xr.Dataset(
+    ...     {"p": (("unit", "time"), [[1, 0, 1, 0, 1], [1, 0, 0, 0, 0]]), "w": ("unit", [50, 50])},
+    ...     coords={"unit": [1, 2], "time": [2015, 2016, 2017, 2018, 2019]},
+    ... )
+    >>> mpi.relapse(toy, status="p", weight="w")["survival_se"].values.round(4)
+    array([0.3143, 0.3143, 0.3143])
     """
     n_boot = _check_bootstrap(bootstrap, seed)
     if status is not None:
@@ -639,6 +719,10 @@ def relapse(
         )
     L = _Layout(lay.years, list(ps.spec.names) if scores else None)
     denom = ps.denom
+    # unit-level cross sums for the linearised survival SEs (not needed by the replicates)
+    cross = krl.relapse_cross_sums(
+        ps.state, ps.weight, ps.cell, ps.n_cells, L.tau_index, L.n_taus, n_chunks
+    )
 
     # -- bootstrap replicates: the weighted sums per cell of each replicate
     reps: tuple[np.ndarray, ...] | None = None
@@ -673,11 +757,11 @@ def relapse(
                 ds = ds.rename(time=tdim)
         return _describe(ds)
 
-    def collect(sums, counts, boot, to_da) -> xr.Dataset:
+    def collect(sums, counts, cross_sums, boot, to_da) -> xr.Dataset:
         """Measures -> Dataset; ``to_da(array, dims)`` places the leading (cell) axes."""
         lw, pw, cw = sums
         ln, pn, cn, un = counts
-        meas = _measures(lw, pw, cw, L, denom)
+        meas = _measures(lw, pw, cw, L, denom, cross_sums)
         if boot is not None:
             rmeas = _measures(*boot, L, denom)
             meas.update(_boot_stats(rmeas, set(meas)))
@@ -699,6 +783,7 @@ def relapse(
         collect(
             (life_w.sum(0), period_w.sum(0), comp_w.sum(0)),
             (life_n.sum(0), period_n.sum(0), comp_n.sum(0), units.sum(0)),
+            (cross[0].sum(0), cross[1].sum(0)),
             None if reps is None else tuple(r.sum(1) for r in reps),
             overall_da,
         )
@@ -711,6 +796,7 @@ def relapse(
         n_dropped=int(n - n_used),
         n_no_weight=int(tot_units[krl.NO_WEIGHT]),
         even_spacing=int(bool(np.allclose(spacing, spacing[0]))),
+        survival_se_method=SE_METHOD,
         bootstrap=n_boot,
         bootstrap_method=(
             "unit-cluster bootstrap: units resampled with replacement (multinomial "
@@ -738,7 +824,13 @@ def relapse(
 
         # per cell (bootstrap replicates first, then cells): finalize, then split the cells
         out = coords(
-            collect((life_w, period_w, comp_w), (life_n, period_n, comp_n, units), reps, cell_da)
+            collect(
+                (life_w, period_w, comp_w),
+                (life_n, period_n, comp_n, units),
+                cross,
+                reps,
+                cell_da,
+            )
         )
         out.attrs = dict(attrs)
         return out

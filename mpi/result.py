@@ -13,20 +13,82 @@ import xarray as xr
 
 from ._version import __version__
 from .exact import fraction_text
-from .finalize import VARIABLE_ATTRS, finalize
+from .finalize import CELL_DIM, VARIABLE_ATTRS, finalize
+from .inference import _scatter_sum
 from .result_inference import InferenceMixin
 
 if TYPE_CHECKING:
     from .inference import Inference
     from .spec import Spec
 
-__all__ = ["MeasureResult"]
+__all__ = ["MeasureResult", "missing_group_counts", "group_names", "sparse_position_name"]
 
 REFERENCES = (
     "Alkire, S. and Foster, J. (2011). Counting and multidimensional poverty measurement. "
     "Journal of Public Economics 95(7-8), 476-487."
 )
 HEADLINE = ["H", "A", "M0", "M1", "M2", "vulnerable", "severe"]
+#: Variables of the Dataset that :meth:`MeasureResult.to_frame` leaves out: flags and counts
+#: along dims that are not columns of the table (see the Dataset).
+NOT_IN_FRAME = ("empty", "n_missing_group_by")
+#: Groups of a sparse table shown in :meth:`MeasureResult.summary` (it may have one per unit).
+SUMMARY_CELLS = 50
+
+
+def sparse_position_name(name: str) -> str:
+    """Coordinate of a sparse extended table holding each cell's label position in ``by``
+    variable ``name`` (its label count for the missing slot)."""
+    return f"_position_{name}"
+
+
+def _units(ds: xr.Dataset) -> xr.DataArray:
+    """Units in each cell, used or dropped."""
+    return ds["NOBS"] + ds["NDROP"]
+
+
+def missing_group_counts(
+    missing_group: xr.Dataset | None, ext: xr.Dataset | None, names: list[str], time: str | None
+) -> tuple[xr.DataArray, xr.DataArray | None]:
+    """Units with a missing value in at least one ``by`` variable (``missing_group``'s units;
+    per wave for a panel) and per variable (``group_variable`` dim, from the extended table;
+    None when there is none and several variables)."""
+    keep = [time] if time else []
+    if missing_group is None:
+        total = xr.DataArray(0) if not time else xr.zeros_like(ext[time], dtype=np.int64)
+    else:
+        total = _units(missing_group)
+    total = total.astype(np.int64)
+    if not names:
+        return total, None
+    if ext is None:
+        return total, (total.expand_dims(group_variable=names) if len(names) == 1 else None)
+    units = _units(ext)
+    per = []
+    for b in names:
+        if CELL_DIM in units.dims:  # sparse: the cells whose position is the missing slot
+            pos = ext[sparse_position_name(b)]
+            per.append(units.where(pos == ext.sizes[b], 0).sum(CELL_DIM))
+            continue
+        others = [d for d in units.dims if d not in (b, *keep)]
+        count = units.isel({b: -1}, drop=True).sum(others)
+        if time:  # the wave's missing slot holds no unit: drop it, label the waves
+            count = count.isel({time: slice(0, total.sizes[time])}).assign_coords(
+                {time: total[time].values}
+            )
+        per.append(count)
+    out = xr.concat(per, dim="group_variable").astype(np.int64)
+    return total, out.assign_coords(group_variable=np.asarray(names, dtype=object))
+
+
+def group_names(mask: xr.DataArray) -> list[str]:
+    """Labels (``"a / b"`` over the group dims) of the True entries of ``mask``."""
+    flat = mask.stack(_entry=list(mask.dims)) if mask.ndim > 1 else mask
+    dim = flat.dims[0]
+    hits = np.flatnonzero(flat.values)
+    if not len(hits):
+        return []
+    keys = flat.indexes[dim][hits] if dim in flat.indexes else pd.Index(hits)
+    return [" / ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in keys]
 
 
 class MeasureResult(InferenceMixin):
@@ -116,13 +178,31 @@ class MeasureResult(InferenceMixin):
         """The ``by`` variables that are population groups (all but a panel's wave dim)."""
         return [b for b in self.by if b != self.time]
 
+    @property
+    def sparse(self) -> bool:
+        """Whether the groups are the occurring combinations of the ``by`` variables along
+        one ``cell`` dimension (a MultiIndex of the variables), not one dimension per
+        variable: :func:`mpi.measure` chooses this layout for a cross-classification whose
+        full table would be large and mostly empty (see ``mpi._input.DENSE_CELLS``)."""
+        return CELL_DIM in self._stats.dims
+
+    @property
+    def _group_dims(self) -> list[str]:
+        """The statistics' dims that index groups (not a panel's waves)."""
+        return [CELL_DIM] if self.sparse else self.groups
+
+    @property
+    def _cell_dims(self) -> list[str]:
+        """The statistics' dims that index cells: the group dims and a panel's waves."""
+        return [CELL_DIM] if self.sparse else self.by
+
     @cached_property
     def overall(self) -> MeasureResult:
         """The whole population (group dimensions summed out, units with a missing group
         included). For a panel, per wave."""
         if not self.groups:
             return self
-        total = self._stats.sum(self.groups)
+        total = self._stats.sum(self._group_dims)
         if self._missing_group is not None:
             total = total + self._missing_group
         return self._child(total, [self.time] if self.time else [], None)
@@ -133,6 +213,8 @@ class MeasureResult(InferenceMixin):
             raise KeyError(f"{name!r} is not a grouping variable of this result; by={self.by}")
         if name == self.time:
             raise KeyError(f"{name!r} is the panel's wave dimension; select waves with .sel()")
+        if self.sparse:
+            return self._sparse_marginal(name)
         others = [b for b in self.by if b not in (name, self.time)]
         if self._extended is None:  # no unit has a missing group
             keep = [name, self.time] if self.time else [name]
@@ -151,7 +233,33 @@ class MeasureResult(InferenceMixin):
         missing = ext.isel({name: n}, drop=True)
         return self._child(stats, keep, missing, ext)
 
+    def _sparse_marginal(self, name: str) -> MeasureResult:
+        """:meth:`marginal` of a sparse table: the cells' statistics summed by their label
+        of ``name`` (every cell, missing slots of the others included), one dim."""
+        ext = self._extended
+        assert ext is not None
+        n = ext.sizes[name]
+        pos = ext[sparse_position_name(name)].values
+        data = {
+            v: ((name, *da.dims[1:]), _scatter_sum(pos, da.values, n + 1))
+            for v, da in ext.data_vars.items()
+        }
+        common = {c: ext[c].values for c in ("k", "indicator")}
+        full = xr.Dataset(data, coords=common)
+        stats = full.isel({name: slice(0, n)}).assign_coords({name: ext[name].values})
+        missing = full.isel({name: n}, drop=True)
+        return self._child(stats, [name], missing, full)
+
     # -- measures --------------------------------------------------------------------
+    @property
+    def _above_severe(self) -> np.ndarray | None:
+        """Per cutoff (exact fractions): ``k`` above the severity cutoff, where the severe
+        share is the headcount ratio (``None`` when no cutoff is)."""
+        above = np.array([k > self.spec.severe for k in self.ks])
+        if not above.any():
+            return None
+        return above if self.k_dim else above[:1].reshape(())
+
     @cached_property
     def _dataset(self) -> xr.Dataset:
         spec = self.spec
@@ -161,21 +269,39 @@ class MeasureResult(InferenceMixin):
             dims=("dimension", "indicator"),
             coords={"dimension": dims, "indicator": spec.names},
         )
-        ds = finalize(self._stats, membership)
+        ds = finalize(self._stats, membership, self._above_severe)
         if self.groups:
             # shares are among units with a known group; contributions are to the overall M0
-            sumw_known = self._stats["SUMW"].sum(self.groups)
-            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self.groups)
+            sumw_known = self._stats["SUMW"].sum(self._group_dims)
+            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self._group_dims)
             if self._missing_group is not None:
                 sumw_all = sumw_all + self._missing_group["SUMW"]
                 cp_all = cp_all + self._missing_group["CP"]
+            # assigned as Variables: the group coordinates are ds's already (and a sparse
+            # table's MultiIndex must not be merged level by level)
             with np.errstate(divide="ignore", invalid="ignore"):
-                ds["population_share"] = (self._stats["SUMW"] / sumw_known).where(sumw_known != 0)
+                ds["population_share"] = (
+                    (self._stats["SUMW"] / sumw_known).where(sumw_known != 0).variable
+                )
                 ds["group_contribution"] = (
-                    self._stats["CP"] * sumw_all / (sumw_known * cp_all)
-                ).where((sumw_known != 0) & (cp_all != 0))
-            for name in ("population_share", "group_contribution"):
-                ds[name].attrs.update(VARIABLE_ATTRS[name])
+                    (self._stats["CP"] * sumw_all / (sumw_known * cp_all))
+                    .where((sumw_known != 0) & (cp_all != 0))
+                    .variable
+                )
+            ds["empty"] = (self._stats["SUMW"] == 0).variable
+            total, per = self._missing_counts
+            ds["n_missing_group"] = total
+            if per is not None:
+                ds["n_missing_group_by"] = per
+            for name in (
+                "population_share",
+                "group_contribution",
+                "empty",
+                "n_missing_group",
+                "n_missing_group_by",
+            ):
+                if name in ds:
+                    ds[name].attrs.update(VARIABLE_ATTRS[name])
             for b in self.groups:
                 ds[b].attrs.setdefault("long_name", f"Group: {b}")
         if self.time:
@@ -210,8 +336,21 @@ class MeasureResult(InferenceMixin):
         ds.attrs.update({k: v for k, v in self.notes.items()})
         return ds
 
+    @cached_property
+    def _missing_counts(self) -> tuple[xr.DataArray, xr.DataArray | None]:
+        """Units with a missing group value: in total and per ``by`` variable."""
+        return missing_group_counts(self._missing_group, self._extended, self.groups, self.time)
+
     def to_dataset(self) -> xr.Dataset:
-        """All measures as an :class:`xarray.Dataset` with CF-style attributes (a copy)."""
+        """All measures as an :class:`xarray.Dataset` with CF-style attributes (a copy).
+
+        With groups it also holds ``empty`` (groups without measurable weight, whose
+        measures are NaN), ``n_missing_group`` (units with a missing value in some ``by``
+        variable, left out of the group table but counted in the overall) and
+        ``n_missing_group_by`` (the same per ``by`` variable, dim ``group_variable``). A
+        sparse cross-classification (:attr:`sparse`) has one ``cell`` dim with a MultiIndex
+        of the ``by`` variables (``.reset_index("cell")`` before writing it to netCDF).
+        """
         return self._dataset.copy(deep=True)
 
     def __getitem__(self, name: str) -> xr.DataArray:
@@ -251,6 +390,8 @@ class MeasureResult(InferenceMixin):
             }
         frames = []
         for name, da in ds.data_vars.items():
+            if name in NOT_IN_FRAME:
+                continue
             da = da.reset_coords(drop=True)
             parts = {"value": da}
             for col, src in extra.items():
@@ -291,6 +432,8 @@ class MeasureResult(InferenceMixin):
             return df
 
         ds = self._dataset if which == "estimate" else self._se
+        if self.sparse:  # the first cells only (see summary)
+            ds = ds.isel({CELL_DIM: slice(0, SUMMARY_CELLS)})
         index = ["group", *([self.time] if self.time else []), *(["k"] if self.k_dim else [])]
         if not self.groups:
             out = frame(ds, None)
@@ -322,10 +465,13 @@ class MeasureResult(InferenceMixin):
     def _header(self) -> list[tuple[str, str]]:
         overall = self.overall._dataset
 
-        def count(name: str) -> str:
+        def span(values: xr.DataArray) -> str:
             # a panel's counts vary by wave under balance="observed": show their range
-            lo, hi = int(overall[name].min()), int(overall[name].max())
+            lo, hi = int(values.min()), int(values.max())
             return f"{hi:,}" if lo == hi else f"{lo:,}-{hi:,}"
+
+        def count(name: str) -> str:
+            return span(overall[name])
 
         n_obs, n_drop = count("n_obs"), count("n_dropped")
         panel = (
@@ -349,8 +495,32 @@ class MeasureResult(InferenceMixin):
             *panel,
             ("Units used" + (" per wave" if self.time else ""), n_obs),
             ("Units dropped (missing)", f"{n_drop} (rule: {self.missing})"),
+            *self._group_header(span),
             *self._design_header(),
         ]
+
+    def _group_header(self, span) -> list[tuple[str, str]]:
+        """Summary lines on units with a missing group and on empty groups (when any)."""
+        if not self.groups:
+            return []
+        out = []
+        total, per = self._missing_counts
+        if int(total.sum()):
+            detail = (
+                " (" + ", ".join(f"{b}: {span(per.sel(group_variable=b))}" for b in self.groups)
+                + ")"
+                if per is not None
+                else ""
+            )
+            out.append(("Units with a missing group", f"{span(total)}{detail}"))
+        empty = (self._stats["SUMW"] == 0) & (_units(self._stats) > 0)
+        if bool(empty.any()):
+            names = group_names(empty)
+            shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+            out.append(
+                ("Empty groups", f"{len(names)} with units but no weight (NaN): {shown}")
+            )
+        return out
 
     def summary(self, *, precision: int = 4) -> str:
         """Text summary: header, headline measures (overall and by group), indicators."""
@@ -361,6 +531,12 @@ class MeasureResult(InferenceMixin):
             lines.append(
                 self._headline_frame().to_string(float_format=f"{{:.{precision}f}}".format)
             )
+            n_cells = self._stats.sizes.get(CELL_DIM, 0)
+            if n_cells > SUMMARY_CELLS:
+                lines.append(
+                    f"… first {SUMMARY_CELLS} of {n_cells:,} groups shown; all are in "
+                    "to_dataset() and to_frame()"
+                )
             if self.has_design:
                 lines += ["", "Standard errors (design-based)", "-" * 30]
                 lines.append(

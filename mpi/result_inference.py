@@ -14,7 +14,7 @@ from .change import ChangeResult, change
 from .design import ReplicateDesign
 from .errors import ValidationError
 from .estimate import PSU, Estimate, standard_errors
-from .finalize import VARIABLE_ATTRS
+from .finalize import CELL_DIM, VARIABLE_ATTRS
 from .hypothesis import WaldTest, pairwise, wald_test
 from .inference import ESTIMANDS, PROPORTIONS, estimates
 
@@ -114,7 +114,7 @@ class InferenceMixin:
         self._need_design()
         assert self._inference is not None
         like = self._stats["SUMW"]  # type: ignore[attr-defined]
-        return self._inference.domain_df(self.by, like)
+        return self._inference.domain_df(self._cell_dims, like)  # type: ignore[attr-defined]
 
     def _need_design(self) -> None:
         if self._inference is None:
@@ -281,7 +281,8 @@ class InferenceMixin:
         """The dimension compared (default: first ``by`` variable, else ``k``) and the
         estimate with the other dimensions fixed by ``select``."""
         est = self.estimate(variable)
-        return over or (self.by[0] if self.by else "k"), est.sel(**select) if select else est
+        default = self._cell_dims[0] if self.by else "k"  # type: ignore[attr-defined]
+        return over or default, est.sel(**select) if select else est
 
     def change(
         self,
@@ -293,6 +294,13 @@ class InferenceMixin:
     ) -> ChangeResult:
         """Changes between rounds with SEs and the decomposition of ΔM0; see
         :func:`mpi.change`."""
+        if getattr(self, "sparse", False):
+            raise ValidationError(
+                f"change() needs the rounds {over!r} as a dimension, but this result's groups "
+                f"{self.by} are a sparse table (one 'cell' dim: the cross-classification is "
+                "too large to lay out in full); use .marginal(over).change(over), or measure "
+                "by fewer or coarser variables"
+            )
         return change(self, over, years=years, kind=kind, variables=variables)  # type: ignore[arg-type]
 
     def vcov(self, variables: str | list[str] = ("H", "A", "M0")) -> pd.DataFrame:  # type: ignore[assignment]
@@ -328,14 +336,21 @@ class InferenceMixin:
             v, pert = e.flat()
             cols.append(pert)
             vals.append(v)
+            # a sparse table's cells by position (their labels are tuples of the by variables)
+            cells = e.value.indexes[CELL_DIM] if CELL_DIM in dims else None
             idx = (
-                pd.MultiIndex.from_product([e.value[d].values for d in dims], names=dims)
+                pd.MultiIndex.from_product(
+                    [range(e.value.sizes[d]) if d == CELL_DIM else e.value[d].values for d in dims],
+                    names=dims,
+                )
                 if dims
                 else [()]
             )
             for key in idx:
                 key = key if isinstance(key, tuple) else (key,)
                 lab = dict(zip(dims, key, strict=True))
+                if cells is not None:
+                    lab.update(zip(self.by, cells[lab.pop(CELL_DIM)], strict=True))
                 if "k" not in lab and "k" in e.value.coords:
                     lab["k"] = float(e.value["k"])
                 labels.append((n, *[lab.get(lv, "") for lv in levels]))

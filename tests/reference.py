@@ -12,7 +12,8 @@ Conventions (the contract of ``mpi.measure``)
 * ``g_ij`` deprivation (0/1, NaN = missing), ``gap_ij`` normalised gap: ``min(1, (z-x)/z)``
   for a deprived cardinal indicator, 1 for a deprived non-cardinal one, 0 otherwise.
 * ``c_i = Σ_j w_ij g_ij`` (exact); poor iff ``c_i >= k``; vulnerable iff
-  ``vulnerable <= c_i < k``; severe iff ``c_i >= severe``.
+  ``vulnerable <= c_i < k``; severe iff ``c_i >= max(severe, k)`` (the severely poor are
+  among the poor, also at a cutoff k above the severity cutoff).
 * ``missing="drop"``: units with a missing indicator or sampling weight are dropped.
   ``missing="reweight"``: inside each dimension the weights are re-spread over the observed
   indicators, ``w_ij = W_D · w_j / Σ_{observed j' in D} w_j'``; a unit with a dimension
@@ -285,7 +286,7 @@ def _identify_and_aggregate(
     # exact identification
     poor = np.array([bool(keep[i] and score[i] >= kq) for i in range(n)])
     vuln = np.array([bool(keep[i] and vq <= score[i] < kq) for i in range(n)])
-    sev = np.array([bool(keep[i] and score[i] >= sq) for i in range(n)])
+    sev = np.array([bool(keep[i] and score[i] >= max(sq, kq)) for i in range(n)])
 
     out = _nan_dict(d, len(dim_names))
     out["n_obs"] = int(keep.sum())

@@ -102,9 +102,10 @@ class Units:
     c: np.ndarray  # (n,)
     poor: np.ndarray  # (n, K)
     vuln: np.ndarray  # (n, K)
-    severe: np.ndarray  # (n,)
+    severe: np.ndarray  # (n, K): c >= max(severe, k)
     member: np.ndarray  # (n_dim, d) 0/1
     ks: list[Fraction]
+    sq: Fraction = Fraction(1, 2)  # the severity cutoff
 
     @property
     def n(self) -> int:
@@ -140,7 +141,9 @@ class Units:
         vuln = np.array(
             [[bool(used[i] and vq <= score[i] < k) for k in kq] for i in range(n)], dtype=float
         ).reshape(n, len(kq))
-        sev = np.array([bool(used[i] and score[i] >= sq) for i in range(n)], dtype=float)
+        sev = np.array(
+            [[bool(used[i] and score[i] >= max(sq, k)) for k in kq] for i in range(n)], dtype=float
+        ).reshape(n, len(kq))
         c = np.array([float(x) if x is not None else 0.0 for x in score])
         obs = np.where(used[:, None], observed, False).astype(float)
         return cls(
@@ -156,6 +159,7 @@ class Units:
             severe=sev,
             member=member,
             ks=kq,
+            sq=sq,
         )
 
 
@@ -199,6 +203,7 @@ def estimands(
         s = np.where(domain, s, 0.0)
     n, K = U.poor.shape
     one = np.ones((n, K))
+    k_varies = any(k > U.sq for k in U.ks)  # mpi.measure's severe then has a k dim
     c, p = U.c[:, None], U.poor
     cp = c * p
     m1 = np.sum(U.W * U.g * U.gap, axis=1)[:, None]
@@ -211,7 +216,8 @@ def estimands(
         "M1": _ratio(s, p * m1, one),
         "M2": _ratio(s, p * m2, one),
         "vulnerable": _ratio(s, U.vuln, one),
-        "severe": _ratio(s, U.severe, np.ones(n)),
+        # without a cutoff above the severity cutoff the share has no k dimension
+        "severe": _ratio(s, U.severe, one) if k_varies else _ratio(s, U.severe[:, 0], np.ones(n)),
         "uncensored_headcount": _ratio(s, U.g, U.obs),
         "censored_headcount": _ratio(s, U.g[:, None, :] * p[:, :, None], U.obs[:, None, :]),
         "contribution": _ratio(s, wg[:, None, :] * p[:, :, None], cp[:, :, None]),
@@ -228,7 +234,9 @@ def estimands(
     out["intensity_variance"] = (np.maximum(V, 0.0), u)
     if not k_dim:
         out = {
-            nm: (v[0], u[:, 0]) if nm not in ("severe", "uncensored_headcount") else (v, u)
+            nm: (v[0], u[:, 0])
+            if nm != "uncensored_headcount" and (nm != "severe" or k_varies)
+            else (v, u)
             for nm, (v, u) in out.items()
         }
     return out

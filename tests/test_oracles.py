@@ -218,8 +218,8 @@ def test_mpitbr_k_curve_as_dimension(impl):
     assert math.isnan(rs[3]["A"])
     close([r["groups"]["North"]["M0"] for r in rs], [0.375, 0.25, 0.0, 0.0])
     close([r["groups"]["South"]["M0"] for r in rs], [0.5, 5 / 12, 0.25, 0.0])
-    # severe has no k dependence
-    close([r["severe"] for r in rs], [0.6] * 4)
+    # severe: c >= max(1/2, k), 0.6 up to k = 1/2, then the poor (never above H)
+    close([r["severe"] for r in rs], [0.6, 0.6, 0.2, 0.0])
 
 
 def test_reference_matrix_form_mpitbr():

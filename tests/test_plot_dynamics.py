@@ -333,7 +333,7 @@ def test_relapse_chart_draws_cumulative_relapse_and_band():
     f = 1.0 - ds["survival"].values
     ok = np.isfinite(f)
     np.testing.assert_allclose(line.get_ydata(), np.concatenate([[0.0], f])[np.r_[True, ok]])
-    # the band is +-1.96 Greenwood SE around F, clipped to [0, 1]
+    # the band is +-1.96 linearised SE around F, clipped to [0, 1]
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
     se = ds["survival_se"].values[ok]
     assert band.max() <= 1.0 and band.min() >= 0.0

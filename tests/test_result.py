@@ -118,6 +118,7 @@ def test_dataset_and_dataframe_agree(survey, spec):
         np.testing.assert_allclose(a[v], b[v], rtol=1e-13)
 
 
+@pytest.mark.filterwarnings("ignore::mpi.CategoryWarning")  # 2-4 rows: most categories absent
 def test_dropped_units_are_counted_and_warned(spec):
     df = pd.DataFrame(
         {v: [0.0, 1.0, np.nan, 0.0] for v in ["undernourished"]}
@@ -135,6 +136,7 @@ def test_dropped_units_are_counted_and_warned(spec):
     assert "Units dropped (missing) 2" in res.summary()
 
 
+@pytest.mark.filterwarnings("ignore::mpi.CategoryWarning")  # 2-4 rows: most categories absent
 def test_reweight_hand_example(spec):
     """Nutrition missing: child mortality carries the health weight 1/3 alone (OPHI rule)."""
     base = {"undernourished": np.nan, "child_deaths_5y": 1, "max_schooling": 8,
@@ -160,9 +162,11 @@ def test_reweight_hand_example(spec):
 def test_missing_group_units_count_in_overall_only():
     spec = Spec([Indicator("a", weight=0.5), Indicator("b", weight=0.5)], k=0.5)
     df = pd.DataFrame({"a": [1, 0, 1, 1], "b": [0, 0, 1, 0], "g": ["x", "y", None, "x"]})
-    res = mpi.measure(df, spec, by="g")
+    with pytest.warns(mpi.MissingDataWarning, match="1 of 4 units have a missing value"):
+        res = mpi.measure(df, spec, by="g")
     ds = res.to_dataset()
     assert list(ds.g.values) == ["x", "y"]
+    assert int(ds.n_missing_group) == 1
     assert float(res.overall.H) == 0.75
     # shares among the three units with a known group
     np.testing.assert_allclose(ds.population_share.values, [2 / 3, 1 / 3])

@@ -799,7 +799,9 @@ def test_marginal_equals_measuring_by_one_variable_with_missing_other_group():
 def test_all_missing_group_variable_with_a_design():
     spec = mpi.Spec.from_dimensions({"d": ["a", "b"]}, k="1/2")
     df = pd.DataFrame({"a": [1, 0, 1], "b": [1, 0, 0], "g": pd.Series([None] * 3, dtype=object), "w": 1.0})  # fmt: skip
-    plain = mpi.measure(df, spec, by="g")
-    res = mpi.measure(df, spec, by="g", design=mpi.Design("w"))
+    with pytest.warns(mpi.MissingDataWarning, match="3 of 3 units have a missing value"):
+        plain = mpi.measure(df, spec, by="g")
+    with pytest.warns(mpi.MissingDataWarning, match="3 of 3 units have a missing value"):
+        res = mpi.measure(df, spec, by="g", design=mpi.Design("w"))
     assert float(res.overall.H) == float(plain.overall.H) == 2 / 3
     assert np.isfinite(float(res.overall.se.H))

@@ -149,9 +149,10 @@ def test_weight_wrong_dtype(df):
         mpi.measure(bad, flags_spec(), weight="w")
 
 
-def test_all_zero_weights_give_nan_not_crash(df):
-    res = mpi.measure(df.assign(w=0.0), flags_spec(), weight="w")
-    assert np.isnan(float(res.H))
+def test_all_zero_weights_raise(df):
+    # issue 14 point 9: zero total weight made every measure NaN silently; now a DataError
+    with pytest.raises(DataError, match=r"weight variable 'w'\) sum to 0 over the 4 units"):
+        mpi.measure(df.assign(w=0.0), flags_spec(), weight="w")
 
 
 def test_flag_variable_with_other_values(df):
