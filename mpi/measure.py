@@ -694,21 +694,7 @@ def measure(
             missing=missing,
         )
         panel_time = str(time)
-    if design is None:
-        prep = _prepare(
-            data,
-            spec,
-            weight=weight,
-            by=by,
-            k=k,
-            missing=missing,
-            use_patterns=None,
-            sparse_groups=panel_time is None,
-        )
-        prep.keep = panel_time
-        stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
-        groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
-    else:
+    if design is not None:
         _check_design_type(design)
         if weight is not None and weight != design.weight:
             raise ValidationError(
@@ -716,20 +702,24 @@ def measure(
                 "weight only in mpi.Design(...)"
             )
         weight = design.weight
-        prep = _prepare(
-            data,
-            spec,
-            weight=weight,
-            by=by,
-            k=k,
-            missing=missing,
-            use_patterns=None,
-            extra=design.variables,
-            sparse_groups=True,  # no panels with a design
-        )
+    prep = _prepare(
+        data,
+        spec,
+        weight=weight,
+        by=by,
+        k=k,
+        missing=missing,
+        use_patterns=None,
+        extra=design.variables if design is not None else (),
+        sparse_groups=panel_time is None,  # panels keep the dense (unit, wave) layout
+    )
+    prep.keep = panel_time
+    if design is None:
+        stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
+    else:
         cell_stats, inference = run_design(prep, design)
         stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
-        groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
+    groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
     call = (
         f"mpi.measure(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "
         f"by={groups.names if groups else None!r}, "
