@@ -271,6 +271,13 @@ def change(
             f"over={over!r} must be one of the result's by variables {result.by}; measure with "
             f"by=[{over!r}, ...]"
         )
+    if getattr(result, "sparse", False):
+        raise ValidationError(
+            f"change() needs the rounds {over!r} as a dimension, but this result's groups "
+            f"{result.by} are a sparse table (one 'cell' dim: the cross-classification is "
+            "too large to lay out in full); use .marginal(over).change(over), or measure "
+            "by fewer or coarser variables"
+        )
     if kind not in ("total", "insequence"):
         raise ValidationError(f"kind must be 'total' or 'insequence'; got {kind!r}")
     labels = list(result.statistics[over].values)

@@ -294,13 +294,6 @@ class InferenceMixin:
     ) -> ChangeResult:
         """Changes between rounds with SEs and the decomposition of ΔM0; see
         :func:`mpi.change`."""
-        if getattr(self, "sparse", False):
-            raise ValidationError(
-                f"change() needs the rounds {over!r} as a dimension, but this result's groups "
-                f"{self.by} are a sparse table (one 'cell' dim: the cross-classification is "
-                "too large to lay out in full); use .marginal(over).change(over), or measure "
-                "by fewer or coarser variables"
-            )
         return change(self, over, years=years, kind=kind, variables=variables)  # type: ignore[arg-type]
 
     def vcov(self, variables: str | list[str] = ("H", "A", "M0")) -> pd.DataFrame:  # type: ignore[assignment]

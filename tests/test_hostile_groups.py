@@ -295,6 +295,8 @@ def test_design_standard_errors_with_sparse_cells(monkeypatch, design):
         assert ci.H.dims == ("bound", "cell")
         with pytest.raises(mpi.ValidationError, match="sparse table"):
             sparse.change("g0")
+        with pytest.raises(mpi.ValidationError, match="sparse table"):
+            mpi.change(sparse, "g0")  # the function as well as the method
 
 
 # -- point 8: missing group values ----------------------------------------------------------
