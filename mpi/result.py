@@ -525,7 +525,9 @@ class MeasureResult(InferenceMixin):
     def summary(self, *, precision: int = 4) -> str:
         """Text summary: header, headline measures (overall and by group), indicators."""
         lines = ["Alkire-Foster multidimensional poverty measures", "=" * 48]
-        lines += [f"{k:<24}{v}" for k, v in self._header()]
+        header = self._header()
+        width = max(24, *(len(k) + 1 for k, _ in header))  # labels never run into values
+        lines += [f"{k:<{width}}{v}" for k, v in header]
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             lines += ["", "Headline measures", "-" * 17]
             lines.append(
