@@ -8,25 +8,28 @@ Fraction(1, 3)
 
 from __future__ import annotations
 
-from . import plot, presets
-from ._version import __version__
-from .association import AssociationResult, association
-from .change import ChangeResult, change
-from .chronic import ChronicResult, DurationAdjustedResult, chronic, duration_adjusted
-from .decompose import DecompositionResult, decompose_change
-from .design import Design, ReplicateDesign
-from .early_warning import RiskResult, relapse_risk
-from .errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
-from .measure import measure
-from .monitoring import MonitoringResult, MonitoringRules, monitoring
-from .panel import PanelStates, panel_states
-from .panel_build import MergeReport, merge_sources, panel_from_long
-from .relapse import RelapseResult, relapse
-from .result import MeasureResult
-from .robustness import RobustnessResult, dominance, robustness
-from .spec import Indicator, Spec
-from .spells import SpellResult, spells
-from .transitions import TransitionResult, transitions
+from mpi import plot, presets
+from mpi._version import __version__
+from mpi.dynamics.build import MergeReport, merge_sources, panel_from_long
+from mpi.dynamics.chronic import ChronicResult, DurationAdjustedResult, chronic, duration_adjusted
+from mpi.dynamics.decompose import DecompositionResult, decompose_change
+from mpi.dynamics.early_warning import RiskResult, relapse_risk
+from mpi.dynamics.monitoring import MonitoringResult, MonitoringRules, monitoring
+from mpi.dynamics.relapse import RelapseResult, relapse
+from mpi.dynamics.spells import SpellResult, spells
+from mpi.dynamics.states import PanelStates, panel_states
+from mpi.dynamics.transitions import TransitionResult, transitions
+from mpi.errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
+from mpi.measurement.association import AssociationResult, association
+from mpi.measurement.change import ChangeResult, change
+from mpi.measurement.measure import measure
+from mpi.measurement.result import MeasureResult
+from mpi.measurement.robustness import RobustnessResult, dominance, robustness
+from mpi.measurement.spec import Indicator, Spec
+from mpi.survey import hypothesis
+from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
+from mpi.survey.estimate import Estimate
+from mpi.survey.hypothesis import WaldTest, pairwise, wald_test
 
 __all__ = [
     "__version__",
@@ -64,6 +67,12 @@ __all__ = [
     "association",
     "AssociationResult",
     "ReplicateDesign",
+    "BootstrapDesign",
+    "Estimate",
+    "wald_test",
+    "pairwise",
+    "WaldTest",
+    "hypothesis",
     "MeasureResult",
     "presets",
     "plot",

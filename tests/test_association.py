@@ -15,10 +15,10 @@ from reference import as_fraction, deprivations
 
 import mpi
 from mpi import DataError, Indicator, Spec, SpecError, ValidationError
-from mpi.association import AssociationResult, association
+from mpi.measurement.association import AssociationResult, association
 
 # the module (``mpi.association`` may also name the function once it is exported)
-association_module = importlib.import_module("mpi.association")
+association_module = importlib.import_module("mpi.measurement.association")
 
 PAIR_VARS = ("cramers_v", "phi", "redundancy", "both_deprived", "n_obs")
 

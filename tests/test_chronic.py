@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from panel_data import random_panel, random_spec
 
 import mpi
-from mpi.chronic import chronic, duration_adjusted
+from mpi.dynamics.chronic import chronic, duration_adjusted
+from mpi.dynamics.states import panel_states
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import chronic as kc
-from mpi.panel import panel_states
 
 TOL = 1e-12
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from panel_data import random_panel, random_spec
 
 import mpi
-from mpi.decompose import decompose_change, decomposition_statistics
+from mpi.dynamics.decompose import decompose_change, decomposition_statistics
+from mpi.dynamics.states import panel_states
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import decompose as kd
-from mpi.panel import panel_states
 
 TOL = 1e-12
 TERMS = ("delta_M0", "entry", "reentry", "first_entry", "exit", "stayers")

@@ -5,7 +5,7 @@
   array) equals a single chunk bit for bit, and the private-sums mode to rounding;
 * the dense (PSU, group) table and one row per (PSU, group) pair give the same SEs,
   covariances and domain degrees of freedom;
-* lazy linearised perturbations (:class:`mpi.estimate.Estimate` terms) equal perturbations
+* lazy linearised perturbations (:class:`mpi.Estimate` terms) equal perturbations
   materialised after every operation, for every operation of the algebra;
 * ``combine_terms`` and ``sum_rows`` equal numpy; ``terms_variance`` equals
   ``strata_variance`` of the combined terms bit for bit.
@@ -23,11 +23,11 @@ import xarray as xr
 
 import mpi
 from mpi import kernels
-from mpi.design import encode_design
-from mpi.estimate import MAX_TERMS, Estimate, LinearizedEngine
+from mpi.survey.design import encode_design
+from mpi.survey.estimate import MAX_TERMS, Estimate, LinearizedEngine
 
-inference = importlib.import_module("mpi.inference")
-measure_mod = importlib.import_module("mpi.measure")
+inference = importlib.import_module("mpi.measurement.inference")
+measure_mod = importlib.import_module("mpi.measurement.measure")
 
 
 # -- bucket statistics --------------------------------------------------------------------
@@ -439,7 +439,7 @@ def test_terms_variance_is_the_same_for_any_number_of_threads():
     """Estimates batched in one call, strata split between threads and in blocks (300
     strata: two blocks of ``STRATA_BLOCK``): the same variances to the last bit as one
     thread, as each estimate alone and as ``strata_variance`` of the combined terms."""
-    from mpi.estimate import PSU, _TermBatch
+    from mpi.survey.estimate import PSU, _TermBatch
 
     rng = np.random.default_rng(9)
     eng = _engine(1200)
@@ -570,7 +570,7 @@ def test_integer_design_labels_take_the_per_psu_path_and_agree():
     df["stratum_s"] = "s" + df["stratum"].astype(str).str.zfill(3)
     df["psu_s"] = "p" + df["psu"].astype(str).str.zfill(4)
     spec = _spec()
-    design_mod = importlib.import_module("mpi.design")
+    design_mod = importlib.import_module("mpi.survey.design")
     ints = mpi.Design("w", strata="stratum", psu="psu")
     strs = mpi.Design("w", strata="stratum_s", psu="psu_s")
     table = measure_mod._prepare(

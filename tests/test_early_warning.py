@@ -1,4 +1,4 @@
-"""Tests of mpi.early_warning.relapse_risk (issue 6, early warning)."""
+"""Tests of mpi.relapse_risk (issue 6, early warning)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from panel_data import random_panel, random_spec
 
 import mpi
-from mpi.early_warning import auc_score, brier_score, calibration_table, relapse_risk
+from mpi.dynamics.early_warning import auc_score, brier_score, calibration_table, relapse_risk
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import risk as krisk
 

@@ -21,9 +21,9 @@ from survey_reference import TaylorDesign, Units, estimands, taylor_se
 
 import mpi
 from mpi import kernels
-from mpi.design import encode_design
+from mpi.survey.design import encode_design
 
-measure_mod = importlib.import_module("mpi.measure")
+measure_mod = importlib.import_module("mpi.measurement.measure")
 
 SPEC = mpi.Spec.from_dimensions({"a": ["d1", "d2"], "b": ["d3"]}, k="1/3")
 N_STRATA, PSU_PER_STRATUM, UNITS_PER_PSU = 5, 4, 12

@@ -26,7 +26,7 @@ import xarray as xr
 from reference import reference_measure
 
 import mpi
-import mpi._input as mpi_input
+import mpi._common.table as mpi_input
 
 SPEC = mpi.Spec.from_dimensions({"x": ["d1", "d2"], "y": ["d3", "d4"]}, k="1/2")
 FLAGS = ["d1", "d2", "d3", "d4"]

@@ -19,7 +19,7 @@ from mpi import DataError, Indicator, Spec
 from mpi.errors import CategoryWarning
 from mpi.kernels import af
 
-measure_mod = importlib.import_module("mpi.measure")
+measure_mod = importlib.import_module("mpi.measurement.measure")
 
 N = 10_000  # more than 2 * BLOCK units: several chunks in the kernel
 MODES = [af.UNITS, af.PATTERNS, af.DIRECT]

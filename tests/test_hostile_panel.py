@@ -10,9 +10,9 @@ from panel_data import random_panel, random_spec
 from test_relapse import exit_spells, km_linearised, unit_life
 
 import mpi
+from mpi.dynamics.relapse import _Layout
 from mpi.errors import DataError
 from mpi.kernels import relapse as krl
-from mpi.relapse import _Layout
 
 SE_VARS = ("survival_se", "survival_by_band_se", "survival_years_se")
 YEARS = [2010, 2011, 2013, 2014, 2016.5, 2017, 2020]

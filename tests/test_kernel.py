@@ -13,7 +13,7 @@ import xarray as xr
 
 import mpi
 from mpi import Indicator, Spec
-from mpi.measure import compute_statistics
+from mpi.measurement.measure import compute_statistics
 
 
 def test_kernels_do_not_import_xarray_or_pandas():

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mpi
+from mpi.dynamics.monitoring import CATEGORY_CODES, MonitoringResult, MonitoringRules, monitoring
 from mpi.errors import DataError, ValidationError
-from mpi.monitoring import CATEGORY_CODES, MonitoringResult, MonitoringRules, monitoring
 
 U, E, H, R, N, X = (
     CATEGORY_CODES[c]

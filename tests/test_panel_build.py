@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 
 import mpi.datasets
+from mpi.dynamics.build import MergeReport, merge_sources, panel_from_long
 from mpi.errors import DataError, ValidationError
-from mpi.panel_build import MergeReport, merge_sources, panel_from_long
 
 DEPARTMENTS = ["poverty_office", "civil_affairs", "health", "education", "housing", "water"]
 LAST_RECORD = ("last", "record_id")

@@ -13,7 +13,8 @@ from panel_data import random_panel, random_spec
 
 import mpi
 from mpi import kernels
-from mpi.panel import check_panel, panel_states
+from mpi._common.panel_layout import check_panel
+from mpi.dynamics.states import panel_states
 
 
 @pytest.fixture

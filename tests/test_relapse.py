@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from panel_data import random_panel, random_spec
 
 import mpi
+from mpi.dynamics.relapse import relapse
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import relapse as krl
-from mpi.relapse import relapse
 
 # --------------------------------------------------------------------------------------
 # helpers

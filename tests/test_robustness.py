@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import mpi
-from mpi.robustness import attainable_scores
+from mpi.measurement.robustness import attainable_scores
 
 SPEC = mpi.Spec.from_dimensions({"a": ["d1", "d2"], "b": ["d3", "d4"]}, k="1/4")
 

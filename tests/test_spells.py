@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from panel_data import random_panel, random_spec
 
 import mpi
+from mpi.dynamics.spells import spells
+from mpi.dynamics.states import panel_states
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import transitions as ktr
-from mpi.panel import panel_states
-from mpi.spells import spells
 
 TOL = 1e-12
 ONE = mpi.Spec([mpi.Indicator("a", weight=Fraction(1))], k=Fraction(1), name="one")

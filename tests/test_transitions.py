@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from panel_data import random_panel, random_spec
 
 import mpi
+from mpi.dynamics.states import panel_states
+from mpi.dynamics.transitions import transitions
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import transitions as ktr
-from mpi.panel import panel_states
-from mpi.transitions import transitions
 
 TOL = 1e-12
 

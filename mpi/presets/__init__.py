@@ -13,8 +13,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from ..errors import SpecError
-from ..spec import Spec
+from mpi.errors import SpecError
+from mpi.measurement.spec import Spec
 
 __all__ = ["available", "load", "global_mpi_2018", "china_2b3g"]
 

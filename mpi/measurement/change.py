@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._dist import t_ppf
-from .errors import ValidationError
-from .estimate import Estimate, stack
+from mpi._common.dist import t_ppf
+from mpi.errors import ValidationError
+from mpi.survey.estimate import Estimate, stack
 
 if TYPE_CHECKING:
-    from .result import MeasureResult
+    from mpi.measurement.result import MeasureResult
 
 __all__ = ["change", "ChangeResult", "CHANGES"]
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._dist import t_sf
-from .errors import ValidationError
-from .spec import Spec
+from mpi._common.dist import t_sf
+from mpi.errors import ValidationError
+from mpi.measurement.spec import Spec
 
 __all__ = ["robustness", "RobustnessResult", "dominance", "attainable_scores"]
 
@@ -158,7 +158,7 @@ def robustness(
     robustness and scope of the Multidimensional Poverty Index. *World Development* 59,
     251-274.
     """
-    from .measure import measure
+    from mpi.measurement.measure import measure
 
     if not 0 < level < 1:
         raise ValidationError(f"level must be in (0, 1); got {level!r}")
@@ -233,7 +233,7 @@ def dominance(
     Alkire, S. and Foster, J. (2011), section 4; Alkire et al. (2015), ch. 8
     (robustness and dominance).
     """
-    from .measure import measure
+    from mpi.measurement.measure import measure
 
     top = spec.cutoff_fraction(max_score) if max_score is not None else 1
     scores = [c for c in attainable_scores(spec) if spec.k <= c <= top]

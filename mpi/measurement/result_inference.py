@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._dist import t_ppf
-from .change import ChangeResult, change
-from .design import ReplicateDesign
-from .errors import ValidationError
-from .estimate import PSU, Estimate, standard_errors
-from .finalize import CELL_DIM, VARIABLE_ATTRS
-from .hypothesis import WaldTest, pairwise, wald_test
-from .inference import ESTIMANDS, PROPORTIONS, estimates
+from mpi._common.dist import t_ppf
+from mpi.errors import ValidationError
+from mpi.measurement.change import ChangeResult, change
+from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS
+from mpi.measurement.inference import ESTIMANDS, PROPORTIONS, estimates
+from mpi.survey.design import ReplicateDesign
+from mpi.survey.estimate import PSU, Estimate, standard_errors
+from mpi.survey.hypothesis import WaldTest, pairwise, wald_test
 
 if TYPE_CHECKING:
-    from .inference import Inference
+    from mpi.measurement.inference import Inference
 
 __all__ = ["InferenceMixin", "confidence_interval"]
 
@@ -76,7 +76,7 @@ class InferenceMixin:
         return estimates(self)  # type: ignore[arg-type]
 
     def estimate(self, name: str) -> Estimate:
-        """One estimand as an :class:`~mpi.estimate.Estimate` (value plus linearisation or
+        """One estimand as an :class:`~mpi.Estimate` (value plus linearisation or
         replicates), for derived quantities with correct standard errors.
 
         Examples
@@ -246,7 +246,7 @@ class InferenceMixin:
 
         ``over`` defaults to the first ``by`` variable (or ``k``); ``select`` fixes other
         dimensions (e.g. ``k=1/3``, ``indicator="water"``); whatever remains is tested
-        jointly. See :func:`mpi.hypothesis.wald_test` for the three methods.
+        jointly. See :func:`mpi.wald_test` for the three methods.
 
         Examples
         --------
@@ -273,7 +273,7 @@ class InferenceMixin:
         **select,
     ) -> pd.DataFrame:
         """Pairwise differences of ``variable`` across ``over`` with SE, t, p and CI
-        (see :func:`mpi.hypothesis.pairwise`)."""
+        (see :func:`mpi.pairwise`)."""
         over, est = self._compared(variable, over, select)
         return pairwise(est, over, labels, level=level)
 

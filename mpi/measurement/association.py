@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._input import as_table, encode_indicator, encode_weight
-from ._version import __version__
-from .errors import DataError, ValidationError
-from .exact import fraction_text
-from .spec import Spec
+from mpi._common.exact import fraction_text
+from mpi._common.table import as_table, encode_weight
+from mpi._version import __version__
+from mpi.errors import DataError, ValidationError
+from mpi.measurement.encode import encode_indicator
+from mpi.measurement.spec import Spec
 
 __all__ = ["association", "AssociationResult"]
 
@@ -217,7 +218,7 @@ def association(
     1 because ``a1`` is twice as common:
 
     >>> import pandas as pd, mpi
-    >>> from mpi.association import association
+    >>> from mpi.measurement.association import association
     >>> spec = mpi.Spec.from_dimensions({"a": ["a1", "a2"], "b": ["b1"]}, k="1/2")
     >>> df = pd.DataFrame({"a1": [1, 1, 0, 0], "a2": [1, 0, 0, 0], "b1": [1, 1, 1, 0]})
     >>> res = association(df, spec)

@@ -8,10 +8,8 @@ as int8 (:func:`encode_indicator` with ``narrow=True``).
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
-import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +18,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import CategoryWarning, DataError
-from .spec import Indicator
+from mpi.errors import DataError
 
-__all__ = ["Table", "as_table", "encode_indicator", "encode_weight", "encode_groups"]
+__all__ = ["Table", "as_table", "encode_weight", "encode_groups", "readonly", "caller_level"]
 
 
 @dataclass
@@ -101,11 +98,11 @@ def as_table(data: Any, needed: Sequence[Hashable]) -> Table:
     )
 
 
-def _is_numeric(s: pd.Series) -> bool:
+def is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
 
 
-def _as_float(s: pd.Series) -> np.ndarray:
+def as_float(s: pd.Series) -> np.ndarray:
     """Column as float64 with NaN for missing (a view when it already is float64)."""
     if s.dtype == np.float64:
         arr = s.to_numpy(copy=False)
@@ -154,10 +151,10 @@ def _as_int8(s: pd.Series) -> np.ndarray | None:
     return readonly(arr.astype(np.int8))
 
 
-def _values(s: pd.Series, narrow: bool) -> np.ndarray:
+def values_of(s: pd.Series, narrow: bool) -> np.ndarray:
     """Numeric column for the kernel: int8 when ``narrow`` and possible, else float64."""
     out = _as_int8(s) if narrow else None
-    return out if out is not None else _as_float(s)
+    return out if out is not None else as_float(s)
 
 
 #: What :func:`pandas.api.types.infer_dtype` says of an object column that holds only numbers
@@ -165,7 +162,7 @@ def _values(s: pd.Series, narrow: bool) -> np.ndarray:
 _OBJECT_NUMBERS = {"integer", "floating", "mixed-integer-float", "boolean"}
 
 
-def _object_numbers(s: pd.Series) -> pd.Series:
+def object_numbers(s: pd.Series) -> pd.Series:
     """An object column holding only numbers (or only booleans) and missing values (None,
     NaN, pd.NA), as a numeric column: float64 with NaN, or bool without missing values.
     Any other column is returned as it is (text stays text)."""
@@ -180,7 +177,7 @@ def _object_numbers(s: pd.Series) -> pd.Series:
     return pd.Series(values, index=s.index, name=s.name)
 
 
-def _all_missing_untyped(s: pd.Series) -> bool:
+def all_missing_untyped(s: pd.Series) -> bool:
     """An object column or a Categorical (whose type comes from the values or categories)
     with every value missing: it is measured as missing everywhere whatever the rule."""
     untyped = isinstance(s.dtype, pd.CategoricalDtype) or (
@@ -189,7 +186,7 @@ def _all_missing_untyped(s: pd.Series) -> bool:
     return untyped and len(s) > 0 and bool(s.isna().all())
 
 
-def _refuse_complex(s: pd.Series, role: str, name: Hashable) -> None:
+def refuse_complex(s: pd.Series, role: str, name: Hashable) -> None:
     """Complex numbers would lose their imaginary part in the float conversion: refuse."""
     dtype = s.dtype
     if isinstance(dtype, pd.CategoricalDtype):
@@ -209,188 +206,27 @@ def _refuse_complex(s: pd.Series, role: str, name: Hashable) -> None:
         )
 
 
-def encode_indicator(
-    s: pd.Series, ind: Indicator, *, narrow: bool = False
-) -> tuple[np.ndarray, str, float]:
-    """Column -> (values, kernel rule, numeric cutoff).
-
-    Category rules (``in``, string ``==``/``!=``) are evaluated here into a 0/1 flag with
-    NaN kept for missing values; numeric rules are left to the kernel. The values are
-    float64 (NaN = missing), or with ``narrow=True`` int8 when the column (or the flag)
-    holds booleans or integers in ``[-128, 127]`` without a missing value (a view of the
-    input where possible).
-
-    A listed category that a Categorical does not have raises a :class:`DataError`; one
-    that never occurs in a column of another dtype gives a :class:`CategoryWarning` (``in``
-    rules and string ``==``/``!=``): a misspelt category lowers the deprivation count
-    silently.
-    """
-    where = f"variable {ind.variable!r} of indicator {ind.name!r}"
-    dtype = s.dtype
-    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        raise DataError(f"{where} has dtype {dtype}; deprivation rules need numbers or categories")
-    _refuse_complex(s, "variable", ind.variable)
-    if _all_missing_untyped(s):  # no value to tell numbers from text: every value missing
-        return readonly(np.full(len(s), np.nan)), "flag", 0.0
-    s = _object_numbers(s)
-    dtype = s.dtype
-    numeric = _is_numeric(s) or pd.api.types.is_bool_dtype(dtype)
-    if isinstance(dtype, pd.CategoricalDtype):
-        numeric = pd.api.types.is_numeric_dtype(dtype.categories.dtype)
-    if ind.cutoff is None:
-        if not numeric:
-            raise DataError(
-                f"{where} must hold 0/1 or booleans (1 = deprived) because the indicator has "
-                f"no cutoff; got dtype {dtype}. Give the indicator a cutoff and deprived_if "
-                "(e.g. deprived_if='in', cutoff=[...categories...]) to derive the deprivation"
-            )
-        return _values(s, narrow), "flag", 0.0
-    rule = ind.deprived_if
-    categorical_rule = rule == "in" or isinstance(ind.cutoff, str | bool)
-    if rule in ("<", "<=", ">", ">=") and not numeric:
-        raise DataError(
-            f"{where} has non-numeric dtype {dtype}, but the rule {rule!r} {ind.cutoff!r} "
-            "needs numbers. Convert the variable (pd.to_numeric) or use deprived_if='in' "
-            "with a list of categories"
-        )
-    if not categorical_rule and numeric:
-        return _values(s, narrow), rule, float(ind.cutoff)
-    cats = list(ind.cutoff) if rule == "in" else [ind.cutoff]
-    has_str = any(isinstance(c, str) for c in cats)
-    if numeric and has_str:
-        raise DataError(
-            f"{where} is numeric (dtype {dtype}) but the categories {cats!r} are strings; "
-            "write the categories as numbers or recode the variable"
-        )
-    if not numeric and not has_str:
-        raise DataError(
-            f"{where} holds text (dtype {dtype}) but the categories {cats!r} are numbers; "
-            "write the categories as they appear in the data"
-        )
-    member, missing = _membership(s, cats, ind, check=rule == "in" or has_str)
-    dep = member if rule in ("in", "==") else ~member
-    if narrow and not missing.any():
-        return readonly(dep).view(np.int8), "flag", 0.0
-    out = dep.astype(np.float64)
-    out[missing] = np.nan
-    return readonly(out), "flag", 0.0
 
 
-def _membership(
-    s: pd.Series, cats: list, ind: Indicator, *, check: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(member, missing)`` boolean arrays of a category rule. Listed categories that a
-    Categorical lacks raise (:func:`_check_declared`); with ``check``, those that never
-    occur in a column of another dtype warn (:func:`_warn_absent`)."""
-    dtype = s.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        _check_declared(dtype.categories, cats, ind)
-        codes = s.cat.codes.to_numpy()
-        hit = np.append(dtype.categories.isin(cats), False)  # code -1 (missing) -> False
-        return hit[codes], codes < 0
-    if _is_numeric(s) or pd.api.types.is_bool_dtype(dtype):
-        member = s.isin(cats).to_numpy(dtype=bool)
-        missing = s.isna().to_numpy(dtype=bool)
-        if check:
-            absent = [c for c in cats if not bool(s.eq(c).any())]
-            if absent:
-                _warn_absent(absent, lambda: pd.unique(s.dropna()), ind)
-        return member, missing
-    # text: one hash pass gives membership, missing values and the values that occur
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    hit = pd.Index(uniques).isin(cats)
-    if check:
-        found = set(pd.Index(uniques)[hit])
-        absent = [c for c in cats if c not in found]
-        if absent:
-            _warn_absent(absent, lambda: uniques, ind)
-    return np.append(hit, False)[codes], codes < 0
 
 
-def _closest(value: Any, choices: Sequence[Any]) -> Any | None:
-    """The choice closest to ``value``: equal up to case, else the best difflib match of the
-    texts (only among at most 10 000 choices), else None."""
-    text = str(value).casefold()
-    by_text = {str(c).casefold(): c for c in choices}
-    if text in by_text:
-        return by_text[text]
-    if len(by_text) > 10_000:
-        return None
-    close = difflib.get_close_matches(text, list(by_text), n=1, cutoff=0.6)
-    return by_text[close[0]] if close else None
 
 
-def _guesses(unknown: list, choices: Sequence[Any]) -> str:
-    """``"did you mean 'primary' for 'Primary'?"`` (empty without a close match)."""
-    pairs = [(u, _closest(u, choices)) for u in unknown]
-    pairs = [(u, m) for u, m in pairs if m is not None]
-    if not pairs:
-        return ""
-    if len(unknown) == 1:
-        return f"did you mean {pairs[0][1]!r}?"
-    return "did you mean " + ", ".join(f"{m!r} for {u!r}" for u, m in pairs) + "?"
 
 
-def _sorted_values(values: Any, limit: int = 30) -> str:
-    vals = [v.item() if isinstance(v, np.generic) else v for v in values]
-    try:
-        vals = sorted(vals)
-    except TypeError:
-        vals = sorted(vals, key=str)
-    more = f", … ({len(vals) - limit} more)" if len(vals) > limit else ""
-    return ", ".join(repr(v) for v in vals[:limit]) + more
 
 
-def _check_declared(categories: pd.Index, cats: list, ind: Indicator) -> None:
-    """Every listed category must be a category of the Categorical: raise otherwise."""
-    known = set(categories)
-    unknown = [c for c in cats if c not in known]
-    if not unknown:
-        return
-    listed = (
-        _sorted_values(categories)
-        if len(categories) > 30
-        else ", ".join(repr(c) for c in categories)
-    )
-    lead = (
-        f"none of the categories {cats!r} of indicator {ind.name!r} occurs"
-        if len(unknown) == len(cats)
-        else f"indicator {ind.name!r} lists unknown categories {unknown!r}, not"
-    )
-    guess = _guesses(unknown, list(categories))
-    raise DataError(
-        f"{lead} among the categories of variable {ind.variable!r} ({listed}); check the "
-        f"spelling (categories are case-sensitive{'; ' + guess if guess else ''}), or add the "
-        "category to the Categorical (series.cat.add_categories) if it is real"
-    )
 
 
-def _warn_absent(absent: list, values: Any, ind: Indicator) -> None:
-    """Warn that listed categories never occur; ``values()`` gives the values that do."""
-    present = list(values())
-    noun = "category" if len(absent) == 1 else "categories"
-    verb = "occurs" if len(absent) == 1 else "occur"
-    guess = _guesses(absent, present)
-    warnings.warn(
-        CategoryWarning(
-            f"indicator {ind.name!r}: the {noun} {absent!r} never {verb} in variable "
-            f"{ind.variable!r}{' (' + guess + ')' if guess else ''}. Its values are "
-            f"{_sorted_values(present) or 'all missing'}. A misspelt category lowers the "
-            "deprivation count silently: check the categories (spelling and case); if one is "
-            "simply absent from these data, ignore this warning (mpi.CategoryWarning)",
-            ind.name,
-            tuple(absent),
-        ),
-        stacklevel=_caller_level(),
-    )
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# the mpi package (this module is mpi/_common/table.py)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def _caller_level() -> int:
+def caller_level() -> int:
     """``stacklevel`` of the first frame outside the ``mpi`` package, as seen from the
-    function that calls :func:`_caller_level` (and then ``warnings.warn``)."""
+    function that calls :func:`caller_level` (and then ``warnings.warn``)."""
     frame = sys._getframe(1)
     level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
@@ -401,14 +237,14 @@ def _caller_level() -> int:
 
 def encode_weight(s: pd.Series, name: Hashable) -> np.ndarray:
     """Sampling weights as float64 (NaN = missing; negatives are rejected by the kernel)."""
-    _refuse_complex(s, "weight variable", name)
-    s = _object_numbers(s)
-    if not (_is_numeric(s) or pd.api.types.is_bool_dtype(s.dtype)):
+    refuse_complex(s, "weight variable", name)
+    s = object_numbers(s)
+    if not (is_numeric(s) or pd.api.types.is_bool_dtype(s.dtype)):
         raise DataError(
             f"weight variable {name!r} must be numeric; got dtype {s.dtype}. "
             "Convert it with pd.to_numeric"
         )
-    return _as_float(s)
+    return as_float(s)
 
 
 #: A cross-classification of several ``by`` variables is laid out densely (every

@@ -7,7 +7,7 @@ subsetting the design); the point estimates are their sums. For a
 :class:`~mpi.ReplicateDesign` it runs the kernel once per replicate weight.
 
 :func:`estimates` then writes every estimand of :class:`~mpi.MeasureResult` as a function of
-totals in the :class:`~mpi.estimate.Estimate` algebra, which yields linearised influence
+totals in the :class:`~mpi.Estimate` algebra, which yields linearised influence
 values (delta method) or replicate estimates for all of them at once.
 """
 
@@ -20,14 +20,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from . import kernels
-from .design import BootstrapDesign, Design, EncodedDesign, ReplicateDesign, encode_design
-from .errors import DataError, ValidationError
-from .estimate import REP, Estimate, LinearizedEngine, ReplicateEngine
-from .finalize import CELL_DIM
+from mpi import kernels
+from mpi.errors import DataError, ValidationError
+from mpi.measurement.finalize import CELL_DIM
+from mpi.survey.design import (
+    BootstrapDesign,
+    Design,
+    EncodedDesign,
+    ReplicateDesign,
+    encode_design,
+)
+from mpi.survey.estimate import REP, Estimate, LinearizedEngine, ReplicateEngine
 
 if TYPE_CHECKING:
-    from .result import MeasureResult
+    from mpi.measurement.result import MeasureResult
 
 __all__ = ["Inference", "run_design", "estimates", "ESTIMANDS", "PROPORTIONS"]
 
@@ -510,7 +516,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
 
 
 def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cells: int):
-    from ._input import encode_weight
+    from mpi._common.table import encode_weight
 
     main = prep.run(prep.sweight, np.ascontiguousarray(gcell), 0, n_cells)
     reps = []
@@ -539,7 +545,7 @@ def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cel
 
 def _severe_total(result: MeasureResult, tot: Any, poor: Estimate) -> Estimate:
     """Total of the severely poor, ``c >= max(severe, k)``: the poor's total at a cutoff
-    above the severity cutoff (as :func:`mpi.finalize.finalize`)."""
+    above the severity cutoff (as :func:`mpi.measurement.finalize.finalize`)."""
     above = result._above_severe
     if above is None:
         return tot("SEVERE")
@@ -552,7 +558,7 @@ def _severe_total(result: MeasureResult, tot: Any, poor: Estimate) -> Estimate:
 def estimates(result: MeasureResult) -> dict[str, Estimate]:
     """Every estimand of ``result`` as an :class:`Estimate` built from totals.
 
-    The formulas are those of :func:`mpi.finalize.finalize` and of the group shares in
+    The formulas are those of :func:`mpi.measurement.finalize.finalize` and of the group shares in
     :class:`~mpi.MeasureResult`, written on estimates of totals, so the perturbations are
     the exact linearisations (or replicate recomputations) of the published numbers.
     """

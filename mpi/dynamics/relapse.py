@@ -38,21 +38,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._input import readonly
-from .dynamics_result import DynamicsResult, panel_attrs, ratio
-from .errors import DataError, ValidationError
-from .kernels import relapse as krl
-from .panel import (
-    PanelStates,
+from mpi._common.panel_layout import (
     check_by_names,
     check_panel,
-    panel_states,
     parallel_chunks,
     status_states,
     unit_groups,
     unit_weights,
 )
-from .spec import Spec
+from mpi._common.table import readonly
+from mpi.dynamics.result import DynamicsResult, panel_attrs, ratio
+from mpi.dynamics.states import PanelStates, panel_states
+from mpi.errors import DataError, ValidationError
+from mpi.kernels import relapse as krl
+from mpi.measurement.spec import Spec
 
 __all__ = ["relapse", "RelapseResult", "BANDS_AT_EXIT"]
 

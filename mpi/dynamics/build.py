@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._version import __version__
-from .errors import DataError, ValidationError
+from mpi._version import __version__
+from mpi.errors import DataError, ValidationError
 
 __all__ = ["panel_from_long", "merge_sources", "MergeReport", "RULES", "DUPLICATE_RULES"]
 
@@ -359,7 +359,7 @@ def panel_from_long(
     Examples
     --------
     >>> import pandas as pd
-    >>> from mpi.panel_build import panel_from_long
+    >>> from mpi.dynamics.build import panel_from_long
     >>> df = pd.DataFrame({"id": [1, 1, 2], "year": [2015, 2017, 2015],
     ...                    "income": [900.0, 1200.0, 700.0], "weight": [2.0, 2.0, 1.0]})
     >>> ds = panel_from_long(df, unit="id", time="year", static=["weight"])
@@ -420,7 +420,7 @@ def panel_from_long(
     )
     dropped = len(df) - len(rows)
     attrs = {
-        "title": "panel built with mpi.panel_build.panel_from_long",
+        "title": "panel built with mpi.panel_from_long",
         "history": _history(
             f"panel_from_long(unit={unit!r}, time={time!r}, duplicates={duplicates!r})"
         ),
@@ -821,7 +821,7 @@ def merge_sources(
     Examples
     --------
     >>> import pandas as pd
-    >>> from mpi.panel_build import merge_sources
+    >>> from mpi.dynamics.build import merge_sources
     >>> master = pd.DataFrame({"hh": [1, 2], "size": [3, 4]})
     >>> health = pd.DataFrame({"hh": [1, 1, 2], "year": [2020, 2021, 2020],
     ...                        "insured": [1, 0, 1], "size": [3, 3, 5]})
@@ -897,7 +897,7 @@ def merge_sources(
         exc.report = report  # type: ignore[attr-defined]
         raise exc
     attrs = {
-        "title": "panel merged with mpi.panel_build.merge_sources",
+        "title": "panel merged with mpi.merge_sources",
         "history": _history(f"merge_sources({', '.join(order)}; unit={unit!r}, time={time!r})"),
         "sources": ", ".join(order),
         "default_rule": default_rule,

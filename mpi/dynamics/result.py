@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._version import __version__
-from .errors import ValidationError
-from .exact import fraction_text
-from .panel import PanelStates
+from mpi._common.exact import fraction_text
+from mpi._version import __version__
+from mpi.dynamics.states import PanelStates
+from mpi.errors import ValidationError
 
 __all__ = ["DynamicsResult", "panel_attrs", "ratio"]
 

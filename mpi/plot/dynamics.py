@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ValidationError
-from .plot import MEASURE_LABELS, _apply_fonts, _new_ax, _style
+from mpi.errors import ValidationError
+from mpi.plot.measures import MEASURE_LABELS, _apply_fonts, _new_ax, _style
 
 if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.axes import Axes
 
-    from .chronic import ChronicResult
-    from .decompose import DecompositionResult
-    from .result import MeasureResult
-    from .spells import SpellResult
-    from .transitions import TransitionResult
+    from mpi.dynamics.chronic import ChronicResult
+    from mpi.dynamics.decompose import DecompositionResult
+    from mpi.dynamics.spells import SpellResult
+    from mpi.dynamics.transitions import TransitionResult
+    from mpi.measurement.result import MeasureResult
 
 __all__ = ["trend", "transition_matrix", "rates", "survival", "chronic_durations", "decomposition"]
 
@@ -124,11 +124,11 @@ _STATE_LABELS = {
 
 def _check_result(result: Any, kind: str, func: str) -> xr.Dataset:
     """The result's dataset, after checking it is the result class ``kind``."""
-    from .chronic import ChronicResult
-    from .decompose import DecompositionResult
-    from .relapse import RelapseResult
-    from .spells import SpellResult
-    from .transitions import TransitionResult
+    from mpi.dynamics.chronic import ChronicResult
+    from mpi.dynamics.decompose import DecompositionResult
+    from mpi.dynamics.relapse import RelapseResult
+    from mpi.dynamics.spells import SpellResult
+    from mpi.dynamics.transitions import TransitionResult
 
     cls, call = {
         "relapse": (RelapseResult, "mpi.relapse"),
@@ -154,7 +154,7 @@ def _years_text(values: Any) -> list[str]:
 def _apply_all_fonts(ax: Axes, extra: Sequence[Any] = ()) -> None:
     """:func:`_apply_fonts` plus texts the helper does not see (annotations, colorbar)."""
     _apply_fonts(ax)
-    from .plot import _font_family
+    from mpi.plot.measures import _font_family
 
     for t in extra:
         fam = _font_family([t.get_text()])

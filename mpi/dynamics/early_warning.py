@@ -33,19 +33,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .dynamics_result import DynamicsResult, panel_attrs
-from .errors import DataError, ValidationError
-from .kernels import risk as krisk
-from .panel import (
-    BAND_NAMES,
-    PanelStates,
-    check_panel,
-    panel_states,
-    parallel_chunks,
-    status_states,
-    unit_weights,
-)
-from .spec import Spec
+from mpi._common.panel_layout import check_panel, parallel_chunks, status_states, unit_weights
+from mpi.dynamics.result import DynamicsResult, panel_attrs
+from mpi.dynamics.states import BAND_NAMES, PanelStates, panel_states
+from mpi.errors import DataError, ValidationError
+from mpi.kernels import risk as krisk
+from mpi.measurement.spec import Spec
 
 __all__ = ["relapse_risk", "RiskResult", "auc_score", "brier_score", "calibration_table"]
 

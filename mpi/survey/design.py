@@ -22,9 +22,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from . import kernels
-from ._input import Table
-from .errors import DataError, ValidationError
+from mpi import kernels
+from mpi._common.table import Table
+from mpi.errors import DataError, ValidationError
 
 __all__ = ["Design", "BootstrapDesign", "ReplicateDesign", "LONELY_PSU"]
 

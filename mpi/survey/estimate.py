@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import kernels
+from mpi import kernels
 
 __all__ = [
     "Estimate",
@@ -55,7 +55,7 @@ class LinearizedEngine:
 
     Parameters
     ----------
-    design : mpi.design.EncodedDesign
+    design : mpi.survey.design.EncodedDesign
         PSUs sorted by stratum, PSUs per stratum, fpc factors, lonely-PSU policy.
     """
 

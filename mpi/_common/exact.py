@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from numbers import Real
 
-from .errors import SpecError
+from mpi.errors import SpecError
 
 __all__ = ["to_fraction", "common_denominator", "fraction_text", "MAX_DENOMINATOR"]
 

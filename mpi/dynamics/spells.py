@@ -36,18 +36,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .dynamics_result import DynamicsResult, panel_attrs
-from .errors import DataError
-from .kernels import transitions as ktr
-from .panel import (
-    BALANCE,
-    PanelStates,
-    check_balance,
-    check_by_names,
-    panel_states,
-    parallel_chunks,
-)
-from .spec import Spec
+from mpi._common.panel_layout import BALANCE, check_balance, check_by_names, parallel_chunks
+from mpi.dynamics.result import DynamicsResult, panel_attrs
+from mpi.dynamics.states import PanelStates, panel_states
+from mpi.errors import DataError
+from mpi.kernels import transitions as ktr
+from mpi.measurement.spec import Spec
 
 __all__ = ["spells", "SpellResult", "SPELL_BALANCE"]
 

@@ -14,16 +14,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import kernels
-from ._input import Groups, as_table, encode_groups, encode_indicator, encode_weight, readonly
-from ._version import __version__
-from .design import BootstrapDesign, Design, ReplicateDesign
-from .errors import DataError, MissingDataWarning, ValidationError
-from .exact import fraction_text
-from .finalize import CELL_DIM
-from .inference import _check_design_type, run_design
-from .result import MeasureResult, group_names, missing_group_counts, sparse_position_name
-from .spec import Spec
+from mpi import kernels
+from mpi._common.exact import fraction_text
+from mpi._common.table import Groups, as_table, encode_groups, encode_weight, readonly
+from mpi._version import __version__
+from mpi.errors import DataError, MissingDataWarning, ValidationError
+from mpi.measurement.encode import encode_indicator
+from mpi.measurement.finalize import CELL_DIM
+from mpi.measurement.inference import _check_design_type, run_design
+from mpi.measurement.result import (
+    MeasureResult,
+    group_names,
+    missing_group_counts,
+    sparse_position_name,
+)
+from mpi.measurement.spec import Spec
+from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 
 __all__ = ["measure", "compute_statistics"]
 
@@ -412,7 +418,7 @@ def _prepare(
         else readonly(np.empty(0, np.float64))
     )
     # sparse_groups: a large, sparsely filled cross-classification may be encoded over the
-    # combinations that occur (mpi._input.Groups); the result then has one stacked dim
+    # combinations that occur (mpi._common.table.Groups); the result then has one stacked dim
     groups = encode_groups(table, by_names, sparse=sparse_groups) if by_names else None
     return _Prepared(
         spec,
@@ -770,7 +776,13 @@ def _flatten_panel(
     """A panel as a flat table of unit-waves (row ``i * T + t``, views where possible) with
     the wave as the last ``by`` variable; ``balance="balanced"`` keeps the units measurable
     in every wave."""
-    from .panel import _static_column, check_balance, check_panel, flat_column, unit_weights
+    from mpi._common.panel_layout import (
+        check_balance,
+        check_panel,
+        flat_column,
+        static_column,
+        unit_weights,
+    )
 
     check_balance(balance)
     layout = check_panel(panel, unit=unit, time=time)
@@ -786,7 +798,7 @@ def _flatten_panel(
     for v, role in [(weight, "weight")] + [(b, "by") for b in by_names]:
         if v is None:
             continue
-        _static_column(panel, v, layout, role)
+        static_column(panel, v, layout, role)
         flat[v] = ("_row", np.repeat(panel[v].values, T))
     flat[str(time)] = ("_row", np.tile(np.asarray(layout.times), n))
     notes = {"balance": balance, "n_excluded": 0, "panel_units": n, "panel_waves": T}

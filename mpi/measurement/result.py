@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._version import __version__
-from .exact import fraction_text
-from .finalize import CELL_DIM, VARIABLE_ATTRS, finalize
-from .inference import _scatter_sum
-from .result_inference import InferenceMixin
+from mpi._common.exact import fraction_text
+from mpi._version import __version__
+from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS, finalize
+from mpi.measurement.inference import _scatter_sum
+from mpi.measurement.result_inference import InferenceMixin
 
 if TYPE_CHECKING:
-    from .inference import Inference
-    from .spec import Spec
+    from mpi.measurement.inference import Inference
+    from mpi.measurement.spec import Spec
 
 __all__ = ["MeasureResult", "missing_group_counts", "group_names", "sparse_position_name"]
 
@@ -183,7 +183,7 @@ class MeasureResult(InferenceMixin):
         """Whether the groups are the occurring combinations of the ``by`` variables along
         one ``cell`` dimension (a MultiIndex of the variables), not one dimension per
         variable: :func:`mpi.measure` chooses this layout for a cross-classification whose
-        full table would be large and mostly empty (see ``mpi._input.DENSE_CELLS``)."""
+        full table would be large and mostly empty (see ``mpi._common.table.DENSE_CELLS``)."""
         return CELL_DIM in self._stats.dims
 
     @property

@@ -15,17 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ValidationError
+from mpi.errors import ValidationError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .result import MeasureResult
+    from mpi.measurement.result import MeasureResult
 
-__all__ = [
-    "contributions", "k_curve", "estimates", "changes", "trend", "transition_matrix", "rates",
-    "survival", "chronic_durations", "decomposition", "relapse", "cjk_font",
-]  # fmt: skip
+__all__ = ["contributions", "k_curve", "estimates", "changes", "cjk_font"]
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _CJK_FONTS = (
@@ -394,15 +391,3 @@ def changes(
     ax.set_title(title if title is not None else "Changes over time", loc="left")
     _apply_fonts(ax)
     return ax
-
-
-# charts of panel dynamics live in their own module (it imports the helpers above)
-from .plot_dynamics import (  # noqa: E402
-    chronic_durations,
-    decomposition,
-    rates,
-    relapse,
-    survival,
-    transition_matrix,
-    trend,
-)

@@ -64,19 +64,19 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._version import __version__
-from .dynamics_result import DynamicsResult
-from .errors import DataError, ValidationError
-from .exact import fraction_text
-from .panel import (
-    _static_column,
+from mpi._common.exact import fraction_text
+from mpi._common.panel_layout import (
     check_by_names,
     check_panel,
-    panel_states,
+    static_column,
     unit_groups,
     unit_weights,
 )
-from .spec import Spec
+from mpi._version import __version__
+from mpi.dynamics.result import DynamicsResult
+from mpi.dynamics.states import panel_states
+from mpi.errors import DataError, ValidationError
+from mpi.measurement.spec import Spec
 
 __all__ = [
     "monitoring",
@@ -605,7 +605,7 @@ def _resolve_line(
             )
             out = np.broadcast_to(row[None, :], (n, T))
         else:
-            _static_column(panel, rules.region, lay, "region")
+            static_column(panel, rules.region, lay, "region")
             reg = pd.Series(panel[rules.region].values)
             if reg.isna().any():
                 i = int(np.flatnonzero(reg.isna().to_numpy())[0])

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SpecError
-from .exact import common_denominator, fraction_text, to_fraction
+from mpi._common.exact import common_denominator, fraction_text, to_fraction
+from mpi.errors import SpecError
 
 __all__ = ["Indicator", "Spec", "RULES"]
 

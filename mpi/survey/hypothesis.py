@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._dist import chi2_sf, f_sf, t_ppf, t_sf
-from .errors import ValidationError
-from .estimate import PSU, Estimate, stack
+from mpi._common.dist import chi2_sf, f_sf, t_ppf, t_sf
+from mpi.errors import ValidationError
+from mpi.survey.estimate import PSU, Estimate, stack
 
 __all__ = ["WaldTest", "wald_test", "pairwise", "flat_cov"]
 

@@ -25,18 +25,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .dynamics_result import DynamicsResult, panel_attrs, ratio
-from .errors import DataError, ValidationError
-from .kernels import transitions as ktr
-from .panel import (
-    BAND_NAMES,
-    STATE_NAMES,
-    check_balance,
-    check_by_names,
-    panel_states,
-    parallel_chunks,
-)
-from .spec import Spec
+from mpi._common.panel_layout import check_balance, check_by_names, parallel_chunks
+from mpi.dynamics.result import DynamicsResult, panel_attrs, ratio
+from mpi.dynamics.states import BAND_NAMES, STATE_NAMES, panel_states
+from mpi.errors import DataError, ValidationError
+from mpi.kernels import transitions as ktr
+from mpi.measurement.spec import Spec
 
 __all__ = ["transitions", "TransitionResult", "TRANSITION_BALANCE", "STATE_SETS"]
 

@@ -12,7 +12,7 @@ Both run one numba kernel (:mod:`mpi.kernels.chronic`) over the units with time 
 it emits additive weighted sums per group cell, turned into measures here. Every cutoff
 is decided on integers: the duration cutoff as the wave count
 :math:`m_i = \lceil \tau T_i \rceil` computed with exact fractions and the AF cutoff on the
-integer scores of :func:`mpi.panel.panel_states`.
+integer scores of :func:`mpi.panel_states`.
 """
 
 from __future__ import annotations
@@ -26,23 +26,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._version import __version__
-from .dynamics_result import DynamicsResult, panel_attrs, ratio
-from .errors import DataError, SpecError, ValidationError
-from .exact import fraction_text, to_fraction
-from .kernels import chronic as _kc
-from .panel import (
-    PanelStates,
+from mpi._common.exact import fraction_text, to_fraction
+from mpi._common.panel_layout import (
     check_balance,
     check_by_names,
     check_panel,
     flat_column,
-    panel_states,
     parallel_chunks,
     unit_groups,
     unit_weights,
 )
-from .spec import Spec
+from mpi._version import __version__
+from mpi.dynamics.result import DynamicsResult, panel_attrs, ratio
+from mpi.dynamics.states import PanelStates, panel_states
+from mpi.errors import DataError, SpecError, ValidationError
+from mpi.kernels import chronic as _kc
+from mpi.measurement.spec import Spec
 
 __all__ = ["chronic", "duration_adjusted", "ChronicResult", "DurationAdjustedResult", "ORDERS"]
 

@@ -35,11 +35,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .dynamics_result import DynamicsResult, panel_attrs
-from .errors import DataError, ValidationError
-from .kernels import decompose as _kd
-from .panel import PanelStates, _static_column, check_balance, panel_states, parallel_chunks
-from .spec import Spec
+from mpi._common.panel_layout import check_balance, parallel_chunks, static_column
+from mpi.dynamics.result import DynamicsResult, panel_attrs
+from mpi.dynamics.states import PanelStates, panel_states
+from mpi.errors import DataError, ValidationError
+from mpi.kernels import decompose as _kd
+from mpi.measurement.spec import Spec
 
 __all__ = ["decompose_change", "DecompositionResult", "DECOMPOSE_BALANCE", "DYNAMIC_GROUPS"]
 
@@ -187,7 +188,7 @@ class DecompositionResult(DynamicsResult):
 
 
 def _history_flags(panel: xr.Dataset, name: Hashable, states: PanelStates) -> np.ndarray:
-    _static_column(panel, name, states.layout, "history")
+    static_column(panel, name, states.layout, "history")
     values = panel[name].values
     if values.dtype == bool:
         return np.ascontiguousarray(values, np.uint8)
@@ -479,7 +480,7 @@ def decompose_change(
     --------
     >>> import mpi
     >>> panel = mpi.datasets.load("registry_panel", format="xarray")
-    >>> res = mpi.decompose.decompose_change(panel, mpi.presets.china_2b3g(), weight="weight")
+    >>> res = mpi.decompose_change(panel, mpi.presets.china_2b3g(), weight="weight")
     >>> ds = res.to_dataset()
     >>> bool(abs(ds.delta_M0 - (ds.entry - ds.exit + ds.stayers)) < 1e-12)
     True
