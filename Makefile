@@ -28,8 +28,10 @@ $(VENV)/.docs: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.core
 	$(BIN)/python -m mpi.demo --out report
 
-## test: the test suite (unit, oracle, property, reference and doc-example tests)
+## test: the layer contracts (import-linter), then the test suite (unit, oracle, property,
+## reference, doc-example, architecture and docstring tests)
 test: $(VENV)/.test
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 ## docs: the Sphinx site (tutorials executed), warnings are errors

@@ -27,7 +27,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from ._county_lsi import _ALL_UNITS, _POP_UNIT, _TARGET
+from ._county_lsi import ALL_UNITS, POP_UNIT, TARGET
 from ._county_lsi import PROVINCES as _PROVINCES
 from ._errors import ValidationError
 from ._io import write_csv_gz
@@ -180,10 +180,10 @@ _WEEKEND_DAYS = np.flatnonzero((_WEEKDAY >= 5) & _OFF & ~np.isin(np.arange(N_DAY
 # --- model ------------------------------------------------------------------------------------------
 _HOME: Final = _PROVINCES.index("Anhui")  # the university's province
 _HOME_SHARE = 0.30  # students from the home province
-_PROVINCE_POP = _POP_UNIT * _ALL_UNITS  # 2015 population of the provincial units
+_PROVINCE_POP = POP_UNIT * ALL_UNITS  # 2015 population of the provincial units
 _HOMETOWN_P = (1 - _HOME_SHARE) * _PROVINCE_POP / _PROVINCE_POP.sum()
 _HOMETOWN_P[_HOME] += _HOME_SHARE
-_DEV = _TARGET - 61.3  # province living-standard index relative to the national mean
+_DEV = TARGET - 61.3  # province living-standard index relative to the national mean
 _COLLEGE_P = np.array([0.10, 0.12, 0.10, 0.10, 0.20, 0.18, 0.10, 0.10])
 _COLLEGE_FEMALE = np.array([0.35, 0.25, 0.40, 0.50, 0.20, 0.22, 0.55, 0.65])
 _GRADE_P = np.array([0.26, 0.25, 0.25, 0.24])

@@ -126,15 +126,15 @@ _CODE = np.array([row[0] for row in _PROVINCE_TABLE], dtype=np.int8)
 _REGION = np.array([REGIONS.index(row[3]) for row in _PROVINCE_TABLE], dtype=np.int8)
 _TYPE_COUNTS = np.array([row[4:7] for row in _PROVINCE_TABLE], dtype=np.int64)
 _COUNTS = _TYPE_COUNTS.sum(axis=1)
-_TARGET = np.array([row[9] for row in _PROVINCE_TABLE])
+TARGET = np.array([row[9] for row in _PROVINCE_TABLE])
 # Mean population (persons) and land area (km2) of a county-level unit, over all county-level
 # divisions of 2016 (including the urban districts thinned out above).
-_ALL_UNITS = np.array(
+ALL_UNITS = np.array(
     [16, 16, 168, 119, 103, 100, 60, 128, 16, 97, 89, 105, 85, 100, 137, 158, 103, 122, 121, 111]
     + [23, 38, 183, 88, 129, 74, 107, 86, 44, 22, 105]
 )
-_POP_UNIT = np.array([row[7] for row in _PROVINCE_TABLE]) * 1e6 / _ALL_UNITS
-_AREA_UNIT = np.array([row[8] for row in _PROVINCE_TABLE]) * 1e4 / _ALL_UNITS
+POP_UNIT = np.array([row[7] for row in _PROVINCE_TABLE]) * 1e6 / ALL_UNITS
+_AREA_UNIT = np.array([row[8] for row in _PROVINCE_TABLE]) * 1e4 / ALL_UNITS
 
 #: Published LSI values (UNDP China 2016): national mean and the five top provincial units.
 PUBLISHED: Final[dict[str, float]] = {
@@ -324,7 +324,7 @@ def _draw(
     """Draw the counties of one chunk of province ``p`` with latent mean ``mu``."""
     m = types.shape[0]
     z = mu + _TYPE_Z[types] + _Z_SD[p] * _centred_normal(rng, (m,))
-    pop = np.exp(np.log(_POP_UNIT[p]) + _TYPE_LOG_POP[types] + _POP_SD * _centred_normal(rng, (m,)))
+    pop = np.exp(np.log(POP_UNIT[p]) + _TYPE_LOG_POP[types] + _POP_SD * _centred_normal(rng, (m,)))
     area = np.exp(
         np.log(_AREA_UNIT[p]) + _TYPE_LOG_AREA[types] + _AREA_SD * _centred_normal(rng, (m,))
     )
@@ -804,7 +804,7 @@ def _calibrate(m: int = 20_000, seed: int = 20161017) -> np.ndarray:  # pragma: 
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(p,)))
             cols = _draw(rng, p, types, mid, rounded=False)
             idx = _index_matrix(np.column_stack([cols[i] for i in INDICATORS]), posts)
-            if _aggregate(idx, "arithmetic").mean() < _TARGET[p]:
+            if _aggregate(idx, "arithmetic").mean() < TARGET[p]:
                 lo = mid
             else:
                 hi = mid

@@ -45,14 +45,14 @@ import xarray as xr
 from ._errors import DataError, ValidationError
 from ._io import write_csv_gz
 from ._mpi_survey import (
-    _SANITATION_IMPROVED,
-    _SANITATION_UNIMPROVED,
     AREAS,
     COOKING_FUEL,
     DRINKING_WATER,
     SANITATION,
+    SANITATION_IMPROVED,
+    SANITATION_UNIMPROVED,
+    SOLID_FUEL,
 )
-from ._mpi_survey import _SOLID_FUEL as _MS_SOLID_FUEL
 
 __all__ = [
     "ASSETS",
@@ -432,9 +432,8 @@ _CLEAN_FUEL = np.array(
     ]
 )
 # solid fuels and toilet types: the same shares as the single-round survey
-_SOLID_FUEL = _MS_SOLID_FUEL
-_TOILET_GOOD = _SANITATION_IMPROVED
-_TOILET_BAD = _SANITATION_UNIMPROVED
+_TOILET_GOOD = SANITATION_IMPROVED
+_TOILET_BAD = SANITATION_UNIMPROVED
 # Improved sources: piped_dwelling, piped_yard, public_tap, borehole, protected_well,
 # protected_spring, rainwater, bottled.
 _WATER_GOOD = np.array(
@@ -733,7 +732,7 @@ def _round(
     # Cooking fuel.
     clean = wealth + 0.7 * urban + rng.normal(0.0, 0.9, m) > 1.0 - 0.15 * r
     fuel_clean = _choose(rng, 2 * urban + electricity, _CLEAN_FUEL)
-    fuel_solid = 5 + _choose(rng, urban, _SOLID_FUEL)
+    fuel_solid = 5 + _choose(rng, urban, SOLID_FUEL)
     hh["cooking_fuel"] = np.where(clean, fuel_clean, fuel_solid).astype(np.int8)
 
     # Toilet: improved or not, then shared or not.

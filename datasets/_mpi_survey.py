@@ -209,11 +209,11 @@ _CLEAN_FUEL = np.array(
     ]
 )
 # Solid fuels: coal, charcoal, wood, crop_residue, shrubs, dung.
-_SOLID_FUEL = np.array([[0.02, 0.12, 0.62, 0.12, 0.06, 0.06], [0.06, 0.55, 0.33, 0.04, 0.01, 0.01]])
+SOLID_FUEL = np.array([[0.02, 0.12, 0.62, 0.12, 0.06, 0.06], [0.06, 0.55, 0.33, 0.04, 0.01, 0.01]])
 # Improved, not shared: flush_sewer, flush_septic, pit_slab, vip, composting.
-_SANITATION_IMPROVED = np.array([[0.02, 0.13, 0.55, 0.25, 0.05], [0.30, 0.35, 0.25, 0.08, 0.02]])
+SANITATION_IMPROVED = np.array([[0.02, 0.13, 0.55, 0.25, 0.05], [0.30, 0.35, 0.25, 0.08, 0.02]])
 # Unimproved: pit_open, bucket, hanging, other_unimproved, none.
-_SANITATION_UNIMPROVED = np.array([[0.45, 0.03, 0.04, 0.08, 0.40], [0.55, 0.10, 0.10, 0.15, 0.10]])
+SANITATION_UNIMPROVED = np.array([[0.45, 0.03, 0.04, 0.08, 0.40], [0.55, 0.10, 0.10, 0.15, 0.10]])
 # Improved within 30 minutes: piped, borehole, protected_well, protected_spring, rainwater,
 # bottled.
 _WATER_NEAR = np.array([[0.22, 0.38, 0.22, 0.12, 0.05, 0.01], [0.68, 0.10, 0.06, 0.02, 0.02, 0.12]])
@@ -317,13 +317,13 @@ def _block(seed: int, block: int) -> dict[str, np.ndarray]:
     clean = wealth + 0.7 * urban + rng.normal(0.0, 0.9, m) > 0.95
     clean_group = 2 * urban + electricity  # rural/urban x without/with electricity
     fuel_clean = _choose(rng, clean_group, _CLEAN_FUEL)
-    fuel_solid = 5 + _choose(rng, urban, _SOLID_FUEL)
+    fuel_solid = 5 + _choose(rng, urban, SOLID_FUEL)
     out["cooking_fuel"] = np.where(clean, fuel_clean, fuel_solid).astype(np.int8)
 
     # Sanitation: improved and not shared, improved but shared, or unimproved.
     s = wealth + 0.4 * urban + 0.5 * rep(psu_water, HH_PER_PSU) + rng.normal(0.0, 0.9, m)
-    san_improved = _choose(rng, urban, _SANITATION_IMPROVED)
-    san_unimproved = 6 + _choose(rng, urban, _SANITATION_UNIMPROVED)
+    san_improved = _choose(rng, urban, SANITATION_IMPROVED)
+    san_unimproved = 6 + _choose(rng, urban, SANITATION_UNIMPROVED)
     out["sanitation"] = np.select([s > -0.05, s > -0.55], [san_improved, 5], san_unimproved).astype(
         np.int8
     )
