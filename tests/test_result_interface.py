@@ -1,0 +1,189 @@
+"""One interface for every public result (issue 15): each public result class derives from
+:class:`mpi._common.result.ResultBase`, and one result of each, built from the bundled data,
+answers every method with its documented type."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+
+import mpi  # noqa: E402
+from mpi._common.result import ResultBase, Summary  # noqa: E402
+from mpi.errors import ValidationError  # noqa: E402
+
+#: Public classes that are not results (specs, designs, rules, values, errors).
+NOT_RESULTS = {
+    "Indicator", "Spec", "Design", "ReplicateDesign", "BootstrapDesign", "Estimate",
+    "MonitoringRules", "WaldTest",
+}  # fmt: skip
+
+
+def _public_result_classes() -> list[type]:
+    out = []
+    for name in mpi.__all__:
+        obj = getattr(mpi, name, None)
+        if not inspect.isclass(obj) or name in NOT_RESULTS or issubclass(obj, Warning | Exception):
+            continue
+        out.append(obj)
+    return out
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        return mpi.datasets.load("mpi_survey").iloc[:3000]
+
+
+@pytest.fixture(scope="module")
+def panel() -> xr.Dataset:
+    p = mpi.datasets.load("registry_panel", format="xarray")
+    return p.isel(unit=slice(0, 1500))
+
+
+@pytest.fixture(scope="module")
+def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], object]]:
+    spec = mpi.presets.global_mpi_2018()
+    china = mpi.presets.china_2b3g()
+    design = mpi.Design(weight="weight", strata="stratum", psu="psu")
+    tables = mpi.datasets.load("registry_panel")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        res = mpi.measure(survey, spec, by="region", design=design)
+        states = mpi.panel_states(panel, china, weight="weight", by="labour_capacity")
+        rules = mpi.MonitoringRules(
+            line="monitoring_line", income="income_per_capita", start=2020,
+            exited="poverty_status", exited_values=("exited",),
+        )  # fmt: skip
+        hh = tables["households"]
+        keep = set(hh["hh_id"].iloc[:300])
+        sources = {
+            "households": hh[hh["hh_id"].isin(keep)],
+            "health": tables["health"][tables["health"]["hh_id"].isin(keep)],
+        }
+        out = {
+            "MeasureResult": res,
+            "ChangeResult": mpi.measure(
+                survey, spec, by="area", design=design
+            ).change("area"),
+            "RobustnessResult": mpi.robustness(
+                survey, spec, over="region", design=design, k=[0.25, 0.5]
+            ),
+            "AssociationResult": mpi.association(survey, spec, weight="weight"),
+            "PanelStates": states,
+            "TransitionResult": mpi.transitions(states, balance="pairs"),
+            "SpellResult": mpi.spells(states),
+            "ChronicResult": mpi.chronic(states, tau="1/2", balance="observed"),
+            "DurationAdjustedResult": mpi.duration_adjusted(
+                panel, "income_per_capita", line="poverty_line", tau="1/2",
+                weight="weight", balance="observed",
+            ),  # fmt: skip
+            "DecompositionResult": mpi.decompose_change(
+                states, start=2016, end=2022, balance="pairs"
+            ),
+            "RelapseResult": mpi.relapse(states, bootstrap=20, seed=1),
+            "RiskResult": mpi.relapse_risk(states, fit_until=2020),
+            "MonitoringResult": mpi.monitoring(panel, rules, spec=china, weight="weight"),
+            "MergeReport": mpi.merge_sources(sources, unit="hh_id")[1],
+        }
+    return out
+
+
+def test_every_public_result_class_is_covered(results: dict) -> None:
+    names = {c.__name__ for c in _public_result_classes()}
+    assert names == set(results), "add the new result class to this test"
+
+
+@pytest.mark.parametrize("cls", _public_result_classes(), ids=lambda c: c.__name__)
+def test_derives_from_the_one_base(cls: type) -> None:
+    assert issubclass(cls, ResultBase)
+
+
+def _names(results: dict) -> list[str]:
+    return sorted(results)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [c.__name__ for c in _public_result_classes()],
+)
+def test_interface(name: str, results: dict) -> None:
+    res = results[name]
+    assert isinstance(res, ResultBase)
+    ds = res.to_dataset()
+    assert isinstance(ds, xr.Dataset) and len(ds.data_vars) > 0
+    ds[next(iter(ds.data_vars))].values[...] = -12345  # a copy: the result does not change
+    assert not res.to_dataset().equals(ds)
+
+    frame = res.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) > 0
+    if name != "MonitoringResult":  # its tidy unit is the household-wave (documented)
+        assert {"measure", "estimate"} <= set(frame.columns)
+
+    s = res.summary()
+    assert isinstance(s, Summary) and isinstance(s, str)
+    assert len(s.text.splitlines()) > 2 and s.html.startswith("<div")
+    assert res._repr_html_() == s.html
+    assert str(res) == s.text
+
+    assert isinstance(res.has_inference, bool)
+    if res.has_inference:
+        se = res.se
+        assert isinstance(se, xr.Dataset) and len(se.data_vars) > 0
+        ci = res.ci(0.9)
+        assert isinstance(ci, xr.Dataset) and list(ci["bound"].values) == ["lower", "upper"]
+        assert {"se", "lower", "upper"} <= set(frame.columns)
+    else:
+        with pytest.raises(ValidationError):
+            res.se  # noqa: B018
+        with pytest.raises(ValidationError):
+            res.ci(0.95)
+
+    assert callable(res.by_group)
+    try:
+        grouped = res.by_group()
+    except ValidationError as err:
+        assert "by" in str(err)
+    else:
+        assert isinstance(grouped, xr.Dataset)
+
+    fig, ax = plt.subplots()
+    try:
+        out = res.plot(ax=ax)
+        assert out is ax
+        drawn = len(ax.lines) + len(ax.patches) + len(ax.collections) + len(ax.images)
+        assert drawn > 0, f"{name}.plot() drew nothing"
+    finally:
+        plt.close(fig)
+
+
+def test_with_inference_where_expected(results: dict) -> None:
+    assert results["MeasureResult"].has_inference
+    assert results["ChangeResult"].has_inference
+    assert results["RelapseResult"].has_inference  # bootstrap replicates
+
+
+def test_ci_level_is_checked(results: dict) -> None:
+    with pytest.raises(ValidationError, match="level"):
+        results["RelapseResult"].ci(1.5)
+
+
+def test_frame_estimates_match_the_dataset(results: dict) -> None:
+    res = results["TransitionResult"]
+    frame = res.to_frame()
+    ds = res.to_dataset()
+    name = frame["measure"].iloc[0]
+    want = np.asarray(ds[name].values, dtype=float).ravel()
+    got = frame.loc[frame["measure"] == name, "estimate"].to_numpy(dtype=float)
+    np.testing.assert_array_equal(np.sort(got), np.sort(want))
