@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from panel_data import random_panel, random_spec
 
 import mpi
-from mpi.dynamics.early_warning import auc_score, brier_score, calibration_table, relapse_risk
+from mpi._common.result import Summary
+from mpi.dynamics.risk import auc_score, brier_score, calibration_table, relapse_risk
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import risk as krisk
 
@@ -386,3 +387,56 @@ def test_input_not_mutated(registry):
     for name, var in ds.data_vars.items():
         assert "long_name" in var.attrs and var.attrs["units"] == "1", name
     assert isinstance(res.summary(), str) and "auc" in repr(res)
+
+
+# ------------------------------------------------------------------ the result interface
+def test_old_module_path_reexports():
+    from mpi.dynamics import early_warning, risk
+
+    for name in early_warning.__all__:
+        assert getattr(early_warning, name) is getattr(risk, name), name
+    assert mpi.RiskResult is risk.RiskResult and mpi.relapse_risk is relapse_risk
+
+
+def test_logit_inference_and_tidy_frame():
+    rng = np.random.default_rng(5)
+    panel = random_panel(rng, n=400, waves=6, d=4, gap_rate=0.05)
+    spec = random_spec(rng, 4)
+    res = relapse_risk(panel, spec, weight="w", method="logit", fit_until=2013)
+    ds = res.to_dataset()
+    assert res.has_inference
+    np.testing.assert_array_equal(res.se["coef"].values, ds["std_err"].values)
+    ci = res.ci(0.9)["coef"]
+    z = 1.6448536269514722
+    np.testing.assert_allclose(
+        ci.sel(bound="upper").values, ds["coef"].values + z * ds["std_err"].values, rtol=1e-12
+    )
+    fr = res.to_frame()
+    assert list(fr["measure"].unique()) == ["auc", "brier", "coef"]
+    coef = fr[fr["measure"] == "coef"]
+    np.testing.assert_array_equal(coef["estimate"].values, ds["coef"].values)
+    np.testing.assert_array_equal(coef["se"].values, ds["std_err"].values)
+    assert fr.loc[fr["measure"] == "auc", "se"].isna().all()
+    assert isinstance(res.summary(), Summary)
+    assert "Logit coefficients" in res.summary()
+
+
+def test_nonparametric_has_no_inference_and_no_groups():
+    rng = np.random.default_rng(2)
+    panel = random_panel(rng, n=300, waves=5, d=4)
+    res = relapse_risk(panel, random_spec(rng, 4), weight="w", fit_until=2012)
+    assert not res.has_inference
+    with pytest.raises(ValidationError, match="logit"):
+        _ = res.se
+    with pytest.raises(ValidationError, match="by_group"):
+        res.by_group()
+    fr = res.to_frame()
+    assert list(fr["measure"].unique()) == ["auc", "brier", "probability"]
+    prob = res.to_dataset()["probability"]
+    np.testing.assert_array_equal(
+        fr.loc[fr["measure"] == "probability", "estimate"].values, prob.values.ravel()
+    )
+    # without a held-out period: the model only
+    full = relapse_risk(panel, random_spec(rng, 4), weight="w")
+    assert list(full.to_frame()["measure"].unique()) == ["probability"]
+    assert full.default_evaluation is None and "auc" not in full

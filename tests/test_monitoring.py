@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mpi
+from mpi._common.result import Summary
 from mpi.dynamics.monitoring import CATEGORY_CODES, MonitoringResult, MonitoringRules, monitoring
 from mpi.errors import DataError, ValidationError
 
@@ -344,6 +345,24 @@ def test_dataset_frame_and_serialisation():
     assert back != MonitoringRules.from_dict({**rr.to_dict(), "margin": 0.2})
     with pytest.raises(ValidationError, match="unknown"):
         MonitoringRules.from_dict({**rr.to_dict(), "foo": 1})
+
+
+def test_by_group_and_tidy_unit():
+    p = make([[50, 150, 150], [300, 300, 300], [50, 50, 50]], w=[2.0, 3.0, 1.0], g=["a", "b", "a"])
+    r = MonitoringRules(line=100, income="income")
+    res = monitoring(p, r, weight="w", by="g")
+    grouped = res.by_group()
+    ds = res.to_dataset()
+    assert list(grouped.data_vars) == ["count", "weighted_count", "share"]
+    xr.testing.assert_equal(grouped["share"], ds["group_share"].rename("share"))
+    assert grouped["count"].sel(g="a", time=2020, category_name="edge").item() == 2
+    assert not res.has_inference
+    # the tidy unit of to_frame is the household-wave: one row per monitored unit-wave
+    fr = res.to_frame()
+    assert len(fr) == int((ds["category"] >= 1).sum())
+    with pytest.raises(ValidationError, match="by_group"):
+        monitoring(p, r).by_group()
+    assert isinstance(res.summary(), Summary)
 
 
 def test_groups_and_dropped_weights():
