@@ -13,19 +13,18 @@ read once and memory stays at a few blocks of ``units x indicators`` floats.
 from __future__ import annotations
 
 import datetime as _dt
-import html
 from collections.abc import Hashable
 from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
 from mpi._common.table import as_table, encode_weight
 from mpi._version import __version__
 from mpi.errors import DataError, ValidationError
+from mpi.measurement.association_result import AssociationResult
 from mpi.measurement.encode import encode_indicator
 from mpi.measurement.spec import Spec
 
@@ -35,14 +34,6 @@ _MISSING = ("pairwise", "listwise")
 
 #: Units per block: two ``2d x BLOCK`` float64 buffers stay in the L2/L3 cache.
 BLOCK = 1 << 15
-
-REFERENCES = (
-    "Alkire, S., Foster, J., Seth, S., Santos, M.E., Roche, J.M., Ballon, P. (2015). "
-    "Multidimensional Poverty Measurement and Analysis. Oxford University Press, ch. 7 "
-    "(redundancy R0). "
-    "Suppa, N. (2023). mpitb: A toolbox for multidimensional poverty indices. "
-    "The Stata Journal 23(3)."
-)
 
 #: CF-style metadata of the output variables.
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {
@@ -91,8 +82,6 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "1",
     },
 }
-
-_PAIR_COLUMNS = ["cramers_v", "phi", "redundancy", "both_deprived", "n_obs"]
 
 
 # --------------------------------------------------------------------------------------
@@ -417,193 +406,3 @@ def _dataset(cells: np.ndarray, counts: np.ndarray, spec: Spec, censored: bool) 
         indicator_dimension=("indicator", [spec.dimension_of(i) for i in spec]),
     )
     return ds
-
-
-# --------------------------------------------------------------------------------------
-# Result
-# --------------------------------------------------------------------------------------
-class AssociationResult:
-    """Pairwise association and redundancy of the deprivation indicators of a spec.
-
-    Returned by :func:`association`. The measures live in an :class:`xarray.Dataset` with
-    dimensions ``(indicator, indicator2)``; see :meth:`to_dataset` and :meth:`to_frame`.
-
-    Attributes
-    ----------
-    spec : mpi.Spec
-        The specification.
-    censored : bool
-        Whether the deprivations were censored (poor units only).
-    k : fractions.Fraction or None
-        The poverty cutoff used for censoring (``None`` when uncensored).
-    weight : str or None
-        Sampling-weight variable.
-    missing : str
-        ``"pairwise"`` or ``"listwise"`` (always ``"listwise"`` when censored).
-    n_units : int
-        Units in the data.
-    n_dropped : int
-        Units used for no indicator (missing values under listwise deletion, a missing
-        sampling weight, or no indicator observed).
-    history : str
-        When and how the result was computed.
-    """
-
-    def __init__(
-        self,
-        dataset: xr.Dataset,
-        *,
-        spec: Spec,
-        censored: bool,
-        k: Fraction | None,
-        weight: str | None,
-        missing: str,
-        n_units: int,
-        n_dropped: int,
-        history: str,
-    ) -> None:
-        self.spec = spec
-        self.censored = censored
-        self.k = k
-        self.weight = weight
-        self.missing = missing
-        self.n_units = int(n_units)
-        self.n_dropped = int(n_dropped)
-        self.history = history
-        dataset.attrs.update(
-            title=f"Association between deprivation indicators: {spec.name or 'custom spec'}",
-            Conventions="CF-1.11",
-            institution="xmpi",
-            source=f"xmpi {__version__}",
-            spec=spec.name or "custom",
-            spec_title=spec.title or "",
-            deprivations=self._kind,
-            k=fraction_text(k) if k is not None else "",
-            sampling_weight=weight or "none (equal weights)",
-            missing=missing,
-            n_units=self.n_units,
-            n_dropped=self.n_dropped,
-            references=REFERENCES,
-            history=history,
-        )
-        self._ds = dataset
-
-    @property
-    def _kind(self) -> str:
-        if self.censored:
-            return f"censored (g_ij p_i, k={fraction_text(self.k)})"  # type: ignore[arg-type]
-        return "uncensored (g_ij)"
-
-    # -- data ----------------------------------------------------------------------------
-    def to_dataset(self) -> xr.Dataset:
-        """The measures as an :class:`xarray.Dataset` with CF-style attributes (a copy)."""
-        return self._ds.copy(deep=True)
-
-    def __getitem__(self, name: str) -> xr.DataArray:
-        return self._ds[name].copy(deep=True)
-
-    @property
-    def headcount(self) -> xr.DataArray:
-        """Uncensored (or censored) headcount ratio of every indicator."""
-        return self["censored_headcount" if self.censored else "uncensored_headcount"]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy table of the pairs ``j < l`` (upper triangle, spec order).
-
-        Columns: ``indicator, indicator2, cramers_v, phi, redundancy, both_deprived,
-        n_obs``.
-        """
-        names = self.spec.names
-        j, l_ = np.triu_indices(len(names), k=1)
-        data: dict[str, Any] = {
-            "indicator": [names[i] for i in j],
-            "indicator2": [names[i] for i in l_],
-        }
-        for name in _PAIR_COLUMNS:
-            data[name] = self._ds[name].values[j, l_]
-        return pd.DataFrame(data)
-
-    # -- presentation ---------------------------------------------------------------------
-    def _max(self, name: str) -> tuple[float, str]:
-        frame = self.to_frame()
-        values = frame[name].to_numpy(dtype=float)
-        if not np.isfinite(values).any():
-            return float("nan"), ""
-        i = int(np.nanargmax(values))
-        return float(values[i]), f"{frame['indicator'][i]}/{frame['indicator2'][i]}"
-
-    def _header(self) -> list[tuple[str, str]]:
-        n_obs = np.diagonal(self._ds["n_obs"].values)
-        return [
-            (
-                "Spec",
-                f"{self.spec.name or 'custom'} ({len(self.spec)} indicators, "
-                f"{len(self.spec.dimensions)} dimensions)",
-            ),
-            ("Deprivations", self._kind),
-            ("Sampling weight", self.weight or "none"),
-            ("Missing values", self.missing),
-            ("Units", f"{self.n_units:,}"),
-            ("Units used", f"{int(n_obs.min()):,} to {int(n_obs.max()):,} per indicator"),
-            ("Units dropped", f"{self.n_dropped:,}"),
-        ]
-
-    def _pairs(self) -> pd.DataFrame:
-        frame = self.to_frame().sort_values("cramers_v", ascending=False, kind="stable")
-        return frame.set_index(["indicator", "indicator2"])
-
-    def _indicators(self) -> pd.DataFrame:
-        ds = self._ds
-        head = "censored_headcount" if self.censored else "uncensored_headcount"
-        return pd.DataFrame(
-            {
-                "dimension": ds["indicator_dimension"].values,
-                "headcount": ds[head].values,
-                "n_obs": np.diagonal(ds["n_obs"].values),
-            },
-            index=pd.Index(self.spec.names, name="indicator"),
-        )
-
-    def summary(self, *, precision: int = 4) -> str:
-        """Text summary: header, headcount ratios, and the pairs sorted by Cramér's V."""
-        fmt = f"{{:.{precision}f}}".format
-        title = "Association between deprivation indicators"
-        lines = [title, "=" * len(title)]
-        lines += [f"{k:<18}{v}" for k, v in self._header()]
-        kind = "Censored" if self.censored else "Uncensored"
-        with pd.option_context("display.width", 120, "display.max_columns", 20):
-            lines += ["", f"{kind} headcount ratios", "-" * (len(kind) + 17)]
-            lines.append(self._indicators().to_string(float_format=fmt))
-            lines += ["", "Pairs by Cramér's V (R0 = redundancy)", "-" * 37]
-            pairs = self._pairs().rename(columns={"redundancy": "R0", "both_deprived": "p11"})
-            lines.append(pairs.to_string(float_format=fmt))
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self._header()
-        )
-        fmt = "{:.4f}".format
-        return (
-            "<div><strong>Association between deprivation indicators</strong>"
-            f"<table>{head}</table><p><em>Headcount ratios</em></p>"
-            f"{self._indicators().to_html(float_format=fmt)}"
-            f"<p><em>Pairs by Cramér's V (R0 = redundancy)</em></p>"
-            f"{self._pairs().to_html(float_format=fmt)}</div>"
-        )
-
-    def __repr__(self) -> str:
-        v, v_pair = self._max("cramers_v")
-        r, r_pair = self._max("redundancy")
-        kind = f"censored k={fraction_text(self.k)}" if self.censored else "uncensored"  # type: ignore[arg-type]
-        v_txt = f"max V={v:.4f}" + (f" ({v_pair})" if v_pair else "")
-        r_txt = f"max R0={r:.4f}" + (f" ({r_pair})" if r_pair else "")
-        return (
-            f"<mpi.AssociationResult spec={self.spec.name or 'custom'!r}, {kind}, "
-            f"{len(self.spec)} indicators, n={self.n_units - self.n_dropped:,}: "
-            f"{v_txt}, {r_txt}>"
-        )

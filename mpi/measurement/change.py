@@ -19,20 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import t_ppf
+from mpi._common.result import BOUND, ResultBase, Summary, build_summary, check_level, tidy_frame
 from mpi.errors import ValidationError
 from mpi.survey.estimate import Estimate, stack
 
-if TYPE_CHECKING:
-    from mpi.measurement.result import MeasureResult
-
-__all__ = ["change", "ChangeResult", "CHANGES"]
+__all__ = ["change", "ChangeResult", "CHANGES", "MeasuredRounds"]
 
 #: Kinds of change, in output order.
 CHANGES = ("absolute", "relative", "annualized_absolute", "annualized_relative")
@@ -43,6 +41,28 @@ _CHANGE_ATTRS = {
     "annualized_absolute": "(X2 - X1) / (y2 - y1) (per year)",
     "annualized_relative": "100 [(X2 / X1)^(1/(y2 - y1)) - 1] (compound percent per year)",
 }
+
+
+class MeasuredRounds(Protocol):
+    """What :func:`change` reads of its input (an :class:`mpi.MeasureResult`).
+
+    A protocol rather than the class, so that this module does not import the result module
+    (which imports this one).
+    """
+
+    by: list[str]
+    history: str
+
+    @property
+    def has_design(self) -> bool: ...
+
+    @property
+    def statistics(self) -> xr.Dataset: ...
+
+    @property
+    def df(self) -> int: ...
+
+    def estimate(self, name: str) -> Estimate: ...
 
 
 def _years(labels: Sequence[Any], years: Mapping[Any, float] | None, over: str) -> np.ndarray:
@@ -70,12 +90,31 @@ def _fill(e: Estimate) -> Estimate:
 
 
 @dataclass
-class ChangeResult:
+class ChangeResult(ResultBase):
     """Changes between rounds with standard errors (from :func:`change`).
 
     ``to_dataset()`` holds one variable per measure with dims ``(period, change, ...)``;
     ``se`` the standard errors; ``ci()`` t intervals with the design df;
-    ``decomposition()`` the split of ΔM0.
+    ``decomposition()`` the split of ΔM0; ``by_group()`` the changes with the group
+    dimensions first (when the rounds were measured by groups as well).
+
+    Attributes
+    ----------
+    estimates : dict of str to Estimate
+        The changes of each measure (dims ``period``, ``change`` and the groups).
+    parts : dict of str to Estimate
+        ``delta_M0``, ``H_part``, ``A_part`` and ``indicator_part`` (see
+        :meth:`decomposition`).
+    over : str
+        The round variable.
+    periods : pandas.DataFrame
+        One row per period: ``period``, ``start``, ``end``, ``start_year``, ``end_year``.
+    df : int
+        Design degrees of freedom (of the t intervals).
+    history : str
+        The history of the measured result.
+    by : tuple of str
+        The other ``by`` variables of the measured result (the group dimensions).
     """
 
     estimates: dict[str, Estimate]
@@ -84,6 +123,10 @@ class ChangeResult:
     periods: pd.DataFrame
     df: int
     history: str
+    by: tuple[str, ...] = ()
+
+    title = "Changes over time in multidimensional poverty"
+    call = "mpi.change"
 
     def _dataset(self, what: str) -> xr.Dataset:
         data = {}
@@ -105,24 +148,53 @@ class ChangeResult:
         )
         return ds
 
-    def to_dataset(self) -> xr.Dataset:
-        """Changes (dims ``period``, ``change`` and the result's other dims)."""
+    # -- ResultBase hooks ------------------------------------------------------------------
+    def _data(self) -> xr.Dataset:
         return self._dataset("value")
 
-    @property
-    def se(self) -> xr.Dataset:
-        """Delta-method (or replicate) standard errors of the changes."""
+    def _standard_errors(self) -> xr.Dataset:
         return self._dataset("se")
 
+    def _grouped(self) -> xr.Dataset | None:
+        if not self.by:
+            return None
+        return self._data().transpose(*self.by, ...)
+
+    def _header(self) -> list[tuple[str, str]]:
+        rounds = ", ".join(
+            f"{r} ({y:g})"
+            for r, y in zip(self.periods["start"], self.periods["start_year"], strict=True)
+        )
+        last = f"{self.periods['end'].iloc[-1]} ({self.periods['end_year'].iloc[-1]:g})"
+        return [
+            (f"Rounds ({self.over})", f"{rounds}, {last}"),
+            ("Design degrees of freedom", str(self.df)),
+        ]
+
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        frame = self.to_frame()
+        keys = [c for c in frame.columns if c not in ("estimate", "se", "lower", "upper")]
+        return [("Changes with standard errors and 95% t intervals", frame.set_index(keys))]
+
+    # -- the interface -----------------------------------------------------------------------
     def ci(self, level: float = 0.95, method: Literal["wald", "log"] = "wald") -> xr.Dataset:
         """t intervals with a ``bound`` dim.
 
-        ``"wald"``: ``change ± t_{df} se`` (Stata ``nlcom``/R ``svycontrast``). ``"log"``:
-        the same for absolute changes, but relative changes get the interval of
-        :math:`\\log(1 + \\delta/100)` mapped back, so it never crosses -100 %.
+        Parameters
+        ----------
+        level
+            Confidence level, strictly between 0 and 1.
+        method
+            ``"wald"``: ``change ± t_{df} se`` (Stata ``nlcom``/R ``svycontrast``).
+            ``"log"``: the same for absolute changes, but relative changes get the interval
+            of :math:`\\log(1 + \\delta/100)` mapped back, so it never crosses -100 %.
+
+        Returns
+        -------
+        xarray.Dataset
+            The changes' variables with a leading ``bound`` dim (``lower``, ``upper``).
         """
-        if not 0 < level < 1:
-            raise ValidationError(f"level must be in (0, 1); got {level!r}")
+        level = check_level(level)
         if method not in ("wald", "log"):
             raise ValidationError(f"method must be 'wald' or 'log'; got {method!r}")
         t = t_ppf(0.5 + level / 2, self.df) if self.df > 0 else np.nan
@@ -139,12 +211,18 @@ class ChangeResult:
                 half = t * (se / 100) / q
                 lo = xr.where(rel, 100 * (np.exp(np.log(q) - half) - 1), lo)
                 hi = xr.where(rel, 100 * (np.exp(np.log(q) + half) - 1), hi)
-        bound = pd.Index(["lower", "upper"], name="bound")
+        bound = pd.Index(["lower", "upper"], name=BOUND)
         return xr.concat([lo, hi], dim=bound)
 
     def decomposition(self) -> xr.Dataset:
-        """ΔM0 split into ``H_part + A_part`` (Shapley) and ``indicator_part`` along
-        ``indicator`` (Σ_j w_j Δh_j), each with ``*_se``."""
+        """ΔM0 split into ``H_part + A_part`` (Shapley) and ``indicator_part``.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``delta_M0``, ``H_part``, ``A_part`` and ``indicator_part`` (along
+            ``indicator``: :math:`w_j \\Delta h_j`), each with ``*_se``.
+        """
         data = {}
         for name, e in self.parts.items():
             data[name] = e.value
@@ -162,45 +240,51 @@ class ChangeResult:
         )
         return ds
 
-    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy table: measure, period, change, groups…, estimate, se, lower, upper."""
-        est, se, ci = self.to_dataset(), self.se, self.ci(level)
-        frames = []
-        for name in est.data_vars:
-            df = xr.Dataset(
-                {
-                    "estimate": est[name],
-                    "se": se[name],
-                    "lower": ci[name].sel(bound="lower", drop=True),
-                    "upper": ci[name].sel(bound="upper", drop=True),
-                }
-            ).to_dataframe()
-            df = df[["estimate", "se", "lower", "upper"]].reset_index()
-            df.insert(0, "measure", name)
-            frames.append(df)
-        return pd.concat(frames, ignore_index=True)
+    def to_frame(
+        self, level: float = 0.95, *, variables: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Tidy table: one row per change.
 
-    def summary(self, *, precision: int = 4) -> str:
-        """Text table of the changes with SEs and 95% intervals."""
-        fr = self.to_frame()
-        with pd.option_context("display.width", 140, "display.max_columns", 20):
-            body = fr.to_string(index=False, float_format=f"{{:.{precision}f}}".format)
-        head = [
-            "Changes over time in multidimensional poverty",
-            "=" * 45,
-            f"Rounds ({self.over}): "
-            + ", ".join(
-                f"{r} ({y:g})"
-                for r, y in zip(self.periods["start"], self.periods["start_year"], strict=True)
-            )
-            + f", {self.periods['end'].iloc[-1]} ({self.periods['end_year'].iloc[-1]:g})",
-            f"Design degrees of freedom: {self.df}",
-            "",
-        ]
-        return "\n".join(head) + body
+        Parameters
+        ----------
+        level
+            Confidence level of ``lower`` and ``upper`` (t intervals, as :meth:`ci`).
+        variables
+            Measures to include (default: all).
 
-    def __str__(self) -> str:
-        return self.summary()
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``measure``, ``period``, ``change``, the groups…, ``estimate``, ``se``,
+            ``lower``, ``upper``.
+        """
+        est = self._data()
+        names = list(map(str, est.data_vars)) if variables is None else [str(v) for v in variables]
+        unknown = [n for n in names if n not in est]
+        if unknown:
+            raise KeyError(f"{unknown} not in the result; available: {list(est.data_vars)}")
+        ci = self.ci(level)
+        extra = {
+            "se": self.se,
+            "lower": ci.sel({BOUND: "lower"}, drop=True),
+            "upper": ci.sel({BOUND: "upper"}, drop=True),
+        }
+        return tidy_frame(est, names, extra)
+
+    def summary(self, *, precision: int = 4) -> Summary:
+        """The changes with SEs and 95% intervals, under the rounds and their years.
+
+        Parameters
+        ----------
+        precision
+            Decimals of the table.
+
+        Returns
+        -------
+        Summary
+            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
+        """
+        return build_summary(self.title, self._header(), self._tables(), precision=precision)
 
     def __repr__(self) -> str:
         m0 = self.estimates.get("M0")
@@ -208,7 +292,8 @@ class ChangeResult:
         if m0 is not None:
             v = m0.value.sel(change="absolute").isel(period=-1)
             if v.ndim == 0:
-                head = f", last dM0={float(v):+.4f} (se {float(m0.sel(change='absolute').isel(period=-1).se):.4f})"
+                se = float(m0.sel(change="absolute").isel(period=-1).se)
+                head = f", last dM0={float(v):+.4f} (se {se:.4f})"
         return (
             f"<mpi.ChangeResult over={self.over!r}, {len(self.periods)} period(s), "
             f"measures={list(self.estimates)}{head}>"
@@ -216,7 +301,7 @@ class ChangeResult:
 
 
 def change(
-    result: MeasureResult,
+    result: MeasuredRounds,
     over: str,
     *,
     years: Mapping[Any, float] | None = None,
@@ -343,4 +428,5 @@ def change(
     }
     estimates = {n: e.assign_coords(**extra) for n, e in estimates.items()}
     stacked = {n: e.assign_coords(**extra) for n, e in stacked.items()}
-    return ChangeResult(estimates, stacked, over, periods, result.df, result.history)
+    groups = tuple(b for b in result.by if b != over)
+    return ChangeResult(estimates, stacked, over, periods, result.df, result.history, groups)

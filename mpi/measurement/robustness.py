@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mpi._common.dist import t_sf
+from mpi._common.dist import t_ppf, t_sf
+from mpi._common.result import BOUND, ResultBase, Summary, build_summary, check_level, tidy_frame
 from mpi.errors import ValidationError
 from mpi.measurement.spec import Spec
 
@@ -23,7 +24,17 @@ __all__ = ["robustness", "RobustnessResult", "dominance", "attainable_scores"]
 
 
 def attainable_scores(spec: Spec) -> list[Fraction]:
-    """Every deprivation score a unit can have (positive), exactly, ascending."""
+    """Every deprivation score a unit can have (positive), exactly, ascending.
+
+    Parameters
+    ----------
+    spec
+        The specification (its integer weights).
+
+    Returns
+    -------
+    list of fractions.Fraction
+    """
     wint, denom = spec.integer_weights
     sums = {0}
     for w in wint:
@@ -70,9 +81,38 @@ def _pair_table(res: Any, variable: str, over: str, pairs, level: float) -> pd.D
     return out
 
 
+#: Variables of :meth:`RobustnessResult.to_dataset` along ``(pair, spec, k)`` (the
+#: comparisons' ``robust`` column is ``robust_in_setting`` there).
+SETTING_VARIABLES = {
+    "difference": "difference",
+    "se": "se",
+    "p_value": "p_value",
+    "significant": "significant",
+    "same_direction": "same_direction",
+    "robust": "robust_in_setting",
+}
+#: Variables of :meth:`RobustnessResult.to_dataset` along ``pair`` (the pairs' columns).
+PAIR_VARIABLES = (
+    "baseline_difference",
+    "baseline_se",
+    "baseline_significant",
+    "robust_share",
+    "robust",
+)
+REFERENCES = (
+    "Alkire, S. and Santos, M. E. (2014). Measuring acute poverty in the developing world: "
+    "robustness and scope of the Multidimensional Poverty Index. World Development 59, 251-274."
+)
+
+
 @dataclass
-class RobustnessResult:
+class RobustnessResult(ResultBase):
     """Pairwise robustness (Alkire and Santos) over a grid of k and weight vectors.
+
+    ``to_dataset()`` holds the comparisons along ``(pair, spec, k)`` and the verdicts along
+    ``pair``; ``to_frame()`` the differences as a tidy table with ``se``, t intervals and
+    p-values; ``se`` and ``ci()`` the standard errors and t intervals (design df) of the
+    differences.
 
     Attributes
     ----------
@@ -83,6 +123,14 @@ class RobustnessResult:
         One row per pair: baseline difference and significance, ``robust_share`` (share of
         settings where the pair keeps the baseline direction and is significant) and
         ``robust`` (all settings do).
+    variable : str
+        The estimand compared.
+    over : str
+        The variable whose values are compared.
+    level : float
+        Significance level of the tests.
+    dataset : xarray.Dataset
+        The same as :meth:`to_dataset` (use that: it returns a copy).
     """
 
     comparisons: pd.DataFrame
@@ -90,6 +138,10 @@ class RobustnessResult:
     variable: str
     over: str
     level: float
+    dataset: xr.Dataset
+
+    title = "Pairwise robustness"
+    call = "mpi.robustness"
 
     @property
     def share_robust(self) -> float:
@@ -98,18 +150,126 @@ class RobustnessResult:
         sig = self.pairs[self.pairs["baseline_significant"]]
         return float(sig["robust"].mean()) if len(sig) else float("nan")
 
-    def summary(self) -> str:
-        lines = [
-            f"Pairwise robustness of {self.variable} across {self.over} "
-            f"(level {self.level:g}, {self.comparisons.groupby(['spec', 'k']).ngroups} settings)",
-            f"Share of significant baseline comparisons that are robust: {self.share_robust:.3f}",
-            "",
-            self.pairs.to_string(index=False, float_format="{:.4f}".format),
-        ]
-        return "\n".join(lines)
+    # -- ResultBase hooks ------------------------------------------------------------------
+    def _data(self) -> xr.Dataset:
+        return self.dataset
 
-    def __str__(self) -> str:
-        return self.summary()
+    def _standard_errors(self) -> xr.Dataset:
+        se = self.dataset[["se", "baseline_se"]].copy(deep=True)
+        return se.rename(se="difference", baseline_se="baseline_difference")
+
+    def _frame_variables(self) -> list[str]:
+        return ["difference"]
+
+    def _header(self) -> list[tuple[str, str]]:
+        ds = self.dataset
+        return [
+            ("Compared", f"{self.variable} between the values of {self.over!r}"),
+            ("Significance level", f"{self.level:g} (two-sided t test, design df)"),
+            (
+                "Settings",
+                f"{ds.sizes['spec'] * ds.sizes['k']} ({ds.sizes['spec']} specifications x "
+                f"{ds.sizes['k']} cutoffs k)",
+            ),
+            ("Share robust", f"{self.share_robust:.3f} of the significant baseline comparisons"),
+        ]
+
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Pairs (a - b)", self.pairs.set_index(["a", "b"]))]
+
+    # -- the interface -----------------------------------------------------------------------
+    def ci(self, level: float = 0.95) -> xr.Dataset:
+        """t intervals of the differences, on each specification's design df.
+
+        Parameters
+        ----------
+        level
+            Confidence level, strictly between 0 and 1 (``1 - level`` of :func:`robustness`
+            gives intervals that exclude 0 exactly when the difference is significant).
+
+        Returns
+        -------
+        xarray.Dataset
+            ``difference`` and ``baseline_difference`` with a leading ``bound`` dim.
+        """
+        level = check_level(level)
+        ds = self.dataset
+        est = ds[["difference", "baseline_difference"]]
+        df = ds["design_df"].to_numpy()
+        quantile = np.where(df > 0, t_ppf(0.5 + level / 2, np.where(df > 0, df, 1.0)), np.nan)
+        t = xr.DataArray(quantile, dims="spec", coords={"spec": ds["spec"]})
+        half = xr.Dataset(
+            {
+                "difference": t * ds["se"],
+                "baseline_difference": t.isel(spec=0, drop=True) * ds["baseline_se"],
+            }
+        )
+        out = xr.concat([est - half, est + half], dim=BOUND)
+        out = out.assign_coords({BOUND: ["lower", "upper"]})
+        out.attrs.update(confidence_level=level, interval="estimate ± t(design df) se")
+        return out
+
+    def to_frame(self, level: float | None = None) -> pd.DataFrame:
+        """Tidy table of the differences: one row per pair and setting.
+
+        Parameters
+        ----------
+        level
+            Confidence level of ``lower`` and ``upper``; default ``1 - `` the significance
+            level of the tests, so that an interval excludes 0 exactly when the difference is
+            ``significant``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``measure`` (``"difference"``), ``pair``, ``spec``, ``k``, ``estimate``
+            (the difference ``a - b``), ``se``, ``lower``, ``upper``, ``p_value`` and
+            ``significant``.
+        """
+        ci = self.ci(1 - self.level if level is None else level)
+        ds = self.dataset
+        extra = {
+            "se": ds[["se"]].rename(se="difference"),
+            "lower": ci.sel({BOUND: "lower"}, drop=True),
+            "upper": ci.sel({BOUND: "upper"}, drop=True),
+            "p_value": ds[["p_value"]].rename(p_value="difference"),
+            "significant": ds[["significant"]].rename(significant="difference"),
+        }
+        return tidy_frame(ds, ["difference"], extra)
+
+    def by_group(self) -> xr.Dataset:
+        """Not available: robustness compares the values of ``over`` pair by pair.
+
+        Returns
+        -------
+        xarray.Dataset
+            Never: the comparisons are in :meth:`to_dataset` along ``pair``.
+
+        Raises
+        ------
+        ValidationError
+            Always.
+        """
+        raise ValidationError(
+            f"by_group() has no groups to give: {self.call} compares the values of "
+            f"{self.over!r} pair by pair; see to_dataset() (dim 'pair')"
+        )
+
+    def summary(self, *, precision: int = 4) -> Summary:
+        """The pairs with their baseline difference and robustness, under the settings.
+
+        Parameters
+        ----------
+        precision
+            Decimals of the table.
+
+        Returns
+        -------
+        Summary
+            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
+        """
+        title = f"{self.title} of {self.variable} across {self.over}"
+        return build_summary(title, self._header(), self._tables(), precision=precision)
 
     def __repr__(self) -> str:
         return (
@@ -152,6 +312,11 @@ def robustness(
     level : float
         Significance level of the two-sided t test of each difference (design df).
 
+    Returns
+    -------
+    RobustnessResult
+        The comparisons per pair and setting and the verdict per pair.
+
     References
     ----------
     Alkire, S. and Santos, M. E. (2014). Measuring acute poverty in the developing world:
@@ -165,7 +330,7 @@ def robustness(
     ks = [spec.k] + [
         spec.cutoff_fraction(x) for x in (k or []) if spec.cutoff_fraction(x) != spec.k
     ]
-    frames = []
+    frames, dfs = [], []
     for i, sp in enumerate([spec, *alternatives]):
         if not isinstance(sp, Spec):
             raise ValidationError(f"alternatives must be mpi.Spec objects; got {type(sp).__name__}")
@@ -173,6 +338,7 @@ def robustness(
         labels = list(res.statistics[over].values)
         prs = _pairs(labels, pairs)
         tab = _pair_table(res, variable, over, prs, level)
+        dfs.append(float(res.df))
         tab.insert(2, "spec", sp.name or f"alternative {i}" if i else (sp.name or "baseline"))
         tab["spec_index"] = i
         frames.append(tab)
@@ -193,8 +359,52 @@ def robustness(
             "robust": grp["robust"].all(),
         }
     ).reset_index()
+    ds = _robustness_dataset(comp, out, dfs, variable, over, level)
     comp = comp.drop(columns=["spec_index"])
-    return RobustnessResult(comp, out, variable, over, level)
+    return RobustnessResult(comp, out, variable, over, level, ds)
+
+
+def _unique_labels(labels: list[str]) -> list[str]:
+    """Spec labels, a repeated one suffixed with its position (``"alt (2)"``)."""
+    return [lab if labels.count(lab) == 1 else f"{lab} ({i})" for i, lab in enumerate(labels)]
+
+
+def _robustness_dataset(
+    comp: pd.DataFrame,
+    pairs: pd.DataFrame,
+    dfs: list[float],
+    variable: str,
+    over: str,
+    level: float,
+) -> xr.Dataset:
+    """The comparisons along ``(pair, spec, k)`` and the verdicts along ``pair``."""
+    labels = _unique_labels(comp.drop_duplicates("spec_index")["spec"].tolist())
+    pair = comp["a"].astype(str) + " vs " + comp["b"].astype(str)
+    order = list(dict.fromkeys(pair))
+    long = comp.assign(pair=pair, spec=np.asarray(labels, dtype=object)[comp["spec_index"]])
+    ds = long.set_index(["pair", "spec", "k"])[list(SETTING_VARIABLES)].to_xarray()
+    ds = ds.rename(SETTING_VARIABLES).sel(pair=order, spec=labels)
+    verdicts = pairs.set_index(pairs["a"].astype(str) + " vs " + pairs["b"].astype(str)).loc[order]
+    for name in PAIR_VARIABLES:
+        ds[name] = ("pair", verdicts[name].to_numpy())
+    ds["design_df"] = ("spec", np.asarray(dfs, dtype=float))
+    ds = ds.assign_coords(
+        a=("pair", verdicts["a"].to_numpy()), b=("pair", verdicts["b"].to_numpy())
+    )
+    ds["difference"].attrs.update(long_name=f"{variable}(a) - {variable}(b)")
+    ds["robust_in_setting"].attrs.update(
+        long_name="Same direction as at the baseline and significant in this setting"
+    )
+    ds["robust"].attrs.update(long_name="Robust in every setting")
+    ds["design_df"].attrs.update(long_name="Design degrees of freedom of the tests")
+    ds.attrs.update(
+        title=f"Pairwise robustness of {variable} across {over}",
+        variable=variable,
+        over=over,
+        level=str(level),
+        references=REFERENCES,
+    )
+    return ds
 
 
 def dominance(
@@ -219,6 +429,19 @@ def dominance(
     direction (intersection-union test at ``level``). Scores where almost nobody is
     deprived rarely give significant differences; ``max_score`` limits the comparison to
     ``k <= c <= max_score`` (dominance over that range of poverty cutoffs).
+
+    Parameters
+    ----------
+    data, spec, design, missing
+        As in :func:`mpi.measure`.
+    over : str
+        Variable whose values are compared pairwise.
+    pairs : sequence of (a, b), optional
+        Pairs to compare (default: all).
+    level : float
+        Significance level of the t test at each score.
+    max_score : float, str or Fraction, optional
+        Highest score compared (default: 1).
 
     Returns
     -------

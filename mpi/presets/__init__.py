@@ -20,13 +20,29 @@ __all__ = ["available", "load", "global_mpi_2018", "china_2b3g"]
 
 
 def available() -> list[str]:
-    """Names of the bundled presets."""
+    """Names of the bundled presets.
+
+    Returns
+    -------
+    list of str
+        Sorted names, each a valid argument of :func:`load`.
+    """
     files = resources.files(__name__).iterdir()
     return sorted(f.name[:-4] for f in files if f.name.endswith(".yml"))
 
 
 def load(name: str) -> Spec:
-    """Load a bundled preset by name (see :func:`mpi.presets.available`)."""
+    """Load a bundled preset by name (see :func:`mpi.presets.available`).
+
+    Parameters
+    ----------
+    name
+        One of :func:`available`.
+
+    Returns
+    -------
+    Spec
+    """
     if name not in available():
         raise SpecError(f"unknown preset {name!r}; available presets are {available()}")
     text = resources.files(__name__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
@@ -44,6 +60,17 @@ def global_mpi_2018(*, k: Any = None, vulnerable: Any = None, severe: Any = None
     ``"mpi_survey"`` dataset (print the spec to see each rule). ``k``, ``vulnerable`` and
     ``severe`` replace the official cutoffs; the bands must keep
     ``vulnerable <= k <= severe`` (so ``k > 1/2`` needs ``severe`` as well).
+
+    Parameters
+    ----------
+    k
+        Poverty cutoff (default: 1/3).
+    vulnerable, severe
+        Band cutoffs (default: 1/5 and 1/2).
+
+    Returns
+    -------
+    Spec
 
     References
     ----------
@@ -69,6 +96,19 @@ def china_2b3g(
     uprated). The bands are ``vulnerable = 1/7`` (empty at ``k = 1/7``) and
     ``severe = 3/7``; ``k``, ``vulnerable`` and ``severe`` replace them, keeping
     ``vulnerable <= k <= severe``.
+
+    Parameters
+    ----------
+    income_line
+        Per-capita annual net income line in yuan (the income indicator's cutoff).
+    k
+        Poverty cutoff (default: 1/7).
+    vulnerable, severe
+        Band cutoffs (default: 1/7 and 3/7).
+
+    Returns
+    -------
+    Spec
 
     References
     ----------

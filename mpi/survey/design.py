@@ -142,6 +142,20 @@ class Design:
         :math:`\\lambda_h = \\sqrt{1-f_h}`. Because the statistics are additive, replicates
         are formed from PSU totals, not by re-running the estimator.
 
+        Parameters
+        ----------
+        replicates
+            Number of bootstrap replicates (at least 2).
+        seed
+            Seed of the random draws (None: not reproducible).
+        mse
+            Centre the variance on the full-sample estimate (``True``) rather than on the
+            replicates' mean.
+
+        Returns
+        -------
+        BootstrapDesign
+
         References
         ----------
         Rao, J. N. K., Wu, C. F. J. and Yue, K. (1992). Some recent work on resampling
@@ -168,10 +182,12 @@ class BootstrapDesign:
 
     @property
     def weight(self) -> str | None:
+        """The sampling-weight variable of the design."""
         return self.design.weight
 
     @property
     def variables(self) -> list[Hashable]:
+        """Design variables that must be in the data."""
         return self.design.variables
 
 
@@ -243,10 +259,18 @@ class ReplicateDesign:
 
     @property
     def variables(self) -> list[Hashable]:
+        """Variables that must be in the data: the weight and the replicate weights."""
         return [self.weight, *self._names]
 
     def multipliers(self) -> tuple[float, np.ndarray]:
-        """``(scale, rscales)`` of the variance formula."""
+        """``(scale, rscales)`` of the variance formula.
+
+        Returns
+        -------
+        tuple of (float, numpy.ndarray)
+            The overall scale (the type's default unless ``scale`` was given) and one
+            factor per replicate.
+        """
         r = len(self._names)
         default = {
             "JK1": (r - 1) / r,

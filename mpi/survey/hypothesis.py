@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import chi2_sf, f_sf, t_ppf, t_sf
+from mpi._common.result import ResultBase, Summary, build_summary
 from mpi.errors import ValidationError
 from mpi.survey.estimate import PSU, Estimate, stack
 
@@ -18,7 +19,18 @@ __all__ = ["WaldTest", "wald_test", "pairwise", "flat_cov"]
 
 
 def flat_cov(e: Estimate) -> tuple[np.ndarray, np.ndarray]:
-    """Values (flattened) and their full covariance matrix."""
+    """Values (flattened) and their full covariance matrix.
+
+    Parameters
+    ----------
+    e
+        An estimate with a linearisation or replicates.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The values as a vector and their covariance matrix.
+    """
     eng = e.engine
     value, pert = e.flat()
     mat = eng.matrix(pert) if eng.lead == PSU else eng.matrix(pert, value)
@@ -26,11 +38,19 @@ def flat_cov(e: Estimate) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class WaldTest:
+class WaldTest(ResultBase):
     """Result of a Wald test of linear restrictions ``R theta = 0``.
+
+    A result like the others: ``to_dataset()`` holds the statistic, its degrees of freedom,
+    the p-value and the quadratic form (scalars) and the contrasts with their standard errors
+    (``contrast`` and ``contrast_se``, along the dimensions of :attr:`contrasts`);
+    ``to_frame()`` one row per test quantity; ``summary()`` the test in words with the
+    contrasts. The test is itself the inference: ``has_inference`` is False.
 
     Attributes
     ----------
+    hypothesis : str
+        The null hypothesis in words.
     statistic : float
         The test statistic (F for ``"F"`` and ``"adjusted"``, chi-squared for ``"chi2"``).
     df1, df2 : float
@@ -39,6 +59,8 @@ class WaldTest:
     p_value : float
     wald : float
         The quadratic form :math:`W = (R\\hat\\theta)^T (R V R^T)^{-1} R\\hat\\theta`.
+    method : str
+        ``"F"``, ``"adjusted"`` or ``"chi2"`` (see :func:`wald_test`).
     contrasts : pandas.DataFrame
         Each restriction's estimate and standard error.
     """
@@ -52,11 +74,95 @@ class WaldTest:
     method: str
     contrasts: pd.DataFrame
 
-    def __repr__(self) -> str:
-        name = "chi2" if self.method == "chi2" else "F"
-        df = f"{self.df1:g}" if self.method == "chi2" else f"{self.df1:g}, {self.df2:g}"
+    title = "Wald test"
+    call = "mpi.wald_test"
+
+    # -- ResultBase hooks ------------------------------------------------------------------
+    def _data(self) -> xr.Dataset:
+        scalars = {
+            "statistic": ((), self.statistic, {"long_name": f"{self._distribution} statistic"}),
+            "df1": ((), self.df1, {"long_name": "Numerator degrees of freedom (restrictions)"}),
+            "df2": ((), self.df2, {"long_name": "Denominator degrees of freedom"}),
+            "p_value": ((), self.p_value, {"long_name": "p-value"}),
+            "wald": ((), self.wald, {"long_name": "Wald quadratic form W"}),
+        }
+        contrasts = self.contrasts.rename(columns={"estimate": "contrast", "se": "contrast_se"})
+        if contrasts.index.names == [None]:
+            contrasts = contrasts.rename_axis("contrast_index")
+        ds = xr.Dataset.from_dataframe(contrasts)
+        ds = ds.assign(scalars)
+        ds["contrast"].attrs.update(long_name="Restriction R theta (each value minus the first)")
+        ds["contrast_se"].attrs.update(long_name="Standard error of the restriction")
+        ds.attrs.update(title=self.title, hypothesis=self.hypothesis, method=self.method)
+        return ds[[*scalars, "contrast", "contrast_se"]]
+
+    def _frame_variables(self) -> list[str]:
+        return ["statistic", "df1", "df2", "p_value", "wald"]
+
+    def _header(self) -> list[tuple[str, str]]:
+        return [
+            ("Null hypothesis", self.hypothesis),
+            ("Method", self.method),
+            (f"{self._distribution} statistic", f"{self.statistic:.4f}"),
+            ("Degrees of freedom", self._df_text),
+            ("p-value", f"{self.p_value:.4g}"),
+        ]
+
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Contrasts (each value minus the first)", self.contrasts)]
+
+    def _no_inference_message(self) -> str:
         return (
-            f"<mpi.WaldTest {self.hypothesis}: {name}({df}) = {self.statistic:.4f}, "
+            "a WaldTest has no standard errors of its own (it is a test); the contrasts' "
+            "standard errors are in .contrasts and to_dataset()['contrast_se']"
+        )
+
+    @property
+    def _distribution(self) -> str:
+        return "chi2" if self.method == "chi2" else "F"
+
+    @property
+    def _df_text(self) -> str:
+        return f"{self.df1:g}" if self.method == "chi2" else f"{self.df1:g}, {self.df2:g}"
+
+    # -- the interface -----------------------------------------------------------------------
+    def by_group(self) -> xr.Dataset:
+        """Not available: a test has no groups (its contrasts are in :attr:`contrasts`).
+
+        Returns
+        -------
+        xarray.Dataset
+            Never.
+
+        Raises
+        ------
+        ValidationError
+            Always.
+        """
+        raise ValidationError(
+            "by_group() has no groups to give: a Wald test is one test across the values "
+            "compared; see .contrasts or to_dataset()"
+        )
+
+    def summary(self, *, precision: int = 4) -> Summary:
+        """The test in words and its contrasts.
+
+        Parameters
+        ----------
+        precision
+            Decimals of the contrasts table.
+
+        Returns
+        -------
+        Summary
+            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
+        """
+        return build_summary(self.title, self._header(), self._tables(), precision=precision)
+
+    def __repr__(self) -> str:
+        return (
+            f"<mpi.WaldTest {self.hypothesis}: {self._distribution}({self._df_text}) = "
+            f"{self.statistic:.4f}, "
             f"p = {self.p_value:.4g}>"
         )
 
@@ -105,6 +211,11 @@ def wald_test(
         :math:`F = W (d - q + 1)/(d q)` on :math:`(q, d - q + 1)`; ``"chi2"``: *W* on *q*.
     df : int, optional
         Denominator degrees of freedom (default: the design's).
+
+    Returns
+    -------
+    WaldTest
+        The statistic, its degrees of freedom, the p-value and the contrasts.
     """
     if method not in ("F", "adjusted", "chi2"):
         raise ValidationError(f"method must be 'F', 'adjusted' or 'chi2'; got {method!r}")
@@ -159,7 +270,25 @@ def pairwise(
     """All pairwise differences ``theta[a] - theta[b]`` with SE, t, p and a CI.
 
     Differences use the full design covariance (groups and rounds that share PSUs).
-    Returns one row per pair and element of the remaining dims.
+
+    Parameters
+    ----------
+    est : Estimate
+        From :meth:`MeasureResult.estimate`, e.g. ``res.estimate("M0")``.
+    over : str
+        The dimension compared.
+    labels : sequence, optional
+        Values of ``over`` to compare (default: all).
+    level : float
+        Confidence level of the intervals.
+    df : int, optional
+        Degrees of freedom of the t distribution (default: the design's).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair and element of the remaining dims: ``a``, ``b``, the remaining
+        dims, ``difference``, ``se``, ``t``, ``p_value``, ``lower``, ``upper``.
 
     Notes
     -----
