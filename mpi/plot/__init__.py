@@ -3,20 +3,34 @@
 Every function takes ``ax=None`` (a new figure is made when omitted), returns the
 :class:`matplotlib.axes.Axes` and never calls ``plt.show()``. Labels in Chinese (or any CJK
 script) are drawn with a CJK font when one is installed.
+
+Importing this package registers the natural chart of every public result class, so
+``result.plot()`` draws it (see :mod:`mpi.plot._registry`).
 """
 
-from mpi.plot.dynamics import (
-    chronic_durations,
-    decomposition,
-    rates,
-    relapse,
-    survival,
-    transition_matrix,
-    trend,
+from mpi.plot import _registry
+from mpi.plot._style import cjk_font
+from mpi.plot.association import association
+from mpi.plot.decomposition import decomposition
+from mpi.plot.measures import (
+    changes,
+    contrasts,
+    contributions,
+    estimates,
+    k_curve,
+    robustness,
 )
-from mpi.plot.measures import changes, cjk_font, contributions, estimates, k_curve
+from mpi.plot.monitoring import monitoring
+from mpi.plot.relapse import relapse, risk
+from mpi.plot.sources import conflicts
+from mpi.plot.spells import chronic_durations, duration_adjusted, survival
+from mpi.plot.transitions import rates, transition_matrix, trend
+
+_registry.register_all()
 
 __all__ = [
     "contributions", "k_curve", "estimates", "changes", "trend", "transition_matrix", "rates",
     "survival", "chronic_durations", "decomposition", "relapse", "cjk_font",
+    "robustness", "association", "duration_adjusted", "risk", "monitoring", "conflicts",
+    "contrasts",
 ]  # fmt: skip

@@ -1,97 +1,44 @@
-"""Publication-ready charts of :class:`~mpi.MeasureResult` objects.
+"""Charts of cross-section measurement: :class:`~mpi.MeasureResult`,
+:class:`~mpi.ChangeResult`, :class:`~mpi.RobustnessResult` and :class:`~mpi.WaldTest`.
 
 Every function takes ``ax=None`` (a new figure is made when omitted), returns the
 :class:`matplotlib.axes.Axes` and never calls ``plt.show()``. Labels in Chinese (or any CJK
-script) are drawn with a CJK font when one is installed (Noto Sans CJK, Source Han Sans,
-WenQuanYi, SimHei, Microsoft YaHei, PingFang …).
+script) are drawn with a CJK font when one is installed (see :func:`mpi.plot.cjk_font`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import xarray as xr
 
 from mpi.errors import ValidationError
+from mpi.measurement.change import ChangeResult
+from mpi.measurement.result import MeasureResult
+from mpi.measurement.robustness import RobustnessResult
+from mpi.plot._style import (
+    LINE_COLORS,
+    MEASURE_LABELS,
+    PALETTES,
+    apply_fonts,
+    check_result,
+    grid,
+    new_ax,
+    style_axes,
+)
+from mpi.survey.hypothesis import WaldTest
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from mpi.measurement.result import MeasureResult
-
-__all__ = ["contributions", "k_curve", "estimates", "changes", "cjk_font"]
-
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-_CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
-    "Heiti SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "AR PL UMing CN", "Droid Sans Fallback",
-)
-_PALETTES = ("Reds", "Blues", "Greens", "Purples", "Oranges", "Greys", "YlOrBr", "PuBuGn")
-MEASURE_LABELS = {
-    "M0": "Adjusted headcount ratio (M0)",
-    "H": "Headcount ratio (H)",
-    "A": "Intensity (A)",
-    "M1": "Adjusted poverty gap (M1)",
-    "M2": "Adjusted squared gap (M2)",
-    "vulnerable": "Vulnerable share",
-    "severe": "Severe poverty share",
-}
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """Name of an installed font with CJK glyphs, or ``None``."""
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_FONTS:
-        if name in installed:
-            return name
-    return None
-
-
-def _font_family(texts: Sequence[str]) -> list[str] | None:
-    if any(_CJK.search(str(t)) for t in texts):
-        font = cjk_font()
-        if font is not None:
-            return [font, "DejaVu Sans"]
-    return None
-
-
-def _apply_fonts(ax: Axes) -> None:
-    """Switch every text of the axes that holds CJK characters to a CJK font."""
-    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(),
-             *ax.get_yticklabels()]
-    legend = ax.get_legend()
-    if legend is not None:
-        texts += [*legend.get_texts(), legend.get_title()]
-    for t in texts:
-        fam = _font_family([t.get_text()])
-        if fam is not None:
-            t.set_fontfamily(fam)
-
-
-def _new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig.add_subplot()
-
-
-def _style(ax: Axes) -> None:
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(length=3)
-    ax.set_axisbelow(True)
+__all__ = ["contributions", "k_curve", "estimates", "changes", "robustness", "contrasts"]
 
 
 def _indicator_colors(result: MeasureResult) -> list[Any]:
+    """One colour per indicator: shades of its dimension's palette."""
     from matplotlib import colormaps
 
     spec = result.spec
@@ -100,13 +47,14 @@ def _indicator_colors(result: MeasureResult) -> list[Any]:
     for ind in spec:
         dim = spec.dimension_of(ind)
         members = [i.name for i in spec if spec.dimension_of(i) == dim]
-        cmap = colormaps[_PALETTES[dims.index(dim) % len(_PALETTES)]]
+        cmap = colormaps[PALETTES[dims.index(dim) % len(PALETTES)]]
         pos = members.index(ind.name)
         colors.append(cmap(0.85 - 0.5 * pos / max(1, len(members) - 1 or 1)))
     return colors
 
 
-def _select_k(ds, k: Any, result: MeasureResult):
+def _select_k(ds: xr.Dataset, k: Any, result: MeasureResult) -> xr.Dataset:
+    """The cutoff ``k`` of ``ds`` (nearest), or ``ds`` when it has no k dimension."""
     if "k" in ds.dims:
         if k is None:
             raise ValidationError(
@@ -148,6 +96,10 @@ def contributions(
         Order groups by M0 (highest on top).
     ax
         Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title (a default names what is drawn).
 
     Returns
     -------
@@ -176,12 +128,12 @@ def contributions(
         labels = [i.label or i.name for i in result.spec]
         colors = _indicator_colors(result)
     else:
-        labels = [str(n) for n in names]
         from matplotlib import colormaps
 
-        colors = [colormaps[p](0.7) for p in _PALETTES[: len(names)]]
-    ax = _new_ax(ax, figsize)
-    _style(ax)
+        labels = [str(n) for n in names]
+        colors = [colormaps[p](0.7) for p in PALETTES[: len(names)]]
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
     ypos = np.arange(len(frames))
     left = np.zeros(len(frames))
     for j, (name, label) in enumerate(zip(names, labels, strict=True)):
@@ -202,7 +154,7 @@ def contributions(
     ax.set_title(title if title is not None else
                  f"Contributions to M0 by {level}" + (f" and {by}" if by else "")
                  + (f" (k = {kk})" if kk is not None else ""), loc="left")
-    _apply_fonts(ax)
+    apply_fonts(ax)
     return ax
 
 
@@ -227,6 +179,10 @@ def k_curve(
         A group label to draw instead of the overall population (single ``by`` only).
     ax
         Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title (a default names what is drawn).
 
     Returns
     -------
@@ -243,8 +199,8 @@ def k_curve(
         if len(result.by) != 1:
             raise ValidationError("group= needs a result with exactly one by variable")
         ds = result.to_dataset().sel({result.by[0]: group})
-    ax = _new_ax(ax, figsize)
-    _style(ax)
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
     k = ds["k"].values
     order = np.argsort(k)
     markers = "osD^v<>"
@@ -266,7 +222,7 @@ def k_curve(
     where = "" if group is None else f" — {group}"
     ax.set_title(title if title is not None else f"Robustness to the poverty cutoff{where}",
                  loc="left")
-    _apply_fonts(ax)
+    apply_fonts(ax)
     return ax
 
 
@@ -295,6 +251,10 @@ def estimates(
         Which cutoff, when the result has several.
     ax
         Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title (a default names what is drawn).
 
     Returns
     -------
@@ -316,8 +276,8 @@ def estimates(
     hi = ci[measure].sel(bound="upper").values
     order = np.argsort(val)
     labels = [str(x) for x in ds[group].values[order]]
-    ax = _new_ax(ax, figsize)
-    _style(ax)
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
     y = np.arange(len(order))
     ax.errorbar(val[order], y, xerr=[val[order] - lo[order], hi[order] - val[order]],
                 fmt="o", color="#b2182b", ecolor="0.35", elinewidth=1.2, capsize=3, markersize=5)
@@ -328,18 +288,19 @@ def estimates(
     ax.set_yticks(y, labels)
     ax.set_xlabel(f"{MEASURE_LABELS.get(measure, measure)}, {level:.0%} CI ({method})")
     ax.grid(axis="x", color="0.9", linewidth=0.8)
-    ax.set_title(title if title is not None else f"{MEASURE_LABELS.get(measure, measure)} by {group}",
-                 loc="left")
-    _apply_fonts(ax)
+    default = f"{MEASURE_LABELS.get(measure, measure)} by {group}"
+    ax.set_title(title if title is not None else default, loc="left")
+    apply_fonts(ax)
     return ax
 
 
 def changes(
-    change: Any,
+    change: ChangeResult,
     *,
     measures: Sequence[str] = ("M0", "H", "A"),
     kind: str = "annualized_absolute",
     level: float = 0.95,
+    group: Mapping[str, Any] | None = None,
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 3.5),
     title: str | None = None,
@@ -349,14 +310,23 @@ def changes(
     Parameters
     ----------
     change
-        A :class:`mpi.ChangeResult` (``result.change("round")``) without group dims.
+        A :class:`mpi.ChangeResult` (``result.change("round")``).
     measures
         Measures to draw.
     kind
         ``"absolute"``, ``"relative"``, ``"annualized_absolute"`` or
         ``"annualized_relative"``.
+    level
+        Confidence level of the intervals.
+    group
+        For a change by group: the group to draw, e.g. ``{"region": "North"}`` (one label
+        per group dimension).
     ax
         Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title (a default names what is drawn).
 
     Returns
     -------
@@ -364,20 +334,27 @@ def changes(
     """
     est = change.to_dataset().sel(change=kind)
     ci = change.ci(level).sel(change=kind)
+    if group:
+        est, ci = est.sel(dict(group)), ci.sel(dict(group))
     rows, vals, los, his = [], [], [], []
     for m in measures:
         if m not in est:
-            raise ValidationError(f"{m!r} is not in the change result; it has {list(est.data_vars)}")
+            raise ValidationError(
+                f"{m!r} is not in the change result; it has {list(est.data_vars)}"
+            )
         if set(est[m].dims) != {"period"}:
-            raise ValidationError("changes() draws results without group dims; select a group first")
+            raise ValidationError(
+                "changes() draws one series of periods; the change has group dims "
+                f"{sorted(set(est[m].dims) - {'period'})}: pass group={{dim: label}}"
+            )
         for p in est["period"].values:
             rows.append(f"{m}  {p}")
             vals.append(float(est[m].sel(period=p)))
             los.append(float(ci[m].sel(period=p, bound="lower")))
             his.append(float(ci[m].sel(period=p, bound="upper")))
     v, lo, hi = np.array(vals), np.array(los), np.array(his)
-    ax = _new_ax(ax, figsize)
-    _style(ax)
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
     y = np.arange(len(rows))[::-1]
     colors = ["#2166ac" if x < 0 else "#b2182b" for x in v]
     ax.barh(y, v, color=colors, alpha=0.85, height=0.6)
@@ -388,6 +365,150 @@ def changes(
             "annualized_relative": " (% per year)"}[kind]
     ax.set_xlabel(f"{kind.replace('_', ' ').capitalize()} change{unit}, {level:.0%} CI")
     ax.grid(axis="x", color="0.9", linewidth=0.8)
-    ax.set_title(title if title is not None else "Changes over time", loc="left")
-    _apply_fonts(ax)
+    where = ", ".join(f"{v}" for v in dict(group).values()) if group else ""
+    default = "Changes over time" + (f" — {where}" if where else "")
+    ax.set_title(title if title is not None else default, loc="left")
+    apply_fonts(ax)
+    return ax
+
+
+def robustness(
+    result: RobustnessResult,
+    *,
+    pairs: Sequence[tuple[Any, Any]] | None = None,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (7.0, 4.2),
+    title: str | None = None,
+) -> Axes:
+    """Differences between groups across the poverty cutoffs k, significance marked.
+
+    One line per pair ``a − b`` and specification (the baseline solid, alternative weights
+    dashed) over the grid of k; a filled marker is a difference significant at the
+    result's level, a hollow one is not. The legend gives each pair's robust share (the
+    settings where it keeps its baseline direction and is significant).
+
+    Parameters
+    ----------
+    result
+        A :class:`~mpi.RobustnessResult` (``mpi.robustness(...)``).
+    pairs
+        The pairs ``(a, b)`` to draw (default: all).
+    ax
+        Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.lines`` holds one line per pair and specification (x = k, y = difference).
+
+    Raises
+    ------
+    ValidationError
+        For a result that is not a ``RobustnessResult`` or a pair it does not hold.
+    """
+    check_result(result, RobustnessResult, "robustness", "mpi.robustness")
+    comp = result.comparisons
+    table = result.pairs.set_index(["a", "b"])
+    chosen = list(table.index) if pairs is None else [tuple(p) for p in pairs]
+    unknown = [p for p in chosen if p not in table.index]
+    if unknown:
+        raise ValidationError(f"pairs {unknown} are not in the result; it has {list(table.index)}")
+    specs = list(dict.fromkeys(comp["spec"]))
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
+    for i, (a, b) in enumerate(chosen):
+        color = LINE_COLORS[i % len(LINE_COLORS)]
+        rows = comp[(comp["a"] == a) & (comp["b"] == b)]
+        share = float(table.loc[(a, b), "robust_share"])
+        for j, spec in enumerate(specs):
+            part = rows[rows["spec"] == spec].sort_values("k")
+            k = part["k"].to_numpy(dtype=float)
+            diff = part["difference"].to_numpy(dtype=float)
+            sig = part["significant"].to_numpy(dtype=bool)
+            label = f"{a} − {b} (robust in {share:.0%})" if j == 0 else None
+            ax.plot(k, diff, color=color, linewidth=1.8 if j == 0 else 1.0,
+                    linestyle="-" if j == 0 else (0, (4, 2)), label=label)
+            ax.scatter(k[sig], diff[sig], color=color, s=22, zorder=3)
+            ax.scatter(k[~sig], diff[~sig], facecolor="white", edgecolor=color, s=22, zorder=3)
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_xlabel("Poverty cutoff k (share of weighted deprivations)")
+    ax.set_ylabel(f"Difference in {result.variable} (a − b)")
+    grid(ax, "y")
+    notes = f"filled: significant at {result.level:g}" + (
+        "; dashed: alternative weights" if len(specs) > 1 else ""
+    )
+    ax.legend(frameon=False, fontsize="small", title=notes, title_fontsize="small",
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    default = f"Differences in {result.variable} between values of {result.over}, by k"
+    ax.set_title(title if title is not None else default, loc="left")
+    apply_fonts(ax)
+    return ax
+
+
+def contrasts(
+    test: WaldTest,
+    *,
+    level: float = 0.95,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Axes:
+    """The contrasts of a Wald test with normal confidence intervals (dot-and-whisker).
+
+    Each row is one restriction (each value minus the first, for a test of equality);
+    the title gives the test statistic, its degrees of freedom and the p-value.
+
+    Parameters
+    ----------
+    test
+        A :class:`~mpi.WaldTest` (``result.wald_test(...)`` or ``mpi.wald_test(...)``).
+    level
+        Confidence level of the intervals ``estimate ± z se``.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure (default: grows with the number of contrasts).
+    title
+        Chart title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The error bar's line holds the contrasts (x) at rows 0, 1, ... (y, top first).
+
+    Raises
+    ------
+    ValidationError
+        For an argument that is not a ``WaldTest``.
+    """
+    check_result(test, WaldTest, "contrasts", "mpi.wald_test")
+    table = test.contrasts
+    est = table["estimate"].to_numpy(dtype=float)
+    se = table["se"].to_numpy(dtype=float)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    rows = [
+        "  ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in np.atleast_1d(key))
+        for key in table.index
+    ]
+    if figsize is None:
+        figsize = (6.5, max(2.4, 1.4 + 0.32 * len(rows)))
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
+    y = np.arange(len(rows))[::-1]
+    ax.errorbar(est, y, xerr=z * se, fmt="o", color="#b2182b", ecolor="0.35", elinewidth=1.2,
+                capsize=3, markersize=5)
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.set_yticks(y, rows)
+    ax.set_ylabel(" × ".join(str(n) for n in table.index.names if n is not None) or "Contrast")
+    ax.set_xlabel(f"Contrast (each value minus the first), {level:.0%} CI (normal)")
+    grid(ax, "x")
+    dist = "χ²" if test.method == "chi2" else "F"
+    dof = f"{test.df1:g}" if test.method == "chi2" else f"{test.df1:g}, {test.df2:g}"
+    default = f"Wald test: {dist}({dof}) = {test.statistic:.2f}, p = {test.p_value:.3g}"
+    ax.set_title(title if title is not None else default, loc="left")
+    apply_fonts(ax)
     return ax

@@ -1,0 +1,247 @@
+"""``result.plot()``: every public result class has a natural chart (registered by mpi.plot).
+
+Each result is built small from bundled or random data; its chart must come back as an
+Axes with something drawn and a title or an axis label, on a new figure or on a given Axes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+import mpi
+
+matplotlib.use("Agg")
+
+SPEC = mpi.Spec.from_dimensions({"a": ["d1", "d2"], "b": ["d3", "d4"]}, k="1/4")
+DESIGN = mpi.Design("w", strata="stratum", psu="psu")
+
+
+def _survey(seed: int = 5, n: int = 600, rounds: tuple[float, ...] = (2015,)) -> pd.DataFrame:
+    """Random 0/1 deprivations, three regions, a stratified cluster design, survey rounds."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for r, year in enumerate(rounds):
+        region = rng.choice(["poor", "middle", "rich"], n)
+        p = pd.Series(region).map({"poor": 0.6, "middle": 0.35, "rich": 0.1}).to_numpy()
+        df = pd.DataFrame(
+            {f"d{j}": (rng.random(n) < p - 0.05 * r).astype(float) for j in range(1, 5)}
+        )
+        df["region"] = region
+        df["round"] = year
+        df["stratum"] = rng.integers(0, 6, n)
+        df["psu"] = df["stratum"] * 100 + rng.integers(0, 12, n)
+        df["w"] = rng.uniform(0.5, 1.5, n)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _merge_report() -> mpi.MergeReport:
+    master = pd.DataFrame({"hh": [1, 2, 3, 9], "size": [3, 4, 2, 1]})
+    health = pd.DataFrame(
+        {"hh": [1, 1, 2, 3], "year": [2020, 2021, 2020, 2020], "size": [3, 3, 5, 2],
+         "income": [100.0, 110.0, 200.0, np.nan]}
+    )  # fmt: skip
+    civil = pd.DataFrame(
+        {"hh": [1, 2, 4], "year": [2020, 2021, 2021], "income": [104.0, 250.0, 80.0],
+         "size": [2, 4, 6]}
+    )  # fmt: skip
+    _, report = mpi.merge_sources(
+        {"master": master, "health": health, "civil": civil},
+        unit="hh",
+        rules={"size": "first", "income": "first"},
+    )
+    return report
+
+
+@pytest.fixture(scope="module")
+def panel() -> xr.Dataset:
+    return mpi.datasets.generate("registry_panel", n=300, seed=1, format="xarray")
+
+
+@pytest.fixture(scope="module")
+def results(panel) -> dict[str, object]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        spec = mpi.presets.china_2b3g()
+        states = mpi.panel_states(panel, spec, weight="weight")
+        by_county = mpi.panel_states(panel, spec, weight="weight", by="county")
+        rules = mpi.MonitoringRules(line="monitoring_line", income="income_per_capita", start=2020)
+        survey = _survey()
+        rounds = _survey(rounds=(2010, 2014.5, 2019), n=300)
+        return {
+            "measure_groups": mpi.measure(survey, SPEC, weight="w", by="region"),
+            "measure_plain": mpi.measure(survey, SPEC, weight="w"),
+            "measure_one_k_dim": mpi.measure(survey, SPEC, weight="w", k=["1/4"]),
+            "measure_ks": mpi.measure(survey, SPEC, weight="w", by="region", k=[0.25, 0.5, 0.75]),
+            "measure_panel": mpi.measure(panel, spec, weight="weight", by="county"),
+            "change": mpi.measure(rounds, SPEC, by="round", design=DESIGN).change("round"),
+            "robustness": mpi.robustness(survey, SPEC, over="region", design=DESIGN, k=[0.5]),
+            "association": mpi.association(survey, SPEC, weight="w"),
+            "wald": mpi.measure(survey, SPEC, by="region", design=DESIGN).wald_test(
+                "M0", over="region"
+            ),
+            "transitions": mpi.transitions(states, balance="pairs"),
+            "spells": mpi.spells(states),
+            "chronic": mpi.chronic(states, tau="1/2", balance="observed"),
+            "duration_adjusted": mpi.duration_adjusted(
+                panel, "income_per_capita", line="poverty_line", tau="1/2", weight="weight",
+                balance="observed",
+            ),
+            "decomposition": mpi.decompose_change(states, start=2016, end=2022, balance="pairs"),
+            "relapse": mpi.relapse(states),
+            "risk": mpi.relapse_risk(states, fit_until=2020),
+            "risk_no_evaluation": mpi.relapse_risk(states),
+            "monitoring": mpi.monitoring(panel, rules, weight="weight"),
+            "states": by_county,
+            "merge": _merge_report(),
+        }
+
+
+KEYS = [
+    "measure_groups", "measure_plain", "measure_one_k_dim", "measure_ks", "measure_panel",
+    "change", "robustness", "association", "wald", "transitions", "spells", "chronic",
+    "duration_adjusted", "decomposition", "relapse", "risk", "risk_no_evaluation", "monitoring",
+    "states", "merge",
+]  # fmt: skip
+
+
+def _drawn(ax: Axes) -> int:
+    return len(ax.lines) + len(ax.patches) + len(ax.collections) + len(ax.images)
+
+
+def _labelled(ax: Axes) -> bool:
+    titles = [ax.get_title(loc) for loc in ("left", "center", "right")]
+    return any([*titles, ax.get_xlabel(), ax.get_ylabel()])
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_plot_draws_the_natural_chart(results, key):
+    result = results[key]
+    ax = result.plot()
+    assert isinstance(ax, Axes)
+    assert _drawn(ax) > 0
+    assert _labelled(ax)
+    fig = Figure()
+    given = fig.add_subplot()
+    assert result.plot(ax=given) is given
+    assert _drawn(given) > 0
+
+
+def test_plot_charts_match_the_plot_functions(results):
+    """The registered chart is the documented plot function (same drawing)."""
+    pairs = [
+        ("transitions", mpi.plot.transition_matrix),
+        ("spells", mpi.plot.survival),
+        ("chronic", mpi.plot.chronic_durations),
+        ("decomposition", mpi.plot.decomposition),
+        ("relapse", mpi.plot.relapse),
+        ("change", mpi.plot.changes),
+        ("measure_groups", mpi.plot.contributions),
+        ("measure_ks", mpi.plot.k_curve),
+        ("association", mpi.plot.association),
+        ("monitoring", mpi.plot.monitoring),
+        ("merge", mpi.plot.conflicts),
+    ]
+    for key, func in pairs:
+        a, b = results[key].plot(), func(results[key])
+        assert a.get_title(loc="left") == b.get_title(loc="left"), key
+        assert _drawn(a) == _drawn(b), key
+    panel = results["measure_panel"]  # a panel result with one by variable: lines per group
+    a, b = panel.plot(), mpi.plot.trend(panel, group="county")
+    assert len(a.lines) == len(b.lines) == 1 + panel.to_dataset().sizes["county"]
+
+
+def test_plot_kwargs_reach_the_chart(results):
+    ax = results["transitions"].plot(title="贫困转移矩阵", labels={"poor": "贫困"})
+    assert ax.get_title(loc="left") == "贫困转移矩阵"
+    assert "贫困" in [t.get_text() for t in ax.get_yticklabels()]
+    ax = results["states"].plot(group="county")
+    assert len(ax.lines) == 1 + len(results["states"].group_coords()["county"])
+
+
+def test_every_public_result_class_has_a_chart(results):
+    """Every public result class of mpi is covered above."""
+    public = {
+        obj
+        for name, obj in vars(mpi).items()
+        if inspect.isclass(obj)
+        and (name.endswith("Result") or name in ("PanelStates", "MergeReport", "WaldTest"))
+    }
+    covered = {type(results[k]) for k in KEYS}
+    assert public <= covered, sorted(c.__name__ for c in public - covered)
+
+
+def test_states_trend_equals_the_cross_section_measure(results, panel):
+    """trend() of PanelStates draws, per wave, the measure of the units observed at that
+    wave: what mpi.measure gives on the wave's cross-section."""
+    states = results["states"]
+    spec = mpi.presets.china_2b3g()
+    waves = [0, 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        cross = [mpi.measure(panel.isel(time=t), spec, weight="weight") for t in waves]
+    for measure in ("H", "M0", "A", "severe"):
+        drawn = mpi.plot.trend(states, measure).lines[-1].get_ydata()[waves]
+        want = [float(res.overall.to_dataset()[measure]) for res in cross]
+        np.testing.assert_allclose(drawn, want, rtol=1e-12)
+    with pytest.raises(mpi.ValidationError, match="PanelStates"):
+        mpi.plot.trend(states, "M1")
+
+
+def test_risk_calibration_needs_an_evaluation(results):
+    ax = mpi.plot.risk(results["risk"])
+    ds = results["risk"].to_dataset()
+    model = ds["calibration_predicted"].sel(model="model").values
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), model[np.isfinite(model)])
+    with pytest.raises(mpi.ValidationError, match="held-out"):
+        mpi.plot.risk(results["risk_no_evaluation"], kind="calibration")
+    assert mpi.plot.risk(results["risk"], kind="bands").get_legend() is not None
+
+
+def test_monitoring_bars_are_the_shares(results):
+    mon = results["monitoring"]
+    share = mon.to_dataset()["share"].sel(time=[2020, 2021, 2022])
+    ax = mpi.plot.monitoring(mon)
+    heights = [p.get_height() for p in ax.containers[0]]
+    np.testing.assert_allclose(heights, share.sel(category_name="unstable_exited").values)
+    zh = mpi.plot.monitoring(mon, labels="zh")
+    assert "边缘易致贫户" in [t.get_text() for t in zh.get_legend().get_texts()]
+
+
+def test_association_heatmap_holds_cramers_v(results):
+    assoc = results["association"]
+    v = assoc.to_dataset()["cramers_v"].values
+    ax = mpi.plot.association(assoc, triangle=False)
+    img = np.ma.filled(ax.images[0].get_array().astype(float), np.nan)
+    off = ~np.eye(len(v), dtype=bool)
+    np.testing.assert_array_equal(img[off], v[off])
+    ax = mpi.plot.association(assoc)  # lower triangle: rows 2..d, columns 1..d-1
+    img = np.ma.filled(ax.images[0].get_array().astype(float), np.nan)
+    d = len(v) - 1
+    assert img.shape == (d, d)
+    low = np.tril_indices(d)
+    np.testing.assert_array_equal(img[low], v[1:, :-1][low])
+
+
+def test_conflicts_bars_are_the_report_counts(results):
+    report = results["merge"]
+    ax = mpi.plot.conflicts(report)
+    table = report.variables.sort_values("conflicts", kind="stable")
+    assert [p.get_width() for p in ax.containers[-1]] == table["conflicts"].tolist()
+    assert report.n_conflicts > 0
+
+
+def test_wrong_result_types_are_refused(results):
+    for func in (mpi.plot.association, mpi.plot.risk, mpi.plot.monitoring, mpi.plot.conflicts,
+                 mpi.plot.duration_adjusted, mpi.plot.robustness, mpi.plot.contrasts):
+        with pytest.raises(mpi.ValidationError, match="draws a"):
+            func(results["spells"])
