@@ -171,6 +171,8 @@ class ResultBase(abc.ABC):
 
     title = "Result"
     call = "mpi.<estimator>"
+    #: Whether the estimator takes ``by`` (groups); :meth:`by_group` says so when it does not.
+    takes_groups = True
 
     # -- what a subclass provides ------------------------------------------------------
     @abc.abstractmethod
@@ -273,6 +275,10 @@ class ResultBase(abc.ABC):
             When the call had no ``by``.
         """
         grouped = self._grouped()
+        if grouped is None and not self.takes_groups:
+            raise ValidationError(
+                f"by_group(): {self.call} has no by argument, so its result has no groups"
+            )
         if grouped is None:
             raise ValidationError(
                 f"by_group() needs groups; call {self.call}(..., by='<group variable>')"
