@@ -207,7 +207,7 @@ def test_fixture_groups_and_tau_limits():
     assert ds["n_used_by_group"].values.tolist() == [2, 1]
     assert ds["M0"].dims == ()  # overall variables carry no group dims
     res = chronic(panel, spec, tau="2/3", by="grp")
-    assert "M0" in res.by_group and "population_share" in res.by_group
+    assert "M0" in res.by_group() and "population_share" in res.by_group()
     # tau = 1/T: everyone ever poor is chronic, M^T = 0
     ds = chronic(panel, spec, tau=F(1, 3)).to_dataset()
     _close(ds["M0"], 2 / 9)

@@ -447,7 +447,7 @@ def test_registry_panel():
     assert "All units" in res.summary()
     assert "<div>" in res._repr_html_()
     frame = res.to_frame()
-    assert {"variable", "value", "time"} <= set(frame.columns)
+    assert {"measure", "estimate", "time"} <= set(frame.columns)
 
 
 def test_input_not_mutated():

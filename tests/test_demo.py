@@ -34,7 +34,7 @@ def test_demo_writes_the_report(tmp_path, capsys):
     rates = pd.read_csv(tmp_path / "dynamics.csv", index_col=0)
     assert list(rates.index) == list(range(2016, 2023))
     assert ((rates.exit_rate > 0) & (rates.exit_rate < 1)).all()
-    dec = pd.read_csv(tmp_path / "decomposition.csv").set_index("variable")["value"]
+    dec = pd.read_csv(tmp_path / "decomposition.csv").set_index("measure")["estimate"]
     assert abs(dec["entry"] - dec["exit"] + dec["stayers"] - dec["delta_M0"]) < 1e-12
     life = pd.read_csv(tmp_path / "relapse.csv", index_col=0)
     assert (life.cumulative_relapse.diff().dropna() >= 0).all()

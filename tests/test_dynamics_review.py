@@ -98,9 +98,9 @@ def test_by_named_like_a_result_dim_is_rejected(estimator, name):
     calls2 = {
         "transitions": lambda: mpi.transitions(ok, spec, by="grp").by_group(),
         "spells": lambda: mpi.spells(ok, spec, by="grp").by_group(),
-        "chronic": lambda: mpi.chronic(ok, spec, tau="1/2", by="grp").by_group,
+        "chronic": lambda: mpi.chronic(ok, spec, tau="1/2", by="grp").by_group(),
         "duration_adjusted": lambda: (
-            mpi.duration_adjusted(ok, "inc", line=50.0, tau="1/2", by="grp").by_group
+            mpi.duration_adjusted(ok, "inc", line=50.0, tau="1/2", by="grp").by_group()
         ),
     }
     assert calls2[estimator]().sizes["grp"] == 3

@@ -10,7 +10,7 @@ from panel_data import random_panel, random_spec
 from test_relapse import exit_spells, km_linearised, unit_life
 
 import mpi
-from mpi.dynamics.relapse import _Layout
+from mpi.dynamics._relapse_tables import WaveGrid as _Layout
 from mpi.errors import DataError
 from mpi.kernels import relapse as krl
 

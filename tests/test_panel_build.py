@@ -254,7 +254,12 @@ def test_merge_structure_and_report(small_sources):
     assert rep.variables.loc["size", "compared"] == 5
     assert rep.conflict_counts.to_dict() == {"size": 2, "income": 1}
     assert "MergeReport" in repr(rep) and "conflicts: 3" in rep.summary()
-    assert rep.to_frame().equals(rep.sources)
+    frame = rep.to_frame()  # tidy counts: one row per source, variable, wave
+    units = frame[frame["measure"] == "units"].set_index("source")["estimate"]
+    assert units.to_dict() == rep.sources["units"].to_dict()
+    conflicts = frame[frame["measure"] == "conflicts"].set_index("variable")["estimate"]
+    assert conflicts.to_dict() == rep.conflict_counts.to_dict()
+    assert int(rep.to_dataset()["n_conflicts"]) == 3
 
 
 def test_merge_conflict_error_lists_conflicts(small_sources):

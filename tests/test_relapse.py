@@ -508,7 +508,7 @@ def test_registry_spec(registry):
     assert ((share >= 0) & (share <= 1)).all()
     assert (ds["reentry_newly_deprived_share"] <= ds["reentry_deprived_share"] + 1e-15).all()
     assert 0 < float(ds["mean_score_at_reentry"]) <= 1
-    assert set(res.to_frame()["variable"]) >= {"hazard", "relapse_rate"}
+    assert set(res.to_frame()["measure"]) >= {"hazard", "relapse_rate"}
     assert res.composition_table().shape == (7, 2)
 
 

@@ -352,4 +352,4 @@ def test_input_not_mutated_and_display():
     assert "SpellResult" in repr(res) and len(res) == 9
     assert res.spells_per_unit().to_dict() == {"u1": 2, "u2": 2, "u3": 2, "u4": 3}
     frame = res.to_frame()
-    assert {"exit_hazard", "reentry_hazard", "mean_poverty_spells"} <= set(frame["variable"])
+    assert {"exit_hazard", "reentry_hazard", "mean_poverty_spells"} <= set(frame["measure"])

@@ -121,7 +121,7 @@ def test_fixture_groups_and_summary():
     tab = res.transition_table()
     assert list(tab.columns) == ["nonpoor", "poor"] and len(tab) == 6
     frame = res.to_frame()
-    assert set(frame["variable"]) >= {"entry_rate", "exit_rate", "stationary_poverty_rate"}
+    assert set(frame["measure"]) >= {"entry_rate", "exit_rate", "stationary_poverty_rate"}
     with pytest.raises(ValidationError, match="by="):
         transitions(panel, spec, weight="w").by_group()
 

@@ -117,10 +117,13 @@ def check_panel(
 
 
 def unit_table(panel: xr.Dataset, layout: PanelLayout) -> Table:
+    """The panel's variables along ``unit`` as an input :class:`~mpi._common.table.Table`."""
     return Table(panel, "xarray", layout.unit_dim, layout.n_units)
 
 
 def static_column(panel: xr.Dataset, name: Hashable, layout: PanelLayout, role: str) -> None:
+    """Raise a :class:`~mpi.DataError` unless ``name`` is a panel variable along ``unit``
+    only (a weight, group or history flag is fixed over time)."""
     if name not in panel.variables:
         close = [v for v in panel.variables if str(v).lower() == str(name).lower()]
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -263,11 +266,10 @@ def check_by_names(by: Sequence[Hashable], reserved: Sequence[Hashable], where: 
 
 
 def check_balance(balance: str, allowed: Sequence[str] = BALANCE) -> str:
+    """``balance`` when it is one of ``allowed``, else a :class:`~mpi.ValidationError`."""
     if balance not in allowed:
         raise ValidationError(
             f"balance must be one of {', '.join(map(repr, allowed))}; got {balance!r}. "
             "'balanced' uses the units observed in every wave"
         )
     return balance
-
-

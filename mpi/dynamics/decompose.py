@@ -35,11 +35,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mpi._common.panel_layout import check_balance, parallel_chunks, static_column
+from mpi._common.panel_layout import PanelLayout, check_balance, parallel_chunks, static_column
+from mpi.dynamics._decompose_measures import decomposition_measures
 from mpi.dynamics.result import DynamicsResult, panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.errors import DataError, ValidationError
-from mpi.kernels import decompose as _kd
+from mpi.kernels import decompose as kdec
 from mpi.measurement.spec import Spec
 
 __all__ = ["decompose_change", "DecompositionResult", "DECOMPOSE_BALANCE", "DYNAMIC_GROUPS"]
@@ -166,6 +167,10 @@ class DecompositionResult(DynamicsResult):
         """The decomposition for all units together (``self`` without ``by``)."""
         return self if self._overall is None else self._overall
 
+    def _grouped(self) -> xr.Dataset | None:
+        # with by, the result itself is the decomposition per group (overall: all units)
+        return None if self._overall is None else self._ds
+
     def _table(self, names: Sequence[str]) -> pd.DataFrame:
         sub = self._ds[[n for n in names if n in self._ds]].reset_coords(drop=True)
         if not sub.sizes:
@@ -222,74 +227,6 @@ def _wave_index(value: Any, years: np.ndarray, argument: str, time: Hashable) ->
             f"{[float(v) if v % 1 else int(v) for v in years]}. Pass one of them"
         )
     return int(hit[0])
-
-
-def _finalize(stats: np.ndarray, counts: np.ndarray, denom: int, d: int) -> dict[str, np.ndarray]:
-    """Measures from the summed statistics ``stats[..., P, 5, n_stats]``.
-
-    Every term is a ratio of sums (NaN where its denominator is zero), so each identity of
-    :func:`decompose_change` holds to rounding for any grouping of the units.
-    """
-    PP, PN, RE, NEW, NN = _kd.PP, _kd.PN, _kd.NP_RE, _kd.NP_NEW, _kd.NN
-    sw = stats[..., _kd.SUMW]
-    sc1 = stats[..., _kd.SCORE1] / denom
-    sc2 = stats[..., _kd.SCORE2] / denom
-    dep1 = stats[..., _kd.DEP1 : _kd.DEP1 + d]
-    dep2 = stats[..., _kd.DEP1 + d : _kd.DEP1 + 2 * d]
-    S = sw.sum(-1)
-    Sd = S[..., None]
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["entry"] = (sc2[..., RE] + sc2[..., NEW]) / S
-        out["reentry"] = sc2[..., RE] / S
-        out["first_entry"] = sc2[..., NEW] / S
-        out["exit"] = sc1[..., PN] / S
-        out["stayers"] = (sc2[..., PP] - sc1[..., PP]) / S
-        out["M0_1"] = (sc1[..., PP] + sc1[..., PN]) / S
-        out["M0_2"] = (sc2[..., PP] + sc2[..., RE] + sc2[..., NEW]) / S
-        out["delta_M0"] = out["M0_2"] - out["M0_1"]
-        sw_np = sw[..., RE] + sw[..., NEW]
-        out["H1"] = (sw[..., PP] + sw[..., PN]) / S
-        out["H2"] = (sw[..., PP] + sw_np) / S
-        out["delta_H"] = out["H2"] - out["H1"]
-        out["H_entry"] = sw_np / S
-        out["H_reentry"] = sw[..., RE] / S
-        out["H_first_entry"] = sw[..., NEW] / S
-        out["H_exit"] = sw[..., PN] / S
-        out["P_e"] = sw_np / (sw_np + sw[..., NN])
-        out["P_x"] = sw[..., PN] / (sw[..., PP] + sw[..., PN])
-        out["A1"] = out["M0_1"] / out["H1"]
-        out["A2"] = out["M0_2"] / out["H2"]
-        out["delta_A"] = out["A2"] - out["A1"]
-        out["intensity_stayers"] = out["stayers"] / out["H2"]
-        out["intensity_composition"] = sc1[..., PP] / S * (1 / out["H2"] - 1 / out["H1"])
-        out["intensity_entry"] = out["entry"] / out["H2"]
-        out["intensity_exit"] = out["exit"] / out["H1"]
-        out["mean_score_reentry"] = sc2[..., RE] / sw[..., RE]
-        out["mean_score_first_entry"] = sc2[..., NEW] / sw[..., NEW]
-        # four dynamic groups PP, PN, NP, NN
-        sw4 = np.stack([sw[..., PP], sw[..., PN], sw_np, sw[..., NN]], -1)
-        s14 = np.stack([sc1[..., PP], sc1[..., PN], sc1[..., RE] + sc1[..., NEW], sc1[..., NN]], -1)
-        s24 = np.stack([sc2[..., PP], sc2[..., PN], sc2[..., RE] + sc2[..., NEW], sc2[..., NN]], -1)
-        out["share"] = sw4 / Sd
-        out["mean_score_t1"] = s14 / sw4
-        out["mean_score_t2"] = s24 / sw4
-        c4 = np.stack(
-            [counts[..., PP], counts[..., PN], counts[..., RE] + counts[..., NEW], counts[..., NN]],
-            -1,
-        )
-        out["n_obs"] = c4
-        out["n_used"] = counts.sum(-1)
-        # censored headcount ratios: deprived and poor in the wave
-        out["h_1"] = (dep1[..., PP, :] + dep1[..., PN, :]) / Sd
-        out["h_2"] = (dep2[..., PP, :] + dep2[..., RE, :] + dep2[..., NEW, :]) / Sd
-        out["delta_h"] = out["h_2"] - out["h_1"]
-        out["entry_h"] = (dep2[..., RE, :] + dep2[..., NEW, :]) / Sd
-        out["reentry_h"] = dep2[..., RE, :] / Sd
-        out["first_entry_h"] = dep2[..., NEW, :] / Sd
-        out["exit_h"] = dep1[..., PN, :] / Sd
-        out["stayers_h"] = (dep2[..., PP, :] - dep1[..., PP, :]) / Sd
-    return out
 
 
 _EXTRA_DIMS = {name: ("group",) for name in _GROUPED} | {
@@ -497,31 +434,11 @@ def decompose_change(
             f"by variable(s) {clash} clash with the result's dimensions/coordinates "
             f"{sorted(reserved)}; rename them first, e.g. panel.rename({{{clash[0]!r}: ...}})"
         )
-    i1 = 0 if start is None else _wave_index(start, lay.years, "start", lay.time_dim)
-    i2 = lay.n_waves - 1 if end is None else _wave_index(end, lay.years, "end", lay.time_dim)
-    if i1 >= i2:
-        raise ValidationError(
-            f"start must be an earlier wave than end; got start={lay.years[i1]:g}, "
-            f"end={lay.years[i2]:g}. Swap them or pick other waves"
-        )
-    if chained:
-        t1 = np.arange(i1, i2, dtype=np.int64)
-        t2 = t1 + 1
-    else:
-        t1 = np.array([i1], np.int64)
-        t2 = np.array([i2], np.int64)
-    if history is not None and isinstance(panel, PanelStates):
-        raise ValidationError(
-            "history= reads a variable of the panel; pass the panel (not PanelStates) to use it"
-        )
-    hist = (
-        np.zeros(lay.n_units, np.uint8)
-        if history is None
-        else _history_flags(panel, history, states)
-    )
+    i1, i2, t1, t2 = _pairs(start, end, chained, lay)
+    hist = _history(panel, history, states)
     stats, counts, info = decomposition_statistics(states, t1, t2, balance=balance, history=hist)
     d = len(states.spec)
-    n_used = int(info[_kd.USED])
+    n_used = int(info[kdec.USED])
     attrs = panel_attrs(
         states,
         title=_TITLE,
@@ -529,8 +446,8 @@ def decompose_change(
         balance=balance,
         n_used=n_used,
         n_dropped=lay.n_units - n_used,
-        n_no_weight=int(info[_kd.NO_WEIGHT]),
-        n_unbalanced=int(info[_kd.UNBALANCED]),
+        n_no_weight=int(info[kdec.NO_WEIGHT]),
+        n_unbalanced=int(info[kdec.UNBALANCED]),
         chained=str(bool(chained)).lower(),
         start=float(lay.years[i1]),
         end=float(lay.years[i2]),
@@ -544,18 +461,49 @@ def decompose_change(
     )
     total = stats.sum(0, keepdims=True)
     tcounts = counts.sum(0, keepdims=True)
-    fin_all = _finalize(total, tcounts, states.denom, d)
+    fin_all = decomposition_measures(total, tcounts, states.denom, d)
     ds_all = _dataset(
         fin_all, states, grouped=False, chained=chained, pairs=(t1, t2), attrs=dict(attrs)
     )
     overall = DecompositionResult(ds_all, states)
     if not states.by:
         return overall
-    fin = _finalize(stats, counts, states.denom, d)
+    fin = decomposition_measures(stats, counts, states.denom, d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        fin["population_share"] = stats[..., _kd.SUMW].sum(-1) / total[..., _kd.SUMW].sum(-1)
+        fin["population_share"] = stats[..., kdec.SUMW].sum(-1) / total[..., kdec.SUMW].sum(-1)
     ds = _dataset(fin, states, grouped=True, chained=chained, pairs=(t1, t2), attrs=dict(attrs))
     return DecompositionResult(ds, states, overall=overall)
+
+
+def _pairs(
+    start: Any, end: Any, chained: bool, lay: PanelLayout
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Wave indices of ``start`` and ``end`` and the first / second wave of each pair."""
+    i1 = 0 if start is None else _wave_index(start, lay.years, "start", lay.time_dim)
+    i2 = lay.n_waves - 1 if end is None else _wave_index(end, lay.years, "end", lay.time_dim)
+    if i1 >= i2:
+        raise ValidationError(
+            f"start must be an earlier wave than end; got start={lay.years[i1]:g}, "
+            f"end={lay.years[i2]:g}. Swap them or pick other waves"
+        )
+    if chained:
+        t1 = np.arange(i1, i2, dtype=np.int64)
+        t2 = t1 + 1
+    else:
+        t1 = np.array([i1], np.int64)
+        t2 = np.array([i2], np.int64)
+    return i1, i2, t1, t2
+
+
+def _history(panel: Any, history: Hashable | None, states: PanelStates) -> np.ndarray:
+    """The ``history`` flags per unit (zeros without ``history``)."""
+    if history is None:
+        return np.zeros(states.layout.n_units, np.uint8)
+    if isinstance(panel, PanelStates):
+        raise ValidationError(
+            "history= reads a variable of the panel; pass the panel (not PanelStates) to use it"
+        )
+    return _history_flags(panel, history, states)
 
 
 def decomposition_statistics(
@@ -575,7 +523,7 @@ def decomposition_statistics(
     n = states.layout.n_units
     hist = np.zeros(n, np.uint8) if history is None else np.ascontiguousarray(history, np.uint8)
     n_chunks = parallel_chunks(n)
-    return _kd.decompose_statistics(
+    return kdec.decompose_statistics(
         states.state,
         states.num,
         states.pattern,

@@ -30,12 +30,12 @@ when the weights are equal and each unit has at most one exit spell.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from mpi._common.panel_layout import (
@@ -47,11 +47,19 @@ from mpi._common.panel_layout import (
     unit_weights,
 )
 from mpi._common.table import readonly
-from mpi.dynamics.result import DynamicsResult, panel_attrs, ratio
+from mpi.dynamics._relapse_tables import (
+    BOOTSTRAPPED,
+    WaveGrid,
+    bootstrap_stats,
+    relapse_measures,
+)
+from mpi.dynamics.relapse_result import RelapseResult, Replicates, describe
+from mpi.dynamics.result import panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import relapse as krl
 from mpi.measurement.spec import Spec
+from mpi.survey.bootstrap import iter_unit_bootstrap_factors
 
 __all__ = ["relapse", "RelapseResult", "BANDS_AT_EXIT"]
 
@@ -80,371 +88,6 @@ SE_METHOD = (
     "scale of the weights, spells of a unit clustered, no m/(m-1) factor; equals "
     "Greenwood's variance with equal weights and at most one exit spell per unit"
 )
-
-_META: dict[str, tuple[str, str]] = {
-    "at_risk": ("weighted exit spells at risk of re-entry e waves after the exit", "1"),
-    "events": ("weighted re-entries e waves after the exit", "1"),
-    "censored": ("weighted exit spells censored after e waves at risk (gap or panel end)", "1"),
-    "at_risk_count": ("unweighted exit spells at risk e waves after the exit", "1"),
-    "events_count": ("unweighted re-entries e waves after the exit", "1"),
-    "censored_count": ("unweighted exit spells censored after e waves at risk", "1"),
-    "hazard": ("re-entry hazard lambda(e) = d_e / n_e", "1"),
-    "survival": ("Kaplan-Meier survival out of poverty S(e) = prod_{u<=e} (1 - lambda(u))", "1"),
-    "survival_se": ("standard error of S(e), linearised over units (Binder 1992)", "1"),
-    "cumulative_relapse": ("probability of relapse within e waves of exit F(e) = 1 - S(e)", "1"),
-    "years": ("mean years y_{t_x+e} - y_{t_x} of the spells at risk at e", "years"),
-    "exits_without_followup": (
-        "weighted exits with no observed wave after the exit (no exit spell at risk)",
-        "1",
-    ),
-    "relapse_rate": (
-        "period relapse rate RR_t = P(poor_t | ever exited before t, nonpoor_t-1)",
-        "1",
-    ),
-    "first_entry_rate": (
-        "first-entry rate FE_t = P(poor_t | never observed poor before t, nonpoor_t-1)",
-        "1",
-    ),
-    "stock_ratio": (
-        "stock ratio: poor at t among the units that ever exited by t (observed at t)",
-        "1",
-    ),
-    "exits": ("weighted exits at wave t (poor at t-1, nonpoor at t)", "1"),
-    "reentries": ("weighted re-entries at t (ever exited before t, nonpoor t-1, poor t)", "1"),
-    "relapse_at_risk": ("weighted units ever exited before t, nonpoor at t-1, observed at t", "1"),
-    "first_entries": ("weighted first entries at t (never poor before t, nonpoor t-1)", "1"),
-    "first_entry_at_risk": ("weighted units never poor before t, nonpoor t-1, observed t", "1"),
-    "ever_exited": ("weighted units that exited at a wave <= t and are observed at t", "1"),
-    "reentered": ("weighted units poor at t after an earlier exit", "1"),
-    "reentry_newly_deprived_share": (
-        "share of re-entries newly deprived in the indicator (g_j,t-1 = 0, g_jt = 1)",
-        "1",
-    ),
-    "reentry_deprived_share": ("share of re-entries deprived in the indicator at re-entry", "1"),
-    "mean_score_at_reentry": ("mean deprivation score c_it at re-entry (relapse depth)", "1"),
-    "weighted_exits": ("weighted exit events", "1"),
-    "weighted_reentries": ("weighted re-entries (all waves)", "1"),
-    "n_exits": ("exit events (unweighted)", "1"),
-    "n_reentries": ("re-entries (unweighted)", "1"),
-    "n_units": ("units used (unweighted)", "1"),
-}
-
-#: Measures resampled by the bootstrap (name -> its dims after the leading ones).
-_BOOT = (
-    "hazard",
-    "survival",
-    "cumulative_relapse",
-    "hazard_by_band",
-    "survival_by_band",
-    "cumulative_relapse_by_band",
-    "hazard_years",
-    "survival_years",
-    "cumulative_relapse_years",
-    "relapse_rate",
-    "first_entry_rate",
-    "stock_ratio",
-    "reentry_newly_deprived_share",
-    "reentry_deprived_share",
-    "mean_score_at_reentry",
-)
-
-
-def _km(
-    n: np.ndarray, d: np.ndarray, cross: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kaplan-Meier hazard, survival and linearised SE over the last axis.
-
-    ``cross[..., u, v, :]`` holds the unit-level cross sums (``DD``, ``DN``, ``NN``) of
-    :func:`mpi.kernels.relapse.relapse_cross_sums` for the times of the last axis of ``n``
-    and ``d``; without them (bootstrap replicates) the SE is NaN. With
-    ``z_i(e) = w_i sum_{u<=e} a_u (d_iu - h_u n_iu)``, ``a_u = 1 / (n_u - d_u)``,
-
-        Var S(e) = S(e)^2 sum_i z_i(e)^2
-                 = S(e)^2 sum_{u, v <= e} a_u a_v (DD_uv - h_v DN_uv - h_u DN_vu + h_u h_v NN_uv).
-
-    Times without anyone at risk (after the last one at risk) are NaN. A term with
-    ``n == d`` (everyone at risk re-enters, ``S = 0``) is taken as 0, as lifelines does
-    for Greenwood's, so the SE is 0 from then on.
-    """
-    at = n > 0
-    h = ratio(d, n)
-    s = np.cumprod(np.where(at, 1.0 - np.where(at, h, 0.0), 1.0), axis=-1)
-    s = np.where(at, s, np.nan)
-    if cross is None:
-        return h, s, np.full(s.shape, np.nan)
-    hz = np.where(at, h, 0.0)
-    live = n > d
-    a = np.where(live, 1.0 / np.where(live, n - d, 1.0), 0.0)
-    hu, hv = hz[..., :, None], hz[..., None, :]
-    dn = cross[..., krl.DN]
-    m = cross[..., krl.DD] - hv * dn - hu * np.swapaxes(dn, -1, -2) + hu * hv * cross[..., krl.NN]
-    q = a[..., :, None] * a[..., None, :] * m
-    var_log = np.diagonal(np.cumsum(np.cumsum(q, axis=-1), axis=-2), axis1=-2, axis2=-1)
-    se = np.where(at, s * np.sqrt(np.maximum(var_log, 0.0)), np.nan)
-    return h, s, se
-
-
-class _Layout:
-    """Coordinates of the result (years of the waves, time since exit, indicators)."""
-
-    def __init__(self, years: np.ndarray, indicators: list[str] | None):
-        T = len(years)
-        self.T = T
-        self.years = years
-        self.indicators = indicators
-        tx, e = np.meshgrid(np.arange(T), np.arange(T), indexing="ij")
-        valid = (tx >= 1) & (e >= 1) & (tx + e < T)  # exits happen at t_x >= 1
-        gap = np.where(valid, years[np.minimum(tx + e, T - 1)] - years[tx], np.nan)
-        key = np.round(gap[valid], 9)
-        self.taus, inv = np.unique(key, return_inverse=True)
-        self.n_taus = len(self.taus)
-        # (t_x, e) -> index of its duration in years among taus (-1: not a valid pair)
-        tau_index = np.full(T * T, -1, np.int64)
-        tau_index[np.flatnonzero(valid.ravel())] = inv.ravel()
-        self.tau_index = tau_index.reshape(T, T)
-        # (t_x, e) -> years since exit, one-hot (T * T, K)
-        onehot = np.zeros((T * T, len(self.taus)))
-        onehot[np.flatnonzero(valid.ravel()), inv.ravel()] = 1.0
-        self.onehot = onehot
-        self.gap = np.where(valid, gap, 0.0)
-
-
-def _measures(
-    life: np.ndarray,
-    period: np.ndarray,
-    comp: np.ndarray,
-    lay: _Layout,
-    denom: int,
-    cross: tuple[np.ndarray, np.ndarray] | None = None,
-) -> dict[str, tuple[np.ndarray, list[str]]]:
-    """All measures from the weighted sums (any leading axes): ``life[..., 2, T, T, 3]``,
-    ``period[..., T - 1, 7]``, ``comp[..., 2 + 2d]`` and the cross sums of
-    :func:`mpi.kernels.relapse.relapse_cross_sums` ``(waves[..., 3, T, T, 3],
-    years[..., K, K, 3])`` for the survival SEs (NaN without them). Plain numpy on the
-    trailing axes."""
-    T = lay.T
-    xw, xy = (None, None) if cross is None else cross
-    inner = slice(1, T - 1)
-    by_band = life.sum(-3)  # [..., band, e, kind], summed over the exit wave
-    tot = by_band.sum(-3)  # [..., e, kind]
-    out: dict[str, tuple[np.ndarray, list[str]]] = {}
-    E, B = ["time_since_exit"], ["band_at_exit", "time_since_exit"]
-    for src, dims, sfx, slot in ((tot, E, "", 2), (by_band, B, "_by_band", slice(0, 2))):
-        n = src[..., 1 : T - 1, krl.AT_RISK]
-        d = src[..., 1 : T - 1, krl.EVENTS]
-        h, s, se = _km(n, d, None if xw is None else xw[..., slot, inner, inner, :])
-        out["at_risk" + sfx] = (n, dims)
-        out["events" + sfx] = (d, dims)
-        out["censored" + sfx] = (src[..., 1 : T - 1, krl.CENSORED], dims)
-        out["hazard" + sfx] = (h, dims)
-        out["survival" + sfx] = (s, dims)
-        out["survival" + sfx + "_se"] = (se, dims)
-        out["cumulative_relapse" + sfx] = (1.0 - s, dims)
-    out["exits_without_followup"] = (tot[..., 0, krl.CENSORED], [])
-    # mean years since exit of the spells at risk at e
-    ar = life[..., krl.AT_RISK].sum(-3)  # [..., t_x, e]
-    out["years"] = (ratio((ar * lay.gap).sum(-2)[..., 1 : T - 1], ar.sum(-2)[..., 1 : T - 1]), E)
-    # years since exit: KM over the distinct durations y_{t_x+e} - y_{t_x}
-    lead = life.shape[:-4]
-    flat = life.sum(-4).reshape((*lead, T * T, 3))
-    dy = flat[..., krl.EVENTS] @ lay.onehot
-    cy = flat[..., krl.CENSORED] @ lay.onehot
-    ny = np.flip(np.cumsum(np.flip(dy + cy, -1), -1), -1)
-    h, s, se = _km(ny, dy, xy)
-    Y = ["years_since_exit"]
-    out.update(
-        {
-            "at_risk_years": (ny, Y),
-            "events_years": (dy, Y),
-            "censored_years": (cy, Y),
-            "hazard_years": (h, Y),
-            "survival_years": (s, Y),
-            "survival_years_se": (se, Y),
-            "cumulative_relapse_years": (1.0 - s, Y),
-        }
-    )
-    # period rates along the later wave of each pair
-    P = period
-    t = ["time"]
-    out.update(
-        {
-            "exits": (P[..., krl.EXITS], t),
-            "reentries": (P[..., krl.RR_NUM], t),
-            "relapse_at_risk": (P[..., krl.RR_DEN], t),
-            "relapse_rate": (ratio(P[..., krl.RR_NUM], P[..., krl.RR_DEN]), t),
-            "first_entries": (P[..., krl.FE_NUM], t),
-            "first_entry_at_risk": (P[..., krl.FE_DEN], t),
-            "first_entry_rate": (ratio(P[..., krl.FE_NUM], P[..., krl.FE_DEN]), t),
-            "reentered": (P[..., krl.STOCK_NUM], t),
-            "ever_exited": (P[..., krl.STOCK_DEN], t),
-            "stock_ratio": (ratio(P[..., krl.STOCK_NUM], P[..., krl.STOCK_DEN]), t),
-            "weighted_exits": (P[..., krl.EXITS].sum(-1), []),
-            "weighted_reentries": (comp[..., 0], []),
-        }
-    )
-    if lay.indicators is not None:
-        d = len(lay.indicators)
-        r = comp[..., 0]
-        out["mean_score_at_reentry"] = (ratio(comp[..., 1], r * denom), [])
-        out["reentry_newly_deprived_share"] = (
-            ratio(comp[..., 2 : 2 + d], r[..., None]),
-            ["indicator"],
-        )
-        out["reentry_deprived_share"] = (ratio(comp[..., 2 + d :], r[..., None]), ["indicator"])
-    return out
-
-
-def _boot_name(name: str, taken: set[str]) -> str:
-    se = f"{name}_se"
-    return f"{name}_bse" if se in taken else se
-
-
-def _boot_stats(
-    reps: dict[str, tuple[np.ndarray, list[str]]], taken: set[str]
-) -> dict[str, tuple[np.ndarray, list[str]]]:
-    """Bootstrap SE (std over replicates, ddof 1, NaN replicates left out) and percentile
-    95% interval of each resampled measure; replicates on axis 0."""
-    out = {}
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for name in _BOOT:
-            if name not in reps:
-                continue
-            x, dims = reps[name]
-            ok = np.isfinite(x).sum(0)
-            se = np.where(ok >= 2, np.nanstd(x, axis=0, ddof=1), np.nan)
-            lo, hi = np.nanpercentile(x, [2.5, 97.5], axis=0)
-            out[_boot_name(name, taken)] = (se, dims)
-            out[f"{name}_lower"] = (lo, dims)
-            out[f"{name}_upper"] = (hi, dims)
-    return out
-
-
-_LINEAR_SE = {
-    "survival_se": "",
-    "survival_by_band_se": " (by band at exit)",
-    "survival_years_se": " (in years since exit)",
-}
-
-
-def _meta(name: str) -> tuple[str, str]:
-    """(long_name, units) of a result variable, built from its base name and suffixes."""
-    if name in _META:
-        return _META[name]
-    if name in _LINEAR_SE:
-        return _META["survival_se"][0] + _LINEAR_SE[name], "1"
-    base, extra = name, ""
-    for sfx, what in (
-        ("_bse", ", bootstrap standard error"),
-        ("_se", ", bootstrap standard error"),
-        ("_lower", ", bootstrap percentile 95% interval, lower bound"),
-        ("_upper", ", bootstrap percentile 95% interval, upper bound"),
-    ):
-        if base.endswith(sfx):
-            base, extra = base[: -len(sfx)], what
-            break
-    for sfx, what in (("_by_band", " (by band at exit)"), ("_years", " (in years since exit)")):
-        if base.endswith(sfx):
-            base, extra = base[: -len(sfx)], what + extra
-    if base.endswith("_count"):
-        base = base[: -len("_count")]
-    long_name, units = _META.get(base, (base, "1"))
-    if extra.startswith(" (in years"):
-        long_name = long_name.replace("e waves", "tau years").replace("(e)", "(tau)")
-    return long_name + extra, units
-
-
-def _describe(ds: xr.Dataset) -> xr.Dataset:
-    for name, var in ds.data_vars.items():
-        long_name, units = _meta(str(name))
-        var.attrs.update({"long_name": long_name, "units": units})
-    return ds
-
-
-class RelapseResult(DynamicsResult):
-    """Relapse after exit: life tables of re-entry, period relapse rates, composition.
-
-    :meth:`to_dataset` holds the overall result (all units, whatever their group);
-    :meth:`by_group` the same per ``by`` group (leading dims = the ``by`` variables).
-    See :func:`relapse` for the variables.
-    """
-
-    kind = "Relapse after exit (re-entry into poverty)"
-    headline = (
-        "hazard",
-        "survival",
-        "cumulative_relapse",
-        "relapse_rate",
-        "first_entry_rate",
-        "stock_ratio",
-        "mean_score_at_reentry",
-        "n_exits",
-        "n_reentries",
-    )
-
-    call = "mpi.relapse"
-
-    def life_table(self, scale: str = "waves") -> pd.DataFrame:
-        """The life table as a DataFrame: ``scale="waves"`` (index ``time_since_exit``) or
-        ``"years"`` (index ``years_since_exit``)."""
-        ds = self._ds
-        if scale == "waves":
-            cols = ["at_risk", "events", "censored", "hazard", "survival", "survival_se"]
-            cols += ["cumulative_relapse"] + [c for c in ("hazard_se", "survival_bse") if c in ds]
-        elif scale == "years":
-            cols = [
-                "at_risk_years",
-                "events_years",
-                "censored_years",
-                "hazard_years",
-                "survival_years",
-                "survival_years_se",
-                "cumulative_relapse_years",
-            ]
-        else:
-            raise ValidationError(f"scale must be 'waves' or 'years'; got {scale!r}")
-        return ds[cols].to_dataframe()[cols]
-
-    def period_table(self) -> pd.DataFrame:
-        """Exits, period relapse and first-entry rates and the stock ratio by wave."""
-        cols = ["exits", "reentries", "relapse_rate", "first_entry_rate", "stock_ratio"]
-        return self._ds[cols].to_dataframe()[cols]
-
-    def composition_table(self) -> pd.DataFrame:
-        """Shares of re-entries newly deprived / deprived in each indicator."""
-        if "reentry_deprived_share" not in self._ds:
-            raise ValidationError(
-                "the composition of re-entries needs deprivation scores; it is unavailable "
-                "with status= (poverty status from another rule)"
-            )
-        cols = ["reentry_newly_deprived_share", "reentry_deprived_share"]
-        return self._ds[cols].to_dataframe()[cols]
-
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        ds = self._ds
-        names = ["n_exits", "n_reentries", "weighted_exits", "weighted_reentries"]
-        if "mean_score_at_reentry" in ds:
-            names.append("mean_score_at_reentry")
-        head = pd.Series({n: float(ds[n]) for n in names}).to_frame("value")
-        out = [
-            ("Headline", head),
-            ("Life table of exit spells (waves since exit)", self.life_table("waves")),
-        ]
-        if not ds.attrs.get("even_spacing", 1):
-            out.append(("Life table (years since exit)", self.life_table("years")))
-        out.append(("Period rates by wave", self.period_table()))
-        if "reentry_deprived_share" in ds:
-            out.append(("Composition of re-entries", self.composition_table()))
-        return out
-
-    def _repr_values(self) -> str:
-        ds = self._ds
-        f = ds["cumulative_relapse"].values
-        first = f"{f[0]:.4f}" if f.size else "nan"
-        return (
-            f"n_exits={int(ds['n_exits'])} n_reentries={int(ds['n_reentries'])} "
-            f"cumulative_relapse(1)={first}"
-        )
 
 
 def _status_states(
@@ -567,6 +210,8 @@ def relapse(
     spec : mpi.Spec, optional
         Indicators, weights and cutoffs (AF identification, ``k`` overrides the cutoff).
         Not used with ``status``.
+    k : optional
+        Poverty cutoff overriding ``spec.k`` (not with ``status``).
     weight : str, optional
         Fixed panel weight over ``unit``; units with a missing weight are dropped and
         counted (``n_no_weight``).
@@ -580,12 +225,15 @@ def relapse(
         ``mean_score_at_reentry`` and ``reentry_*_share`` variables are left out.
     bootstrap : int
         Unit-cluster bootstrap replicates (0: none). Each replicate draws ``N`` units with
-        replacement among the units with a weight (multinomial frequencies ``f_i``, numpy
-        ``Generator``), runs the kernel with weights ``f_i s_i`` and recomputes every
-        measure; gives ``<name>_se`` (standard deviation over the replicates, ``ddof=1``,
-        replicates where the measure is undefined left out; ``survival_bse`` /
-        ``survival_by_band_bse`` / ``survival_years_bse`` since ``survival_se`` is the
-        linearised SE) and the percentile 95% interval ``<name>_lower`` / ``<name>_upper``.
+        replacement among the units with a weight (multinomial frequencies ``f_i`` of the
+        package's unit bootstrap, :func:`mpi.survey.bootstrap.iter_unit_bootstrap_factors`),
+        runs the kernel with weights ``f_i s_i`` and recomputes every measure; gives
+        ``<name>_se`` (standard deviation over the replicates, ``ddof=1``, replicates where
+        the measure is undefined left out; ``survival_bse`` / ``survival_by_band_bse`` /
+        ``survival_years_bse`` since ``survival_se`` is the linearised SE) and the
+        percentile 95% interval ``<name>_lower`` / ``<name>_upper``. The same SEs are
+        :attr:`RelapseResult.se` (named like the estimates) and
+        :meth:`RelapseResult.ci` gives percentile intervals at any level.
     seed : int or numpy.random.Generator, optional
         Seed of the bootstrap.
     unit, time : str
@@ -684,115 +332,189 @@ def relapse(
     array([0.3143, 0.3143, 0.3143])
     """
     n_boot = _check_bootstrap(bootstrap, seed)
-    if status is not None:
-        if spec is not None or k is not None:
-            raise ValidationError(
-                f"status={status!r} gives the poverty status directly; leave out spec= and k= "
-                "(or leave out status= to identify the poor with the spec)"
-            )
-        ps = _status_states(panel, status, weight, by, unit, time)
-        scores = False
-    else:
-        ps = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time, min_waves=2)
-        scores = True
+    ps, scores = _relapse_states(panel, spec, k, status, weight, by, unit, time)
     lay = ps.layout
-    tdim = lay.time_dim
-    reserved = ("time_since_exit", "band_at_exit", "years_since_exit", "indicator", "time", tdim)
-    check_by_names(ps.by, reserved, "relapse")
-    n = lay.n_units
-    n_chunks = parallel_chunks(n)
-    d = len(ps.spec) if scores else 0
-
-    def run(w: np.ndarray) -> tuple[np.ndarray, ...]:
-        return krl.relapse_sums(
-            ps.state, ps.num, ps.pattern, w, ps.cell, ps.n_cells, d, scores, n_chunks
-        )
-
-    life_w, life_n, period_w, period_n, comp_w, comp_n, units = run(ps.weight)
-    tot_units = units.sum(0)
-    n_used = int(tot_units[krl.USED])
-    if n_used == 0:
+    reserved = ("time_since_exit", "band_at_exit", "years_since_exit", "indicator", "time")
+    check_by_names(ps.by, (*reserved, lay.time_dim), "relapse")
+    ctx = _Context.of(ps, scores)
+    sums = ctx.sums(ps.weight)
+    tot_units = sums.units.sum(0)
+    if int(tot_units[krl.USED]) == 0:
         raise DataError(
             f"relapse: the weight variable {ps.weight_name!r} is missing (NaN) for every unit; "
             "fill it or pass another weight="
         )
-    L = _Layout(lay.years, list(ps.spec.names) if scores else None)
-    denom = ps.denom
     # unit-level cross sums for the linearised survival SEs (not needed by the replicates)
     cross = krl.relapse_cross_sums(
-        ps.state, ps.weight, ps.cell, ps.n_cells, L.tau_index, L.n_taus, n_chunks
+        ps.state, ps.weight, ps.cell, ps.n_cells, ctx.grid.tau_index, ctx.grid.n_taus, ctx.chunks
     )
+    reps = _replicate_sums(ctx, sums, n_boot, seed) if n_boot else None
+    overall_reps = None
+    if reps is not None:
+        overall_reps = relapse_measures(*(r.sum(1) for r in reps), ctx.grid, ps.denom)
+    ds = ctx.dataset(sums.total(), tuple(c.sum(0) for c in cross), overall_reps, _overall_da)
+    ds.attrs = _attrs(ps, tot_units, n_boot=n_boot, seed=seed, status=status, scores=scores)
+    grouped = None
+    if ps.groups is not None:
+        grouped = partial(_grouped, ctx, sums, cross, reps, ds.attrs)
+    kept = {n: v for n, v in (overall_reps or {}).items() if n in BOOTSTRAPPED and n in ds}
+    return RelapseResult(ds, ps, grouped, kept)
 
-    # -- bootstrap replicates: the weighted sums per cell of each replicate
-    reps: tuple[np.ndarray, ...] | None = None
-    if n_boot:
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        ok = np.flatnonzero(~np.isnan(ps.weight))
-        wok = np.where(np.isnan(ps.weight), np.nan, ps.weight)
-        rl = np.empty((n_boot, *life_w.shape))
-        rp = np.empty((n_boot, *period_w.shape))
-        rc = np.empty((n_boot, *comp_w.shape))
-        for b in range(n_boot):
-            f = np.zeros(n)
-            f[ok] = np.bincount(rng.integers(0, len(ok), len(ok)), minlength=len(ok))
-            rw = readonly(np.where(np.isnan(wok), np.nan, f * np.nan_to_num(wok)))
-            lw, _, pw, _, cw, _, _ = run(rw)
-            rl[b], rp[b], rc[b] = lw, pw, cw
-        reps = (rl, rp, rc)
 
-    def coords(ds: xr.Dataset) -> xr.Dataset:
+class _Sums(NamedTuple):
+    """Sums of :func:`mpi.kernels.relapse.relapse_sums` per group cell (first axis)."""
+
+    life_w: np.ndarray
+    life_n: np.ndarray
+    period_w: np.ndarray
+    period_n: np.ndarray
+    comp_w: np.ndarray
+    comp_n: np.ndarray
+    units: np.ndarray
+
+    def total(self) -> _Sums:
+        """The sums over every cell (the overall result)."""
+        return _Sums(*(a.sum(0) for a in self))
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every step of :func:`relapse` shares: the states, the wave grid, the kernel
+    arguments."""
+
+    ps: PanelStates
+    grid: WaveGrid
+    scores: bool
+    chunks: int
+
+    @classmethod
+    def of(cls, ps: PanelStates, scores: bool) -> _Context:
+        grid = WaveGrid(ps.layout.years, list(ps.spec.names) if scores else None)
+        return cls(ps, grid, scores, parallel_chunks(ps.layout.n_units))
+
+    def sums(self, weight: np.ndarray) -> _Sums:
+        """One kernel pass with the unit weights ``weight``."""
+        ps = self.ps
+        d = len(ps.spec) if self.scores else 0
+        return _Sums(
+            *krl.relapse_sums(
+                ps.state,
+                ps.num,
+                ps.pattern,
+                weight,
+                ps.cell,
+                ps.n_cells,
+                d,
+                self.scores,
+                self.chunks,
+            )
+        )
+
+    def dataset(
+        self,
+        sums: _Sums,
+        cross: tuple[np.ndarray, np.ndarray],
+        replicates: Replicates | None,
+        to_da: Callable[[np.ndarray, list[str]], xr.DataArray],
+    ) -> xr.Dataset:
+        """Measures -> labelled Dataset; ``to_da(array, dims)`` places the leading (cell)
+        axes; ``replicates`` are the bootstrap's replicate measures (replicates first)."""
+        T = self.ps.layout.n_waves
+        meas = relapse_measures(
+            sums.life_w, sums.period_w, sums.comp_w, self.grid, self.ps.denom, cross
+        )
+        if replicates is not None:
+            meas.update(bootstrap_stats(replicates, set(meas)))
+        lt = sums.life_n.sum(-4).sum(-3)  # [..., e, kind]
+        E = ["time_since_exit"]
+        meas["at_risk_count"] = (lt[..., 1 : T - 1, krl.AT_RISK], E)
+        meas["events_count"] = (lt[..., 1 : T - 1, krl.EVENTS], E)
+        meas["censored_count"] = (lt[..., 1 : T - 1, krl.CENSORED], E)
+        meas["n_exits"] = (sums.period_n[..., krl.EXITS].sum(-1), [])
+        meas["n_reentries"] = (sums.comp_n, [])
+        meas["n_units"] = (sums.units[..., krl.USED], [])
+        if not self.scores:  # no band at exit without scores
+            meas = {k_: v for k_, v in meas.items() if "_by_band" not in k_}
+        ds = xr.Dataset({name: to_da(a, dims) for name, (a, dims) in meas.items()})
+        return self.label(ds)
+
+    def label(self, ds: xr.Dataset) -> xr.Dataset:
+        """Coordinates, the wave dimension's name and the variables' metadata."""
+        lay = self.ps.layout
         c = {
             "time_since_exit": np.arange(1, lay.n_waves - 1),
             "band_at_exit": list(BANDS_AT_EXIT),
-            "years_since_exit": L.taus,
+            "years_since_exit": self.grid.taus,
             "time": lay.times[1:],
         }
-        if scores:
-            c["indicator"] = list(ps.spec.names)
+        if self.scores:
+            c["indicator"] = list(self.ps.spec.names)
         ds = ds.assign_coords({k_: v for k_, v in c.items() if k_ in ds.dims})
         if "time" in ds.dims:
             ds = ds.assign_coords(from_time=("time", lay.times[:-1]))
-            if tdim != "time":
-                ds = ds.rename(time=tdim)
-        return _describe(ds)
+            if lay.time_dim != "time":
+                ds = ds.rename(time=lay.time_dim)
+        return describe(ds)
 
-    def collect(sums, counts, cross_sums, boot, to_da) -> xr.Dataset:
-        """Measures -> Dataset; ``to_da(array, dims)`` places the leading (cell) axes."""
-        lw, pw, cw = sums
-        ln, pn, cn, un = counts
-        meas = _measures(lw, pw, cw, L, denom, cross_sums)
-        if boot is not None:
-            rmeas = _measures(*boot, L, denom)
-            meas.update(_boot_stats(rmeas, set(meas)))
-        lt = ln.sum(-4).sum(-3)  # [..., e, kind]
-        meas["at_risk_count"] = (lt[..., 1 : lay.n_waves - 1, krl.AT_RISK], ["time_since_exit"])
-        meas["events_count"] = (lt[..., 1 : lay.n_waves - 1, krl.EVENTS], ["time_since_exit"])
-        meas["censored_count"] = (lt[..., 1 : lay.n_waves - 1, krl.CENSORED], ["time_since_exit"])
-        meas["n_exits"] = (pn[..., krl.EXITS].sum(-1), [])
-        meas["n_reentries"] = (cn, [])
-        meas["n_units"] = (un[..., krl.USED], [])
-        if not scores:  # no band at exit without scores
-            meas = {k_: v for k_, v in meas.items() if "_by_band" not in k_}
-        return xr.Dataset({name: to_da(a, dims) for name, (a, dims) in meas.items()})
 
-    def overall_da(a: np.ndarray, dims: list[str]) -> xr.DataArray:
-        return xr.DataArray(a, dims=dims)
+def _overall_da(a: np.ndarray, dims: list[str]) -> xr.DataArray:
+    return xr.DataArray(a, dims=dims)
 
-    ds = coords(
-        collect(
-            (life_w.sum(0), period_w.sum(0), comp_w.sum(0)),
-            (life_n.sum(0), period_n.sum(0), comp_n.sum(0), units.sum(0)),
-            (cross[0].sum(0), cross[1].sum(0)),
-            None if reps is None else tuple(r.sum(1) for r in reps),
-            overall_da,
-        )
-    )
-    spacing = np.diff(lay.years)
+
+def _replicate_sums(ctx: _Context, like: _Sums, n_boot: int, seed: Any) -> tuple[np.ndarray, ...]:
+    """Weighted sums per cell of each bootstrap replicate (replicates first): the units
+    with a weight are resampled with replacement (:func:`mpi.survey.bootstrap.
+    iter_unit_bootstrap_factors`, multinomial frequencies ``f_i``), weights ``f_i s_i``."""
+    ps = ctx.ps
+    ok = np.flatnonzero(~np.isnan(ps.weight))
+    missing = np.isnan(ps.weight)
+    weight = np.nan_to_num(ps.weight)
+    life = np.empty((n_boot, *like.life_w.shape))
+    period = np.empty((n_boot, *like.period_w.shape))
+    comp = np.empty((n_boot, *like.comp_w.shape))
+    f = np.zeros(ps.layout.n_units)
+    for b, draw in enumerate(iter_unit_bootstrap_factors(len(ok), n_boot, seed)):
+        f[ok] = draw
+        s = ctx.sums(readonly(np.where(missing, np.nan, f * weight)))
+        life[b], period[b], comp[b] = s.life_w, s.period_w, s.comp_w
+    return life, period, comp
+
+
+def _grouped(
+    ctx: _Context,
+    sums: _Sums,
+    cross: tuple[np.ndarray, np.ndarray],
+    reps: tuple[np.ndarray, ...] | None,
+    attrs: dict,
+) -> xr.Dataset:
+    """The result per ``by`` group: per cell (bootstrap replicates first, then cells),
+    finalize, then split the cells into the group dims."""
+
+    def cell_da(a: np.ndarray, dims: list[str]) -> xr.DataArray:
+        return ctx.ps.split_cells(np.asarray(a), dims)
+
+    replicates = None if reps is None else relapse_measures(*reps, ctx.grid, ctx.ps.denom)
+    out = ctx.dataset(sums, cross, replicates, cell_da)
+    out.attrs = dict(attrs)
+    return out
+
+
+def _attrs(
+    ps: PanelStates,
+    tot_units: np.ndarray,
+    *,
+    n_boot: int,
+    seed: Any,
+    status: Hashable | None,
+    scores: bool,
+) -> dict:
+    n_used = int(tot_units[krl.USED])
+    spacing = np.diff(ps.layout.years)
     extra = dict(
         balance="observed",
         gap_policy="break",
         n_used=n_used,
-        n_dropped=int(n - n_used),
+        n_dropped=int(ps.layout.n_units - n_used),
         n_no_weight=int(tot_units[krl.NO_WEIGHT]),
         even_spacing=int(bool(np.allclose(spacing, spacing[0]))),
         survival_se_method=SE_METHOD,
@@ -808,30 +530,32 @@ def relapse(
         band_at_exit="available" if scores else "unavailable (status=)",
         time_coordinate="the later wave of each pair (from_time: the earlier wave)",
     )
-    attrs = panel_attrs(
+    return panel_attrs(
         ps,
         title="Relapse after exit from poverty",
         references=REFERENCES,
         status_variable=status,
         **extra,
     )
-    ds.attrs = attrs
 
-    def grouped() -> xr.Dataset:
-        def cell_da(a: np.ndarray, dims: list[str]) -> xr.DataArray:
-            return ps.split_cells(np.asarray(a), dims)
 
-        # per cell (bootstrap replicates first, then cells): finalize, then split the cells
-        out = coords(
-            collect(
-                (life_w, period_w, comp_w),
-                (life_n, period_n, comp_n, units),
-                cross,
-                reps,
-                cell_da,
-            )
+def _relapse_states(
+    panel: Any,
+    spec: Spec | None,
+    k: Any,
+    status: Hashable | None,
+    weight: str | None,
+    by: str | Sequence[str] | None,
+    unit: Hashable,
+    time: Hashable,
+) -> tuple[PanelStates, bool]:
+    """The states (from the spec, or from ``status``) and whether they carry scores."""
+    if status is None:
+        ps = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time, min_waves=2)
+        return ps, True
+    if spec is not None or k is not None:
+        raise ValidationError(
+            f"status={status!r} gives the poverty status directly; leave out spec= and k= "
+            "(or leave out status= to identify the poor with the spec)"
         )
-        out.attrs = dict(attrs)
-        return out
-
-    return RelapseResult(ds, ps, grouped if ps.groups is not None else None)
+    return _status_states(panel, status, weight, by, unit, time), False

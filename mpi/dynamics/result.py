@@ -1,14 +1,15 @@
 """Common result object of the panel-dynamics estimators.
 
-Each estimator (transitions, spells, chronic poverty, change decomposition) returns a
-subclass of :class:`DynamicsResult`: an ``xarray.Dataset`` with CF-style attributes
-(:meth:`to_dataset`), a tidy table (:meth:`to_frame`), a text :meth:`summary` and a short
-``repr``. Subclasses name their headline variables and the tables shown in the summary.
+Each estimator (transitions, spells, chronic poverty, change decomposition, relapse, early
+warning, monitoring) returns a subclass of :class:`DynamicsResult`, itself a
+:class:`~mpi._common.result.ResultBase` (the one result interface): an ``xarray.Dataset``
+with CF-style attributes (:meth:`to_dataset`), a tidy table (:meth:`to_frame`), a
+:meth:`summary` with text and HTML forms and a short ``repr``. Subclasses name their
+headline variables and the tables shown in the summary.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
@@ -17,19 +18,11 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
+from mpi._common.result import ResultBase, Summary, build_summary
 from mpi._version import __version__
 from mpi.dynamics.states import PanelStates
-from mpi.errors import ValidationError
 
-__all__ = ["DynamicsResult", "panel_attrs", "ratio"]
-
-
-def ratio(a: object, b: object) -> np.ndarray:
-    """``a / b`` of weighted sums as float64, NaN where the denominator is 0 (no mass)."""
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / b, np.nan)
+__all__ = ["DynamicsResult", "panel_attrs"]
 
 
 def panel_attrs(
@@ -74,11 +67,24 @@ def panel_attrs(
     return attrs
 
 
-class DynamicsResult:
-    """Base class: a result backed by an ``xarray.Dataset``.
+class DynamicsResult(ResultBase):
+    """Base class of the panel-dynamics results: an ``xarray.Dataset`` with CF attributes.
 
-    Subclasses set :attr:`kind` (the title line), :attr:`headline` (variables shown first
-    by :meth:`summary` and :meth:`to_frame`) and may override :meth:`_tables`.
+    Implements the one result interface (:class:`~mpi._common.result.ResultBase`):
+    :meth:`to_dataset`, :meth:`to_frame` (tidy: ``measure``, the dims, ``estimate``),
+    :meth:`summary`, :meth:`by_group`, :meth:`plot`. Subclasses set :attr:`kind` (the title
+    line), :attr:`headline` (variables shown first by :meth:`summary` and
+    :meth:`to_frame`), :attr:`call` and may override :meth:`_tables` and :meth:`_header`.
+
+    Parameters
+    ----------
+    ds
+        The overall result.
+    states
+        The panel states the result was computed from (None for results that have none).
+    grouped
+        A function giving the result per group (called once, on the first
+        :meth:`by_group`), or None without ``by``.
     """
 
     kind = "Panel dynamics"
@@ -96,29 +102,34 @@ class DynamicsResult:
         self._states = states
         self._make_grouped = grouped  # the per-group result, finalized on first use
 
+    # -- the ResultBase hooks --------------------------------------------------------
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        """First line of :meth:`summary` (the class's :attr:`kind`)."""
+        return self.kind
+
+    def _data(self) -> xr.Dataset:
+        return self._ds
+
     @cached_property
-    def _grouped(self) -> xr.Dataset | None:
+    def _grouped_result(self) -> xr.Dataset | None:
         return None if self._make_grouped is None else self._make_grouped()
 
-    def by_group(self) -> xr.Dataset:
-        """The result per group: same variables, leading dims = the ``by`` variables.
+    def _grouped(self) -> xr.Dataset | None:
+        return self._grouped_result
 
-        Groups are the known labels; units with a missing group value count only in the
-        overall result (:meth:`to_dataset`).
-        """
-        if self._grouped is None:
-            raise ValidationError(
-                f"by_group() needs groups; call {self.call}(..., by='<group variable>')"
-            )
-        return self._grouped.copy()
+    def _frame_variables(self) -> list[str]:
+        return self._variables(None)
 
     # -- data ------------------------------------------------------------------------
-    def to_dataset(self) -> xr.Dataset:
-        """All results as an ``xarray.Dataset`` (a copy; attributes describe the call)."""
-        return self._ds.copy()
+    @property
+    def states(self) -> PanelStates | None:
+        """The :class:`~mpi.PanelStates` the result was computed from (None if none)."""
+        return self._states
 
     @property
     def attrs(self) -> dict:
+        """The result's attributes (a copy)."""
         return dict(self._ds.attrs)
 
     def __getitem__(self, name: str) -> xr.DataArray:
@@ -135,25 +146,6 @@ class DynamicsResult:
                 f"{missing} not in the result; available: {sorted(map(str, self._ds.data_vars))}"
             )
         return names
-
-    def to_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
-        """Tidy long table: one row per variable and coordinate combination.
-
-        Columns: ``variable``, the dimensions of each variable, ``value``.
-        ``variables`` defaults to the headline variables.
-        """
-        frames = []
-        for name in self._variables(variables):
-            da = self._ds[name].reset_coords(drop=True)
-            if da.ndim == 0:
-                df = pd.DataFrame({"value": [da.item()]})
-            else:
-                df = da.rename("value").to_dataframe().reset_index()
-            df.insert(0, "variable", name)
-            frames.append(df)
-        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        dims = [c for c in out.columns if c not in ("variable", "value")]
-        return out[["variable", *dims, "value"]]
 
     # -- display ---------------------------------------------------------------------
     def _header(self) -> list[tuple[str, str]]:
@@ -191,31 +183,20 @@ class DynamicsResult:
             out.insert(0, ("Headline", pd.Series(scalars).to_frame("value")))
         return out
 
-    def summary(self, *, precision: int = 4) -> str:
-        """Text summary: header lines, then the result's tables."""
-        title = self.kind
-        lines = [title, "=" * len(title)]
-        lines += [f"{k:<24}{v}" for k, v in self._header()]
-        fmt = f"{{:.{precision}f}}".format
-        with pd.option_context("display.width", 120, "display.max_columns", 20):
-            for name, table in self._tables():
-                lines += ["", name, "-" * len(name), table.to_string(float_format=fmt)]
-        return "\n".join(lines)
+    def summary(self, *, precision: int = 4) -> Summary:
+        """The result in words and tables: header lines, then the result's tables.
 
-    def _repr_html_(self) -> str:
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self._header()
-        )
-        fmt = "{:.4f}".format
-        body = "".join(
-            f"<p><em>{html.escape(name)}</em></p>{table.to_html(float_format=fmt)}"
-            for name, table in self._tables()
-        )
-        return f"<div><strong>{html.escape(self.kind)}</strong><table>{head}</table>{body}</div>"
+        Parameters
+        ----------
+        precision
+            Decimals of floating-point values.
 
-    def __str__(self) -> str:
-        return self.summary()
+        Returns
+        -------
+        Summary
+            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
+        """
+        return build_summary(self.title, self._header(), self._tables(), precision=precision)
 
     def _repr_values(self) -> str:
         parts = []

@@ -29,14 +29,15 @@ non-poor spells (which, when not left-censored, start with an exit) the re-entry
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from functools import cached_property
-from typing import Any
+from functools import cached_property, partial
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from mpi._common.panel_layout import BALANCE, check_balance, check_by_names, parallel_chunks
+from mpi._common.ratio import ratio
 from mpi.dynamics.result import DynamicsResult, panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.errors import DataError
@@ -93,8 +94,7 @@ def _duration_stats(sp: xr.DataArray) -> dict[str, xr.DataArray]:
     at_cens = np.zeros_like(cens)
     at_cens[..., :-1] = cens[..., ::-1].cumsum(-1)[..., ::-1][..., 1:]
     at_risk = at_done + at_cens
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(at_risk > 0, done / at_risk, np.nan)
+    hazard = ratio(done, at_risk)
     # survival: product over durations at risk (h = NaN contributes nothing beyond D)
     surv = np.cumprod(1.0 - np.nan_to_num(hazard, nan=0.0), axis=-1)
     horizon = (at_risk > 0).cumsum(-1).max(-1)  # D: last duration at risk
@@ -128,15 +128,17 @@ def _duration_stats(sp: xr.DataArray) -> dict[str, xr.DataArray]:
     }
 
 
-def _finalize(sp: xr.DataArray, spn: xr.DataArray, pw: xr.DataArray, units: xr.DataArray):
+def _finalize(
+    sp: xr.DataArray, spn: xr.DataArray, pw: xr.DataArray, units: xr.DataArray
+) -> xr.Dataset:
+    """The result Dataset from the weighted and unweighted spell counts (any leading dims)."""
     stats = _duration_stats(sp)
     # numpy on the trailing axis (xarray's where/alignment costs more than the arithmetic)
     pt = pw.transpose(..., "poverty_spells")
     a = pt.values
     total = a.sum(-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_a = np.where(total[..., None] > 0, a / total[..., None], np.nan)
-        mean_a = np.where(total > 0, (a * pt["poverty_spells"].values).sum(-1) / total, np.nan)
+    share_a = ratio(a, total[..., None])
+    mean_a = ratio((a * pt["poverty_spells"].values).sum(-1), total)
     share = pt.copy(data=share_a)
     lead = pt.dims[:-1]
     mean = xr.DataArray(mean_a, dims=lead, coords={c: pt[c] for c in lead if c in pt.coords})
@@ -206,6 +208,11 @@ class SpellResult(DynamicsResult):
         wave to the first wave observed in the other state, i.e. ``year(end + 1) -
         year(start)``; NaN when right-censored), ``left_censored``, ``right_censored``,
         ``weight``, and one categorical column per ``by`` variable (NaN for a missing group).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per spell.
         """
         unit, poor, start, end, left, right = self._rows
         lay = self._states.layout
@@ -238,7 +245,13 @@ class SpellResult(DynamicsResult):
         return df
 
     def spells_per_unit(self) -> pd.Series:
-        """Number of spells per used unit (index: unit id)."""
+        """Number of spells per used unit.
+
+        Returns
+        -------
+        pandas.Series
+            ``spells`` indexed by unit id.
+        """
         unit = self._rows[0]
         ids, counts = np.unique(unit, return_counts=True)
         return pd.Series(counts, index=self._states.layout.units[ids], name="spells")
@@ -302,6 +315,8 @@ def spells(
         Dims ``(unit, time)`` with calendar years as the ``time`` coordinate.
     spec : mpi.Spec, optional
         Indicators, weights and cutoffs; ``k`` overrides the poverty cutoff.
+    k : optional
+        Poverty cutoff overriding ``spec.k``.
     weight : str, optional
         Panel weight per unit; units without a weight are dropped and counted.
     by : str or list of str, optional
@@ -309,6 +324,8 @@ def spells(
     balance : {"observed", "balanced"}
         ``"observed"`` (default): every unit with an observed wave; gaps break spells
         (gap_policy ``"break"``). ``"balanced"``: only units observed in every wave.
+    unit, time : str
+        Dimension names of the panel.
 
     Returns
     -------
@@ -343,12 +360,12 @@ def spells(
     reserved = ("state", "length", "left_censored", "right_censored", "duration")
     check_by_names(ps.by, (*reserved, "poverty_spells"), "spells")
     lay = ps.layout
-    n_chunks = parallel_chunks(lay.n_units)
     bal = ktr.BALANCED if balance == "balanced" else ktr.OBSERVED
-    n_spells, sw, sn, pw, pn, units = ktr.spell_counts(
-        ps.state, ps.weight, ps.cell, ps.n_cells, bal, n_chunks
+    n_spells, *counts = ktr.spell_counts(
+        ps.state, ps.weight, ps.cell, ps.n_cells, bal, parallel_chunks(lay.n_units)
     )
-    tot = units.sum(axis=0)
+    sums = _SpellSums(*counts)
+    tot = sums.units.sum(axis=0)
     n_used = int(tot[ktr.USED])
     if n_used == 0:
         fix = (
@@ -357,34 +374,9 @@ def spells(
             else "no unit has an observed wave with a weight"
         )
         raise DataError(f"spells: {fix} (units without weight: {int(tot[ktr.NO_WEIGHT])})")
-    T = lay.n_waves
-    dims = ["state", "length", "left_censored", "right_censored"]
-    coords = {
-        "state": list(SPELL_STATES),
-        "length": np.arange(1, T + 1),
-        "left_censored": [False, True],
-        "right_censored": [False, True],
-    }
-    pcoords = {"poverty_spells": np.arange(pw.shape[1])}
-
-    def build(a_sw, a_sn, a_pw, a_units, split):
-        return _finalize(
-            split(a_sw, dims),
-            split(a_sn, dims),
-            split(a_pw, ["poverty_spells"]),
-            split(a_units, []),
-        )
-
-    def overall(a, d):  # coordinates given to the constructor: no alignment step
-        return xr.DataArray(a.sum(axis=0), dims=d, coords={c: all_coords[c] for c in d})
-
-    def by_cell(a, d):
-        return ps.split_cells(a, d).assign_coords({c: all_coords[c] for c in d})
-
-    all_coords = {**coords, **pcoords}
-
-    ds = build(sw, sn, pw, units[:, ktr.USED], overall)
-    attrs = panel_attrs(
+    coords = _coords(lay.n_waves, sums.poverty_w.shape[1])
+    ds = sums.dataset(partial(_overall_da, coords))
+    ds.attrs = panel_attrs(
         ps,
         title="Poverty and non-poverty spells",
         references=REFERENCES,
@@ -396,11 +388,59 @@ def spells(
         n_unbalanced=int(tot[ktr.UNBALANCED]),
         n_spells=int(n_spells.sum()),
     )
-    ds.attrs = attrs
+    grouped = None
+    if ps.groups is not None:
+        grouped = partial(_grouped, sums, partial(_cell_da, ps, coords), ds.attrs)
+    return SpellResult(ds, ps, n_spells, grouped)
 
-    def grouped() -> xr.Dataset:
-        out = build(sw, sn, pw, units[:, ktr.USED], by_cell)
-        out.attrs = dict(attrs)
-        return out
 
-    return SpellResult(ds, ps, n_spells, grouped if ps.groups is not None else None)
+_DIMS = ["state", "length", "left_censored", "right_censored"]
+
+
+class _SpellSums(NamedTuple):
+    """Sums of :func:`mpi.kernels.transitions.spell_counts` per group cell (first axis)."""
+
+    spells_w: np.ndarray  # weighted spells [cell, state, length, left, right]
+    spells_n: np.ndarray  # unweighted spells
+    poverty_w: np.ndarray  # weighted units by number of poverty spells [cell, count]
+    poverty_n: np.ndarray  # unweighted units by number of poverty spells
+    units: np.ndarray  # unit counts [cell, USED / NO_WEIGHT / UNBALANCED]
+
+    def dataset(self, to_da: Callable[[np.ndarray, list[str]], xr.DataArray]) -> xr.Dataset:
+        """The result Dataset; ``to_da(array, dims)`` sums or splits the cells."""
+        return _finalize(
+            to_da(self.spells_w, _DIMS),
+            to_da(self.spells_n, _DIMS),
+            to_da(self.poverty_w, ["poverty_spells"]),
+            to_da(self.units[:, ktr.USED], []),
+        )
+
+
+def _coords(n_waves: int, n_poverty_spells: int) -> dict[str, Any]:
+    return {
+        "state": list(SPELL_STATES),
+        "length": np.arange(1, n_waves + 1),
+        "left_censored": [False, True],
+        "right_censored": [False, True],
+        "poverty_spells": np.arange(n_poverty_spells),
+    }
+
+
+def _overall_da(coords: dict[str, Any], a: np.ndarray, dims: list[str]) -> xr.DataArray:
+    """All cells summed (coordinates given to the constructor: no alignment step)."""
+    return xr.DataArray(a.sum(axis=0), dims=dims, coords={c: coords[c] for c in dims})
+
+
+def _cell_da(
+    ps: PanelStates, coords: dict[str, Any], a: np.ndarray, dims: list[str]
+) -> xr.DataArray:
+    """The cells split into one dim per ``by`` variable."""
+    return ps.split_cells(a, dims).assign_coords({c: coords[c] for c in dims})
+
+
+def _grouped(
+    sums: _SpellSums, to_da: Callable[[np.ndarray, list[str]], xr.DataArray], attrs: dict
+) -> xr.Dataset:
+    out = sums.dataset(to_da)
+    out.attrs = dict(attrs)
+    return out

@@ -9,51 +9,50 @@ per group, so chunking a panel along units and summing the statistics is exact.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from mpi import kernels
+from mpi._common.exact import fraction_text
 from mpi._common.panel_layout import (
     BALANCE,
     PanelLayout,
     check_panel,
-    flat_column,
-    parallel_chunks,
     unit_groups,
     unit_weights,
 )
-from mpi._common.table import Groups, caller_level, readonly
-from mpi.errors import CategoryWarning, DataError, ValidationError
-from mpi.measurement.encode import encode_indicator
+from mpi._common.result import ResultBase
+from mpi._common.table import Groups, readonly
+from mpi.dynamics._scoring import score_panel
+from mpi.errors import DataError, ValidationError
 from mpi.measurement.spec import Spec
 
-__all__ = ["PanelStates", "panel_states", "check_panel", "BALANCE", "STATE_NAMES", "BAND_NAMES"]
+__all__ = [
+    "PanelStates",
+    "panel_states",
+    "check_panel",
+    "BALANCE",
+    "STATE_NAMES",
+    "BAND_NAMES",
+    "STATE_CODES",
+]
 
 #: State labels of ``states="poverty"`` and ``states="bands"``.
 STATE_NAMES = ("nonpoor", "poor")
 BAND_NAMES = ("nonpoor", "vulnerable", "poor", "severe")
-
-
-
-
-
-
-
-
-
-
+#: Codes of :attr:`PanelStates.state` and their labels.
+STATE_CODES = {-1: "unobserved", 0: "nonpoor", 1: "vulnerable", 2: "poor", 3: "severe"}
 
 
 @dataclass(frozen=True)
-class PanelStates:
+class PanelStates(ResultBase):
     """Per unit-wave states of a panel (arrays ``(unit, time)``) plus unit weights and groups.
 
     ``num`` is the exact score numerator over ``denom`` (-1 for an unobserved unit-wave),
@@ -62,7 +61,15 @@ class PanelStates:
     unit (1 without a weight variable; NaN marks a unit without a weight, which every
     estimator drops and counts). ``cell`` holds the group code of each unit (``groups``)
     or is empty without ``by``.
+
+    A result like the estimators' (:class:`~mpi._common.result.ResultBase`):
+    :meth:`to_dataset` gives the states, scores, patterns and weights as a Dataset,
+    :meth:`summary` the unit-waves per state and wave, :meth:`by_group` the same per
+    ``by`` group.
     """
+
+    title = "Panel states"
+    call = "mpi.panel_states"
 
     spec: Spec
     k: Fraction
@@ -78,6 +85,7 @@ class PanelStates:
 
     @property
     def cell(self) -> np.ndarray:
+        """Group cell of each unit as the kernels number them (zeros without ``by``)."""
         g = self.groups
         if g is None:
             return readonly(np.zeros(self.layout.n_units, np.int64))
@@ -85,10 +93,12 @@ class PanelStates:
 
     @property
     def n_cells(self) -> int:
+        """Number of group cells (1 without ``by``)."""
         return 1 if self.groups is None else self.groups.n_cells
 
     @property
     def wint(self) -> np.ndarray:
+        """Integer indicator weights over the common denominator :attr:`denom`."""
         return self.spec.integer_weights[0]
 
     @property
@@ -106,8 +116,23 @@ class PanelStates:
     def reuse(
         self, *, spec: Spec | None, k: Any, weight: str | None, by: Any, min_waves: int
     ) -> PanelStates:
-        """These states for another estimator: the arguments, when given, must match the
-        ones the states were computed with (a new weight, ``by`` or ``k`` needs new states)."""
+        """These states for another estimator.
+
+        The arguments, when given, must match the ones the states were computed with (a
+        new weight, ``by`` or ``k`` needs new states).
+
+        Parameters
+        ----------
+        spec, k, weight, by
+            The estimator's arguments (None: not given).
+        min_waves
+            Fewest waves the estimator needs.
+
+        Returns
+        -------
+        PanelStates
+            ``self``.
+        """
         given_by = None if by is None else ([by] if isinstance(by, str) else list(by))
         checks = [
             ("spec", spec, self.spec, spec is not None and spec != self.spec),
@@ -138,7 +163,13 @@ class PanelStates:
         )
 
     def group_values(self) -> dict[str, pd.Categorical]:
-        """Each unit's label per ``by`` variable, as a categorical (missing: NaN)."""
+        """Each unit's label per ``by`` variable, as a categorical (missing: NaN).
+
+        Returns
+        -------
+        dict of str to pandas.Categorical
+            One categorical of length ``n_units`` per ``by`` variable (empty without ``by``).
+        """
         g = self.groups
         if g is None:
             return {}
@@ -150,7 +181,13 @@ class PanelStates:
         return out
 
     def group_coords(self) -> dict[str, np.ndarray]:
-        """Labels per ``by`` variable (known groups only)."""
+        """Labels per ``by`` variable (known groups only).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            The labels of each ``by`` variable (empty without ``by``).
+        """
         if self.groups is None:
             return {}
         return {
@@ -158,14 +195,138 @@ class PanelStates:
         }
 
     def split_cells(self, arr: np.ndarray, dims: Sequence[str]) -> xr.DataArray:
-        """An array with the cells as first axis -> DataArray with one dim per ``by``
-        variable (known labels only; units with a missing group stay in the totals)."""
+        """An array with the cells as first axis -> DataArray with one dim per ``by`` variable.
+
+        Known labels only: units with a missing group stay in the totals.
+
+        Parameters
+        ----------
+        arr
+            Array ``[cell, ...]``.
+        dims
+            Names of the dims after the cell axis.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(*by, *dims)`` with the group labels as coordinates (``dims`` only
+            without ``by``).
+        """
         if self.groups is None:
             return xr.DataArray(arr[0], dims=list(dims))
         g = self.groups
         shaped = arr.reshape(g.ext_shape + arr.shape[1:])
         known = shaped[tuple(slice(0, n) for n in g.shape)]
         return xr.DataArray(known, dims=[*g.names, *dims], coords=self.group_coords())
+
+    # -- the result interface ------------------------------------------------------------
+    def _data(self) -> xr.Dataset:
+        return self._dataset
+
+    @cached_property
+    def _dataset(self) -> xr.Dataset:
+        lay = self.layout
+        u, t = lay.unit_dim, lay.time_dim
+        ut = (u, t)
+        state = xr.Variable(ut, self.state, _state_attrs(self.spec is not None))
+        data: dict[Hashable, Any] = {"state": state}
+        if self.spec is not None:
+            data["score"] = xr.Variable(
+                ut, self.score, {"long_name": "deprivation score c_it (NaN: unobserved)"}
+            )
+            data["deprivation_pattern"] = xr.Variable(
+                ut,
+                self.pattern,
+                {
+                    "long_name": "deprivation pattern: bit j set when deprived in indicator j",
+                    "indicators": ", ".join(self.spec.names),
+                },
+            )
+        data["weight"] = xr.Variable(
+            (u,), self.weight, {"long_name": "panel weight (NaN: missing, unit dropped)"}
+        )
+        coords: dict[Hashable, Any] = {u: lay.units, t: lay.times}
+        coords.update({b: (u, np.asarray(v)) for b, v in self.group_values().items()})
+        return xr.Dataset(data, coords=coords, attrs=self._attrs())
+
+    def _attrs(self) -> dict[str, Any]:
+        lay = self.layout
+        return {
+            "title": "Poverty states of the unit-waves of a panel",
+            "spec": "none (status)" if self.spec is None else (self.spec.name or "custom"),
+            "k": "n/a" if self.k is None else fraction_text(self.k),
+            "weight": self.weight_name or "none",
+            "by": ", ".join(self.by) or "none",
+            "n_units": lay.n_units,
+            "n_waves": lay.n_waves,
+            "waves": ", ".join(f"{y:g}" for y in lay.years),
+            "n_unobserved": self.n_unobserved,
+        }
+
+    def _frame_variables(self) -> list[str]:
+        return ["state", "score"] if self.spec is not None else ["state"]
+
+    def _header(self) -> list[tuple[str, str]]:
+        a = self._attrs()
+        return [
+            ("Spec", f"{a['spec']} (k={a['k']})"),
+            ("Waves", a["waves"]),
+            ("Units", f"{a['n_units']:,}"),
+            ("Panel weight", a["weight"]),
+            ("Groups", a["by"]),
+            ("Unobserved unit-waves", f"{a['n_unobserved']:,}"),
+        ]
+
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        counts = self._state_counts(np.zeros(self.layout.n_units, np.int64), 1)
+        table = counts["count"].isel(cell=0).to_pandas()
+        return [("Unit-waves by wave and state (unweighted)", table)]
+
+    def _grouped(self) -> xr.Dataset | None:
+        if self.groups is None:
+            return None
+        return self._state_counts(self.cell, self.n_cells, split=True)
+
+    def _state_counts(self, cell: np.ndarray, n_cells: int, *, split: bool = False) -> xr.Dataset:
+        """Unit-waves (``count``) and their weights (``weighted_count``, units without a
+        weight left out) per cell, wave and state."""
+        lay = self.layout
+        T, S = lay.n_waves, len(STATE_CODES)
+        key = (cell[:, None] * T + np.arange(T)[None, :]) * S + (self.state + 1)
+        size = n_cells * T * S
+        count = np.bincount(key.ravel(), minlength=size).reshape(n_cells, T, S)
+        w = np.broadcast_to(np.nan_to_num(self.weight)[:, None], key.shape)
+        weighted = np.bincount(key.ravel(), w.ravel(), minlength=size).reshape(n_cells, T, S)
+        dims = [str(lay.time_dim), "state"]
+        coords = {dims[0]: lay.times, "state": list(STATE_CODES.values())}
+        if split:
+            parts = {
+                "count": self.split_cells(count, dims),
+                "weighted_count": self.split_cells(weighted, dims),
+            }
+        else:
+            parts = {
+                "count": xr.DataArray(count, dims=["cell", *dims]),
+                "weighted_count": xr.DataArray(weighted, dims=["cell", *dims]),
+            }
+        out = xr.Dataset(parts).assign_coords(coords)
+        out["count"].attrs = {"long_name": "unit-waves in the state (unweighted)", "units": "1"}
+        out["weighted_count"].attrs = {
+            "long_name": "sum of the panel weights of the unit-waves in the state",
+            "units": "1",
+        }
+        out.attrs = self._attrs()
+        return out
+
+
+def _state_attrs(bands: bool) -> dict[str, Any]:
+    """CF flag attributes of the ``state`` variable."""
+    codes = STATE_CODES if bands else {c: n for c, n in STATE_CODES.items() if c in (-1, 0, 2)}
+    return {
+        "long_name": "poverty state of the unit-wave",
+        "flag_values": np.array(list(codes), np.int8),
+        "flag_meanings": " ".join(codes.values()),
+    }
 
 
 def panel_states(
@@ -254,38 +415,7 @@ def panel_states(
         raise DataError("panel has no units; nothing to measure")
     by_names, groups = unit_groups(panel, by, layout)
     sw = unit_weights(panel, weight, layout)
-    n, T = layout.n_units, layout.n_waves
-    # the narrowest integers that hold a score numerator and a pattern: less memory
-    # traffic for every estimator that reads them
-    num = np.empty(n * T, np.int16 if spec.denominator < 2**15 else np.int32)
-    d = len(spec)
-    pattern = np.empty(n * T, np.int16 if d <= 15 else np.int32 if d <= 31 else np.int64)
-    state = np.empty(n * T, np.int8)
-    # dask-backed panels are scored one chunk of units at a time (bounded memory); units
-    # are independent, so the states do not depend on the chunking
-    blocks = _unit_blocks(panel, spec, layout)
-    absent: dict[str, set] = {}  # per indicator: categories absent from every block so far
-    for i, (a, b) in enumerate(blocks):
-        whole = (a, b) == (0, n)
-        sub = (
-            layout
-            if whole
-            else PanelLayout(
-                layout.unit_dim, layout.time_dim, layout.units[a:b], layout.times, layout.years
-            )
-        )
-        block = panel if whole else panel.isel({layout.unit_dim: slice(a, b)})
-        rows = slice(a * T, b * T)
-        if len(blocks) == 1:
-            _score_block(block, spec, kk, sub, num[rows], pattern[rows], state[rows])
-            continue
-        with warnings.catch_warnings(record=True) as caught:  # a category may be in one block
-            warnings.simplefilter("always", CategoryWarning)
-            _score_block(block, spec, kk, sub, num[rows], pattern[rows], state[rows])
-        _merge_absent(absent, caught, first=i == 0)
-    _warn_absent_blocks(absent, spec)
-    shape = (n, T)
-    num, pattern, state = num.reshape(shape), pattern.reshape(shape), state.reshape(shape)
+    num, pattern, state = score_panel(panel, spec, kk, layout)
     return PanelStates(
         spec=spec,
         k=kk,
@@ -299,114 +429,3 @@ def panel_states(
         groups=groups,
         by=by_names,
     )
-
-
-
-
-
-
-
-
-
-
-
-
-def _merge_absent(absent: dict[str, set], caught: list, *, first: bool) -> None:
-    """Keep, per indicator, the categories absent from every block scored so far (re-issue
-    any other warning a block raised)."""
-    seen: dict[str, set] = {}
-    for w in caught:
-        if isinstance(w.message, CategoryWarning) and w.message.indicator is not None:
-            seen.setdefault(w.message.indicator, set()).update(w.message.absent)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if first:
-        absent.update(seen)
-        return
-    for name in list(absent):
-        absent[name] &= seen.get(name, set())
-
-
-def _warn_absent_blocks(absent: dict[str, set], spec: Spec) -> None:
-    """One :class:`CategoryWarning` per indicator whose categories occur in no block."""
-    for name, cats in absent.items():
-        if not cats:
-            continue
-        ind = spec[name]
-        listed = [c for c in (ind.cutoff if ind.deprived_if == "in" else [ind.cutoff]) if c in cats]
-        warnings.warn(
-            CategoryWarning(
-                f"indicator {name!r}: the categories {listed!r} never occur in variable "
-                f"{ind.variable!r}. A misspelt category lowers the deprivation count "
-                "silently: check the categories (spelling and case); if one is simply absent "
-                "from these data, ignore this warning (mpi.CategoryWarning)",
-                name,
-                tuple(listed),
-            ),
-            stacklevel=caller_level(),
-        )
-
-
-def _unit_blocks(panel: xr.Dataset, spec: Spec, layout: PanelLayout) -> list[tuple[int, int]]:
-    """Unit ranges to score at once: the dask chunks along ``unit`` of the first chunked
-    indicator variable, or the whole panel for in-memory data."""
-    for v in spec.variables:
-        chunks = panel[v].chunksizes.get(layout.unit_dim) if v in panel.variables else None
-        if chunks:
-            edges = np.concatenate([[0], np.cumsum(chunks)])
-            return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    return [(0, layout.n_units)]
-
-
-def _score_block(
-    panel: xr.Dataset,
-    spec: Spec,
-    kk: Fraction,
-    layout: PanelLayout,
-    num: np.ndarray,
-    pattern: np.ndarray,
-    state: np.ndarray,
-) -> None:
-    """Kernel pass over one block of units, written into the flat output slices."""
-    cols = numba.typed.List()
-    rules = np.empty(len(spec), np.int64)
-    cutoffs = np.empty(len(spec), np.float64)
-    for j, ind in enumerate(spec):
-        values, rule, cut = encode_indicator(
-            flat_column(panel, ind.variable, layout, "indicator"), ind
-        )
-        cols.append(readonly(np.asarray(values, np.float64)))
-        rules[j] = kernels.RULE_CODES[rule]
-        cutoffs[j] = cut
-    wint, denom = spec.integer_weights
-    n_chunks = parallel_chunks(layout.n_units)
-    err = kernels.panel.panel_scores(
-        cols,
-        rules,
-        cutoffs,
-        wint,
-        denom,
-        layout.n_waves,
-        kk.numerator,
-        kk.denominator,
-        spec.vulnerable.numerator,
-        spec.vulnerable.denominator,
-        spec.severe.numerator,
-        spec.severe.denominator,
-        n_chunks,
-        num,
-        pattern,
-        state,
-    )
-    if err[:, 0].any():
-        row = err[np.flatnonzero(err[:, 0])[0]]
-        ind = spec.indicators[int(row[1])]
-        raise DataError(
-            f"variable {ind.variable!r} of indicator {ind.name!r} must hold 0/1 (1 = deprived) "
-            f"because the indicator has no cutoff; found the value {row[2]:g}. Give the "
-            "indicator a cutoff and deprived_if, or recode the variable"
-        )
-
-
-
-

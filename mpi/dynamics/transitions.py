@@ -19,6 +19,8 @@ rate :math:`\\pi^* = e/(e + x)` and expected spell lengths :math:`1/x` (poor) an
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,8 +28,14 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.panel_layout import check_balance, check_by_names, parallel_chunks
-from mpi.dynamics.result import DynamicsResult, panel_attrs, ratio
-from mpi.dynamics.states import BAND_NAMES, STATE_NAMES, panel_states
+from mpi.dynamics._transition_measures import (
+    PAIR_DIMS,
+    STATE_SETS,
+    finalize_flows,
+    step_matrix,
+)
+from mpi.dynamics.result import DynamicsResult, panel_attrs
+from mpi.dynamics.states import PanelStates, panel_states
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import transitions as ktr
 from mpi.measurement.spec import Spec
@@ -36,10 +44,6 @@ __all__ = ["transitions", "TransitionResult", "TRANSITION_BALANCE", "STATE_SETS"
 
 #: Balance policies of :func:`transitions`.
 TRANSITION_BALANCE = ("balanced", "pairs")
-#: ``states`` argument -> state labels.
-STATE_SETS = {"poverty": STATE_NAMES, "bands": BAND_NAMES}
-_POOR = {"poverty": ["poor"], "bands": ["poor", "severe"]}
-_NONPOOR = {"poverty": ["nonpoor"], "bands": ["nonpoor", "vulnerable"]}
 
 REFERENCES = (
     "Alkire, S. et al. (2015). Multidimensional Poverty Measurement and Analysis, ch. 9. OUP.",
@@ -90,167 +94,6 @@ _META: dict[str, tuple[str, str]] = {
 }
 
 
-def _stationary(prob: np.ndarray) -> np.ndarray:
-    """Stationary distributions of row-stochastic matrices ``prob[..., S, S]``.
-
-    Solves ``pi (P - I) = 0`` with ``sum(pi) = 1`` exactly (``numpy.linalg.solve`` on
-    ``P^T - I`` with its last row replaced by ones). A state no unit starts a pair in (a
-    NaN row) gets probability 0 when no observed state moves into it (the chain is solved
-    on the other states); otherwise, or when the system is singular (a reducible chain
-    without a unique stationary distribution), the result is NaN.
-    """
-    S = prob.shape[-1]
-    flat = prob.reshape(-1, S, S)
-    out = np.full((flat.shape[0], S), np.nan)
-    for g in range(flat.shape[0]):
-        p = flat[g]
-        ok = np.isfinite(p).all(axis=1)
-        m = int(ok.sum())
-        if m == 0 or (p[ok][:, ~ok] != 0).any():
-            continue
-        a = p[np.ix_(ok, ok)].T - np.eye(m)
-        a[-1] = 1.0
-        rhs = np.zeros(m)
-        rhs[-1] = 1.0
-        try:
-            pi = np.linalg.solve(a, rhs)
-        except np.linalg.LinAlgError:
-            continue
-        out[g] = 0.0
-        out[g, ok] = pi
-    return out.reshape(prob.shape[:-1])
-
-
-def _matrix_power(prob: np.ndarray, n: int) -> np.ndarray:
-    """``P^n`` of matrices ``prob[..., S, S]`` whose NaN rows are states without mass.
-
-    A row is NaN when it is itself NaN or when a path from it reaches a NaN-row state in
-    fewer than ``n`` steps (its later moves are unknown); other rows are exact products.
-    """
-    S = prob.shape[-1]
-    flat = prob.reshape(-1, S, S)
-    out = np.empty_like(flat)
-    for g in range(flat.shape[0]):
-        p = flat[g]
-        ok = np.isfinite(p).all(axis=1)
-        q = np.where(ok[:, None], p, 0.0)
-        r = np.linalg.matrix_power(q, n)
-        bad = ~ok
-        reach = np.eye(S, dtype=bool)  # states reachable in exactly s steps, s < n
-        hit = np.zeros(S, dtype=bool)
-        for _ in range(n):
-            hit |= (reach & bad[None, :]).any(axis=1)
-            reach = (reach.astype(np.int64) @ (q > 0).astype(np.int64)) > 0
-        r[hit] = np.nan
-        out[g] = r
-    return out.reshape(prob.shape)
-
-
-def _finalize(
-    flow: xr.DataArray, count: xr.DataArray, interval: xr.DataArray, states: str, pooled: bool
-) -> xr.Dataset:
-    """Measures from the flows (dims ``[*groups], time, from_state, to_state``).
-
-    Plain numpy on the trailing axes, then one Dataset: xarray arithmetic and alignment on
-    these small arrays cost far more than the arithmetic. The caller assigns coordinates.
-    """
-    names = list(STATE_SETS[states])
-    poor = [names.index(x) for x in _POOR[states]]
-    nonpoor = [names.index(x) for x in _NONPOOR[states]]
-    lead = list(flow.dims[:-3])
-    F, C, iv = flow.values, count.values, interval.values
-    even = bool(np.allclose(iv, iv[0])) if iv.size else True
-
-    def annual(p: np.ndarray, d: np.ndarray | float) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return 1.0 - (1.0 - p) ** (1.0 / d)
-
-    def rates(fl: np.ndarray) -> tuple[np.ndarray, ...]:  # fl [..., from, to]
-        prob = ratio(fl, fl.sum(-1)[..., None])
-        m_np = fl[..., nonpoor, :].sum((-2, -1))
-        m_p = fl[..., poor, :].sum((-2, -1))
-        entries = fl[..., nonpoor, :][..., poor].sum((-2, -1))
-        exits = fl[..., poor, :][..., nonpoor].sum((-2, -1))
-        return prob, ratio(entries, m_np), ratio(exits, m_p), m_np, m_p, entries, exits
-
-    pooled_flow = F.sum(-3)
-    prob, e, x = rates(pooled_flow)[:3]
-    r_prob, r_e, r_x, m_np, m_p, entries, exits = rates(F)
-    # mean interval of the pairs, weighted by the from-state mass (exact when evenly spaced)
-    d_np = ratio((m_np * iv).sum(-1), m_np.sum(-1))
-    d_p = ratio((m_p * iv).sum(-1), m_p.sum(-1))
-    if even and iv.size:
-        d_np = d_p = np.full_like(d_np, float(iv[0]))
-    e_ann, x_ann = annual(e, d_np), annual(x, d_p)
-    stat = _stationary(prob)
-    sp = stat[..., poor]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        markov = {
-            "stationary_poverty_rate": (
-                ratio(e, e + x)  # exact two-state formula e / (e + x)
-                if states == "poverty"
-                else np.where(np.isnan(sp).all(-1), np.nan, np.nansum(sp, -1))
-            ),
-            "stationary": (stat, ["state"]),
-            "expected_poverty_spell": 1.0 / x,
-            "expected_nonpoor_spell": 1.0 / e,
-            "expected_poverty_spell_years": (d_p / x) if even else 1.0 / x_ann,
-            "expected_nonpoor_spell_years": (d_np / e) if even else 1.0 / e_ann,
-        }
-    ab, tab = ["from_state", "to_state"], ["time", "from_state", "to_state"]
-    if pooled:
-        data = {
-            "probability": (prob, ab),
-            "flow": (pooled_flow, ab),
-            "count": (C.sum(-3), ab),
-            "n_units": C.sum((-3, -2, -1)),
-            "population": pooled_flow.sum((-2, -1)),
-            "entry_rate": e,
-            "exit_rate": x,
-            "persistence": 1.0 - x,
-            "entry_rate_annual": e_ann,
-            "exit_rate_annual": x_ann,
-            "interval": ratio((F.sum((-2, -1)) * iv).sum(-1), F.sum((-3, -2, -1))),
-            **markov,
-        }
-    else:
-        pop = F.sum((-2, -1))
-        data = {
-            "probability": (r_prob, tab),
-            "flow": (F, tab),
-            "count": (C, tab),
-            "n_units": (C.sum((-2, -1)), ["time"]),
-            "population": (pop, ["time"]),
-            "entry_rate": (r_e, ["time"]),
-            "exit_rate": (r_x, ["time"]),
-            "persistence": (1.0 - r_x, ["time"]),
-            "interval": (iv, ["time"]),
-            "entry_rate_annual": (annual(r_e, iv), ["time"]),
-            "exit_rate_annual": (annual(r_x, iv), ["time"]),
-            "poverty_rate_start": (ratio(m_p, pop), ["time"]),
-            "poverty_rate_end": (ratio(F[..., poor].sum((-2, -1)), pop), ["time"]),
-            "entries": (ratio(entries, pop), ["time"]),
-            "exits": (ratio(exits, pop), ["time"]),
-            "implied_poverty_rate": (ratio(r_e, r_e + r_x), ["time"]),
-            "pooled_probability": (prob, ab),
-            "pooled_flow": (pooled_flow, ab),
-            "pooled_entry_rate": e,
-            "pooled_exit_rate": x,
-            "pooled_entry_rate_annual": e_ann,
-            "pooled_exit_rate_annual": x_ann,
-            **markov,
-        }
-    out = {}
-    for name, value in data.items():
-        arr, dims = value if isinstance(value, tuple) else (value, [])
-        arr = np.asarray(arr)
-        out[name] = ([*lead[: arr.ndim - len(dims)], *dims], arr)  # the intervals: no groups
-    ds = xr.Dataset(out)
-    if pooled:
-        ds["interval"].attrs["note"] = "mean interval of the pairs weighted by their units"
-    return ds
-
-
 def _dim_of(value: Any, name: str) -> str:
     """The dimension a coordinate given as ``values`` or ``(dim, values)`` lies along."""
     return value[0] if isinstance(value, tuple) else name
@@ -293,10 +136,17 @@ class TransitionResult(DynamicsResult):
 
     @property
     def pooled(self) -> bool:
+        """True when the flows were summed over the pairs (``pooled=True``)."""
         return bool(self._ds.attrs.get("pooled", 0))
 
     def matrix(self) -> xr.DataArray:
-        """The pooled (time-homogeneous) transition matrix ``(from_state, to_state)``."""
+        """The pooled (time-homogeneous) transition matrix.
+
+        Returns
+        -------
+        xarray.DataArray
+            Probabilities ``(from_state, to_state)`` (a copy).
+        """
         return self._ds["probability" if self.pooled else "pooled_probability"].copy()
 
     def steps(self, n: int, *, by_group: bool = False) -> xr.DataArray:
@@ -305,13 +155,25 @@ class TransitionResult(DynamicsResult):
         ``P^n[a, b]`` is the probability of being in state ``b`` ``n`` waves after being in
         ``a`` when transitions are time-homogeneous (first-order Markov). NaN rows (no unit
         in a state) propagate.
+
+        Parameters
+        ----------
+        n
+            Number of waves (a non-negative integer).
+        by_group
+            Per ``by`` group (from :meth:`by_group`) instead of all units.
+
+        Returns
+        -------
+        xarray.DataArray
+            ``P^n`` with dims ``(..., from_state, to_state)``.
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValidationError(f"n must be a non-negative integer number of waves; got {n!r}")
         src = self.by_group() if by_group else self._ds
         p = src["probability" if self.pooled else "pooled_probability"]
         p = p.transpose(..., "from_state", "to_state")
-        out = p.copy(data=_matrix_power(p.values, int(n)))
+        out = p.copy(data=step_matrix(p.values, int(n)))
         out.attrs = {
             "long_name": f"{n}-step transition probability of the pooled chain",
             "units": "1",
@@ -321,17 +183,40 @@ class TransitionResult(DynamicsResult):
     matrix_power = steps
 
     def to_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
-        """Tidy long table (default: the per-pair rates and the Markov summaries)."""
+        """Tidy long table: one row per estimate.
+
+        Parameters
+        ----------
+        variables
+            Names of the variables (default: the rates and the Markov summaries).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``measure``, the dimensions of each variable and ``estimate``.
+        """
         return super().to_frame(variables)
 
     def transition_table(self) -> pd.DataFrame:
-        """Transition probabilities as a table: rows (pair, from_state), columns to_state."""
+        """Transition probabilities as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows (pair, from_state), columns to_state.
+        """
         p = self._ds["probability"]
         df = p.to_dataframe(name="p")["p"].unstack("to_state")
         return df[list(p["to_state"].values)]
 
     def rates_table(self) -> pd.DataFrame:
-        """Entry/exit rates by wave (one row per pair) with units and interval."""
+        """Entry/exit rates by wave with units and interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair (one column ``pooled`` for a pooled result).
+        """
         names = [
             "n_units",
             "interval",
@@ -415,6 +300,8 @@ def transitions(
         allowed).
     spec : mpi.Spec, optional
         Indicators, weights and cutoffs; ``k`` overrides the poverty cutoff.
+    k : optional
+        Poverty cutoff overriding ``spec.k``.
     weight : str, optional
         Panel weight (dims ``(unit,)``); units with a missing weight are dropped and
         counted (``n_no_weight``).
@@ -432,6 +319,8 @@ def transitions(
         pair has the same units. ``"pairs"``: for each pair, the units observed in both of
         its waves. Units used / dropped are in the attrs (``n_used``, ``n_dropped``,
         ``n_no_weight``, ``n_unbalanced``) and per pair in ``n_units``.
+    unit, time : str
+        Dimension names of the panel.
 
     Returns
     -------
@@ -473,6 +362,28 @@ def transitions(
     >>> res = mpi.transitions(panel, mpi.presets.china_2b3g(), weight="weight")  # doctest: +SKIP
     >>> res.to_dataset()["exit_rate"]  # doctest: +SKIP
     """
+    _check_arguments(states, pooled, balance)
+    ps = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time, min_waves=2)
+    lay = ps.layout
+    reserved = ("time", lay.time_dim, "from_time", "from_state", "to_state", "state")
+    check_by_names(ps.by, reserved, "transitions")
+    mode = ktr.POVERTY if states == "poverty" else ktr.BANDS
+    bal = ktr.BALANCED if balance == "balanced" else ktr.PAIRS
+    flow, count, units = ktr.transition_flows(
+        ps.state, ps.weight, ps.cell, ps.n_cells, mode, bal, parallel_chunks(lay.n_units)
+    )
+    tot = units.sum(axis=0)
+    _require_units(tot, ps, balance)
+    tables = _Tables.of(ps, states, pooled)
+    ds = tables.dataset(flow.sum(axis=0), count.sum(axis=0))
+    ds.attrs = _attrs(ps, tot, states=states, pooled=pooled, balance=balance)
+    grouped = None
+    if ps.groups is not None:
+        grouped = partial(_grouped, tables, ps, flow, count, ds.attrs)
+    return TransitionResult(ds, ps, grouped)
+
+
+def _check_arguments(states: str, pooled: Any, balance: str) -> None:
     if states not in STATE_SETS:
         raise ValidationError(
             f"states must be 'poverty' (nonpoor/poor) or 'bands' (nonpoor/vulnerable/poor/"
@@ -482,60 +393,76 @@ def transitions(
         raise ValidationError(f"pooled must be True or False; got {pooled!r}")
     if balance not in TRANSITION_BALANCE:
         check_balance(balance, TRANSITION_BALANCE)
-    ps = panel_states(panel, spec, k=k, weight=weight, by=by, unit=unit, time=time, min_waves=2)
-    lay = ps.layout
-    reserved = ("time", lay.time_dim, "from_time", "from_state", "to_state", "state")
-    check_by_names(ps.by, reserved, "transitions")
-    n_chunks = parallel_chunks(lay.n_units)
-    mode = ktr.POVERTY if states == "poverty" else ktr.BANDS
-    bal = ktr.BALANCED if balance == "balanced" else ktr.PAIRS
-    flow, count, units = ktr.transition_flows(
-        ps.state, ps.weight, ps.cell, ps.n_cells, mode, bal, n_chunks
-    )
-    tot = units.sum(axis=0)
-    n_used = int(tot[ktr.USED])
-    if n_used == 0:
-        n_no_weight = int(tot[ktr.NO_WEIGHT])
-        if n_no_weight == lay.n_units:  # the cause is the weight, not the balance policy
-            fix = (
-                f"the weight variable {ps.weight_name!r} is missing (NaN) for every unit; "
-                "fill it or pass another weight="
-            )
-        elif balance == "balanced":
-            fix = (
-                "no unit is observed (all indicators present) in every wave; use "
-                "balance='pairs' to use each pair's observed units"
-            )
-        else:
-            fix = "no unit is observed in two consecutive waves"
-        raise DataError(f"transitions: {fix} (units without weight: {n_no_weight})")
-    names = list(STATE_SETS[states])
-    years = lay.years
-    coords = {
-        "time": ("time", lay.times[1:]),
-        "from_time": ("time", lay.times[:-1]),
-        "from_state": names,
-        "to_state": names,
-    }
-    dims = ["time", "from_state", "to_state"]
-    interval = xr.DataArray(np.diff(years), dims=["time"], coords={"time": lay.times[1:]})
-    coords["state"] = names
-    interval = interval.drop_vars("time")
-    fl = xr.DataArray(flow.sum(axis=0), dims=dims)
-    ct = xr.DataArray(count.sum(axis=0), dims=dims)
 
-    def labelled(ds: xr.Dataset, extra: dict) -> xr.Dataset:
-        wanted = {**coords, **extra}
-        return _describe(
-            ds.assign_coords({k: v for k, v in wanted.items() if _dim_of(v, k) in ds.dims}),
-            states,
+
+def _require_units(tot: np.ndarray, ps: PanelStates, balance: str) -> None:
+    """Raise a :class:`~mpi.DataError` naming the cause when no unit is used."""
+    if int(tot[ktr.USED]) > 0:
+        return
+    n_no_weight = int(tot[ktr.NO_WEIGHT])
+    if n_no_weight == ps.layout.n_units:  # the cause is the weight, not the balance policy
+        fix = (
+            f"the weight variable {ps.weight_name!r} is missing (NaN) for every unit; "
+            "fill it or pass another weight="
         )
+    elif balance == "balanced":
+        fix = (
+            "no unit is observed (all indicators present) in every wave; use "
+            "balance='pairs' to use each pair's observed units"
+        )
+    else:
+        fix = "no unit is observed in two consecutive waves"
+    raise DataError(f"transitions: {fix} (units without weight: {n_no_weight})")
 
-    ds = labelled(_finalize(fl, ct, interval, states, pooled), {})
-    if lay.time_dim != "time" and "time" in ds.dims:  # pooled results have no time dim
-        ds = ds.rename(time=lay.time_dim)
-    spacing = np.diff(years)
-    attrs = panel_attrs(
+
+@dataclass(frozen=True)
+class _Tables:
+    """Turns summed flows into the labelled result Dataset (overall or per group)."""
+
+    coords: dict[str, Any]
+    interval: xr.DataArray
+    states: str
+    pooled: bool
+    time_dim: Hashable
+
+    @classmethod
+    def of(cls, ps: PanelStates, states: str, pooled: bool) -> _Tables:
+        lay = ps.layout
+        names = list(STATE_SETS[states])
+        coords = {
+            "time": ("time", lay.times[1:]),
+            "from_time": ("time", lay.times[:-1]),
+            "from_state": names,
+            "to_state": names,
+            "state": names,
+        }
+        interval = xr.DataArray(np.diff(lay.years), dims=["time"])
+        return cls(coords, interval, states, pooled, lay.time_dim)
+
+    def dataset(
+        self, flow: np.ndarray, count: np.ndarray, groups: dict[str, Any] | None = None
+    ) -> xr.Dataset:
+        """Measures of flows ``[*groups, time, from, to]`` with coordinates and metadata.
+
+        ``groups`` holds the coordinates of the leading group dims (None: no groups).
+        """
+        names = [*(groups or {}), *PAIR_DIMS]
+        fl = xr.DataArray(flow, dims=names)
+        ct = xr.DataArray(count, dims=names)
+        ds = finalize_flows(fl, ct, self.interval, self.states, self.pooled)
+        wanted = {**self.coords, **(groups or {})}
+        ds = ds.assign_coords({k: v for k, v in wanted.items() if _dim_of(v, k) in ds.dims})
+        ds = _describe(ds, self.states)
+        if self.time_dim != "time" and "time" in ds.dims:  # pooled results have no time dim
+            ds = ds.rename(time=self.time_dim)
+        return ds
+
+
+def _attrs(ps: PanelStates, tot: np.ndarray, *, states: str, pooled: bool, balance: str) -> dict:
+    lay = ps.layout
+    n_used = int(tot[ktr.USED])
+    spacing = np.diff(lay.years)
+    return panel_attrs(
         ps,
         title="Poverty transition matrices between consecutive waves",
         references=REFERENCES,
@@ -549,17 +476,15 @@ def transitions(
         even_spacing=int(bool(np.allclose(spacing, spacing[0]))),
         time_coordinate="the later wave of each pair (from_time: the earlier wave)",
     )
-    ds.attrs = attrs
 
-    def grouped() -> xr.Dataset:
-        gfl = ps.split_cells(flow, dims)
-        gct = ps.split_cells(count, dims)
-        group_coords = {b: gfl[b].values for b in ps.by}
-        gfl, gct = gfl.drop_vars(ps.by), gct.drop_vars(ps.by)
-        out = labelled(_finalize(gfl, gct, interval, states, pooled), group_coords)
-        if lay.time_dim != "time" and "time" in out.dims:
-            out = out.rename(time=lay.time_dim)
-        out.attrs = dict(attrs)
-        return out
 
-    return TransitionResult(ds, ps, grouped if ps.groups is not None else None)
+def _grouped(
+    tables: _Tables, ps: PanelStates, flow: np.ndarray, count: np.ndarray, attrs: dict
+) -> xr.Dataset:
+    """The result per ``by`` group (cells of the kernel's flows split into group dims)."""
+    gfl = ps.split_cells(flow, PAIR_DIMS)
+    gct = ps.split_cells(count, PAIR_DIMS)
+    groups = {str(d): gfl[d].values for d in gfl.dims[:-3]}
+    out = tables.dataset(gfl.values, gct.values, groups)
+    out.attrs = dict(attrs)
+    return out

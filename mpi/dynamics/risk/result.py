@@ -44,6 +44,7 @@ class RiskResult(DynamicsResult):
 
     kind = "Early warning: risk of being poor at the next wave"
     call = "mpi.relapse_risk"
+    takes_groups = False  # the model has covariates, not groups
     headline = ("auc", "brier")
 
     def __init__(self, ds: xr.Dataset, states: PanelStates | None, model: RiskModel) -> None:
