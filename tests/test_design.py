@@ -225,7 +225,7 @@ def test_summary_and_frame_show_the_design():
     fr = res.to_frame()
     h = fr[(fr.measure == "H") & (fr.g == "x")].iloc[0]
     assert h["se"] == pytest.approx(float(res.se.H.sel(g="x")), rel=1e-12)
-    assert h["lower"] < h["value"] < h["upper"]
+    assert h["lower"] < h["estimate"] < h["upper"]  # issue 15: "value" is now "estimate"
     assert fr.loc[fr.measure == "n_obs", "se"].isna().all()
     plain = mpi.measure(_df(), SPEC, by="g", weight="w")
     assert "se" not in plain.to_frame().columns and "Survey design" not in plain.summary()

@@ -124,13 +124,14 @@ def test_to_frame_matches_dataset():
     ds = res.to_dataset()
     frame = res.to_frame()
     assert isinstance(frame, pd.DataFrame)
-    for col in ("measure", "indicator", "k", "region", "value"):
+    # issue 15: the value column is "estimate", as in every result's to_frame (ResultBase)
+    for col in ("measure", "indicator", "k", "region", "estimate"):
         assert col in frame.columns, col
     for name in ("M0", "H"):
         rows = frame[frame["measure"] == name]
         for _, row in rows.iterrows():
             want = ds[name].sel(region=row["region"], k=row["k"]).item()
-            assert row["value"] == pytest.approx(want, abs=0, rel=0, nan_ok=True)
+            assert row["estimate"] == pytest.approx(want, abs=0, rel=0, nan_ok=True)
     rows = frame[frame["measure"] == "censored_headcount"]
     assert len(rows) == ds["censored_headcount"].size
     s = res.summary()

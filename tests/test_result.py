@@ -11,6 +11,7 @@ import xarray as xr
 
 import mpi
 from mpi import Indicator, Spec
+from mpi._common.result import Summary
 
 NO_CJK_FONT = (
     "no CJK font on this machine: the Chinese-label font check needs one (e.g. apt-get install fonts-noto-cjk); issue 16 makes CI provide it"
@@ -194,8 +195,11 @@ def test_integer_groups_use_present_values_and_categoricals_keep_categories():
 def test_to_frame_is_tidy(survey, spec):
     res = quiet_measure(survey, spec, weight="weight", by="region", k=[0.2, "1/3"])
     frame = res.to_frame()
-    assert list(frame.columns) == ["measure", "indicator", "dimension", "region", "k", "value"]
-    m0 = frame.query("measure == 'M0' and region == 'North'").set_index("k")["value"]
+    # issue 15: the value column is "estimate", as in every result's to_frame (ResultBase)
+    assert list(frame.columns) == [
+        "measure", "indicator", "dimension", "region", "k", "estimate"
+    ]  # fmt: skip
+    m0 = frame.query("measure == 'M0' and region == 'North'").set_index("k")["estimate"]
     assert m0.loc[1 / 3] == pytest.approx(float(res.to_dataset().M0.sel(region="North", k=1 / 3)))
     contrib = frame.query("measure == 'contribution'")
     assert contrib["indicator"].notna().all()
@@ -213,6 +217,23 @@ def test_summary_repr_html(survey, spec):
     assert "<table" in html and "North" in html
     assert float(res["M0"].sel(region="North")) == float(res.M0.sel(region="North"))
 
+
+def test_the_result_interface(survey, spec):
+    """ResultBase parts (issue 15): Summary with HTML, by_group(), public read-only state."""
+    res = quiet_measure(survey, spec, weight="weight", by="region")
+    s = res.summary()
+    assert isinstance(s, Summary) and isinstance(s, str)
+    assert s.text == str(res) and res._repr_html_() == s.html and s.html.startswith("<div")
+    assert res.by_group().identical(res.to_dataset())
+    assert not res.has_inference and res.inference is None
+    assert res.cell_dims == res.group_dims == ["region"] and res.above_severe is None
+    assert float(res.missing_group_statistics["SUMW"]) == 0  # no unit lacks a region
+    frame = res.to_frame(["H"])
+    assert set(frame.measure) == {"H"} and len(frame) == res.to_dataset().sizes["region"]
+    with pytest.raises(mpi.ValidationError, match="by_group"):
+        quiet_measure(survey, spec, weight="weight").by_group()
+    with pytest.raises(mpi.ValidationError, match="design"):
+        res.se  # noqa: B018
 
 def test_statistics_are_additive_sums(survey, spec):
     res = quiet_measure(survey, spec, weight="weight", by="region")

@@ -27,6 +27,8 @@ from mpi._common.table import (
 from mpi.errors import CategoryWarning, DataError
 from mpi.measurement.spec import Indicator
 
+__all__ = ["encode_indicator"]
+
 
 def encode_indicator(
     s: pd.Series, ind: Indicator, *, narrow: bool = False

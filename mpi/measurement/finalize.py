@@ -1,8 +1,10 @@
-"""Finalize step: additive AF statistics -> measures.
+"""Finalize step: additive AF statistics -> measures (the formulas are
+:data:`mpi.measurement.formulas.FORMULAS`; this module evaluates them on arrays).
 
 Statistics are held in an :class:`xarray.Dataset` (``SUMW``, ``POOR``, ``CDEP`` …) whose
 leading dimensions are the cells (groups, PSUs, chunks). Because the statistics are sums,
-aggregating cells is ``stats.sum(dims)``; measures are ratios computed only here.
+aggregating cells is ``stats.sum(dims)``; measures are functions of the sums, computed
+only at the end.
 
 Notation: ``s_i`` sampling weight, ``c_i`` deprivation score, ``p_i = 1[c_i >= k]``,
 ``g_ij`` deprivation, ``gamma_ij`` normalised gap.
@@ -17,10 +19,21 @@ Notation: ``s_i`` sampling weight, ``c_i`` deprivation score, ``p_i = 1[c_i >= k
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import xarray as xr
 
-__all__ = ["finalize", "STAT_VARS", "VARIABLE_ATTRS", "CELL_DIM"]
+from mpi.measurement.formulas import (
+    FORMULAS,
+    ArrayOps,
+    Labeled,
+    Terms,
+    evaluate,
+    formula_names,
+)
+
+__all__ = ["finalize", "STAT_VARS", "VARIABLE_ATTRS", "CELL_DIM", "COUNTS"]
 
 #: The one group dimension of a sparse cross-classification (only the combinations of the
 #: ``by`` variables that occur, labelled by a pandas MultiIndex of those variables). The name
@@ -33,7 +46,7 @@ STAT_VARS = (
     "OBS", "DEP", "NMISS",
     "POOR", "CP", "C2P", "VULN", "M1", "M2",
     "CDEP", "CONTRIB",
-)
+)  # fmt: skip
 
 #: CF-style metadata of every output variable.
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {
@@ -154,21 +167,25 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
 }
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den with NaN where den == 0 (no units, or nobody poor)."""
-    num, den = np.broadcast_arrays(num, den)
-    out = np.full(num.shape, np.nan)
-    np.divide(num, den, out=out, where=den != 0)
-    return out
+#: Unit counts of the Dataset (not estimates): variable -> statistic, placed after the
+#: headline measures (as ``intensity_variance``).
+COUNTS = {"n_obs": "NOBS", "n_dropped": "NDROP", "n_missing": "NMISS"}
+_COUNTS_AFTER = "intensity_variance"
 
 
 def finalize(
-    stats: xr.Dataset, membership: xr.DataArray, above_severe: np.ndarray | None = None
+    stats: xr.Dataset,
+    membership: xr.DataArray,
+    above_severe: np.ndarray | None = None,
+    *,
+    group_dims: Sequence[str] | None = None,
+    missing_group: xr.Dataset | None = None,
 ) -> xr.Dataset:
     """Measures from statistics (cells already aggregated to the wanted level).
 
-    Works on the numpy arrays directly (one Dataset is built at the end), relying on the
-    statistics' dimension order ``(*groups, k, indicator)``.
+    Evaluates every formula of :data:`mpi.measurement.formulas.FORMULAS` on the statistics'
+    numpy arrays (:class:`~mpi.measurement.formulas.ArrayOps`); one Dataset is built at the
+    end, its variables in the dims order of the statistics ``(*groups, k, indicator)``.
 
     Parameters
     ----------
@@ -181,35 +198,35 @@ def finalize(
         fractions: the cutoff ``k`` lies above the severity cutoff. There every poor unit is
         severely poor (``c >= k > severe``), so the severe share is the headcount ratio.
         ``None``: no cutoff lies above it.
+    group_dims
+        The dims of ``stats`` that index population groups: when given (non-empty), the
+        group shares ``population_share`` and ``group_contribution`` are added.
+    missing_group
+        Statistics of the units with a missing group (counted in the overall totals that
+        ``group_contribution`` divides by), or None.
+
+    Returns
+    -------
+    xarray.Dataset
+        The measures (:data:`VARIABLE_ATTRS` attached), the unit counts, and the
+        coordinates of ``stats`` plus ``dimension``.
     """
-    v = {name: stats[name].values for name in stats.data_vars}
-    groups = stats["SUMW"].dims
-    has_k = "k" in stats["POOR"].dims
-    kx = (..., None) if has_k else (...,)  # add the k axis to a per-group array
-    sumw = v["SUMW"]
-    data: dict[str, tuple[tuple, np.ndarray]] = {}
-    gk = (*groups, "k") if has_k else groups
-    gki = (*gk, "indicator")
-    gi = (*groups, "indicator")
-    data["H"] = (gk, _ratio(v["POOR"], sumw[kx]))
-    data["A"] = (gk, _ratio(v["CP"], v["POOR"]))
-    data["M0"] = (gk, _ratio(v["CP"], sumw[kx]))
-    data["M1"] = (gk, _ratio(v["M1"], sumw[kx]))
-    data["M2"] = (gk, _ratio(v["M2"], sumw[kx]))
-    data["vulnerable"] = (gk, _ratio(v["VULN"], sumw[kx]))
-    data["severe"] = _severe(v["SEVERE"], v["POOR"], sumw, groups, gk, has_k, above_severe)
-    # population variance of c among the poor; E[c^2] - A^2 can dip below 0 by rounding
-    var = _ratio(v["C2P"], v["POOR"]) - data["A"][1] ** 2
-    data["intensity_variance"] = (gk, np.where(np.isnan(var), np.nan, np.maximum(var, 0.0)))
-    data["n_obs"] = (groups, v["NOBS"].astype(np.int64))
-    data["n_dropped"] = (groups, v["NDROP"].astype(np.int64))
-    data["n_missing"] = (gi, v["NMISS"].astype(np.int64))
-    data["uncensored_headcount"] = (gi, _ratio(v["DEP"], v["OBS"]))
-    obs_k = v["OBS"][..., None, :] if has_k else v["OBS"]
-    data["censored_headcount"] = (gki, _ratio(v["CDEP"], obs_k))
-    data["contribution"] = (gki, _ratio(v["CONTRIB"], v["CP"][..., None]))
-    by_dim = v["CONTRIB"] @ membership.transpose("indicator", "dimension").values
-    data["dimension_contribution"] = ((*gk, "dimension"), _ratio(by_dim, v["CP"][..., None]))
+    groups = list(group_dims or [])
+    terms = Terms(
+        _array_fetch(stats, groups, missing_group),
+        ArrayOps(),
+        membership=membership,
+        above_severe=above_severe,
+    )
+    names = [n for n in formula_names(groups=bool(groups)) if FORMULAS[n].in_dataset]
+    values = evaluate(terms, names)
+    counts = {v: _as_int(stats.variables[s]) for v, s in COUNTS.items()}
+    data: dict[str, xr.Variable] = {}
+    for name, value in values.items():
+        data[name] = value.variable()
+        if name == _COUNTS_AFTER:
+            data.update(counts)
+    data.update({n: c for n, c in counts.items() if n not in data})
     # the statistics' coordinates as they are (a sparse table's MultiIndex included)
     out = xr.Dataset(data, coords=stats.coords).assign_coords(
         dimension=membership["dimension"].values
@@ -220,21 +237,26 @@ def finalize(
     return out
 
 
-def _severe(
-    severe: np.ndarray,
-    poor: np.ndarray,
-    sumw: np.ndarray,
-    groups: tuple,
-    gk: tuple,
-    has_k: bool,
-    above: np.ndarray | None,
-) -> tuple[tuple, np.ndarray]:
-    """Share with ``c >= max(severe, k)``: the kernel's ``c >= severe`` sums where ``k`` is
-    at most the severity cutoff, the poor's where it lies above (the severely poor are
-    among the poor at every k)."""
-    if above is None or not np.any(above):
-        return groups, _ratio(severe, sumw)
-    if not has_k:  # one cutoff, above severe
-        return groups, _ratio(poor, sumw)
-    num = np.where(np.asarray(above, bool), poor, severe[..., None])
-    return gk, _ratio(num, sumw[..., None])
+def _as_int(var: xr.Variable) -> xr.Variable:
+    """A count statistic as int64 (its attrs left behind)."""
+    return xr.Variable(var.dims, var.values.astype(np.int64))
+
+
+def _array_fetch(
+    stats: xr.Dataset, group_dims: list[str], missing_group: xr.Dataset | None
+) -> Callable[[str, Terms], Labeled]:
+    """``fetch`` of the point evaluation: the statistics' arrays, and the sums over the
+    groups (units with a missing group added to the overall ones)."""
+
+    def fetch(name: str, terms: Terms) -> Labeled:
+        if name == "SUMW_KNOWN":
+            return Labeled.of(stats["SUMW"].sum(group_dims))
+        if name in ("SUMW_ALL", "CP_ALL"):
+            stat = name.split("_")[0]
+            known = stats[stat].sum(group_dims)
+            if missing_group is not None:
+                known = known + missing_group[stat]
+            return Labeled.of(known)
+        return Labeled.of(stats.variables[name])
+
+    return fetch

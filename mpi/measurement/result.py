@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -12,9 +12,16 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
+from mpi._common.result import ResultBase, Summary, build_summary
 from mpi._version import __version__
 from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS, finalize
-from mpi.measurement.inference import _scatter_sum
+from mpi.measurement.groups import (
+    group_names,
+    missing_group_counts,
+    sparse_position_name,
+    unit_counts,
+)
+from mpi.measurement.inference import scatter_sum
 from mpi.measurement.result_inference import InferenceMixin
 
 if TYPE_CHECKING:
@@ -35,68 +42,14 @@ NOT_IN_FRAME = ("empty", "n_missing_group_by")
 SUMMARY_CELLS = 50
 
 
-def sparse_position_name(name: str) -> str:
-    """Coordinate of a sparse extended table holding each cell's label position in ``by``
-    variable ``name`` (its label count for the missing slot)."""
-    return f"_position_{name}"
-
-
-def _units(ds: xr.Dataset) -> xr.DataArray:
-    """Units in each cell, used or dropped."""
-    return ds["NOBS"] + ds["NDROP"]
-
-
-def missing_group_counts(
-    missing_group: xr.Dataset | None, ext: xr.Dataset | None, names: list[str], time: str | None
-) -> tuple[xr.DataArray, xr.DataArray | None]:
-    """Units with a missing value in at least one ``by`` variable (``missing_group``'s units;
-    per wave for a panel) and per variable (``group_variable`` dim, from the extended table;
-    None when there is none and several variables)."""
-    keep = [time] if time else []
-    if missing_group is None:
-        total = xr.DataArray(0) if not time else xr.zeros_like(ext[time], dtype=np.int64)
-    else:
-        total = _units(missing_group)
-    total = total.astype(np.int64)
-    if not names:
-        return total, None
-    if ext is None:
-        return total, (total.expand_dims(group_variable=names) if len(names) == 1 else None)
-    units = _units(ext)
-    per = []
-    for b in names:
-        if CELL_DIM in units.dims:  # sparse: the cells whose position is the missing slot
-            pos = ext[sparse_position_name(b)]
-            per.append(units.where(pos == ext.sizes[b], 0).sum(CELL_DIM))
-            continue
-        others = [d for d in units.dims if d not in (b, *keep)]
-        count = units.isel({b: -1}, drop=True).sum(others)
-        if time:  # the wave's missing slot holds no unit: drop it, label the waves
-            count = count.isel({time: slice(0, total.sizes[time])}).assign_coords(
-                {time: total[time].values}
-            )
-        per.append(count)
-    out = xr.concat(per, dim="group_variable").astype(np.int64)
-    return total, out.assign_coords(group_variable=np.asarray(names, dtype=object))
-
-
-def group_names(mask: xr.DataArray) -> list[str]:
-    """Labels (``"a / b"`` over the group dims) of the True entries of ``mask``."""
-    flat = mask.stack(_entry=list(mask.dims)) if mask.ndim > 1 else mask
-    dim = flat.dims[0]
-    hits = np.flatnonzero(flat.values)
-    if not len(hits):
-        return []
-    keys = flat.indexes[dim][hits] if dim in flat.indexes else pd.Index(hits)
-    return [" / ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in keys]
-
-
-class MeasureResult(InferenceMixin):
+class MeasureResult(InferenceMixin, ResultBase):
     """Alkire-Foster measures for one specification, possibly by group and over several k.
 
     The result keeps the additive sufficient statistics (:attr:`statistics`) and derives
     every measure from them, so aggregating groups (:attr:`overall`, :meth:`marginal`) is
-    exact.
+    exact. It has the interface of every result (:class:`mpi._common.result.ResultBase`):
+    :meth:`to_dataset`, :meth:`to_frame`, :meth:`summary`, :meth:`by_group`, and with a
+    survey design :attr:`se` and :meth:`ci`.
 
     Examples
     --------
@@ -109,6 +62,9 @@ class MeasureResult(InferenceMixin):
     >>> bool(abs(float((ds.population_share * ds.M0).sum()) - float(national.M0)) < 1e-12)
     True
     """
+
+    title = "Alkire-Foster multidimensional poverty measures"
+    call = "mpi.measure"
 
     def __init__(
         self,
@@ -150,6 +106,20 @@ class MeasureResult(InferenceMixin):
         return self._stats
 
     @property
+    def missing_group_statistics(self) -> xr.Dataset | None:
+        """The additive statistics of the units with a missing value in some ``by``
+        variable (counted in :attr:`overall` only; per wave for a panel), or None when
+        there is none."""
+        return self._missing_group
+
+    @property
+    def inference(self) -> Inference | None:
+        """What the design-based standard errors are computed from (the design's encoding,
+        its variance engine and the per-PSU or per-replicate statistics), or None when
+        :func:`mpi.measure` had no ``design``."""
+        return self._inference
+
+    @property
     def k(self) -> Fraction | list[Fraction]:
         """The poverty cutoff(s), exact."""
         return self.ks if self.k_dim else self.ks[0]
@@ -187,13 +157,15 @@ class MeasureResult(InferenceMixin):
         return CELL_DIM in self._stats.dims
 
     @property
-    def _group_dims(self) -> list[str]:
-        """The statistics' dims that index groups (not a panel's waves)."""
+    def group_dims(self) -> list[str]:
+        """The dims of :attr:`statistics` that index groups (not a panel's waves): the
+        ``by`` variables, or ``cell`` for a sparse table."""
         return [CELL_DIM] if self.sparse else self.groups
 
     @property
-    def _cell_dims(self) -> list[str]:
-        """The statistics' dims that index cells: the group dims and a panel's waves."""
+    def cell_dims(self) -> list[str]:
+        """The dims of :attr:`statistics` that index cells: :attr:`group_dims` and a
+        panel's waves."""
         return [CELL_DIM] if self.sparse else self.by
 
     @cached_property
@@ -202,13 +174,25 @@ class MeasureResult(InferenceMixin):
         included). For a panel, per wave."""
         if not self.groups:
             return self
-        total = self._stats.sum(self._group_dims)
+        total = self._stats.sum(self.group_dims)
         if self._missing_group is not None:
             total = total + self._missing_group
         return self._child(total, [self.time] if self.time else [], None)
 
     def marginal(self, name: str) -> MeasureResult:
-        """Result by one of several ``by`` variables (others summed out)."""
+        """Result by one of several ``by`` variables (others summed out).
+
+        Parameters
+        ----------
+        name
+            One of the ``by`` variables (not a panel's wave dim).
+
+        Returns
+        -------
+        MeasureResult
+            The measures by ``name``'s groups; units whose other ``by`` variables are
+            missing belong to this margin too.
+        """
         if name not in self.by:
             raise KeyError(f"{name!r} is not a grouping variable of this result; by={self.by}")
         if name == self.time:
@@ -241,7 +225,7 @@ class MeasureResult(InferenceMixin):
         n = ext.sizes[name]
         pos = ext[sparse_position_name(name)].values
         data = {
-            v: ((name, *da.dims[1:]), _scatter_sum(pos, da.values, n + 1))
+            v: ((name, *da.dims[1:]), scatter_sum(pos, da.values, n + 1))
             for v, da in ext.data_vars.items()
         }
         common = {c: ext[c].values for c in ("k", "indicator")}
@@ -252,9 +236,10 @@ class MeasureResult(InferenceMixin):
 
     # -- measures --------------------------------------------------------------------
     @property
-    def _above_severe(self) -> np.ndarray | None:
-        """Per cutoff (exact fractions): ``k`` above the severity cutoff, where the severe
-        share is the headcount ratio (``None`` when no cutoff is)."""
+    def above_severe(self) -> np.ndarray | None:
+        """Per cutoff (compared as exact fractions): whether ``k`` is above the severity
+        cutoff, where the severe share is the headcount ratio; a 0-d array without a ``k``
+        dim, None when no cutoff is above it."""
         above = np.array([k > self.spec.severe for k in self.ks])
         if not above.any():
             return None
@@ -269,11 +254,11 @@ class MeasureResult(InferenceMixin):
             dims=("dimension", "indicator"),
             coords={"dimension": dims, "indicator": spec.names},
         )
-        ds = finalize(self._stats, membership, self._above_severe)
+        ds = finalize(self._stats, membership, self.above_severe)
         if self.groups:
             # shares are among units with a known group; contributions are to the overall M0
-            sumw_known = self._stats["SUMW"].sum(self._group_dims)
-            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self._group_dims)
+            sumw_known = self._stats["SUMW"].sum(self.group_dims)
+            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self.group_dims)
             if self._missing_group is not None:
                 sumw_all = sumw_all + self._missing_group["SUMW"]
                 cp_all = cp_all + self._missing_group["CP"]
@@ -350,8 +335,34 @@ class MeasureResult(InferenceMixin):
         ``n_missing_group_by`` (the same per ``by`` variable, dim ``group_variable``). A
         sparse cross-classification (:attr:`sparse`) has one ``cell`` dim with a MultiIndex
         of the ``by`` variables (``.reset_index("cell")`` before writing it to netCDF).
+
+        Returns
+        -------
+        xarray.Dataset
+            A deep copy: changing it never changes the result.
         """
-        return self._dataset.copy(deep=True)
+        return super().to_dataset()
+
+    # -- the ResultBase hooks ------------------------------------------------------------
+    def _data(self) -> xr.Dataset:
+        return self._dataset
+
+    def _grouped(self) -> xr.Dataset | None:
+        """The measures by group (the group dims lead every variable), None without ``by``
+        (a panel's waves alone are not groups)."""
+        return self._dataset if self.groups else None
+
+    @property
+    def has_inference(self) -> bool:
+        """True when :func:`mpi.measure` had a survey ``design`` (:attr:`se` and :meth:`ci`
+        are then available)."""
+        return self.has_design
+
+    def _standard_errors(self) -> xr.Dataset | None:
+        return self.se if self.has_design else None
+
+    def _frame_variables(self) -> list[str]:
+        return [str(n) for n in self._dataset.data_vars if n not in NOT_IN_FRAME]
 
     def __getitem__(self, name: str) -> xr.DataArray:
         return self._dataset[name].copy(deep=True)
@@ -372,42 +383,26 @@ class MeasureResult(InferenceMixin):
         return self["M0"]
 
     # -- tables ----------------------------------------------------------------------
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
         """Tidy long table: one row per (measure, indicator or dimension, group, k).
 
-        Columns: ``measure, indicator, dimension, <by variables…>, k, value``; entries that do
-        not apply (e.g. ``indicator`` for H) are missing. With a survey design, also ``se``
-        and the 95% logit confidence interval ``lower``, ``upper`` (see :meth:`ci`).
+        Parameters
+        ----------
+        variables
+            Names of the variables to include (default: every measure; not ``empty`` nor
+            ``n_missing_group_by``, whose dims are not columns of the table).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``measure, indicator, dimension, <by variables…>, k, estimate``; entries
+            that do not apply (e.g. ``indicator`` for H) are missing. With a survey design,
+            also ``se`` and the 95% logit confidence interval ``lower``, ``upper`` (see
+            :meth:`ci`).
         """
-        ds = self._dataset
-        extra: dict[str, xr.Dataset] = {}
-        if self.has_design:
-            ci = self.ci()
-            extra = {
-                "se": self._se,
-                "lower": ci.sel(bound="lower", drop=True),
-                "upper": ci.sel(bound="upper", drop=True),
-            }
-        frames = []
-        for name, da in ds.data_vars.items():
-            if name in NOT_IN_FRAME:
-                continue
-            da = da.reset_coords(drop=True)
-            parts = {"value": da}
-            for col, src in extra.items():
-                parts[col] = (
-                    src[name].reset_coords(drop=True).transpose(*da.dims)
-                    if name in src
-                    else xr.full_like(da, np.nan, dtype=float)
-                )
-            if da.ndim == 0:
-                df = pd.DataFrame({c: [v.item()] for c, v in parts.items()})
-            else:
-                df = xr.Dataset(parts).to_dataframe().reset_index()
-            df.insert(0, "measure", name)
-            frames.append(df)
-        out = pd.concat(frames, ignore_index=True)
-        cols = ["measure", "indicator", "dimension", *self.by, "k", "value", *extra]
+        out = super().to_frame(variables)
+        extra = ["se", "lower", "upper"] if self.has_inference else []
+        cols = ["measure", "indicator", "dimension", *self.by, "k", "estimate", *extra]
         for c in cols:
             if c not in out:
                 out[c] = float(self.ks[0]) if c == "k" else pd.NA
@@ -431,7 +426,7 @@ class MeasureResult(InferenceMixin):
                 df.insert(0, "group", label)
             return df
 
-        ds = self._dataset if which == "estimate" else self._se
+        ds = self._dataset if which == "estimate" else self.se
         if self.sparse:  # the first cells only (see summary)
             ds = ds.isel({CELL_DIM: slice(0, SUMMARY_CELLS)})
         index = ["group", *([self.time] if self.time else []), *(["k"] if self.k_dim else [])]
@@ -440,7 +435,7 @@ class MeasureResult(InferenceMixin):
             out.insert(0, "group", "Overall")
             return out.set_index(index)
         overall = self.overall
-        parts = [frame(overall._dataset if which == "estimate" else overall._se, "Overall")]
+        parts = [frame(overall._dataset if which == "estimate" else overall.se, "Overall")]
         body = frame(ds, None)
         body.insert(0, "group", body[self.groups].astype(str).agg(" / ".join, axis=1))
         body = body.drop(columns=self.groups)
@@ -499,7 +494,7 @@ class MeasureResult(InferenceMixin):
             *self._design_header(),
         ]
 
-    def _group_header(self, span) -> list[tuple[str, str]]:
+    def _group_header(self, span: Callable[[xr.DataArray], str]) -> list[tuple[str, str]]:
         """Summary lines on units with a missing group and on empty groups (when any)."""
         if not self.groups:
             return []
@@ -513,7 +508,7 @@ class MeasureResult(InferenceMixin):
                 else ""
             )
             out.append(("Units with a missing group", f"{span(total)}{detail}"))
-        empty = (self._stats["SUMW"] == 0) & (_units(self._stats) > 0)
+        empty = (self._stats["SUMW"] == 0) & (unit_counts(self._stats) > 0)
         if bool(empty.any()):
             names = group_names(empty)
             shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
@@ -522,56 +517,42 @@ class MeasureResult(InferenceMixin):
             )
         return out
 
-    def summary(self, *, precision: int = 4) -> str:
-        """Text summary: header, headline measures (overall and by group), indicators."""
-        lines = ["Alkire-Foster multidimensional poverty measures", "=" * 48]
-        header = self._header()
-        width = max(24, *(len(k) + 1 for k, _ in header))  # labels never run into values
-        lines += [f"{k:<{width}}{v}" for k, v in header]
-        with pd.option_context("display.width", 120, "display.max_columns", 20):
-            lines += ["", "Headline measures", "-" * 17]
-            lines.append(
-                self._headline_frame().to_string(float_format=f"{{:.{precision}f}}".format)
-            )
-            n_cells = self._stats.sizes.get(CELL_DIM, 0)
-            if n_cells > SUMMARY_CELLS:
-                lines.append(
-                    f"… first {SUMMARY_CELLS} of {n_cells:,} groups shown; all are in "
-                    "to_dataset() and to_frame()"
-                )
-            if self.has_design:
-                lines += ["", "Standard errors (design-based)", "-" * 30]
-                lines.append(
-                    self._headline_frame("se").to_string(float_format=f"{{:.{precision}f}}".format)
-                )
-            lines += ["", "Indicators (whole population)", "-" * 29]
-            lines.append(
-                self._indicator_frame().to_string(float_format=f"{{:.{precision}f}}".format)
-            )
-        return "\n".join(lines)
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Headline measures (overall and by group), their standard errors with a design,
+        and the indicators of the whole population."""
+        tables = [("Headline measures", self._headline_frame())]
+        if self.has_inference:
+            tables.append(("Standard errors (design-based)", self._headline_frame("se")))
+        tables.append(("Indicators (whole population)", self._indicator_frame()))
+        return tables
 
-    def _repr_html_(self) -> str:
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self._header()
-        )
-        fmt = "{:.4f}".format
-        return (
-            "<div><strong>Alkire-Foster multidimensional poverty measures</strong>"
-            f"<table>{head}</table><p><em>Headline measures</em></p>"
-            f"{self._headline_frame().to_html(float_format=fmt)}"
-            + (
-                "<p><em>Standard errors (design-based)</em></p>"
-                + self._headline_frame("se").to_html(float_format=fmt)
-                if self.has_design
-                else ""
-            )
-            + "<p><em>Indicators (whole population)</em></p>"
-            + f"{self._indicator_frame().to_html(float_format=fmt)}</div>"
-        )
+    def _notes(self) -> list[str]:
+        """Lines under the summary's tables: how many groups a large sparse table shows."""
+        n_cells = self._stats.sizes.get(CELL_DIM, 0)
+        if n_cells <= SUMMARY_CELLS:
+            return []
+        return [
+            f"… first {SUMMARY_CELLS} of {n_cells:,} groups shown; all are in "
+            "to_dataset() and to_frame()"
+        ]
 
-    def __str__(self) -> str:
-        return self.summary()
+    def summary(self, *, precision: int = 4) -> Summary:
+        """Header, headline measures (overall and by group), standard errors with a design,
+        indicators.
+
+        Parameters
+        ----------
+        precision
+            Decimals of the measures.
+
+        Returns
+        -------
+        Summary
+            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
+        """
+        return build_summary(
+            self.title, self._header(), self._tables(), precision=precision, notes=self._notes()
+        )
 
     def __repr__(self) -> str:
         ov = self.overall._dataset

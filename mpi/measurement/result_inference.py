@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -11,15 +11,13 @@ import xarray as xr
 
 from mpi._common.dist import t_ppf
 from mpi.errors import ValidationError
+from mpi.measurement.cell_totals import Inference
 from mpi.measurement.change import ChangeResult, change
+from mpi.measurement.estimands import ESTIMANDS, PROPORTIONS, estimates
 from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS
-from mpi.measurement.inference import ESTIMANDS, PROPORTIONS, estimates
 from mpi.survey.design import ReplicateDesign
 from mpi.survey.estimate import PSU, Estimate, standard_errors
 from mpi.survey.hypothesis import WaldTest, pairwise, wald_test
-
-if TYPE_CHECKING:
-    from mpi.measurement.inference import Inference
 
 __all__ = ["InferenceMixin", "confidence_interval"]
 
@@ -61,23 +59,54 @@ def confidence_interval(
 
 
 class InferenceMixin:
-    """Design-based inference on top of the additive statistics (needs ``design=``)."""
+    """Design-based inference on top of the additive statistics (needs ``design=``).
 
-    _inference: Inference | None
+    The class it is mixed into (:class:`~mpi.MeasureResult`) provides these read-only
+    attributes: ``statistics``, ``inference``, ``spec``, ``missing``, ``k_dim``, ``by``,
+    ``cell_dims``, ``above_severe`` and ``missing_group_statistics``.
+    """
+
+    statistics: xr.Dataset
+    inference: Inference | None
+    spec: Any
+    missing: str
+    k_dim: bool
     by: list[str]
+    cell_dims: list[str]
+    above_severe: np.ndarray | None
+    missing_group_statistics: xr.Dataset | None
 
     @property
     def has_design(self) -> bool:
         """Whether the result was computed with a survey design (and so has SEs)."""
-        return self._inference is not None
+        return self.inference is not None
 
     @cached_property
     def _estimates(self) -> dict[str, Estimate]:
-        return estimates(self)  # type: ignore[arg-type]
+        return estimates(
+            self.statistics,
+            self.inference,
+            self.spec,
+            missing=self.missing,
+            k_dim=self.k_dim,
+            cell_dims=self.cell_dims,
+            above_severe=self.above_severe,
+            missing_group=self.missing_group_statistics,
+        )
 
     def estimate(self, name: str) -> Estimate:
         """One estimand as an :class:`~mpi.Estimate` (value plus linearisation or
         replicates), for derived quantities with correct standard errors.
+
+        Parameters
+        ----------
+        name : str
+            An estimand: a variable of :attr:`se`, or ``absolute_contribution``.
+
+        Returns
+        -------
+        Estimate
+            Its value (dims as in :meth:`to_dataset`) and perturbations.
 
         Examples
         --------
@@ -99,29 +128,33 @@ class InferenceMixin:
     @property
     def design(self):
         """The survey design passed to :func:`mpi.measure` (None without one)."""
-        return self._inference.design if self._inference is not None else None
+        return self.inference.design if self.inference is not None else None
 
     @property
     def df(self) -> int:
         """Design degrees of freedom (PSUs - strata; replicates - 1 for replicate designs)."""
-        self._need_design()
-        assert self._inference is not None
-        return self._inference.engine.df
+        return self._need_design().engine.df
 
     def domain_df(self) -> xr.DataArray:
         """Degrees of freedom of every group as a domain: its PSUs minus their strata (as R
-        ``degf(subset(design, ...))``)."""
-        self._need_design()
-        assert self._inference is not None
-        like = self._stats["SUMW"]  # type: ignore[attr-defined]
-        return self._inference.domain_df(self._cell_dims, like)  # type: ignore[attr-defined]
+        ``degf(subset(design, ...))``).
 
-    def _need_design(self) -> None:
-        if self._inference is None:
+        Returns
+        -------
+        xarray.DataArray
+            Integer degrees of freedom along the group dims.
+        """
+        like = self.statistics["SUMW"]
+        return self._need_design().domain_df(self.cell_dims, like)
+
+    def _need_design(self) -> Inference:
+        """The result's inference; raises when it has no survey design."""
+        if self.inference is None:
             raise ValidationError(
                 "this result has no survey design; pass design=mpi.Design(weight, strata=..., "
                 "psu=...) to mpi.measure to get standard errors"
             )
+        return self.inference
 
     def _with_coords(self, ds: xr.Dataset) -> xr.Dataset:
         return ds.assign_coords(self._coords_for(set(ds.dims)))
@@ -133,12 +166,10 @@ class InferenceMixin:
 
     @cached_property
     def _se(self) -> xr.Dataset:
-        self._need_design()
-        assert self._inference is not None
+        method = self._need_design().engine.kind
         ests = self._estimates
         names = [n for n in ESTIMANDS if n in ests]
         ses = standard_errors([ests[n] for n in names])
-        method = self._inference.engine.kind
         data = {}
         for name, se in zip(names, ses, strict=True):
             base = VARIABLE_ATTRS[name]
@@ -156,19 +187,18 @@ class InferenceMixin:
 
     def _design_header(self) -> list[tuple[str, str]]:
         """Summary lines describing the design (empty without one)."""
-        if self._inference is None:
+        if self.inference is None:
             return []
-        eng = self._inference.engine
+        eng = self.inference.engine
         label = getattr(eng, "label", "Taylor linearisation from PSU totals")
-        enc = self._inference.encoded
+        enc = self.inference.encoded
         design = (
             f"{enc.n_strata} strata, {enc.n_psu:,} PSUs" if enc is not None else "replicate weights"
         )
         return [("Survey design", design), ("Variance", f"{label}, df = {eng.df}")]
 
     def _design_attrs(self) -> dict[str, str]:
-        inf = self._inference
-        assert inf is not None
+        inf = self._need_design()
         eng = inf.engine
         label = getattr(eng, "label", "Taylor linearisation from PSU totals")
         design = inf.design
@@ -202,6 +232,11 @@ class InferenceMixin:
             Degrees of freedom of the t quantile: the whole design's (Stata's ``svy``
             convention, default), each group's own PSUs minus strata (R's
             ``svyby(..., svyciprop)``), or a number.
+
+        Returns
+        -------
+        xarray.Dataset
+            One variable per estimand with a leading ``bound`` dim (``lower``, ``upper``).
         """
         if method not in ("logit", "wald"):
             raise ValidationError(f"method must be 'logit' or 'wald'; got {method!r}")
@@ -248,6 +283,24 @@ class InferenceMixin:
         dimensions (e.g. ``k=1/3``, ``indicator="water"``); whatever remains is tested
         jointly. See :func:`mpi.wald_test` for the three methods.
 
+        Parameters
+        ----------
+        variable : str
+            The estimand compared.
+        over : str, optional
+            The dimension compared (default: the first ``by`` variable, else ``k``).
+        labels : sequence, optional
+            Values of ``over`` to compare (default: all).
+        method : {"F", "adjusted", "chi2"}
+            Reference distribution of the statistic (see :func:`mpi.wald_test`).
+        **select
+            Values of the other dimensions to fix.
+
+        Returns
+        -------
+        WaldTest
+            The statistic, its degrees of freedom, the p-value and the contrasts.
+
         Examples
         --------
         >>> import pandas as pd, mpi
@@ -273,7 +326,27 @@ class InferenceMixin:
         **select,
     ) -> pd.DataFrame:
         """Pairwise differences of ``variable`` across ``over`` with SE, t, p and CI
-        (see :func:`mpi.pairwise`)."""
+        (see :func:`mpi.pairwise`).
+
+        Parameters
+        ----------
+        variable : str
+            The estimand compared.
+        over : str, optional
+            The dimension compared (default: the first ``by`` variable, else ``k``).
+        labels : sequence, optional
+            Values of ``over`` to compare (default: all).
+        level : float
+            Confidence level of the intervals.
+        **select
+            Values of the other dimensions to fix.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair: ``a``, ``b``, ``difference``, ``se``, ``t``, ``p_value``,
+            ``lower``, ``upper``.
+        """
         over, est = self._compared(variable, over, select)
         return pairwise(est, over, labels, level=level)
 
@@ -281,7 +354,7 @@ class InferenceMixin:
         """The dimension compared (default: first ``by`` variable, else ``k``) and the
         estimate with the other dimensions fixed by ``select``."""
         est = self.estimate(variable)
-        default = self._cell_dims[0] if self.by else "k"  # type: ignore[attr-defined]
+        default = self.cell_dims[0] if self.by else "k"
         return over or default, est.sel(**select) if select else est
 
     def change(
@@ -293,7 +366,24 @@ class InferenceMixin:
         variables: tuple[str, ...] | list[str] = ("M0", "H", "A"),
     ) -> ChangeResult:
         """Changes between rounds with SEs and the decomposition of ΔM0; see
-        :func:`mpi.change`."""
+        :func:`mpi.change`.
+
+        Parameters
+        ----------
+        over : str
+            The round variable (one of the ``by`` variables).
+        years : mapping, optional
+            Calendar year of each round (default: the round values themselves).
+        kind : {"total", "insequence"}
+            First to last round, or every consecutive pair.
+        variables : sequence of str
+            Estimands to compare.
+
+        Returns
+        -------
+        ChangeResult
+            The changes, their standard errors and the decomposition.
+        """
         return change(self, over, years=years, kind=kind, variables=variables)  # type: ignore[arg-type]
 
     def vcov(self, variables: str | list[str] = ("H", "A", "M0")) -> pd.DataFrame:  # type: ignore[assignment]
@@ -301,6 +391,16 @@ class InferenceMixin:
 
         Rows and columns are labelled by a MultiIndex ``(variable, <groups…>, k, indicator,
         dimension)`` (levels that do not apply are empty).
+
+        Parameters
+        ----------
+        variables : str or list of str
+            The estimands.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The square covariance matrix.
 
         Examples
         --------
@@ -311,8 +411,7 @@ class InferenceMixin:
         >>> res.vcov(["H", "M0"]).shape
         (2, 2)
         """
-        self._need_design()
-        assert self._inference is not None
+        eng = self._need_design().engine
         names = [variables] if isinstance(variables, str) else list(variables)
         ests = self._estimates
         unknown = [n for n in names if n not in ests]
@@ -349,7 +448,6 @@ class InferenceMixin:
                 labels.append((n, *[lab.get(lv, "") for lv in levels]))
         pert = np.concatenate(cols, axis=1)
         value = np.concatenate(vals)
-        eng = self._inference.engine
         mat = eng.matrix(pert) if eng.lead == PSU else eng.matrix(pert, value)
         index = pd.MultiIndex.from_tuples(labels, names=["variable", *levels])
         keep = [i for i, lv in enumerate(levels) if any(lab[i + 1] != "" for lab in labels)]

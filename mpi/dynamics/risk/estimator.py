@@ -175,6 +175,8 @@ def relapse_risk(
         back to a coarser one.
     max_history : int
         Cap of the count of earlier poor waves.
+    unit, time : str
+        Names of the panel's unit and time dimensions.
 
     Returns
     -------
