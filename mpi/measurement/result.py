@@ -15,6 +15,7 @@ from mpi._common.exact import fraction_text
 from mpi._common.result import ResultBase, Summary, build_summary
 from mpi._version import __version__
 from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS, finalize
+from mpi.measurement.formulas import dimension_membership
 from mpi.measurement.groups import (
     group_names,
     missing_group_counts,
@@ -248,39 +249,21 @@ class MeasureResult(InferenceMixin, ResultBase):
     @cached_property
     def _dataset(self) -> xr.Dataset:
         spec = self.spec
-        dims = spec.dimensions
-        membership = xr.DataArray(
-            np.array([[1.0 if spec.dimension_of(i) == d else 0.0 for i in spec] for d in dims]),
-            dims=("dimension", "indicator"),
-            coords={"dimension": dims, "indicator": spec.names},
+        # every measure, the group shares included, from the one formula table
+        ds = finalize(
+            self._stats,
+            dimension_membership(spec),
+            self.above_severe,
+            group_dims=self.group_dims if self.groups else None,
+            missing_group=self._missing_group,
         )
-        ds = finalize(self._stats, membership, self.above_severe)
         if self.groups:
-            # shares are among units with a known group; contributions are to the overall M0
-            sumw_known = self._stats["SUMW"].sum(self.group_dims)
-            sumw_all, cp_all = sumw_known, self._stats["CP"].sum(self.group_dims)
-            if self._missing_group is not None:
-                sumw_all = sumw_all + self._missing_group["SUMW"]
-                cp_all = cp_all + self._missing_group["CP"]
-            # assigned as Variables: the group coordinates are ds's already (and a sparse
-            # table's MultiIndex must not be merged level by level)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ds["population_share"] = (
-                    (self._stats["SUMW"] / sumw_known).where(sumw_known != 0).variable
-                )
-                ds["group_contribution"] = (
-                    (self._stats["CP"] * sumw_all / (sumw_known * cp_all))
-                    .where((sumw_known != 0) & (cp_all != 0))
-                    .variable
-                )
             ds["empty"] = (self._stats["SUMW"] == 0).variable
             total, per = self._missing_counts
             ds["n_missing_group"] = total
             if per is not None:
                 ds["n_missing_group_by"] = per
             for name in (
-                "population_share",
-                "group_contribution",
                 "empty",
                 "n_missing_group",
                 "n_missing_group_by",

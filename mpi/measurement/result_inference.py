@@ -161,7 +161,7 @@ class InferenceMixin:
 
     def _coords_for(self, dims: set) -> dict:
         """The estimates' coordinates that lie along ``dims``."""
-        base = self._dataset  # type: ignore[attr-defined]
+        base = self._data()  # type: ignore[attr-defined]
         return {c: v.variable for c, v in base.coords.items() if set(v.dims) <= dims}
 
     @cached_property
