@@ -10,22 +10,28 @@ from __future__ import annotations
 
 from mpi import plot, presets
 from mpi._version import __version__
-from mpi.dynamics.build import MergeReport, merge_sources, panel_from_long
-from mpi.dynamics.chronic import ChronicResult, DurationAdjustedResult, chronic, duration_adjusted
+from mpi.dynamics.build import panel_from_long
+from mpi.dynamics.chronic import ChronicResult, chronic
 from mpi.dynamics.decompose import DecompositionResult, decompose_change
-from mpi.dynamics.early_warning import RiskResult, relapse_risk
+from mpi.dynamics.duration import DurationAdjustedResult, duration_adjusted
+from mpi.dynamics.merge import merge_sources
+from mpi.dynamics.merge_report import MergeReport
 from mpi.dynamics.monitoring import MonitoringResult, MonitoringRules, monitoring
-from mpi.dynamics.relapse import RelapseResult, relapse
+from mpi.dynamics.relapse import relapse
+from mpi.dynamics.relapse_result import RelapseResult
+from mpi.dynamics.risk import RiskResult, relapse_risk
 from mpi.dynamics.spells import SpellResult, spells
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.dynamics.transitions import TransitionResult, transitions
 from mpi.errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
-from mpi.measurement.association import AssociationResult, association
+from mpi.measurement.association import association
+from mpi.measurement.association_result import AssociationResult
 from mpi.measurement.change import ChangeResult, change
+from mpi.measurement.indicator import Indicator
 from mpi.measurement.measure import measure
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.robustness import RobustnessResult, dominance, robustness
-from mpi.measurement.spec import Indicator, Spec
+from mpi.measurement.spec import Spec
 from mpi.survey import hypothesis
 from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 from mpi.survey.estimate import Estimate

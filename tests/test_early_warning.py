@@ -389,12 +389,10 @@ def test_input_not_mutated(registry):
     assert isinstance(res.summary(), str) and "auc" in repr(res)
 
 
-# ------------------------------------------------------------------ the result interface
-def test_old_module_path_reexports():
-    from mpi.dynamics import early_warning, risk
+# ------------------------------------------------------------------ the public names
+def test_public_names_are_the_risk_package():
+    from mpi.dynamics import risk
 
-    for name in early_warning.__all__:
-        assert getattr(early_warning, name) is getattr(risk, name), name
     assert mpi.RiskResult is risk.RiskResult and mpi.relapse_risk is relapse_risk
 
 

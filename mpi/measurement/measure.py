@@ -2,7 +2,8 @@
 
 The arguments are validated and encoded here (:func:`_prepare`); the kernel driver is
 :mod:`mpi.measurement.prepare`, panels are flattened by :mod:`mpi.measurement.panel_measure`,
-design-based inference is :mod:`mpi.measurement.inference`.
+design-based inference is :mod:`mpi.measurement.design_pass` (kernel passes by PSU or
+replicate) and :mod:`mpi.measurement.estimands` (the estimands on the Estimate algebra).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from mpi._common.exact import fraction_text
 from mpi._common.table import Groups, as_table, encode_groups, encode_weight, readonly
 from mpi._version import __version__
 from mpi.errors import DataError, ValidationError
+from mpi.measurement.design_pass import check_design_type, run_design
 from mpi.measurement.encode import encode_indicator
-from mpi.measurement.inference import check_design_type, run_design
 from mpi.measurement.panel_measure import flatten_panel, is_panel
 from mpi.measurement.prepare import MISSING_RULES, Prepared, by_variable_names, cutoff_list
 from mpi.measurement.result import MeasureResult

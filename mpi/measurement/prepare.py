@@ -3,7 +3,7 @@ and the kernel pass that turns them into additive statistics along a ``cell`` ax
 the statistics of the ``by`` groups (with the missing-value and missing-group reports).
 
 :func:`mpi.measure` builds a :class:`Prepared` once; the plain call runs it once with the
-groups as cells, a survey design (:func:`mpi.measurement.inference.run_design`) with
+groups as cells, a survey design (:func:`mpi.measurement.design_pass.run_design`) with
 (group, PSU) or replicate cells.
 """
 

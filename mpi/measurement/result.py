@@ -14,6 +14,7 @@ import xarray as xr
 from mpi._common.exact import fraction_text
 from mpi._common.result import ResultBase, Summary, build_summary
 from mpi._version import __version__
+from mpi.measurement.cell_totals import scatter_sum
 from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS, finalize
 from mpi.measurement.formulas import dimension_membership
 from mpi.measurement.groups import (
@@ -22,11 +23,10 @@ from mpi.measurement.groups import (
     sparse_position_name,
     unit_counts,
 )
-from mpi.measurement.inference import scatter_sum
 from mpi.measurement.result_inference import InferenceMixin
 
 if TYPE_CHECKING:
-    from mpi.measurement.inference import Inference
+    from mpi.measurement.cell_totals import Inference
     from mpi.measurement.spec import Spec
 
 __all__ = ["MeasureResult", "missing_group_counts", "group_names", "sparse_position_name"]
