@@ -510,11 +510,6 @@ def test_agrees_with_reference_and_counts_are_additive(seed, T, stable, share, d
 
 
 # ------------------------------------------------------------------ registry panel
-@pytest.fixture(scope="module")
-def registry():
-    return mpi.datasets.load("registry_panel", format="xarray")
-
-
 def registry_rules(**kw):
     return MonitoringRules(
         line="monitoring_line",
@@ -527,8 +522,8 @@ def registry_rules(**kw):
     )
 
 
-def test_registry_panel_counts_and_agreement(registry):
-    res = monitoring(registry, registry_rules(), weight="weight", by="county")
+def test_registry_panel_counts_and_agreement(registry_panel):
+    res = monitoring(registry_panel, registry_rules(), weight="weight", by="county")
     ds = res.to_dataset()
     share = ds["share"].to_pandas()
     monitored = share[["unstable_exited", "edge", "sudden_hardship"]].sum(axis=1)
@@ -538,11 +533,11 @@ def test_registry_panel_counts_and_agreement(registry):
     assert share.loc[2020, "risk_eliminated"] == 0 and share.loc[2022, "risk_eliminated"] > 0.02
     # every exited household below the line in 2020 is unstable_exited, never edge
     cat = ds["category"].sel(time=2020).values
-    status = registry["poverty_status"].sel(time=2020).values
+    status = registry_panel["poverty_status"].sel(time=2020).values
     assert not ((cat == E) & (status == "exited")).any()
     assert ((cat == U) & (status == "exited")).sum() > 0
     # agreement with the registry's own monitoring flag (a noisy selection of the same rule)
-    table = res.compare(registry["monitoring"])
+    table = res.compare(registry_panel["monitoring"])
     print("\nregistry monitoring (columns) vs computed (rows), 2020-2022\n", table)
     reg_mon = table[["marginal", "unstable_exited"]].to_numpy().sum()
     hit = table.loc[["unstable_exited", "edge"], ["marginal", "unstable_exited"]].to_numpy().sum()
@@ -552,7 +547,7 @@ def test_registry_panel_counts_and_agreement(registry):
     # with the 2B3G indicators the monitored set only grows
     spec = mpi.presets.china_2b3g()
     dep = tuple(n for n in spec.names if n != "income")
-    res2 = monitoring(registry, registry_rules(deprivations=dep), spec=spec, weight="weight")
+    res2 = monitoring(registry_panel, registry_rules(deprivations=dep), spec=spec, weight="weight")
     first = res2["category"].sel(time=2020).values
     assert (np.isin(first, [U, E, H]) >= np.isin(cat, [U, E, H])).all()
 

@@ -20,24 +20,14 @@ NO_CJK_FONT = (
 matplotlib.use("Agg")
 
 
-@pytest.fixture(scope="module")
-def survey():
-    return mpi.datasets.load("mpi_survey")
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return mpi.presets.global_mpi_2018()
-
-
 def quiet_measure(*args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mpi.MissingDataWarning)
         return mpi.measure(*args, **kwargs)
 
 
-def test_dataset_layout_and_attrs(survey, spec):
-    res = quiet_measure(survey, spec, weight="weight", by="region")
+def test_dataset_layout_and_attrs(mpi_survey, global_mpi):
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region")
     ds = res.to_dataset()
     for v in ["H", "A", "M0", "M1", "M2", "vulnerable", "severe", "intensity_variance",
               "n_obs", "n_dropped", "population_share", "group_contribution"]:
@@ -46,9 +36,9 @@ def test_dataset_layout_and_attrs(survey, spec):
     for v in ["uncensored_headcount", "censored_headcount", "contribution"]:
         assert ds[v].dims == ("region", "indicator")
     assert ds["dimension_contribution"].dims == ("region", "dimension")
-    assert list(ds.indicator.values) == spec.names
-    assert list(ds.dimension.values) == spec.dimensions
-    assert list(ds.region.values) == list(survey["region"].cat.categories)
+    assert list(ds.indicator.values) == global_mpi.names
+    assert list(ds.dimension.values) == global_mpi.dimensions
+    assert list(ds.region.values) == list(mpi_survey["region"].cat.categories)
     assert float(ds.k) == pytest.approx(1 / 3)
     assert ds.attrs["k"] == "1/3" and ds.attrs["spec"] == "global_mpi_2018"
     assert "Alkire, S. and Foster, J. (2011)" in ds.attrs["references"]
@@ -60,9 +50,9 @@ def test_dataset_layout_and_attrs(survey, spec):
     assert float(res.to_dataset().M0.min()) >= 0
 
 
-def test_overall_equals_ungrouped_and_decomposes(survey, spec):
-    grouped = quiet_measure(survey, spec, weight="weight", by="region")
-    plain = quiet_measure(survey, spec, weight="weight")
+def test_overall_equals_ungrouped_and_decomposes(mpi_survey, global_mpi):
+    grouped = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region")
+    plain = quiet_measure(mpi_survey, global_mpi, weight="weight")
     a, b = grouped.overall.to_dataset(), plain.to_dataset()
     for v in ["H", "A", "M0", "M1", "M2", "vulnerable", "severe", "intensity_variance",
               "censored_headcount", "uncensored_headcount", "contribution"]:
@@ -75,11 +65,11 @@ def test_overall_equals_ungrouped_and_decomposes(survey, spec):
     assert int(ds.n_dropped.sum()) == int(b.n_dropped)
 
 
-def test_cross_classification_and_marginals(survey, spec):
-    res = quiet_measure(survey, spec, weight="weight", by=["region", "area"], k=[0.2, "1/3"])
+def test_cross_classification_and_marginals(mpi_survey, global_mpi):
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", by=["region", "area"], k=[0.2, "1/3"])
     ds = res.to_dataset()
     assert ds["M0"].dims == ("region", "area", "k")
-    by_area = quiet_measure(survey, spec, weight="weight", by="area", k=[0.2, "1/3"])
+    by_area = quiet_measure(mpi_survey, global_mpi, weight="weight", by="area", k=[0.2, "1/3"])
     np.testing.assert_allclose(
         res.marginal("area").to_dataset().M0, by_area.to_dataset().M0, rtol=1e-13
     )
@@ -88,13 +78,13 @@ def test_cross_classification_and_marginals(survey, spec):
         res.marginal("urban")
 
 
-def test_k_order_is_the_users(survey, spec):
+def test_k_order_is_the_users(mpi_survey, global_mpi):
     ks = [0.5, 0.2, "1/3", 1.0]
-    res = quiet_measure(survey, spec, weight="weight", k=ks)
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", k=ks)
     ds = res.to_dataset()
     np.testing.assert_allclose(ds.k.values, [0.5, 0.2, 1 / 3, 1.0])
     for k in ks:
-        one = quiet_measure(survey, spec, weight="weight", k=k).to_dataset()
+        one = quiet_measure(mpi_survey, global_mpi, weight="weight", k=k).to_dataset()
         sel = ds.sel(k=float(eval(k)) if isinstance(k, str) else k)
         for v in ["H", "M0", "M1", "M2", "vulnerable", "A"]:
             np.testing.assert_allclose(sel[v], one[v], rtol=1e-13)
@@ -102,29 +92,29 @@ def test_k_order_is_the_users(survey, spec):
     assert (np.diff(ds.sortby("k").M0.values) <= 0).all()
 
 
-def test_input_not_mutated(survey, spec):
-    df = survey.copy(deep=True)
+def test_input_not_mutated(mpi_survey, global_mpi):
+    df = mpi_survey.copy(deep=True)
     before = copy.deepcopy(df)
-    quiet_measure(df, spec, weight="weight", by=["region", "urban"], k=[0.2, 0.5],
+    quiet_measure(df, global_mpi, weight="weight", by=["region", "urban"], k=[0.2, 0.5],
                   missing="reweight")
     pd.testing.assert_frame_equal(df, before)
     ds = mpi.datasets.load("mpi_survey", format="xarray")
     ds_before = ds.copy(deep=True)
-    quiet_measure(ds, spec, weight="weight", by="region")
+    quiet_measure(ds, global_mpi, weight="weight", by="region")
     xr.testing.assert_identical(ds, ds_before)
 
 
-def test_dataset_and_dataframe_agree(survey, spec):
+def test_dataset_and_dataframe_agree(mpi_survey, global_mpi):
     ds = mpi.datasets.load("mpi_survey", format="xarray")
-    a = quiet_measure(ds, spec, weight="weight", by="region").to_dataset()
-    b = quiet_measure(survey, spec, weight="weight", by="region").to_dataset()
+    a = quiet_measure(ds, global_mpi, weight="weight", by="region").to_dataset()
+    b = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region").to_dataset()
     a = a.sel(region=b.region.values)  # string labels from xarray come sorted
     for v in ["H", "M0", "M2", "contribution", "n_dropped"]:
         np.testing.assert_allclose(a[v], b[v], rtol=1e-13)
 
 
 @pytest.mark.filterwarnings("ignore::mpi.CategoryWarning")  # 2-4 rows: most categories absent
-def test_dropped_units_are_counted_and_warned(spec):
+def test_dropped_units_are_counted_and_warned(global_mpi):
     df = pd.DataFrame(
         {v: [0.0, 1.0, np.nan, 0.0] for v in ["undernourished"]}
         | {"child_deaths_5y": [0, 1, 1, np.nan], "max_schooling": [8, 2, 3, 4],
@@ -134,7 +124,7 @@ def test_dropped_units_are_counted_and_warned(spec):
            "assets": [5, 1, 1, 3], "weight": [1.0, 1.0, 1.0, np.nan]}
     )
     with pytest.warns(mpi.MissingDataWarning, match=r"2 of 4 units dropped .*undernourished: 1, child_deaths_5y: 1"):
-        res = mpi.measure(df, spec, weight="weight")
+        res = mpi.measure(df, global_mpi, weight="weight")
     ds = res.to_dataset()
     assert int(ds.n_obs) == 2 and int(ds.n_dropped) == 2
     assert ds.n_missing.sel(indicator="nutrition").item() == 1
@@ -142,13 +132,13 @@ def test_dropped_units_are_counted_and_warned(spec):
 
 
 @pytest.mark.filterwarnings("ignore::mpi.CategoryWarning")  # 2-4 rows: most categories absent
-def test_reweight_hand_example(spec):
+def test_reweight_hand_example(global_mpi):
     """Nutrition missing: child mortality carries the health weight 1/3 alone (OPHI rule)."""
     base = {"undernourished": np.nan, "child_deaths_5y": 1, "max_schooling": 8,
             "children_out_of_school": 0, "cooking_fuel": "lpg", "sanitation": "pit_slab",
             "drinking_water": "piped", "electricity": 1, "inadequate_materials": 0, "assets": 5}
     df = pd.DataFrame([base, base | {"undernourished": 0.0}])
-    res = mpi.measure(df, spec, missing="reweight")
+    res = mpi.measure(df, global_mpi, missing="reweight")
     ds = res.to_dataset()
     assert int(ds.n_obs) == 2 and int(ds.n_dropped) == 0
     assert float(ds.H) == 0.5  # first unit: 1/3 >= k exactly; second: 1/6 < k
@@ -160,15 +150,15 @@ def test_reweight_hand_example(spec):
     # both health indicators missing: the unit is dropped and counted
     both = pd.DataFrame([base | {"child_deaths_5y": np.nan}])
     with pytest.warns(mpi.MissingDataWarning):
-        r2 = mpi.measure(both, spec, missing="reweight")
+        r2 = mpi.measure(both, global_mpi, missing="reweight")
     assert int(r2.to_dataset().n_dropped) == 1
 
 
 def test_missing_group_units_count_in_overall_only():
-    spec = Spec([Indicator("a", weight=0.5), Indicator("b", weight=0.5)], k=0.5)
+    global_mpi = Spec([Indicator("a", weight=0.5), Indicator("b", weight=0.5)], k=0.5)
     df = pd.DataFrame({"a": [1, 0, 1, 1], "b": [0, 0, 1, 0], "g": ["x", "y", None, "x"]})
     with pytest.warns(mpi.MissingDataWarning, match="1 of 4 units have a missing value"):
-        res = mpi.measure(df, spec, by="g")
+        res = mpi.measure(df, global_mpi, by="g")
     ds = res.to_dataset()
     assert list(ds.g.values) == ["x", "y"]
     assert int(ds.n_missing_group) == 1
@@ -181,19 +171,19 @@ def test_missing_group_units_count_in_overall_only():
 
 
 def test_integer_groups_use_present_values_and_categoricals_keep_categories():
-    spec = Spec([Indicator("a", weight=1)], k=1)
+    global_mpi = Spec([Indicator("a", weight=1)], k=1)
     df = pd.DataFrame({"a": [1, 0, 1, 0], "g": np.array([7, 3, 7, 9], dtype=np.int64)})
-    ds = mpi.measure(df, spec, by="g").to_dataset()
+    ds = mpi.measure(df, global_mpi, by="g").to_dataset()
     assert ds.g.values.tolist() == [3, 7, 9]
     np.testing.assert_allclose(ds.H.values, [0, 1, 0])
     cat = df.assign(g=pd.Categorical(["b", "a", "b", "a"], categories=["a", "b", "c"]))
-    ds = mpi.measure(cat, spec, by="g").to_dataset()
+    ds = mpi.measure(cat, global_mpi, by="g").to_dataset()
     assert ds.g.values.tolist() == ["a", "b", "c"]
     assert np.isnan(float(ds.H.sel(g="c"))) and int(ds.n_obs.sel(g="c")) == 0
 
 
-def test_to_frame_is_tidy(survey, spec):
-    res = quiet_measure(survey, spec, weight="weight", by="region", k=[0.2, "1/3"])
+def test_to_frame_is_tidy(mpi_survey, global_mpi):
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region", k=[0.2, "1/3"])
     frame = res.to_frame()
     # issue 15: the value column is "estimate", as in every result's to_frame (ResultBase)
     assert list(frame.columns) == [
@@ -206,8 +196,8 @@ def test_to_frame_is_tidy(survey, spec):
     assert set(frame.measure) >= {"H", "A", "M0", "dimension_contribution", "population_share"}
 
 
-def test_summary_repr_html(survey, spec):
-    res = quiet_measure(survey, spec, weight="weight", by="region")
+def test_summary_repr_html(mpi_survey, global_mpi):
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region")
     text = res.summary()
     assert "global_mpi_2018" in text and "Overall" in text and "North" in text
     assert "years_schooling" in text
@@ -218,9 +208,9 @@ def test_summary_repr_html(survey, spec):
     assert float(res["M0"].sel(region="North")) == float(res.M0.sel(region="North"))
 
 
-def test_the_result_interface(survey, spec):
+def test_the_result_interface(mpi_survey, global_mpi):
     """ResultBase parts (issue 15): Summary with HTML, by_group(), public read-only state."""
-    res = quiet_measure(survey, spec, weight="weight", by="region")
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region")
     s = res.summary()
     assert isinstance(s, Summary) and isinstance(s, str)
     assert s.text == str(res) and res._repr_html_() == s.html and s.html.startswith("<div")
@@ -231,27 +221,27 @@ def test_the_result_interface(survey, spec):
     frame = res.to_frame(["H"])
     assert set(frame.measure) == {"H"} and len(frame) == res.to_dataset().sizes["region"]
     with pytest.raises(mpi.ValidationError, match="by_group"):
-        quiet_measure(survey, spec, weight="weight").by_group()
+        quiet_measure(mpi_survey, global_mpi, weight="weight").by_group()
     with pytest.raises(mpi.ValidationError, match="design"):
         res.se  # noqa: B018
 
-def test_statistics_are_additive_sums(survey, spec):
-    res = quiet_measure(survey, spec, weight="weight", by="region")
+def test_statistics_are_additive_sums(mpi_survey, global_mpi):
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region")
     stats = res.statistics
     assert {"SUMW", "POOR", "CP", "CDEP"} <= set(stats.data_vars)
-    whole = quiet_measure(survey, spec, weight="weight").statistics
+    whole = quiet_measure(mpi_survey, global_mpi, weight="weight").statistics
     np.testing.assert_allclose(stats.SUMW.sum("region") + 0, whole.SUMW, rtol=1e-13)
 
 
-def test_plots_return_axes(survey, spec):
-    res = quiet_measure(survey, spec, weight="weight", by="region")
+def test_plots_return_axes(mpi_survey, global_mpi):
+    res = quiet_measure(mpi_survey, global_mpi, weight="weight", by="region")
     ax = mpi.plot.contributions(res)
     assert isinstance(ax, matplotlib.axes.Axes)
-    assert len(ax.get_yticklabels()) == survey["region"].nunique() + 1
+    assert len(ax.get_yticklabels()) == mpi_survey["region"].nunique() + 1
     ax2 = mpi.plot.contributions(res, level="dimension", relative=True)
-    widths = sum(p.get_width() for p in ax2.patches) / (survey["region"].nunique() + 1)
+    widths = sum(p.get_width() for p in ax2.patches) / (mpi_survey["region"].nunique() + 1)
     assert widths == pytest.approx(100.0)
-    res_k = quiet_measure(survey, spec, weight="weight", k=[0.2, "1/3", 0.5])
+    res_k = quiet_measure(mpi_survey, global_mpi, weight="weight", k=[0.2, "1/3", 0.5])
     ax3 = mpi.plot.k_curve(res_k)
     assert len(ax3.get_lines()) >= 3
     import matplotlib.pyplot as plt
@@ -266,7 +256,7 @@ def test_plots_return_axes(survey, spec):
 
 
 def test_plot_chinese_labels():
-    spec = mpi.presets.china_2b3g()
+    global_mpi = mpi.presets.china_2b3g()
     rng = np.random.default_rng(1)
     n = 200
     df = pd.DataFrame(
@@ -281,7 +271,7 @@ def test_plot_chinese_labels():
             "county": rng.choice(["甲县", "乙县"], n),
         }
     )
-    res = mpi.measure(df, spec, by="county")
+    res = mpi.measure(df, global_mpi, by="county")
     ax = mpi.plot.contributions(res, title="贫困贡献")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "收入 Income" in labels

@@ -129,11 +129,6 @@ DEPRIVED_WATER = [
 ]
 
 
-@pytest.fixture(scope="module")
-def survey() -> pd.DataFrame:
-    return mpi.datasets.load("mpi_survey")
-
-
 def score_18ths(df: pd.DataFrame) -> np.ndarray:
     """Global MPI deprivation score in units of 1/18 (missing counts as not deprived)."""
     health_edu = (
@@ -177,62 +172,62 @@ def test_load_returns_fresh_copies() -> None:
     assert mpi.datasets.load("mpi_survey").loc[0, "weight"] > 0
 
 
-def test_columns_and_dtypes(survey: pd.DataFrame) -> None:
-    assert list(survey.columns) == list(EXPECTED_DTYPES)
-    assert {c: str(t) for c, t in survey.dtypes.items()} == EXPECTED_DTYPES
+def test_columns_and_dtypes(mpi_survey: pd.DataFrame) -> None:
+    assert list(mpi_survey.columns) == list(EXPECTED_DTYPES)
+    assert {c: str(t) for c, t in mpi_survey.dtypes.items()} == EXPECTED_DTYPES
     for col, cats in CATEGORIES.items():
-        assert list(survey[col].cat.categories) == cats, col
-    assert isinstance(survey.index, pd.RangeIndex)
+        assert list(mpi_survey[col].cat.categories) == cats, col
+    assert isinstance(mpi_survey.index, pd.RangeIndex)
 
 
-def test_value_ranges(survey: pd.DataFrame) -> None:
+def test_value_ranges(mpi_survey: pd.DataFrame) -> None:
     for col, (lo, hi) in RANGES.items():
-        values = survey[col].dropna()
+        values = mpi_survey[col].dropna()
         assert values.min() >= lo, col
         assert values.max() <= hi, col
         assert (values == np.round(values)).all(), f"{col} must hold whole numbers"
-    assert survey["undernourished"].dropna().isin([0, 1]).all()
-    assert survey["electricity"].dropna().isin([0, 1]).all()
-    assert (survey["weight"] > 0).all()
-    assert np.isfinite(survey["weight"]).all()
+    assert mpi_survey["undernourished"].dropna().isin([0, 1]).all()
+    assert mpi_survey["electricity"].dropna().isin([0, 1]).all()
+    assert (mpi_survey["weight"] > 0).all()
+    assert np.isfinite(mpi_survey["weight"]).all()
     # Counts are mostly zero, the other levels still occur.
-    assert (survey["child_deaths_5y"] == 0).mean() > 0.8
-    assert (survey["child_deaths_5y"] > 0).any()
-    assert set(survey["assets"].dropna().unique()) == set(range(9))
-    assert set(survey["inadequate_materials"].dropna().unique()) == {0, 1, 2, 3}
+    assert (mpi_survey["child_deaths_5y"] == 0).mean() > 0.8
+    assert (mpi_survey["child_deaths_5y"] > 0).any()
+    assert set(mpi_survey["assets"].dropna().unique()) == set(range(9))
+    assert set(mpi_survey["inadequate_materials"].dropna().unique()) == {0, 1, 2, 3}
     for col in CATEGORIES:
-        assert set(survey[col].dropna().unique()) <= set(CATEGORIES[col]), col
+        assert set(mpi_survey[col].dropna().unique()) <= set(CATEGORIES[col]), col
 
 
-def test_every_category_occurs(survey: pd.DataFrame) -> None:
+def test_every_category_occurs(mpi_survey: pd.DataFrame) -> None:
     for col, cats in CATEGORIES.items():
-        assert set(survey[col].dropna().unique()) == set(cats), col
+        assert set(mpi_survey[col].dropna().unique()) == set(cats), col
 
 
-def test_ids_and_design(survey: pd.DataFrame) -> None:
-    assert survey["hh_id"].is_unique
-    np.testing.assert_array_equal(survey["hh_id"], np.arange(1, BUNDLED_N + 1))
+def test_ids_and_design(mpi_survey: pd.DataFrame) -> None:
+    assert mpi_survey["hh_id"].is_unique
+    np.testing.assert_array_equal(mpi_survey["hh_id"], np.arange(1, BUNDLED_N + 1))
     # urban and area agree; the stratum is region x area.
-    np.testing.assert_array_equal(survey["urban"], (survey["area"] == "urban").astype(int))
-    region_index = survey["region"].cat.codes.to_numpy()
-    expected_stratum = 2 * region_index + 1 + (survey["area"] == "rural").to_numpy()
-    np.testing.assert_array_equal(survey["stratum"], expected_stratum)
+    np.testing.assert_array_equal(mpi_survey["urban"], (mpi_survey["area"] == "urban").astype(int))
+    region_index = mpi_survey["region"].cat.codes.to_numpy()
+    expected_stratum = 2 * region_index + 1 + (mpi_survey["area"] == "rural").to_numpy()
+    np.testing.assert_array_equal(mpi_survey["stratum"], expected_stratum)
     # Clusters of 25 households, nested in strata, each with one weight.
-    by_psu = survey.groupby("psu")
+    by_psu = mpi_survey.groupby("psu")
     assert (by_psu.size() == 25).all()
     assert (by_psu["stratum"].nunique() == 1).all()
     assert (by_psu["weight"].nunique() == 1).all()
-    assert survey["psu"].nunique() == BUNDLED_N // 25
+    assert mpi_survey["psu"].nunique() == BUNDLED_N // 25
     # Weights vary by stratum and average about 1.
-    stratum_means = survey.groupby("stratum")["weight"].mean()
+    stratum_means = mpi_survey.groupby("stratum")["weight"].mean()
     assert stratum_means.max() / stratum_means.min() > 2
-    assert 0.9 < survey["weight"].mean() < 1.1
-    assert survey["region"].nunique() == 5
-    assert survey["stratum"].nunique() == 10
+    assert 0.9 < mpi_survey["weight"].mean() < 1.1
+    assert mpi_survey["region"].nunique() == 5
+    assert mpi_survey["stratum"].nunique() == 10
 
 
-def test_missing_values_where_documented(survey: pd.DataFrame) -> None:
-    rates = survey.isna().mean()
+def test_missing_values_where_documented(mpi_survey: pd.DataFrame) -> None:
+    rates = mpi_survey.isna().mean()
     for col in DESIGN:
         assert rates[col] == 0, col
     for col in OFTEN_MISSING:
@@ -273,7 +268,7 @@ def test_bad_arguments() -> None:
 # --- xarray ----------------------------------------------------------------------------------
 
 
-def test_load_xarray(survey: pd.DataFrame) -> None:
+def test_load_xarray(mpi_survey: pd.DataFrame) -> None:
     ds = mpi.datasets.load("mpi_survey", format="xarray")
     assert dict(ds.sizes) == {"unit": BUNDLED_N}
     assert list(ds.data_vars) == list(EXPECTED_DTYPES)
@@ -283,15 +278,15 @@ def test_load_xarray(survey: pd.DataFrame) -> None:
         if col in CATEGORIES:
             values = ds[col].values
             assert values.dtype == object
-            expected = survey[col].astype(object).to_numpy()
-            present = survey[col].notna().to_numpy()
+            expected = mpi_survey[col].astype(object).to_numpy()
+            present = mpi_survey[col].notna().to_numpy()
             assert all(isinstance(v, str) for v in values[present])
             np.testing.assert_array_equal(values[present], expected[present])
             assert pd.isna(values[~present]).all()
             assert ds[col].attrs["categories"] == CATEGORIES[col]
         else:
-            assert ds[col].dtype == survey[col].dtype, col
-            np.testing.assert_array_equal(ds[col].values, survey[col].to_numpy())
+            assert ds[col].dtype == mpi_survey[col].dtype, col
+            np.testing.assert_array_equal(ds[col].values, mpi_survey[col].to_numpy())
     assert ds["undernourished"].isnull().any()
 
 
@@ -308,9 +303,9 @@ def test_generate_xarray_matches_pandas() -> None:
 # --- generate --------------------------------------------------------------------------------
 
 
-def test_bundled_file_equals_generator(survey: pd.DataFrame) -> None:
+def test_bundled_file_equals_generator(mpi_survey: pd.DataFrame) -> None:
     generated = mpi.datasets.generate("mpi_survey", n=BUNDLED_N, seed=BUNDLED_SEED)
-    pd.testing.assert_frame_equal(survey, generated, check_exact=True)
+    pd.testing.assert_frame_equal(mpi_survey, generated, check_exact=True)
     # the default size is the bundled size
     assert len(mpi.datasets.generate("mpi_survey", seed=1)) == BUNDLED_N
 
@@ -351,30 +346,30 @@ def test_generate_prefix_property(n: int, seed: int) -> None:
 # --- calibration targets (documented in the data card) ----------------------------------------
 
 
-def test_global_mpi_headcounts(survey: pd.DataFrame) -> None:
-    score = score_18ths(survey)
+def test_global_mpi_headcounts(mpi_survey: pd.DataFrame) -> None:
+    score = score_18ths(mpi_survey)
     poor = score >= 6  # k = 1/3
-    w = survey["weight"].to_numpy()
+    w = mpi_survey["weight"].to_numpy()
 
     def headcount(mask: np.ndarray) -> float:
         return float((poor * w)[mask].sum() / w[mask].sum())
 
-    overall = headcount(np.ones(len(survey), dtype=bool))
+    overall = headcount(np.ones(len(mpi_survey), dtype=bool))
     assert 0.25 <= overall <= 0.40
-    regional = {r: headcount((survey["region"] == r).to_numpy()) for r in CATEGORIES["region"]}
+    regional = {r: headcount((mpi_survey["region"] == r).to_numpy()) for r in CATEGORIES["region"]}
     assert min(regional.values()) < 0.15
     assert max(regional.values()) > 0.50
-    urban = (survey["urban"] == 1).to_numpy()
+    urban = (mpi_survey["urban"] == 1).to_numpy()
     assert headcount(~urban) > 2 * headcount(urban)
     # Scores of exactly 1/3 and 1/2 occur (ties for exact identification).
     assert (score == 6).sum() > 50
     assert (score == 9).sum() > 50
 
 
-def test_deprivations_are_correlated(survey: pd.DataFrame) -> None:
-    schooling = (survey["max_schooling"] < 6).to_numpy()
-    no_power = (survey["electricity"] == 0).to_numpy()
-    solid_fuel = survey["cooking_fuel"].isin(DEPRIVED_FUEL).to_numpy()
+def test_deprivations_are_correlated(mpi_survey: pd.DataFrame) -> None:
+    schooling = (mpi_survey["max_schooling"] < 6).to_numpy()
+    no_power = (mpi_survey["electricity"] == 0).to_numpy()
+    solid_fuel = mpi_survey["cooking_fuel"].isin(DEPRIVED_FUEL).to_numpy()
     assert no_power[schooling].mean() > 1.5 * no_power[~schooling].mean()
     assert solid_fuel[no_power].mean() > solid_fuel[~no_power].mean()
 

@@ -35,17 +35,12 @@ def long_df() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def tables() -> dict[str, pd.DataFrame]:
-    return mpi.datasets.load("registry_panel")
-
-
-@pytest.fixture(scope="module")
 def bundled_panel() -> xr.Dataset:
     return mpi.datasets.load("registry_panel", format="xarray")
 
 
-def _sources(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    src = {"households": tables["households"], **{d: tables[d] for d in DEPARTMENTS}}
+def _sources(registry_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    src = {"households": registry_tables["households"], **{d: registry_tables[d] for d in DEPARTMENTS}}
     src["civil_affairs"] = src["civil_affairs"].rename(
         columns={"income_assessed": "income_per_capita"}
     )
@@ -53,9 +48,9 @@ def _sources(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def registry_merge(tables) -> tuple[xr.Dataset, MergeReport]:
+def registry_merge(registry_tables) -> tuple[xr.Dataset, MergeReport]:
     return merge_sources(
-        _sources(tables),
+        _sources(registry_tables),
         unit="hh_id",
         duplicates=LAST_RECORD,
         rules={"hh_size": "first", "income_per_capita": "first"},
@@ -386,9 +381,9 @@ def test_merge_does_not_mutate(small_sources):
 
 
 # --- merge_sources: bundled registry ------------------------------------------------------------
-def test_registry_duplicates_are_the_planted_ones(tables, registry_merge):
+def test_registry_duplicates_are_the_planted_ones(registry_tables, registry_merge):
     _, rep = registry_merge
-    issues = tables["data_issues"]
+    issues = registry_tables["data_issues"]
     planted = issues[issues["kind"] == "duplicate_key"]
     found = rep.duplicates
     assert set(found["source"]) == set(planted["table"].astype(str))
@@ -398,15 +393,15 @@ def test_registry_duplicates_are_the_planted_ones(tables, registry_merge):
         assert rep.sources.loc[table, "duplicated_keys"] == len(expected)
     # ("last", "record_id"): every kept row is its key's highest record_id
     for row in found.itertuples(index=False):
-        df = tables[row.source]
+        df = registry_tables[row.source]
         kept = df.loc[row.kept_index]
         same = df[(df["hh_id"] == row.unit) & (df["year"] == row.time)]
         assert kept["record_id"] == same["record_id"].max()
 
 
-def test_registry_hh_size_conflicts_are_the_planted_ones(tables, registry_merge):
+def test_registry_hh_size_conflicts_are_the_planted_ones(registry_tables, registry_merge):
     ds, rep = registry_merge
-    issues = tables["data_issues"]
+    issues = registry_tables["data_issues"]
     planted = issues[issues["kind"] == "conflict_hh_size"]
     found = rep.conflicts[rep.conflicts["variable"] == "hh_size"]
     assert len(found) == len(planted) == 67
@@ -415,29 +410,29 @@ def test_registry_hh_size_conflicts_are_the_planted_ones(tables, registry_merge)
     np.testing.assert_array_equal(merged["households"], merged["value_true"])
     np.testing.assert_array_equal(merged["civil_affairs"], merged["value_false"])
     np.testing.assert_array_equal(merged["kept"], merged["value_true"])  # rule "first"
-    assert rep.variables.loc["hh_size", "compared"] == len(tables["civil_affairs"])
+    assert rep.variables.loc["hh_size", "compared"] == len(registry_tables["civil_affairs"])
 
 
-def test_registry_income_conflicts(tables, registry_merge):
+def test_registry_income_conflicts(registry_tables, registry_merge):
     """civil_affairs.income_assessed is within ±8 % (plus rounding) of the poverty office's
     income, so equality flags almost every shared key; with rtol=0.1 the conflicts are the
     planted ones plus the keys where the poverty office's false duplicate (kept by the
     ("last", "record_id") rule) meets a civil-affairs record."""
     _, rep = registry_merge
-    issues = tables["data_issues"]
+    issues = registry_tables["data_issues"]
     planted = _keys(issues[issues["kind"] == "conflict_income"], "hh_id", "year")
-    po = tables["poverty_office"]
+    po = registry_tables["poverty_office"]
     dups = issues[(issues["kind"] == "duplicate_key") & (issues["table"] == "poverty_office")]
     winners = po.sort_values("record_id").drop_duplicates(["hh_id", "year"], keep="last")
     false_kept = winners[winners["record_id"].isin(dups["record_id"])]
-    civil = _keys(tables["civil_affairs"], "hh_id", "year")
+    civil = _keys(registry_tables["civil_affairs"], "hh_id", "year")
     expected = planted | (_keys(false_kept, "hh_id", "year") & civil)
     assert len(expected) > len(planted)
     found = rep.conflicts[rep.conflicts["variable"] == "income_per_capita"]
     assert _keys(found) == expected
     assert rep.variables.loc["income_per_capita", "differing"] > 10 * len(expected)
 
-    src = _sources(tables)
+    src = _sources(registry_tables)
     _, exact = merge_sources(
         {k: src[k] for k in ("poverty_office", "civil_affairs")},
         unit="hh_id",
@@ -475,10 +470,10 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (both_missing | equal).to_numpy().reshape(-1)
 
 
-def test_registry_merge_reproduces_bundled_panel(tables, bundled_panel):
-    households = tables["households"]
+def test_registry_merge_reproduces_bundled_panel(registry_tables, bundled_panel):
+    households = registry_tables["households"]
     tabs = {"poverty_office", "health", "education", "housing", "water"}
-    src = {t: _drop_after_death(tables[t], households) for t in sorted(tabs)}
+    src = {t: _drop_after_death(registry_tables[t], households) for t in sorted(tabs)}
     ds, rep = merge_sources(src, unit="hh_id", duplicates=LAST_RECORD)
     assert rep.n_conflicts == 0 and len(rep.variables) == 0
     ds = ds.reindex(unit=bundled_panel["unit"].values, time=bundled_panel["time"].values)
@@ -487,15 +482,15 @@ def test_registry_merge_reproduces_bundled_panel(tables, bundled_panel):
         assert ok.all(), f"{var}: {int((~ok).sum())} cells differ"
 
 
-def test_registry_records_after_death_are_the_only_difference(tables, bundled_panel):
+def test_registry_records_after_death_are_the_only_difference(registry_tables, bundled_panel):
     """Without the documented preprocessing the health records after death survive."""
-    ds, _ = merge_sources({"health": tables["health"]}, unit="hh_id", duplicates=LAST_RECORD)
+    ds, _ = merge_sources({"health": registry_tables["health"]}, unit="hh_id", duplicates=LAST_RECORD)
     ds = ds.reindex(unit=bundled_panel["unit"].values, time=bundled_panel["time"].values)
     ok = _same(ds["medical_insured"].values, bundled_panel["medical_insured"].values)
     bad = np.flatnonzero(~ok)
     n_t = ds.sizes["time"]
     units, times = ds["unit"].values, ds["time"].values
     found = {(int(units[k // n_t]), int(times[k % n_t])) for k in bad}
-    issues = tables["data_issues"]
+    issues = registry_tables["data_issues"]
     after = _keys(issues[issues["kind"] == "record_after_death"], "hh_id", "year")
     assert found == after and len(after) == 16

@@ -66,11 +66,6 @@ def _rate(g):
     return (g.w * g.y).sum() / g.w.sum()
 
 
-@pytest.fixture(scope="module")
-def registry():
-    return mpi.datasets.load("registry_panel", format="xarray")
-
-
 # ------------------------------------------------------------------ nonparametric vs pandas
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_nonparametric_equals_groupby(seed):
@@ -311,7 +306,7 @@ def test_no_leakage_after_fit_until():
         a.evaluate(wave=2011)
 
 
-def test_registry_beats_naive(registry):
+def test_registry_beats_naive(registry_panel):
     spec = mpi.presets.china_2b3g()
     covs = ["labour_capacity", "hh_size", "shock_illness", "shock_disaster", "shock_job_loss"]
     out = {}
@@ -319,13 +314,13 @@ def test_registry_beats_naive(registry):
         "af nonparametric": dict(),
         "af logit": dict(method="logit", covariates=covs),
     }.items():
-        res = relapse_risk(registry, spec, weight="weight", fit_until=2020, **kw)
+        res = relapse_risk(registry_panel, spec, weight="weight", fit_until=2020, **kw)
         ev = res.evaluate(wave=2021)  # score 2021 -> 2022
         out[label] = ev["auc"].values
         assert ev.attrs["evaluated_waves"] == "2021"
         cal = ev["calibration_weight"].sum("bin").values
         np.testing.assert_allclose(cal, float(ev["eval_weight"]))
-    res = relapse_risk(registry, None, weight="weight", status="latent_poor", fit_until=2020)
+    res = relapse_risk(registry_panel, None, weight="weight", status="latent_poor", fit_until=2020)
     out["latent_poor nonparametric"] = res.evaluate(wave=2021)["auc"].values
     for label, (model, naive) in out.items():
         print(f"{label}: AUC model {model:.4f} vs naive band-at-exit {naive:.4f}")
@@ -336,9 +331,9 @@ def test_registry_beats_naive(registry):
 
 
 # ------------------------------------------------------------------ bad input, no mutation
-def test_bad_inputs(registry):
+def test_bad_inputs(registry_panel):
     spec = mpi.presets.china_2b3g()
-    small = registry.isel(unit=slice(0, 300))
+    small = registry_panel.isel(unit=slice(0, 300))
     with pytest.raises(ValidationError, match="method"):
         relapse_risk(small, spec, method="probit")
     with pytest.raises(ValidationError, match="horizon"):
@@ -368,9 +363,9 @@ def test_bad_inputs(registry):
         res.watch_list(wave=1999)
 
 
-def test_input_not_mutated(registry):
+def test_input_not_mutated(registry_panel):
     spec = mpi.presets.china_2b3g()
-    small = registry.isel(unit=slice(0, 400)).copy(deep=True)
+    small = registry_panel.isel(unit=slice(0, 400)).copy(deep=True)
     before = small.copy(deep=True)
     res = relapse_risk(
         small,

@@ -484,13 +484,8 @@ def test_status_path_equals_spec_path():
     )
 
 
-@pytest.fixture(scope="module")
-def registry():
-    return mpi.datasets.load("registry_panel", format="xarray")
-
-
-def test_registry_latent_poor(registry):
-    res = relapse(registry, status="latent_poor", weight="weight", by="county")
+def test_registry_latent_poor(registry_panel):
+    res = relapse(registry_panel, status="latent_poor", weight="weight", by="county")
     ds = res.to_dataset()
     assert 0.1 < float(ds["hazard"].sel(time_since_exit=1)) < 0.4
     assert (ds["hazard"].dropna("time_since_exit") < 0.4).all()
@@ -499,8 +494,8 @@ def test_registry_latent_poor(registry):
     assert "Life table" in res.summary() and "n_exits" in repr(res)
 
 
-def test_registry_spec(registry):
-    res = relapse(registry, mpi.presets.china_2b3g(), weight="weight", by="labour_capacity")
+def test_registry_spec(registry_panel):
+    res = relapse(registry_panel, mpi.presets.china_2b3g(), weight="weight", by="labour_capacity")
     ds = res.to_dataset()
     # china_2b3g: vulnerable == k, so the vulnerable band at exit is empty
     assert float(ds["at_risk_by_band"].sel(band_at_exit="vulnerable").sum()) == 0
@@ -546,39 +541,39 @@ def test_identities(seed, waves, gap):
 # 7. bad inputs, input not mutated
 
 
-def test_bad_inputs(registry):
+def test_bad_inputs(registry_panel):
     spec = mpi.presets.china_2b3g()
     with pytest.raises(ValidationError, match="leave out spec"):
-        relapse(registry, spec, status="latent_poor")
+        relapse(registry_panel, spec, status="latent_poor")
     with pytest.raises(ValidationError, match="bootstrap"):
-        relapse(registry, status="latent_poor", bootstrap=1)
+        relapse(registry_panel, status="latent_poor", bootstrap=1)
     with pytest.raises(ValidationError, match="bootstrap"):
-        relapse(registry, status="latent_poor", bootstrap=True)
+        relapse(registry_panel, status="latent_poor", bootstrap=True)
     with pytest.raises(ValidationError, match="seed"):
-        relapse(registry, status="latent_poor", bootstrap=5, seed="x")
+        relapse(registry_panel, status="latent_poor", bootstrap=5, seed="x")
     with pytest.raises(DataError, match="not in the panel"):
-        relapse(registry, status="no_such_var")
+        relapse(registry_panel, status="no_such_var")
     with pytest.raises(DataError, match="dims"):
-        relapse(registry, status="weight")
+        relapse(registry_panel, status="weight")
     with pytest.raises(DataError, match="must be boolean or numeric"):
-        relapse(registry, status="housing_grade")
-    bad = registry.assign(s=registry["latent_poor"] * 2)
+        relapse(registry_panel, status="housing_grade")
+    bad = registry_panel.assign(s=registry_panel["latent_poor"] * 2)
     with pytest.raises(DataError, match="found the value 2"):
         relapse(bad, status="s")
     with pytest.raises(ValidationError, match="spec must be an mpi.Spec"):
-        relapse(registry)
-    states = mpi.panel_states(registry, spec)
+        relapse(registry_panel)
+    states = mpi.panel_states(registry_panel, spec)
     with pytest.raises(ValidationError, match="not PanelStates"):
         relapse(states, status="latent_poor")
     with pytest.raises(ValidationError, match="clash"):
-        relapse(registry.rename(county="indicator"), spec, by="indicator")
-    nw = registry.assign(weight=registry["weight"] * np.nan)
+        relapse(registry_panel.rename(county="indicator"), spec, by="indicator")
+    nw = registry_panel.assign(weight=registry_panel["weight"] * np.nan)
     with pytest.raises(DataError, match="missing"):
         relapse(nw, status="latent_poor", weight="weight")
     with pytest.raises(DataError, match="at least 2"):
-        relapse(registry.isel(time=[0]), status="latent_poor")
+        relapse(registry_panel.isel(time=[0]), status="latent_poor")
     with pytest.raises(ValidationError, match="by_group"):
-        relapse(registry, status="latent_poor").by_group()
+        relapse(registry_panel, status="latent_poor").by_group()
 
 
 def test_input_not_mutated():

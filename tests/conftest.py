@@ -1,0 +1,61 @@
+"""Shared test set-up: the tests mirror the package (tests/measurement, tests/survey,
+tests/dynamics, tests/plot, tests/kernels, tests/datasets, tests/oracles; package-wide checks
+at this level), and the helpers here are importable from every test module (this directory
+is on ``sys.path``): ``reference`` (plain-numpy AF), ``survey_reference``, ``strategies``
+(hypothesis), ``panel_data`` (random panels).
+
+Session fixtures hold the bundled data, loaded once; tests must not modify them (the package
+never does: inputs are never mutated, which tests check separately).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")  # charts render off-screen everywhere, whatever the test imports first
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+
+import mpi  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mpi_survey() -> pd.DataFrame:
+    """The bundled household survey (``mpi.datasets.load("mpi_survey")``)."""
+    return mpi.datasets.load("mpi_survey")
+
+
+@pytest.fixture(scope="session")
+def registry_panel() -> xr.Dataset:
+    """The bundled registry panel as a ``unit`` x ``time`` Dataset."""
+    return mpi.datasets.load("registry_panel", format="xarray")
+
+
+@pytest.fixture(scope="session")
+def registry_tables() -> dict[str, pd.DataFrame]:
+    """The bundled registry panel as its source tables (households and departments)."""
+    return mpi.datasets.load("registry_panel")
+
+
+@pytest.fixture(scope="session")
+def global_mpi() -> mpi.Spec:
+    """The global MPI 2018 specification."""
+    return mpi.presets.global_mpi_2018()
+
+
+@pytest.fixture(scope="session")
+def china_2b3g() -> mpi.Spec:
+    """China's 2 assurances, 3 guarantees specification."""
+    return mpi.presets.china_2b3g()
+
+
+@pytest.fixture
+def quiet_missing():
+    """Silence the MissingDataWarning that counts units dropped for missing values."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        yield
