@@ -10,18 +10,15 @@ that later reads of one statistic for all cells (e.g. PSU totals) are sequential
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
-from ._config import CACHE
+from ._config import kernel
+from .af_layout import C2, M1, M2, NOBS, SCORE, SEVERE, SUMW, VULNB
 
 __all__ = ["bucket_statistics"]
 
-# fields of the per-bucket statistics (as in mpi.kernels.af)
-SUMW, NOBS, SCORE, C2, M1, M2, VULNB, SEVERE = 0, 1, 2, 3, 4, 5, 6, 7
 
-
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def bucket_statistics(bstat, bdep, bmissw, bcadj, wflt, position):
     """Statistics per cell and cutoff from per-bucket sums.
 

@@ -25,7 +25,16 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
+from .panel import POOR
 
 __all__ = [
     "chronic_time_first",
@@ -59,8 +68,6 @@ __all__ = [
     "D_CENSORED",
     "ND",
 ]
-
-POOR = 2  # state code of a poor unit-wave (mpi.kernels.panel.POOR); severe (3) is poor too
 
 # per cell x periods-poor s statistics (``sstat[C, T + 1, NS]``); "/T_i" = divided by the
 # unit's observed waves, "num" = integer score numerator over ``denom``
@@ -98,20 +105,20 @@ D_CENSORED = 1  # sum w gC_j poor
 ND = 2
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _ceil_count(tau_num, tau_den, t_i):
     """``ceil(tau * T_i)`` exactly, for ``tau = tau_num / tau_den > 0``."""
     return (tau_num * t_i + tau_den - 1) // tau_den
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _use_unit(n_obs, n_waves, observed, min_waves):
     if observed:
         return n_obs >= min_waves and n_obs > 0
     return n_obs == n_waves
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def chronic_time_first(
     state, num, pattern, weight, cell, n_cells, d, observed, min_waves, tau_num, tau_den, n_chunks
 ):
@@ -156,19 +163,19 @@ def chronic_time_first(
     n, n_waves = state.shape
     entries = (n_waves + 1) * NS + n_waves * NT + d * NJ + NC  # per cell of a chunk
     n_chunks = cap_chunks(n_chunks, n, 8 * (n_cells + PAD) * entries)
-    per = chunk_size(n, n_chunks)
-    sst = np.zeros((n_chunks, n_cells + PAD, n_waves + 1, NS))
-    tst = np.zeros((n_chunks, n_cells + PAD, n_waves, NT))
-    jst = np.zeros((n_chunks, n_cells + PAD, d, NJ))
-    cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
+    sst = private_sums(n_chunks, n_cells, (n_waves + 1, NS), np.float64)
+    tst = private_sums(n_chunks, n_cells, (n_waves, NT), np.float64)
+    jst = private_sums(n_chunks, n_cells, (d, NJ), np.float64)
+    cnt = private_sums(n_chunks, n_cells, (NC,), np.int64)
     for c in nb.prange(n_chunks):
         gsum = np.zeros(d, np.int64)
         # the unit's waves as read once: -1 unobserved, -2 observed and not poor, else num
         unum = np.zeros(n_waves, np.int64)
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             g = cell[i]
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 cnt[c, g, C_DROP_WEIGHT] += 1
                 continue
             n_obs = 0
@@ -229,7 +236,7 @@ def chronic_time_first(
     return sstat, tstat, jstat, count
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def chronic_dims_first(
     state,
     pattern,
@@ -265,16 +272,16 @@ def chronic_dims_first(
     n, n_waves = state.shape
     d = wint.shape[0]
     n_chunks = cap_chunks(n_chunks, n, 8 * (n_cells + PAD) * (NU + d * ND + NC))
-    per = chunk_size(n, n_chunks)
-    ust = np.zeros((n_chunks, n_cells + PAD, NU))
-    dst = np.zeros((n_chunks, n_cells + PAD, d, ND))
-    cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
+    ust = private_sums(n_chunks, n_cells, (NU,), np.float64)
+    dst = private_sums(n_chunks, n_cells, (d, ND), np.float64)
+    cnt = private_sums(n_chunks, n_cells, (NC,), np.int64)
     for c in nb.prange(n_chunks):
         gsum = np.zeros(d, np.int64)
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             g = cell[i]
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 cnt[c, g, C_DROP_WEIGHT] += 1
                 continue
             n_obs = 0
@@ -314,7 +321,7 @@ def chronic_dims_first(
     return ustat, dstat, count
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def duration_adjusted_stats(
     y, line, weight, cell, n_cells, observed, min_waves, tau_num, tau_den, alpha, n_chunks
 ):
@@ -339,18 +346,18 @@ def duration_adjusted_stats(
     na = alpha.shape[0]
     entries = 3 + na + n_waves * (1 + na) + NC  # per cell of a chunk
     n_chunks = cap_chunks(n_chunks, n, 8 * (n_cells + PAD) * entries)
-    per = chunk_size(n, n_chunks)
-    ust = np.zeros((n_chunks, n_cells + PAD, 3 + na))
-    tst = np.zeros((n_chunks, n_cells + PAD, n_waves, 1 + na))
-    cnt = np.zeros((n_chunks, n_cells + PAD, NC), np.int64)
+    ust = private_sums(n_chunks, n_cells, (3 + na,), np.float64)
+    tst = private_sums(n_chunks, n_cells, (n_waves, 1 + na), np.float64)
+    cnt = private_sums(n_chunks, n_cells, (NC,), np.int64)
     for c in nb.prange(n_chunks):
         status = np.zeros(n_waves, np.int8)  # -1 unobserved, 0 not poor, 1 poor
         gpow = np.zeros((n_waves, na))  # gamma^alpha of the unit's poor waves
         gsum = np.zeros(na)
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             g = cell[i]
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 cnt[c, g, C_DROP_WEIGHT] += 1
                 continue
             n_obs = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL
+from ._config import kernel
 
 __all__ = ["dense_codes", "psu_strata", "pair_codes", "psu_values", "run_codes"]
 
@@ -34,7 +34,7 @@ def dense_codes(arr, max_range):
     return codes, uniques, True
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
+@kernel(parallel=True)
 def _dense_codes(arr, lo, span, codes):
     """:func:`dense_codes` into ``codes`` for values in ``lo .. lo + span - 1`` (``span``
     checked by the caller); returns the uniques."""
@@ -58,7 +58,7 @@ def _dense_codes(arr, lo, span, codes):
     return uniques
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def psu_strata(psu, stratum, n_psu):
     """Stratum of every PSU code ``0 .. n_psu - 1`` (the first one met; -1 for a code no unit
     carries) and how many PSU codes appear in more than one stratum (each counted once)."""
@@ -87,7 +87,7 @@ def pair_codes(psu, cell, offset, n_cells, mark):
     return out, _pair_codes(psu, cell, offset, n_cells, mark, out)
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def _pair_codes(psu, cell, offset, n_cells, mark, out):
     """:func:`pair_codes` into ``out``; returns the number of distinct pairs."""
     n = psu.shape[0]
@@ -127,7 +127,7 @@ def run_codes(labels, values):
     return codes, first[:m].copy(), clash, True
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def _run_codes(labels, values, codes, first):
     """:func:`run_codes` into ``codes`` and ``first``; returns ``(m, clash, ok)``."""
     n = labels.shape[0]
@@ -156,7 +156,7 @@ def _run_codes(labels, values, codes, first):
     return m, clash, True
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def psu_values(psu, values, n_psu):
     """The value (e.g. stratum label) of every PSU code ``0 .. n_psu - 1`` and how many PSUs
     carry more than one value."""

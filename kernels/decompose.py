@@ -26,7 +26,16 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
+from .panel import POOR
 
 __all__ = [
     "decompose_statistics",
@@ -53,15 +62,13 @@ SUMW, SCORE1, SCORE2, DEP1 = 0, 1, 2, 3
 #: in at least one pair.
 NO_WEIGHT, UNBALANCED, USED = 0, 1, 2
 
-_POOR = 2  # mpi.kernels.panel.POOR (a unit-wave is poor when its state is >= POOR)
-
 
 def n_stats(d: int) -> int:
     """Length of the statistics axis for ``d`` indicators."""
     return DEP1 + 2 * d
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def decompose_statistics(
     state, num, pattern, weight, cell, history, t1, t2, require_all, n_cells, d, n_chunks
 ):
@@ -107,18 +114,16 @@ def decompose_statistics(
     ns = DEP1 + 2 * d
     private = 8 * (n_cells + PAD) * n_pairs * N_GROUPS * (ns + 1) + 8 * PAD
     n_chunks = cap_chunks(n_chunks, n, private)
-    per = chunk_size(n, n_chunks)
-    stats_c = np.zeros((n_chunks, n_cells + PAD, n_pairs, N_GROUPS, ns))
-    counts_c = np.zeros((n_chunks, n_cells + PAD, n_pairs, N_GROUPS), np.int64)
-    info_c = np.zeros((n_chunks, PAD), np.int64)
+    stats_c = private_sums(n_chunks, n_cells, (n_pairs, N_GROUPS, ns), np.float64)
+    counts_c = private_sums(n_chunks, n_cells, (n_pairs, N_GROUPS), np.int64)
+    info_c = private_sums(n_chunks, 3, (), np.int64)
     for c in nb.prange(n_chunks):
-        start = min(n, c * per)
-        stop = min(n, (c + 1) * per)
+        start, stop = chunk_range(n, n_chunks, c)
         st = stats_c[c]
         ct = counts_c[c]
         for i in range(start, stop):
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 info_c[c, NO_WEIGHT] += 1
                 continue
             first_poor = n_waves
@@ -127,7 +132,7 @@ def decompose_statistics(
                 s = state[i, t]
                 if s < 0:
                     all_obs = False
-                elif s >= _POOR and first_poor == n_waves:
+                elif s >= POOR and first_poor == n_waves:
                     first_poor = t
             if require_all and not all_obs:
                 info_c[c, UNBALANCED] += 1
@@ -143,9 +148,9 @@ def decompose_statistics(
                 if sa < 0 or sb < 0:
                     continue
                 used = True
-                if sa >= _POOR:
-                    g = PP if sb >= _POOR else PN
-                elif sb >= _POOR:
+                if sa >= POOR:
+                    g = PP if sb >= POOR else PN
+                elif sb >= POOR:
                     g = NP_RE if (past or first_poor < a) else NP_NEW
                 else:
                     g = NN

@@ -22,8 +22,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL, cap_chunks, chunk_size, fixed_chunks
-from .af import BLOCK, ERR_FLAG_VALUE, MISS_SHIFT, _evaluate, _evaluate_lean
+from ._config import cap_chunks, chunk_range, fixed_chunks, kernel
+from .af_layout import BLOCK
+from .rules import MISS_SHIFT, evaluate, evaluate_lean, note_bad_flag
 
 __all__ = [
     "panel_scores",
@@ -51,7 +52,7 @@ def chunk_count(n_units: int) -> int:
     return fixed_chunks(n_units, CHUNK)
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def panel_scores(
     cols,
     rules,
@@ -78,7 +79,7 @@ def panel_scores(
     cols : numba.typed.List of float64[n]
         One column per indicator, rows ``i * n_waves + t``; NaN marks a missing value.
     rules, cutoffs : int64[d], float64[d]
-        Rule codes (:data:`mpi.kernels.af.RULE_CODES`) and cutoffs.
+        Rule codes (:data:`mpi.kernels.rules.RULE_CODES`) and cutoffs.
     wint : int64[d]
         Weights as integers over ``denom``.
     n_waves : int
@@ -112,7 +113,6 @@ def panel_scores(
     # buffers (flags, scores, patterns of a block) outweigh its share of the work
     n_chunks = cap_chunks(n_chunks, n_units, block * (2 * d + 20))
     err = np.zeros((n_chunks, 3))
-    per = chunk_size(n_units, n_chunks)
     lean = d <= MISS_SHIFT
     # lean mode: per value only a deprivation bit and a missing bit are set; the score and
     # the state of each of the 2**d patterns are looked up in tables built once here
@@ -128,8 +128,8 @@ def panel_scores(
             pnum[p] = sc
             pstate[p] = _state_of(sc, denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den)
     for c in nb.prange(n_chunks):
-        start = min(n, c * per * n_waves)
-        stop = min(n, (c + 1) * per * n_waves)
+        u0, u1 = chunk_range(n_units, n_chunks, c)
+        start, stop = u0 * n_waves, u1 * n_waves  # rows of whole units (n = n_units * T)
         g = np.zeros((d, block), np.uint8)
         miss = np.zeros((d, block), np.uint8)
         bnum = np.zeros(block, np.int32)
@@ -145,7 +145,7 @@ def panel_scores(
                 bnm[:m] = 0
             for j in range(d):
                 if lean:
-                    bad = _evaluate_lean(
+                    bad = evaluate_lean(
                         cols[j],
                         i0,
                         m,
@@ -160,7 +160,7 @@ def panel_scores(
                         dummy,
                     )
                 else:
-                    bad = _evaluate(
+                    bad = evaluate(
                         cols[j],
                         i0,
                         m,
@@ -178,13 +178,7 @@ def panel_scores(
                         dummy,
                     )
                 if bad and err[c, 0] == 0:
-                    for r in range(m):
-                        x = cols[j][i0 + r]
-                        if x == x and x != 0.0 and x != 1.0:
-                            err[c, 0] = ERR_FLAG_VALUE
-                            err[c, 1] = j
-                            err[c, 2] = x
-                            break
+                    note_bad_flag(err[c], cols[j], i0, m, j)
             if lean:
                 for r in range(m):
                     i = i0 + r
@@ -216,7 +210,7 @@ def panel_scores(
     return err
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _state_of(s, denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den):
     """State code of an observed score ``s / denom`` (exact integer comparisons)."""
     if s * k_den >= k_num * denom:  # poor; severe is a band among the poor

@@ -26,7 +26,15 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 
 __all__ = [
     "relapse_sums",
@@ -61,7 +69,7 @@ USED, NO_WEIGHT = 0, 1
 DD, DN, NN = 0, 1, 2
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks):
     """Additive relapse statistics per group cell.
 
@@ -107,14 +115,13 @@ def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks
     C = 2 + 2 * d
     entries = 96 * T * T + 16 * max(P, 1) * N_PERIOD + 8 * C + 24  # bytes per cell of a chunk
     n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * entries)
-    per = chunk_size(n, n_chunks)
-    clw = np.zeros((n_chunks, n_cells + PAD, 2, T, T, 3))
-    cln = np.zeros((n_chunks, n_cells + PAD, 2, T, T, 3), np.int64)
-    cpw = np.zeros((n_chunks, n_cells + PAD, max(P, 1), N_PERIOD))
-    cpn = np.zeros((n_chunks, n_cells + PAD, max(P, 1), N_PERIOD), np.int64)
-    ccw = np.zeros((n_chunks, n_cells + PAD, C))
-    ccn = np.zeros((n_chunks, n_cells + PAD), np.int64)
-    cun = np.zeros((n_chunks, n_cells + PAD, 2), np.int64)
+    clw = private_sums(n_chunks, n_cells, (2, T, T, 3), np.float64)
+    cln = private_sums(n_chunks, n_cells, (2, T, T, 3), np.int64)
+    cpw = private_sums(n_chunks, n_cells, (max(P, 1), N_PERIOD), np.float64)
+    cpn = private_sums(n_chunks, n_cells, (max(P, 1), N_PERIOD), np.int64)
+    ccw = private_sums(n_chunks, n_cells, (C,), np.float64)
+    ccn = private_sums(n_chunks, n_cells, (), np.int64)
+    cun = private_sums(n_chunks, n_cells, (2,), np.int64)
     for c in nb.prange(n_chunks):
         lw = clw[c]
         ln = cln[c]
@@ -123,10 +130,11 @@ def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks
         cw = ccw[c]
         cn = ccn[c]
         un = cun[c]
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             g = cell[i]
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 un[g, NO_WEIGHT] += 1
                 continue
             un[g, USED] += 1
@@ -205,25 +213,18 @@ def relapse_sums(state, num, pattern, weight, cell, n_cells, d, scores, n_chunks
             if tx >= 0:  # the panel ends: censored after T - 1 - t_x waves at risk
                 lw[g, band, tx, T - 1 - tx, CENSORED] += w
                 ln[g, band, tx, T - 1 - tx, CENSORED] += 1
-    life_w = np.zeros((n_cells, 2, T, T, 3))
-    life_n = np.zeros((n_cells, 2, T, T, 3), np.int64)
-    period_w = np.zeros((n_cells, P, N_PERIOD))
-    period_n = np.zeros((n_cells, P, N_PERIOD), np.int64)
-    comp_w = np.zeros((n_cells, C))
-    comp_n = np.zeros(n_cells, np.int64)
-    units = np.zeros((n_cells, 2), np.int64)
-    for c in range(n_chunks):
-        life_w += clw[c, :n_cells]
-        life_n += cln[c, :n_cells]
-        period_w += cpw[c, :n_cells, :P]
-        period_n += cpn[c, :n_cells, :P]
-        comp_w += ccw[c, :n_cells]
-        comp_n += ccn[c, :n_cells]
-        units += cun[c, :n_cells]
+    life_w = merge_chunks(clw, n_cells)
+    life_n = merge_chunks(cln, n_cells)
+    # one dummy wave pair without a later wave (T = 1): none in the outputs
+    period_w = merge_chunks(cpw, n_cells)[:, :P]
+    period_n = merge_chunks(cpn, n_cells)[:, :P]
+    comp_w = merge_chunks(ccw, n_cells)
+    comp_n = merge_chunks(ccn, n_cells)
+    units = merge_chunks(cun, n_cells)
     return life_w, life_n, period_w, period_n, comp_w, comp_n, units
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def _add_outer(out, w2, d, n, last):
     """``out[u, v, :] += w2 * (d_u d_v, d_u n_v, n_u n_v)`` for ``u, v <= last``."""
     for u in range(last + 1):
@@ -240,7 +241,7 @@ def _add_outer(out, w2, d, n, last):
             out[u, v, NN] += w2 * nu * nv
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def relapse_cross_sums(state, weight, cell, n_cells, tau_index, n_taus, n_chunks):
     """Second moments of the per-unit life-table counts, per group cell.
 
@@ -277,17 +278,17 @@ def relapse_cross_sums(state, weight, cell, n_cells, tau_index, n_taus, n_chunks
     n, T = state.shape
     K = n_taus
     n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (72 * T * T + 24 * max(K, 1) ** 2))
-    per = chunk_size(n, n_chunks)
-    cw = np.zeros((n_chunks, n_cells + PAD, 3, T, T, 3))
-    cy = np.zeros((n_chunks, n_cells + PAD, max(K, 1), max(K, 1), 3))
+    cw = private_sums(n_chunks, n_cells, (3, T, T, 3), np.float64)
+    cy = private_sums(n_chunks, n_cells, (max(K, 1), max(K, 1), 3), np.float64)
     for c in nb.prange(n_chunks):
         ni = np.zeros((3, T))  # the unit's spells at risk / re-entering at e, per slot
         di = np.zeros((3, T))
         ny = np.zeros(max(K, 1))  # ... along the durations in years
         dy = np.zeros(max(K, 1))
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 continue
             g = cell[i]
             row = state[i]
@@ -340,9 +341,6 @@ def relapse_cross_sums(state, weight, cell, n_cells, tau_index, n_taus, n_chunks
             di[:, : last + 1] = 0.0
             ny[: lasty + 1] = 0.0
             dy[: lasty + 1] = 0.0
-    waves = np.zeros((n_cells, 3, T, T, 3))
-    years = np.zeros((n_cells, K, K, 3))
-    for c in range(n_chunks):
-        waves += cw[c, :n_cells]
-        years += cy[c, :n_cells, :K, :K]
+    waves = merge_chunks(cw, n_cells)
+    years = merge_chunks(cy, n_cells)[:, :K, :K]  # one dummy duration without any (K = 0)
     return waves, years

@@ -29,7 +29,15 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 
 __all__ = ["risk_counts", "N_TSE", "full_cells", "USED", "NO_WEIGHT"]
 
@@ -44,7 +52,7 @@ def full_cells(n_bands: int, max_history: int) -> int:
     return n_bands * (max_history + 1) * N_TSE * 2
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def risk_counts(state, weight, n_bands, max_history, horizon, n_chunks):
     """Full-cell codes of every unit-wave and the transition sums per target wave.
 
@@ -83,18 +91,19 @@ def risk_counts(state, weight, n_bands, max_history, horizon, n_chunks):
     H = max_history + 1
     n_full = n_bands * H * N_TSE * 2
     n_chunks = cap_chunks(n_chunks, n, 32 * (T + 1) * (n_full + PAD) + 8 * (2 + PAD))
-    per = chunk_size(n, n_chunks)
     code = np.empty((n, T), np.int16)
-    # one extra (padding) wave row per chunk: two threads never share a cache line
+    # rows are waves, each padded, plus one padding wave row per chunk: two threads never
+    # share a cache line
     cw = np.zeros((n_chunks, T + 1, n_full + PAD, 2))
     cn = np.zeros((n_chunks, T + 1, n_full + PAD, 2), np.int64)
-    cu = np.zeros((n_chunks, 2 + PAD), np.int64)
+    cu = private_sums(n_chunks, 2, (), np.int64)
     for c in nb.prange(n_chunks):
         sw = cw[c]
         sn = cn[c]
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             w = weight[i]
-            ok = w == w
+            ok = not weight_missing(w)
             if ok:
                 cu[c, USED] += 1
             else:

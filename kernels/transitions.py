@@ -20,7 +20,15 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PAD, PARALLEL, cap_chunks, chunk_size, merge_chunks
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 
 __all__ = [
     "transition_flows",
@@ -46,7 +54,7 @@ OBSERVED = PAIRS
 USED, NO_WEIGHT, UNBALANCED = 0, 1, 2
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _cls(s, mode):
     if s < 0:
         return -1
@@ -55,7 +63,7 @@ def _cls(s, mode):
     return s
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
     """Flows between consecutive waves, per group cell.
 
@@ -91,18 +99,18 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
     S = 2 if mode == POVERTY else 4
     P = max(T - 1, 0)
     n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (16 * P * S * S + 24))
-    per = chunk_size(n, n_chunks)
-    cflow = np.zeros((n_chunks, n_cells + PAD, P, S, S))
-    ccount = np.zeros((n_chunks, n_cells + PAD, P, S, S), np.int64)
-    cunits = np.zeros((n_chunks, n_cells + PAD, 3), np.int64)
+    cflow = private_sums(n_chunks, n_cells, (P, S, S), np.float64)
+    ccount = private_sums(n_chunks, n_cells, (P, S, S), np.int64)
+    cunits = private_sums(n_chunks, n_cells, (3,), np.int64)
     for c in nb.prange(n_chunks):
         fl = cflow[c]
         ct = ccount[c]
         un = cunits[c]
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             g = cell[i]
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 un[g, NO_WEIGHT] += 1
                 continue
             if balance == BALANCED:
@@ -133,7 +141,7 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
     return flow, count, units
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _unit_ok(state, i, T, balance):
     """Whether unit ``i`` enters the spell statistics (0 no observed wave / unbalanced)."""
     any_obs = False
@@ -145,7 +153,7 @@ def _unit_ok(state, i, T, balance):
     return any_obs
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
     """First pass: spells per unit and the additive duration statistics per cell.
 
@@ -177,20 +185,20 @@ def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
     n, T = state.shape
     M = (T + 1) // 2 + 1
     n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (128 * max(T, 1) + 16 * M + 24))
-    per = chunk_size(n, n_chunks)
     n_spells = np.zeros(n, np.int64)
-    csw = np.zeros((n_chunks, n_cells + PAD, 2, max(T, 1), 2, 2))
-    csn = np.zeros((n_chunks, n_cells + PAD, 2, max(T, 1), 2, 2), np.int64)
-    cpw = np.zeros((n_chunks, n_cells + PAD, M))
-    cpn = np.zeros((n_chunks, n_cells + PAD, M), np.int64)
-    cunits = np.zeros((n_chunks, n_cells + PAD, 3), np.int64)
+    csw = private_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.float64)
+    csn = private_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.int64)
+    cpw = private_sums(n_chunks, n_cells, (M,), np.float64)
+    cpn = private_sums(n_chunks, n_cells, (M,), np.int64)
+    cunits = private_sums(n_chunks, n_cells, (3,), np.int64)
     for c in nb.prange(n_chunks):
         sw = csw[c]
         sn = csn[c]
-        for i in range(c * per, min(n, (c + 1) * per)):
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             g = cell[i]
             w = weight[i]
-            if w != w:
+            if weight_missing(w):
                 cunits[c, g, NO_WEIGHT] += 1
                 continue
             if not _unit_ok(state, i, T, balance):
@@ -226,7 +234,7 @@ def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
     return n_spells, spells_w, spells_n, povsp_w, povsp_n, units
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True, error_model="numpy")
+@kernel(parallel=True, error_model="numpy")
 def spell_fill(state, offsets, n_chunks):
     """Second pass: one row per spell, written at ``offsets[i] ..`` for unit ``i``.
 
@@ -249,9 +257,9 @@ def spell_fill(state, offsets, n_chunks):
     end_ = np.empty(m, np.int32)
     left = np.empty(m, np.bool_)
     right = np.empty(m, np.bool_)
-    per = chunk_size(n, n_chunks)  # no sums: the rows do not depend on the chunks
-    for c in nb.prange(n_chunks):
-        for i in range(c * per, min(n, (c + 1) * per)):
+    for c in nb.prange(n_chunks):  # no sums: the rows do not depend on the chunks
+        lo, hi = chunk_range(n, n_chunks, c)
+        for i in range(lo, hi):
             r = offsets[i]
             if offsets[i + 1] == r:
                 continue

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import CACHE, PARALLEL
+from ._config import kernel, share_range
 
 __all__ = ["strata_variance", "sum_rows", "combine_terms", "terms_variance", "fold_rows"]
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _add_stratum(block, c, out, mean, acc):
     """``out += c * sum_i (block_i - mean)^2`` column by column over the rows of one
     stratum's ``block``: the mean first, then the squared deviations (two passes, so a
@@ -31,7 +31,7 @@ def _add_stratum(block, c, out, mean, acc):
         out[j] += c * acc[j]
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _lone(n, c, out):
     """Whether stratum of ``n`` PSUs is skipped: a lone PSU adds nothing (its policy's
     term, if any, is added elsewhere) unless its scale is undefined (NaN, e.g. "average"
@@ -45,7 +45,7 @@ def _lone(n, c, out):
     return True
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def strata_variance(u, starts, n_h, scale):
     """``sum_h scale_h sum_i (u_hi - ubar_h)^2`` over the rows of ``u`` (PSUs sorted by
     stratum; rows ``starts[h] .. starts[h] + n_h[h]``), column by column, in two passes
@@ -62,7 +62,7 @@ def strata_variance(u, starts, n_h, scale):
     return out
 
 
-@nb.njit(cache=CACHE, nogil=True, inline="always")
+@kernel(inline="always")
 def _add_terms(dest, row0, n, bases, which, rstride, cols, coefs, first, width):
     """``dest[r, first[t] + j] += coefs[t, j] * bases[which[t]][(row0 + r) * rstride[t] +
     cols[t, j]]`` for rows ``r < n`` and every term ``t`` (its ``width[t]`` columns)."""
@@ -92,7 +92,7 @@ def _add_terms(dest, row0, n, bases, which, rstride, cols, coefs, first, width):
                     dest[ur, uj0 + j] += c[j] * b[r0 + np.uint64(col[j])]
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def combine_terms(bases, which, rstride, cols, coefs, first, width, m, n_lead):
     """``out[i, first[t] + j] += coefs[t, j] * bases[which[t]][i * rstride[t] + cols[t, j]]``
     summed over the terms: linear combinations of PSU-level arrays, each read through a flat
@@ -103,7 +103,7 @@ def combine_terms(bases, which, rstride, cols, coefs, first, width, m, n_lead):
     return out
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def fold_rows(flat, starts, step, nz_row, nz_col, nz_val, out):
     """``out[p, q] = sum_j flat[starts[p] + j * step] * mat[j, q]`` for a matrix given by
     its nonzero entries ``mat[nz_row[e], nz_col[e]] = nz_val[e]`` (in row order): a map
@@ -117,7 +117,7 @@ def fold_rows(flat, starts, step, nz_row, nz_col, nz_val, out):
     return out
 
 
-@nb.njit(cache=CACHE, nogil=True)
+@kernel
 def sum_rows(a):
     """Column sums of a 2-D array, adding the rows in order (e.g. PSU totals into group
     totals; a reduction over the leading axis in numpy is several times slower)."""
@@ -132,7 +132,7 @@ def sum_rows(a):
 STRATA_BLOCK = 256
 
 
-@nb.njit(parallel=PARALLEL, cache=CACHE, nogil=True)
+@kernel(parallel=True)
 def terms_variance(
     bases, which, rstride, cols, coefs, first, width, m, starts, n_h, scale, n_threads=1
 ):
@@ -157,7 +157,8 @@ def terms_variance(
             buf = np.empty((big, m))
             mean = np.empty(m)
             acc = np.empty(m)
-            for hb in range(t * nbk // n_threads, (t + 1) * nbk // n_threads):
+            h0, h1 = share_range(nbk, n_threads, t)
+            for hb in range(h0, h1):
                 h = b0 + hb
                 row = part[hb]
                 row[:] = 0.0

@@ -18,7 +18,7 @@ from mpi.measurement.measure import compute_statistics
 
 def test_kernels_do_not_import_xarray_or_pandas():
     """kernels/ is importable on its own (as the top-level folder) without xarray or pandas."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     code = (
         "import sys; import kernels; kernels.af_statistics\n"
         "bad = [m for m in ('xarray', 'pandas', 'mpi') if m in sys.modules]\n"
@@ -168,3 +168,58 @@ def test_many_cells_chunk_ranges_sum_exactly(mode):
     expect = np.bincount(df["area"], weights=df["w"], minlength=n_cells)
     got = a["SUMW"].reindex(area=np.arange(n_cells), fill_value=0.0).values
     np.testing.assert_allclose(got, expect, rtol=1e-12)
+
+
+def test_every_kernel_is_compiled_by_the_one_decorator():
+    """No module of kernels/ calls numba.njit itself: kernels._config.kernel does, with the
+    options every kernel shares (nogil, the cache and parallel switches)."""
+    from mpi.kernels import _config
+    from mpi.kernels.af_sums import af_sums
+    from mpi.kernels.variance import sum_rows
+
+    root = Path(__file__).resolve().parents[2] / "kernels"
+    for path in root.glob("*.py"):
+        if path.name != "_config.py":
+            text = path.read_text()
+            assert "njit" not in text and "numba.jit" not in text, path.name
+    assert af_sums.targetoptions["nogil"] and sum_rows.targetoptions["nogil"]
+    assert af_sums.targetoptions["parallel"] == _config.PARALLEL
+    assert "parallel" not in sum_rows.targetoptions
+    assert af_sums.targetoptions["error_model"] == "numpy"
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 64, 1000, 4097])
+@pytest.mark.parametrize("n_chunks", [1, 2, 3, 16, 64])
+def test_chunk_ranges_cover_every_unit_once(n, n_chunks):
+    from mpi.kernels._config import chunk_range, share_range
+
+    for split in (chunk_range, share_range):
+        ranges = [split(n, n_chunks, c) for c in range(n_chunks)]
+        covered = np.concatenate([np.arange(lo, hi) for lo, hi in ranges])
+        assert np.array_equal(covered, np.arange(n)), split
+    # chunk_range: chunks of ceil(n / n_chunks) units, the last ones shorter or empty
+    sizes = [hi - lo for lo, hi in (chunk_range(n, n_chunks, c) for c in range(n_chunks))]
+    assert sizes == sorted(sizes, reverse=True) and max(sizes) == -(-n // n_chunks)
+
+
+def test_private_sums_are_padded_and_weights_missing_only_when_nan():
+    from mpi.kernels._config import PAD, merge_chunks, private_sums, weight_missing
+
+    sums = private_sums(3, 5, (2, 4), np.int64)
+    assert sums.shape == (3, 5 + PAD, 2, 4) and sums.dtype == np.int64 and not sums.any()
+    assert private_sums(2, 1, (), np.float64).shape == (2, 1 + PAD)
+    sums[:, :5] = np.arange(3 * 5 * 8).reshape(3, 5, 2, 4)
+    sums[:, 5:] = 10**6  # padding never reaches the merged sums
+    assert np.array_equal(merge_chunks(sums, 5), sums[:, :5].sum(axis=0))
+    assert weight_missing(np.nan) and not weight_missing(0.0) and not weight_missing(-np.inf)
+
+
+def test_af_parts_stay_readable_from_af():
+    """The AF kernel lives in af_layout/rules/af_chunks/af_sums; the names the rest of mpi
+    reads as ``mpi.kernels.af.<name>`` stay there."""
+    af = mpi.kernels.af
+    for name in af.__all__:
+        assert hasattr(af, name), name
+    assert af.RULE_CODES is mpi.kernels.rules.RULE_CODES
+    assert af.chunk_count(10**6) == mpi.kernels.af_chunks.chunk_count(10**6) == 64
+    assert (af.NOBS, af.NBS, af.ERR_CELL, af.DIRECT) == (1, 8, 4, 2)
