@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mpi._common.ratio import ratio
 from mpi.kernels import decompose as kdec
 
 __all__ = ["decomposition_measures"]
@@ -46,54 +47,55 @@ def decomposition_measures(
     S = sw.sum(-1)
     Sd = S[..., None]
     out: dict[str, np.ndarray] = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["entry"] = (sc2[..., RE] + sc2[..., NEW]) / S
-        out["reentry"] = sc2[..., RE] / S
-        out["first_entry"] = sc2[..., NEW] / S
-        out["exit"] = sc1[..., PN] / S
-        out["stayers"] = (sc2[..., PP] - sc1[..., PP]) / S
-        out["M0_1"] = (sc1[..., PP] + sc1[..., PN]) / S
-        out["M0_2"] = (sc2[..., PP] + sc2[..., RE] + sc2[..., NEW]) / S
-        out["delta_M0"] = out["M0_2"] - out["M0_1"]
-        sw_np = sw[..., RE] + sw[..., NEW]
-        out["H1"] = (sw[..., PP] + sw[..., PN]) / S
-        out["H2"] = (sw[..., PP] + sw_np) / S
-        out["delta_H"] = out["H2"] - out["H1"]
-        out["H_entry"] = sw_np / S
-        out["H_reentry"] = sw[..., RE] / S
-        out["H_first_entry"] = sw[..., NEW] / S
-        out["H_exit"] = sw[..., PN] / S
-        out["P_e"] = sw_np / (sw_np + sw[..., NN])
-        out["P_x"] = sw[..., PN] / (sw[..., PP] + sw[..., PN])
-        out["A1"] = out["M0_1"] / out["H1"]
-        out["A2"] = out["M0_2"] / out["H2"]
-        out["delta_A"] = out["A2"] - out["A1"]
-        out["intensity_stayers"] = out["stayers"] / out["H2"]
-        out["intensity_composition"] = sc1[..., PP] / S * (1 / out["H2"] - 1 / out["H1"])
-        out["intensity_entry"] = out["entry"] / out["H2"]
-        out["intensity_exit"] = out["exit"] / out["H1"]
-        out["mean_score_reentry"] = sc2[..., RE] / sw[..., RE]
-        out["mean_score_first_entry"] = sc2[..., NEW] / sw[..., NEW]
-        # four dynamic groups PP, PN, NP, NN
-        sw4 = np.stack([sw[..., PP], sw[..., PN], sw_np, sw[..., NN]], -1)
-        s14 = np.stack([sc1[..., PP], sc1[..., PN], sc1[..., RE] + sc1[..., NEW], sc1[..., NN]], -1)
-        s24 = np.stack([sc2[..., PP], sc2[..., PN], sc2[..., RE] + sc2[..., NEW], sc2[..., NN]], -1)
-        out["share"] = sw4 / Sd
-        out["mean_score_t1"] = s14 / sw4
-        out["mean_score_t2"] = s24 / sw4
-        c4 = np.stack(
-            [counts[..., PP], counts[..., PN], counts[..., RE] + counts[..., NEW], counts[..., NN]],
-            -1,
-        )
-        out["n_obs"] = c4
-        out["n_used"] = counts.sum(-1)
-        # censored headcount ratios: deprived and poor in the wave
-        out["h_1"] = (dep1[..., PP, :] + dep1[..., PN, :]) / Sd
-        out["h_2"] = (dep2[..., PP, :] + dep2[..., RE, :] + dep2[..., NEW, :]) / Sd
-        out["delta_h"] = out["h_2"] - out["h_1"]
-        out["entry_h"] = (dep2[..., RE, :] + dep2[..., NEW, :]) / Sd
-        out["reentry_h"] = dep2[..., RE, :] / Sd
-        out["first_entry_h"] = dep2[..., NEW, :] / Sd
-        out["exit_h"] = dep1[..., PN, :] / Sd
-        out["stayers_h"] = (dep2[..., PP, :] - dep1[..., PP, :]) / Sd
+    out["entry"] = ratio(sc2[..., RE] + sc2[..., NEW], S)
+    out["reentry"] = ratio(sc2[..., RE], S)
+    out["first_entry"] = ratio(sc2[..., NEW], S)
+    out["exit"] = ratio(sc1[..., PN], S)
+    out["stayers"] = ratio(sc2[..., PP] - sc1[..., PP], S)
+    out["M0_1"] = ratio(sc1[..., PP] + sc1[..., PN], S)
+    out["M0_2"] = ratio(sc2[..., PP] + sc2[..., RE] + sc2[..., NEW], S)
+    out["delta_M0"] = out["M0_2"] - out["M0_1"]
+    sw_np = sw[..., RE] + sw[..., NEW]
+    out["H1"] = ratio(sw[..., PP] + sw[..., PN], S)
+    out["H2"] = ratio(sw[..., PP] + sw_np, S)
+    out["delta_H"] = out["H2"] - out["H1"]
+    out["H_entry"] = ratio(sw_np, S)
+    out["H_reentry"] = ratio(sw[..., RE], S)
+    out["H_first_entry"] = ratio(sw[..., NEW], S)
+    out["H_exit"] = ratio(sw[..., PN], S)
+    out["P_e"] = ratio(sw_np, sw_np + sw[..., NN])
+    out["P_x"] = ratio(sw[..., PN], sw[..., PP] + sw[..., PN])
+    out["A1"] = ratio(out["M0_1"], out["H1"])
+    out["A2"] = ratio(out["M0_2"], out["H2"])
+    out["delta_A"] = out["A2"] - out["A1"]
+    out["intensity_stayers"] = ratio(out["stayers"], out["H2"])
+    out["intensity_composition"] = ratio(sc1[..., PP], S) * (
+        ratio(1.0, out["H2"]) - ratio(1.0, out["H1"])
+    )
+    out["intensity_entry"] = ratio(out["entry"], out["H2"])
+    out["intensity_exit"] = ratio(out["exit"], out["H1"])
+    out["mean_score_reentry"] = ratio(sc2[..., RE], sw[..., RE])
+    out["mean_score_first_entry"] = ratio(sc2[..., NEW], sw[..., NEW])
+    # four dynamic groups PP, PN, NP, NN
+    sw4 = np.stack([sw[..., PP], sw[..., PN], sw_np, sw[..., NN]], -1)
+    s14 = np.stack([sc1[..., PP], sc1[..., PN], sc1[..., RE] + sc1[..., NEW], sc1[..., NN]], -1)
+    s24 = np.stack([sc2[..., PP], sc2[..., PN], sc2[..., RE] + sc2[..., NEW], sc2[..., NN]], -1)
+    out["share"] = ratio(sw4, Sd)
+    out["mean_score_t1"] = ratio(s14, sw4)
+    out["mean_score_t2"] = ratio(s24, sw4)
+    c4 = np.stack(
+        [counts[..., PP], counts[..., PN], counts[..., RE] + counts[..., NEW], counts[..., NN]],
+        -1,
+    )
+    out["n_obs"] = c4
+    out["n_used"] = counts.sum(-1)
+    # censored headcount ratios: deprived and poor in the wave
+    out["h_1"] = ratio(dep1[..., PP, :] + dep1[..., PN, :], Sd)
+    out["h_2"] = ratio(dep2[..., PP, :] + dep2[..., RE, :] + dep2[..., NEW, :], Sd)
+    out["delta_h"] = out["h_2"] - out["h_1"]
+    out["entry_h"] = ratio(dep2[..., RE, :] + dep2[..., NEW, :], Sd)
+    out["reentry_h"] = ratio(dep2[..., RE, :], Sd)
+    out["first_entry_h"] = ratio(dep2[..., NEW, :], Sd)
+    out["exit_h"] = ratio(dep1[..., PN, :], Sd)
+    out["stayers_h"] = ratio(dep2[..., PP, :] - dep1[..., PP, :], Sd)
     return out

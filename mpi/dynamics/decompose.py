@@ -36,6 +36,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.panel_layout import PanelLayout, check_balance, parallel_chunks, static_column
+from mpi._common.ratio import ratio
 from mpi.dynamics._decompose_measures import decomposition_measures
 from mpi.dynamics.result import DynamicsResult, panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
@@ -469,8 +470,7 @@ def decompose_change(
     if not states.by:
         return overall
     fin = decomposition_measures(stats, counts, states.denom, d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fin["population_share"] = stats[..., kdec.SUMW].sum(-1) / total[..., kdec.SUMW].sum(-1)
+    fin["population_share"] = ratio(stats[..., kdec.SUMW].sum(-1), total[..., kdec.SUMW].sum(-1))
     ds = _dataset(fin, states, grouped=True, chained=chained, pairs=(t1, t2), attrs=dict(attrs))
     return DecompositionResult(ds, states, overall=overall)
 
