@@ -18,7 +18,7 @@ RelapseResult              :func:`~mpi.plot.relapse`
 RiskResult                 :func:`~mpi.plot.risk`
 MonitoringResult           :func:`~mpi.plot.monitoring`
 PanelStates                :func:`~mpi.plot.trend` of the headcount ratio ``H``
-MergeReport                :func:`~mpi.plot.conflicts`
+MergeReport                :func:`~mpi.plot.conflicts`, or :func:`~mpi.plot.coverage`
 WaldTest                   :func:`~mpi.plot.contrasts`
 =========================  ========================================================
 """
@@ -47,7 +47,7 @@ from mpi.plot.decomposition import decomposition
 from mpi.plot.measures import changes, contrasts, contributions, k_curve, robustness
 from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
-from mpi.plot.sources import conflicts
+from mpi.plot.sources import merge_chart
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
 from mpi.plot.transitions import transition_matrix, trend
 from mpi.survey.hypothesis import WaldTest
@@ -125,7 +125,7 @@ CHARTS: dict[type, Callable[..., Any]] = {
     RiskResult: risk,
     MonitoringResult: monitoring,
     PanelStates: states_chart,
-    MergeReport: conflicts,
+    MergeReport: merge_chart,
     WaldTest: contrasts,
 }
 

@@ -11,12 +11,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mpi.dynamics.build import MergeReport
-from mpi.plot._style import ENTRY, MUTED, apply_fonts, check_result, grid, new_ax, style_axes
+from mpi.plot._style import (
+    ENTRY,
+    LINE_COLORS,
+    MUTED,
+    apply_fonts,
+    check_result,
+    grid,
+    new_ax,
+    style_axes,
+    years_text,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["conflicts"]
+__all__ = ["conflicts", "coverage", "merge_chart"]
 
 
 def conflicts(
@@ -95,3 +105,82 @@ def conflicts(
     ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax)
     return ax
+
+
+def coverage(
+    report: MergeReport,
+    *,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (7.5, 4.0),
+    title: str | None = None,
+) -> Axes:
+    """Units each time-varying source holds in each wave: one line per source.
+
+    A drop in one source's line is a registry that lost households that year (a gap the
+    merged panel then carries as missing values for that source's variables).
+
+    Parameters
+    ----------
+    report
+        The :class:`~mpi.MergeReport` of ``mpi.merge_sources(...)``.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per source in ``report.coverage`` (``ax.lines`` in its row order), its
+        values the units of that source in each wave.
+
+    Raises
+    ------
+    ValidationError
+        For an argument that is not a ``MergeReport``.
+    """
+    check_result(report, MergeReport, "coverage", "mpi.merge_sources")
+    table = report.coverage
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
+    waves = np.asarray(table.columns, dtype=float)
+    for i, (name, row) in enumerate(table.iterrows()):
+        ax.plot(waves, row.to_numpy(dtype=float), marker="o", markersize=3,
+                color=LINE_COLORS[i % len(LINE_COLORS)], label=str(name))
+    ax.set_xticks(waves, years_text(waves))
+    ax.set_xlabel("Wave")
+    ax.set_ylabel("Units with a record")
+    grid(ax, "y")
+    if len(table):
+        ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    default = f"Units per source and wave ({report.n_units:,} units in the merged panel)"
+    ax.set_title(title if title is not None else default, loc="left")
+    apply_fonts(ax)
+    return ax
+
+
+def merge_chart(report: MergeReport, ax: Axes | None = None, **kwargs) -> Axes:
+    """The natural chart of a :class:`~mpi.MergeReport` (``report.plot()``).
+
+    The conflicts per shared variable (:func:`conflicts`) when the sources share a
+    variable; otherwise the units each source holds per wave (:func:`coverage`).
+
+    Parameters
+    ----------
+    report
+        The :class:`~mpi.MergeReport` of ``mpi.merge_sources(...)``.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+    **kwargs
+        Passed to the chart function.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    check_result(report, MergeReport, "merge_chart", "mpi.merge_sources")
+    if len(report.variables):
+        return conflicts(report, ax=ax, **kwargs)
+    return coverage(report, ax=ax, **kwargs)

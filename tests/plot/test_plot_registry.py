@@ -10,6 +10,7 @@ import inspect
 import warnings
 
 import matplotlib
+import matplotlib.pyplot
 import numpy as np
 import pandas as pd
 import pytest
@@ -245,3 +246,25 @@ def test_wrong_result_types_are_refused(results):
                  mpi.plot.duration_adjusted, mpi.plot.robustness, mpi.plot.contrasts):
         with pytest.raises(mpi.ValidationError, match="draws a"):
             func(results["spells"])
+
+
+def test_merge_report_without_shared_variables_charts_coverage(registry_tables):
+    """The bundled registries share no variable: the report's chart is then the units each
+    source holds per wave (a conflicts chart would be empty)."""
+    t = registry_tables
+    keep = set(t["households"]["hh_id"].iloc[:200])
+    sources = {
+        name: t[name][t[name]["hh_id"].isin(keep)]
+        for name in ("households", "poverty_office", "health", "water")
+    }
+    _, report = mpi.merge_sources(sources, unit="hh_id", duplicates=("last", "record_id"))
+    assert len(report.variables) == 0
+    ax = report.plot()
+    try:
+        table = report.coverage
+        assert len(ax.lines) == len(table) > 0
+        for line, (_, row) in zip(ax.lines, table.iterrows(), strict=True):
+            np.testing.assert_array_equal(line.get_ydata(), row.to_numpy(dtype=float))
+        assert ax.get_ylabel() and ax.get_title(loc="left")
+    finally:
+        matplotlib.pyplot.close(ax.figure)
