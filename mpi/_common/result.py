@@ -22,7 +22,7 @@ estimators the means to compute standard errors); it never imports the estimator
 ======================  =================================================================
 
 Subclasses implement :meth:`ResultBase._data` and override the other hooks
-(``_header``, ``_tables``, ``_grouped``, ``_standard_errors``, ``_frame_variables``) where they
+(``_title``, ``_header``, ``_tables``, ``_notes``, ``_grouped``, ``_standard_errors``, ``_frame_variables``) where they
 have more to say. Charts live in the plot layer, which registers one function per result class
 with :func:`register_plot` (so results never import matplotlib code).
 """
@@ -198,6 +198,14 @@ class ResultBase(abc.ABC):
                 out.append((str(name), da.to_pandas()))
         return out
 
+    def _title(self) -> str:
+        """First line of the summary (default: :attr:`title`)."""
+        return self.title
+
+    def _notes(self) -> list[str]:
+        """Lines under the summary's tables (default: none)."""
+        return []
+
     def _grouped(self) -> xr.Dataset | None:
         """The result per group, or None when the call had no ``by``."""
         return None
@@ -316,15 +324,22 @@ class ResultBase(abc.ABC):
             }
         return tidy_frame(ds, names, extra)
 
-    def summary(self) -> Summary:
-        """The result in words and tables.
+    def summary(self, *, precision: int = 4) -> Summary:
+        """The result in words and tables: the title, header lines, tables and notes.
+
+        Parameters
+        ----------
+        precision
+            Decimals of floating-point values in the tables.
 
         Returns
         -------
         Summary
             A ``str`` (print it) with an ``html`` form (shown by Jupyter).
         """
-        return build_summary(self.title, self._header(), self._tables())
+        return build_summary(
+            self._title(), self._header(), self._tables(), precision=precision, notes=self._notes()
+        )
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """The result's natural chart (see :mod:`mpi.plot`).

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mpi._common.result import ResultBase, Summary, build_summary
+from mpi._common.result import ResultBase
 from mpi.errors import ValidationError
 
 __all__ = ["MergeReport"]
@@ -150,26 +150,20 @@ class MergeReport(ResultBase):
             "and to_frame()"
         )
 
-    def summary(self) -> Summary:
-        """A summary of the merge: sources, variables in several sources, coverage.
+    def _title(self) -> str:
+        return (
+            f"MergeReport: {len(self.sources)} sources -> {self.n_units} units x "
+            f"{self.n_times} waves"
+        )
 
-        Returns
-        -------
-        Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
-        """
+    def _notes(self) -> list[str]:
         counts = ", ".join(f"{n} source(s): {c}" for n, c in self.units_by_n_sources.items())
-        notes = [
+        return [
             "",
             f"duplicated keys: {self.n_duplicated_keys}",
             f"conflicts: {self.n_conflicts}",
             f"units by number of sources: {counts}",
         ]
-        title = (
-            f"MergeReport: {len(self.sources)} sources -> {self.n_units} units x "
-            f"{self.n_times} waves"
-        )
-        return build_summary(title, self._header(), self._tables(), notes=notes)
 
     def __repr__(self) -> str:
         return self.summary().text

@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.result import ResultBase, Summary, build_summary
+from mpi._common.result import ResultBase
 from mpi._version import __version__
 from mpi.dynamics.states import PanelStates
 
@@ -182,21 +182,6 @@ class DynamicsResult(ResultBase):
         if scalars:
             out.insert(0, ("Headline", pd.Series(scalars).to_frame("value")))
         return out
-
-    def summary(self, *, precision: int = 4) -> Summary:
-        """The result in words and tables: header lines, then the result's tables.
-
-        Parameters
-        ----------
-        precision
-            Decimals of floating-point values.
-
-        Returns
-        -------
-        Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
-        """
-        return build_summary(self.title, self._header(), self._tables(), precision=precision)
 
     def _repr_values(self) -> str:
         parts = []

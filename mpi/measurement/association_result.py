@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.result import ResultBase, Summary, build_summary
+from mpi._common.result import ResultBase
 from mpi._version import __version__
 from mpi.errors import ValidationError
 from mpi.measurement.spec import Spec
@@ -214,21 +214,6 @@ class AssociationResult(ResultBase):
             "by_group() has no groups to give: mpi.association takes no by=; select a "
             "group's units and call mpi.association on them"
         )
-
-    def summary(self, *, precision: int = 4) -> Summary:
-        """Header, headcount ratios, and the pairs sorted by Cramér's V.
-
-        Parameters
-        ----------
-        precision
-            Decimals of the tables.
-
-        Returns
-        -------
-        Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
-        """
-        return build_summary(self.title, self._header(), self._tables(), precision=precision)
 
     def __repr__(self) -> str:
         v, v_pair = self._max("cramers_v")

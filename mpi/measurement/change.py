@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import t_ppf
-from mpi._common.result import BOUND, ResultBase, Summary, build_summary, check_level, tidy_frame
+from mpi._common.result import BOUND, ResultBase, check_level, tidy_frame
 from mpi.errors import ValidationError
 from mpi.survey.estimate import Estimate, stack
 
@@ -270,21 +270,6 @@ class ChangeResult(ResultBase):
             "upper": ci.sel({BOUND: "upper"}, drop=True),
         }
         return tidy_frame(est, names, extra)
-
-    def summary(self, *, precision: int = 4) -> Summary:
-        """The changes with SEs and 95% intervals, under the rounds and their years.
-
-        Parameters
-        ----------
-        precision
-            Decimals of the table.
-
-        Returns
-        -------
-        Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
-        """
-        return build_summary(self.title, self._header(), self._tables(), precision=precision)
 
     def __repr__(self) -> str:
         m0 = self.estimates.get("M0")

@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.result import ResultBase, Summary, build_summary
+from mpi._common.result import ResultBase
 from mpi._version import __version__
 from mpi.measurement.cell_totals import scatter_sum
 from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS, finalize
@@ -518,24 +518,6 @@ class MeasureResult(InferenceMixin, ResultBase):
             f"… first {SUMMARY_CELLS} of {n_cells:,} groups shown; all are in "
             "to_dataset() and to_frame()"
         ]
-
-    def summary(self, *, precision: int = 4) -> Summary:
-        """Header, headline measures (overall and by group), standard errors with a design,
-        indicators.
-
-        Parameters
-        ----------
-        precision
-            Decimals of the measures.
-
-        Returns
-        -------
-        Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
-        """
-        return build_summary(
-            self.title, self._header(), self._tables(), precision=precision, notes=self._notes()
-        )
 
     def __repr__(self) -> str:
         ov = self.overall._dataset

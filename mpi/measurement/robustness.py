@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import t_ppf, t_sf
-from mpi._common.result import BOUND, ResultBase, Summary, build_summary, check_level, tidy_frame
+from mpi._common.result import BOUND, ResultBase, check_level, tidy_frame
 from mpi.errors import ValidationError
 from mpi.measurement.spec import Spec
 
@@ -255,21 +255,8 @@ class RobustnessResult(ResultBase):
             f"{self.over!r} pair by pair; see to_dataset() (dim 'pair')"
         )
 
-    def summary(self, *, precision: int = 4) -> Summary:
-        """The pairs with their baseline difference and robustness, under the settings.
-
-        Parameters
-        ----------
-        precision
-            Decimals of the table.
-
-        Returns
-        -------
-        Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
-        """
-        title = f"{self.title} of {self.variable} across {self.over}"
-        return build_summary(title, self._header(), self._tables(), precision=precision)
+    def _title(self) -> str:
+        return f"{self.title} of {self.variable} across {self.over}"
 
     def __repr__(self) -> str:
         return (

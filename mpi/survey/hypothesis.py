@@ -11,7 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import chi2_sf, f_sf, t_ppf, t_sf
-from mpi._common.result import ResultBase, Summary, build_summary
+from mpi._common.result import ResultBase
 from mpi.errors import ValidationError
 from mpi.survey.estimate import PSU, Estimate, stack
 
@@ -143,21 +143,6 @@ class WaldTest(ResultBase):
             "by_group() has no groups to give: a Wald test is one test across the values "
             "compared; see .contrasts or to_dataset()"
         )
-
-    def summary(self, *, precision: int = 4) -> Summary:
-        """The test in words and its contrasts.
-
-        Parameters
-        ----------
-        precision
-            Decimals of the contrasts table.
-
-        Returns
-        -------
-        Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
-        """
-        return build_summary(self.title, self._header(), self._tables(), precision=precision)
 
     def __repr__(self) -> str:
         return (
