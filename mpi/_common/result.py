@@ -293,19 +293,23 @@ class ResultBase(abc.ABC):
             )
         return grouped.copy(deep=True)
 
-    def to_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
+    def to_frame(
+        self, variables: Sequence[str] | None = None, *, level: float = 0.95
+    ) -> pd.DataFrame:
         """Tidy long table: one row per estimate.
 
         Parameters
         ----------
         variables
             Names of the variables to include (default: the result's estimates).
+        level
+            Confidence level of ``lower`` and ``upper`` (the intervals of :meth:`ci`).
 
         Returns
         -------
         pandas.DataFrame
             Columns ``measure``, the dimensions of each variable, ``estimate``, and where the
-            estimator has inference ``se``, ``lower`` and ``upper`` (95% interval).
+            estimator has inference ``se``, ``lower`` and ``upper``.
         """
         ds = self._data()
         names = self._frame_variables() if variables is None else [str(v) for v in variables]
@@ -316,7 +320,7 @@ class ResultBase(abc.ABC):
             )
         extra: dict[str, xr.Dataset] = {}
         if self.has_inference:
-            ci = self.ci()
+            ci = self.ci(level)
             extra = {
                 "se": self.se,
                 "lower": ci.sel({BOUND: "lower"}, drop=True),

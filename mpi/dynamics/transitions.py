@@ -182,21 +182,6 @@ class TransitionResult(DynamicsResult):
 
     matrix_power = steps
 
-    def to_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
-        """Tidy long table: one row per estimate.
-
-        Parameters
-        ----------
-        variables
-            Names of the variables (default: the rates and the Markov summaries).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``measure``, the dimensions of each variable and ``estimate``.
-        """
-        return super().to_frame(variables)
-
     def transition_table(self) -> pd.DataFrame:
         """Transition probabilities as a table.
 

@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import t_ppf
-from mpi._common.result import BOUND, ResultBase, check_level, tidy_frame
+from mpi._common.result import BOUND, ResultBase, check_level
 from mpi.errors import ValidationError
 from mpi.survey.estimate import Estimate, stack
 
@@ -258,18 +258,7 @@ class ChangeResult(ResultBase):
             Columns ``measure``, ``period``, ``change``, the groups…, ``estimate``, ``se``,
             ``lower``, ``upper``.
         """
-        est = self._data()
-        names = list(map(str, est.data_vars)) if variables is None else [str(v) for v in variables]
-        unknown = [n for n in names if n not in est]
-        if unknown:
-            raise KeyError(f"{unknown} not in the result; available: {list(est.data_vars)}")
-        ci = self.ci(level)
-        extra = {
-            "se": self.se,
-            "lower": ci.sel({BOUND: "lower"}, drop=True),
-            "upper": ci.sel({BOUND: "upper"}, drop=True),
-        }
-        return tidy_frame(est, names, extra)
+        return super().to_frame(variables, level=level)
 
     def __repr__(self) -> str:
         m0 = self.estimates.get("M0")

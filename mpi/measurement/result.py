@@ -366,7 +366,9 @@ class MeasureResult(InferenceMixin, ResultBase):
         return self["M0"]
 
     # -- tables ----------------------------------------------------------------------
-    def to_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
+    def to_frame(
+        self, variables: Sequence[str] | None = None, *, level: float = 0.95
+    ) -> pd.DataFrame:
         """Tidy long table: one row per (measure, indicator or dimension, group, k).
 
         Parameters
@@ -374,16 +376,18 @@ class MeasureResult(InferenceMixin, ResultBase):
         variables
             Names of the variables to include (default: every measure; not ``empty`` nor
             ``n_missing_group_by``, whose dims are not columns of the table).
+        level
+            Confidence level of ``lower`` and ``upper`` with a design.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``measure, indicator, dimension, <by variables…>, k, estimate``; entries
             that do not apply (e.g. ``indicator`` for H) are missing. With a survey design,
-            also ``se`` and the 95% logit confidence interval ``lower``, ``upper`` (see
+            also ``se`` and the logit confidence interval ``lower``, ``upper`` (see
             :meth:`ci`).
         """
-        out = super().to_frame(variables)
+        out = super().to_frame(variables, level=level)
         extra = ["se", "lower", "upper"] if self.has_inference else []
         cols = ["measure", "indicator", "dimension", *self.by, "k", "estimate", *extra]
         for c in cols:
