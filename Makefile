@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+# setuptools prints an "Editable installation." notice (information only, with a banner) for
+# every editable install of a project with a package-dir mapping; a plain `pip install .`
+# prints nothing. Silence only that notice, by its message.
+PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip --disable-pip-version-check -q
 
 .PHONY: demo test docs bench lint clean venv
 

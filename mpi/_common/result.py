@@ -58,14 +58,22 @@ class Summary(str):
     """A result's summary: a ``str`` (the text form, for ``print``) with an HTML form.
 
     ``str(summary)`` and ``summary.text`` give the text; ``summary.html`` (and
-    ``_repr_html_``, used by Jupyter) the HTML table version.
+    ``_repr_html_``, used by Jupyter) the HTML table version. ``title``, ``header``
+    (``(label, value)`` pairs), ``tables`` (``(title, DataFrame)`` pairs) and ``notes`` are the
+    parts it was built from, for reports that lay them out themselves (:func:`mpi.report`).
     """
 
     html: str
+    #: The parts the summary was built from, for reports that lay them out themselves.
+    title: str
+    header: list[tuple[str, str]]
+    tables: list[tuple[str, pd.DataFrame]]
+    notes: list[str]
 
     def __new__(cls, text: str, html_text: str) -> Summary:
         obj = super().__new__(cls, text)
         obj.html = html_text
+        obj.title, obj.header, obj.tables, obj.notes = "", [], [], []
         return obj
 
     @property
@@ -123,7 +131,9 @@ def build_summary(
     )
     foot = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
     page = f"<div><strong>{html.escape(title)}</strong><table>{head}</table>{body}{foot}</div>"
-    return Summary("\n".join(lines), page)
+    out = Summary("\n".join(lines), page)
+    out.title, out.header, out.tables, out.notes = title, list(header), list(tables), list(notes)
+    return out
 
 
 def register_plot(cls: type, func: Callable[..., Any]) -> None:

@@ -1,0 +1,1 @@
+"""The mpi command line (issue 16)."""

@@ -1,0 +1,1 @@
+"""Reports and publication tables (issue 16)."""
