@@ -23,6 +23,8 @@ def test_readme_example_runs(capsys):
     assert 0.0 < m0 < 1.0
     res = namespace["res"]
     assert abs(float(res.overall.M0.sel(k=1 / 3)) - m0) < 1e-15
+    # the comment quotes the number it prints (the person-weighted global MPI of the demo)
+    assert f"{m0:.4f}" in code
 
 
 def test_readme_survey_example_runs(capsys):
