@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from mpi._common.labels import check_lang, measure_label, text
 from mpi.dynamics.decompose import DecompositionResult
 from mpi.errors import ValidationError
 from mpi.plot._style import (
@@ -39,7 +40,9 @@ _DECOMP_TERMS = {
 }
 
 
-def _decomp_parts(ds: xr.Dataset, measure: str, split: bool) -> list[tuple[str, str, Any]]:
+def _decomp_parts(
+    ds: xr.Dataset, measure: str, split: bool, lang: str
+) -> list[tuple[str, str, Any]]:
     """(label, colour, signed values) of the terms, entry first, net last excluded."""
     entry, reentry, first, exit_, stayers, _ = _DECOMP_TERMS[measure]
     parts: list[tuple[str, str, Any]] = []
@@ -50,14 +53,19 @@ def _decomp_parts(ds: xr.Dataset, measure: str, split: bool) -> list[tuple[str, 
         and np.isfinite(np.asarray(ds[reentry].values, dtype=float)).any()
     )
     if has_split:
-        parts.append(("Re-entry", REENTRY, ds[reentry].values))
-        parts.append(("First entry", ENTRY, ds[first].values))
+        parts.append((_term("reentry", lang), REENTRY, ds[reentry].values))
+        parts.append((_term("first_entry", lang), ENTRY, ds[first].values))
     else:
-        parts.append(("Entry", ENTRY, ds[entry].values))
-    parts.append(("Exit (−)", EXIT, -np.asarray(ds[exit_].values, dtype=float)))
+        parts.append((_term("entry", lang), ENTRY, ds[entry].values))
+    parts.append((_term("exit", lang), EXIT, -np.asarray(ds[exit_].values, dtype=float)))
     if stayers is not None:
-        parts.append(("Stayers", STAYERS, ds[stayers].values))
+        parts.append((_term("stayers", lang), STAYERS, ds[stayers].values))
     return [(lab, col, np.asarray(v, dtype=float)) for lab, col, v in parts]
+
+
+def _term(name: str, lang: str) -> str:
+    """Display name of a term of the decomposition (``"entry"``, ``"exit"`` ...)."""
+    return text(f"plot.dyn.decomposition.{name}", lang)
 
 
 def decomposition(
@@ -70,6 +78,7 @@ def decomposition(
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """The change in M0 (or H) split into entries, exits and stayers.
 
@@ -95,7 +104,11 @@ def decomposition(
     figsize
         Size of the new figure (default ``(6.5, 4.0)``, wider for long chains).
     title
-        Chart title.
+        Chart title (default: names the measure, the waves and the terms, in ``lang``);
+        drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
@@ -110,6 +123,7 @@ def decomposition(
         For a result that is not a ``DecompositionResult``, an unknown ``measure`` or a
         ``time`` that is not the later wave of a chained pair.
     """
+    check_lang(lang)
     check_result(result, DecompositionResult, "decomposition", "mpi.decompose_change")
     ds = result.overall.to_dataset()
     if measure not in _DECOMP_TERMS:
@@ -131,7 +145,9 @@ def decomposition(
         ds = ds.isel(time=int(hit[0]))
         chained = False
     delta = "ΔM0" if measure == "M0" else "ΔH"
-    parts = _decomp_parts(ds, measure, split_entry)
+    net_label = text("plot.dyn.decomposition.net", lang, delta=delta)
+    name = measure_label(measure, lang, short=True)
+    parts = _decomp_parts(ds, measure, split_entry, lang)
     net = np.asarray(ds[net_name].values, dtype=float)
     if figsize is None:
         width = 6.5 if not chained else max(7.5, 3.0 + 0.75 * net.size)
@@ -145,7 +161,7 @@ def decomposition(
         heights = np.concatenate([vals, [float(net)]])
         bottoms = np.concatenate([cum[:-1], [0.0]])
         colors = [c for _, c, _ in parts] + [NET]
-        names = [lab for lab, _, _ in parts] + [f"Net {delta}"]
+        names = [lab for lab, _, _ in parts] + [net_label]
         x = np.arange(len(heights))
         bars = ax.bar(x, heights, bottom=bottoms, color=colors, width=0.62)
         for patch in bars:
@@ -191,17 +207,23 @@ def decomposition(
             if "end" in ds.coords
             else ds.attrs.get("end")
         )
-        span_txt = f", {float(start):g}–{float(end):g}" if start is not None else ""
-        terms = "entries, exits and stayers" if measure == "M0" else "entries and exits"
-        default = f"Change in {measure}{span_txt}: {terms}"
+        if start is not None:
+            span = text("plot.dyn.span", lang, start=f"{float(start):g}", end=f"{float(end):g}")
+            default = text(f"plot.dyn.decomposition.title_{measure}", lang, measure=name, span=span)
+        else:
+            default = text(f"plot.dyn.decomposition.title_{measure}_nospan", lang, measure=name)
         lvl = ("M0_1", "M0_2") if measure == "M0" else ("H1", "H2")
         if lvl[0] in ds and lvl[1] in ds and start is not None:
-            ax.set_xlabel(
-                f"{measure} {float(start):g}: {float(ds[lvl[0]]):.4f}  →  "
-                f"{float(end):g}: {float(ds[lvl[1]]):.4f}",
-                fontsize="small",
-                color="0.3",
+            levels = text(
+                "plot.dyn.decomposition.levels",
+                lang,
+                measure=measure,
+                start=f"{float(start):g}",
+                before=f"{float(ds[lvl[0]]):.4f}",
+                end=f"{float(end):g}",
+                after=f"{float(ds[lvl[1]]):.4f}",
             )
+            ax.set_xlabel(levels, fontsize="small", color="0.3")
     else:
         years = np.asarray(ds["time"].values, dtype=float)
         step = float(np.min(np.diff(years))) if years.size > 1 else 1.0
@@ -224,7 +246,7 @@ def decomposition(
             markersize=5,
             markerfacecolor="white",
             markeredgewidth=1.4,
-            label=f"Net {delta}",
+            label=net_label,
             zorder=3,
         )
         ax.axhline(0, color="0.3", linewidth=0.8)
@@ -240,9 +262,9 @@ def decomposition(
         else:
             ticks = years_text(years)
         ax.set_xticks(years, ticks, fontsize="small" if years.size > 6 else None)
-        ax.set_xlabel("Wave pair")
+        ax.set_xlabel(text("plot.dyn.decomposition.xlabel_chained", lang))
         handles, labels = ax.get_legend_handles_labels()
-        order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("Net "))
+        order = sorted(range(len(labels)), key=lambda i: labels[i] == net_label)
         ax.legend(
             [handles[i] for i in order],
             [labels[i] for i in order],
@@ -252,9 +274,8 @@ def decomposition(
             bbox_to_anchor=(1.01, 1.0),
         )
         ax.margins(y=0.08)
-        terms = "entries, exits and stayers" if measure == "M0" else "entries and exits"
-        default = f"Change in {measure} per wave pair: {terms}"
-    ax.set_ylabel(f"Contribution to {delta}")
+        default = text(f"plot.dyn.decomposition.title_{measure}_chained", lang, measure=name)
+    ax.set_ylabel(text("plot.dyn.decomposition.ylabel", lang, delta=delta))
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax, extra)

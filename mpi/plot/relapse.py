@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from mpi._common.labels import check_lang, has_text, text
 from mpi.dynamics.relapse import RelapseResult
 from mpi.dynamics.risk import RiskResult
 from mpi.errors import ValidationError
@@ -19,7 +20,6 @@ from mpi.plot._style import (
     EXIT,
     LINE_COLORS,
     NET,
-    STATE_LABELS,
     apply_fonts,
     check_result,
     grid,
@@ -45,6 +45,7 @@ def relapse(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """Cumulative relapse :math:`F(e) = 1 - S(e)` by time since exit, with a confidence band.
 
@@ -64,12 +65,16 @@ def relapse(
     figsize
         Size of the new figure.
     title
-        Chart title.
+        Chart title (default: names the chart, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    check_lang(lang)
     check_result(result, RelapseResult, "relapse", "mpi.relapse")
     ds = result.to_dataset()
     if by_band and years:
@@ -102,7 +107,7 @@ def relapse(
             where="post",
             color=color,
             linewidth=2.0,
-            label=label.capitalize() if label else "Cumulative relapse",
+            label=_band_at_exit(label, lang) if label else text("plot.dyn.relapse.curve", lang),
         )
         if se_name is not None:
             se = ds[se_name] if label is None else ds[se_name].sel(band_at_exit=label)
@@ -113,19 +118,25 @@ def relapse(
             ax.fill_between(
                 x[ok2], lo[ok2], hi[ok2], step="post", color=color, alpha=0.15, linewidth=0
             )
-    ax.set_xlabel("Years since exit" if years else "Waves since exit")
-    ax.set_ylabel("Share relapsed (1 − survival)")
+    ax.set_xlabel(text(f"plot.dyn.relapse.xlabel_{'years' if years else 'waves'}", lang))
+    ax.set_ylabel(text("plot.dyn.relapse.ylabel", lang))
     percent_axis(ax)
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     ax.grid(axis="y", color="0.9", linewidth=0.8)
-    band = (
-        f"{level:.0%} band ({'bootstrap' if se_name and se_name.endswith('bse') else 'linearised'})"
-    )
+    kind = "bootstrap" if se_name and se_name.endswith("bse") else "linearised"
+    band = text(f"plot.dyn.relapse.band_{kind}", lang, level=f"{level:.0%}")
     ax.legend(frameon=False, fontsize="small", title=band if se_name else None, loc="upper left")
-    ax.set_title(title if title is not None else "Relapse into poverty after an exit", loc="left")
+    default = text("plot.dyn.relapse.title", lang)
+    ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax)
     return ax
+
+
+def _band_at_exit(band: str, lang: str) -> str:
+    """Display name of a band at exit (``"clean"``, ``"vulnerable"``)."""
+    key = f"plot.dyn.relapse.band.{band}"
+    return text(key, lang) if has_text(key) else band.capitalize()
 
 
 _BAND_COLORS = {"nonpoor": EXIT, "vulnerable": "#e08214", "poor": "#b2182b", "severe": "#67001f"}
@@ -139,6 +150,7 @@ def risk(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.2),
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """Early-warning risk: calibration on the held-out waves, or mean risk by band.
 
@@ -161,7 +173,10 @@ def risk(
     figsize
         Size of the new figure.
     title
-        Chart title.
+        Chart title (default: names the chart, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
@@ -176,6 +191,7 @@ def risk(
         For a result that is not a ``RiskResult``, an unknown ``kind`` or a calibration
         the result does not hold.
     """
+    check_lang(lang)
     check_result(result, RiskResult, "risk", "mpi.relapse_risk")
     if kind not in ("auto", "calibration", "bands"):
         raise ValidationError(f"kind must be 'auto', 'calibration' or 'bands'; got {kind!r}")
@@ -189,19 +205,19 @@ def risk(
     ax = new_ax(ax, figsize)
     style_axes(ax)
     if kind == "calibration" or (kind == "auto" and has_eval):
-        default = _draw_calibration(ax, ds)
+        default = _draw_calibration(ax, ds, lang)
     else:
-        default = _draw_band_risk(ax, ds)
+        default = _draw_band_risk(ax, ds, lang)
     grid(ax, "both")
     ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax)
     return ax
 
 
-def _draw_calibration(ax: Axes, ds: xr.Dataset) -> str:
+def _draw_calibration(ax: Axes, ds: xr.Dataset, lang: str) -> str:
     """Observed against predicted risk per decile; returns the default title."""
-    styles = {"model": ("Model", EXIT, "-", "o"), "naive": ("Naive band-at-exit rule", NET,
-              (0, (4, 2)), "s")}  # fmt: skip
+    styles = {"model": (text("plot.dyn.risk.model", lang), EXIT, "-", "o"),
+              "naive": (text("plot.dyn.risk.naive", lang), NET, (0, (4, 2)), "s")}  # fmt: skip
     top = 0.0
     for model in ds["calibration_predicted"]["model"].values:
         name, color, line, marker = styles.get(str(model), (str(model), "0.5", "-", "o"))
@@ -209,28 +225,50 @@ def _draw_calibration(ax: Axes, ds: xr.Dataset) -> str:
         obs = np.asarray(ds["calibration_observed"].sel(model=model).values, dtype=float)
         ok = np.isfinite(pred) & np.isfinite(obs)
         scores = []
-        for score, label in (("auc", "AUC"), ("brier", "Brier")):
+        for score in ("auc", "brier"):
             if score in ds and "model" in ds[score].dims:
-                scores.append(f"{label} {float(ds[score].sel(model=model)):.3f}")
-        label = name + (f" ({', '.join(scores)})" if scores else "")
-        ax.plot(pred[ok], obs[ok], color=color, linestyle=line, marker=marker, markersize=4.5,
-                linewidth=1.6, label=label)
+                value = f"{float(ds[score].sel(model=model)):.3f}"
+                scores.append(text(f"plot.dyn.risk.{score}", lang, value=value))
+        sep = text("plot.dyn.list_sep", lang)
+        label = (
+            text("plot.dyn.risk.with_scores", lang, name=name, scores=sep.join(scores))
+            if scores
+            else name
+        )
+        ax.plot(
+            pred[ok],
+            obs[ok],
+            color=color,
+            linestyle=line,
+            marker=marker,
+            markersize=4.5,
+            linewidth=1.6,
+            label=label,
+        )
         top = max(top, float(np.max(pred[ok], initial=0.0)), float(np.max(obs[ok], initial=0.0)))
     top = min(1.0, top * 1.05) or 1.0
-    ax.plot([0, top], [0, top], color="0.6", linewidth=0.9, linestyle=":",
-            label="Perfect calibration")
+    ax.plot(
+        [0, top],
+        [0, top],
+        color="0.6",
+        linewidth=0.9,
+        linestyle=":",
+        label=text("plot.dyn.risk.perfect", lang),
+    )
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     percent_axis(ax, "x", decimals=0)
     percent_axis(ax, "y", decimals=0)
-    ax.set_xlabel("Predicted risk (mean of the decile)")
-    ax.set_ylabel("Observed share poor at the target wave")
+    ax.set_xlabel(text("plot.dyn.risk.xlabel_calibration", lang))
+    ax.set_ylabel(text("plot.dyn.risk.ylabel_calibration", lang))
     ax.legend(frameon=False, fontsize="small", loc="upper left")
     waves = ds.attrs.get("evaluated_waves", "")
-    return "Calibration of the early-warning risk" + (f", waves {waves}" if waves else "")
+    if waves:
+        return text("plot.dyn.risk.title_calibration_waves", lang, waves=waves)
+    return text("plot.dyn.risk.title_calibration", lang)
 
 
-def _draw_band_risk(ax: Axes, ds: xr.Dataset) -> str:
+def _draw_band_risk(ax: Axes, ds: xr.Dataset, lang: str) -> str:
     """Mean predicted risk per wave by current band; returns the default title."""
     risk_ = np.asarray(ds["risk"].transpose(..., "time").values, dtype=float)
     band = np.asarray(ds["current_band"].transpose(..., "time").values)
@@ -243,15 +281,31 @@ def _draw_band_risk(ax: Axes, ds: xr.Dataset) -> str:
         n = hit.sum(0)
         mean = np.where(hit, risk_, 0.0).sum(0) / np.maximum(n, 1)
         mean[n == 0] = np.nan
-        name = names[code] if code < len(names) else f"band {code}"
-        ax.plot(years, mean, color=_BAND_COLORS.get(name, LINE_COLORS[code % len(LINE_COLORS)]),
-                marker="o", markersize=4, linewidth=1.6, label=STATE_LABELS.get(name, name))
+        name = names[code] if code < len(names) else ""
+        shown = (
+            text(f"state.{name}", lang)
+            if has_text(f"state.{name}")
+            else name or text("plot.dyn.risk.band_code", lang, code=code)
+        )
+        ax.plot(
+            years,
+            mean,
+            color=_BAND_COLORS.get(name, LINE_COLORS[code % len(LINE_COLORS)]),
+            marker="o",
+            markersize=4,
+            linewidth=1.6,
+            label=shown,
+        )
     ax.set_xticks(years, years_text(years))
     ax.set_ylim(bottom=0)
     percent_axis(ax, "y", decimals=0)
-    ax.set_xlabel("Wave")
+    ax.set_xlabel(text("common.wave", lang))
     horizon = int(ds.attrs.get("horizon", 1))
-    later = "at the next wave" if horizon == 1 else f"{horizon} waves later"
-    ax.set_ylabel(f"Mean predicted risk of being poor {later}")
-    ax.legend(frameon=False, fontsize="small", title="Current band", loc="best")
-    return "Early-warning risk by current band"
+    ax.set_ylabel(
+        text("plot.dyn.risk.ylabel_next", lang)
+        if horizon == 1
+        else text("plot.dyn.risk.ylabel_later", lang, horizon=horizon)
+    )
+    title = text("plot.dyn.risk.band_title", lang)
+    ax.legend(frameon=False, fontsize="small", title=title, loc="best")
+    return text("plot.dyn.risk.title_bands", lang)

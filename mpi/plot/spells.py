@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mpi._common.labels import check_lang, text
 from mpi.dynamics.chronic import ChronicResult, DurationAdjustedResult
 from mpi.dynamics.spells import SpellResult
 from mpi.errors import ValidationError
@@ -46,6 +47,7 @@ def survival(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """Kaplan-Meier (Bane-Ellwood) survival of spells by duration, as a step curve.
 
@@ -68,7 +70,10 @@ def survival(
     figsize
         Size of the new figure.
     title
-        Chart title.
+        Chart title (default: names the chart, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
@@ -82,6 +87,7 @@ def survival(
     ValidationError
         For a result that is not a ``SpellResult`` or an unknown ``state``.
     """
+    check_lang(lang)
     check_result(result, SpellResult, "survival", "mpi.spells")
     ds = result.to_dataset()
     states = [str(s) for s in ds["state"].values]
@@ -97,6 +103,7 @@ def survival(
     x = np.concatenate([[0.0], dur[ok]])
     y = np.concatenate([[1.0], sv[ok]])
     poor = state == "poor"
+    which = "poor" if poor else "nonpoor"
     color = ENTRY if poor else EXIT
     ax = new_ax(ax, figsize)
     style_axes(ax)
@@ -109,7 +116,7 @@ def survival(
             color=color,
             alpha=0.22,
             linewidth=0,
-            label=f"{'Exit' if poor else 'Re-entry'} hazard h(d)",
+            label=text(f"plot.dyn.survival.hazard_{'exit' if poor else 'reentry'}", lang),
         )
     ax.step(
         x,
@@ -119,7 +126,7 @@ def survival(
         linewidth=2.2,
         marker="o",
         markersize=4.5,
-        label=f"Survival S(d), still {'poor' if poor else 'non-poor'}",
+        label=text(f"plot.dyn.survival.curve_{which}", lang),
     )
     extra = []
     if annotate:
@@ -138,11 +145,11 @@ def survival(
     ax.set_xlim(-0.3, x[-1] + 0.6)
     ax.set_ylim(0, 1.05)
     percent_axis(ax, "y", decimals=0)
-    ax.set_xlabel("Duration of the spell (waves)")
-    ax.set_ylabel(f"Share of {'poverty' if poor else 'non-poverty'} spells")
+    ax.set_xlabel(text("plot.dyn.survival.xlabel", lang))
+    ax.set_ylabel(text(f"plot.dyn.survival.ylabel_{which}", lang))
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     ax.legend(frameon=False, fontsize="small", loc="upper right")
-    default = "Survival in poverty" if poor else "Survival out of poverty"
+    default = text(f"plot.dyn.survival.title_{which}", lang)
     ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax, extra)
     return ax
@@ -157,6 +164,7 @@ def chronic_durations(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """Population share by number of poor waves, the chronically poor highlighted.
 
@@ -178,7 +186,10 @@ def chronic_durations(
     figsize
         Size of the new figure.
     title
-        Chart title.
+        Chart title (default: names the chart, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
@@ -193,6 +204,7 @@ def chronic_durations(
         For a result that is not a ``ChronicResult`` or one without the duration table
         (``order="dimensions_first"``).
     """
+    check_lang(lang)
     check_result(result, ChronicResult, "chronic_durations", "mpi.chronic")
     ds = result.to_dataset()
     if "share_by_periods_poor" not in ds:
@@ -208,18 +220,23 @@ def chronic_durations(
     tau = ds.attrs.get("tau", "")
     ax = new_ax(ax, figsize)
     style_axes(ax)
-    ax.bar(s, other, width=0.72, color=MUTED, label="Not chronically poor")
+    ax.bar(s, other, width=0.72, color=MUTED, label=text("plot.dyn.chronic.not_chronic", lang))
     ax.bar(
         s,
         chronic_part,
         bottom=other,
         width=0.72,
         color=ENTRY,
-        label=f"Chronically poor (τ = {tau})" if tau else "Chronically poor",
+        label=(
+            text("plot.dyn.chronic.chronic_tau", lang, tau=tau)
+            if tau
+            else text("plot.dyn.chronic.chronic", lang)
+        ),
     )
     has_c = contribution and "contribution_by_periods_poor" in ds
     c = np.asarray(ds["contribution_by_periods_poor"].values, dtype=float) if has_c else None
     top = float(np.nanmax(np.concatenate([share, c if c is not None else [], [1e-9]])))
+    contributed = text("plot.dyn.chronic.contribution", lang)
     if c is not None:
         ax.plot(
             s,
@@ -228,7 +245,7 @@ def chronic_durations(
             linewidth=1.4,
             marker="D",
             markersize=4,
-            label="Share of $M^C$ contributed",
+            label=contributed,
             zorder=3,
         )
     extra = []
@@ -258,7 +275,7 @@ def chronic_durations(
         ax.axvline(m - 0.5, color="0.35", linewidth=0.9, linestyle=(0, (4, 3)))
         extra.append(
             ax.annotate(
-                f"chronic: ≥ {m:g} poor waves",
+                text("plot.dyn.chronic.threshold", lang, m=f"{m:g}"),
                 (m - 0.5, 1.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(4, -2),
@@ -271,11 +288,13 @@ def chronic_durations(
     ax.set_xticks(s, [f"{v:g}" for v in s])
     percent_axis(ax, "y", decimals=0)
     ax.set_ylim(0, top * 1.15)
-    ax.set_xlabel("Number of waves in poverty")
-    ax.set_ylabel("Share of the population" + (" / of $M^C$" if has_c else ""))
+    ax.set_xlabel(text("plot.dyn.chronic.xlabel", lang))
+    ax.set_ylabel(
+        text("plot.dyn.chronic.ylabel_contribution" if has_c else "plot.dyn.chronic.ylabel", lang)
+    )
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     handles, labels = ax.get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda i: "M^C" in labels[i])
+    order = sorted(range(len(labels)), key=lambda i: labels[i] == contributed)
     ax.legend(
         [handles[i] for i in order],
         [labels[i] for i in order],
@@ -284,9 +303,8 @@ def chronic_durations(
         loc="upper right",
         bbox_to_anchor=(1.0, 0.9) if binary else None,
     )
-    ax.set_title(
-        title if title is not None else "Population by number of waves in poverty", loc="left"
-    )
+    default = text("plot.dyn.chronic.title", lang)
+    ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax, extra)
     return ax
 
@@ -299,6 +317,7 @@ def duration_adjusted(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     r"""Per-wave FGT measures and the duration-adjusted :math:`K_\alpha` (Foster 2009).
 
@@ -318,7 +337,10 @@ def duration_adjusted(
     figsize
         Size of the new figure.
     title
-        Chart title.
+        Chart title (default: names the chart, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
@@ -331,6 +353,7 @@ def duration_adjusted(
     ValidationError
         For a result that is not a ``DurationAdjustedResult`` or an ``alpha`` it lacks.
     """
+    check_lang(lang)
     check_result(result, DurationAdjustedResult, "duration_adjusted", "mpi.duration_adjusted")
     ds = result.to_dataset()
     have = [float(a) for a in ds["alpha"].values]
@@ -345,21 +368,47 @@ def duration_adjusted(
     for i, a in enumerate(chosen):
         color = LINE_COLORS[i % len(LINE_COLORS)]
         sel = {"alpha": a}
-        ax.plot(years, ds["FGT_cross_section"].sel(sel, method="nearest").values, color=color,
-                linewidth=1.6, marker="o", markersize=4, label=f"$P_{{{a:g}}}$ per wave")
+        ax.plot(
+            years,
+            ds["FGT_cross_section"].sel(sel, method="nearest").values,
+            color=color,
+            linewidth=1.6,
+            marker="o",
+            markersize=4,
+            label=text("plot.dyn.duration.per_wave", lang, symbol=f"$P_{{{a:g}}}$"),
+        )
         k = float(ds["K"].sel(sel, method="nearest"))
-        ax.axhline(k, color=color, linewidth=1.3, linestyle=(0, (5, 3)),
-                   label=f"$K_{{{a:g}}}$ = {k:.4f} (duration-adjusted)")
+        ax.axhline(
+            k,
+            color=color,
+            linewidth=1.3,
+            linestyle=(0, (5, 3)),
+            label=text(
+                "plot.dyn.duration.adjusted", lang, symbol=f"$K_{{{a:g}}}$", value=f"{k:.4f}"
+            ),
+        )
     ax.set_xticks(years, years_text(years))
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("Wave")
-    ax.set_ylabel("FGT measure (share of the population)")
+    ax.set_xlabel(text("common.wave", lang))
+    ax.set_ylabel(text("plot.dyn.duration.ylabel", lang))
     ax.grid(axis="y", color="0.9", linewidth=0.8)
-    head = f"chronic H = {float(ds['H']):.3f}, duration D = {float(ds['D']):.3f}"
-    ax.legend(frameon=False, fontsize="small", title=head, title_fontsize="small",
-              loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    head = text(
+        "plot.dyn.duration.legend", lang, H=f"{float(ds['H']):.3f}", D=f"{float(ds['D']):.3f}"
+    )
+    ax.legend(
+        frameon=False,
+        fontsize="small",
+        title=head,
+        title_fontsize="small",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
     tau = ds.attrs.get("tau", "")
-    default = "Duration-adjusted poverty" + (f" (τ = {tau})" if tau else "")
+    default = (
+        text("plot.dyn.duration.title_tau", lang, tau=tau)
+        if tau
+        else text("plot.dyn.duration.title", lang)
+    )
     ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax)
     return ax

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mpi._common.labels import check_lang, has_text, measure_label, text
 from mpi.dynamics.states import PanelStates
 from mpi.dynamics.transitions import TransitionResult
 from mpi.errors import ValidationError
@@ -19,8 +20,6 @@ from mpi.plot._style import (
     ENTRY,
     EXIT,
     LINE_COLORS,
-    MEASURE_LABELS,
-    STATE_LABELS,
     apply_fonts,
     check_result,
     new_ax,
@@ -49,6 +48,7 @@ def trend(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """A measure over the waves of a panel, overall and per group.
 
@@ -71,13 +71,17 @@ def trend(
     figsize
         Size of the new figure.
     title
-        Chart title.
+        Chart title (default: the measure by wave, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`); group labels are drawn as the data hold them.
 
     Returns
     -------
     matplotlib.axes.Axes
         ``ax.lines[-1]`` is the overall line, the lines before it the groups'.
     """
+    check_lang(lang)
     if isinstance(result, PanelStates):
         years, overall, lines = _states_series(result, measure, group)
     else:
@@ -101,17 +105,18 @@ def trend(
         linewidth=2.2,
         marker="o",
         markersize=4,
-        label="Overall",
+        label=text("common.overall", lang),
     )
     ax.set_xticks(years, [f"{y:g}" for y in years])
-    ax.set_xlabel("Wave")
-    ax.set_ylabel(MEASURE_LABELS.get(measure, measure))
+    ax.set_xlabel(text("common.wave", lang))
+    name = measure_label(measure, lang)
+    ax.set_ylabel(name)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     if group is not None:
         ax.legend(frameon=False, fontsize="small", title=group, ncols=2)
     ax.set_title(
-        title if title is not None else f"{MEASURE_LABELS.get(measure, measure)} by wave",
+        title if title is not None else text("plot.dyn.trend.title", lang, measure=name),
         loc="left",
     )
     apply_fonts(ax)
@@ -197,6 +202,7 @@ def transition_matrix(
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """Heatmap of the transition probabilities, rows ``from_state``, columns ``to_state``.
 
@@ -215,8 +221,9 @@ def transition_matrix(
         Show the pooled (time-homogeneous) matrix. Default: the pooled matrix when the
         result has one, else the last wave pair; ``time=`` selects a pair instead.
     labels
-        Display names of the states, e.g. ``{"poor": "贫困", "nonpoor": "非贫困"}``
-        (default: "Non-poor", "Vulnerable", "Poor", "Severe").
+        Display names of the states, e.g. ``{"poor": "Poor households"}``; they replace
+        the catalogue's names in ``lang`` ("Non-poor", "Vulnerable", "Poor", "Severe" /
+        "非贫困", "脆弱", "贫困", "深度贫困") for the states they name.
     cmap
         A sequential matplotlib colormap (scaled from 0 to 100%).
     colorbar
@@ -226,7 +233,10 @@ def transition_matrix(
     figsize
         Size of the new figure (default: grows with the number of states).
     title
-        Chart title (default: names the pair or the pooled waves).
+        Chart title (default: names the pair or the pooled waves, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
@@ -242,11 +252,17 @@ def transition_matrix(
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
 
+    check_lang(lang)
     check_result(result, TransitionResult, "transition_matrix", "mpi.transitions")
     ds = result.to_dataset()
     is_pooled_result = "time" not in ds["probability"].dims
     waves = ds.attrs.get("waves", "")
-    first_last = waves.split(", ")[0] + "–" + waves.split(", ")[-1] if waves else ""
+    first_last = (
+        text("plot.dyn.span", lang, start=waves.split(", ")[0], end=waves.split(", ")[-1])
+        if waves
+        else ""
+    )
+    pooled_label = text("plot.dyn.transition.pooled", lang, waves=first_last).strip()
     if pooled and time is not None:
         raise ValidationError("pass either time= (one wave pair) or pooled=True, not both")
     if is_pooled_result:
@@ -255,7 +271,7 @@ def transition_matrix(
                 "the result is pooled (mpi.transitions(..., pooled=True)) and has no wave "
                 "pairs; call transitions(..., pooled=False) to draw one pair"
             )
-        prob, label = ds["probability"], f"pooled {first_last}"
+        prob, label = ds["probability"], pooled_label
     elif time is not None:
         years = np.asarray(ds["time"].values, dtype=float)
         hit = np.flatnonzero(np.isclose(years, float(time)))
@@ -266,24 +282,22 @@ def transition_matrix(
         sel = ds.isel(time=int(hit[0]))
         prob = sel["probability"]
         start = sel["from_time"].item() if "from_time" in sel.coords else None
-        label = f"{start:g} → {years[hit[0]]:g}" if start is not None else f"{years[hit[0]]:g}"
+        label = _pair_label(start, years[hit[0]], lang)
     else:
         use_pooled = "pooled_probability" in ds if pooled is None else bool(pooled)
         if use_pooled:
             if "pooled_probability" not in ds:
                 raise ValidationError("the result holds no pooled transition matrix")
-            prob, label = ds["pooled_probability"], f"pooled {first_last}"
+            prob, label = ds["pooled_probability"], pooled_label
         else:
             sel = ds.isel(time=-1)
             prob = sel["probability"]
             start = sel["from_time"].item() if "from_time" in sel.coords else None
-            end = float(sel["time"].item())
-            label = f"{start:g} → {end:g}" if start is not None else f"{end:g}"
+            label = _pair_label(start, float(sel["time"].item()), lang)
     prob = prob.transpose("from_state", "to_state")
     mat = np.asarray(prob.values, dtype=float)
-    names = {**STATE_LABELS, **(dict(labels) if labels else {})}
-    rows = [names.get(str(s), str(s)) for s in prob["from_state"].values]
-    cols = [names.get(str(s), str(s)) for s in prob["to_state"].values]
+    rows = [_state_name(s, labels, lang) for s in prob["from_state"].values]
+    cols = [_state_name(s, labels, lang) for s in prob["to_state"].values]
     n = len(rows)
     if figsize is None:
         side = 2.6 + 0.85 * n
@@ -324,8 +338,8 @@ def transition_matrix(
     ax.tick_params(which="both", length=0)
     ax.xaxis.set_ticks_position("top")
     ax.xaxis.set_label_position("top")
-    ax.set_xlabel("To state")
-    ax.set_ylabel("From state")
+    ax.set_xlabel(text("plot.dyn.transition.to_state", lang))
+    ax.set_ylabel(text("plot.dyn.transition.from_state", lang))
     extra = list(texts)
     if colorbar:
         fig = ax.get_figure()
@@ -333,11 +347,25 @@ def transition_matrix(
         percent_axis(cb.ax, "y", decimals=0)
         cb.outline.set_visible(False)
         cb.ax.tick_params(length=2)
-    ax.set_title(
-        title if title is not None else f"Transition probabilities, {label}", loc="left", pad=8
-    )
+    default = text("plot.dyn.transition.title", lang, label=label)
+    ax.set_title(title if title is not None else default, loc="left", pad=8)
     apply_fonts(ax, extra)
     return ax
+
+
+def _pair_label(start: Any, end: float, lang: str) -> str:
+    """``"2011 → 2013"`` for a wave pair, or the later year alone when the start is unknown."""
+    if start is None:
+        return f"{end:g}"
+    return text("plot.dyn.pair", lang, start=f"{float(start):g}", end=f"{end:g}")
+
+
+def _state_name(state: Any, labels: Mapping[str, str] | None, lang: str) -> str:
+    """Display name of a poverty state: the user's ``labels``, else the catalogue's."""
+    key = str(state)
+    if labels and key in labels:
+        return str(labels[key])
+    return text(f"state.{key}", lang) if has_text(f"state.{key}") else key
 
 
 # -- entry and exit rates --------------------------------------------------------------------
@@ -349,6 +377,7 @@ def rates(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
+    lang: str = "en",
 ) -> Axes:
     """Entry and exit rates per wave pair, drawn at the year of the later wave.
 
@@ -370,7 +399,10 @@ def rates(
     figsize
         Size of the new figure.
     title
-        Chart title.
+        Chart title (default: names the rates, in ``lang``); drawn as given.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (the label catalogue of
+        :mod:`mpi._common.labels`).
 
     Returns
     -------
@@ -382,6 +414,7 @@ def rates(
     ValidationError
         For a result that is not a ``TransitionResult`` or a pooled one (no wave pairs).
     """
+    check_lang(lang)
     check_result(result, TransitionResult, "rates", "mpi.transitions")
     ds = result.to_dataset()
     if "time" not in ds["entry_rate"].dims:
@@ -394,8 +427,8 @@ def rates(
     ax = new_ax(ax, figsize)
     style_axes(ax)
     series = (
-        ("entry", "Entry rate (non-poor → poor)", ENTRY),
-        ("exit", "Exit rate (poor → non-poor)", EXIT),
+        ("entry", text("plot.dyn.rates.entry", lang), ENTRY),
+        ("exit", text("plot.dyn.rates.exit", lang), EXIT),
     )
     for key, label, color in series:
         ax.plot(
@@ -414,7 +447,7 @@ def rates(
                 v = float(ds[name])
                 ax.axhline(v, color=color, linewidth=1.0, linestyle=(0, (4, 3)), alpha=0.7)
                 ax.annotate(
-                    f"pooled {percent_text(v)}",
+                    text("plot.dyn.rates.pooled", lang, value=percent_text(v)),
                     (1.0, v),
                     xycoords=("axes fraction", "data"),
                     xytext=(2, 0),
@@ -429,11 +462,11 @@ def rates(
     top = np.nanmax([np.nanmax(line.get_ydata()) for line in ax.lines])
     percent_axis(ax, "y", decimals=0 if top > 0.05 else None)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("Later wave of the pair")
-    ax.set_ylabel("Annual rate" if annual else "Share of the origin state")
+    ax.set_xlabel(text("plot.dyn.rates.xlabel", lang))
+    ax.set_ylabel(text("plot.dyn.rates.ylabel_annual" if annual else "plot.dyn.rates.ylabel", lang))
     ax.grid(axis="y", color="0.9", linewidth=0.8)
     ax.legend(frameon=False, fontsize="small", loc="best")
-    default = "Entry into and exit from poverty" + (", annualised" if annual else "")
+    default = text("plot.dyn.rates.title_annual" if annual else "plot.dyn.rates.title", lang)
     ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax)
     return ax

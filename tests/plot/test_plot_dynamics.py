@@ -1,18 +1,27 @@
-"""Charts of panel dynamics (mpi.plot.transition_matrix, rates, survival, chronic_durations,
-decomposition): the drawn data equal the result's values."""
+"""Charts of panel dynamics (mpi.plot.trend, transition_matrix, rates, survival,
+chronic_durations, duration_adjusted, decomposition, relapse, risk): the drawn data equal the
+result's values, and with ``lang="zh"`` every word is the label catalogue's Chinese, drawn in a
+CJK font when one is installed."""
 
 from __future__ import annotations
+
+import io
+import re
+import warnings
 
 import matplotlib
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from panel_data import random_panel, random_spec
 
 import mpi
+from mpi._common.labels import measure_label, text
 
 NO_CJK_FONT = (
-    "no CJK font on this machine: the Chinese-label font check needs one (e.g. apt-get install fonts-noto-cjk); issue 16 makes CI provide it"
+    "no CJK font on this machine: the Chinese-label font check needs one "
+    "(e.g. apt-get install fonts-noto-cjk)"
 )
 
 matplotlib.use("Agg")
@@ -351,3 +360,220 @@ def test_relapse_chart_draws_cumulative_relapse_and_band():
     panel = panel.assign(flag=panel.i0)
     with pytest.raises(mpi.ValidationError, match="no band at exit"):
         mpi.plot.relapse(mpi.relapse(panel, status="flag"), by_band=True)
+
+
+# -- lang= : the words of every chart come from the label catalogue ---------------------------
+#: Tokens a Chinese chart may still show in Latin script: symbols of the measures and scores.
+LATIN_OK = re.compile(r"\$[^$]*\$|\b(?:M0|H|A|D|K|S|h|d|AUC|Brier|FGT)\b")
+CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
+
+
+@pytest.fixture(scope="module")
+def registry_results():
+    """Results on a small generated registry panel: relapse, risk, duration-adjusted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        panel = mpi.datasets.generate("registry_panel", n=300, seed=1, format="xarray")
+        st = mpi.panel_states(panel, mpi.presets.china_2b3g(), weight="weight")
+        return {
+            "relapse": mpi.relapse(st),
+            "risk": mpi.relapse_risk(st, fit_until=2020),
+            "risk_bands": mpi.relapse_risk(st),
+            "dur": mpi.duration_adjusted(
+                panel, "income_per_capita", line="poverty_line", tau="1/2", weight="weight",
+                balance="observed",
+            ),
+        }  # fmt: skip
+
+
+def _cases(states, results, registry_results):
+    """name -> a chart call taking ``**kwargs`` (lang=, title=), one per chart and variant."""
+    tr, dc, dcc, rr = results["tr"], results["dc"], results["dcc"], registry_results
+    return {
+        "trend": lambda **k: mpi.plot.trend(states, "H", **k),
+        "transition_matrix": lambda **k: mpi.plot.transition_matrix(tr, **k),
+        "transition_pair": lambda **k: mpi.plot.transition_matrix(tr, time=2013, **k),
+        "transition_bands": lambda **k: mpi.plot.transition_matrix(
+            results["bands"], time=2016, colorbar=True, **k
+        ),
+        "rates": lambda **k: mpi.plot.rates(tr, **k),
+        "rates_annual": lambda **k: mpi.plot.rates(tr, annual=True, **k),
+        "survival": lambda **k: mpi.plot.survival(results["sp"], **k),
+        "survival_nonpoor": lambda **k: mpi.plot.survival(results["sp"], state="nonpoor", **k),
+        "chronic_durations": lambda **k: mpi.plot.chronic_durations(results["chb"], **k),
+        "duration_adjusted": lambda **k: mpi.plot.duration_adjusted(rr["dur"], **k),
+        "decomposition": lambda **k: mpi.plot.decomposition(dc, **k),
+        "decomposition_H": lambda **k: mpi.plot.decomposition(dc, measure="H", **k),
+        "decomposition_chained": lambda **k: mpi.plot.decomposition(dcc, **k),
+        "relapse": lambda **k: mpi.plot.relapse(rr["relapse"], **k),
+        "relapse_by_band": lambda **k: mpi.plot.relapse(rr["relapse"], by_band=True, **k),
+        "risk": lambda **k: mpi.plot.risk(rr["risk"], **k),
+        "risk_bands": lambda **k: mpi.plot.risk(rr["risk_bands"], **k),
+    }
+
+
+CASES = [
+    "trend", "transition_matrix", "transition_pair", "transition_bands", "rates", "rates_annual",
+    "survival", "survival_nonpoor", "chronic_durations", "duration_adjusted", "decomposition",
+    "decomposition_H", "decomposition_chained", "relapse", "relapse_by_band", "risk",
+    "risk_bands",
+]  # fmt: skip
+
+#: The default title of each case, in English (as before lang=) and in Chinese.
+TITLES = {
+    "trend": ("Headcount ratio (H) by wave", "贫困发生率 (H)：各轮次变化"),
+    "transition_matrix": (
+        "Transition probabilities, pooled 2010–2017", "贫困状态转移概率（2010–2017年各期合并）"
+    ),
+    "transition_pair": ("Transition probabilities, 2011 → 2013", "贫困状态转移概率（2011 → 2013）"),
+    "transition_bands": ("Transition probabilities, 2013 → 2016", "贫困状态转移概率（2013 → 2016）"),
+    "rates": ("Entry into and exit from poverty", "新增贫困与脱贫"),
+    "rates_annual": ("Entry into and exit from poverty, annualised", "新增贫困与脱贫（年化）"),
+    "survival": ("Survival in poverty", "贫困持续期的生存曲线"),
+    "survival_nonpoor": ("Survival out of poverty", "脱贫后稳定不返贫的生存曲线"),
+    "chronic_durations": ("Population by number of waves in poverty", "按贫困轮次数划分的人口分布"),
+    "duration_adjusted": ("Duration-adjusted poverty (τ = 1/2)", "持续时间调整的贫困指数（τ = 1/2）"),
+    "decomposition": (
+        "Change in M0, 2011–2017: entries, exits and stayers",
+        "多维贫困指数 M0 的变化（2011–2017年）：新增贫困、脱贫与持续贫困",
+    ),
+    "decomposition_H": (
+        "Change in H, 2011–2017: entries and exits",
+        "贫困发生率 H 的变化（2011–2017年）：新增贫困与脱贫",
+    ),
+    "decomposition_chained": (
+        "Change in M0 per wave pair: entries, exits and stayers",
+        "多维贫困指数 M0 的逐期变化：新增贫困、脱贫与持续贫困",
+    ),
+    "relapse": ("Relapse into poverty after an exit", "脱贫后返贫"),
+    "relapse_by_band": ("Relapse into poverty after an exit", "脱贫后返贫"),
+    "risk": (
+        "Calibration of the early-warning risk, waves 2020, 2021",
+        "返贫预警风险的校准（检验轮次：2020, 2021）",
+    ),
+    "risk_bands": ("Early-warning risk by current band", "按当前状态划分的返贫预警风险"),
+}  # fmt: skip
+
+
+def _texts(ax) -> list:
+    """Every non-empty text of the figure of ``ax`` once laid out (ticks included)."""
+    fig = ax.get_figure()
+    fig.draw_without_rendering()
+    return [t for t in fig.findobj(Text) if t.get_text().strip()]
+
+
+def _words(ax) -> list[str]:
+    """The texts of :func:`_texts`, sorted."""
+    return sorted(t.get_text() for t in _texts(ax))
+
+
+@pytest.fixture(scope="module")
+def cases(states, results, registry_results):
+    return _cases(states, results, registry_results)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_lang_en_is_the_default_and_unchanged(cases, case):
+    chart = cases[case]
+    ax = chart()
+    assert ax.get_title(loc="left") == TITLES[case][0]
+    assert _words(chart(lang="en")) == _words(ax)
+    assert not any(CJK.search(t) for t in _words(ax))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_lang_zh_draws_every_word_in_chinese(cases, case):
+    ax = cases[case](lang="zh")
+    assert ax.get_title(loc="left") == TITLES[case][1]
+    texts = _texts(ax)
+    assert sum(bool(CJK.search(t.get_text())) for t in texts) >= 3  # title and axis labels
+    for t in texts:  # no English word left: only numbers, years and symbols besides Chinese
+        latin = re.findall(r"[A-Za-z]{2,}", LATIN_OK.sub("", t.get_text()))
+        assert not latin, f"{case}: {t.get_text()!r} keeps {latin}"
+    font = mpi.plot.cjk_font()
+    if font is None:  # the words were checked above
+        pytest.skip(NO_CJK_FONT)
+    for t in texts:
+        if CJK.search(t.get_text()):
+            assert font in t.get_fontfamily(), f"{case}: {t.get_text()!r} not in {font}"
+    with warnings.catch_warnings():  # a glyph missing from the fonts would be drawn as a box
+        warnings.simplefilter("error")
+        ax.get_figure().savefig(io.BytesIO(), format="png", dpi=50)
+
+
+def test_lang_zh_words_are_the_catalogue(results, registry_results, states):
+    """Legend entries, axis labels and state names are exactly the catalogue's Chinese."""
+    ax = mpi.plot.transition_matrix(results["bands"], time=2016, lang="zh")
+    names = [text(f"state.{s}", "zh") for s in ("nonpoor", "vulnerable", "poor", "severe")]
+    assert [t.get_text() for t in ax.get_yticklabels()] == names
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    assert ax.get_xlabel() == "后一期状态" and ax.get_ylabel() == "前一期状态"
+
+    ax = mpi.plot.rates(results["tr"], lang="zh")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["新增贫困率（非贫困 → 贫困）", "脱贫率（贫困 → 非贫困）"]
+    pooled = float(results["tr"].to_dataset()["pooled_exit_rate"])
+    assert f"各期合并 {100 * pooled:.1f}%" in [t.get_text() for t in ax.texts]
+
+    ax = mpi.plot.decomposition(results["dc"], lang="zh")
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["返贫", "首次致贫", "脱贫 (−)", "持续贫困人口", "ΔM0 净变化"]
+    ax = mpi.plot.decomposition(results["dcc"], lang="zh")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1] == "ΔM0 净变化"  # the net change stays last in the legend
+    terms = {"返贫", "首次致贫", "脱贫 (−)", "持续贫困人口"}
+    assert {c.get_label() for c in ax.containers} == terms
+
+    ax = mpi.plot.chronic_durations(results["chb"], lang="zh")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["非持续贫困", "持续贫困（τ = 1/2）", "对 $M^C$ 的贡献占比"]
+    assert "持续贫困：贫困轮次 ≥ 3" in [t.get_text() for t in ax.texts]
+
+    ax = mpi.plot.survival(results["sp"], state="nonpoor", lang="zh")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["生存率 S(d)：仍未返贫", "返贫风险率 h(d)"]  # lines before bars
+
+    ax = mpi.plot.relapse(registry_results["relapse"], by_band=True, lang="zh")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["稳定脱贫", "脱贫但仍脆弱"]
+    assert ax.get_legend().get_title().get_text() == "95% 置信带（线性化）"
+    assert ax.get_xlabel() == "脱贫后轮次数"
+    assert mpi.plot.relapse(registry_results["relapse"], years=True, lang="zh").get_xlabel() == (
+        "脱贫后年数"
+    )
+
+    ax = mpi.plot.risk(registry_results["risk_bands"], lang="zh")
+    assert ax.get_legend().get_title().get_text() == "当前状态"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["非贫困", "贫困", "深度贫困"]
+    ax = mpi.plot.risk(registry_results["risk"], lang="zh")
+    ds = registry_results["risk"].to_dataset()
+    auc = float(ds["auc"].sel(model="model"))
+    brier = float(ds["brier"].sel(model="model"))
+    model = ax.get_legend().get_texts()[0].get_text()
+    assert model == f"预警模型（AUC {auc:.3f}，Brier 分数 {brier:.3f}）"
+
+    ax = mpi.plot.trend(states, "M0", lang="zh")
+    assert ax.get_ylabel() == text("measure.M0", "zh") == measure_label("M0", "zh")
+    assert ax.lines[-1].get_label() == "总体"
+
+
+def test_lang_keeps_what_the_user_gave(results):
+    """A title or state labels passed by the user are drawn as given, in either language."""
+    ax = mpi.plot.transition_matrix(
+        results["tr"], labels={"poor": "Poor households"}, title="My own title", lang="zh"
+    )
+    assert ax.get_title(loc="left") == "My own title"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["非贫困", "Poor households"]
+    ax = mpi.plot.decomposition(results["dc"], title="分解", lang="en")
+    assert ax.get_title(loc="left") == "分解"
+    assert ax.get_ylabel() == "Contribution to ΔM0"
+
+
+@pytest.mark.parametrize(
+    "func",
+    [mpi.plot.trend, mpi.plot.transition_matrix, mpi.plot.rates, mpi.plot.survival,
+     mpi.plot.chronic_durations, mpi.plot.duration_adjusted, mpi.plot.decomposition,
+     mpi.plot.relapse, mpi.plot.risk],
+)  # fmt: skip
+def test_unknown_lang_is_refused(results, func):
+    with pytest.raises(mpi.ValidationError, match=r"lang='fr'.*use one of \('en', 'zh'\)"):
+        func(results["tr"], lang="fr")
