@@ -52,6 +52,10 @@ class MeasuredRounds(Protocol):
 
     by: list[str]
     history: str
+    weight: str | None
+
+    @property
+    def spec(self) -> Any: ...
 
     @property
     def has_design(self) -> bool: ...
@@ -115,6 +119,10 @@ class ChangeResult(ResultBase):
         The history of the measured result.
     by : tuple of str
         The other ``by`` variables of the measured result (the group dimensions).
+    spec_name : str
+        Name of the spec the rounds were measured with (``""`` for an unnamed spec).
+    sampling_weight : str
+        The sampling weight variable of the measured result (``""`` when unweighted).
     """
 
     estimates: dict[str, Estimate]
@@ -124,6 +132,8 @@ class ChangeResult(ResultBase):
     df: int
     history: str
     by: tuple[str, ...] = ()
+    spec_name: str = ""
+    sampling_weight: str = ""
 
     title = "Changes over time in multidimensional poverty"
     call = "mpi.change"
@@ -145,6 +155,8 @@ class ChangeResult(ResultBase):
             over=self.over,
             design_df=str(self.df),
             history=self.history,
+            spec=self.spec_name,
+            sampling_weight=self.sampling_weight,
         )
         return ds
 
@@ -403,4 +415,7 @@ def change(
     estimates = {n: e.assign_coords(**extra) for n, e in estimates.items()}
     stacked = {n: e.assign_coords(**extra) for n, e in stacked.items()}
     groups = tuple(b for b in result.by if b != over)
-    return ChangeResult(estimates, stacked, over, periods, result.df, result.history, groups)
+    return ChangeResult(
+        estimates, stacked, over, periods, result.df, result.history, groups,
+        spec_name=result.spec.name or "", sampling_weight=result.weight or "",
+    )  # fmt: skip
