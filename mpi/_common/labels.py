@@ -119,7 +119,9 @@ def text(key: str, lang: str = "en", /, **fields: Any) -> str:
     try:
         template = catalogue()[key][lang]
     except KeyError:
-        raise ValidationError(f"no label {key!r} in the catalogue (mpi/_common/labels_*.yml)")
+        raise ValidationError(
+            f"no label {key!r} in the catalogue (mpi/_common/labels_*.yml)"
+        ) from None
     return template.format(**fields) if fields else template
 
 

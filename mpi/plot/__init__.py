@@ -1,8 +1,12 @@
 """Publication-ready charts of results.
 
 Every function takes ``ax=None`` (a new figure is made when omitted), returns the
-:class:`matplotlib.axes.Axes` and never calls ``plt.show()``. Labels in Chinese (or any CJK
-script) are drawn with a CJK font when one is installed.
+:class:`matplotlib.axes.Axes` and never calls ``plt.show()``. ``lang="en"`` or ``"zh"``
+chooses the language of a chart's words (from the label catalogue; indicator names are the
+spec's labels). A chart that shows Chinese (or any CJK script) gets a CJK font for all its
+texts, found on the system even when matplotlib's font cache predates the font
+(:func:`cjk_font`). A ``k=`` argument takes every form :func:`mpi.measure` accepts
+(``Fraction(1, 3)``, ``"1/3"``, ``1/3``, ``0.2``, ``"0.2"``).
 
 Importing this package registers the natural chart of every public result class, so
 ``result.plot()`` draws it (see :mod:`mpi.plot._registry`).
@@ -11,15 +15,9 @@ Importing this package registers the natural chart of every public result class,
 from mpi.plot import _registry
 from mpi.plot._style import cjk_font
 from mpi.plot.association import association
+from mpi.plot.comparisons import changes, contrasts, robustness
 from mpi.plot.decomposition import decomposition
-from mpi.plot.measures import (
-    changes,
-    contrasts,
-    contributions,
-    estimates,
-    k_curve,
-    robustness,
-)
+from mpi.plot.measures import contributions, estimates, k_curve
 from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
 from mpi.plot.sources import conflicts, coverage

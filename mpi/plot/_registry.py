@@ -43,8 +43,9 @@ from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.robustness import RobustnessResult
 from mpi.plot.association import association
+from mpi.plot.comparisons import changes, contrasts, robustness
 from mpi.plot.decomposition import decomposition
-from mpi.plot.measures import changes, contrasts, contributions, k_curve, robustness
+from mpi.plot.measures import contributions, k_curve
 from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
 from mpi.plot.sources import merge_chart
@@ -73,7 +74,7 @@ def measure_chart(result: MeasureResult, ax: Axes | None = None, **kwargs: Any) 
     ax
         Axes to draw on; a new figure is created when omitted.
     **kwargs
-        Passed to the chart function.
+        Passed to the chart function (``lang="zh"``, ``k="1/3"``, ``title=`` …).
 
     Returns
     -------

@@ -1,37 +1,35 @@
-"""Shared look of the charts: fonts (CJK detection), palette, new axes, axis formats.
+"""Shared look of the charts: fonts (CJK detection), palette, new axes, axis formats, k.
 
 Every chart module of :mod:`mpi.plot` draws through these helpers so that all charts share
 one style: no top/right spines, light grid, left-aligned titles, percentages as ``12.3%``
-and, when a label holds Chinese (or any CJK script), a CJK font when one is installed
-(Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang …).
+and, when a label holds Chinese (or any CJK script), a CJK font found on the system
+(Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang …; see
+:mod:`mpi.plot._fonts`). :func:`select_k` picks the cutoff ``k`` of a result in any form
+:func:`mpi.measure` accepts.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mpi._common.exact import fraction_text, to_fraction
+from mpi._common.labels import measure_label, text
 from mpi.errors import ValidationError
+from mpi.plot._fonts import CJK_FAMILIES, apply_fonts, cjk_font, font_family, has_cjk
 
 if TYPE_CHECKING:
+    import xarray as xr
     from matplotlib.axes import Axes
 
 __all__ = [
     "MEASURE_LABELS", "STATE_LABELS", "PALETTES", "LINE_COLORS", "ENTRY", "REENTRY", "EXIT",
     "STAYERS", "NET", "MUTED", "cjk_font", "font_family", "apply_fonts", "new_ax", "style_axes",
-    "percent_axis", "percent_text", "years_text", "check_result", "grid",
+    "percent_axis", "percent_text", "years_text", "check_result", "grid", "has_cjk",
+    "CJK_FAMILIES", "select_k", "parse_k", "k_text",
 ]  # fmt: skip
-
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-_CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
-    "Heiti SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "AR PL UMing CN", "Droid Sans Fallback",
-)  # fmt: skip
 
 #: Sequential colormaps, one per dimension of a spec (indicators get shades of it).
 PALETTES = ("Reds", "Blues", "Greens", "Purples", "Oranges", "Greys", "YlOrBr", "PuBuGn")
@@ -45,91 +43,14 @@ STAYERS = "#8c8c8c"
 NET = "#262626"
 MUTED = "#c8c8c8"
 
-#: Axis labels of the measures.
+#: Axis labels of the measures (English, from the label catalogue: use
+#: ``measure_label(name, lang)`` for other languages).
 MEASURE_LABELS = {
-    "M0": "Adjusted headcount ratio (M0)",
-    "H": "Headcount ratio (H)",
-    "A": "Intensity (A)",
-    "M1": "Adjusted poverty gap (M1)",
-    "M2": "Adjusted squared gap (M2)",
-    "vulnerable": "Vulnerable share",
-    "severe": "Severe poverty share",
+    m: measure_label(m, "en") for m in ("M0", "H", "A", "M1", "M2", "vulnerable", "severe")
 }
-#: Display names of the poverty states and bands.
-STATE_LABELS = {
-    "nonpoor": "Non-poor",
-    "vulnerable": "Vulnerable",
-    "poor": "Poor",
-    "severe": "Severe",
-}
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """Name of an installed font with CJK glyphs, or ``None``.
-
-    Returns
-    -------
-    str or None
-        The first installed font of a list of common CJK fonts (Noto Sans CJK, Source Han
-        Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang …); ``None`` when none is.
-    """
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_FONTS:
-        if name in installed:
-            return name
-    return None
-
-
-def font_family(texts: Iterable[str]) -> list[str] | None:
-    """A font family for ``texts``: a CJK font (then DejaVu Sans) when one of them holds CJK
-    characters and a CJK font is installed, else ``None`` (keep the default)."""
-    if any(_CJK.search(str(t)) for t in texts):
-        font = cjk_font()
-        if font is not None:
-            return [font, "DejaVu Sans"]
-    return None
-
-
-def apply_fonts(ax: Axes, extra: Sequence[Any] = ()) -> None:
-    """Switch every text of ``ax`` that holds CJK characters to a CJK font.
-
-    Covers the titles, axis labels, tick labels, texts and annotations of the axes, the
-    legend, and ``extra`` texts drawn elsewhere (a colorbar's labels). When a title holds
-    CJK characters all three title slots (left, center, right) get the font, so
-    ``ax.title`` reports it whichever slot the chart used.
-    """
-    from matplotlib.text import Text
-
-    titles = [c for c in ax.get_children() if isinstance(c, Text) and _is_title(ax, c)]
-    fam = font_family(t.get_text() for t in titles)
-    if fam is not None:
-        for t in titles:
-            t.set_fontfamily(fam)
-    texts = [
-        *(c for c in ax.get_children() if isinstance(c, Text)),
-        ax.xaxis.label,
-        ax.yaxis.label,
-        *ax.get_xticklabels(),
-        *ax.get_yticklabels(),
-        *extra,
-    ]
-    legend = ax.get_legend()
-    if legend is not None:
-        texts += [*legend.get_texts(), legend.get_title()]
-    for t in texts:
-        fam = font_family([t.get_text()])
-        if fam is not None:
-            t.set_fontfamily(fam)
-
-
-def _is_title(ax: Axes, text: Any) -> bool:
-    """Whether ``text`` is one of the three title slots of ``ax``."""
-    return text is ax.title or any(
-        text.get_text() == ax.get_title(loc) and text.get_text() for loc in ("left", "right")
-    )
+#: Display names of the poverty states and bands (English, from the label catalogue: use
+#: ``text(f"state.{name}", lang)`` for other languages).
+STATE_LABELS = {s: text(f"state.{s}", "en") for s in ("nonpoor", "vulnerable", "poor", "severe")}
 
 
 def new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -201,3 +122,98 @@ def check_result(result: Any, cls: type, func: str, call: str) -> None:
             f"{func}() draws a {cls.__name__} (the result of {call}(...)); "
             f"got {type(result).__name__}"
         )
+
+
+def parse_k(k: Any, func: str) -> Fraction:
+    """A poverty cutoff given in any form :func:`mpi.measure` accepts, as an exact fraction.
+
+    Parameters
+    ----------
+    k
+        ``Fraction(1, 3)``, ``"1/3"``, ``1/3`` (a float within 1e-9 of a simple fraction),
+        ``0.2``, ``"0.2"``, an integer or a numpy number.
+    func
+        The chart function's name, for the message.
+
+    Returns
+    -------
+    fractions.Fraction
+
+    Raises
+    ------
+    ValidationError
+        For a value that is not a number or fraction.
+    """
+    try:
+        return to_fraction(k, argument="k")
+    except ValidationError as err:
+        raise ValidationError(f"{func}(): {err}") from None
+
+
+def k_text(k: Fraction | None) -> str:
+    """A cutoff as text (``Fraction(1, 3)`` -> ``"1/3"``); ``""`` for None."""
+    return "" if k is None else fraction_text(k)
+
+
+def select_k(
+    ds: xr.Dataset, k: Any, *, func: str, single: Fraction | None = None
+) -> tuple[xr.Dataset, Fraction | None]:
+    """The cutoff ``k`` of a result's dataset, matched exactly, and that cutoff.
+
+    ``k`` is parsed as :func:`mpi.measure` parses it (:func:`parse_k`), so ``"1/3"``,
+    ``Fraction(1, 3)`` and ``1/3`` select the same cutoff, and compared exactly with the
+    cutoffs of ``ds`` (its ``k`` coordinate holds ``float(Fraction)`` values).
+
+    Parameters
+    ----------
+    ds
+        A dataset of a result, with or without a ``k`` dimension.
+    k
+        The cutoff to select; ``None`` is allowed when ``ds`` has no ``k`` dimension.
+    func
+        The chart function's name, for messages.
+    single
+        The result's one cutoff when ``ds`` has no ``k`` dimension (checked against
+        ``k``); ``None`` when unknown (then a ``k`` is refused).
+
+    Returns
+    -------
+    tuple
+        ``ds`` without the ``k`` dimension, and the exact cutoff (``single`` or ``None``
+        when ``ds`` had none and ``k`` is None).
+
+    Raises
+    ------
+    ValidationError
+        For ``k=None`` with several cutoffs, or a cutoff the result does not have (the
+        message lists the cutoffs it has).
+    """
+    if "k" in ds.dims:
+        have = [to_fraction(float(v), argument="k") for v in np.asarray(ds["k"].values)]
+        listing = ", ".join(fraction_text(f) for f in have)
+        if k is None:
+            raise ValidationError(
+                f"{func}(): the result has several poverty cutoffs k = {listing}; pass k= "
+                f"one of them, e.g. k={fraction_text(have[0])!r}"
+            )
+        frac = parse_k(k, func)
+        if frac not in have:
+            raise ValidationError(
+                f"{func}(): k={k!r} (= {fraction_text(frac)}) is not a poverty cutoff of the "
+                f"result; it has k = {listing}. Pass one of these, or measure with this k"
+            )
+        return ds.isel(k=have.index(frac)), frac
+    if k is None:
+        return ds, single
+    frac = parse_k(k, func)
+    if single is None:
+        raise ValidationError(
+            f"{func}(): k={k!r}: the result was computed at one poverty cutoff (it has no k "
+            "dimension); omit k="
+        )
+    if frac != single:
+        raise ValidationError(
+            f"{func}(): k={k!r} (= {fraction_text(frac)}) is not the poverty cutoff of the "
+            f"result; it has k = {fraction_text(single)}. Omit k=, or measure with this k"
+        )
+    return ds, frac

@@ -1,7 +1,9 @@
 """Chart of :class:`~mpi.AssociationResult`: a heatmap of the pairwise association.
 
 Same conventions as :mod:`mpi.plot`: ``ax=None`` makes a new figure, the Axes is returned,
-``plt.show()`` is never called, and CJK labels get a CJK font when one is installed.
+``plt.show()`` is never called, CJK labels get a CJK font found on the system, and
+``lang="en"`` or ``"zh"`` chooses the language of the chart's words (indicator names are
+the spec's labels).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mpi._common.labels import check_lang, text
 from mpi.errors import ValidationError
 from mpi.measurement.association import AssociationResult
 from mpi.plot._style import apply_fonts, check_result, new_ax
@@ -19,10 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = ["association"]
 
+# measure -> (value range, colormap); names are the catalogue's plot.association.<measure>
 _MEASURES = {
-    "cramers_v": ("Cramér's V", (0.0, 1.0), "Purples"),
-    "redundancy": ("Redundancy R0", (0.0, 1.0), "Purples"),
-    "phi": ("Phi coefficient", (-1.0, 1.0), "RdBu_r"),
+    "cramers_v": ((0.0, 1.0), "Purples"),
+    "redundancy": ((0.0, 1.0), "Purples"),
+    "phi": ((-1.0, 1.0), "RdBu_r"),
 }
 
 
@@ -34,6 +38,7 @@ def association(
     annotate: bool = True,
     labels: str = "label",
     colorbar: bool = True,
+    lang: str = "en",
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
@@ -60,6 +65,8 @@ def association(
         variable names).
     colorbar
         Add a colorbar.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
@@ -77,19 +84,21 @@ def association(
     Raises
     ------
     ValidationError
-        For a result that is not an ``AssociationResult``, an unknown ``measure`` or
-        ``labels``.
+        For a result that is not an ``AssociationResult``, an unknown ``measure``,
+        ``labels`` or ``lang``.
     """
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
 
     check_result(result, AssociationResult, "association", "mpi.association")
+    check_lang(lang)
     if measure not in _MEASURES:
         raise ValidationError(f"measure must be one of {list(_MEASURES)}; got {measure!r}")
     if labels not in ("label", "name"):
         raise ValidationError(f"labels must be 'label' or 'name'; got {labels!r}")
     ds = result.to_dataset()
-    name, (vmin, vmax), cmap = _MEASURES[measure]
+    (vmin, vmax), cmap = _MEASURES[measure]
+    name = text(f"plot.association.{measure}", lang)
     mat = np.asarray(ds[measure].transpose("indicator", "indicator2").values, dtype=float)
     n = mat.shape[0]
     hide = np.eye(n, dtype=bool) | (np.triu(np.ones((n, n), dtype=bool)) if triangle else False)
@@ -120,15 +129,18 @@ def association(
                   rotation_mode="anchor")
     ax.set_yticks(np.arange(mat.shape[0]), ticks[rows])
     ax.tick_params(length=0)
-    ax.set_xlabel("Indicator (l)")
-    ax.set_ylabel("Indicator (j)")
-    kind = "censored" if str(ds.attrs.get("deprivations", "")).startswith("c") else "uncensored"
+    ax.set_xlabel(text("plot.association.indicator_l", lang))
+    ax.set_ylabel(text("plot.association.indicator_j", lang))
+    censored = str(ds.attrs.get("deprivations", "")).startswith("c")
+    kind = text(f"plot.association.{'censored' if censored else 'uncensored'}", lang)
     if colorbar:
         cb = ax.get_figure().colorbar(image, ax=ax, shrink=0.75, pad=0.02)
-        cb.set_label(f"{name} ({kind} deprivations)")
+        cb.set_label(text("plot.association.colorbar", lang, measure=name, kind=kind))
         cb.outline.set_visible(False)
-    default = f"{name} between indicators" + ("" if colorbar else f" ({kind} deprivations)")
-    ax.set_title(title if title is not None else default, loc="left")
+    if title is None:
+        key = "plot.association.title" if colorbar else "plot.association.title_kind"
+        title = text(key, lang, measure=name, kind=kind)
+    ax.set_title(title, loc="left")
     apply_fonts(ax)
     return ax
 

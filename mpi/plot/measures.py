@@ -1,40 +1,41 @@
-"""Charts of cross-section measurement: :class:`~mpi.MeasureResult`,
-:class:`~mpi.ChangeResult`, :class:`~mpi.RobustnessResult` and :class:`~mpi.WaldTest`.
+"""Charts of cross-section measurement (:class:`~mpi.MeasureResult`): contributions of the
+indicators, measures over the poverty cutoff k, and groups ranked with confidence intervals.
+Changes over time, robustness and Wald contrasts are in :mod:`mpi.plot.comparisons`.
 
 Every function takes ``ax=None`` (a new figure is made when omitted), returns the
 :class:`matplotlib.axes.Axes` and never calls ``plt.show()``. Labels in Chinese (or any CJK
-script) are drawn with a CJK font when one is installed (see :func:`mpi.plot.cjk_font`).
+script) are drawn with a CJK font found on the system (see :func:`mpi.plot.cjk_font`).
+Every function takes ``lang="en"`` or ``"zh"``: its titles, axis labels and legends come
+from the label catalogue (:mod:`mpi._common.labels`), indicator names from the spec's
+labels. A ``k=`` argument takes every form :func:`mpi.measure` accepts (``Fraction(1, 3)``,
+``"1/3"``, ``1/3``, ``0.2``, ``"0.2"``) and selects that cutoff exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from statistics import NormalDist
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
+from mpi._common.labels import check_lang, measure_label, text
 from mpi.errors import ValidationError
-from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
-from mpi.measurement.robustness import RobustnessResult
 from mpi.plot._style import (
-    LINE_COLORS,
-    MEASURE_LABELS,
     PALETTES,
     apply_fonts,
     check_result,
     grid,
+    k_text,
     new_ax,
+    select_k,
     style_axes,
 )
-from mpi.survey.hypothesis import WaldTest
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["contributions", "k_curve", "estimates", "changes", "robustness", "contrasts"]
+__all__ = ["contributions", "k_curve", "estimates"]
 
 
 def _indicator_colors(result: MeasureResult) -> list[Any]:
@@ -53,15 +54,9 @@ def _indicator_colors(result: MeasureResult) -> list[Any]:
     return colors
 
 
-def _select_k(ds: xr.Dataset, k: Any, result: MeasureResult) -> xr.Dataset:
-    """The cutoff ``k`` of ``ds`` (nearest), or ``ds`` when it has no k dimension."""
-    if "k" in ds.dims:
-        if k is None:
-            raise ValidationError(
-                f"the result has several k {[float(f) for f in result.ks]}; pass k= to choose one"
-            )
-        return ds.sel(k=float(k), method="nearest")
-    return ds
+def _single_k(result: MeasureResult) -> Any:
+    """The result's one cutoff when it has no ``k`` dimension, else None."""
+    return None if result.k_dim else result.ks[0]
 
 
 def contributions(
@@ -72,11 +67,17 @@ def contributions(
     relative: bool = False,
     k: Any = None,
     sort: bool = True,
+    lang: str = "en",
     ax: Axes | None = None,
     figsize: tuple[float, float] = (8.0, 4.5),
     title: str | None = None,
 ) -> Axes:
     """Stacked bars of each group's M0 split into indicator (or dimension) contributions.
+
+    The bar of a group has length :math:`M_0 = \\sum_j w_j h_j` (the censored headcount
+    ratios :math:`h_j` weighted), split into the indicators' absolute contributions
+    :math:`w_j h_j`; with ``relative`` the percentage contributions
+    :math:`100\\, w_j h_j / M_0` (Alkire and Foster 2011, section 4.2).
 
     Parameters
     ----------
@@ -91,9 +92,13 @@ def contributions(
         Show percentage contributions (bars sum to 100%) instead of absolute contributions
         ``w_j h_j`` (bars sum to M0).
     k
-        The cutoff to show when the result has several.
+        The cutoff to show when the result has several, in any form :func:`mpi.measure`
+        accepts (``Fraction(1, 3)``, ``"1/3"``, ``1/3``, ``0.2``, ``"0.2"``).
     sort
         Order groups by M0 (highest on top).
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (indicator names are the
+        spec's labels).
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
@@ -104,21 +109,36 @@ def contributions(
     Returns
     -------
     matplotlib.axes.Axes
+        One bar container per indicator (dimension), in spec order; bar ``i`` of each is
+        group ``i`` from the bottom (the overall population last, on top).
+
+    Raises
+    ------
+    ValidationError
+        For a bad ``level``, ``by``, ``lang`` or a ``k`` the result does not have.
     """
+    check_result(result, MeasureResult, "contributions", "mpi.measure")
+    check_lang(lang)
     if level not in ("indicator", "dimension"):
         raise ValidationError(f"level must be 'indicator' or 'dimension'; got {level!r}")
-    if by is None and len(result.by) == 1:
-        by = result.by[0]
-    if by is not None and by not in result.by:
-        raise ValidationError(f"by={by!r} is not a grouping variable of the result ({result.by})")
-    overall = _select_k(result.overall.to_dataset(), k, result)
-    frames = [("Overall", overall)]
+    if by is None and len(result.groups) == 1:
+        by = result.groups[0]
+    if by is not None and by not in result.groups:
+        raise ValidationError(
+            f"by={by!r} is not a grouping variable of the result ({result.groups})"
+        )
+    overall, kk = select_k(
+        result.overall.to_dataset(), k, func="contributions", single=_single_k(result)
+    )
+    frames = [(text("common.overall", lang), overall)]
     if by is not None:
-        grouped = _select_k(result.marginal(by).to_dataset(), k, result)
+        grouped, _ = select_k(
+            result.marginal(by).to_dataset(), k, func="contributions", single=_single_k(result)
+        )
         order = list(grouped[by].values)
         if sort:
             m0 = grouped["M0"].fillna(-1).values
-            order = [order[i] for i in np.argsort(m0)]
+            order = [order[i] for i in np.argsort(m0, kind="stable")]
         else:
             order = order[::-1]
         frames = [(str(g), grouped.sel({by: g})) for g in order] + frames
@@ -131,29 +151,37 @@ def contributions(
         from matplotlib import colormaps
 
         labels = [str(n) for n in names]
-        colors = [colormaps[p](0.7) for p in PALETTES[: len(names)]]
+        colors = [colormaps[PALETTES[i % len(PALETTES)]](0.7) for i in range(len(names))]
     ax = new_ax(ax, figsize)
     style_axes(ax)
     ypos = np.arange(len(frames))
     left = np.zeros(len(frames))
+    m0 = np.array([float(ds["M0"].fillna(0)) for _, ds in frames])
     for j, (name, label) in enumerate(zip(names, labels, strict=True)):
         share = np.array([float(ds[var].sel({level: name}).fillna(0)) for _, ds in frames])
-        m0 = np.array([float(ds["M0"].fillna(0)) for _, ds in frames])
         width = share * (100.0 if relative else m0)
         ax.barh(ypos, width, left=left, color=colors[j], label=label, height=0.7,
                 edgecolor="white", linewidth=0.5)
         left += width
     ax.set_yticks(ypos, [name for name, _ in frames])
-    ax.set_xlabel("Contribution to M0 (%)" if relative else "Adjusted headcount ratio M0")
+    ax.set_xlabel(
+        text("plot.measures.contribution_percent_axis", lang) if relative
+        else measure_label("M0", lang)
+    )  # fmt: skip
     if by is not None:
         ax.axhline(len(frames) - 1.5, color="0.6", linewidth=0.8)
-    ax.grid(axis="x", color="0.9", linewidth=0.8)
+    grid(ax, "x")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small",
-              title=level.capitalize())
-    kk = result.ks[0] if not result.k_dim else k
-    ax.set_title(title if title is not None else
-                 f"Contributions to M0 by {level}" + (f" and {by}" if by else "")
-                 + (f" (k = {kk})" if kk is not None else ""), loc="left")
+              title=text(f"common.{level}", lang))
+    if title is None:
+        what = text(f"plot.measures.level_{level}", lang)
+        title = (
+            text("plot.measures.contributions_title_by", lang, level=what, by=by) if by
+            else text("plot.measures.contributions_title", lang, level=what)
+        )  # fmt: skip
+        if kk is not None:
+            title += text("plot.measures.k_suffix", lang, k=k_text(kk))
+    ax.set_title(title, loc="left")
     apply_fonts(ax)
     return ax
 
@@ -163,6 +191,7 @@ def k_curve(
     *,
     measures: Sequence[str] = ("M0", "H", "A"),
     group: Any = None,
+    lang: str = "en",
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
@@ -177,6 +206,8 @@ def k_curve(
         Which measures to draw (any scalar measure of the result).
     group
         A group label to draw instead of the overall population (single ``by`` only).
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
@@ -187,7 +218,15 @@ def k_curve(
     Returns
     -------
     matplotlib.axes.Axes
+        One line per measure (``ax.lines``, in ``measures`` order; x = k ascending).
+
+    Raises
+    ------
+    ValidationError
+        For a result with one k, a bad ``group``, ``measures`` or ``lang``.
     """
+    check_result(result, MeasureResult, "k_curve", "mpi.measure")
+    check_lang(lang)
     if not result.k_dim or len(result.ks) < 2:
         raise ValidationError(
             "k_curve needs a result computed over several k, e.g. "
@@ -196,9 +235,9 @@ def k_curve(
     if group is None:
         ds = result.overall.to_dataset()
     else:
-        if len(result.by) != 1:
+        if len(result.groups) != 1:
             raise ValidationError("group= needs a result with exactly one by variable")
-        ds = result.to_dataset().sel({result.by[0]: group})
+        ds = result.to_dataset().sel({result.groups[0]: group})
     ax = new_ax(ax, figsize)
     style_axes(ax)
     k = ds["k"].values
@@ -208,20 +247,23 @@ def k_curve(
         if m not in ds or ds[m].dims != ("k",):
             raise ValidationError(f"{m!r} is not a measure with a k dimension in the result")
         ax.plot(k[order], ds[m].values[order], marker=markers[i % len(markers)], markersize=4,
-                linewidth=1.6, label=MEASURE_LABELS.get(m, m))
+                linewidth=1.6, label=measure_label(m, lang))
     spec_k = float(result.spec.k)
     if k.min() <= spec_k <= k.max():
         ax.axvline(spec_k, color="0.5", linestyle="--", linewidth=0.9)
-        ax.annotate(f"k = {result.spec.k}", (spec_k, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(3, -12), textcoords="offset points", fontsize="small", color="0.35")
-    ax.set_xlabel("Poverty cutoff k (share of weighted deprivations)")
-    ax.set_ylabel("Value")
+        ax.annotate(text("plot.measures.k_mark", lang, k=k_text(result.spec.k)), (spec_k, 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(3, -12),
+                    textcoords="offset points", fontsize="small", color="0.35")
+    ax.set_xlabel(text("plot.measures.k_axis", lang))
+    ax.set_ylabel(text("plot.measures.value", lang))
     ax.set_ylim(0, 1.02)
-    ax.grid(color="0.9", linewidth=0.8)
+    grid(ax)
     ax.legend(frameon=False, fontsize="small")
-    where = "" if group is None else f" — {group}"
-    ax.set_title(title if title is not None else f"Robustness to the poverty cutoff{where}",
-                 loc="left")
+    if title is None:
+        title = text("plot.measures.k_curve_title", lang)
+        if group is not None:
+            title += text("plot.measures.group_suffix", lang, group=group)
+    ax.set_title(title, loc="left")
     apply_fonts(ax)
     return ax
 
@@ -230,25 +272,38 @@ def estimates(
     result: MeasureResult,
     measure: str = "M0",
     *,
+    by: str | None = None,
     level: float = 0.95,
     method: str = "logit",
     k: Any = None,
+    lang: str = "en",
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
 ) -> Axes:
-    """A measure by group with design-based confidence intervals (dot-and-whisker).
+    """A measure by group, ranked, with design-based confidence intervals when there are.
+
+    A result computed with ``design=`` gets dot-and-whisker intervals
+    (:meth:`MeasureResult.ci`); a result without a design gets its point estimates only,
+    and the axis label says so. A dashed line marks the overall population.
 
     Parameters
     ----------
     result
-        A result with one ``by`` variable, computed with ``design=`` (for the intervals).
+        A result with groups (one ``by`` variable, or ``by=`` naming one of several).
     measure
         Any estimand with the group dimension (``"M0"``, ``"H"``, ``"A"`` …).
+    by
+        The grouping variable to rank (default: the result's only one); with several,
+        its margin (:meth:`MeasureResult.marginal`).
     level, method
-        Confidence level and interval type (see :meth:`MeasureResult.ci`).
+        Confidence level and interval type, ``"logit"`` or ``"wald"`` (see
+        :meth:`MeasureResult.ci`); unused without a design.
     k
-        Which cutoff, when the result has several.
+        Which cutoff, when the result has several, in any form :func:`mpi.measure`
+        accepts (``Fraction(1, 3)``, ``"1/3"``, ``1/3``, ``0.2``, ``"0.2"``).
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
@@ -259,256 +314,62 @@ def estimates(
     Returns
     -------
     matplotlib.axes.Axes
+        ``ax.lines[0]`` holds the estimates (x) of the groups in ranked order (y = 0, 1,
+        …, lowest first); with a design the error bars are ``ax.collections``.
+
+    Raises
+    ------
+    ValidationError
+        For a result without groups, an unknown ``by``, ``measure``, ``method``, ``lang``
+        or a ``k`` the result does not have.
     """
-    if len(result.by) != 1:
-        raise ValidationError("estimates() needs a result with exactly one by variable")
-    if not result.has_design:
+    check_result(result, MeasureResult, "estimates", "mpi.measure")
+    check_lang(lang)
+    if method not in ("logit", "wald"):
+        raise ValidationError(f"method must be 'logit' or 'wald'; got {method!r}")
+    if by is None:
+        if len(result.groups) != 1:
+            raise ValidationError(
+                f"estimates() ranks the groups of one by variable; the result has "
+                f"{result.groups}: pass by= one of them"
+            )
+        by = result.groups[0]
+    if by not in result.groups:
         raise ValidationError(
-            "estimates() draws confidence intervals: measure with design=mpi.Design(...)"
+            f"by={by!r} is not a grouping variable of the result ({result.groups})"
         )
-    group = result.by[0]
-    ds = _select_k(result.to_dataset(), k, result)
-    ci = _select_k(result.ci(level, method), k, result)
-    if measure not in ds or ds[measure].dims != (group,):
-        raise ValidationError(f"{measure!r} is not a measure by {group!r} in the result")
+    source = result.marginal(by) if len(result.groups) > 1 else result
+    single = _single_k(result)
+    ds, _ = select_k(source.to_dataset(), k, func="estimates", single=single)
+    if measure not in ds or ds[measure].dims != (by,):
+        raise ValidationError(f"{measure!r} is not a measure by {by!r} in the result")
     val = ds[measure].values
-    lo = ci[measure].sel(bound="lower").values
-    hi = ci[measure].sel(bound="upper").values
-    order = np.argsort(val)
-    labels = [str(x) for x in ds[group].values[order]]
+    order = np.argsort(val, kind="stable")
+    labels = [str(x) for x in ds[by].values[order]]
     ax = new_ax(ax, figsize)
     style_axes(ax)
     y = np.arange(len(order))
-    ax.errorbar(val[order], y, xerr=[val[order] - lo[order], hi[order] - val[order]],
-                fmt="o", color="#b2182b", ecolor="0.35", elinewidth=1.2, capsize=3, markersize=5)
-    overall = float(_select_k(result.overall.to_dataset(), k, result)[measure])
+    name = measure_label(measure, lang)
+    if result.has_design:
+        ci, _ = select_k(source.ci(level, method), k, func="estimates", single=single)
+        lo = ci[measure].sel(bound="lower").values[order]
+        hi = ci[measure].sel(bound="upper").values[order]
+        ax.errorbar(val[order], y, xerr=[val[order] - lo, hi - val[order]], fmt="o",
+                    color="#b2182b", ecolor="0.35", elinewidth=1.2, capsize=3, markersize=5)
+        ax.set_xlabel(text("plot.measures.ci_axis", lang, measure=name, level=100 * level,
+                           method=text(f"plot.measures.method_{method}", lang)))
+    else:
+        ax.plot(val[order], y, linestyle="none", marker="o", color="#b2182b", markersize=5)
+        ax.set_xlabel(text("plot.measures.point_axis", lang, measure=name))
+    overall = float(select_k(result.overall.to_dataset(), k, func="estimates",
+                             single=single)[0][measure])
     ax.axvline(overall, color="0.5", linestyle="--", linewidth=0.9)
-    ax.annotate("overall", (overall, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                textcoords="offset points", fontsize="small", color="0.35")
+    ax.annotate(text("common.overall", lang), (overall, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(3, -12), textcoords="offset points", fontsize="small", color="0.35")
     ax.set_yticks(y, labels)
-    ax.set_xlabel(f"{MEASURE_LABELS.get(measure, measure)}, {level:.0%} CI ({method})")
-    ax.grid(axis="x", color="0.9", linewidth=0.8)
-    default = f"{MEASURE_LABELS.get(measure, measure)} by {group}"
-    ax.set_title(title if title is not None else default, loc="left")
-    apply_fonts(ax)
-    return ax
-
-
-def changes(
-    change: ChangeResult,
-    *,
-    measures: Sequence[str] = ("M0", "H", "A"),
-    kind: str = "annualized_absolute",
-    level: float = 0.95,
-    group: Mapping[str, Any] | None = None,
-    ax: Axes | None = None,
-    figsize: tuple[float, float] = (6.5, 3.5),
-    title: str | None = None,
-) -> Axes:
-    """Changes over time with confidence intervals, one row per measure and period.
-
-    Parameters
-    ----------
-    change
-        A :class:`mpi.ChangeResult` (``result.change("round")``).
-    measures
-        Measures to draw.
-    kind
-        ``"absolute"``, ``"relative"``, ``"annualized_absolute"`` or
-        ``"annualized_relative"``.
-    level
-        Confidence level of the intervals.
-    group
-        For a change by group: the group to draw, e.g. ``{"region": "North"}`` (one label
-        per group dimension).
-    ax
-        Axes to draw on; a new figure is created when omitted.
-    figsize
-        Size of the new figure.
-    title
-        Chart title (a default names what is drawn).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    est = change.to_dataset().sel(change=kind)
-    ci = change.ci(level).sel(change=kind)
-    if group:
-        est, ci = est.sel(dict(group)), ci.sel(dict(group))
-    rows, vals, los, his = [], [], [], []
-    for m in measures:
-        if m not in est:
-            raise ValidationError(
-                f"{m!r} is not in the change result; it has {list(est.data_vars)}"
-            )
-        if set(est[m].dims) != {"period"}:
-            raise ValidationError(
-                "changes() draws one series of periods; the change has group dims "
-                f"{sorted(set(est[m].dims) - {'period'})}: pass group={{dim: label}}"
-            )
-        for p in est["period"].values:
-            rows.append(f"{m}  {p}")
-            vals.append(float(est[m].sel(period=p)))
-            los.append(float(ci[m].sel(period=p, bound="lower")))
-            his.append(float(ci[m].sel(period=p, bound="upper")))
-    v, lo, hi = np.array(vals), np.array(los), np.array(his)
-    ax = new_ax(ax, figsize)
-    style_axes(ax)
-    y = np.arange(len(rows))[::-1]
-    colors = ["#2166ac" if x < 0 else "#b2182b" for x in v]
-    ax.barh(y, v, color=colors, alpha=0.85, height=0.6)
-    ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt="none", ecolor="0.2", elinewidth=1.2, capsize=3)
-    ax.axvline(0, color="0.3", linewidth=0.8)
-    ax.set_yticks(y, rows)
-    unit = {"absolute": "", "relative": " (%)", "annualized_absolute": " per year",
-            "annualized_relative": " (% per year)"}[kind]
-    ax.set_xlabel(f"{kind.replace('_', ' ').capitalize()} change{unit}, {level:.0%} CI")
-    ax.grid(axis="x", color="0.9", linewidth=0.8)
-    where = ", ".join(f"{v}" for v in dict(group).values()) if group else ""
-    default = "Changes over time" + (f" — {where}" if where else "")
-    ax.set_title(title if title is not None else default, loc="left")
-    apply_fonts(ax)
-    return ax
-
-
-def robustness(
-    result: RobustnessResult,
-    *,
-    pairs: Sequence[tuple[Any, Any]] | None = None,
-    ax: Axes | None = None,
-    figsize: tuple[float, float] = (7.0, 4.2),
-    title: str | None = None,
-) -> Axes:
-    """Differences between groups across the poverty cutoffs k, significance marked.
-
-    One line per pair ``a − b`` and specification (the baseline solid, alternative weights
-    dashed) over the grid of k; a filled marker is a difference significant at the
-    result's level, a hollow one is not. The legend gives each pair's robust share (the
-    settings where it keeps its baseline direction and is significant).
-
-    Parameters
-    ----------
-    result
-        A :class:`~mpi.RobustnessResult` (``mpi.robustness(...)``).
-    pairs
-        The pairs ``(a, b)`` to draw (default: all).
-    ax
-        Axes to draw on; a new figure is created when omitted.
-    figsize
-        Size of the new figure.
-    title
-        Chart title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        ``ax.lines`` holds one line per pair and specification (x = k, y = difference).
-
-    Raises
-    ------
-    ValidationError
-        For a result that is not a ``RobustnessResult`` or a pair it does not hold.
-    """
-    check_result(result, RobustnessResult, "robustness", "mpi.robustness")
-    comp = result.comparisons
-    table = result.pairs.set_index(["a", "b"])
-    chosen = list(table.index) if pairs is None else [tuple(p) for p in pairs]
-    unknown = [p for p in chosen if p not in table.index]
-    if unknown:
-        raise ValidationError(f"pairs {unknown} are not in the result; it has {list(table.index)}")
-    specs = list(dict.fromkeys(comp["spec"]))
-    ax = new_ax(ax, figsize)
-    style_axes(ax)
-    for i, (a, b) in enumerate(chosen):
-        color = LINE_COLORS[i % len(LINE_COLORS)]
-        rows = comp[(comp["a"] == a) & (comp["b"] == b)]
-        share = float(table.loc[(a, b), "robust_share"])
-        for j, spec in enumerate(specs):
-            part = rows[rows["spec"] == spec].sort_values("k")
-            k = part["k"].to_numpy(dtype=float)
-            diff = part["difference"].to_numpy(dtype=float)
-            sig = part["significant"].to_numpy(dtype=bool)
-            label = f"{a} − {b} (robust in {share:.0%})" if j == 0 else None
-            ax.plot(k, diff, color=color, linewidth=1.8 if j == 0 else 1.0,
-                    linestyle="-" if j == 0 else (0, (4, 2)), label=label)
-            ax.scatter(k[sig], diff[sig], color=color, s=22, zorder=3)
-            ax.scatter(k[~sig], diff[~sig], facecolor="white", edgecolor=color, s=22, zorder=3)
-    ax.axhline(0, color="0.3", linewidth=0.8)
-    ax.set_xlabel("Poverty cutoff k (share of weighted deprivations)")
-    ax.set_ylabel(f"Difference in {result.variable} (a − b)")
-    grid(ax, "y")
-    notes = f"filled: significant at {result.level:g}" + (
-        "; dashed: alternative weights" if len(specs) > 1 else ""
-    )
-    ax.legend(frameon=False, fontsize="small", title=notes, title_fontsize="small",
-              loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    default = f"Differences in {result.variable} between values of {result.over}, by k"
-    ax.set_title(title if title is not None else default, loc="left")
-    apply_fonts(ax)
-    return ax
-
-
-def contrasts(
-    test: WaldTest,
-    *,
-    level: float = 0.95,
-    ax: Axes | None = None,
-    figsize: tuple[float, float] | None = None,
-    title: str | None = None,
-) -> Axes:
-    """The contrasts of a Wald test with normal confidence intervals (dot-and-whisker).
-
-    Each row is one restriction (each value minus the first, for a test of equality);
-    the title gives the test statistic, its degrees of freedom and the p-value.
-
-    Parameters
-    ----------
-    test
-        A :class:`~mpi.WaldTest` (``result.wald_test(...)`` or ``mpi.wald_test(...)``).
-    level
-        Confidence level of the intervals ``estimate ± z se``.
-    ax
-        Axes to draw on; a new figure is created when omitted.
-    figsize
-        Size of the new figure (default: grows with the number of contrasts).
-    title
-        Chart title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The error bar's line holds the contrasts (x) at rows 0, 1, ... (y, top first).
-
-    Raises
-    ------
-    ValidationError
-        For an argument that is not a ``WaldTest``.
-    """
-    check_result(test, WaldTest, "contrasts", "mpi.wald_test")
-    table = test.contrasts
-    est = table["estimate"].to_numpy(dtype=float)
-    se = table["se"].to_numpy(dtype=float)
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    rows = [
-        "  ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in np.atleast_1d(key))
-        for key in table.index
-    ]
-    if figsize is None:
-        figsize = (6.5, max(2.4, 1.4 + 0.32 * len(rows)))
-    ax = new_ax(ax, figsize)
-    style_axes(ax)
-    y = np.arange(len(rows))[::-1]
-    ax.errorbar(est, y, xerr=z * se, fmt="o", color="#b2182b", ecolor="0.35", elinewidth=1.2,
-                capsize=3, markersize=5)
-    ax.axvline(0, color="0.3", linewidth=0.8)
-    ax.set_yticks(y, rows)
-    ax.set_ylabel(" × ".join(str(n) for n in table.index.names if n is not None) or "Contrast")
-    ax.set_xlabel(f"Contrast (each value minus the first), {level:.0%} CI (normal)")
     grid(ax, "x")
-    dist = "χ²" if test.method == "chi2" else "F"
-    dof = f"{test.df1:g}" if test.method == "chi2" else f"{test.df1:g}, {test.df2:g}"
-    default = f"Wald test: {dist}({dof}) = {test.statistic:.2f}, p = {test.p_value:.3g}"
-    ax.set_title(title if title is not None else default, loc="left")
+    if title is None:
+        title = text("plot.measures.by_title", lang, measure=name, group=by)
+    ax.set_title(title, loc="left")
     apply_fonts(ax)
     return ax

@@ -1,7 +1,9 @@
 """Chart of :class:`~mpi.MonitoringResult`: the monitoring categories' shares by wave.
 
 Same conventions as :mod:`mpi.plot`: ``ax=None`` makes a new figure, the Axes is returned,
-``plt.show()`` is never called, and CJK labels get a CJK font when one is installed.
+``plt.show()`` is never called, CJK labels get a CJK font found on the system, and
+``lang="en"`` or ``"zh"`` chooses the language of the chart's words (from the label
+catalogue, :mod:`mpi._common.labels`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mpi.dynamics.monitoring import CATEGORY_LABELS, MonitoringResult
+from mpi._common.labels import LANGUAGES, check_lang, text
+from mpi.dynamics.monitoring import MonitoringResult
 from mpi.errors import ValidationError
 from mpi.plot._style import (
     apply_fonts,
@@ -45,7 +48,8 @@ def monitoring(
     result: MonitoringResult,
     *,
     categories: Sequence[str] = MONITORED,
-    labels: str = "en",
+    lang: str = "en",
+    labels: str | None = None,
     from_start: bool = True,
     annotate: bool = True,
     ax: Axes | None = None,
@@ -62,8 +66,11 @@ def monitoring(
         Categories to stack, bottom first (default: the monitored ones, ``unstable_exited``,
         ``edge``, ``sudden_hardship``, and ``risk_eliminated``); any of the result's
         ``category_name`` values, ``not_monitored`` and ``unobserved`` included.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"`` (Chinese: 脱贫不稳定户 …).
     labels
-        ``"en"`` (category names) or ``"zh"`` (Chinese names: 脱贫不稳定户 …).
+        Language of the category names only, when it differs from ``lang`` (default:
+        ``lang``).
     from_start
         Draw the waves from the monitoring's ``start`` on only.
     annotate
@@ -84,11 +91,18 @@ def monitoring(
     Raises
     ------
     ValidationError
-        For a result that is not a ``MonitoringResult``, an unknown category or labels.
+        For a result that is not a ``MonitoringResult``, an unknown category, ``lang`` or
+        ``labels``.
     """
     check_result(result, MonitoringResult, "monitoring", "mpi.monitoring")
-    if labels not in CATEGORY_LABELS:
-        raise ValidationError(f"labels must be one of {list(CATEGORY_LABELS)}; got {labels!r}")
+    check_lang(lang)
+    if labels is None:
+        labels = lang
+    if labels not in LANGUAGES:
+        raise ValidationError(
+            f"labels={labels!r} is not a language of the label catalogue; use one of "
+            f"{LANGUAGES} (or omit it to follow lang)"
+        )
     share = result.to_dataset()["share"]
     known = [str(c) for c in share["category_name"].values]
     unknown = [c for c in categories if c not in known]
@@ -98,16 +112,14 @@ def monitoring(
     if from_start and start is not None:
         share = share.sel(time=share["time"] >= start)
     years = np.asarray(share["time"].values, dtype=float)
-    names = dict(zip(CATEGORY_LABELS["en"], CATEGORY_LABELS[labels], strict=True))
-    if labels == "en":
-        names = {k: v.replace("_", " ").capitalize() for k, v in names.items()}
     ax = new_ax(ax, figsize)
     style_axes(ax)
     bottom = np.zeros(years.size)
     for cat in categories:
         values = np.nan_to_num(np.asarray(share.sel(category_name=cat).values, dtype=float))
         ax.bar(years, values, bottom=bottom, width=0.7, color=_COLORS.get(cat, "0.5"),
-               label=names.get(cat, cat), edgecolor="white", linewidth=0.5)
+               label=text(f"plot.monitoring.category.{cat}", labels), edgecolor="white",
+               linewidth=0.5)
         bottom += values
     if annotate:
         for x, total in zip(years, bottom, strict=True):
@@ -116,15 +128,14 @@ def monitoring(
     ax.set_xticks(years, years_text(years))
     percent_axis(ax, "y", decimals=0)
     ax.set_ylim(0, max(float(bottom.max(initial=0.0)) * 1.15, 0.01))
-    ax.set_xlabel("Wave")
-    ax.set_ylabel("Share of the units (weighted)")
+    ax.set_xlabel(text("common.wave", lang))
+    ax.set_ylabel(text("plot.monitoring.share_axis", lang))
     grid(ax, "y")
     ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title="防止返贫监测" if labels == "zh" else "Category")
-    default = "Monitoring categories by wave"
-    if labels == "zh":
-        default = "防止返贫动态监测：各类监测对象占比"
-    ax.set_title(title if title is not None else default, loc="left")
+              title=text("plot.monitoring.legend_title", lang))
+    if title is None:
+        title = text("plot.monitoring.title", lang)
+    ax.set_title(title, loc="left")
     apply_fonts(ax)
     return ax
 

@@ -1,15 +1,18 @@
 """Chart of :class:`~mpi.MergeReport`: conflicting values per variable of a merge.
 
 Same conventions as :mod:`mpi.plot`: ``ax=None`` makes a new figure, the Axes is returned,
-``plt.show()`` is never called, and CJK labels get a CJK font when one is installed.
+``plt.show()`` is never called, CJK labels get a CJK font found on the system, and
+``lang="en"`` or ``"zh"`` chooses the language of the chart's words (from the label
+catalogue, :mod:`mpi._common.labels`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mpi._common.labels import check_lang, text
 from mpi.dynamics.build import MergeReport
 from mpi.plot._style import (
     ENTRY,
@@ -34,6 +37,7 @@ def conflicts(
     *,
     differing: bool = True,
     annotate: bool = True,
+    lang: str = "en",
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
@@ -52,6 +56,8 @@ def conflicts(
         Draw the keys with differing values (within or beyond ``rtol``) behind.
     annotate
         Write the number of conflicts (and of keys compared) after each bar.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
@@ -69,9 +75,10 @@ def conflicts(
     Raises
     ------
     ValidationError
-        For an argument that is not a ``MergeReport``.
+        For an argument that is not a ``MergeReport`` or an unknown ``lang``.
     """
     check_result(report, MergeReport, "conflicts", "mpi.merge_sources")
+    check_lang(lang)
     table = report.variables.sort_values("conflicts", kind="stable")
     n = len(table)
     if figsize is None:
@@ -83,26 +90,28 @@ def conflicts(
     counts = table["conflicts"].to_numpy(dtype=float)
     if differing and n:
         ax.barh(y, table["differing"].to_numpy(dtype=float), height=0.7, color=MUTED,
-                label="Differing values (any difference)")
+                label=text("plot.sources.differing", lang))
     ax.barh(y, counts, height=0.45 if differing else 0.7, color=ENTRY,
-            label="Conflicts (beyond rtol)")
+            label=text("plot.sources.conflicts", lang))
     if annotate:
         compared = table["compared"].to_numpy()
         ends = np.maximum(counts, table["differing"].to_numpy(dtype=float)) if differing else counts
         for yi, c, k, end in zip(y, counts, compared, ends, strict=True):
-            ax.annotate(f"{int(c):,} of {int(k):,} compared", (end, yi), xytext=(4, 0),
+            note = text("plot.sources.compared", lang, conflicts=int(c), compared=int(k))
+            ax.annotate(note, (end, yi), xytext=(4, 0),
                         textcoords="offset points", va="center", fontsize="x-small", color="0.3")
     ax.set_yticks(y, names)
-    ax.set_xlabel("Keys (unit, wave) with values in two or more sources")
+    ax.set_xlabel(text("plot.sources.keys_axis", lang))
     grid(ax, "x")
     if n:
         ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.margins(x=0.3)
     else:
-        ax.text(0.5, 0.5, "No variable is held by two or more sources", ha="center",
-                va="center", transform=ax.transAxes, color="0.4")
-    default = f"Conflicts between sources: {report.n_conflicts:,} in {n} shared variable(s)"
-    ax.set_title(title if title is not None else default, loc="left")
+        ax.text(0.5, 0.5, text("plot.sources.no_shared", lang), ha="center", va="center",
+                transform=ax.transAxes, color="0.4")
+    if title is None:
+        title = text("plot.sources.conflicts_title", lang, n=report.n_conflicts, variables=n)
+    ax.set_title(title, loc="left")
     apply_fonts(ax)
     return ax
 
@@ -110,6 +119,7 @@ def conflicts(
 def coverage(
     report: MergeReport,
     *,
+    lang: str = "en",
     ax: Axes | None = None,
     figsize: tuple[float, float] = (7.5, 4.0),
     title: str | None = None,
@@ -123,6 +133,8 @@ def coverage(
     ----------
     report
         The :class:`~mpi.MergeReport` of ``mpi.merge_sources(...)``.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
@@ -139,9 +151,10 @@ def coverage(
     Raises
     ------
     ValidationError
-        For an argument that is not a ``MergeReport``.
+        For an argument that is not a ``MergeReport`` or an unknown ``lang``.
     """
     check_result(report, MergeReport, "coverage", "mpi.merge_sources")
+    check_lang(lang)
     table = report.coverage
     ax = new_ax(ax, figsize)
     style_axes(ax)
@@ -150,18 +163,19 @@ def coverage(
         ax.plot(waves, row.to_numpy(dtype=float), marker="o", markersize=3,
                 color=LINE_COLORS[i % len(LINE_COLORS)], label=str(name))
     ax.set_xticks(waves, years_text(waves))
-    ax.set_xlabel("Wave")
-    ax.set_ylabel("Units with a record")
+    ax.set_xlabel(text("common.wave", lang))
+    ax.set_ylabel(text("plot.sources.units_axis", lang))
     grid(ax, "y")
     if len(table):
         ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    default = f"Units per source and wave ({report.n_units:,} units in the merged panel)"
-    ax.set_title(title if title is not None else default, loc="left")
+    if title is None:
+        title = text("plot.sources.coverage_title", lang, n=report.n_units)
+    ax.set_title(title, loc="left")
     apply_fonts(ax)
     return ax
 
 
-def merge_chart(report: MergeReport, ax: Axes | None = None, **kwargs) -> Axes:
+def merge_chart(report: MergeReport, ax: Axes | None = None, **kwargs: Any) -> Axes:
     """The natural chart of a :class:`~mpi.MergeReport` (``report.plot()``).
 
     The conflicts per shared variable (:func:`conflicts`) when the sources share a
@@ -174,7 +188,7 @@ def merge_chart(report: MergeReport, ax: Axes | None = None, **kwargs) -> Axes:
     ax
         Axes to draw on; a new figure is created when omitted.
     **kwargs
-        Passed to the chart function.
+        Passed to the chart function (``lang=`` among them).
 
     Returns
     -------

@@ -2,6 +2,7 @@
 
 import copy
 import warnings
+from fractions import Fraction
 
 import matplotlib
 import numpy as np
@@ -253,6 +254,15 @@ def test_plots_return_axes(mpi_survey, global_mpi):
         mpi.plot.k_curve(res)
     with pytest.raises(mpi.ValidationError, match="level must be"):
         mpi.plot.contributions(res, level="group")
+    # every k form of mpi.measure selects the same cutoff, exactly
+    at_third = quiet_measure(mpi_survey, global_mpi, weight="weight", k="1/3").to_dataset()
+    want = [float(at_third["contribution"].sel(indicator=j) * at_third["M0"])
+            for j in global_mpi.names]  # fmt: skip
+    for k in (Fraction(1, 3), "1/3", 1 / 3):
+        ax4 = mpi.plot.contributions(res_k, k=k)
+        np.testing.assert_allclose([c[0].get_width() for c in ax4.containers], want, rtol=1e-12)
+    with pytest.raises(mpi.ValidationError, match="it has k = 1/5, 1/3, 1/2"):
+        mpi.plot.contributions(res_k, k="1/4")
 
 
 def test_plot_chinese_labels():
@@ -275,6 +285,12 @@ def test_plot_chinese_labels():
     ax = mpi.plot.contributions(res, title="贫困贡献")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "收入 Income" in labels
+    zh = mpi.plot.contributions(res, lang="zh")
+    assert zh.get_title(loc="left").startswith("按 county 分组的各指标对多维贫困指数 (M0) 的贡献")
+    assert [t.get_text() for t in zh.get_yticklabels()][-1] == "总体"
     if mpi.plot.cjk_font() is None:  # the labels were checked above
         pytest.skip(NO_CJK_FONT)
-    assert mpi.plot.cjk_font() in ax.title.get_fontfamily()
+    for chart in (ax, zh):
+        assert mpi.plot.cjk_font() in chart.title.get_fontfamily()
+        assert mpi.plot.cjk_font() in chart.get_legend().get_texts()[0].get_fontfamily()
+        assert mpi.plot.cjk_font() in chart.get_yticklabels()[0].get_fontfamily()

@@ -206,8 +206,9 @@ def test_ci_plots_return_axes_and_check_input():
     assert len(ax.get_yticklabels()) == 3
     lines = ax.collections  # the error bars
     assert lines, "confidence intervals drawn"
-    with pytest.raises(mpi.ValidationError, match="design=mpi.Design"):
-        mpi.plot.estimates(mpi.measure(df, SPEC, by="g", weight="w"))
+    # without a design the ranking chart draws the points only, and says so
+    plain = mpi.plot.estimates(mpi.measure(df, SPEC, by="g", weight="w"))
+    assert not plain.collections and "no confidence intervals" in plain.get_xlabel()
     ch = mpi.measure(df, SPEC, by="rnd", design=d).change("rnd")
     ax = mpi.plot.changes(ch, measures=("M0", "H"), kind="relative")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["M0  2015-2020", "H  2015-2020"]
