@@ -8,7 +8,7 @@ Fraction(1, 3)
 
 from __future__ import annotations
 
-from mpi import plot, presets
+from mpi import io, plot, presets
 from mpi._version import __version__
 from mpi.dynamics.build import panel_from_long
 from mpi.dynamics.chronic import ChronicResult, chronic
@@ -24,6 +24,7 @@ from mpi.dynamics.spells import SpellResult, spells
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.dynamics.transitions import TransitionResult, transitions
 from mpi.errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
+from mpi.io import apply_value_labels, read, write
 from mpi.measurement.association import association
 from mpi.measurement.association_result import AssociationResult
 from mpi.measurement.change import ChangeResult, change
@@ -39,6 +40,9 @@ from mpi.survey.hypothesis import WaldTest, pairwise, wald_test
 
 __all__ = [
     "__version__",
+    "read",
+    "write",
+    "apply_value_labels",
     "Indicator",
     "Spec",
     "measure",
