@@ -86,6 +86,7 @@ __all__ = [
     "MeasureResult",
     "presets",
     "plot",
+    "io",
     "datasets",
     "ValidationError",
     "SpecError",
