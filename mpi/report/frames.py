@@ -14,9 +14,6 @@ an exact fraction ("1/3") where ``mpitb`` writes a percentage (33).
 
 from __future__ import annotations
 
-import ast
-import math
-import re
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -36,7 +33,7 @@ __all__ = [
     "FRAME_COLUMNS",
     "CHANGE_COLUMNS",
     "GROUP_SEPARATOR",
-    "normal_pvalue",
+    "design_pvalue",
     "is_share",
     "cutoffs",
     "select_k",
@@ -61,7 +58,6 @@ UNWEIGHTED = "unweighted"
 NOT_SHARES = frozenset({"intensity_variance"})
 _VALUES = ("b", "se", "ll", "ul")
 #: The call recorded in a measured result's history (for a ChangeResult's spec and weight).
-_CALL = re.compile(r"spec=(?P<spec>'[^']*'|None), weight=(?P<weight>'[^']*'|None)")
 
 
 def check_result(result: Any, function: str) -> MeasureResult | ChangeResult:
@@ -102,16 +98,21 @@ def is_share(name: str) -> bool:
     return name not in NOT_SHARES
 
 
-def normal_pvalue(b: Any, se: Any) -> np.ndarray:
-    """Two-sided p-value of the test that the estimate is zero, by the normal approximation.
+def design_pvalue(b: Any, se: Any, df: int | None = None) -> np.ndarray:
+    """Two-sided p-value of the test that the estimate is zero, with the design's degrees of
+    freedom (as the t intervals of ``ci()``, Stata ``svy`` and ``mpitb``).
 
-    .. math:: p = 2\\,\\bigl(1 - \\Phi(|b / se|)\\bigr) = \\operatorname{erfc}\\bigl(|b/se|
-       / \\sqrt{2}\\bigr)
+    .. math:: p = 2\\,\\bigl(1 - F_{t,\\,df}(|b / se|)\\bigr)
+
+    with the normal distribution in place of :math:`t` when ``df`` is ``None`` (no finite
+    design degrees of freedom).
 
     Parameters
     ----------
     b, se
         Estimates and standard errors (broadcast).
+    df
+        Design degrees of freedom (PSUs minus strata), or ``None`` for the normal test.
 
     Returns
     -------
@@ -119,9 +120,12 @@ def normal_pvalue(b: Any, se: Any) -> np.ndarray:
         The p-values; NaN where ``se`` is missing or ``b = se = 0``; 0 where ``se = 0``
         and ``b != 0``.
     """
+    from scipy import stats
+
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.abs(np.asarray(b, dtype=float) / np.asarray(se, dtype=float))
-    return np.vectorize(math.erfc, otypes=[float])(z / math.sqrt(2.0))
+    dist = stats.norm if df is None or not np.isfinite(df) or df <= 0 else stats.t(df)
+    return np.asarray(2.0 * dist.sf(z), dtype=float)
 
 
 def cutoffs(result: MeasureResult | ChangeResult) -> list[Fraction]:
@@ -212,8 +216,8 @@ def results_frame(result: MeasureResult | ChangeResult, *, level: float = 0.95) 
         - ``b``, ``se``, ``ll``, ``ul``: the estimate, its standard error and confidence
           interval (:meth:`MeasureResult.ci`: logit t intervals with the design's degrees of
           freedom; :meth:`ChangeResult.ci`: t intervals); NaN without a design;
-        - ``pval``: two-sided p-value of ``b = 0``, :math:`2(1 - \\Phi(|b/se|))`
-          (:func:`normal_pvalue`); NaN without a design;
+        - ``pval``: two-sided p-value of ``b = 0`` with the design's degrees of freedom,
+          :math:`2(1 - F_{t,df}(|b/se|))` (:func:`design_pvalue`); NaN without a design;
         - ``n``: the unweighted units the estimate is based on (the group's units used);
           missing (``pd.NA``) for changes, whose results do not keep counts.
 
@@ -275,7 +279,9 @@ def _variable_frame(
     return ds.to_dataframe(dim_order=dims).reset_index()
 
 
-def _finish(df: pd.DataFrame, dims: list[str], name: str, ktext: str | dict) -> pd.DataFrame:
+def _finish(
+    df: pd.DataFrame, dims: list[str], name: str, ktext: str | dict, design_df: int | None
+) -> pd.DataFrame:
     """Add ``measure``, ``indicator``, ``subgroup(_value)``, ``k``, ``pval``; fill NaN."""
     n = len(df)
     for c in _VALUES:
@@ -293,7 +299,7 @@ def _finish(df: pd.DataFrame, dims: list[str], name: str, ktext: str | dict) -> 
         df[dims].astype(str).agg(GROUP_SEPARATOR.join, axis=1) if dims else [""] * n
     )
     df["k"] = df["k"].map(ktext) if isinstance(ktext, dict) and "k" in df else ktext
-    df["pval"] = normal_pvalue(df["b"], df["se"])
+    df["pval"] = design_pvalue(df["b"], df["se"], design_df)
     return df
 
 
@@ -317,6 +323,7 @@ def _measure_frame(result: MeasureResult, level: float) -> pd.DataFrame:
         if v.dtype.kind == "f" and not str(n).startswith("n_")
     ]
     ks = _k_texts([float(f) for f in result.ks]) if result.k_dim else fraction_text(result.ks[0])
+    design_df = result.df if result.has_inference else None
     frames = []
     for name in names:
         for est, se, ci, dims in prepared:
@@ -324,7 +331,7 @@ def _measure_frame(result: MeasureResult, level: float) -> pd.DataFrame:
                 continue
             df = _variable_frame(est, se, ci, name, est["n_obs"])
             df["n"] = df["n"].astype(np.int64)
-            frames.append(_finish(df, dims, name, ks))
+            frames.append(_finish(df, dims, name, ks, design_df))
     out = pd.concat(frames, ignore_index=True)
     out["spec"], out["weighting"] = spec_and_weight(result)
     extra = []
@@ -342,8 +349,7 @@ def spec_and_weight(result: MeasureResult | ChangeResult) -> tuple[str, str]:
     Parameters
     ----------
     result
-        A MeasureResult, or a ChangeResult (read from the measured rounds' attributes, or
-        else from the call in their ``history``).
+        A MeasureResult or a ChangeResult.
 
     Returns
     -------
@@ -352,12 +358,7 @@ def spec_and_weight(result: MeasureResult | ChangeResult) -> tuple[str, str]:
     """
     if isinstance(result, MeasureResult):
         return result.spec.name or "custom", result.weight or UNWEIGHTED
-    attrs = result.to_dataset().attrs
-    spec, weight = attrs.get("spec"), attrs.get("sampling_weight")
-    match = _CALL.search(result.history or "")
-    if match is not None:
-        spec = spec or ast.literal_eval(match["spec"]) or "custom"
-        weight = weight or ast.literal_eval(match["weight"])
+    spec, weight = result.spec_name, result.sampling_weight
     return str(spec or ""), str(weight or UNWEIGHTED)
 
 
@@ -371,7 +372,7 @@ def _change_frame(result: ChangeResult, level: float) -> pd.DataFrame:
     for name in est.data_vars:
         df = _variable_frame(est, se, ci, str(name))
         ktext = ks[float(est["k"])] if scalar_k else ks if ks else ""
-        frames.append(_finish(df, dims, str(name), ktext))
+        frames.append(_finish(df, dims, str(name), ktext, result.df))
     out = pd.concat(frames, ignore_index=True)
     for col, src in (("t0", "start"), ("t1", "end"), ("yt0", "start_year"), ("yt1", "end_year")):
         out[col] = out["period"].map(periods[src])

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import warnings
 from fractions import Fraction
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 from panel_data import random_panel, random_spec
 
 import mpi
 from mpi._common.labels import measure_label
-from mpi.report.frames import CHANGE_COLUMNS, FRAME_COLUMNS, normal_pvalue
+from mpi.report.frames import CHANGE_COLUMNS, FRAME_COLUMNS, design_pvalue
 from mpi.report.suppression import Suppression
 from mpi.report.tables import estimates_table, publication_table, results_frame
 
@@ -137,16 +137,24 @@ def test_results_frame_overall_rows_equal_a_national_measurement(res, latest):
         assert row["n"] == int(ds["n_obs"])
 
 
-def test_pvalue_is_the_two_sided_normal_test(res):
+def test_pvalue_is_the_two_sided_t_test_with_the_design_df(res):
+    """The p-value uses the design's degrees of freedom, as the t intervals of ci() do
+    (Stata svy, mpitb): 0 lies outside the 95 % Wald interval exactly when p < 0.05."""
     frame = results_frame(res)
-    phi = NormalDist().cdf
+    t = scipy.stats.t(res.df)
+    checked = 0
     for row in frame.to_dict("records"):
         if np.isfinite(row["se"]) and row["se"] > 0:
-            expected = 2 * (1 - phi(abs(row["b"] / row["se"])))
+            expected = 2 * t.sf(abs(row["b"] / row["se"]))
             assert row["pval"] == pytest.approx(expected, abs=1e-12)
-    assert np.isnan(normal_pvalue(0.0, 0.0)) and normal_pvalue(0.2, 0.0) == 0.0
-    assert np.isnan(normal_pvalue(0.2, np.nan))
-    assert normal_pvalue(-1.959963984540054, 1.0) == pytest.approx(0.05, abs=1e-12)
+            checked += 1
+    assert checked > 50
+    half = t.ppf(0.975)
+    assert design_pvalue(half, 1.0, res.df) == pytest.approx(0.05, abs=1e-12)
+    assert np.isnan(design_pvalue(0.0, 0.0, 10)) and design_pvalue(0.2, 0.0, 10) == 0.0
+    assert np.isnan(design_pvalue(0.2, np.nan, 10))
+    # without finite degrees of freedom: the normal test
+    assert design_pvalue(-1.959963984540054, 1.0) == pytest.approx(0.05, abs=1e-12)
 
 
 def test_results_frame_without_a_design(plain):
@@ -180,7 +188,7 @@ def test_results_frame_of_changes(change):
     assert set(frame["t0"]) == {2015} and set(frame["yt1"]) == {2020.0}
     assert frame["n"].isna().all() and str(frame["n"].dtype) == "Int64"
     ds, se, ci = change.to_dataset(), change.se, change.ci()
-    phi = NormalDist().cdf
+    t = scipy.stats.t(change.df)
     for row in frame.to_dict("records"):
         at = {"period": row["period"], "change": row["change"], "region": row["subgroup_value"]}
         m = row["measure"]
@@ -188,7 +196,7 @@ def test_results_frame_of_changes(change):
         assert row["se"] == pytest.approx(float(se[m].sel(at)), abs=1e-12)
         assert row["ll"] == pytest.approx(float(ci[m].sel({**at, "bound": "lower"})), abs=1e-12)
         assert row["ul"] == pytest.approx(float(ci[m].sel({**at, "bound": "upper"})), abs=1e-12)
-        expected = 2 * (1 - phi(abs(row["b"] / row["se"])))
+        expected = 2 * t.sf(abs(row["b"] / row["se"]))
         assert row["pval"] == pytest.approx(expected, abs=1e-12)
     # relative changes are in percent of the earlier round
     rel = frame[(frame.change == "relative") & (frame.measure == "H")].set_index("subgroup_value")
