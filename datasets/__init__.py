@@ -27,6 +27,7 @@ import xarray as xr
 
 from . import _mpi_survey
 from ._errors import DataError, ValidationError
+from ._progress import check_progress
 
 __all__ = [
     "list",
@@ -77,7 +78,8 @@ class _Dataset:
 #: Dataset modules beyond ``mpi_survey``. Each module ``datasets/<module>.py`` defines
 #: ``NAME`` (str), ``CARD`` (file name in ``cards/``), ``FORMATS`` (tuple of accepted
 #: ``format`` values, the first being the default), ``load(*, format)`` and
-#: ``generate(*, n, seed, chunk_size, format)``. Modules that are not present are skipped.
+#: ``generate(*, n, seed, chunk_size, format, progress)``. Modules that are not present are
+#: skipped.
 _PLUGIN_MODULES = ("_dhs_rounds", "_registry_panel", "_campus_card", "_county_lsi")
 
 
@@ -279,6 +281,7 @@ def generate(
     seed: int = 0,
     chunk_size: int = 1_000_000,
     format: Format = "pandas",
+    progress: bool | None = None,
 ) -> pd.DataFrame | xr.Dataset:
     """Generate a synthetic dataset of any size, deterministically for a seed.
 
@@ -306,6 +309,11 @@ def generate(
         same (block-sized) workspace. Kept for compatibility with chunked readers.
     format : str, default "pandas"
         Output type, as in :func:`load`.
+    progress : bool or None, default None
+        A progress bar on stderr counting the rows (households, students, counties)
+        generated: ``None`` when stderr is a terminal (and the environment variable
+        ``XMPI_PROGRESS`` is not ``"0"``), ``True`` always, ``False`` never. Small sizes
+        finish before a bar would appear; the data are the same either way.
 
     Returns
     -------
@@ -317,7 +325,7 @@ def generate(
     mpi.errors.DataError
         If ``name`` is not a bundled dataset.
     mpi.errors.ValidationError
-        If ``n``, ``seed``, ``chunk_size`` or ``format`` is invalid.
+        If ``n``, ``seed``, ``chunk_size``, ``format`` or ``progress`` is invalid.
 
     Examples
     --------
@@ -329,6 +337,7 @@ def generate(
     >>> small.equals(big.head(10))
     True
     """
+    check_progress(progress)
     plugin = _plugins().get(name) if isinstance(name, str) else None
     if plugin is not None:
         if n is not None:
@@ -338,6 +347,7 @@ def generate(
             seed=_check_int(seed, "seed", 0),
             chunk_size=_check_int(chunk_size, "chunk_size", 1),
             format=_check_plugin_format(plugin, format),
+            progress=progress,
         )
     info = _get(name)
     fmt = _check_format(format)
@@ -345,7 +355,7 @@ def generate(
     n = info.bundled_n if n is None else _check_int(n, "n", 1, gen.MAX_N)
     seed = _check_int(seed, "seed", 0)
     _check_int(chunk_size, "chunk_size", 1)
-    df = gen.to_pandas(gen.generate_columns(n, seed))
+    df = gen.to_pandas(gen.generate_columns(n, seed, progress))
     if fmt == "xarray":
         return _to_xarray(df, name, info, n=n, seed=seed)
     return df

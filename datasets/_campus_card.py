@@ -31,6 +31,7 @@ from ._county_lsi import ALL_UNITS, POP_UNIT, TARGET
 from ._county_lsi import PROVINCES as _PROVINCES
 from ._errors import ValidationError
 from ._io import write_csv_gz
+from ._progress import progress as progress_bar
 
 __all__ = [
     "AID",
@@ -425,7 +426,7 @@ def _block(seed: int, block: int) -> tuple[dict[str, np.ndarray], dict[str, np.n
     return students, transactions
 
 
-def generate_tables(n: int, seed: int) -> dict[str, pd.DataFrame]:
+def generate_tables(n: int, seed: int, progress: bool | None = False) -> dict[str, pd.DataFrame]:
     """Generate ``n`` students, their truth and their transactions.
 
     Parameters
@@ -434,6 +435,9 @@ def generate_tables(n: int, seed: int) -> dict[str, pd.DataFrame]:
         Number of students, ``1 <= n <= MAX_N``.
     seed : int
         Non-negative seed of the root :class:`numpy.random.SeedSequence`.
+    progress : bool or None, default False
+        A progress bar on stderr counting the students generated (``None``: when stderr
+        is a terminal); the data are the same either way.
 
     Returns
     -------
@@ -447,17 +451,20 @@ def generate_tables(n: int, seed: int) -> dict[str, pd.DataFrame]:
         if c != "student_id"
     }
     tx_parts: list[dict[str, np.ndarray]] = []
-    for b in range(-(-n // BLOCK_STUDENTS)):
-        start = b * BLOCK_STUDENTS
-        keep = min(BLOCK_STUDENTS, n - start)
-        students, tx = _block(seed, b)
-        for k, v in students.items():
-            cols[k][start : start + keep] = v[:keep]
-        stop = int(np.searchsorted(tx["student"], keep))
-        tx = {k: v[:stop] for k, v in tx.items()}
-        tx["student"] += start + 1  # student_id
-        tx_parts.append(tx)
-        del students
+    bar = progress_bar(total=n, desc=NAME, unit="students", unit_scale=True, enabled=progress)
+    with bar:
+        for b in range(-(-n // BLOCK_STUDENTS)):
+            start = b * BLOCK_STUDENTS
+            keep = min(BLOCK_STUDENTS, n - start)
+            students, tx = _block(seed, b)
+            for k, v in students.items():
+                cols[k][start : start + keep] = v[:keep]
+            stop = int(np.searchsorted(tx["student"], keep))
+            tx = {k: v[:stop] for k, v in tx.items()}
+            tx["student"] += start + 1  # student_id
+            tx_parts.append(tx)
+            del students
+            bar.update(keep)
     ids = np.arange(1, n + 1, dtype=np.int32)
     tables = {}
     for table in ("students", "truth"):
@@ -547,7 +554,12 @@ def load(*, format: str = "tables") -> dict[str, pd.DataFrame]:
 
 
 def generate(
-    *, n: int | None = None, seed: int = 0, chunk_size: int = 1_000_000, format: str = "tables"
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    chunk_size: int = 1_000_000,
+    format: str = "tables",
+    progress: bool | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Generate a semester of campus-card data for ``n`` students.
 
@@ -563,6 +575,10 @@ def generate(
         :data:`BLOCK_STUDENTS`, so it does not change the result.
     format : {"tables"}, default "tables"
         The only format: a dict of DataFrames.
+    progress : bool or None, default None
+        A progress bar on stderr counting the students generated: ``None`` when stderr is a
+        terminal (and the environment variable ``XMPI_PROGRESS`` is not ``"0"``), ``True``
+        always, ``False`` never. The data are the same either way.
 
     Returns
     -------
@@ -577,7 +593,7 @@ def generate(
     n = BUNDLED_N if n is None else int(n)
     if n > MAX_N:
         raise ValidationError(f"n: must be at most {MAX_N:,} students; got {n!r}")
-    return generate_tables(n, seed)
+    return generate_tables(n, seed, progress)
 
 
 def _canteen_by_month(

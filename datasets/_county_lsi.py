@@ -31,6 +31,7 @@ import xarray as xr
 
 from ._errors import ValidationError
 from ._io import write_csv_gz
+from ._progress import progress as progress_bar
 
 __all__ = [
     "BUNDLED_N",
@@ -583,7 +584,7 @@ def lsi(
 
 
 # --- generation ----------------------------------------------------------------------------------
-def generate_columns(n: int, seed: int) -> dict[str, np.ndarray]:
+def generate_columns(n: int, seed: int, progress: bool | None = False) -> dict[str, np.ndarray]:
     """Generate ``n`` counties into compact arrays.
 
     Parameters
@@ -594,6 +595,9 @@ def generate_columns(n: int, seed: int) -> dict[str, np.ndarray]:
         to the three unit types; ``n = 2284`` gives the bundled counts exactly.
     seed : int
         Non-negative seed of the root :class:`numpy.random.SeedSequence`.
+    progress : bool or None, default False
+        A progress bar on stderr counting the counties generated (``None``: when stderr is
+        a terminal); the data are the same either way.
 
     Returns
     -------
@@ -610,24 +614,27 @@ def generate_columns(n: int, seed: int) -> dict[str, np.ndarray]:
     out["county_id"][:] = np.arange(1, n + 1, dtype=np.int32)
     posts = list(GOALPOSTS.values())
     start = 0
-    for p in range(len(PROVINCES)):
-        types = np.repeat(np.arange(3, dtype=np.int8), alloc[p])
-        for j, lo in enumerate(range(0, types.shape[0], CHUNK_ROWS)):
-            chunk_types = types[lo : lo + CHUNK_ROWS]
-            m = chunk_types.shape[0]
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(p, j)))
-            cols = _draw(rng, p, chunk_types, float(_MU[p]))
-            sl = slice(start, start + m)
-            out["province"][sl] = p
-            out["province_code"][sl] = _CODE[p]
-            out["region"][sl] = _REGION[p]
-            out["type"][sl] = chunk_types
-            for k, v in cols.items():
-                out[k][sl] = v
-            idx = _index_matrix(np.column_stack([cols[i] for i in INDICATORS]), posts)
-            out["lsi"][sl] = _aggregate(idx, "arithmetic")
-            out["lsi_geometric"][sl] = _aggregate(idx, "geometric")
-            start += m
+    bar = progress_bar(total=n, desc=NAME, unit="counties", unit_scale=True, enabled=progress)
+    with bar:
+        for p in range(len(PROVINCES)):
+            types = np.repeat(np.arange(3, dtype=np.int8), alloc[p])
+            for j, lo in enumerate(range(0, types.shape[0], CHUNK_ROWS)):
+                chunk_types = types[lo : lo + CHUNK_ROWS]
+                m = chunk_types.shape[0]
+                rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(p, j)))
+                cols = _draw(rng, p, chunk_types, float(_MU[p]))
+                sl = slice(start, start + m)
+                out["province"][sl] = p
+                out["province_code"][sl] = _CODE[p]
+                out["region"][sl] = _REGION[p]
+                out["type"][sl] = chunk_types
+                for k, v in cols.items():
+                    out[k][sl] = v
+                idx = _index_matrix(np.column_stack([cols[i] for i in INDICATORS]), posts)
+                out["lsi"][sl] = _aggregate(idx, "arithmetic")
+                out["lsi_geometric"][sl] = _aggregate(idx, "geometric")
+                start += m
+                bar.update(m)
     out["county_name"] = np.array([f"县{i:04d}" for i in range(1, n + 1)], dtype=object)
     return out
 
@@ -744,7 +751,12 @@ def load(*, format: str = "pandas") -> pd.DataFrame | xr.Dataset:
 
 
 def generate(
-    *, n: int | None = None, seed: int = 0, chunk_size: int = 1_000_000, format: str = "pandas"
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    chunk_size: int = 1_000_000,
+    format: str = "pandas",
+    progress: bool | None = None,
 ) -> pd.DataFrame | xr.Dataset:
     """Generate ``n`` counties deterministically for ``seed``.
 
@@ -760,6 +772,10 @@ def generate(
         :data:`CHUNK_ROWS` counties of one province, so it does not change the result.
     format : {"pandas", "xarray"}, default "pandas"
         Output type, as in :func:`load`.
+    progress : bool or None, default None
+        A progress bar on stderr counting the counties generated: ``None`` when stderr is a
+        terminal (and the environment variable ``XMPI_PROGRESS`` is not ``"0"``), ``True``
+        always, ``False`` never. The data are the same either way.
 
     Returns
     -------
@@ -774,7 +790,7 @@ def generate(
     n = BUNDLED_N if n is None else int(n)
     if n > MAX_N:
         raise ValidationError(f"n: must be at most {MAX_N:,} counties; got {n!r}")
-    df = to_pandas(generate_columns(n, seed))
+    df = to_pandas(generate_columns(n, seed, progress))
     return to_xarray(df) if format == "xarray" else df
 
 

@@ -53,6 +53,7 @@ from ._mpi_survey import (
     SANITATION_UNIMPROVED,
     SOLID_FUEL,
 )
+from ._progress import progress as progress_bar
 
 __all__ = [
     "ASSETS",
@@ -1260,7 +1261,12 @@ def load(*, format: str = "households") -> pd.DataFrame | xr.Dataset:
 
 
 def generate(
-    *, n: int | None = None, seed: int = 0, chunk_size: int = 1_000_000, format: str = "households"
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    chunk_size: int = 1_000_000,
+    format: str = "households",
+    progress: bool | None = None,
 ) -> pd.DataFrame | xr.Dataset:
     """Generate both rounds with ``n`` households each, deterministically for a seed.
 
@@ -1276,6 +1282,10 @@ def generate(
         :data:`BLOCK_PSUS` cluster positions, so the value changes nothing.
     format : {"households", "persons", "xarray"}, default "households"
         As in :func:`load`.
+    progress : bool or None, default None
+        A progress bar on stderr counting the households (of both rounds) generated: ``None`` when stderr is a
+        terminal (and the environment variable ``XMPI_PROGRESS`` is not ``"0"``), ``True``
+        always, ``False`` never. The data are the same either way.
 
     Returns
     -------
@@ -1310,24 +1320,29 @@ def generate(
             f"n: format {format!r} of dataset {NAME!r} allows at most {limit:,} households per "
             f"round; got {n:,}{detail}"
         )
+    bar = progress_bar(total=2 * n, desc=NAME, unit="households", unit_scale=True, enabled=progress)
     if format == "persons":
         per_round: list[list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]] = [[], []]
-        for _, rounds in _blocks(seed, n):
-            for r, piece in enumerate(rounds):
-                per_round[r].append(piece)
+        with bar:
+            for _, rounds in _blocks(seed, n):
+                for r, piece in enumerate(rounds):
+                    per_round[r].append(piece)
+                    bar.update(len(piece[0]["hh_size"]))
         return _persons_frame(per_round)
     out: dict[str, np.ndarray] = {
         c: np.empty(2 * n, dtype=np.int8 if c in CATEGORIES else DTYPES[c])
         for c in HOUSEHOLD_COLUMNS
     }
-    for start, rounds in _blocks(seed, n):
-        for r, (hh, p) in enumerate(rounds):
-            starts = np.zeros(len(hh["hh_size"]), dtype=np.int64)
-            np.cumsum(hh["hh_size"][:-1], out=starts[1:])
-            derived = _derive(hh, p, starts)
-            lo = r * n + start
-            for c, v in derived.items():
-                out[c][lo : lo + len(v)] = v
+    with bar:
+        for start, rounds in _blocks(seed, n):
+            for r, (hh, p) in enumerate(rounds):
+                starts = np.zeros(len(hh["hh_size"]), dtype=np.int64)
+                np.cumsum(hh["hh_size"][:-1], out=starts[1:])
+                derived = _derive(hh, p, starts)
+                lo = r * n + start
+                for c, v in derived.items():
+                    out[c][lo : lo + len(v)] = v
+                bar.update(len(hh["hh_size"]))
     households = _frame(out, HOUSEHOLD_COLUMNS)
     if format == "xarray":
         return _to_xarray(households, n=n, seed=seed)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import write_csv_gz
+from ._progress import progress as progress_bar
 
 __all__ = [
     "BLOCK_PSUS",
@@ -382,7 +383,7 @@ def _blocks(seed: int, n: int) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
         yield start, {k: v[: n - start] for k, v in cols.items()}
 
 
-def generate_columns(n: int, seed: int) -> dict[str, np.ndarray]:
+def generate_columns(n: int, seed: int, progress: bool | None = False) -> dict[str, np.ndarray]:
     """Generate ``n`` households into preallocated compact arrays.
 
     Parameters
@@ -391,6 +392,9 @@ def generate_columns(n: int, seed: int) -> dict[str, np.ndarray]:
         Number of households (rows), ``1 <= n <= MAX_N``.
     seed : int
         Non-negative seed of the root :class:`numpy.random.SeedSequence`.
+    progress : bool or None, default False
+        A progress bar on stderr counting the households generated (``None``: when stderr
+        is a terminal); the data are the same either way.
 
     Returns
     -------
@@ -402,10 +406,15 @@ def generate_columns(n: int, seed: int) -> dict[str, np.ndarray]:
         col: np.empty(n, dtype=NUMERIC_DTYPES.get(col, "int8")) for col in COLUMNS
     }
     out["hh_id"][:] = np.arange(1, n + 1, dtype=np.int32)
-    for start, cols in _blocks(seed, n):
-        stop = start + len(cols["weight"])
-        for k, v in cols.items():
-            out[k][start:stop] = v
+    bar = progress_bar(
+        total=n, desc="mpi_survey", unit="households", unit_scale=True, enabled=progress
+    )
+    with bar:
+        for start, cols in _blocks(seed, n):
+            stop = start + len(cols["weight"])
+            for k, v in cols.items():
+                out[k][start:stop] = v
+            bar.update(stop - start)
     return out
 
 

@@ -46,6 +46,7 @@ import xarray as xr
 
 from . import _registry_sim as sim
 from ._errors import ValidationError
+from ._progress import progress as progress_bar
 from ._registry_sim import (
     BLOCK_HH,
     COUNTIES,
@@ -394,14 +395,19 @@ def _truncate(block: Storage, keep: int) -> Storage:
     return out
 
 
-def _blocks(n: int, seed: int) -> Iterator[tuple[int, int, Storage]]:
-    """Yield ``(block, first household index, block tables)`` covering households 0 .. n-1."""
-    for b in range(-(-n // BLOCK_HH)):
-        start = b * BLOCK_HH
-        block = sim.simulate_block(seed, b)
-        if start + BLOCK_HH > n:
-            block = _truncate(block, n - start)
-        yield b, start, block
+def _blocks(n: int, seed: int, progress: bool | None = False) -> Iterator[tuple[int, int, Storage]]:
+    """Yield ``(block, first household index, block tables)`` covering households 0 .. n-1;
+    ``progress``: a bar counting the households (advanced once the caller used a block)."""
+    with progress_bar(
+        total=n, desc=NAME, unit="households", unit_scale=True, enabled=progress
+    ) as bar:
+        for b in range(-(-n // BLOCK_HH)):
+            start = b * BLOCK_HH
+            block = sim.simulate_block(seed, b)
+            if start + BLOCK_HH > n:
+                block = _truncate(block, n - start)
+            yield b, start, block
+            bar.update(min(BLOCK_HH, n - start))
 
 
 def _publish(block: Storage, b: int, start: int, offsets: dict[str, int]) -> Storage:
@@ -432,11 +438,11 @@ def _publish(block: Storage, b: int, start: int, offsets: dict[str, int]) -> Sto
     return out
 
 
-def _storage(n: int, seed: int) -> Storage:
+def _storage(n: int, seed: int, progress: bool | None = False) -> Storage:
     """All tables in storage form (category codes, ``-1`` for missing years)."""
     parts: dict[str, list[dict[str, np.ndarray]]] = {t: [] for t in TABLES}
     offsets: dict[str, int] = {}
-    for b, start, block in _blocks(n, seed):
+    for b, start, block in _blocks(n, seed, progress):
         for table, cols in _publish(block, b, start, offsets).items():
             parts[table].append(cols)
         del block
@@ -648,13 +654,13 @@ def _xarray_from_storage(storage: Storage, n: int, seed: int) -> xr.Dataset:
     )
 
 
-def _xarray_generated(n: int, seed: int) -> xr.Dataset:
+def _xarray_generated(n: int, seed: int, progress: bool | None = False) -> xr.Dataset:
     """The panel filled block by block (memory: the output plus one block)."""
     t_n = len(YEARS)
     panel: dict[str, np.ndarray] = {}
     unit: dict[str, np.ndarray] = {}
     hh_id = np.arange(1, n + 1, dtype=np.int32)
-    for b, start, block in _blocks(n, seed):
+    for b, start, block in _blocks(n, seed, progress):
         m = len(block["households"]["hh"])
         arrays = _panel_arrays(block, m)
         hh = dict(block["households"])
@@ -743,7 +749,12 @@ def load(*, format: str = "tables") -> dict[str, pd.DataFrame] | xr.Dataset:
 
 
 def generate(
-    *, n: int | None = None, seed: int = 0, chunk_size: int = 1_000_000, format: str = "tables"
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    chunk_size: int = 1_000_000,
+    format: str = "tables",
+    progress: bool | None = None,
 ) -> dict[str, pd.DataFrame] | xr.Dataset:
     """Generate the registry panel for ``n`` households, deterministically for a seed.
 
@@ -759,6 +770,10 @@ def generate(
     format : {"tables", "xarray"}, default "tables"
         Output type, as in :func:`load`. The xarray format is filled block by block and
         never holds the tables; ``"tables"`` at a million households takes a few GB.
+    progress : bool or None, default None
+        A progress bar on stderr counting the households generated: ``None`` when stderr is a
+        terminal (and the environment variable ``XMPI_PROGRESS`` is not ``"0"``), ``True``
+        always, ``False`` never. The data are the same either way.
 
     Returns
     -------
@@ -782,8 +797,8 @@ def generate(
     if not 1 <= n <= MAX_N:
         raise ValidationError(f"n: must be between 1 and {MAX_N}; got {n!r}")
     if format == "xarray":
-        return _xarray_generated(n, seed)
-    return _frames(_storage(n, seed))
+        return _xarray_generated(n, seed, progress)
+    return _frames(_storage(n, seed, progress))
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the bundled file

@@ -8,6 +8,13 @@ module keeps its old compiled helper after the helper changes, until its own fil
 ``XMPI_NUMBA_PARALLEL`` (default ``1``) runs the unit loop on all threads; set it to ``0``
 inside thread pools that are unsafe for numba's threading layer.
 
+The first run compiles the kernels, which takes minutes on a slow machine; while numba
+really compiles one of them (a miss of its disk cache), :data:`NOTICE` is written once per
+process to stderr, when stderr is a terminal or ``XMPI_PROGRESS=1`` (never with
+``XMPI_PROGRESS=0``, the switch of the package's progress bars too). numba's event API
+announces a compilation (``"numba:compile"``) only after its disk cache missed, so loading
+cached kernels prints nothing.
+
 Every kernel is compiled by :func:`kernel` (``numba.njit`` with the options they share).
 
 The parallel kernels split the units into contiguous chunks, each with private sums merged
@@ -31,10 +38,13 @@ pattern once::
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from typing import Any
 
 import numba as nb
 import numpy as np
+from numba.core import event
 
 CACHE = os.environ.get("XMPI_NUMBA_CACHE", "1") != "0"
 PARALLEL = os.environ.get("XMPI_NUMBA_PARALLEL", "1") != "0"
@@ -55,6 +65,83 @@ MAX_CHUNKS = 64
 #: byte per 4 units stays within about 2% of the cheapest kernel's time per unit.
 UNITS_PER_PRIVATE_BYTE = 4
 CHUNK_BUDGET = 64 << 20
+
+
+#: The line written to stderr while numba compiles a kernel (once per process).
+NOTICE = "xmpi: compiling numba kernels (first run only; cached afterwards)…"
+#: The same notice when the disk cache is off (``XMPI_NUMBA_CACHE=0``): every process compiles.
+NOTICE_UNCACHED = "xmpi: compiling numba kernels (XMPI_NUMBA_CACHE=0: every run compiles)…"
+#: The package whose kernels announce their compilation (``mpi.kernels``).
+PACKAGE = __name__.rpartition(".")[0]
+
+
+def notice_wanted(stream: Any = None) -> bool:
+    """Whether the compile notice may be written to ``stream`` (default ``sys.stderr``).
+
+    ``XMPI_PROGRESS=0``: never; ``XMPI_PROGRESS=1``: always; otherwise only when the
+    stream is a terminal (not a pipe, a file or a notebook), as the progress bars.
+
+    Parameters
+    ----------
+    stream : file-like, optional
+        The stream the notice would go to.
+
+    Returns
+    -------
+    bool
+        Whether to write the notice.
+    """
+    switch = os.environ.get("XMPI_PROGRESS", "").strip()
+    if switch in ("0", "1"):
+        return switch == "1"
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
+
+
+class CompileNotice(event.Listener):
+    """Listener of numba's ``"numba:compile"`` event: writes :data:`NOTICE` to stderr the
+    first time one of the package's kernels is really compiled in this process.
+
+    numba's dispatcher (``Dispatcher.compile``) looks the signature up in its disk cache
+    first and triggers the event only on a miss, around the compilation itself; numba's own
+    helpers compiled on the way (overloads of builtins) are not the package's and say
+    nothing.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.shown = False
+
+    @staticmethod
+    def ours(data: Any) -> bool:
+        """Whether the event's dispatcher compiles a function of :data:`PACKAGE`."""
+        func = getattr((data or {}).get("dispatcher"), "py_func", None)
+        module = getattr(func, "__module__", None) or ""
+        return module == PACKAGE or module.startswith(PACKAGE + ".")
+
+    def on_start(self, ev: Any) -> None:
+        """Write the notice (once) when one of the package's kernels starts compiling."""
+        if self.shown or not self.ours(ev.data) or not notice_wanted():
+            return
+        with self.lock:
+            if self.shown:
+                return
+            self.shown = True
+        try:
+            print(NOTICE if CACHE else NOTICE_UNCACHED, file=sys.stderr, flush=True)
+        except (AttributeError, ValueError, OSError):  # no stderr, or a closed one
+            pass
+
+    def on_end(self, ev: Any) -> None:
+        """Nothing to do when a compilation ends."""
+
+
+#: The one listener of this process, registered when the kernels are imported.
+COMPILE_NOTICE = CompileNotice()
+event.register("numba:compile", COMPILE_NOTICE)
 
 
 def fixed_chunks(n: int, per: int) -> int:

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.progress import check_progress
+from mpi._common.progress import progress as progress_bar
 from mpi.dynamics._long import (
     DUPLICATE_RULES,
     DuplicateRule,
@@ -88,6 +90,7 @@ def panel_from_long(
     unit_dim: str = "unit",
     time_dim: str = "time",
     duplicates: DuplicateRule = "raise",
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Turn a long table (one row per unit-wave) into a ``unit`` x ``time`` panel.
 
@@ -111,6 +114,11 @@ def panel_from_long(
         Rows sharing a ``(unit, time)`` key: raise, keep the first or last in input order,
         or ``("first" | "last", column)`` to keep the row with the lowest or highest value
         of ``column``. The number of dropped rows is in ``attrs["duplicates_dropped"]``.
+    progress : bool or None, default None
+        A progress bar on stderr counting the columns placed on the panel (long tables with
+        many columns take a while): ``None`` when stderr is a terminal (and the environment
+        variable ``XMPI_PROGRESS`` is not ``"0"``), ``True`` always, ``False`` never. The
+        result is the same either way.
 
     Returns
     -------
@@ -140,6 +148,7 @@ def panel_from_long(
     >>> ds["observed"].values.tolist()
     [[True, True], [True, False]]
     """
+    check_progress(progress)
     df = check_frame(df, "df")
     where = "df"
     static_cols = _names(static)
@@ -174,14 +183,20 @@ def panel_from_long(
     size = len(units) * n_t
 
     data_vars: dict[Hashable, xr.Variable] = {}
-    for name in var_cols:
-        values = df[name].iloc[rows]
-        arr = scatter(values, flat, size).reshape(len(units), n_t)
-        data_vars[name] = xr.Variable((unit_dim, time_dim), arr)
-    for name in static_cols:
-        values = df[name].iloc[rows]
-        u, rep = _static_rows(values, ucode[rows], units, name=name)
-        data_vars[name] = xr.Variable((unit_dim,), scatter(values.iloc[rep], u, len(units)))
+    n_cols = len(var_cols) + len(static_cols)
+    with progress_bar(
+        total=n_cols, desc="panel_from_long", unit="columns", enabled=progress
+    ) as bar:
+        for name in var_cols:
+            values = df[name].iloc[rows]
+            arr = scatter(values, flat, size).reshape(len(units), n_t)
+            data_vars[name] = xr.Variable((unit_dim, time_dim), arr)
+            bar.update(1)
+        for name in static_cols:
+            values = df[name].iloc[rows]
+            u, rep = _static_rows(values, ucode[rows], units, name=name)
+            data_vars[name] = xr.Variable((unit_dim,), scatter(values.iloc[rep], u, len(units)))
+            bar.update(1)
     observed = np.zeros(size, dtype=bool)
     observed[flat] = True
     data_vars["observed"] = xr.Variable(

@@ -9,7 +9,7 @@ units, and the input frames are never modified.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.progress import check_progress
+from mpi._common.progress import progress as progress_bar
 from mpi.dynamics._long import (
     Dedup,
     DuplicateRule,
@@ -134,8 +136,11 @@ def _check_id_kinds(srcs: list[_Source], unit: Hashable) -> None:
         )
 
 
-def _locate(srcs: list[_Source]) -> tuple[np.ndarray, np.ndarray]:
-    """Union coordinates and every source's flat keys, with duplicates resolved."""
+def _locate(
+    srcs: list[_Source], advance: Callable[[int], Any] = lambda n: None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Union coordinates and every source's flat keys, with duplicates resolved;
+    ``advance(1)`` after each source (a progress bar's ``update``)."""
     units = sorted_union([pd.unique(s.ids.to_numpy()) for s in srcs])
     year_parts = [np.unique(s.years) for s in srcs if s.years is not None]
     times = sorted_union(year_parts)
@@ -149,6 +154,7 @@ def _locate(srcs: list[_Source]) -> tuple[np.ndarray, np.ndarray]:
         s.dedup = dedup(flat, s.df, s.rule, where=f"source {s.name!r}", describe=describe)
         s.rows = s.dedup.rows
         s.flat = flat[s.rows]
+        advance(1)
     return units, times
 
 
@@ -256,6 +262,7 @@ def merge_sources(
     rtol: Mapping[Hashable, float] | None = None,
     unit_dim: str = "unit",
     time_dim: str = "time",
+    progress: bool | None = None,
 ) -> tuple[xr.Dataset, MergeReport]:
     """Merge registry tables keyed by unit id (and year) into one panel, with a report.
 
@@ -300,6 +307,11 @@ def merge_sources(
         keeps the first table's).
     unit_dim, time_dim : str, default "unit", "time"
         Names of the dimensions.
+    progress : bool or None, default None
+        A progress bar on stderr counting the sources located and the variables merged:
+        ``None`` when stderr is a terminal (and the environment variable ``XMPI_PROGRESS``
+        is not ``"0"``), ``True`` always, ``False`` never. The result is the same either
+        way.
 
     Returns
     -------
@@ -339,29 +351,33 @@ def merge_sources(
     _check_rule(default_rule, "default_rule")
     for var, rule in rules.items():
         _check_rule(rule, f"rules[{var!r}]")
+    check_progress(progress)
     srcs = _prepare(sources, unit, time, list(static or ()), list(drop), duplicates)
     srcs.sort(key=lambda s: order.index(s.name))
-    units, times = _locate(srcs)
-    n_u, n_t = len(units), len(times)
-    observed = np.zeros(n_u * n_t, dtype=bool)
-    for s in srcs:
-        if not s.static:
-            observed[s.flat] = True
-
     holders = _holders(srcs)
-    _check_rtol(rtol, holders)
-    unknown = set(rules) - set(holders)
-    if unknown:
-        raise ValidationError(
-            f"rules names variable(s) {sorted(map(str, unknown))} found in no source; "
-            f"the variables are {sorted(map(str, holders))}"
-        )
-    check_dims(unit_dim, time_dim, list(holders))
-    grid = _Grid(units, times, observed, (unit_dim, time_dim))
-    merged = [
-        _merge_variable(var, held, grid, rules.get(var, default_rule), rtol.get(var, 0.0))
-        for var, held in holders.items()
-    ]
+    steps = len(srcs) + len(holders)  # each source located, each variable merged
+    with progress_bar(total=steps, desc="merge_sources", unit="steps", enabled=progress) as bar:
+        units, times = _locate(srcs, bar.update)
+        n_u, n_t = len(units), len(times)
+        observed = np.zeros(n_u * n_t, dtype=bool)
+        for s in srcs:
+            if not s.static:
+                observed[s.flat] = True
+
+        _check_rtol(rtol, holders)
+        unknown = set(rules) - set(holders)
+        if unknown:
+            raise ValidationError(
+                f"rules names variable(s) {sorted(map(str, unknown))} found in no source; "
+                f"the variables are {sorted(map(str, holders))}"
+            )
+        check_dims(unit_dim, time_dim, list(holders))
+        grid = _Grid(units, times, observed, (unit_dim, time_dim))
+        merged = []
+        for var, held in holders.items():
+            rule = rules.get(var, default_rule)
+            merged.append(_merge_variable(var, held, grid, rule, rtol.get(var, 0.0)))
+            bar.update(1)
     data_vars = {m.name: m.variable for m in merged}
     var_rows = [m.row for m in merged if m.row is not None]
     conflict_frames = [m.conflicts for m in merged if m.conflicts is not None]

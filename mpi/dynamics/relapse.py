@@ -46,6 +46,7 @@ from mpi._common.panel_layout import (
     unit_groups,
     unit_weights,
 )
+from mpi._common.progress import check_progress
 from mpi._common.table import readonly
 from mpi.dynamics._relapse_tables import (
     BOOTSTRAPPED,
@@ -164,6 +165,7 @@ def relapse(
     seed: Any = None,
     unit: Hashable = "unit",
     time: Hashable = "time",
+    progress: bool | None = None,
 ) -> RelapseResult:
     """Survival out of poverty after an exit, relapse rates and re-entry composition.
 
@@ -238,6 +240,10 @@ def relapse(
         Seed of the bootstrap.
     unit, time : str
         Dimension names.
+    progress : bool or None, default None
+        A progress bar over the bootstrap replicates, on stderr: ``None`` when stderr is a
+        terminal (and the environment variable ``XMPI_PROGRESS`` is not ``"0"``), ``True``
+        always, ``False`` never. The result is the same either way.
 
     Returns
     -------
@@ -332,6 +338,7 @@ def relapse(
     array([0.3143, 0.3143, 0.3143])
     """
     n_boot = _check_bootstrap(bootstrap, seed)
+    check_progress(progress)
     ps, scores = _relapse_states(panel, spec, k, status, weight, by, unit, time)
     lay = ps.layout
     reserved = ("time_since_exit", "band_at_exit", "years_since_exit", "indicator", "time")
@@ -348,7 +355,7 @@ def relapse(
     cross = krl.relapse_cross_sums(
         ps.state, ps.weight, ps.cell, ps.n_cells, ctx.grid.tau_index, ctx.grid.n_taus, ctx.chunks
     )
-    reps = _replicate_sums(ctx, sums, n_boot, seed) if n_boot else None
+    reps = _replicate_sums(ctx, sums, n_boot, seed, progress) if n_boot else None
     overall_reps = None
     if reps is not None:
         overall_reps = relapse_measures(*(r.sum(1) for r in reps), ctx.grid, ps.denom)
@@ -461,7 +468,9 @@ def _overall_da(a: np.ndarray, dims: list[str]) -> xr.DataArray:
     return xr.DataArray(a, dims=dims)
 
 
-def _replicate_sums(ctx: _Context, like: _Sums, n_boot: int, seed: Any) -> tuple[np.ndarray, ...]:
+def _replicate_sums(
+    ctx: _Context, like: _Sums, n_boot: int, seed: Any, progress: bool | None = None
+) -> tuple[np.ndarray, ...]:
     """Weighted sums per cell of each bootstrap replicate (replicates first): the units
     with a weight are resampled with replacement (:func:`mpi.survey.bootstrap.
     iter_unit_bootstrap_factors`, multinomial frequencies ``f_i``), weights ``f_i s_i``."""
@@ -473,7 +482,8 @@ def _replicate_sums(ctx: _Context, like: _Sums, n_boot: int, seed: Any) -> tuple
     period = np.empty((n_boot, *like.period_w.shape))
     comp = np.empty((n_boot, *like.comp_w.shape))
     f = np.zeros(ps.layout.n_units)
-    for b, draw in enumerate(iter_unit_bootstrap_factors(len(ok), n_boot, seed)):
+    draws = iter_unit_bootstrap_factors(len(ok), n_boot, seed, progress=progress)
+    for b, draw in enumerate(draws):
         f[ok] = draw
         s = ctx.sums(readonly(np.where(missing, np.nan, f * weight)))
         life[b], period[b], comp[b] = s.life_w, s.period_w, s.comp_w

@@ -16,7 +16,9 @@ no measure), so any layer above the survey layer can use it:
 
 Both take ``seed`` as :func:`numpy.random.default_rng` does (an int, None, or a
 ``numpy.random.Generator`` that is used, and advanced, as is), so a given seed always gives
-the same replicates.
+the same replicates, and ``progress`` (a bar on stderr, :func:`mpi._common.progress.progress`:
+``None`` when stderr is a terminal, ``True`` always, ``False`` never), which never changes a
+draw.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from mpi._common.progress import check_progress
+from mpi._common.progress import progress as progress_bar
 
 __all__ = ["rao_wu_factors", "unit_bootstrap_factors", "iter_unit_bootstrap_factors"]
 
@@ -42,6 +47,7 @@ def rao_wu_factors(
     seed: Any = None,
     *,
     n_psu: int | None = None,
+    progress: bool | None = None,
 ) -> np.ndarray:
     """Rao-Wu rescaling bootstrap factors, ``replicates x PSUs``.
 
@@ -67,6 +73,10 @@ def rao_wu_factors(
         Seed of :func:`numpy.random.default_rng`, or a Generator used as is.
     n_psu : int, optional
         Number of PSUs (columns); default ``sum(n_h)``.
+    progress : bool or None, default None
+        A progress bar over the strata drawn, on stderr: ``None`` when stderr is a
+        terminal (and ``XMPI_PROGRESS`` is not ``"0"``), ``True`` always, ``False`` never.
+        The factors are the same either way.
 
     Returns
     -------
@@ -82,13 +92,17 @@ def rao_wu_factors(
     >>> bool(abs(f[:, :3].sum(axis=1) - 3).max() < 1e-12)  # factors of a stratum sum to n_h
     True
     """
+    check_progress(progress)
     n_h = np.asarray(n_h, np.int64)
     starts = np.asarray(starts, np.int64)
     fpc_factor = np.asarray(fpc_factor, np.float64)
     rng = _generator(seed)
     out = np.ones((replicates, int(n_h.sum()) if n_psu is None else n_psu))
     rows = np.arange(replicates)[:, None]
-    for h in range(len(n_h)):
+    strata = progress_bar(
+        range(len(n_h)), total=len(n_h), desc="bootstrap", unit="strata", enabled=progress
+    )
+    for h in strata:
         lo, n = int(starts[h]), int(n_h[h])
         if n < 2:
             continue  # a lone PSU contributes no variance (certainty)
@@ -101,7 +115,7 @@ def rao_wu_factors(
 
 
 def iter_unit_bootstrap_factors(
-    n_units: int, replicates: int, seed: Any = None
+    n_units: int, replicates: int, seed: Any = None, *, progress: bool | None = None
 ) -> Iterator[np.ndarray]:
     """Unit bootstrap factors one replicate at a time (memory: one row).
 
@@ -117,19 +131,30 @@ def iter_unit_bootstrap_factors(
         Number of replicates yielded.
     seed : int, None or numpy.random.Generator
         Seed of :func:`numpy.random.default_rng`, or a Generator used (and advanced) as is.
+    progress : bool or None, default None
+        A progress bar over the replicates (advanced as each one is yielded, so it counts
+        the caller's work on the replicate too), on stderr: ``None`` when stderr is a
+        terminal (and ``XMPI_PROGRESS`` is not ``"0"``), ``True`` always, ``False`` never.
+        The factors are the same either way; a bad value raises at the first replicate.
 
     Yields
     ------
     numpy.ndarray
         Float64 factors of shape ``(n_units,)`` per replicate.
     """
+    check_progress(progress)
     rng = _generator(seed)
-    for _ in range(replicates):
+    bar = progress_bar(
+        range(replicates), total=replicates, desc="bootstrap", unit="replicates", enabled=progress
+    )
+    for _ in bar:
         draws = rng.integers(0, n_units, n_units)
         yield np.bincount(draws, minlength=n_units).astype(np.float64)
 
 
-def unit_bootstrap_factors(n_units: int, replicates: int, seed: Any = None) -> np.ndarray:
+def unit_bootstrap_factors(
+    n_units: int, replicates: int, seed: Any = None, *, progress: bool | None = None
+) -> np.ndarray:
     """Unit bootstrap factors, ``replicates x units``: how often each unit is drawn.
 
     The naive (Efron) bootstrap of units: one stratum, every unit its own PSU, ``n_units``
@@ -145,6 +170,8 @@ def unit_bootstrap_factors(n_units: int, replicates: int, seed: Any = None) -> n
         Number of replicates (rows of the result).
     seed : int, None or numpy.random.Generator
         Seed of :func:`numpy.random.default_rng`, or a Generator used (and advanced) as is.
+    progress : bool or None, default None
+        A progress bar over the replicates, as in :func:`iter_unit_bootstrap_factors`.
 
     Returns
     -------
@@ -158,6 +185,7 @@ def unit_bootstrap_factors(n_units: int, replicates: int, seed: Any = None) -> n
     ((3, 5), [5.0, 5.0, 5.0])
     """
     out = np.empty((replicates, n_units))
-    for b, row in enumerate(iter_unit_bootstrap_factors(n_units, replicates, seed)):
+    rows = iter_unit_bootstrap_factors(n_units, replicates, seed, progress=progress)
+    for b, row in enumerate(rows):
         out[b] = row
     return out

@@ -6,8 +6,10 @@
    period;
 4. :func:`_fit_nonparametric` or :func:`_fit_logit`: the model, its risk per unit-wave and
    its Dataset variables;
-5. :func:`_risk_dataset`, :func:`_risk_attrs` and :func:`_with_evaluation`: the finished
-   Dataset, from which the :class:`~mpi.RiskResult` is made.
+5. :func:`_result` (:func:`_risk_dataset`, :func:`_risk_attrs`, :func:`_with_evaluation`):
+   the finished Dataset, from which the :class:`~mpi.RiskResult` is made.
+
+The four steps after the checks advance the call's progress bar (``progress=``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import numpy as np
 import xarray as xr
 
 from mpi._common.panel_layout import check_panel, parallel_chunks, status_states, unit_weights
+from mpi._common.progress import check_progress
+from mpi._common.progress import progress as progress_bar
 from mpi.dynamics.result import panel_attrs
 from mpi.dynamics.risk.evaluation import default_evaluation
 from mpi.dynamics.risk.features import TSE_NAMES, Covariates, Features, check_int
@@ -121,6 +125,7 @@ def relapse_risk(
     max_history: int = 2,
     unit: Hashable = "unit",
     time: Hashable = "time",
+    progress: bool | None = None,
 ) -> RiskResult:
     """Early warning: the probability of being poor ``horizon`` waves later, per unit-wave.
 
@@ -177,6 +182,11 @@ def relapse_risk(
         Cap of the count of earlier poor waves.
     unit, time : str
         Names of the panel's unit and time dimensions.
+    progress : bool or None, default None
+        A progress bar on stderr over the steps of the fit (states, transition sums, model,
+        scoring and evaluation): ``None`` when stderr is a terminal (and the environment
+        variable ``XMPI_PROGRESS`` is not ``"0"``), ``True`` always, ``False`` never. The
+        result is the same either way.
 
     Returns
     -------
@@ -236,27 +246,50 @@ def relapse_risk(
     >>> res.watch_list(top=20)  # doctest: +SKIP
     """
     options = _check_options(method, horizon, min_count, max_history, covariates, fit_until)
+    check_progress(progress)
     _check_wave_count(panel, time, options.horizon)
-    poverty = _poverty_states(
-        panel,
-        spec,
-        k=k,
-        weight=weight,
-        status=status,
-        unit=unit,
-        time=time,
-        horizon=options.horizon,
-    )
-    if options.covariates and isinstance(panel, PanelStates):
-        raise ValidationError("covariates need the panel Dataset, not PanelStates")
-    sums = _transition_sums(poverty, options)
-    features = Features(sums.code, len(poverty.band_names), options.max_history)
-    shape = (len(poverty.band_names), options.max_history + 1, krisk.N_TSE)
-    naive = naive_table(sums.fit_weight, sums.fit_count, shape)
-    if options.method == "nonparametric":
-        fitted = _fit_nonparametric(sums, shape, options.min_count)
-    else:
-        fitted = _fit_logit(panel, poverty, sums, features, options)
+    with progress_bar(total=4, desc="relapse_risk", unit="steps", enabled=progress) as bar:
+        poverty = _poverty_states(
+            panel,
+            spec,
+            k=k,
+            weight=weight,
+            status=status,
+            unit=unit,
+            time=time,
+            horizon=options.horizon,
+        )
+        if options.covariates and isinstance(panel, PanelStates):
+            raise ValidationError("covariates need the panel Dataset, not PanelStates")
+        bar.update(1)
+        sums = _transition_sums(poverty, options)
+        bar.update(1)
+        features = Features(sums.code, len(poverty.band_names), options.max_history)
+        shape = (len(poverty.band_names), options.max_history + 1, krisk.N_TSE)
+        naive = naive_table(sums.fit_weight, sums.fit_count, shape)
+        if options.method == "nonparametric":
+            fitted = _fit_nonparametric(sums, shape, options.min_count)
+        else:
+            fitted = _fit_logit(panel, poverty, sums, features, options)
+        bar.update(1)
+        result = _result(poverty, sums, features, fitted, naive, shape, options, status, weight)
+        bar.update(1)
+    return result
+
+
+def _result(
+    poverty: _Poverty,
+    sums: _Sums,
+    features: Features,
+    fitted: _Fitted,
+    naive: np.ndarray,
+    shape: tuple,
+    options: _Options,
+    status: Hashable | None,
+    weight: str | None,
+) -> RiskResult:
+    """The fitted model, its Dataset (risk, model variables, attributes) and the
+    out-of-time evaluation, as a :class:`RiskResult`."""
     model = RiskModel(
         years=poverty.layout.years,
         times=poverty.layout.times,
