@@ -269,7 +269,8 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     )
     if isinstance(design, BootstrapDesign):
         factors = rao_wu_factors(
-            enc.n_h, enc.starts, enc.fpc_factor, design.replicates, design.seed, n_psu=enc.n_psu
+            enc.n_h, enc.starts, enc.fpc_factor, design.replicates, design.seed, n_psu=enc.n_psu,
+            progress=design.progress,
         )
         scale = 1.0 / (design.replicates - 1)  # as R svrepdesign(type="bootstrap")
         engine: Any = ReplicateEngine(

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mpi import kernels
+from mpi._common.progress import check_progress
 from mpi._common.table import Table
 from mpi.errors import DataError, ValidationError
 
@@ -132,7 +133,12 @@ class Design:
         ]
 
     def bootstrap(
-        self, replicates: int = 1000, *, seed: int | None = None, mse: bool = False
+        self,
+        replicates: int = 1000,
+        *,
+        seed: int | None = None,
+        mse: bool = False,
+        progress: bool | None = None,
     ) -> BootstrapDesign:
         """The design with Rao-Wu rescaling bootstrap variance (``n_h - 1`` PSUs drawn).
 
@@ -151,6 +157,9 @@ class Design:
         mse
             Centre the variance on the full-sample estimate (``True``) rather than on the
             replicates' mean.
+        progress
+            A progress bar over the replicate draws, on stderr: ``None`` when stderr is a
+            terminal, ``True`` always, ``False`` never. The estimates are the same either way.
 
         Returns
         -------
@@ -168,7 +177,8 @@ class Design:
                 "the Rao-Wu bootstrap resamples one sample; with rounds= (separate samples "
                 "sharing clusters) use the linearised variance or the rounds' replicate weights"
             )
-        return BootstrapDesign(self, int(replicates), seed, bool(mse))
+        check_progress(progress)
+        return BootstrapDesign(self, int(replicates), seed, bool(mse), progress)
 
 
 @dataclass(frozen=True)
@@ -179,6 +189,7 @@ class BootstrapDesign:
     replicates: int
     seed: int | None
     mse: bool = False
+    progress: bool | None = field(default=None, compare=False)
 
     @property
     def weight(self) -> str | None:
