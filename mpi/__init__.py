@@ -33,6 +33,7 @@ from mpi.measurement.measure import measure
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.robustness import RobustnessResult, dominance, robustness
 from mpi.measurement.spec import Spec
+from mpi.report import ReportFiles, Suppression, report
 from mpi.survey import hypothesis
 from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 from mpi.survey.estimate import Estimate
@@ -43,6 +44,9 @@ __all__ = [
     "read",
     "write",
     "apply_value_labels",
+    "report",
+    "ReportFiles",
+    "Suppression",
     "Indicator",
     "Spec",
     "measure",

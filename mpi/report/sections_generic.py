@@ -1,0 +1,54 @@
+"""The report's section of any result other than a measurement or a change: its summary's
+lines and tables, and its chart (``result.plot``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mpi._common.labels import text
+from mpi._common.result import ResultBase
+from mpi.report.charts import draw
+from mpi.report.document import Section, Table
+
+__all__ = ["generic_section"]
+
+
+def generic_section(name: str, result: ResultBase, key: str, *, lang: str) -> Section:
+    """The section of any other result: its summary's lines and tables, and its chart.
+
+    Parameters
+    ----------
+    name
+        The section's title.
+    result
+        Any result of the package (:class:`~mpi._common.result.ResultBase`).
+    key
+        File-safe prefix of its tables and charts.
+    lang
+        The report's language.
+
+    Returns
+    -------
+    Section
+    """
+    summary = result.summary()
+    section = Section(key, name, facts=list(summary.header), notes=list(summary.notes))
+    for i, (title, table) in enumerate(summary.tables, start=1):
+        frame = table.copy()
+        if isinstance(frame.columns, pd.MultiIndex):
+            frame.columns = [" — ".join(str(p) for p in c if str(p)) for c in frame.columns]
+        frame.columns = [str(c) for c in frame.columns]
+        if not isinstance(frame.index, pd.RangeIndex):
+            names = [
+                str(n) if n is not None else text("common.group", lang) for n in frame.index.names
+            ]
+            frame.index = frame.index.set_names(names)
+            frame = frame.reset_index()
+            for n in names:
+                frame[n] = frame[n].astype(str)
+        for c in frame.columns:
+            if frame[c].dtype == object:
+                frame[c] = frame[c].astype(str)
+        section.tables.append(Table(f"{key}_table{i}", str(title), frame, sheet=str(title)))
+    section.charts.append(draw(f"{key}_chart", name, result.plot, lang=lang))
+    return section
