@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MEASURE_LABELS", "STATE_LABELS", "PALETTES", "LINE_COLORS", "ENTRY", "REENTRY", "EXIT",
     "STAYERS", "NET", "MUTED", "cjk_font", "font_family", "apply_fonts", "new_ax", "style_axes",
-    "percent_axis", "percent_text", "years_text", "check_result", "grid", "has_cjk",
+    "percent_axis", "rows_height", "percent_text", "years_text", "check_result", "grid", "has_cjk",
     "CJK_FAMILIES", "select_k", "parse_k", "k_text",
 ]  # fmt: skip
 
@@ -65,6 +65,12 @@ def new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
     fig = Figure(figsize=figsize, layout="constrained")
     return fig.add_subplot()
+
+
+def rows_height(n: int, *, lo: float = 2.2, hi: float = 12.0) -> float:
+    """Height in inches of a chart with one row per group: 0.42 in a row plus 1.3 for
+    titles and axes, kept within ``[lo, hi]`` (a 2-group ranking is not 4 inches tall)."""
+    return float(min(max(lo, 0.42 * n + 1.3), hi))
 
 
 def style_axes(ax: Axes) -> None:

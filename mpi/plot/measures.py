@@ -28,6 +28,7 @@ from mpi.plot._style import (
     grid,
     k_text,
     new_ax,
+    rows_height,
     select_k,
     style_axes,
 )
@@ -69,7 +70,7 @@ def contributions(
     sort: bool = True,
     lang: str = "en",
     ax: Axes | None = None,
-    figsize: tuple[float, float] = (8.0, 4.5),
+    figsize: tuple[float, float] | None = None,
     title: str | None = None,
 ) -> Axes:
     """Stacked bars of each group's M0 split into indicator (or dimension) contributions.
@@ -102,7 +103,7 @@ def contributions(
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
-        Size of the new figure.
+        Size of the new figure (default: 8 inches wide, taller with more groups).
     title
         Chart title (a default names what is drawn).
 
@@ -152,7 +153,7 @@ def contributions(
 
         labels = [str(n) for n in names]
         colors = [colormaps[PALETTES[i % len(PALETTES)]](0.7) for i in range(len(names))]
-    ax = new_ax(ax, figsize)
+    ax = new_ax(ax, figsize or (8.0, rows_height(len(frames), lo=3.0)))
     style_axes(ax)
     ypos = np.arange(len(frames))
     left = np.zeros(len(frames))
@@ -278,7 +279,7 @@ def estimates(
     k: Any = None,
     lang: str = "en",
     ax: Axes | None = None,
-    figsize: tuple[float, float] = (6.5, 4.0),
+    figsize: tuple[float, float] | None = None,
     title: str | None = None,
 ) -> Axes:
     """A measure by group, ranked, with design-based confidence intervals when there are.
@@ -307,7 +308,7 @@ def estimates(
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
-        Size of the new figure.
+        Size of the new figure (default: 6.5 inches wide, taller with more groups).
     title
         Chart title (a default names what is drawn).
 
@@ -346,7 +347,7 @@ def estimates(
     val = ds[measure].values
     order = np.argsort(val, kind="stable")
     labels = [str(x) for x in ds[by].values[order]]
-    ax = new_ax(ax, figsize)
+    ax = new_ax(ax, figsize or (6.5, rows_height(len(order))))
     style_axes(ax)
     y = np.arange(len(order))
     name = measure_label(measure, lang)

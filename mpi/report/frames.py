@@ -14,6 +14,7 @@ an exact fraction ("1/3") where ``mpitb`` writes a percentage (33).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -30,6 +31,7 @@ from mpi.measurement.result import MeasureResult
 
 __all__ = [
     "results_frame",
+    "shared_results_frame",
     "FRAME_COLUMNS",
     "CHANGE_COLUMNS",
     "GROUP_SEPARATOR",
@@ -186,6 +188,37 @@ def select_k(result: MeasureResult | ChangeResult, k: Any) -> str:
             "measure again with this k)"
         )
     return fraction_text(wanted)
+
+
+#: results_frame of live results, by (id, level): a report asks for the same frame many times
+_FRAMES: dict[tuple[int, float], tuple[weakref.ref, pd.DataFrame]] = {}
+
+
+def shared_results_frame(result: MeasureResult | ChangeResult, level: float) -> pd.DataFrame:
+    """:func:`results_frame`, computed once per result and level while the result lives.
+
+    The tables and sections of one report ask for the same frame several times; results do
+    not change after they are made, so the frame is kept beside a weak reference to the
+    result and dropped with it. A copy is returned, so callers may modify it.
+
+    Parameters
+    ----------
+    result
+        A MeasureResult or ChangeResult.
+    level
+        Confidence level of ``ll`` and ``ul``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    key = (id(result), float(level))
+    hit = _FRAMES.get(key)
+    if hit is not None and hit[0]() is result:
+        return hit[1].copy()
+    frame = results_frame(result, level=level)
+    _FRAMES[key] = (weakref.ref(result, lambda _, key=key: _FRAMES.pop(key, None)), frame)
+    return frame.copy()
 
 
 def results_frame(result: MeasureResult | ChangeResult, *, level: float = 0.95) -> pd.DataFrame:

@@ -16,9 +16,10 @@ from mpi.measurement.result import MeasureResult
 from mpi.plot import contributions, estimates, k_curve
 from mpi.report.charts import draw
 from mpi.report.document import Section, Table, slug
+from mpi.report.frames import shared_results_frame
 from mpi.report.shared import TABLE_MEASURES, flat_table, pair_table, row_title
 from mpi.report.suppression import Suppression
-from mpi.report.tables import estimates_table, publication_table, results_frame
+from mpi.report.tables import estimates_table, publication_table
 from mpi.report.views import headline_k, select_k
 
 __all__ = ["measure_section", "INDICATOR_MEASURES"]
@@ -216,7 +217,7 @@ def _frame_table(
 ) -> Table:
     """The ``mpitb``-style results frame with the small-cell rule applied (column
     ``suppressed``; a suppressing rule empties the numbers of the cells it hits)."""
-    frame = results_frame(result, level=level)
+    frame = shared_results_frame(result, level)
     notes = [text("report.table.results_frame_note", lang)]
     if suppression is not None:
         se = frame["se"] if frame["se"].notna().any() else None

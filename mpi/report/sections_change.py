@@ -15,9 +15,9 @@ from mpi.plot import changes
 from mpi.report.brief import change_ranking
 from mpi.report.charts import draw
 from mpi.report.document import Section, Table
+from mpi.report.frames import shared_results_frame
 from mpi.report.shared import TABLE_MEASURES, pair_table, row_title
 from mpi.report.suppression import Suppression
-from mpi.report.tables import results_frame
 
 __all__ = ["change_section"]
 
@@ -126,7 +126,7 @@ def change_section(
         Table(
             f"{key}_results_frame",
             text("report.table.results_frame", lang),
-            results_frame(change, level=level),
+            shared_results_frame(change, level),
             {
                 "b": "decimal",
                 "se": "se",

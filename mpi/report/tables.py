@@ -30,6 +30,7 @@ from mpi.report.frames import (
     is_share,
     results_frame,
     select_k,
+    shared_results_frame,
     spec_and_weight,
 )
 from mpi.report.suppression import Suppression
@@ -127,7 +128,7 @@ def _grid(
 ) -> _Grid:
     """The numbers of a table, its hit cells and its notes (shared by both tables)."""
     change = not isinstance(result, MeasureResult)
-    frame = results_frame(result, level=level)
+    frame = shared_results_frame(result, level)
     ktext = select_k(result, k)
     names = _check_measures(measures, list(dict.fromkeys(frame["measure"])))
     sub = _subgroup(result, by)
