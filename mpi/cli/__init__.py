@@ -1,1 +1,24 @@
-"""The mpi command line (issue 16)."""
+"""The ``mpi`` command line: from a survey or registry file to a report.
+
+``mpi measure``, ``mpi change`` and ``mpi panel`` read a data file (.csv, .tsv, .parquet,
+.dta, .sav, .xlsx, or a .zarr/.nc panel) and a spec (a preset or a YAML file), run the
+estimators and write a report folder (report.html, report.xlsx, tables/*.csv,
+charts/*.png); ``mpi spec`` writes and checks specs; ``mpi datasets`` lists, describes and
+exports the bundled data. ``mpi --help`` and ``mpi COMMAND --help`` show the options with
+examples. Errors the user can fix are one line on stderr and exit code 2 (``--debug`` shows
+the traceback).
+
+The same runs from Python with ``python -m mpi`` or :func:`main` (a :mod:`click` group).
+"""
+
+from mpi.cli.app import main
+from mpi.cli.cmd_datasets import datasets
+from mpi.cli.cmd_measure import change, measure
+from mpi.cli.cmd_panel import panel
+from mpi.cli.cmd_spec import spec
+
+__all__ = ["main"]
+
+for _command in (measure, change, panel, spec, datasets):
+    main.add_command(_command)
+del _command
