@@ -27,9 +27,17 @@ $(VENV)/.docs: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[test,docs]"
 	@touch $@
 
-## demo: the global MPI on the bundled survey; tables on screen, report with charts in report/
+## demo: the command line on the bundled data (what a poverty office runs on its own files):
+## the person-weighted global MPI of the latest survey round by region with design-based CIs
+## (report/report.html, report.xlsx, tables/, charts/), the change between the two rounds
+## (report/change/) and the registry panel's dynamics (report/panel/)
 demo: $(VENV)/.core
-	$(BIN)/python -m mpi.demo --out report
+	$(BIN)/mpi datasets export dhs_rounds report/data
+	$(BIN)/mpi datasets export registry_panel report/data
+	$(BIN)/mpi measure report/data/dhs_rounds.csv --spec global_mpi_2018 --weight weight --size hh_size --by region --query "round == 2020" --strata stratum --psu psu --out report
+	$(BIN)/mpi change report/data/dhs_rounds.csv --spec global_mpi_2018 --rounds round --weight weight --size hh_size --strata stratum --psu psu --out report/change
+	$(BIN)/mpi panel report/data/registry_panel.csv --spec china_2b3g --unit unit --time time --weight weight --by county --bootstrap 200 --seed 2020 --monitor-line monitoring_line --monitor-income income_per_capita --monitor-start 2020 --monitor-exited poverty_status --monitor-exited-values exited --monitor-labour labour_capacity --monitor-events shock_illness,shock_disaster --out report/panel
+	@echo "open report/report.html (survey), report/change/report.html, report/panel/report.html"
 
 ## test: the layer contracts (import-linter), then the test suite (unit, oracle, property,
 ## reference, doc-example, architecture and docstring tests)
