@@ -5,6 +5,7 @@ answers every method with its documented type."""
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from collections.abc import Callable
 
@@ -19,13 +20,15 @@ import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 
 import mpi  # noqa: E402
+from mpi._common.labels import catalogue, has_text, text  # noqa: E402
 from mpi._common.result import ResultBase, Summary  # noqa: E402
 from mpi.errors import ValidationError  # noqa: E402
 
-#: Public classes that are not results (specs, designs, rules, values, errors).
+#: Public classes that are not results (specs, designs, rules, values, report options and
+#: files, errors).
 NOT_RESULTS = {
     "Indicator", "Spec", "Design", "ReplicateDesign", "BootstrapDesign", "Estimate",
-    "MonitoringRules",
+    "MonitoringRules", "Suppression", "ReportFiles",
 }  # fmt: skip
 
 
@@ -202,3 +205,101 @@ def test_frame_estimates_match_the_dataset(results: dict) -> None:
     want = np.asarray(ds[name].values, dtype=float).ravel()
     got = frame.loc[frame["measure"] == name, "estimate"].to_numpy(dtype=float)
     np.testing.assert_array_equal(np.sort(got), np.sort(want))
+
+
+# -- summaries in English and Chinese (issue 16, point 2) ----------------------------------
+CJK = re.compile(r"[\u3400-\u9fff]")
+#: Proper names and method names that a Chinese text keeps (as Chinese statistical texts do).
+KEPT_NAMES = {"alkire", "foster", "wald", "logit", "cramér", "rao", "markov"}
+
+
+def _is_word(token: str) -> bool:
+    """An English word (not a symbol such as M0, H_entry, PSU, chi2, k)."""
+    return (
+        len(token) > 2
+        and token.isalpha()
+        and not CJK.search(token)
+        and not token.isupper()
+        and token.lower() not in KEPT_NAMES
+    )
+
+
+def _words(value: str) -> set[str]:
+    return {t.lower() for t in re.findall(r"\w+", value) if _is_word(t)}
+
+
+@pytest.fixture(scope="module")
+def catalogue_words() -> set[str]:
+    """English words of the catalogue's summary texts (titles, labels, table titles, notes,
+    the shared common.* words)."""
+    out: set[str] = set()
+    for key, texts in catalogue().items():
+        if key.startswith(("result.title.", "result.header.", "result.table.", "result.note.")):
+            out |= _words(texts["en"])
+        elif key.startswith("common."):
+            out |= _words(texts["en"])
+    return out
+
+
+def _variable_names(res: ResultBase) -> set[str]:
+    ds = res.to_dataset()
+    names = {*map(str, ds.variables), *map(str, ds.dims)}
+    return {n.lower() for n in names}
+
+
+def _headers(frame: pd.DataFrame) -> list[object]:
+    """Column labels, then the names of the column and index levels, in order."""
+    cols = [v for c in frame.columns for v in (c if isinstance(c, tuple) else (c,))]
+    return [*cols, *frame.columns.names, *frame.index.names]
+
+
+def _catalogued_header(header: object) -> str | None:
+    """The Chinese header the catalogue gives a column or level name (None: not named)."""
+    if not isinstance(header, str):
+        return None
+    for key in (f"result.column.{header}", f"measure_short.{header}", f"measure.{header}"):
+        if has_text(key):
+            return text(key, "zh")
+    return None
+
+
+@pytest.mark.parametrize("name", [c.__name__ for c in _public_result_classes()])
+def test_summary_in_chinese(name: str, results: dict, catalogue_words: set[str]) -> None:
+    res = results[name]
+    en, zh = res.summary(), res.summary(lang="zh")
+    allowed = _variable_names(res)
+
+    # the title and every header label are Chinese, with no English word of the catalogue
+    assert CJK.search(zh.title) and zh.title != en.title
+    assert len(zh.header) == len(en.header) > 0
+    for label, _ in zh.header:
+        assert CJK.search(label), f"{name}: header label {label!r} is not Chinese"
+    texts = [zh.title, *(k for k, _ in zh.header), *(t for t, _ in zh.tables), *zh.notes]
+    for value in texts:
+        left = (_words(value) & catalogue_words) - allowed
+        assert not left, f"{name}: English words {left} left in {value!r}"
+
+    # the same tables with the same numbers; catalogued headers translated
+    assert len(zh.tables) == len(en.tables) and len(zh.notes) == len(en.notes)
+    for (t_en, f_en), (t_zh, f_zh) in zip(en.tables, zh.tables, strict=True):
+        assert CJK.search(t_zh) or t_zh.lower() in allowed, f"{name}: table {t_zh!r}"
+        assert f_zh.shape == f_en.shape
+        assert pd.DataFrame(f_zh.to_numpy()).equals(pd.DataFrame(f_en.to_numpy())), t_en
+        for h_en, h_zh in zip(_headers(f_en), _headers(f_zh), strict=True):
+            want = _catalogued_header(h_en)
+            if want is not None:
+                assert h_zh == want, f"{name}: header {h_en!r} shown as {h_zh!r}, not {want!r}"
+    assert zh.text != en.text and CJK.search(zh.html)
+
+
+@pytest.mark.parametrize("name", [c.__name__ for c in _public_result_classes()])
+def test_summary_in_english_is_the_default(name: str, results: dict) -> None:
+    res = results[name]
+    en, default = res.summary(lang="en"), res.summary()
+    assert en.text == default.text and en.html == default.html
+    assert (en.title, en.header, en.notes) == (default.title, default.header, default.notes)
+    assert str(res) == default.text and res._repr_html_() == default.html
+    # every word of the English title comes from the class's own title (not translated)
+    assert en.title.startswith(str(res.title))
+    with pytest.raises(ValidationError, match="lang='fr'"):
+        res.summary(lang="fr")

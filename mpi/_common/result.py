@@ -11,8 +11,8 @@ estimators the means to compute standard errors); it never imports the estimator
 ``to_frame()``          a tidy table: one row per estimate, columns ``measure``, the
                         estimate's dimensions, ``estimate`` and, where the estimator has
                         inference, ``se``, ``lower``, ``upper``
-``summary()``           a :class:`Summary`: a ``str`` (the text form) with an HTML form
-                        (``_repr_html_`` in notebooks)
+``summary(lang=)``      a :class:`Summary`: a ``str`` (the text form) with an HTML form
+                        (``_repr_html_`` in notebooks), in English or Chinese
 ``has_inference``       whether ``se`` and ``ci`` are available
 ``se``                  standard errors, a Dataset shaped like the estimates
 ``ci(level)``           confidence intervals, a Dataset with a ``bound`` dimension
@@ -22,15 +22,21 @@ estimators the means to compute standard errors); it never imports the estimator
 ======================  =================================================================
 
 Subclasses implement :meth:`ResultBase._data` and override the other hooks
-(``_title``, ``_header``, ``_tables``, ``_notes``, ``_grouped``, ``_standard_errors``, ``_frame_variables``) where they
-have more to say. Charts live in the plot layer, which registers one function per result class
-with :func:`register_plot` (so results never import matplotlib code).
+(``_title``, ``_header``, ``_tables``, ``_notes``, ``_grouped``, ``_standard_errors``,
+``_frame_variables``) where they have more to say. The summary's hooks take the language
+(``_title(lang)``, ``_header(lang)``, ``_tables(lang)``, ``_notes(lang)``) and take every word a
+reader sees from the label catalogue (:mod:`mpi._common.labels`, keys ``result.*``), so
+``summary(lang="zh")`` is Chinese throughout; :func:`column_label`, :func:`cell_label` and
+:func:`label_table` give tables readable headers. ``str(result)`` is the English summary.
+Charts live in the plot layer, which registers one function per result class with
+:func:`register_plot` (so results never import matplotlib code).
 """
 
 from __future__ import annotations
 
 import abc
 import html
+import unicodedata
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
@@ -39,12 +45,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.labels import check_lang, has_text, measure_label, text
 from mpi.errors import ValidationError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["ResultBase", "Summary", "build_summary", "register_plot", "FRAME_NAME", "BOUND"]
+__all__ = [
+    "ResultBase",
+    "Summary",
+    "build_summary",
+    "register_plot",
+    "column_label",
+    "cell_label",
+    "label_table",
+    "display_width",
+    "FRAME_NAME",
+    "BOUND",
+]
 
 #: Name column of :meth:`ResultBase.to_frame`.
 FRAME_NAME = "measure"
@@ -85,6 +103,23 @@ class Summary(str):
         return self.html
 
 
+def display_width(value: str) -> int:
+    """Columns that ``value`` takes in a monospaced terminal: 2 for wide (CJK) characters.
+
+    Parameters
+    ----------
+    value
+        A text.
+
+    Returns
+    -------
+    int
+        ``len(value)`` for ASCII text; wide and full-width characters (East Asian width
+        ``W`` or ``F``) count twice, so Chinese header labels line up.
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in value)
+
+
 def build_summary(
     title: str,
     header: Sequence[tuple[str, str]],
@@ -111,15 +146,19 @@ def build_summary(
     Returns
     -------
     Summary
-        A ``str`` with an ``html`` attribute.
+        A ``str`` with an ``html`` attribute. Labels and tables are aligned by display width
+        (a Chinese character takes two columns).
     """
-    width = max([24, *(len(k) + 1 for k, _ in header)])  # labels never run into values
-    lines = [title, "=" * len(title)]
-    lines += [f"{k:<{width}}{v}" for k, v in header]
+    # labels never run into values
+    width = max([24, *(display_width(k) + 1 for k, _ in header)])
+    lines = [title, "=" * display_width(title)]
+    lines += [f"{k}{' ' * (width - display_width(k))}{v}" for k, v in header]
     fmt = f"{{:.{precision}f}}".format
-    with pd.option_context("display.width", 120, "display.max_columns", 20):
+    with pd.option_context(
+        "display.width", 120, "display.max_columns", 20, "display.unicode.east_asian_width", True
+    ):
         for name, table in tables:
-            lines += ["", name, "-" * len(name), table.to_string(float_format=fmt)]
+            lines += ["", name, "-" * display_width(name), table.to_string(float_format=fmt)]
     lines += list(notes)
     head = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
@@ -133,6 +172,105 @@ def build_summary(
     page = f"<div><strong>{html.escape(title)}</strong><table>{head}</table>{body}{foot}</div>"
     out = Summary("\n".join(lines), page)
     out.title, out.header, out.tables, out.notes = title, list(header), list(tables), list(notes)
+    return out
+
+
+def column_label(name: Any, lang: str) -> Any:
+    """The header a reader sees for a summary table's column or index level ``name``.
+
+    Parameters
+    ----------
+    name
+        A column or index name (a word such as ``"group"`` or a variable name such as
+        ``"M0"``); names that are not strings are returned as they are.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    str or object
+        The catalogue's ``result.column.<name>`` (whose English text is the name itself);
+        else, in a language other than English, the measure's name in the catalogue
+        (:func:`~mpi._common.labels.measure_label`, short form first); else ``name`` (a
+        variable name stays as it is in ``to_frame()``).
+    """
+    if not isinstance(name, str):
+        return name
+    key = f"result.column.{name}"
+    if has_text(key):
+        return text(key, lang)
+    if lang != "en":
+        return measure_label(name, lang, short=has_text(f"measure_short.{name}"))
+    return name
+
+
+def cell_label(value: Any, lang: str) -> Any:
+    """A value in a summary table (a poverty state, a kind of change) in ``lang``.
+
+    Parameters
+    ----------
+    value
+        A table value or column label.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    object
+        In a language other than English, the catalogue's ``state.<value>`` or
+        ``result.cell.<value>`` when there is one; otherwise (and always in English, where
+        the values are the data's own) ``value`` unchanged.
+    """
+    if lang == "en" or not isinstance(value, str):
+        return value
+    for key in (f"state.{value}", f"result.cell.{value}"):
+        if has_text(key):
+            return text(key, lang)
+    return value
+
+
+def _relabel(index: pd.Index, lang: str, labels: bool, cells: bool) -> pd.Index:
+    """``index`` with its level names (and, when asked, its labels) in ``lang``."""
+
+    def one(v: Any) -> Any:
+        v = column_label(v, lang) if labels else v
+        return cell_label(v, lang) if cells else v
+
+    names = [column_label(n, lang) for n in index.names]
+    if labels or cells:
+        if isinstance(index, pd.MultiIndex):
+            tuples = [tuple(one(v) for v in t) for t in index]
+            if tuples != list(index):
+                return pd.MultiIndex.from_tuples(tuples, names=names)
+        else:
+            values = [one(v) for v in index]
+            if values != list(index):
+                return pd.Index(values, name=names[0], dtype=object)
+    return index.set_names(names)
+
+
+def label_table(frame: pd.DataFrame, lang: str, *, cells: bool = False) -> pd.DataFrame:
+    """A copy of a summary table with the headers a reader sees in ``lang``.
+
+    Parameters
+    ----------
+    frame
+        A table of a result's summary.
+    lang
+        ``"en"`` or ``"zh"``.
+    cells
+        Also translate the row labels and column labels that are values (poverty states,
+        kinds of change) with :func:`cell_label`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same values; column labels and the names of the index and column levels
+        through :func:`column_label` (in English: unchanged).
+    """
+    out = frame.copy()
+    out.columns = _relabel(out.columns, lang, labels=True, cells=cells)
+    out.index = _relabel(out.index, lang, labels=False, cells=cells)
     return out
 
 
@@ -189,31 +327,37 @@ class ResultBase(abc.ABC):
     def _data(self) -> xr.Dataset:
         """The result's Dataset (not copied)."""
 
-    def _header(self) -> list[tuple[str, str]]:
-        """``(label, value)`` lines under the summary's title."""
+    def _header(self, lang: str) -> list[tuple[str, str]]:
+        """``(label, value)`` lines under the summary's title, in ``lang`` (default: the
+        Dataset's attributes, by name)."""
         return [(str(k), str(v)) for k, v in self._data().attrs.items() if k != "history"][:8]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        """``(title, table)`` pairs of the summary (default: the estimates, 0-2 dims)."""
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
+        """``(title, table)`` pairs of the summary in ``lang`` (default: the estimates, 0-2
+        dims)."""
         ds = self._data()[self._frame_variables()]
         out: list[tuple[str, pd.DataFrame]] = []
         scalars = {n: ds[n].item() for n in ds.data_vars if ds[n].ndim == 0}
         if scalars:
-            out.append(("Estimates", pd.Series(scalars, dtype=object).to_frame("estimate")))
+            table = pd.Series(scalars, dtype=object).to_frame("estimate")
+            out.append((text("result.table.estimates", lang), label_table(table, lang)))
         for name, da in ds.data_vars.items():
             da = da.reset_coords(drop=True)
+            title = str(column_label(str(name), lang))
             if da.ndim == 1:
-                out.append((str(name), da.to_pandas().to_frame(str(name))))
+                out.append((title, label_table(da.to_pandas().to_frame(str(name)), lang)))
             elif da.ndim == 2:
-                out.append((str(name), da.to_pandas()))
+                out.append((title, label_table(da.to_pandas(), lang)))
         return out
 
-    def _title(self) -> str:
-        """First line of the summary (default: :attr:`title`)."""
-        return self.title
+    def _title(self, lang: str) -> str:
+        """First line of the summary in ``lang``: the catalogue's ``result.title.<class
+        name>`` (default: :attr:`title` for a class the catalogue does not name)."""
+        key = f"result.title.{type(self).__name__}"
+        return text(key, lang) if has_text(key) else self.title
 
-    def _notes(self) -> list[str]:
-        """Lines under the summary's tables (default: none)."""
+    def _notes(self, lang: str) -> list[str]:
+        """Lines under the summary's tables in ``lang`` (default: none)."""
         return []
 
     def _grouped(self) -> xr.Dataset | None:
@@ -338,21 +482,37 @@ class ResultBase(abc.ABC):
             }
         return tidy_frame(ds, names, extra)
 
-    def summary(self, *, precision: int = 4) -> Summary:
+    def summary(self, *, precision: int = 4, lang: str = "en") -> Summary:
         """The result in words and tables: the title, header lines, tables and notes.
 
         Parameters
         ----------
         precision
             Decimals of floating-point values in the tables.
+        lang
+            ``"en"`` or ``"zh"``: the language of the title, the header labels, the table
+            titles and headers and the notes (from the label catalogue,
+            :mod:`mpi._common.labels`). Variable names (``H``, ``M0``, ``entry_rate``)
+            without a name in the catalogue, spec names and data values stay as they are.
 
         Returns
         -------
         Summary
-            A ``str`` (print it) with an ``html`` form (shown by Jupyter).
+            A ``str`` (print it) with an ``html`` form (shown by Jupyter); its ``title``,
+            ``header``, ``tables`` and ``notes`` are the parts, for reports.
+
+        Raises
+        ------
+        ValidationError
+            For a ``lang`` that is not a language of the catalogue.
         """
+        check_lang(lang)
         return build_summary(
-            self._title(), self._header(), self._tables(), precision=precision, notes=self._notes()
+            self._title(lang),
+            self._header(lang),
+            self._tables(lang),
+            precision=precision,
+            notes=self._notes(lang),
         )
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:

@@ -13,6 +13,8 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import to_fraction
+from mpi._common.labels import text
+from mpi._common.result import label_table
 from mpi.dynamics.result import DynamicsResult
 from mpi.errors import DataError, SpecError, ValidationError
 
@@ -184,8 +186,8 @@ class GroupedResult(DynamicsResult):
             }
         )
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        out = super()._tables()
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
+        out = super()._tables(lang)
         ds = self._ds
         ind = [
             n
@@ -198,10 +200,12 @@ class GroupedResult(DynamicsResult):
             if n in ds
         ]
         if ind:
-            out.append(("By indicator", ds[ind].to_dataframe()[ind]))
+            table = label_table(ds[ind].to_dataframe()[ind], lang)
+            out.append((text("result.table.by_indicator", lang), table))
         dur = [n for n in ds.data_vars if str(n).endswith("_by_periods_poor")]
         if dur:
-            out.append(("By number of poor waves", ds[dur].to_dataframe()[dur]))
+            table = label_table(ds[dur].to_dataframe()[dur], lang)
+            out.append((text("result.table.by_periods_poor", lang), table))
         grp = [
             n
             for n in (
@@ -215,10 +219,6 @@ class GroupedResult(DynamicsResult):
         ]
         if grp:
             frame = ds[grp].to_dataframe()
-            out.append(
-                (
-                    "By group",
-                    frame[grp] if "alpha" not in frame.index.names else frame[grp].unstack("alpha"),
-                )
-            )
+            table = frame[grp] if "alpha" not in frame.index.names else frame[grp].unstack("alpha")
+            out.append((text("result.table.by_group", lang), label_table(table, lang)))
         return out

@@ -35,8 +35,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.labels import text
 from mpi._common.panel_layout import PanelLayout, check_balance, parallel_chunks, static_column
 from mpi._common.ratio import ratio
+from mpi._common.result import label_table
 from mpi.dynamics._decompose_measures import decomposition_measures
 from mpi.dynamics.result import DynamicsResult, panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
@@ -172,25 +174,27 @@ class DecompositionResult(DynamicsResult):
         # with by, the result itself is the decomposition per group (overall: all units)
         return None if self._overall is None else self._ds
 
-    def _table(self, names: Sequence[str]) -> pd.DataFrame:
+    def _table(self, names: Sequence[str], lang: str) -> pd.DataFrame:
         sub = self._ds[[n for n in names if n in self._ds]].reset_coords(drop=True)
         if not sub.sizes:
-            return pd.Series({n: float(sub[n]) for n in sub.data_vars}).to_frame("value")
-        return sub.to_dataframe()
+            table = pd.Series({n: float(sub[n]) for n in sub.data_vars}).to_frame("value")
+        else:
+            table = sub.to_dataframe()
+        return label_table(table, lang)
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        out = []
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
+        parts = []
         if self._overall is not None:
-            out.append(("All units: change in M0", self._overall._table(_TERMS)))
-        out += [
-            ("Change in M0 = entry - exit + stayers", self._table(_TERMS)),
-            ("Headcount: delta_H = H_entry - H_exit", self._table(_HEADCOUNT)),
-            ("Intensity", self._table(_INTENSITY)),
+            parts.append(("all_units_change", self._overall._table(_TERMS, lang)))
+        parts += [
+            ("change_terms", self._table(_TERMS, lang)),
+            ("change_headcount", self._table(_HEADCOUNT, lang)),
+            ("change_intensity", self._table(_INTENSITY, lang)),
         ]
         if self._ds.attrs.get("by", "none") == "none":
-            out.append(("Dynamic groups", self._table(_GROUPED)))
-            out.append(("Indicators (censored headcount ratios)", self._table(_INDICATOR)))
-        return out
+            parts.append(("dynamic_groups", self._table(_GROUPED, lang)))
+            parts.append(("change_indicators", self._table(_INDICATOR, lang)))
+        return [(text(f"result.table.{key}", lang), table) for key, table in parts]
 
 
 def _history_flags(panel: xr.Dataset, name: Hashable, states: PanelStates) -> np.ndarray:

@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
+from mpi._common.labels import text
 from mpi._common.panel_layout import (
     PanelLayout,
     check_balance,
@@ -59,10 +60,17 @@ class DurationAdjustedResult(GroupedResult):
     headline = ("K", "H", "D", "G")
     call = "mpi.duration_adjusted"
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         a = self._ds.attrs
-        rows = super()._header()
-        rows[0] = ("Variable", f"{a.get('variable')} (line {a.get('line')}, tau={a.get('tau')})")
+        rows = super()._header(lang)
+        variable = text(
+            "result.value.variable_line",
+            lang,
+            variable=a.get("variable"),
+            line=a.get("line"),
+            tau=a.get("tau"),
+        )
+        rows[0] = (text("result.header.variable", lang), variable)
         return rows
 
     def __repr__(self) -> str:

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mpi._common.result import ResultBase
+from mpi._common.labels import text
+from mpi._common.result import ResultBase, label_table
 from mpi.errors import ValidationError
 
 __all__ = ["MergeReport"]
@@ -111,25 +112,27 @@ class MergeReport(ResultBase):
             "n_times": self.n_times,
         }
         ds = xr.Dataset(data, coords=coords, attrs=attrs)
-        for name, text in _LONG_NAMES.items():
+        for name, long_name in _LONG_NAMES.items():
             if name in ds:
-                ds[name].attrs["long_name"] = text
+                ds[name].attrs["long_name"] = long_name
         return ds
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         return [
-            ("Sources", ", ".join(map(str, self.sources.index))),
-            ("Units", f"{self.n_units:,}"),
-            ("Waves", f"{self.n_times:,}"),
+            (text("result.header.sources", lang), ", ".join(map(str, self.sources.index))),
+            (text("result.header.n_units", lang), f"{self.n_units:,}"),
+            (text("result.header.n_waves", lang), f"{self.n_times:,}"),
         ]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        out = [("Sources", self.sources)]
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
+        parts = [("sources", self.sources)]
         if len(self.variables):
-            out.append(("Variables in several sources", self.variables))
+            parts.append(("shared_variables", self.variables))
         if len(self.coverage):
-            out.append(("Units with a record per wave", self.coverage))
-        return out
+            parts.append(("coverage", self.coverage))
+        return [
+            (text(f"result.table.{key}", lang), label_table(table, lang)) for key, table in parts
+        ]
 
     def by_group(self) -> xr.Dataset:
         """Not available: a merge has no groups.
@@ -150,19 +153,25 @@ class MergeReport(ResultBase):
             "and to_frame()"
         )
 
-    def _title(self) -> str:
-        return (
-            f"MergeReport: {len(self.sources)} sources -> {self.n_units} units x "
-            f"{self.n_times} waves"
+    def _title(self, lang: str) -> str:
+        return text(
+            "result.title.MergeReport",
+            lang,
+            sources=len(self.sources),
+            units=self.n_units,
+            waves=self.n_times,
         )
 
-    def _notes(self) -> list[str]:
-        counts = ", ".join(f"{n} source(s): {c}" for n, c in self.units_by_n_sources.items())
+    def _notes(self, lang: str) -> list[str]:
+        counts = ", ".join(
+            text("result.note.sources_count", lang, n=n, count=c)
+            for n, c in self.units_by_n_sources.items()
+        )
         return [
             "",
-            f"duplicated keys: {self.n_duplicated_keys}",
-            f"conflicts: {self.n_conflicts}",
-            f"units by number of sources: {counts}",
+            text("result.note.duplicated_keys", lang, n=self.n_duplicated_keys),
+            text("result.note.conflicts", lang, n=self.n_conflicts),
+            text("result.note.units_by_sources", lang, counts=counts),
         ]
 
     def __repr__(self) -> str:

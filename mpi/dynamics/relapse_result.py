@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mpi._common.result import BOUND, check_level, normal_interval
+from mpi._common.labels import text
+from mpi._common.result import BOUND, check_level, label_table, normal_interval
 from mpi.dynamics.result import DynamicsResult
 from mpi.dynamics.states import PanelStates
 from mpi.errors import ValidationError
@@ -275,22 +276,21 @@ class RelapseResult(DynamicsResult):
         cols = ["reentry_newly_deprived_share", "reentry_deprived_share"]
         return self._ds[cols].to_dataframe()[cols]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         ds = self._ds
         names = ["n_exits", "n_reentries", "weighted_exits", "weighted_reentries"]
         if "mean_score_at_reentry" in ds:
             names.append("mean_score_at_reentry")
         head = pd.Series({n: float(ds[n]) for n in names}).to_frame("value")
-        out = [
-            ("Headline", head),
-            ("Life table of exit spells (waves since exit)", self.life_table("waves")),
-        ]
+        parts = [("headline", head), ("life_table_waves", self.life_table("waves"))]
         if not ds.attrs.get("even_spacing", 1):
-            out.append(("Life table (years since exit)", self.life_table("years")))
-        out.append(("Period rates by wave", self.period_table()))
+            parts.append(("life_table_years", self.life_table("years")))
+        parts.append(("period_rates", self.period_table()))
         if "reentry_deprived_share" in ds:
-            out.append(("Composition of re-entries", self.composition_table()))
-        return out
+            parts.append(("reentry_composition", self.composition_table()))
+        return [
+            (text(f"result.table.{key}", lang), label_table(table, lang)) for key, table in parts
+        ]
 
     def _repr_values(self) -> str:
         ds = self._ds

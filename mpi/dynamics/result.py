@@ -18,9 +18,10 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.result import ResultBase
+from mpi._common.labels import text
+from mpi._common.result import ResultBase, column_label, label_table
 from mpi._version import __version__
-from mpi.dynamics.states import PanelStates
+from mpi.dynamics.states import PanelStates, none_value, spec_value
 
 __all__ = ["DynamicsResult", "panel_attrs"]
 
@@ -41,7 +42,11 @@ def panel_attrs(
     lay = states.layout
     spec = states.spec
     if spec is None:
-        cutoffs = {"spec": f"none (status={status_variable!s})", "k": "n/a"}
+        cutoffs = {
+            "spec": text("result.value.spec_status", "en", status=status_variable),
+            "k": "n/a",
+            "status_variable": str(status_variable),
+        }
     else:
         cutoffs = {
             "spec": spec.name or "custom",
@@ -148,39 +153,42 @@ class DynamicsResult(ResultBase):
         return names
 
     # -- display ---------------------------------------------------------------------
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         a = self._ds.attrs
         rows = [
-            ("Spec", f"{a.get('spec', 'custom')} (k={a.get('k', '?')})"),
-            ("Waves", str(a.get("waves", ""))),
-            ("Panel weight", str(a.get("weight", "none"))),
-            ("Groups", str(a.get("by", "none"))),
+            (text("result.header.spec", lang), spec_value(a, lang)),
+            (text("result.header.waves", lang), str(a.get("waves", ""))),
+            (text("result.header.panel_weight", lang), none_value(a.get("weight", "none"), lang)),
+            (text("result.header.groups", lang), none_value(a.get("by", "none"), lang)),
         ]
         for key, label in (
-            ("balance", "Balance policy"),
-            ("n_units", "Units in the panel"),
-            ("n_used", "Units used"),
-            ("n_dropped", "Units dropped"),
+            ("balance", "balance"),
+            ("n_units", "units_in_panel"),
+            ("n_used", "units_used"),
+            ("n_dropped", "units_dropped"),
         ):
             if key in a:
                 v = a[key]
-                rows.append((label, f"{v:,}" if isinstance(v, int | np.integer) else str(v)))
+                value = f"{v:,}" if isinstance(v, int | np.integer) else str(v)
+                rows.append((text(f"result.header.{label}", lang), value))
         return rows
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         """(title, table) pairs shown by :meth:`summary` (default: headline variables)."""
         out = []
         for name in self._variables(None):
             da = self._ds[name].reset_coords(drop=True)
             if da.ndim == 0:
                 continue
+            title = str(column_label(name, lang))
             if da.ndim == 1:
-                out.append((name, da.to_pandas().to_frame(name)))
+                out.append((title, label_table(da.to_pandas().to_frame(name), lang)))
             elif da.ndim == 2:
-                out.append((name, da.to_pandas()))
+                out.append((title, label_table(da.to_pandas(), lang)))
         scalars = {n: float(self._ds[n]) for n in self._variables(None) if self._ds[n].ndim == 0}
         if scalars:
-            out.insert(0, ("Headline", pd.Series(scalars).to_frame("value")))
+            head = label_table(pd.Series(scalars).to_frame("value"), lang)
+            out.insert(0, (text("result.table.headline", lang), head))
         return out
 
     def _repr_values(self) -> str:

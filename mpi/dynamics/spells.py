@@ -36,8 +36,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.labels import text
 from mpi._common.panel_layout import BALANCE, check_balance, check_by_names, parallel_chunks
 from mpi._common.ratio import ratio
+from mpi._common.result import label_table
 from mpi.dynamics.result import DynamicsResult, panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.errors import DataError
@@ -256,7 +258,7 @@ class SpellResult(DynamicsResult):
         ids, counts = np.unique(unit, return_counts=True)
         return pd.Series(counts, index=self._states.layout.units[ids], name="spells")
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         ds = self._ds
         haz = pd.DataFrame(
             {
@@ -278,14 +280,12 @@ class SpellResult(DynamicsResult):
                 ),
             }
         ).to_frame("value")
+        shares = ds["poverty_spells_share"].to_pandas().to_frame("share")
         return [
-            ("Headline", head),
-            ("Hazards by duration (spells begun in the panel)", haz),
-            ("Spells by length (unweighted, all censoring)", counts),
-            (
-                "Units by number of poverty spells (share)",
-                ds["poverty_spells_share"].to_pandas().to_frame("share"),
-            ),
+            (text("result.table.headline", lang), label_table(head, lang)),
+            (text("result.table.hazards", lang), label_table(haz, lang)),
+            (text("result.table.spells_by_length", lang), label_table(counts, lang, cells=True)),
+            (text("result.table.spells_per_unit", lang), label_table(shares, lang)),
         ]
 
     def _repr_values(self) -> str:

@@ -9,7 +9,7 @@ per group, so chunking a panel along units and summing the statistics is exact.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -21,6 +21,7 @@ import xarray as xr
 
 from mpi import kernels
 from mpi._common.exact import fraction_text
+from mpi._common.labels import text
 from mpi._common.panel_layout import (
     BALANCE,
     PanelLayout,
@@ -28,7 +29,7 @@ from mpi._common.panel_layout import (
     unit_groups,
     unit_weights,
 )
-from mpi._common.result import ResultBase
+from mpi._common.result import ResultBase, label_table
 from mpi._common.table import Groups, readonly
 from mpi.dynamics._scoring import score_panel
 from mpi.errors import DataError, ValidationError
@@ -42,6 +43,8 @@ __all__ = [
     "STATE_NAMES",
     "BAND_NAMES",
     "STATE_CODES",
+    "none_value",
+    "spec_value",
 ]
 
 #: State labels of ``states="poverty"`` and ``states="bands"``.
@@ -49,6 +52,52 @@ STATE_NAMES = ("nonpoor", "poor")
 BAND_NAMES = ("nonpoor", "vulnerable", "poor", "severe")
 #: Codes of :attr:`PanelStates.state` and their labels.
 STATE_CODES = {-1: "unobserved", 0: "nonpoor", 1: "vulnerable", 2: "poor", 3: "severe"}
+
+
+def none_value(value: object, lang: str) -> str:
+    """An attribute's value for a summary line, with ``"none"`` and ``"n/a"`` in ``lang``.
+
+    Parameters
+    ----------
+    value
+        A Dataset attribute (``"none"``, ``"n/a"``, a variable name, a number ...).
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    str
+        The catalogue's word for ``"none"`` or ``"n/a"``; any other value as a string.
+    """
+    words = {"none": "result.value.none", "n/a": "result.value.not_applicable"}
+    return text(words[value], lang) if value in words else str(value)  # type: ignore[index]
+
+
+def spec_value(attrs: Mapping[str, Any], lang: str) -> str:
+    """The spec line of a panel result's summary (``"china_2b3g (k=1/7)"``).
+
+    Parameters
+    ----------
+    attrs
+        The result's Dataset attributes (``spec``, ``k`` and, when the poverty status came
+        from a variable instead of a spec, ``status_variable``).
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    str
+        The spec's name, or the status variable used instead, with the poverty cutoff.
+    """
+    spec = attrs.get("spec", "custom")
+    if "status_variable" in attrs:
+        spec = text("result.value.spec_status", lang, status=attrs["status_variable"])
+    elif spec == "none (status)":
+        spec = text("result.value.spec_status_unnamed", lang)
+    elif spec == "custom":
+        spec = text("result.value.custom", lang)
+    k = none_value(attrs.get("k", "?"), lang)
+    return text("result.value.spec_k", lang, name=spec, k=k)
 
 
 @dataclass(frozen=True)
@@ -266,21 +315,21 @@ class PanelStates(ResultBase):
     def _frame_variables(self) -> list[str]:
         return ["state", "score"] if self.spec is not None else ["state"]
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         a = self._attrs()
         return [
-            ("Spec", f"{a['spec']} (k={a['k']})"),
-            ("Waves", a["waves"]),
-            ("Units", f"{a['n_units']:,}"),
-            ("Panel weight", a["weight"]),
-            ("Groups", a["by"]),
-            ("Unobserved unit-waves", f"{a['n_unobserved']:,}"),
+            (text("result.header.spec", lang), spec_value(a, lang)),
+            (text("result.header.waves", lang), a["waves"]),
+            (text("result.header.units", lang), f"{a['n_units']:,}"),
+            (text("result.header.panel_weight", lang), none_value(a["weight"], lang)),
+            (text("result.header.groups", lang), none_value(a["by"], lang)),
+            (text("result.header.unobserved", lang), f"{a['n_unobserved']:,}"),
         ]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         counts = self._state_counts(np.zeros(self.layout.n_units, np.int64), 1)
-        table = counts["count"].isel(cell=0).to_pandas()
-        return [("Unit-waves by wave and state (unweighted)", table)]
+        table = label_table(counts["count"].isel(cell=0).to_pandas(), lang, cells=True)
+        return [(text("result.table.state_counts", lang), table)]
 
     def _grouped(self) -> xr.Dataset | None:
         if self.groups is None:

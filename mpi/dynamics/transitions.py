@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.labels import text
 from mpi._common.panel_layout import check_balance, check_by_names, parallel_chunks
+from mpi._common.result import label_table
 from mpi.dynamics._transition_measures import (
     PAIR_DIMS,
     STATE_SETS,
@@ -218,7 +220,7 @@ class TransitionResult(DynamicsResult):
         df.insert(0, "from_time", ds["from_time"].values)
         return df
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         ds = self._ds
         markov = [
             "stationary_poverty_rate",
@@ -238,11 +240,15 @@ class TransitionResult(DynamicsResult):
             ]
         )
         head = pd.Series({n: float(ds[n]) for n in pooled_rates + markov}).to_frame("value")
-        out = [("Pooled rates and Markov summaries", head)]
-        title = "Pooled rates" if self.pooled else "Entry and exit rates by wave"
-        out.append((title, self.rates_table()))
-        out.append(("Transition probabilities (rows: from_state)", self.transition_table()))
-        return out
+        rates = "pooled_rates" if self.pooled else "rates_by_wave"
+        return [
+            (text("result.table.pooled_markov", lang), label_table(head, lang)),
+            (text(f"result.table.{rates}", lang), label_table(self.rates_table(), lang)),
+            (
+                text("result.table.transition_probabilities", lang),
+                label_table(self.transition_table(), lang, cells=True),
+            ),
+        ]
 
     def _repr_values(self) -> str:
         ds = self._ds

@@ -10,7 +10,8 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.result import ResultBase
+from mpi._common.labels import text
+from mpi._common.result import ResultBase, label_table
 from mpi._version import __version__
 from mpi.errors import ValidationError
 from mpi.measurement.spec import Spec
@@ -102,9 +103,13 @@ class AssociationResult(ResultBase):
 
     @property
     def _kind(self) -> str:
+        return self._deprivations("en")
+
+    def _deprivations(self, lang: str) -> str:
+        """Which deprivations are associated, in ``lang`` (``"uncensored (g_ij)"`` ...)."""
         if self.censored:
-            return f"censored (g_ij p_i, k={fraction_text(self.k)})"  # type: ignore[arg-type]
-        return "uncensored (g_ij)"
+            return text("result.value.censored", lang, k=fraction_text(self.k))  # type: ignore[arg-type]
+        return text("result.value.uncensored", lang)
 
     # -- data ----------------------------------------------------------------------------
     def _data(self) -> xr.Dataset:
@@ -151,20 +156,33 @@ class AssociationResult(ResultBase):
         i = int(np.nanargmax(values))
         return float(values[i]), f"{frame['indicator'][i]}/{frame['indicator2'][i]}"
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         n_obs = np.diagonal(self._ds["n_obs"].values)
+
+        def label(key: str) -> str:
+            return text(f"result.header.{key}", lang)
+
+        spec = text(
+            "result.value.spec",
+            lang,
+            name=self.spec.name or text("result.value.custom", lang),
+            n_indicators=len(self.spec),
+            n_dimensions=len(self.spec.dimensions),
+        )
+        used = text(
+            "result.value.units_per_indicator",
+            lang,
+            low=int(n_obs.min()),
+            high=int(n_obs.max()),
+        )
         return [
-            (
-                "Spec",
-                f"{self.spec.name or 'custom'} ({len(self.spec)} indicators, "
-                f"{len(self.spec.dimensions)} dimensions)",
-            ),
-            ("Deprivations", self._kind),
-            ("Sampling weight", self.weight or "none"),
-            ("Missing values", self.missing),
-            ("Units", f"{self.n_units:,}"),
-            ("Units used", f"{int(n_obs.min()):,} to {int(n_obs.max()):,} per indicator"),
-            ("Units dropped", f"{self.n_dropped:,}"),
+            (label("spec"), spec),
+            (label("deprivations"), self._deprivations(lang)),
+            (label("sampling_weight"), self.weight or text("result.value.none", lang)),
+            (label("missing_values"), self.missing),
+            (label("units"), f"{self.n_units:,}"),
+            (label("units_used"), used),
+            (label("units_dropped"), f"{self.n_dropped:,}"),
         ]
 
     def _pairs(self) -> pd.DataFrame:
@@ -183,12 +201,12 @@ class AssociationResult(ResultBase):
             index=pd.Index(self.spec.names, name="indicator"),
         )
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        kind = "Censored" if self.censored else "Uncensored"
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
+        kind = "censored" if self.censored else "uncensored"
         pairs = self._pairs().rename(columns={"redundancy": "R0", "both_deprived": "p11"})
         return [
-            (f"{kind} headcount ratios", self._indicators()),
-            ("Pairs by Cramér's V (R0 = redundancy)", pairs),
+            (text(f"result.table.{kind}_headcounts", lang), label_table(self._indicators(), lang)),
+            (text("result.table.association_pairs", lang), label_table(pairs, lang)),
         ]
 
     def _no_inference_message(self) -> str:

@@ -26,7 +26,8 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import t_ppf
-from mpi._common.result import BOUND, ResultBase, check_level
+from mpi._common.labels import text
+from mpi._common.result import BOUND, ResultBase, check_level, label_table
 from mpi.errors import ValidationError
 from mpi.survey.estimate import Estimate, stack
 
@@ -172,21 +173,27 @@ class ChangeResult(ResultBase):
             return None
         return self._data().transpose(*self.by, ...)
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         rounds = ", ".join(
-            f"{r} ({y:g})"
+            text("result.value.round", lang, name=r, year=y)
             for r, y in zip(self.periods["start"], self.periods["start_year"], strict=True)
         )
-        last = f"{self.periods['end'].iloc[-1]} ({self.periods['end_year'].iloc[-1]:g})"
+        last = text(
+            "result.value.round",
+            lang,
+            name=self.periods["end"].iloc[-1],
+            year=self.periods["end_year"].iloc[-1],
+        )
         return [
-            (f"Rounds ({self.over})", f"{rounds}, {last}"),
-            ("Design degrees of freedom", str(self.df)),
+            (text("result.header.rounds", lang, over=self.over), f"{rounds}, {last}"),
+            (text("result.header.design_df", lang), str(self.df)),
         ]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         frame = self.to_frame()
         keys = [c for c in frame.columns if c not in ("estimate", "se", "lower", "upper")]
-        return [("Changes with standard errors and 95% t intervals", frame.set_index(keys))]
+        table = label_table(frame.set_index(keys), lang, cells=True)
+        return [(text("result.table.changes", lang), table)]
 
     # -- the interface -----------------------------------------------------------------------
     def ci(self, level: float = 0.95, method: Literal["wald", "log"] = "wald") -> xr.Dataset:

@@ -12,7 +12,8 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.result import ResultBase
+from mpi._common.labels import text
+from mpi._common.result import ResultBase, label_table
 from mpi._version import __version__
 from mpi.measurement.cell_totals import scatter_sum
 from mpi.measurement.finalize import CELL_DIM, VARIABLE_ATTRS, finalize
@@ -24,6 +25,7 @@ from mpi.measurement.groups import (
     unit_counts,
 )
 from mpi.measurement.result_inference import InferenceMixin
+from mpi.survey.design import BootstrapDesign, ReplicateDesign
 
 if TYPE_CHECKING:
     from mpi.measurement.cell_totals import Inference
@@ -398,9 +400,10 @@ class MeasureResult(InferenceMixin, ResultBase):
             out["k"] = out["k"].fillna(float(self.ks[0]) if not self.k_dim else np.nan)
         return out
 
-    def _headline_frame(self, which: str = "estimate") -> pd.DataFrame:
+    def _headline_frame(self, which: str = "estimate", lang: str = "en") -> pd.DataFrame:
         """Headline measures overall and by group (``which="se"``: their standard errors)."""
         cols = HEADLINE + (["n_obs", "n_dropped"] if which == "estimate" else [])
+        overall_label = text("common.overall", lang)
 
         def frame(ds: xr.Dataset, label: str | None) -> pd.DataFrame:
             rows = ds[cols].reset_coords(drop=True)
@@ -419,10 +422,10 @@ class MeasureResult(InferenceMixin, ResultBase):
         index = ["group", *([self.time] if self.time else []), *(["k"] if self.k_dim else [])]
         if not self.groups:
             out = frame(ds, None)
-            out.insert(0, "group", "Overall")
+            out.insert(0, "group", overall_label)
             return out.set_index(index)
         overall = self.overall
-        parts = [frame(overall._dataset if which == "estimate" else overall.se, "Overall")]
+        parts = [frame(overall._dataset if which == "estimate" else overall.se, overall_label)]
         body = frame(ds, None)
         body.insert(0, "group", body[self.groups].astype(str).agg(" / ".join, axis=1))
         body = body.drop(columns=self.groups)
@@ -444,8 +447,9 @@ class MeasureResult(InferenceMixin, ResultBase):
         )
         return df.set_index(["indicator", *keep[3:]])
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         overall = self.overall._dataset
+        none = text("result.value.none", lang)
 
         def span(values: xr.DataArray) -> str:
             # a panel's counts vary by wave under balance="observed": show their range
@@ -455,33 +459,49 @@ class MeasureResult(InferenceMixin, ResultBase):
         def count(name: str) -> str:
             return span(overall[name])
 
+        def label(key: str) -> str:
+            return text(f"result.header.{key}", lang)
+
         n_obs, n_drop = count("n_obs"), count("n_dropped")
         panel = (
             [
-                ("Waves", f"{overall.sizes[self.time]} along {self.time!r}"),
-                ("Balance policy", str(self.notes.get("balance", ""))),
-                ("Units excluded (gaps)", f"{self.notes.get('n_excluded', 0):,}"),
+                (
+                    label("waves"),
+                    text(
+                        "result.value.waves_along", lang, n=overall.sizes[self.time], time=self.time
+                    ),
+                ),
+                (label("balance"), str(self.notes.get("balance", ""))),
+                (label("units_excluded_gaps"), f"{self.notes.get('n_excluded', 0):,}"),
             ]
             if self.time
             else []
         )
+        spec = text(
+            "result.value.spec",
+            lang,
+            name=self.spec.name or text("result.value.custom", lang),
+            n_indicators=len(self.spec),
+            n_dimensions=len(self.spec.dimensions),
+        )
         return [
-            (
-                "Spec",
-                f"{self.spec.name or 'custom'} ({len(self.spec)} indicators, "
-                f"{len(self.spec.dimensions)} dimensions)",
-            ),
-            ("Poverty cutoff k", ", ".join(fraction_text(f) for f in self.ks)),
-            ("Sampling weight", self.weight or "none"),
-            ("Groups", ", ".join(self.groups) or "none"),
+            (label("spec"), spec),
+            (text("common.k", lang), ", ".join(fraction_text(f) for f in self.ks)),
+            (label("sampling_weight"), self.weight or none),
+            (label("groups"), ", ".join(self.groups) or none),
             *panel,
-            ("Units used" + (" per wave" if self.time else ""), n_obs),
-            ("Units dropped (missing)", f"{n_drop} (rule: {self.missing})"),
-            *self._group_header(span),
-            *self._design_header(),
+            (label("units_used_per_wave" if self.time else "units_used"), n_obs),
+            (
+                label("units_dropped_missing"),
+                text("result.value.dropped_rule", lang, n=n_drop, rule=self.missing),
+            ),
+            *self._group_header(span, lang),
+            *self._design_lines(lang),
         ]
 
-    def _group_header(self, span: Callable[[xr.DataArray], str]) -> list[tuple[str, str]]:
+    def _group_header(
+        self, span: Callable[[xr.DataArray], str], lang: str
+    ) -> list[tuple[str, str]]:
         """Summary lines on units with a missing group and on empty groups (when any)."""
         if not self.groups:
             return []
@@ -489,39 +509,99 @@ class MeasureResult(InferenceMixin, ResultBase):
         total, per = self._missing_counts
         if int(total.sum()):
             detail = (
-                " (" + ", ".join(f"{b}: {span(per.sel(group_variable=b))}" for b in self.groups)
-                + ")"
+                text(
+                    "result.value.missing_group_detail",
+                    lang,
+                    detail=", ".join(
+                        text(
+                            "result.value.name_count",
+                            lang,
+                            name=b,
+                            count=span(per.sel(group_variable=b)),
+                        )
+                        for b in self.groups
+                    ),
+                )
                 if per is not None
                 else ""
             )
-            out.append(("Units with a missing group", f"{span(total)}{detail}"))
+            out.append((text("result.header.units_missing_group", lang), f"{span(total)}{detail}"))
         empty = (self._stats["SUMW"] == 0) & (unit_counts(self._stats) > 0)
         if bool(empty.any()):
             names = group_names(empty)
             shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
             out.append(
-                ("Empty groups", f"{len(names)} with units but no weight (NaN): {shown}")
+                (
+                    text("result.header.empty_groups", lang),
+                    text("result.value.empty_groups", lang, n=len(names), names=shown),
+                )
             )
         return out
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _design_lines(self, lang: str) -> list[tuple[str, str]]:
+        """Summary lines describing the survey design and its variance method (none without
+        a design)."""
+        inf = self.inference
+        if inf is None:
+            return []
+        design = inf.design
+        if isinstance(design, BootstrapDesign):
+            method = text(
+                "result.value.variance_bootstrap",
+                lang,
+                replicates=design.replicates,
+                seed=design.seed,
+            )
+        elif isinstance(design, ReplicateDesign):
+            method = text(
+                "result.value.variance_replicate",
+                lang,
+                type=design.type,
+                n=len(design.replicate_weights),
+            )
+        else:
+            method = text("result.value.variance_taylor", lang)
+        enc = inf.encoded
+        layout = (
+            text("result.value.design_strata", lang, strata=enc.n_strata, psu=enc.n_psu)
+            if enc is not None
+            else text("result.value.design_replicate", lang)
+        )
+        return [
+            (text("result.header.survey_design", lang), layout),
+            (
+                text("result.header.variance", lang),
+                text("result.value.variance", lang, method=method, df=inf.engine.df),
+            ),
+        ]
+
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         """Headline measures (overall and by group), their standard errors with a design,
         and the indicators of the whole population."""
-        tables = [("Headline measures", self._headline_frame())]
+        tables = [
+            (
+                text("result.table.headline_measures", lang),
+                label_table(self._headline_frame(lang=lang), lang),
+            )
+        ]
         if self.has_inference:
-            tables.append(("Standard errors (design-based)", self._headline_frame("se")))
-        tables.append(("Indicators (whole population)", self._indicator_frame()))
+            tables.append(
+                (
+                    text("result.table.standard_errors", lang),
+                    label_table(self._headline_frame("se", lang), lang),
+                )
+            )
+        tables.append(
+            (text("result.table.indicators", lang), label_table(self._indicator_frame(), lang))
+        )
         return tables
 
-    def _notes(self) -> list[str]:
+    def _notes(self, lang: str) -> list[str]:
         """Lines under the summary's tables: how many groups a large sparse table shows."""
         n_cells = self._stats.sizes.get(CELL_DIM, 0)
         if n_cells <= SUMMARY_CELLS:
             return []
-        return [
-            f"… first {SUMMARY_CELLS} of {n_cells:,} groups shown; all are in "
-            "to_dataset() and to_frame()"
-        ]
+        return [text("result.note.cells_shown", lang, shown=SUMMARY_CELLS, n=n_cells)]
 
     def __repr__(self) -> str:
         ov = self.overall._dataset

@@ -185,18 +185,6 @@ class InferenceMixin:
         estimates in :meth:`to_dataset` (a copy)."""
         return self._se.copy(deep=True)
 
-    def _design_header(self) -> list[tuple[str, str]]:
-        """Summary lines describing the design (empty without one)."""
-        if self.inference is None:
-            return []
-        eng = self.inference.engine
-        label = getattr(eng, "label", "Taylor linearisation from PSU totals")
-        enc = self.inference.encoded
-        design = (
-            f"{enc.n_strata} strata, {enc.n_psu:,} PSUs" if enc is not None else "replicate weights"
-        )
-        return [("Survey design", design), ("Variance", f"{label}, df = {eng.df}")]
-
     def _design_attrs(self) -> dict[str, str]:
         inf = self._need_design()
         eng = inf.engine

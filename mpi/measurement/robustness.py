@@ -16,7 +16,8 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import t_ppf, t_sf
-from mpi._common.result import BOUND, ResultBase, check_level, tidy_frame
+from mpi._common.labels import text
+from mpi._common.result import BOUND, ResultBase, check_level, label_table, tidy_frame
 from mpi.errors import ValidationError
 from mpi.measurement.spec import Spec
 
@@ -161,21 +162,31 @@ class RobustnessResult(ResultBase):
     def _frame_variables(self) -> list[str]:
         return ["difference"]
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         ds = self.dataset
+        n_specs, n_ks = ds.sizes["spec"], ds.sizes["k"]
         return [
-            ("Compared", f"{self.variable} between the values of {self.over!r}"),
-            ("Significance level", f"{self.level:g} (two-sided t test, design df)"),
             (
-                "Settings",
-                f"{ds.sizes['spec'] * ds.sizes['k']} ({ds.sizes['spec']} specifications x "
-                f"{ds.sizes['k']} cutoffs k)",
+                text("result.header.compared", lang),
+                text("result.value.compared", lang, variable=self.variable, over=self.over),
             ),
-            ("Share robust", f"{self.share_robust:.3f} of the significant baseline comparisons"),
+            (
+                text("result.header.significance_level", lang),
+                text("result.value.significance_level", lang, level=self.level),
+            ),
+            (
+                text("result.header.settings", lang),
+                text("result.value.settings", lang, n=n_specs * n_ks, specs=n_specs, ks=n_ks),
+            ),
+            (
+                text("result.header.share_robust", lang),
+                text("result.value.share_robust", lang, share=self.share_robust),
+            ),
         ]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        return [("Pairs (a - b)", self.pairs.set_index(["a", "b"]))]
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
+        table = label_table(self.pairs.set_index(["a", "b"]), lang)
+        return [(text("result.table.pairs", lang), table)]
 
     # -- the interface -----------------------------------------------------------------------
     def ci(self, level: float = 0.95) -> xr.Dataset:
@@ -255,8 +266,8 @@ class RobustnessResult(ResultBase):
             f"{self.over!r} pair by pair; see to_dataset() (dim 'pair')"
         )
 
-    def _title(self) -> str:
-        return f"{self.title} of {self.variable} across {self.over}"
+    def _title(self, lang: str) -> str:
+        return text("result.title.RobustnessResult", lang, variable=self.variable, over=self.over)
 
     def __repr__(self) -> str:
         return (

@@ -3,6 +3,8 @@ lines and tables, and its chart (``result.plot``)."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from mpi._common.labels import text
@@ -31,9 +33,12 @@ def generic_section(name: str, result: ResultBase, key: str, *, lang: str) -> Se
     -------
     Section
     """
-    summary = result.summary()
+    summary = result.summary(lang=lang)
+    # file names from the English titles, whatever the report's language
+    english = summary if lang == "en" else result.summary()
+    stems = _stems(key, [t for t, _ in english.tables])
     section = Section(key, name, facts=list(summary.header), notes=list(summary.notes))
-    for i, (title, table) in enumerate(summary.tables, start=1):
+    for stem, (title, table) in zip(stems, summary.tables, strict=True):
         frame = table.copy()
         if isinstance(frame.columns, pd.MultiIndex):
             frame.columns = [" — ".join(str(p) for p in c if str(p)) for c in frame.columns]
@@ -49,6 +54,16 @@ def generic_section(name: str, result: ResultBase, key: str, *, lang: str) -> Se
         for c in frame.columns:
             if frame[c].dtype == object:
                 frame[c] = frame[c].astype(str)
-        section.tables.append(Table(f"{key}_table{i}", str(title), frame, sheet=str(title)))
+        section.tables.append(Table(stem, str(title), frame, sheet=str(title)))
     section.charts.append(draw(f"{key}_chart", name, result.plot, lang=lang))
     return section
+
+
+def _stems(key: str, titles: list[str]) -> list[str]:
+    """File stems ``<key>_<english_title>`` (``transition_rates_by_wave``), made unique."""
+    out: list[str] = []
+    for i, title in enumerate(titles, start=1):
+        slug = re.sub(r"[^a-z0-9]+", "_", str(title).lower()).strip("_")[:48].rstrip("_")
+        stem = f"{key}_{slug or f'table{i}'}"
+        out.append(stem if stem not in out else f"{stem}_{i}")
+    return out

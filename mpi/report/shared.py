@@ -36,7 +36,7 @@ def result_title(result: ResultBase, lang: str) -> str:
         result's own title.
     """
     key = f"report.result.{type(result).__name__}"
-    return text(key, lang) if has_text(key) else str(result.summary().title or result.title)
+    return text(key, lang) if has_text(key) else str(result.summary(lang=lang).title or result.title)
 
 
 def flat_table(frame: pd.DataFrame, *, key: str, title: str, lang: str, sheet: str = "") -> Table:

@@ -133,7 +133,10 @@ def _grid(
     names = _check_measures(measures, list(dict.fromkeys(frame["measure"])))
     sub = _subgroup(result, by)
     keep = frame["measure"].isin(names) & (frame["k"] == ktext)
-    keep &= frame["subgroup"].isin([sub] if change else ["", sub])
+    # a row pooling separate survey rounds (Design(rounds=...)) is no estimate of anything
+    rounds = None if change else getattr(result.design, "rounds", None)
+    pooled_rounds = rounds is not None and rounds == sub
+    keep &= frame["subgroup"].isin([sub] if change or pooled_rounds else ["", sub])
     if change:
         keep &= frame["change"].isin(TABLE_CHANGES)
     f = frame[keep]

@@ -11,7 +11,8 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.dist import chi2_sf, f_sf, t_ppf, t_sf
-from mpi._common.result import ResultBase
+from mpi._common.labels import text
+from mpi._common.result import ResultBase, label_table
 from mpi.errors import ValidationError
 from mpi.survey.estimate import PSU, Estimate, stack
 
@@ -63,6 +64,10 @@ class WaldTest(ResultBase):
         ``"F"``, ``"adjusted"`` or ``"chi2"`` (see :func:`wald_test`).
     contrasts : pandas.DataFrame
         Each restriction's estimate and standard error.
+    over : str
+        The dimension compared (``""`` when the hypothesis is only known in words).
+    values : tuple
+        The values of ``over`` compared, the first being the reference.
     """
 
     hypothesis: str
@@ -73,6 +78,8 @@ class WaldTest(ResultBase):
     wald: float
     method: str
     contrasts: pd.DataFrame
+    over: str = ""
+    values: tuple = ()
 
     title = "Wald test"
     call = "mpi.wald_test"
@@ -99,17 +106,30 @@ class WaldTest(ResultBase):
     def _frame_variables(self) -> list[str]:
         return ["statistic", "df1", "df2", "p_value", "wald"]
 
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
+        hypothesis = (
+            text(
+                "result.value.hypothesis",
+                lang,
+                over=self.over,
+                values=", ".join(map(str, self.values)),
+            )
+            if self.over
+            else self.hypothesis
+        )
         return [
-            ("Null hypothesis", self.hypothesis),
-            ("Method", self.method),
-            (f"{self._distribution} statistic", f"{self.statistic:.4f}"),
-            ("Degrees of freedom", self._df_text),
-            ("p-value", f"{self.p_value:.4g}"),
+            (text("result.header.null_hypothesis", lang), hypothesis),
+            (text("result.header.method", lang), self.method),
+            (
+                text("result.header.statistic", lang, distribution=self._distribution),
+                f"{self.statistic:.4f}",
+            ),
+            (text("result.header.degrees_of_freedom", lang), self._df_text),
+            (text("common.p_value", lang), f"{self.p_value:.4g}"),
         ]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        return [("Contrasts (each value minus the first)", self.contrasts)]
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
+        return [(text("result.table.contrasts", lang), label_table(self.contrasts, lang))]
 
     def _no_inference_message(self) -> str:
         return (
@@ -236,8 +256,10 @@ def wald_test(
         else pd.DataFrame({"estimate": [float(diff.value)]})
     )
     frame["se"] = diff.se.values.reshape(-1)
-    hyp = f"equal across {over} = {', '.join(map(str, labs))}"
-    return WaldTest(hyp, float(stat), df1, df2, p, w, method, frame[["estimate", "se"]])
+    hyp = text("result.value.hypothesis", "en", over=over, values=", ".join(map(str, labs)))
+    return WaldTest(
+        hyp, float(stat), df1, df2, p, w, method, frame[["estimate", "se"]], over, tuple(labs)
+    )
 
 
 def _stack(parts: list[Estimate], over: str, labels: list[Any]) -> Estimate:

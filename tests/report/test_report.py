@@ -506,6 +506,7 @@ def test_the_chinese_report_is_chinese(zh, rounds) -> None:
         spec.title,
         spec.source,
         *(i.label for i in spec),
+        *(i.rule for i in spec),  # the indicators' rules hold data values ('none')
         *rounds.to_dataset().attrs["references"].split(" Spec: "),
     ):
         shown = shown.replace(data_text, "")
@@ -535,9 +536,12 @@ def test_the_chinese_workbook(zh) -> None:
 
 
 def test_the_chinese_csv_headers(zh) -> None:
-    frame = pd.read_csv(zh[1] / "tables" / "measures_estimates_round.csv", encoding="utf-8-sig")
+    frame = pd.read_csv(zh[1] / "tables" / "measures_estimates_region.csv", encoding="utf-8-sig")
     assert f"{measure_label('M0', 'zh')}：{text('common.se', 'zh')}" in frame.columns
     assert frame.iloc[0, 0] == text("common.overall", "zh")
+    # the rounds are separate samples (Design(rounds="round")): no row pools them
+    by_round = pd.read_csv(zh[1] / "tables" / "measures_estimates_round.csv", encoding="utf-8-sig")
+    assert by_round.iloc[:, 0].tolist() == [2015, 2020]
 
 
 def test_the_brief_counts_the_groups_with_a_significant_change(en, change) -> None:

@@ -192,13 +192,13 @@ def test_other_results_get_their_summary_and_chart(tmp_path: Path, dynamics, lan
     page = files.html.read_text(encoding="utf-8")
     for name, res in dynamics.items():
         assert f">{name}</h2>" in page
-        summary = res.summary()
+        summary = res.summary(lang=lang)
         for label, value in summary.header:
             assert f'<th scope="row">{label}</th><td>{value}</td>'.replace("'", "&#x27;") in page
     assert {p.stem for p in files.charts} == {"transition_chart", "chronic_chart"}
     # a table of the summary, in the CSV, equals the result's own table
-    title, table = dynamics["chronic"].summary().tables[0]
-    frame = pd.read_csv(out / "tables" / "chronic_table1.csv", encoding="utf-8-sig")
+    title, table = dynamics["chronic"].summary(lang=lang).tables[0]
+    frame = pd.read_csv(out / "tables" / "chronic_headline.csv", encoding="utf-8-sig")
     numeric = table.select_dtypes("number")
     for col in numeric.columns:
         np.testing.assert_allclose(

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.labels import text
+from mpi._common.result import label_table
 from mpi.dynamics.monitoring.categories import (
     CATEGORY_NAMES,
     REASONS,
@@ -18,6 +20,7 @@ from mpi.dynamics.monitoring.categories import (
 )
 from mpi.dynamics.monitoring.rules import MonitoringRules
 from mpi.dynamics.result import DynamicsResult
+from mpi.dynamics.states import none_value
 from mpi.errors import ValidationError
 
 __all__ = ["MonitoringResult"]
@@ -177,25 +180,38 @@ class MonitoringResult(DynamicsResult):
         ).rename_axis(columns="other")
 
     # -- ResultBase hooks -----------------------------------------------------------------
-    def _header(self) -> list[tuple[str, str]]:
+    def _header(self, lang: str) -> list[tuple[str, str]]:
         a = self._data().attrs
+
+        def label(key: str) -> str:
+            return text(f"result.header.{key}", lang)
+
         return [
-            ("Waves", str(a.get("waves", ""))),
-            ("Monitoring from", str(a.get("start"))),
-            ("Spec", str(a.get("spec"))),
-            ("Panel weight", str(a.get("weight", "none"))),
-            ("Groups", str(a.get("by", "none"))),
-            ("Units in the panel", f"{a.get('n_units', 0):,}"),
-            ("Units used", f"{a.get('n_used', 0):,}"),
-            ("Units dropped", f"{a.get('n_dropped', 0):,}"),
+            (label("waves"), str(a.get("waves", ""))),
+            (label("monitoring_from"), str(a.get("start"))),
+            (label("spec"), none_value(a.get("spec"), lang)),
+            (label("panel_weight"), none_value(a.get("weight", "none"), lang)),
+            (label("groups"), none_value(a.get("by", "none"), lang)),
+            (label("units_in_panel"), f"{a.get('n_units', 0):,}"),
+            (label("units_used"), f"{a.get('n_used', 0):,}"),
+            (label("units_dropped"), f"{a.get('n_dropped', 0):,}"),
         ]
 
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
-        ds = self._data()
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         return [
-            ("share (weighted) by wave and category", ds["share"].to_pandas()),
-            ("count (unweighted) by wave and category", ds["count"].to_pandas()),
+            (text(f"result.table.monitoring_{name}", lang), self._category_table(name, lang))
+            for name in ("share", "count")
         ]
+
+    def _category_table(self, name: str, lang: str) -> pd.DataFrame:
+        """``share`` or ``count`` by wave (rows) and category (columns, named in ``lang``)."""
+        table = label_table(self._data()[name].to_pandas(), lang)
+        if lang != "en":
+            names = dict(zip(CATEGORY_NAMES, category_labels(lang), strict=True))
+            table.columns = pd.Index(
+                [names.get(c, c) for c in table.columns], name=table.columns.name
+            )
+        return table
 
     def _frame_variables(self) -> list[str]:
         """The estimates: counts and weighted shares per wave and category."""

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.labels import text
+from mpi._common.result import label_table
 from mpi.dynamics.result import DynamicsResult
 from mpi.dynamics.risk.evaluation import default_evaluation, evaluate
 from mpi.dynamics.risk.features import check_int
@@ -168,22 +170,21 @@ class RiskResult(DynamicsResult):
         out["deprived"] = [", ".join(n for j, n in enumerate(names) if (b >> j) & 1) for b in pat]
 
     # -- ResultBase hooks -----------------------------------------------------------------
-    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+    def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
         ds = self._data()
-        out = []
+        parts = []
         if "auc" in ds:
-            out.append(("Out-of-time evaluation", ds[["auc", "brier"]].to_dataframe()))
+            parts.append(("evaluation", ds[["auc", "brier"]].to_dataframe()))
         if self.method == "logit":
-            out.append(("Logit coefficients", ds[["coef", "std_err"]].to_dataframe()))
+            parts.append(("logit", ds[["coef", "std_err"]].to_dataframe()))
         else:
-            out.append(
-                (
-                    "P(poor next | band, history, time since exit) after fallback",
-                    ds["probability"].to_dataframe().unstack("time_since_exit")["probability"],
-                )
-            )
-        out.append(("Naive rule P(poor next | band, exited)", ds["naive_probability"].to_pandas()))
-        return out
+            cells = ds["probability"].to_dataframe().unstack("time_since_exit")["probability"]
+            parts.append(("cell_probability", cells))
+        parts.append(("naive_rule", ds["naive_probability"].to_pandas()))
+        return [
+            (text(f"result.table.{key}", lang), label_table(table, lang, cells=True))
+            for key, table in parts
+        ]
 
     def _standard_errors(self) -> xr.Dataset | None:
         """Logit: the coefficients' standard errors (weights as frequencies); else None."""
