@@ -16,6 +16,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # charts render off-screen everywhere, whatever the test imports first
 
+from pathlib import Path  # noqa: E402
+
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
@@ -59,3 +61,44 @@ def quiet_missing():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mpi.MissingDataWarning)
         yield
+
+
+# -- the command-line tests (tests/cli): one conftest per test tree, so they live here --------
+#: Table formats the command line is tested on, all written from the same data.
+CLI_TABLE_FORMATS = ("csv", "parquet", "dta", "sav")
+
+
+@pytest.fixture(scope="session")
+def dhs_rounds() -> pd.DataFrame:
+    """The bundled two-round survey (households)."""
+    return mpi.datasets.load("dhs_rounds")
+
+
+@pytest.fixture(scope="session")
+def latest(dhs_rounds: pd.DataFrame) -> pd.DataFrame:
+    """The latest round of the bundled survey, with a fresh index."""
+    last = dhs_rounds["round"].max()
+    return dhs_rounds[dhs_rounds["round"] == last].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def latest_files(latest: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The latest round as .csv, .parquet, .dta and .sav (Stata/SPSS with value labels)."""
+    from mpi.io import write
+
+    folder = tmp_path_factory.mktemp("latest")
+    out = {}
+    for fmt in CLI_TABLE_FORMATS:
+        out[fmt] = folder / f"latest.{fmt}"
+        write(latest, out[fmt])
+    return out
+
+
+@pytest.fixture(scope="session")
+def rounds_csv(dhs_rounds: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both rounds of the bundled survey as one CSV file."""
+    from mpi.io import write
+
+    path = tmp_path_factory.mktemp("rounds") / "dhs_rounds.csv"
+    write(dhs_rounds, path)
+    return path

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from mpi.cli import main
 
 #: The table formats the report's numbers are checked on.
-TABLE_FORMATS = ("csv", "parquet", "dta", "sav")
+TABLE_FORMATS = ("csv", "parquet", "dta", "sav")  # as CLI_TABLE_FORMATS of tests/conftest.py
 
 
 def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:

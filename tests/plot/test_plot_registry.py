@@ -12,9 +12,10 @@ import warnings
 import matplotlib
 import matplotlib.pyplot
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
+from cross_section_cases import merge_report
+from cross_section_cases import survey as random_survey
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -24,43 +25,6 @@ matplotlib.use("Agg")
 
 SPEC = mpi.Spec.from_dimensions({"a": ["d1", "d2"], "b": ["d3", "d4"]}, k="1/4")
 DESIGN = mpi.Design("w", strata="stratum", psu="psu")
-
-
-def _survey(seed: int = 5, n: int = 600, rounds: tuple[float, ...] = (2015,)) -> pd.DataFrame:
-    """Random 0/1 deprivations, three regions, a stratified cluster design, survey rounds."""
-    rng = np.random.default_rng(seed)
-    frames = []
-    for r, year in enumerate(rounds):
-        region = rng.choice(["poor", "middle", "rich"], n)
-        p = pd.Series(region).map({"poor": 0.6, "middle": 0.35, "rich": 0.1}).to_numpy()
-        df = pd.DataFrame(
-            {f"d{j}": (rng.random(n) < p - 0.05 * r).astype(float) for j in range(1, 5)}
-        )
-        df["region"] = region
-        df["round"] = year
-        df["stratum"] = rng.integers(0, 6, n)
-        df["psu"] = df["stratum"] * 100 + rng.integers(0, 12, n)
-        df["w"] = rng.uniform(0.5, 1.5, n)
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _merge_report() -> mpi.MergeReport:
-    master = pd.DataFrame({"hh": [1, 2, 3, 9], "size": [3, 4, 2, 1]})
-    health = pd.DataFrame(
-        {"hh": [1, 1, 2, 3], "year": [2020, 2021, 2020, 2020], "size": [3, 3, 5, 2],
-         "income": [100.0, 110.0, 200.0, np.nan]}
-    )  # fmt: skip
-    civil = pd.DataFrame(
-        {"hh": [1, 2, 4], "year": [2020, 2021, 2021], "income": [104.0, 250.0, 80.0],
-         "size": [2, 4, 6]}
-    )  # fmt: skip
-    _, report = mpi.merge_sources(
-        {"master": master, "health": health, "civil": civil},
-        unit="hh",
-        rules={"size": "first", "income": "first"},
-    )
-    return report
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +40,8 @@ def results(panel) -> dict[str, object]:
         states = mpi.panel_states(panel, spec, weight="weight")
         by_county = mpi.panel_states(panel, spec, weight="weight", by="county")
         rules = mpi.MonitoringRules(line="monitoring_line", income="income_per_capita", start=2020)
-        survey = _survey()
-        rounds = _survey(rounds=(2010, 2014.5, 2019), n=300)
+        survey = random_survey()
+        rounds = random_survey(rounds=(2010, 2014.5, 2019), n=300)
         return {
             "measure_groups": mpi.measure(survey, SPEC, weight="w", by="region"),
             "measure_plain": mpi.measure(survey, SPEC, weight="w"),
@@ -103,7 +67,7 @@ def results(panel) -> dict[str, object]:
             "risk_no_evaluation": mpi.relapse_risk(states),
             "monitoring": mpi.monitoring(panel, rules, weight="weight"),
             "states": by_county,
-            "merge": _merge_report(),
+            "merge": merge_report(),
         }
 
 
