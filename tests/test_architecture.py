@@ -165,3 +165,14 @@ def test_no_module_over_the_size_limit() -> None:
         if (n := len(p.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_test_modules_have_unique_names() -> None:
+    """tests/ has no __init__.py files: pytest imports each test module (and conftest, under
+    --doctest-modules) by its basename, so two files of one name in two folders clash."""
+    names: dict[str, list[str]] = {}
+    for path in (ROOT / "tests").rglob("*.py"):
+        if "__pycache__" not in path.parts:
+            names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    clashes = {n: p for n, p in names.items() if len(p) > 1}
+    assert clashes == {}
