@@ -33,7 +33,14 @@ from mpi.measurement.measure import measure
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.robustness import RobustnessResult, dominance, robustness
 from mpi.measurement.spec import Spec
-from mpi.report import ReportFiles, Suppression, report
+from mpi.reporting import (
+    ReportFiles,
+    Suppression,
+    estimates_table,
+    publication_table,
+    report,
+    results_frame,
+)
 from mpi.survey import hypothesis
 from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 from mpi.survey.estimate import Estimate
@@ -47,6 +54,9 @@ __all__ = [
     "report",
     "ReportFiles",
     "Suppression",
+    "publication_table",
+    "estimates_table",
+    "results_frame",
     "Indicator",
     "Spec",
     "measure",

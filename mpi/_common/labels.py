@@ -1,6 +1,6 @@
 """One label catalogue, English and Chinese, for every text shown to a reader.
 
-Charts (:mod:`mpi.plot`), reports and publication tables (:mod:`mpi.report`) and the command
+Charts (:mod:`mpi.plot`), reports and publication tables (:mod:`mpi.reporting`) and the command
 line take their words from here, never from string literals of their own, so a report in
 ``lang="zh"`` is Chinese throughout and a translator edits data, not code.
 

@@ -11,7 +11,7 @@ import click
 from mpi._common.labels import LANGUAGES
 from mpi.cli.app import debug_option
 from mpi.presets import available
-from mpi.report import Suppression
+from mpi.reporting import Suppression
 
 __all__ = [
     "data_argument",
@@ -241,6 +241,6 @@ def suppression_of(min_cell: int, max_cv: float | None, flag: bool) -> Suppressi
 
     Returns
     -------
-    mpi.report.Suppression
+    mpi.Suppression
     """
     return Suppression(min_cell=min_cell, max_cv=max_cv, action="flag" if flag else "suppress")

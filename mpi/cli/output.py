@@ -10,7 +10,7 @@ import click
 
 from mpi._common.labels import text
 from mpi.cli.options import suppression_of
-from mpi.report import ReportFiles, report
+from mpi.reporting import ReportFiles, report
 
 __all__ = ["write_report"]
 
@@ -41,8 +41,8 @@ def write_report(
 
     Returns
     -------
-    mpi.report.ReportFiles
-        What :func:`mpi.report.report` returned.
+    mpi.ReportFiles
+        What :func:`mpi.report` returned.
     """
     lang = options["lang"]
     out = Path(options["out"])

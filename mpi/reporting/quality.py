@@ -13,11 +13,11 @@ import xarray as xr
 
 from mpi._common.labels import measure_label, text
 from mpi.measurement.result import MeasureResult
-from mpi.report.document import Section, Table, slug
-from mpi.report.formatting import count_text
+from mpi.reporting.document import Section, Table, slug
+from mpi.reporting.formatting import count_text
 
 if TYPE_CHECKING:
-    from mpi.report.suppression import Suppression
+    from mpi.reporting.suppression import Suppression
 
 __all__ = ["quality_section", "design_facts"]
 

@@ -2,8 +2,8 @@
 
 :func:`mpi.report` first builds a :class:`Document` from the results (the words already in
 the report's language, the numbers still numbers), then hands it to the writers: the HTML
-page (:mod:`mpi.report.html`), the Excel workbook (:mod:`mpi.report.excel`) and the CSV and
-PNG files (:mod:`mpi.report.write`). Every writer shows the same tables and charts, so the
+page (:mod:`mpi.reporting.html`), the Excel workbook (:mod:`mpi.reporting.excel`) and the CSV and
+PNG files (:mod:`mpi.reporting.write`). Every writer shows the same tables and charts, so the
 numbers of the page, the workbook and the CSV files are the same numbers.
 """
 

@@ -16,11 +16,11 @@ from mpi._common.result import ResultBase
 from mpi._version import __version__
 from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
-from mpi.report.document import Section, Table
+from mpi.reporting.document import Section, Table
 
 if TYPE_CHECKING:
     from mpi.measurement.spec import Spec
-    from mpi.report.suppression import Suppression
+    from mpi.reporting.suppression import Suppression
 
 __all__ = ["methods_section", "spec_section", "history_section", "DEFINED"]
 

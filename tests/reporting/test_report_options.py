@@ -18,8 +18,8 @@ import xarray as xr
 import mpi
 from mpi._common.labels import text
 from mpi.errors import ValidationError
-from mpi.report import ReportFiles, Suppression, report
-from mpi.report.write import build_document
+from mpi.reporting import ReportFiles, Suppression, report
+from mpi.reporting.write import build_document
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +232,7 @@ def test_inputs_are_not_changed(tmp_path: Path, latest, by_region) -> None:
         ({"lang": "fr"}, "lang='fr'"),
         ({"path": 3}, "path must be a file name"),
         ({"title": 5}, "title must be a string"),
-        ({"suppression": 30}, "suppression must be mpi.report.Suppression"),
+        ({"suppression": 30}, "suppression must be mpi.Suppression"),
         ({"data": [1, 2]}, "data must be the pandas DataFrame"),
         ({"spec": "global_mpi_2018"}, "spec must be an mpi.Spec"),
         ({"level": 95}, "level must be a number strictly between 0 and 1"),

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from mpi._common.labels import text
-from mpi.report.document import Card, Chart, Document, Section, Table
-from mpi.report.formatting import number_text
+from mpi.reporting.document import Card, Chart, Document, Section, Table
+from mpi.reporting.formatting import number_text
 
 __all__ = ["render_html", "HTML_LANG", "cell_text"]
 

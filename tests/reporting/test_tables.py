@@ -15,9 +15,9 @@ from panel_data import random_panel, random_spec
 
 import mpi
 from mpi._common.labels import measure_label
-from mpi.report.frames import CHANGE_COLUMNS, FRAME_COLUMNS, design_pvalue
-from mpi.report.suppression import Suppression
-from mpi.report.tables import estimates_table, publication_table, results_frame
+from mpi.reporting.frames import CHANGE_COLUMNS, FRAME_COLUMNS, design_pvalue
+from mpi.reporting.suppression import Suppression
+from mpi.reporting.tables import estimates_table, publication_table, results_frame
 
 SPEC = mpi.presets.global_mpi_2018()
 DESIGN = mpi.Design("weight", strata="stratum", psu="psu")

@@ -10,8 +10,8 @@ import pandas as pd
 
 from mpi._common.labels import has_text, text
 from mpi._common.result import ResultBase
-from mpi.report.document import Table
-from mpi.report.tables import estimates_table, publication_table
+from mpi.reporting.document import Table
+from mpi.reporting.tables import estimates_table, publication_table
 
 __all__ = ["TABLE_MEASURES", "flat_table", "pair_table", "result_title", "row_title"]
 
@@ -40,7 +40,7 @@ def result_title(result: ResultBase, lang: str) -> str:
 
 
 def flat_table(frame: pd.DataFrame, *, key: str, title: str, lang: str, sheet: str = "") -> Table:
-    """A :class:`Table` from a table of :func:`~mpi.report.tables.estimates_table`:
+    """A :class:`Table` from a table of :func:`~mpi.reporting.tables.estimates_table`:
     MultiIndex columns joined into readable names, the rows as columns, the formats and the
     cells under the small-cell rule carried over (standard errors get the ``"se"`` format).
 
@@ -108,8 +108,8 @@ def pair_table(result: Any, *, key: str, title: str, sheet: str, lang: str, **kw
     lang
         The report's language.
     **kwargs
-        Passed to :func:`~mpi.report.tables.publication_table` and (but ``percent`` and
-        ``digits``) :func:`~mpi.report.tables.estimates_table`.
+        Passed to :func:`~mpi.reporting.tables.publication_table` and (but ``percent`` and
+        ``digits``) :func:`~mpi.reporting.tables.estimates_table`.
 
     Returns
     -------

@@ -12,12 +12,12 @@ import xarray as xr
 from mpi._common.labels import text
 from mpi.measurement.change import ChangeResult
 from mpi.plot import changes
-from mpi.report.brief import change_ranking
-from mpi.report.charts import draw
-from mpi.report.document import Section, Table
-from mpi.report.frames import shared_results_frame
-from mpi.report.shared import TABLE_MEASURES, pair_table, row_title
-from mpi.report.suppression import Suppression
+from mpi.reporting.brief import change_ranking
+from mpi.reporting.charts import draw
+from mpi.reporting.document import Section, Table
+from mpi.reporting.frames import shared_results_frame
+from mpi.reporting.shared import TABLE_MEASURES, pair_table, row_title
+from mpi.reporting.suppression import Suppression
 
 __all__ = ["change_section"]
 

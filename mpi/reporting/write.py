@@ -21,18 +21,18 @@ from mpi.errors import ValidationError
 from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.spec import Spec
-from mpi.report.brief import brief_section
-from mpi.report.document import Document, Section, slug
-from mpi.report.excel import write_workbook
-from mpi.report.html import render_html
-from mpi.report.methods import history_section, methods_section, spec_section
-from mpi.report.quality import quality_section
-from mpi.report.sections import measure_section
-from mpi.report.sections_change import change_section
-from mpi.report.sections_generic import generic_section
-from mpi.report.shared import result_title
-from mpi.report.suppression import Suppression
-from mpi.report.views import headline_k
+from mpi.reporting.brief import brief_section
+from mpi.reporting.document import Document, Section, slug
+from mpi.reporting.excel import write_workbook
+from mpi.reporting.html import render_html
+from mpi.reporting.methods import history_section, methods_section, spec_section
+from mpi.reporting.quality import quality_section
+from mpi.reporting.sections import measure_section
+from mpi.reporting.sections_change import change_section
+from mpi.reporting.sections_generic import generic_section
+from mpi.reporting.shared import result_title
+from mpi.reporting.suppression import Suppression
+from mpi.reporting.views import headline_k
 
 __all__ = ["report", "ReportFiles", "build_document"]
 
@@ -111,7 +111,7 @@ def _check(path: Any, title: Any, suppression: Any, data: Any, spec: Any) -> Pat
         raise ValidationError(f"title must be a string or None; got {title!r}")
     if suppression is not None and not isinstance(suppression, Suppression):
         raise ValidationError(
-            f"suppression must be mpi.report.Suppression(min_cell=..., max_cv=..., "
+            f"suppression must be mpi.Suppression(min_cell=..., max_cv=..., "
             f"action=...) or None (publish every cell); got {suppression!r}"
         )
     if data is not None and not isinstance(data, pd.DataFrame | xr.Dataset):
@@ -189,7 +189,7 @@ def build_document(
     spec: Spec | None = None,
     progress: bool | None = None,
 ) -> Document:
-    """The report of ``results`` as a :class:`~mpi.report.document.Document` (nothing written).
+    """The report of ``results`` as a :class:`~mpi.reporting.document.Document` (nothing written).
 
     Parameters
     ----------
@@ -341,7 +341,7 @@ def report(
     Examples
     --------
     >>> import warnings, mpi, tempfile, pathlib
-    >>> from mpi.report import report
+    >>> from mpi.reporting import report
     >>> warnings.simplefilter("ignore", mpi.MissingDataWarning)
     >>> df = mpi.datasets.load("mpi_survey")
     >>> res = mpi.measure(df, mpi.presets.global_mpi_2018(), weight="weight", by="region")

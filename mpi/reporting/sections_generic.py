@@ -9,8 +9,8 @@ import pandas as pd
 
 from mpi._common.labels import text
 from mpi._common.result import ResultBase
-from mpi.report.charts import draw
-from mpi.report.document import Section, Table
+from mpi.reporting.charts import draw
+from mpi.reporting.document import Section, Table
 
 __all__ = ["generic_section"]
 

@@ -22,7 +22,7 @@ import pytest
 
 import mpi
 from mpi._common.labels import catalogue, measure_label, text
-from mpi.report import ReportFiles, Suppression, report
+from mpi.reporting import ReportFiles, Suppression, report
 
 #: The rule of these tests: 4 of the 12 round x region cells have fewer than 400 units.
 RULE = Suppression(min_cell=400)

@@ -2,7 +2,7 @@
 small charts of the policy brief that draw a slice of a result (one survey round, one wave).
 
 Every chart is drawn on a :class:`matplotlib.figure.Figure` (not pyplot), saved once as PNG
-(:func:`mpi.report.document.figure_png`) and dropped.
+(:func:`mpi.reporting.document.figure_png`) and dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from mpi._common.labels import text
 from mpi.plot._style import apply_fonts, grid, new_ax, percent_axis, style_axes
-from mpi.report.document import Chart, figure_png
+from mpi.reporting.document import Chart, figure_png
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -4,7 +4,7 @@ sentence in the report's language.
 
 It reads the first :class:`~mpi.MeasureResult` and the first :class:`~mpi.ChangeResult` of
 the report. When the measured result holds several survey rounds (the rounds of the
-change) or the waves of a panel, the brief shows the latest one (:mod:`mpi.report.views`).
+change) or the waves of a panel, the brief shows the latest one (:mod:`mpi.reporting.views`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from mpi._common.exact import fraction_text
 from mpi._common.labels import measure_label, text
 from mpi.measurement.change import ChangeResult
 from mpi.plot import changes as changes_chart
-from mpi.report.charts import brief_chart, draw, ranking, shares
-from mpi.report.document import Card, Section
-from mpi.report.formatting import interval_text, kind_of, number_text
-from mpi.report.views import View, headline_view, select_k
+from mpi.reporting.charts import brief_chart, draw, ranking, shares
+from mpi.reporting.document import Card, Section
+from mpi.reporting.formatting import interval_text, kind_of, number_text
+from mpi.reporting.views import View, headline_view, select_k
 
 if TYPE_CHECKING:
     from mpi.measurement.result import MeasureResult

@@ -14,13 +14,13 @@ from mpi._common.exact import fraction_text
 from mpi._common.labels import measure_label, text
 from mpi.measurement.result import MeasureResult
 from mpi.plot import contributions, estimates, k_curve
-from mpi.report.charts import draw
-from mpi.report.document import Section, Table, slug
-from mpi.report.frames import shared_results_frame
-from mpi.report.shared import TABLE_MEASURES, flat_table, pair_table, row_title
-from mpi.report.suppression import Suppression
-from mpi.report.tables import estimates_table, publication_table
-from mpi.report.views import headline_k, select_k
+from mpi.reporting.charts import draw
+from mpi.reporting.document import Section, Table, slug
+from mpi.reporting.frames import shared_results_frame
+from mpi.reporting.shared import TABLE_MEASURES, flat_table, pair_table, row_title
+from mpi.reporting.suppression import Suppression
+from mpi.reporting.tables import estimates_table, publication_table
+from mpi.reporting.views import headline_k, select_k
 
 __all__ = ["measure_section", "INDICATOR_MEASURES"]
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mpi._common.labels import text
-from mpi.report.document import Document, Table
+from mpi.reporting.document import Document, Table
 
 __all__ = ["write_workbook", "NUMBER_FORMATS", "sheet_name"]
 

@@ -264,7 +264,7 @@ def results_frame(result: MeasureResult | ChangeResult, *, level: float = 0.95) 
     Examples
     --------
     >>> import warnings, mpi
-    >>> from mpi.report.frames import results_frame
+    >>> from mpi.reporting.frames import results_frame
     >>> warnings.simplefilter("ignore", mpi.MissingDataWarning)
     >>> df = mpi.datasets.load("mpi_survey")
     >>> res = mpi.measure(df, mpi.presets.global_mpi_2018(), weight="weight", by="region")

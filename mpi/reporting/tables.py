@@ -1,11 +1,11 @@
 """Publication tables of a measurement: "estimate (SE) [CI]" by group, as a statistical
 release prints them (:func:`publication_table`), the same numbers for spreadsheets
 (:func:`estimates_table`), and the long results frame (:func:`results_frame`, from
-:mod:`mpi.report.frames`).
+:mod:`mpi.reporting.frames`).
 
 Every word of a table (headers, the overall row, the footnotes) comes from the label
 catalogue (:mod:`mpi._common.labels`) in ``lang``; indicator names come from the spec's own
-labels. Small cells are suppressed or flagged by a :class:`~mpi.report.suppression.Suppression`
+labels. Small cells are suppressed or flagged by a :class:`~mpi.reporting.suppression.Suppression`
 rule, stated in the footnotes (``frame.attrs["notes"]``).
 """
 
@@ -23,7 +23,7 @@ from mpi._common.result import check_level
 from mpi.errors import ValidationError
 from mpi.measurement.estimands import PROPORTIONS
 from mpi.measurement.result import MeasureResult
-from mpi.report.frames import (
+from mpi.reporting.frames import (
     GROUP_SEPARATOR,
     UNWEIGHTED,
     check_result,
@@ -33,7 +33,7 @@ from mpi.report.frames import (
     shared_results_frame,
     spec_and_weight,
 )
-from mpi.report.suppression import Suppression
+from mpi.reporting.suppression import Suppression
 
 __all__ = ["publication_table", "estimates_table", "results_frame"]
 
@@ -111,7 +111,7 @@ def _check_common(result: Any, lang: str, level: Any, suppression: Any, function
     check_lang(lang)
     if suppression is not None and not isinstance(suppression, Suppression):
         raise ValidationError(
-            f"suppression must be a mpi.report.Suppression(min_cell=..., max_cv=..., "
+            f"suppression must be a mpi.Suppression(min_cell=..., max_cv=..., "
             f"action=...) or None (no rule); got {suppression!r}"
         )
     return check_level(level)
@@ -327,7 +327,7 @@ def publication_table(
     Examples
     --------
     >>> import warnings, mpi
-    >>> from mpi.report.tables import publication_table
+    >>> from mpi.reporting.tables import publication_table
     >>> warnings.simplefilter("ignore", mpi.MissingDataWarning)
     >>> df = mpi.datasets.load("mpi_survey")
     >>> res = mpi.measure(df, mpi.presets.global_mpi_2018(), weight="weight", by="region")

@@ -9,9 +9,9 @@
   variation: suppressed or flagged, stated in the notes).
 """
 
-from mpi.report.suppression import Suppression
-from mpi.report.tables import estimates_table, publication_table, results_frame
-from mpi.report.write import ReportFiles, report
+from mpi.reporting.suppression import Suppression
+from mpi.reporting.tables import estimates_table, publication_table, results_frame
+from mpi.reporting.write import ReportFiles, report
 
 __all__ = [
     "report",

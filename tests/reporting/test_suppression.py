@@ -13,8 +13,8 @@ import pytest
 import xarray as xr
 
 import mpi
-from mpi.report.suppression import Suppression
-from mpi.report.tables import estimates_table, publication_table
+from mpi.reporting.suppression import Suppression
+from mpi.reporting.tables import estimates_table, publication_table
 
 SPEC = mpi.Spec.from_dimensions({"a": ["d1", "d2"], "b": ["d3"]}, k="1/3")
 DESIGN = mpi.Design("w", strata="stratum", psu="psu")

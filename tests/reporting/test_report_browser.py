@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import mpi
-from mpi.report import report
+from mpi.reporting import report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
