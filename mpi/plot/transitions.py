@@ -25,6 +25,7 @@ from mpi.plot._style import (
     new_ax,
     percent_axis,
     percent_text,
+    select_k,
     style_axes,
     years_text,
 )
@@ -45,6 +46,7 @@ def trend(
     measure: str = "M0",
     *,
     group: str | None = None,
+    k: Any = None,
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 4.0),
     title: str | None = None,
@@ -66,6 +68,9 @@ def trend(
     group
         A ``by`` variable of the result to draw one line per group (its marginal); the
         overall line is drawn in black.
+    k
+        Which cutoff, when the result was measured at several, in any form
+        :func:`mpi.measure` accepts (``Fraction(1, 3)``, ``"1/3"``, ``1/3``, ``0.2``).
     ax
         Axes to draw on; a new figure is created when omitted.
     figsize
@@ -83,9 +88,14 @@ def trend(
     """
     check_lang(lang)
     if isinstance(result, PanelStates):
+        if k is not None:
+            raise ValidationError(
+                f"trend(): PanelStates hold the states at the spec's cutoff; k={k!r} applies "
+                "to a result of mpi.measure(panel, spec, k=[...])"
+            )
         years, overall, lines = _states_series(result, measure, group)
     else:
-        years, overall, lines = _result_series(result, measure, group)
+        years, overall, lines = _result_series(result, measure, group, k)
     ax = new_ax(ax, figsize)
     style_axes(ax)
     for i, (lab, values) in enumerate(lines):
@@ -126,7 +136,7 @@ def trend(
 Series = tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]
 
 
-def _result_series(result: MeasureResult, measure: str, group: str | None) -> Series:
+def _result_series(result: MeasureResult, measure: str, group: str | None, k: Any) -> Series:
     """Years, overall values and per-group values of a panel :class:`MeasureResult`."""
     time = getattr(result, "time", None)
     if not time:
@@ -134,17 +144,17 @@ def _result_series(result: MeasureResult, measure: str, group: str | None) -> Se
             "trend() draws a panel result: call mpi.measure(panel, spec, ...) on a Dataset "
             "with (unit, time) variables"
         )
-    overall = result.overall.to_dataset()
+    single = result.ks[0] if len(result.ks) == 1 else None
+    overall, _ = select_k(result.overall.to_dataset(), k, func="trend", single=single)
     if measure not in overall:
         raise ValidationError(f"{measure!r} is not a measure of the result")
-    if "k" in overall[measure].dims:
-        raise ValidationError("trend() needs a result with one k; measure with a single k")
     years = np.asarray(overall[time].values, dtype=float)
     lines: list[tuple[Any, np.ndarray]] = []
     if group is not None:
         if group not in result.groups:
             raise ValidationError(f"group={group!r} is not a by variable; by={result.groups}")
         ds = result.marginal(group).to_dataset() if len(result.groups) > 1 else result.to_dataset()
+        ds, _ = select_k(ds, k, func="trend", single=single)
         lines = [(lab, ds[measure].sel({group: lab}).values) for lab in ds[group].values]
     return years, overall[measure].values, lines
 

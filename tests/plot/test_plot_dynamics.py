@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from fractions import Fraction
 
 import matplotlib
 import numpy as np
@@ -577,3 +578,20 @@ def test_lang_keeps_what_the_user_gave(results):
 def test_unknown_lang_is_refused(results, func):
     with pytest.raises(mpi.ValidationError, match=r"lang='fr'.*use one of \('en', 'zh'\)"):
         func(results["tr"], lang="fr")
+
+
+def test_trend_takes_every_k_form(panel_spec):
+    """A panel measured at several cutoffs: trend(k=...) in every form mpi.measure accepts
+    draws that cutoff's series; no k, or one the result lacks, is a clear error."""
+    panel, spec = panel_spec
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        res = mpi.measure(panel, spec, weight="w", k=[0.2, "1/3"], by="region")
+    expected = res.overall.to_dataset()["H"].sel(k=1 / 3).values
+    for k in ("1/3", 1 / 3, Fraction(1, 3)):
+        ax = mpi.plot.trend(res, "H", k=k, group="region")
+        np.testing.assert_array_equal(ax.lines[-1].get_ydata(), expected)
+    with pytest.raises(mpi.ValidationError, match="pass k= one of them"):
+        mpi.plot.trend(res, "H")
+    with pytest.raises(mpi.ValidationError, match="it has k = 1/5, 1/3"):
+        mpi.plot.trend(res, "H", k=0.25)
