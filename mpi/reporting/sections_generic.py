@@ -3,14 +3,14 @@ lines and tables, and its chart (``result.plot``)."""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import pandas as pd
 
-from mpi._common.labels import text
+from mpi._common.labels import has_text, text
 from mpi._common.result import ResultBase
 from mpi.reporting.charts import draw
-from mpi.reporting.document import Section, Table
+from mpi.reporting.document import Section, Table, slug
 
 __all__ = ["generic_section"]
 
@@ -54,16 +54,60 @@ def generic_section(name: str, result: ResultBase, key: str, *, lang: str) -> Se
         for c in frame.columns:
             if frame[c].dtype == object:
                 frame[c] = frame[c].astype(str)
-        section.tables.append(Table(stem, str(title), frame, sheet=str(title)))
+        frame = readable(frame, lang)
+        formats = {c: "text" for c in frame.columns if _years(frame[c])}
+        section.tables.append(Table(stem, str(title), frame, formats=formats, sheet=str(title)))
     section.charts.append(draw(f"{key}_chart", name, result.plot, lang=lang))
     return section
+
+
+def readable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with result variable names as readable words in ``lang``: the column headers
+    and the row labels of text columns that the catalogue names (``variable.*``, ``measure.*``:
+    ``entry_rate`` -> "Entry rate" / "致贫率"); other names and all values unchanged.
+
+    Parameters
+    ----------
+    frame
+        A table of a result's summary (flat columns).
+    lang
+        The report's language.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A relabelled copy.
+    """
+
+    def word(name: Any) -> Any:
+        for key in (f"variable.{name}", f"measure.{name}"):
+            if has_text(key):
+                return text(key, lang)
+        return name
+
+    names: dict[Any, Any] = {}
+    for c in frame.columns:  # two variables never share a header
+        label = word(c)
+        names[c] = label if label not in names.values() and label not in frame.columns else c
+    out = frame.rename(columns=names)
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(word)
+    return out
+
+
+def _years(column: pd.Series) -> bool:
+    """Whether an integer column holds years (shown as 2015, not 2,015)."""
+    if not pd.api.types.is_integer_dtype(column.dtype) or column.isna().all():
+        return False
+    return bool(column.between(1800, 2200).all())
 
 
 def _stems(key: str, titles: list[str]) -> list[str]:
     """File stems ``<key>_<english_title>`` (``transition_rates_by_wave``), made unique."""
     out: list[str] = []
     for i, title in enumerate(titles, start=1):
-        slug = re.sub(r"[^a-z0-9]+", "_", str(title).lower()).strip("_")[:48].rstrip("_")
-        stem = f"{key}_{slug or f'table{i}'}"
+        name = slug(str(title))[:48].rstrip("_")
+        stem = f"{key}_{name if name != 'x' else f'table{i}'}"
         out.append(stem if stem not in out else f"{stem}_{i}")
     return out

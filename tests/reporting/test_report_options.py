@@ -275,3 +275,21 @@ def test_the_document_is_built_once_for_every_writer(by_region) -> None:
         "spec",
         "history",
     ]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_other_results_have_readable_headers(tmp_path: Path, dynamics, lang) -> None:
+    """Result variables are shown by their catalogue names (not snake_case), and years
+    without a thousands separator."""
+    files = report({"transitions": dynamics["transitions"]}, tmp_path / lang, lang=lang,
+                   progress=False)  # fmt: skip
+    page = files.html.read_text(encoding="utf-8")
+    frame = pd.read_csv(
+        tmp_path / lang / "tables" / "transition_entry_and_exit_rates_by_wave.csv",
+        encoding="utf-8-sig",
+    )
+    for name in ("entry_rate", "exit_rate", "persistence"):
+        assert text(f"variable.{name}", lang) in frame.columns
+        assert f">{text(f'variable.{name}', lang)}<" in page
+        assert f">{name}<" not in page
+    assert ">2,015<" not in page and ">2015<" in page
