@@ -205,20 +205,20 @@ def write(
 ) -> Path:
     """Write a DataFrame or Dataset in any format :func:`mpi.io.read` reads back.
 
-    ======================================  ==============================================
-    DataFrame to ``.csv``, ``.tsv``/``.txt``  UTF-8 text, comma or tab; ``.csv.gz`` etc.
-                                            compressed; categoricals as their labels
-    DataFrame to ``.parquet``/``.pq``       pyarrow; dtypes kept, categoricals as
-                                            dictionary columns, label mappings in the
-                                            file's pandas metadata
-    DataFrame to ``.dta``                   Stata 15 (UTF-8); categoricals as codes with
-                                            value labels
-    DataFrame to ``.sav``/``.zsav``         SPSS; value labels as for Stata
-    DataFrame to ``.xlsx``                  one sheet; categoricals as their labels;
-                                            numbers to 16 significant digits (openpyxl)
-    Dataset to ``.zarr``                    Zarr format 2 with consolidated metadata
-    Dataset to ``.nc``/``.nc4``/``.netcdf``   netCDF-4 (h5netcdf)
-    ======================================  ==============================================
+    ==========================================  ============================================
+    DataFrame to ``.csv``, ``.tsv``/``.txt``    UTF-8 text, comma or tab; ``.csv.gz`` etc.
+                                                compressed; categoricals as their labels
+    DataFrame to ``.parquet``/``.pq``           pyarrow; dtypes kept, categoricals as
+                                                dictionary columns, label mappings in the
+                                                file's pandas metadata
+    DataFrame to ``.dta``                       Stata 15 (UTF-8); categoricals as codes with
+                                                value labels
+    DataFrame to ``.sav``/``.zsav``             SPSS; value labels as for Stata
+    DataFrame to ``.xlsx``                      one sheet; categoricals as their labels;
+                                                numbers to 16 significant digits (openpyxl)
+    Dataset to ``.zarr``                        Zarr format 2 with consolidated metadata
+    Dataset to ``.nc``/``.nc4``/``.netcdf``     netCDF-4 (h5netcdf)
+    ==========================================  ============================================
 
     Value labels are written where the format has them (Stata, SPSS; Parquet keeps them in
     its metadata): a categorical column is written as codes labelled by its categories, with
