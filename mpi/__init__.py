@@ -24,6 +24,10 @@ from mpi.dynamics.spells import SpellResult, spells
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.dynamics.transitions import TransitionResult, transitions
 from mpi.errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
+from mpi.identification.evaluate import evaluate_targeting as targeting
+from mpi.identification.evaluate_result import TargetingResult
+from mpi.identification.identify import identify
+from mpi.identification.identify_result import IdentificationResult
 from mpi.io import apply_value_labels, read, write
 from mpi.measurement.association import association
 from mpi.measurement.association_result import AssociationResult
@@ -54,6 +58,10 @@ __all__ = [
     "report",
     "ReportFiles",
     "Suppression",
+    "identify",
+    "IdentificationResult",
+    "targeting",
+    "TargetingResult",
     "publication_table",
     "estimates_table",
     "results_frame",

@@ -110,6 +110,11 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
                 rules={"income_per_capita": "first"},
             )[1],
             "WaldTest": res.wald_test("M0", "region"),
+            "IdentificationResult": mpi.identify(survey, spec, weight="weight"),
+            "TargetingResult": mpi.targeting(
+                tables["truth"].merge(tables["households"][["hh_id", "county"]], on="hh_id"),
+                "listed", "latent_poor", by="county",
+            ),  # fmt: skip
         }
     return out
 
@@ -145,8 +150,9 @@ def test_interface(name: str, results: dict) -> None:
     frame = res.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) > 0
     # documented exceptions: monitoring's tidy unit is the household-wave, association's the
-    # indicator pair (several measures per pair, as columns)
-    if name not in ("MonitoringResult", "AssociationResult"):
+    # indicator pair (several measures per pair, as columns), identification's the unit (one
+    # row per unit with its score and status, to merge back into the data)
+    if name not in ("MonitoringResult", "AssociationResult", "IdentificationResult"):
         assert {"measure", "estimate"} <= set(frame.columns)
 
     s = res.summary()

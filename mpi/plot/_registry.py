@@ -17,6 +17,8 @@ DecompositionResult        :func:`~mpi.plot.decomposition`
 RelapseResult              :func:`~mpi.plot.relapse`
 RiskResult                 :func:`~mpi.plot.risk`
 MonitoringResult           :func:`~mpi.plot.monitoring`
+TargetingResult            :func:`~mpi.plot.targeting`
+IdentificationResult       :func:`~mpi.plot.scores`
 PanelStates                :func:`~mpi.plot.trend` of the headcount ratio ``H``
 MergeReport                :func:`~mpi.plot.conflicts`, or :func:`~mpi.plot.coverage`
 WaldTest                   :func:`~mpi.plot.contrasts`
@@ -38,6 +40,8 @@ from mpi.dynamics.risk import RiskResult
 from mpi.dynamics.spells import SpellResult
 from mpi.dynamics.states import PanelStates
 from mpi.dynamics.transitions import TransitionResult
+from mpi.identification.evaluate_result import TargetingResult
+from mpi.identification.identify_result import IdentificationResult
 from mpi.measurement.association import AssociationResult
 from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
@@ -50,6 +54,7 @@ from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
 from mpi.plot.sources import merge_chart
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
+from mpi.plot.targeting import scores, targeting
 from mpi.plot.transitions import transition_matrix, trend
 from mpi.survey.hypothesis import WaldTest
 
@@ -125,6 +130,8 @@ CHARTS: dict[type, Callable[..., Any]] = {
     RelapseResult: relapse,
     RiskResult: risk,
     MonitoringResult: monitoring,
+    TargetingResult: targeting,
+    IdentificationResult: scores,
     PanelStates: states_chart,
     MergeReport: merge_chart,
     WaldTest: contrasts,

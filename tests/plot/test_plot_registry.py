@@ -68,6 +68,10 @@ def results(panel) -> dict[str, object]:
             "monitoring": mpi.monitoring(panel, rules, weight="weight"),
             "states": by_county,
             "merge": merge_report(),
+            "identify": mpi.identify(survey, SPEC, weight="w", k=[0.25, 0.5]),
+            "identify_panel": mpi.identify(panel, spec, weight="weight"),
+            "targeting": mpi.targeting(survey.assign(listed=survey["d1"]), "listed", "d2",
+                                       by="region", design=DESIGN),
         }
 
 
@@ -75,7 +79,7 @@ KEYS = [
     "measure_groups", "measure_plain", "measure_one_k_dim", "measure_ks", "measure_panel",
     "change", "robustness", "association", "wald", "transitions", "spells", "chronic",
     "duration_adjusted", "decomposition", "relapse", "risk", "risk_no_evaluation", "monitoring",
-    "states", "merge",
+    "states", "merge", "identify", "identify_panel", "targeting",
 ]  # fmt: skip
 
 
@@ -232,3 +236,24 @@ def test_merge_report_without_shared_variables_charts_coverage(registry_tables):
         assert ax.get_ylabel() and ax.get_title(loc="left")
     finally:
         matplotlib.pyplot.close(ax.figure)
+
+
+def test_identification_and_targeting_charts(results):
+    """The score distribution sums to 1 with a line per cutoff; the targeting chart draws
+    each group's inclusion and exclusion errors with their design-based intervals."""
+    ax = results["identify"].plot()
+    heights = [p.get_height() for p in ax.containers[0]]
+    assert abs(sum(heights) - 1) < 1e-12 and len(ax.lines) == 2
+    res = results["targeting"]
+    ax = res.plot()
+    ds = res.to_dataset()
+    from matplotlib.container import BarContainer
+
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    inclusion = [p.get_width() for p in bars[0]]
+    exclusion = [p.get_width() for p in bars[1]]
+    assert np.allclose(inclusion, ds["inclusion_error"].values, rtol=0, atol=1e-15)
+    assert np.allclose(exclusion, ds["exclusion_error"].values, rtol=0, atol=1e-15)
+    assert bars[0].errorbar is not None  # a design: intervals drawn
+    with pytest.raises(mpi.ValidationError, match="by='nope'"):
+        mpi.plot.targeting(res, by="nope")

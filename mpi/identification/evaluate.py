@@ -1,0 +1,242 @@
+"""Targeting evaluation: how well a list of beneficiaries matches a poverty status.
+
+:func:`evaluate_targeting` (exported as :func:`mpi.targeting`) compares any 0/1 list (a
+village list, a benefit roll, a rule's flags) with a reference 0/1 status (measured AF poor,
+income poor, a truth column) and returns the weighted confusion table and the usual
+targeting rates, by group, with design-based standard errors.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from mpi._common.labels import text
+from mpi._common.ratio import ratio
+from mpi._common.table import as_table, caller_level
+from mpi.errors import MissingDataWarning, ValidationError
+from mpi.identification.evaluate_inputs import (
+    Flags,
+    confusion_totals,
+    group_codes,
+    read_flag,
+    read_weight,
+)
+from mpi.identification.evaluate_result import (
+    RATES,
+    TOTALS,
+    TargetingResult,
+    rates,
+    reason_attr,
+    undefined,
+)
+from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
+from mpi.survey.estimate import standard_errors
+
+__all__ = ["evaluate_targeting", "TargetingResult"]
+
+
+def _by_list(by: Any) -> list[str]:
+    if by is None:
+        return []
+    names = [by] if isinstance(by, str) or not isinstance(by, Sequence) else list(by)
+    for b in names:
+        if not isinstance(b, Hashable) or isinstance(b, list | tuple):
+            raise ValidationError(
+                f"by must be a variable name or a list of names; got {by!r}. "
+                "E.g. by='region' or by=['region', 'year']"
+            )
+    if len(set(names)) != len(names):
+        raise ValidationError(f"by names a variable twice: {names!r}; give each once")
+    return names
+
+
+def _resolve_weight(weight: Any, design: Any) -> Any:
+    if design is None:
+        return weight
+    if not isinstance(design, Design | BootstrapDesign | ReplicateDesign):
+        raise ValidationError(
+            "design must be an mpi.Design, a Design.bootstrap(...) or an mpi.ReplicateDesign; "
+            f"got {type(design).__name__}"
+        )
+    if weight is not None and weight != design.weight:
+        raise ValidationError(
+            f"weight={weight!r} differs from the design's weight {design.weight!r}; give the "
+            "weight only in the design"
+        )
+    return design.weight
+
+
+def evaluate_targeting(
+    data: Any,
+    listed: Hashable,
+    poor: Hashable,
+    *,
+    weight: Hashable | None = None,
+    by: str | Sequence[str] | None = None,
+    design: Any = None,
+) -> TargetingResult:
+    """Inclusion and exclusion errors of a list against a poverty status, by group.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or xarray.Dataset
+        One row (one element of the unit dimension) per unit.
+    listed : str
+        Column of 0/1 flags: 1 for the units on the list (village list, benefit roll, a
+        rule's flags). Bool or numbers 0 and 1; missing values allowed.
+    poor : str
+        Column of 0/1 flags: 1 for the units poor by the reference (measured AF poor, income
+        poor, a truth column). Same rules as ``listed``.
+    weight : str, optional
+        Sampling weight column (``None``: every unit weighs 1). With a ``design``, the
+        design's weight (give it there).
+    by : str or list of str, optional
+        Group variables: the result has one dimension per variable (their cross-
+        classification), over the labels that occur. Units with a missing group value are
+        left out of every group and counted in the ``n_missing_group`` attribute.
+    design : mpi.Design, Design.bootstrap(...) or mpi.ReplicateDesign, optional
+        Survey design: standard errors and confidence intervals for every rate and total.
+        With :class:`~mpi.Design` the rates, ratios of weighted totals, are linearised from
+        the totals' PSU-level sums (domains by zeroing, never by subsetting the design), with
+        the stratified with-replacement variance of :class:`~mpi.Design`.
+
+    Returns
+    -------
+    TargetingResult
+        Its :meth:`~TargetingResult.to_dataset` holds, per group, the rates below, the four
+        weighted totals ``listed_poor``, ``listed_nonpoor``, ``unlisted_poor``,
+        ``unlisted_nonpoor`` and the unweighted ``n_units``.
+
+    Raises
+    ------
+    ValidationError
+        For a ``listed`` or ``poor`` column that is not 0/1, a negative weight, a column
+        not in the data, or a weight that differs from the design's.
+
+    Warns
+    -----
+    MissingDataWarning
+        When units are dropped for a missing ``listed``, ``poor`` or weight value (counted in
+        the ``n_dropped`` attribute), or for a missing group value.
+
+    Notes
+    -----
+    With weighted totals :math:`T_{lp}` (listed and poor), :math:`T_{ln}` (listed, not poor),
+    :math:`T_{up}` (poor, not listed), :math:`T_{un}` (neither), :math:`L = T_{lp} +
+    T_{ln}` listed, :math:`P = T_{lp} + T_{up}` poor, :math:`Q = T_{ln} + T_{un}` non-poor and
+    :math:`N = L + Q`:
+
+    * ``inclusion_error`` :math:`= T_{ln}/L`: the share of the listed who are not poor
+      (Cornia and Stewart's E-mistake, as a share of the beneficiaries);
+    * ``leakage`` :math:`= T_{ln}/L`: the same ratio, by the World Bank's usual definition
+      (the share of benefits going to the non-poor, with equal benefits per listed unit);
+    * ``exclusion_error`` :math:`= T_{up}/P`: the share of the poor not listed (Cornia and
+      Stewart's F-mistake); ``undercoverage`` is the same ratio;
+    * ``coverage`` :math:`= T_{lp}/P = 1 -` ``exclusion_error``;
+    * ``listed_share`` :math:`= L/N`, ``poor_share`` :math:`= P/N`;
+    * ``cgh_indicator`` :math:`= (T_{lp}/L)/(P/N)`: the share of benefits reaching the poor
+      divided by the poor's population share (Coady, Grosh and Hoddinott); 1 is neutral
+      targeting, above 1 progressive;
+    * ``targeting_differential`` :math:`= T_{lp}/P - T_{ln}/Q`: the coverage of the poor
+      minus the share of the non-poor listed (Ravallion), from -1 to 1.
+
+    A rate whose denominator is 0 (no listed unit, no poor unit, no non-poor unit, no unit)
+    is NaN (:func:`mpi._common.ratio.ratio`), and the summary and the ``undefined``
+    attribute say why and where.
+
+    References
+    ----------
+    Coady, D., Grosh, M. and Hoddinott, J. (2004). *Targeting of Transfers in Developing
+    Countries: Review of Lessons and Experience*. World Bank.
+    Cornia, G. A. and Stewart, F. (1993). Two errors of targeting. *Journal of International
+    Development* 5(5), 459-496.
+    Ravallion, M. (2009). How relevant is targeting to the success of an antipoverty program?
+    *World Bank Research Observer* 24(2), 205-231.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mpi.identification.evaluate import evaluate_targeting  # exported as mpi.targeting
+    >>> df = pd.DataFrame({"listed": [1, 1, 0, 0, 1], "poor": [1, 0, 1, 0, 1]})
+    >>> res = evaluate_targeting(df, listed="listed", poor="poor")
+    >>> round(float(res.to_dataset()["inclusion_error"]), 4)
+    0.3333
+    >>> float(res.to_dataset()["exclusion_error"])
+    0.3333333333333333
+    """
+    by_names = _by_list(by)
+    weight = _resolve_weight(weight, design)
+    needed = [listed, poor, *by_names] + ([weight] if weight is not None else [])
+    table = as_table(data, needed)
+    is_listed, miss_l = read_flag(table, listed, "listed")
+    is_poor, miss_p = read_flag(table, poor, "poor")
+    w, miss_w = read_weight(table, weight)
+    group, shape, labels = group_codes(table, by_names)
+    dropped = miss_l | miss_p | miss_w
+    miss_g = (group < 0) & ~dropped
+    cell = np.where(is_listed, 0, 2) + np.where(is_poor, 0, 1)
+    cell = np.where(dropped | miss_g, -1, cell).astype(np.int64)
+    n_dropped, n_miss_g = int(dropped.sum()), int(miss_g.sum())
+    level = caller_level()
+    if n_dropped:
+        warnings.warn(
+            f"{n_dropped} of {table.n} units dropped for missing values (listed {listed!r}: "
+            f"{int(miss_l.sum())}, poor {poor!r}: {int(miss_p.sum())}, weight: "
+            f"{int(miss_w.sum())}). They are counted in the result's n_dropped",
+            MissingDataWarning,
+            stacklevel=level,
+        )
+    if n_miss_g:
+        warnings.warn(
+            f"{n_miss_g} unit(s) have a missing value in a by variable ({by_names}); they are "
+            "in no group, counted in the result's n_missing_group",
+            MissingDataWarning,
+            stacklevel=level,
+        )
+    n_groups = int(np.prod(shape)) if shape else 1
+    flags = Flags(cell, w, np.maximum(group, 0), n_groups, shape, by_names, labels)
+    totals = confusion_totals(table, flags, design)
+    point = rates(totals.point, ratio)
+    counts = np.bincount(flags.group[cell >= 0], minlength=n_groups).reshape(shape)
+    coords = {b: lab for b, lab in zip(by_names, labels, strict=True)}
+    dims = tuple(by_names)
+    ds = xr.Dataset(coords=coords)
+    for name in RATES:
+        ds[name] = (dims, np.asarray(point[name]).reshape(shape))
+    for name in TOTALS:
+        ds[name] = (dims, np.asarray(totals.point[name]).reshape(shape))
+    ds["n_units"] = (dims, counts.astype(np.int64))
+    for name in (*RATES, *TOTALS, "n_units"):
+        ds[name].attrs.update(
+            long_name=text(f"targeting.var.{name}", "en"),
+            units="1" if name in RATES else "count" if name == "n_units" else "weighted units",
+        )
+    reasons = undefined(totals.point)
+    ds.attrs.update(
+        listed=str(listed),
+        poor=str(poor),
+        weight="" if weight is None else str(weight),
+        by=", ".join(by_names),
+        n_units=int((cell >= 0).sum()),
+        n_dropped=n_dropped,
+        n_missing_group=n_miss_g,
+        design=text(totals.design_label[0], "en", **totals.design_label[1])
+        if totals.design_label
+        else "",
+        undefined=reason_attr(reasons, ds, by_names),
+    )
+    se = None
+    if totals.estimates is not None:
+        ests = {**rates(totals.estimates, lambda a, b: a / b), **totals.estimates}
+        names = [*RATES, *TOTALS]
+        values = standard_errors([ests[n] for n in names])
+        se = xr.Dataset(coords=coords)
+        for name, v in zip(names, values, strict=True):
+            se[name] = (dims, np.asarray(v, np.float64).reshape(shape))
+        ds.attrs["df"] = int(totals.df) if totals.df is not None else -1
+    return TargetingResult(ds, se, reasons, by_names, totals.design_label)

@@ -1,0 +1,209 @@
+"""Unit-level Alkire-Foster identification on a flat table of units (the engine of
+:func:`mpi.identification.identify.identify`).
+
+The indicator columns are encoded by :func:`mpi.measurement.encode.encode_indicator` and
+their deprivation rules evaluated by the AF kernel's own rule evaluator
+(:func:`mpi.kernels.rules.evaluate`), so a unit is deprived here exactly when
+:func:`mpi.measure` counts it deprived. Scores are integer numerators over integer
+denominators; a unit is poor iff ``numerator * k_den >= k_num * denominator``.
+
+Missing values follow :func:`mpi.measure`: ``drop`` (listwise), ``reweight`` (the OPHI rule:
+a missing indicator's weight is re-spread over the observed indicators of its dimension,
+scores over the denominator ``L * lcm(b_q)`` that the kernel uses) and ``raise``. A unit with a
+missing sampling weight is dropped, as :func:`mpi.measure` drops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from mpi import kernels
+from mpi._common.table import Table, encode_weight
+from mpi.errors import DataError
+from mpi.kernels.rules import evaluate
+from mpi.measurement.encode import encode_indicator
+from mpi.measurement.spec import Spec
+
+__all__ = ["UnitStates", "identify_units"]
+
+
+@dataclass
+class UnitStates:
+    """Per-unit identification arrays (length ``n`` unless stated).
+
+    ``numerator``, ``denominator`` (int64): the exact score ``numerator / denominator``
+    (``0 / 0`` for a dropped unit). ``score`` (float64, NaN when dropped). ``poor``,
+    ``vulnerable``, ``severe`` (bool, ``n x K``). ``deprived_t`` (bool, ``d x n``: indicator
+    major, so ``deprived_t.T`` is the ``n x d`` matrix without a copy). ``dropped`` (bool),
+    ``n_missing`` (int16: missing indicator values). ``sweight`` (float64 or empty).
+    """
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    score: np.ndarray
+    poor: np.ndarray
+    vulnerable: np.ndarray
+    severe: np.ndarray
+    deprived_t: np.ndarray
+    dropped: np.ndarray
+    n_missing: np.ndarray
+    sweight: np.ndarray
+    missing_by_indicator: np.ndarray
+
+
+def _deprivations(table: Table, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(deprived (d, n) uint8, missing (d, n) uint8, numerator int32[n])`` from the kernel's
+    rule evaluator, one indicator at a time (O(n) float scratch)."""
+    wint, _ = spec.integer_weights
+    n, d = table.n, len(spec)
+    dep = np.zeros((d, n), np.uint8)
+    miss = np.zeros((d, n), np.uint8)
+    num = np.zeros(n, np.int32)
+    nm = np.zeros(n, np.int32)
+    m1 = np.zeros(n)
+    m2 = np.zeros(n)
+    gap = np.zeros(n)
+    for j, ind in enumerate(spec):
+        values, rule, cut = encode_indicator(
+            table.column(ind.variable, role="indicator"), ind, narrow=True
+        )
+        if ind.cardinal and cut <= 0:
+            raise DataError(f"indicator {ind.name!r}: cardinal cutoff must be positive")
+        if values.dtype != np.int8:
+            values = np.ascontiguousarray(values, dtype=np.float64)
+        bad = evaluate(
+            values, 0, n, kernels.RULE_CODES[rule], float(cut), np.int32(wint[j]),
+            dep[j], miss[j], num, nm, bool(ind.cardinal), 0.0, m1, m2, gap,
+        )  # fmt: skip
+        if bad:
+            x = np.asarray(values, np.float64)
+            value = x[(x == x) & (x != 0.0) & (x != 1.0)][0]
+            raise DataError(
+                f"variable {ind.variable!r} of indicator {ind.name!r} must hold 0/1 (1 = "
+                f"deprived) because the indicator has no cutoff; found the value {value:g}. "
+                "Give the indicator a cutoff and deprived_if, or recode the variable"
+            )
+    return dep, miss, num
+
+
+def _reweighted(
+    spec: Spec, dep: np.ndarray, miss: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OPHI-reweighted exact scores of the units ``rows`` (each with a missing value):
+    ``(numerator, denominator, usable)``, as the AF kernel computes them. Within dimension
+    ``q`` with total weight ``W_q`` (over ``L``), observed weight ``b_q`` and deprived observed
+    weight ``a_q``, the score is ``sum_q W_q a_q / (b_q L)``, written over ``L * lcm(b_q)`` (the
+    ``b_q`` of the partly observed dimensions). A unit missing a whole dimension is not
+    usable (dropped)."""
+    wint, denom = spec.integer_weights
+    dim_of = spec.dimension_index
+    n_dims = len(spec.dimensions)
+    obs = 1 - miss[:, rows].astype(np.int64)  # (d, m)
+    g = dep[:, rows].astype(np.int64)
+    m = len(rows)
+    a = np.zeros((n_dims, m), np.int64)
+    b = np.zeros((n_dims, m), np.int64)
+    w_dim = np.zeros(n_dims, np.int64)
+    for j in range(len(spec)):
+        q = dim_of[j]
+        b[q] += wint[j] * obs[j]
+        a[q] += wint[j] * obs[j] * g[j]
+        w_dim[q] += wint[j]
+    usable = (b > 0).all(axis=0)
+    full = b == w_dim[:, None]
+    big = np.lcm.reduce(np.where(full | (b == 0), 1, b), axis=0)
+    too_big = usable & (big > kernels.af.MAX_REWEIGHT_DENOMINATOR)
+    if too_big.any():
+        raise DataError(
+            "missing='reweight' produced reweighted shares whose common denominator "
+            f"({int(big[too_big][0])}) is too large for exact identification; use "
+            "missing='drop'"
+        )
+    safe_b = np.where(b == 0, 1, b)
+    part = np.where(full, a * big, w_dim[:, None] * a * (big // safe_b))
+    return part.sum(axis=0), denom * big, usable
+
+
+def identify_units(
+    table: Table,
+    spec: Spec,
+    ks: list[Fraction],
+    *,
+    weight: Any,
+    missing: str,
+) -> UnitStates:
+    """Identify every unit of ``table`` for the cutoffs ``ks`` (see the module docstring).
+
+    Raises
+    ------
+    DataError
+        For a missing value with ``missing="raise"``, invalid 0/1 flags, negative or infinite
+        sampling weights.
+    """
+    wint, denom = spec.integer_weights
+    n = table.n
+    dep, miss, num = _deprivations(table, spec)
+    n_missing = miss.sum(axis=0, dtype=np.int16)
+    numerator = num.astype(np.int64)
+    denominator = np.full(n, denom, np.int64)
+    dropped = n_missing > 0
+    sweight = np.empty(0)
+    if weight is not None:
+        sweight = encode_weight(table.column(weight, role="weight"), weight)
+        bad = (sweight < 0) | np.isinf(sweight)
+        if bad.any():
+            where = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"weight variable {weight!r} must be non-negative and finite; found "
+                f"{sweight[where]:g} (row {where}). Fix or drop those rows before identifying"
+            )
+    weight_missing = np.isnan(sweight) if weight is not None else np.zeros(n, bool)
+    if missing == "raise" and (dropped.any() or weight_missing.any()):
+        per = ", ".join(
+            f"{ind.variable}: {int(c)}" for ind, c in zip(spec, miss.sum(axis=1), strict=True) if c
+        )
+        if weight_missing.any():
+            per += (", " if per else "") + f"{weight} (weight): {int(weight_missing.sum())}"
+        raise DataError(
+            f"missing values in {int((dropped | weight_missing).sum())} unit(s) with "
+            f"missing='raise': missing values per variable: {per}. Use missing='drop' "
+            "(listwise) or missing='reweight' (OPHI rule), or impute first"
+        )
+    if missing == "reweight" and dropped.any():
+        rows = np.flatnonzero(dropped & ~weight_missing)
+        rnum, rden, usable = _reweighted(spec, dep, miss, rows)
+        ok = rows[usable]
+        numerator[ok] = rnum[usable]
+        denominator[ok] = rden[usable]
+        dropped[ok] = False
+    dropped |= weight_missing
+    numerator[dropped] = 0
+    denominator[dropped] = 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = numerator / denominator
+    k_num = np.array([f.numerator for f in ks], np.int64)
+    k_den = np.array([f.denominator for f in ks], np.int64)
+    kept = ~dropped
+    poor = (numerator[:, None] * k_den >= k_num * denominator[:, None]) & kept[:, None]
+    vul, sev = spec.vulnerable, spec.severe
+    above_vul = numerator * vul.denominator >= vul.numerator * denominator
+    above_sev = numerator * sev.denominator >= sev.numerator * denominator
+    vulnerable = (above_vul & kept)[:, None] & ~poor
+    severe = poor & above_sev[:, None]
+    return UnitStates(
+        numerator,
+        denominator,
+        score,
+        poor,
+        vulnerable,
+        severe,
+        dep.view(np.bool_),
+        dropped,
+        n_missing,
+        sweight,
+        miss.sum(axis=1),
+    )

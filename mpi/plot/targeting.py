@@ -1,0 +1,193 @@
+"""Charts of identification and targeting: the distribution of deprivation scores with the
+poverty cutoffs (:class:`~mpi.IdentificationResult`) and the inclusion and exclusion errors
+of a list by group (:class:`~mpi.TargetingResult`).
+
+Same conventions as :mod:`mpi.plot`: ``ax=None`` makes a new figure, the Axes is returned,
+``plt.show()`` is never called, CJK labels get a CJK font found on the system, and
+``lang="en"`` or ``"zh"`` chooses the language of the chart's words (from the label
+catalogue, :mod:`mpi._common.labels`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mpi._common.exact import fraction_text, to_fraction
+from mpi._common.labels import check_lang, text
+from mpi.errors import ValidationError
+from mpi.identification.evaluate_result import TargetingResult
+from mpi.identification.identify_result import IdentificationResult
+from mpi.plot._style import (
+    ENTRY,
+    EXIT,
+    apply_fonts,
+    check_result,
+    grid,
+    new_ax,
+    percent_axis,
+    rows_height,
+    style_axes,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["targeting", "scores"]
+
+#: The two errors drawn, with their colours (an error of inclusion spends on the non-poor,
+#: one of exclusion misses the poor).
+ERRORS = (("inclusion_error", EXIT), ("exclusion_error", ENTRY))
+
+
+def targeting(
+    result: TargetingResult,
+    *,
+    by: str | None = None,
+    level: float = 0.95,
+    lang: str = "en",
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Inclusion and exclusion errors of a list, overall or per group, with confidence
+    intervals when the result has a design.
+
+    Parameters
+    ----------
+    result
+        A result of :func:`mpi.targeting`.
+    by
+        The grouping variable to draw, one pair of bars per group (default: the result's only
+        one; a result without groups draws one pair).
+    level
+        Confidence level of the intervals (used only with a design).
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure (default: 7 inches wide, taller with more groups).
+    title
+        Chart title (default names what is drawn, in ``lang``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Its two bar containers (``matplotlib.container.BarContainer`` in ``ax.containers``)
+        hold the inclusion errors, then the exclusion errors, one bar per group in the order of
+        the result; each ``BarContainer.errorbar`` holds the intervals with a design.
+    """
+    check_result(result, TargetingResult, "targeting", "mpi.identification")
+    check_lang(lang)
+    ds = result.to_dataset()
+    dims = [d for d in ds["inclusion_error"].dims]
+    if by is None and len(dims) == 1:
+        by = dims[0]
+    if by is not None and by not in dims:
+        raise ValidationError(f"by={by!r} is not a grouping variable of the result ({dims})")
+    if len(dims) > 1 and by is not None:
+        raise ValidationError(
+            f"targeting() draws one grouping variable; the result has {dims}: evaluate the "
+            f"list by {by!r} alone"
+        )
+    labels = [str(v) for v in ds[by].values] if by is not None else [text("common.overall", lang)]
+    n = len(labels)
+    ax = new_ax(ax, figsize or (7.0, rows_height(n, lo=2.6)))
+    style_axes(ax)
+    y = np.arange(n)
+    height = 0.38
+    ci = result.ci(level) if result.has_inference else None
+    for j, (name, color) in enumerate(ERRORS):
+        values = np.atleast_1d(ds[name].values).astype(float)
+        err = None
+        if ci is not None:
+            lo = np.atleast_1d(ci[name].sel(bound="lower").values)
+            hi = np.atleast_1d(ci[name].sel(bound="upper").values)
+            err = [values - lo, hi - values]
+        ax.barh(y + (j - 0.5) * height, values, height=height, color=color, xerr=err,
+                error_kw={"ecolor": "0.3", "elinewidth": 1, "capsize": 2},
+                label=text(f"targeting.var.{name}", lang))  # fmt: skip
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    percent_axis(ax, "x")
+    grid(ax, "x")
+    ax.set_xlabel(text("plot.targeting.axis", lang))
+    ax.legend(frameon=False, loc="lower right")
+    ax.set_title(
+        title if title is not None else text("plot.targeting.title", lang), loc="left"
+    )
+    apply_fonts(ax)
+    return ax
+
+
+def scores(
+    result: IdentificationResult,
+    *,
+    lang: str = "en",
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (7.0, 4.0),
+    title: str | None = None,
+) -> Axes:
+    """The weighted distribution of the units' deprivation scores, with the poverty cutoffs.
+
+    One bar per score value that occurs (scores are exact fractions of the spec's common
+    denominator, so they take few values), its height the weighted share of the units (of the
+    unit-waves for a panel) with that score; units dropped for missing values are left out.
+    A dashed line marks each poverty cutoff k: bars at or right of it are poor.
+
+    Parameters
+    ----------
+    result
+        A result of :func:`mpi.identify`.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title (default names what is drawn, in ``lang``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.containers[0]`` holds the bars (x: score values, height: weighted shares);
+        ``ax.lines`` the cutoffs.
+    """
+    check_result(result, IdentificationResult, "scores", "mpi.identify")
+    check_lang(lang)
+    ds = result.to_dataset()
+    score = np.asarray(ds["score"].values, dtype=float).ravel()
+    weight = (
+        np.asarray(ds["sampling_weight"].values, dtype=float)
+        if "sampling_weight" in ds
+        else np.ones(ds["score"].shape)
+    )
+    weight = np.broadcast_to(weight.T if weight.ndim == 1 else weight, ds["score"].shape).ravel()
+    keep = np.isfinite(score) & np.isfinite(weight)
+    if not keep.any():
+        raise ValidationError("scores(): the result has no unit with a score (all dropped)")
+    values, where = np.unique(score[keep], return_inverse=True)
+    shares = np.bincount(where, weights=weight[keep]) / weight[keep].sum()
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
+    width = 0.8 * (np.min(np.diff(values)) if len(values) > 1 else 0.05)
+    ax.bar(values, shares, width=width, color="0.55")
+    cutoffs = [to_fraction(c, argument="k") for c in str(ds.attrs["k"]).split(", ")]
+    for c in cutoffs:
+        ax.axvline(float(c), color=ENTRY, linestyle="--", linewidth=1.2)
+        ax.annotate(f"k = {fraction_text(c)}", (float(c), 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", color=ENTRY, fontsize="small")  # fmt: skip
+    ax.set_xlim(-width, 1 + width)
+    percent_axis(ax, "y")
+    grid(ax, "y")
+    ax.set_xlabel(text("plot.targeting.score_axis", lang))
+    ax.set_ylabel(text("plot.targeting.share_axis", lang))
+    ax.set_title(
+        title if title is not None else text("plot.targeting.scores_title", lang), loc="left"
+    )
+    apply_fonts(ax)
+    return ax
