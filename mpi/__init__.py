@@ -28,6 +28,7 @@ from mpi.identification.evaluate import evaluate_targeting as targeting
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify import identify
 from mpi.identification.identify_result import IdentificationResult
+from mpi.identification.review import ReviewLists, review_lists
 from mpi.io import apply_value_labels, read, write
 from mpi.measurement.association import association
 from mpi.measurement.association_result import AssociationResult
@@ -62,6 +63,8 @@ __all__ = [
     "IdentificationResult",
     "targeting",
     "TargetingResult",
+    "review_lists",
+    "ReviewLists",
     "publication_table",
     "estimates_table",
     "results_frame",

@@ -29,6 +29,7 @@ from mpi.errors import ValidationError  # noqa: E402
 NOT_RESULTS = {
     "Indicator", "Spec", "Design", "ReplicateDesign", "BootstrapDesign", "Estimate",
     "MonitoringRules", "Suppression", "ReportFiles",
+    "ReviewLists",  # a pair of ranked tables (inclusion, exclusion), not an estimate
 }  # fmt: skip
 
 

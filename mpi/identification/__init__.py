@@ -9,5 +9,9 @@ from mpi.identification.evaluate import evaluate_targeting
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify import identify
 from mpi.identification.identify_result import IdentificationResult
+from mpi.identification.review import ReviewLists, review_lists
 
-__all__ = ["identify", "IdentificationResult", "evaluate_targeting", "TargetingResult"]
+__all__ = [
+    "identify", "IdentificationResult", "evaluate_targeting", "TargetingResult", "review_lists",
+    "ReviewLists",
+]  # fmt: skip
