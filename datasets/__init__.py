@@ -37,25 +37,29 @@ __all__ = [
     "to_households",
     "lsi",
     "canteen_rule",
-    "targeting_errors",
 ]
 
 
 def __getattr__(name: str) -> Any:
     """Dataset helpers, imported on first use: ``to_households`` (dhs_rounds persons ->
     households with the global MPI variables), ``lsi`` (county living-standard index),
-    ``canteen_rule`` and ``targeting_errors`` (campus_card screening)."""
+    ``canteen_rule`` (campus_card screening; its errors come from :func:`mpi.targeting`)."""
     import importlib
 
     homes = {
         "to_households": "_dhs_rounds",
         "lsi": "_county_lsi",
         "canteen_rule": "_campus_card",
-        "targeting_errors": "_campus_card",
     }
     if name in homes:
         return getattr(importlib.import_module(f"{__name__}.{homes[name]}"), name)
+    if name == "targeting_errors":
+        raise AttributeError(
+            f"{__name__}.targeting_errors was removed: use mpi.targeting(data, listed=<0/1 "
+            "column>, poor=<0/1 column>), whose inclusion_error and exclusion_error are the same"
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Format = Literal["pandas", "xarray"]
 

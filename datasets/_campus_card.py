@@ -57,7 +57,6 @@ __all__ = [
     "generate_tables",
     "load",
     "monthly_canteen_spending",
-    "targeting_errors",
     "write_csv",
 ]
 
@@ -694,56 +693,23 @@ def canteen_rule(
 
     Examples
     --------
+    Its errors against the truth come from :func:`mpi.targeting`:
+
+    >>> import mpi
     >>> import mpi.datasets
-    >>> from mpi.datasets._campus_card import canteen_rule, targeting_errors
+    >>> from mpi.datasets._campus_card import canteen_rule
     >>> tables = mpi.datasets.load("campus_card")
-    >>> errors = targeting_errors(canteen_rule(tables), tables["truth"]["hardship"])
-    >>> sorted(errors)
-    ['exclusion_error', 'flagged_share', 'hardship_share', 'inclusion_error']
+    >>> truth = tables["truth"].set_index("student_id")["hardship"]
+    >>> df = canteen_rule(tables).to_frame().join(truth)
+    >>> res = mpi.targeting(df, listed="flag", poor="hardship")
+    >>> round(float(res.to_dataset()["inclusion_error"]), 4)
+    0.3778
     """
     ids, spent, meals = _canteen_by_month(tables, months)
     flag = spent.mean(axis=1) < threshold
     if min_meals:
         flag &= meals.mean(axis=1) >= min_meals
     return pd.Series(flag, index=pd.Index(ids, name="student_id"), name="flag")
-
-
-def targeting_errors(
-    flag: pd.Series | np.ndarray, truth: pd.Series | np.ndarray
-) -> dict[str, float]:
-    """Inclusion and exclusion errors of a targeting rule against the truth.
-
-    Parameters
-    ----------
-    flag : pandas.Series or numpy.ndarray of bool
-        Students selected by the rule.
-    truth : pandas.Series or numpy.ndarray of bool
-        Students truly in hardship (``truth["hardship"]``), in the same order.
-
-    Returns
-    -------
-    dict of str to float
-        ``flagged_share`` (share of students flagged), ``inclusion_error`` (share of the
-        flagged who are not in hardship, 1 - precision), ``exclusion_error`` (share of the
-        students in hardship who are not flagged, 1 - recall) and ``hardship_share``.
-
-    Raises
-    ------
-    mpi.errors.ValidationError
-        If ``flag`` and ``truth`` differ in length.
-    """
-    f = np.asarray(flag, dtype=bool)
-    t = np.asarray(truth, dtype=bool)
-    if f.shape != t.shape:
-        raise ValidationError(
-            f"flag and truth: must have the same length; got {f.shape}, {t.shape}"
-        )
-    return {
-        "hardship_share": float(t.mean()),
-        "flagged_share": float(f.mean()),
-        "inclusion_error": float((f & ~t).sum() / max(f.sum(), 1)),
-        "exclusion_error": float((t & ~f).sum() / max(t.sum(), 1)),
-    }
 
 
 def write_csv(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str]) -> None:

@@ -24,6 +24,7 @@ from mpi.dynamics.spells import SpellResult, spells
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.dynamics.transitions import TransitionResult, transitions
 from mpi.errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
+from mpi.identification.curves import TargetingCurveResult, targeting_curve
 from mpi.identification.evaluate import evaluate_targeting as targeting
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify import identify
@@ -64,6 +65,8 @@ __all__ = [
     "targeting",
     "TargetingResult",
     "review_lists",
+    "targeting_curve",
+    "TargetingCurveResult",
     "ReviewLists",
     "publication_table",
     "estimates_table",

@@ -112,6 +112,9 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
             )[1],
             "WaldTest": res.wald_test("M0", "region"),
             "IdentificationResult": mpi.identify(survey, spec, weight="weight"),
+            "TargetingCurveResult": mpi.targeting_curve(
+                tables["truth"], "p_listed", "latent_poor", top=500
+            ),
             "TargetingResult": mpi.targeting(
                 tables["truth"].merge(tables["households"][["hh_id", "county"]], on="hh_id"),
                 "listed", "latent_poor", by="county",

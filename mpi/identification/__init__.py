@@ -5,6 +5,7 @@ Named ``identification`` so that the package does not shadow the function ``mpi.
 (as :mod:`mpi.measurement` sits beside ``mpi.measure``).
 """
 
+from mpi.identification.curves import TargetingCurveResult, targeting_curve
 from mpi.identification.evaluate import evaluate_targeting
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify import identify
@@ -13,5 +14,5 @@ from mpi.identification.review import ReviewLists, review_lists
 
 __all__ = [
     "identify", "IdentificationResult", "evaluate_targeting", "TargetingResult", "review_lists",
-    "ReviewLists",
+    "ReviewLists", "targeting_curve", "TargetingCurveResult",
 ]  # fmt: skip

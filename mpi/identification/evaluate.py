@@ -129,7 +129,7 @@ def evaluate_targeting(
     With weighted totals :math:`T_{lp}` (listed and poor), :math:`T_{ln}` (listed, not poor),
     :math:`T_{up}` (poor, not listed), :math:`T_{un}` (neither), :math:`L = T_{lp} +
     T_{ln}` listed, :math:`P = T_{lp} + T_{up}` poor, :math:`Q = T_{ln} + T_{un}` non-poor and
-    :math:`N = L + Q`:
+    :math:`N = P + Q`:
 
     * ``inclusion_error`` :math:`= T_{ln}/L`: the share of the listed who are not poor
       (Cornia and Stewart's E-mistake, as a share of the beneficiaries);

@@ -53,7 +53,7 @@ def rates(t: dict[str, Any], div: Callable[[Any, Any], Any]) -> dict[str, Any]:
 
     With :math:`T_{lp}, T_{ln}, T_{up}, T_{un}` the weighted totals of listed poor, listed
     non-poor, unlisted poor and unlisted non-poor units, :math:`L = T_{lp} + T_{ln}`,
-    :math:`P = T_{lp} + T_{up}`, :math:`Q = T_{ln} + T_{un}` and :math:`N = L + Q`:
+    :math:`P = T_{lp} + T_{up}`, :math:`Q = T_{ln} + T_{un}` and :math:`N = P + Q`:
 
     * ``inclusion_error`` :math:`= T_{ln} / L` and ``leakage`` (the same ratio);
     * ``exclusion_error`` :math:`= T_{up} / P` and ``undercoverage`` (the same ratio);
@@ -77,7 +77,7 @@ def rates(t: dict[str, Any], div: Callable[[Any, Any], Any]) -> dict[str, Any]:
     """
     lp, ln, up, un = (t[c] for c in CELLS)
     listed, poor, nonpoor = lp + ln, lp + up, ln + un
-    total = listed + nonpoor
+    total = poor + nonpoor
     inclusion, exclusion = div(ln, listed), div(up, poor)
     coverage = div(lp, poor)
     return {

@@ -22,7 +22,7 @@ from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
 from mpi.plot.sources import conflicts, coverage
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
-from mpi.plot.targeting import scores, targeting
+from mpi.plot.targeting import roc, scores, targeting
 from mpi.plot.transitions import rates, transition_matrix, trend
 
 _registry.register_all()
@@ -31,5 +31,5 @@ __all__ = [
     "contributions", "k_curve", "estimates", "changes", "trend", "transition_matrix", "rates",
     "survival", "chronic_durations", "decomposition", "relapse", "cjk_font",
     "robustness", "association", "duration_adjusted", "risk", "monitoring", "conflicts", "coverage",
-    "contrasts", "targeting", "scores",
+    "contrasts", "targeting", "scores", "roc",
 ]  # fmt: skip

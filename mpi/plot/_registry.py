@@ -19,6 +19,7 @@ RiskResult                 :func:`~mpi.plot.risk`
 MonitoringResult           :func:`~mpi.plot.monitoring`
 TargetingResult            :func:`~mpi.plot.targeting`
 IdentificationResult       :func:`~mpi.plot.scores`
+TargetingCurveResult       :func:`~mpi.plot.roc`
 PanelStates                :func:`~mpi.plot.trend` of the headcount ratio ``H``
 MergeReport                :func:`~mpi.plot.conflicts`, or :func:`~mpi.plot.coverage`
 WaldTest                   :func:`~mpi.plot.contrasts`
@@ -40,6 +41,7 @@ from mpi.dynamics.risk import RiskResult
 from mpi.dynamics.spells import SpellResult
 from mpi.dynamics.states import PanelStates
 from mpi.dynamics.transitions import TransitionResult
+from mpi.identification.curves_result import TargetingCurveResult
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify_result import IdentificationResult
 from mpi.measurement.association import AssociationResult
@@ -54,7 +56,7 @@ from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
 from mpi.plot.sources import merge_chart
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
-from mpi.plot.targeting import scores, targeting
+from mpi.plot.targeting import roc, scores, targeting
 from mpi.plot.transitions import transition_matrix, trend
 from mpi.survey.hypothesis import WaldTest
 
@@ -132,6 +134,7 @@ CHARTS: dict[type, Callable[..., Any]] = {
     MonitoringResult: monitoring,
     TargetingResult: targeting,
     IdentificationResult: scores,
+    TargetingCurveResult: roc,
     PanelStates: states_chart,
     MergeReport: merge_chart,
     WaldTest: contrasts,

@@ -17,6 +17,7 @@ import numpy as np
 from mpi._common.exact import fraction_text, to_fraction
 from mpi._common.labels import check_lang, text
 from mpi.errors import ValidationError
+from mpi.identification.curves_result import TargetingCurveResult
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify_result import IdentificationResult
 from mpi.plot._style import (
@@ -34,7 +35,7 @@ from mpi.plot._style import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["targeting", "scores"]
+__all__ = ["targeting", "scores", "roc"]
 
 #: The two errors drawn, with their colours (an error of inclusion spends on the non-poor,
 #: one of exclusion misses the poor).
@@ -189,5 +190,82 @@ def scores(
     ax.set_title(
         title if title is not None else text("plot.targeting.scores_title", lang), loc="left"
     )
+    apply_fonts(ax)
+    return ax
+
+
+def roc(
+    result: TargetingCurveResult,
+    *,
+    curve: str = "roc",
+    lang: str = "en",
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (5.0, 4.6),
+    title: str | None = None,
+) -> Axes:
+    """The ROC (or precision-recall) curve of a score, with the operating point of the budget.
+
+    Parameters
+    ----------
+    result
+        A result of :func:`mpi.targeting_curve`.
+    curve
+        ``"roc"``: coverage of the poor (true positive rate) against the share of the non-poor
+        listed (false positive rate), with the diagonal of a random list; ``"pr"``: precision
+        (share of the listed who are poor) against coverage of the poor.
+    lang
+        Language of the chart's words, ``"en"`` or ``"zh"``.
+    ax
+        Axes to draw on; a new figure is created when omitted.
+    figsize
+        Size of the new figure.
+    title
+        Chart title (default names the curve and its AUC, in ``lang``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.lines[0]`` is the curve; with a budget (``top=``/``share=``) the operating point
+        is the last line.
+    """
+    check_result(result, TargetingCurveResult, "roc", "mpi.targeting_curve")
+    check_lang(lang)
+    if curve not in ("roc", "pr"):
+        raise ValidationError(f"curve must be 'roc' or 'pr'; got {curve!r}")
+    ds = result.to_dataset()
+    tpr, fpr = ds["tpr"].values, ds["fpr"].values
+    ax = new_ax(ax, figsize)
+    style_axes(ax)
+    if curve == "roc":
+        x, y = fpr, tpr
+        ax.plot(x, y, color=EXIT, linewidth=1.8, drawstyle="default")
+        ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", linewidth=1)
+        ax.set_xlabel(text("plot.targeting.fpr", lang))
+        default = text("plot.targeting.roc_title", lang, auc=float(ds["auc"]))
+    else:
+        x, y = tpr, ds["precision"].values
+        ax.plot(x, y, color=EXIT, linewidth=1.8)
+        ax.set_xlabel(text("plot.targeting.tpr", lang))
+        default = text("plot.targeting.pr_title", lang, ap=float(ds["average_precision"]))
+    ax.set_ylabel(text("plot.targeting.tpr" if curve == "roc" else "plot.targeting.precision",
+                       lang))  # fmt: skip
+    if result.has_budget:
+        cover = 1.0 - float(ds["exclusion_error"])
+        listed_nonpoor = float(ds["listed_nonpoor"])
+        nonpoor = listed_nonpoor + float(ds["unlisted_nonpoor"])
+        point = (
+            (listed_nonpoor / nonpoor if nonpoor else np.nan, cover)
+            if curve == "roc"
+            else (cover, 1.0 - float(ds["inclusion_error"]))
+        )
+        ax.plot(*point, marker="o", color=ENTRY, markersize=7, linestyle="none",
+                label=text("plot.targeting.budget", lang, budget=str(ds.attrs["budget"])))  # fmt: skip
+        ax.legend(frameon=False, loc="lower right")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    percent_axis(ax, "x")
+    percent_axis(ax, "y")
+    grid(ax)
+    ax.set_title(title if title is not None else default, loc="left")
     apply_fonts(ax)
     return ax

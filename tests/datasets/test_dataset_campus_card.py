@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import mpi
 import mpi.datasets
 from mpi.datasets import _campus_card as cc
-from mpi.datasets._campus_card import canteen_rule, monthly_canteen_spending, targeting_errors
+from mpi.datasets._campus_card import canteen_rule, monthly_canteen_spending
 from mpi.errors import ValidationError
 
 NAME = "campus_card"
@@ -69,6 +70,30 @@ def medium() -> dict[str, pd.DataFrame]:
 
 def hardship(t: dict[str, pd.DataFrame]) -> np.ndarray:
     return t["truth"]["hardship"].to_numpy().astype(bool)
+
+
+def targeting_errors(flag: pd.Series | np.ndarray, truth: pd.Series | np.ndarray) -> dict:
+    """The rule's errors by :func:`mpi.targeting` (unweighted), under the names of the card."""
+    df = pd.DataFrame({"listed": np.asarray(flag, bool), "poor": np.asarray(truth, bool)})
+    ds = mpi.targeting(df, "listed", "poor").to_dataset()
+    n = float(ds["n_units"])
+    return {
+        "hardship_share": (float(ds["listed_poor"]) + float(ds["unlisted_poor"])) / n,
+        "flagged_share": (float(ds["listed_poor"]) + float(ds["listed_nonpoor"])) / n,
+        "inclusion_error": float(ds["inclusion_error"]),
+        "exclusion_error": float(ds["exclusion_error"]),
+    }
+
+
+def removed_helper(flag: np.ndarray, truth: np.ndarray) -> dict:
+    """The formulas of the removed ``datasets._campus_card.targeting_errors`` (reference)."""
+    f, t = np.asarray(flag, dtype=bool), np.asarray(truth, dtype=bool)
+    return {
+        "hardship_share": float(t.mean()),
+        "flagged_share": float(f.mean()),
+        "inclusion_error": float((f & ~t).sum() / max(f.sum(), 1)),
+        "exclusion_error": float((t & ~f).sum() / max(t.sum(), 1)),
+    }
 
 
 # --- registry, load, codebook --------------------------------------------------------------------
@@ -259,8 +284,41 @@ def test_rule_helpers(tables: dict[str, pd.DataFrame]) -> None:
         monthly_canteen_spending(tables, months=["September"])
     with pytest.raises(ValidationError, match="months"):
         monthly_canteen_spending(tables, months=[])
-    with pytest.raises(ValidationError, match="same length"):
-        targeting_errors(np.ones(3, bool), np.ones(4, bool))
+
+
+def test_mpi_targeting_equals_the_removed_helper(
+    tables: dict[str, pd.DataFrame], medium: dict[str, pd.DataFrame]
+) -> None:
+    # The campus docs use mpi.targeting in place of the removed targeting_errors helper:
+    # unweighted, its numbers are the helper's exactly (bit for bit) whenever someone is flagged.
+    for t in (tables, medium):
+        h = hardship(t)
+        flags = [
+            canteen_rule(t),
+            canteen_rule(t, threshold=300),
+            canteen_rule(t, min_meals=30),
+            t["students"]["aid"] != "none",
+        ]
+        for flag in flags:
+            assert targeting_errors(flag, h) == removed_helper(flag, h)
+    # Nobody flagged: the helper said 0 inclusion error; mpi.targeting says NaN, with a reason.
+    nobody = canteen_rule(tables, threshold=0.0)
+    assert not nobody.any()
+    res = mpi.targeting(
+        pd.DataFrame({"listed": nobody.to_numpy(), "poor": hardship(tables)}), "listed", "poor"
+    )
+    assert np.isnan(float(res.to_dataset()["inclusion_error"]))
+    assert float(res.to_dataset()["exclusion_error"]) == 1.0
+    assert "No unit is listed" in str(res.summary())
+
+
+def test_mpi_targeting_shares_equal_the_removed_helper(tables: dict[str, pd.DataFrame]) -> None:
+    flag, h = canteen_rule(tables), hardship(tables)
+    ref = removed_helper(flag, h)
+    df = pd.DataFrame({"listed": flag.to_numpy(), "poor": h})
+    ds = mpi.targeting(df, "listed", "poor").to_dataset()
+    assert float(ds["listed_share"]) == ref["flagged_share"]
+    assert float(ds["poor_share"]) == ref["hardship_share"]
 
 
 # --- generation -----------------------------------------------------------------------------------

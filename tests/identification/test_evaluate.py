@@ -50,7 +50,7 @@ def _cells(df: pd.DataFrame, w: np.ndarray) -> dict[str, float]:
 def _ref_rates(c: dict[str, float]) -> dict[str, float]:
     lp, ln, up, un = c["lp"], c["ln"], c["up"], c["un"]
     L, P, Q = lp + ln, lp + up, ln + un
-    N = L + Q
+    N = P + Q
     return {
         "inclusion_error": ln / L, "exclusion_error": up / P, "leakage": ln / L,
         "undercoverage": up / P, "coverage": lp / P, "listed_share": L / N,
@@ -96,9 +96,9 @@ def _lin_se(df: pd.DataFrame, mask: np.ndarray) -> dict[str, float]:
     tot = {k: np.bincount(pos, weights=w * v, minlength=len(psus)) for k, v in cols.items()}
     T = {k: v.sum() for k, v in tot.items()}
     L, P, Q = T["lp"] + T["ln"], T["lp"] + T["up"], T["ln"] + T["un"]
-    N = L + Q
+    N = P + Q
     lt, pt, qt = tot["lp"] + tot["ln"], tot["lp"] + tot["up"], tot["ln"] + tot["un"]
-    nt = lt + qt
+    nt = pt + qt
 
     def ratio_z(a: np.ndarray, A: float, b: np.ndarray, B: float) -> np.ndarray:
         return (a - A / B * b) / B

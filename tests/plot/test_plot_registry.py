@@ -70,6 +70,8 @@ def results(panel) -> dict[str, object]:
             "merge": merge_report(),
             "identify": mpi.identify(survey, SPEC, weight="w", k=[0.25, 0.5]),
             "identify_panel": mpi.identify(panel, spec, weight="weight"),
+            "curve": mpi.targeting_curve(survey.assign(s=survey["d1"] + survey["d3"] / 2), "s",
+                                         "d2", weight="w", share=0.3),
             "targeting": mpi.targeting(survey.assign(listed=survey["d1"]), "listed", "d2",
                                        by="region", design=DESIGN),
         }
@@ -79,7 +81,7 @@ KEYS = [
     "measure_groups", "measure_plain", "measure_one_k_dim", "measure_ks", "measure_panel",
     "change", "robustness", "association", "wald", "transitions", "spells", "chronic",
     "duration_adjusted", "decomposition", "relapse", "risk", "risk_no_evaluation", "monitoring",
-    "states", "merge", "identify", "identify_panel", "targeting",
+    "states", "merge", "identify", "identify_panel", "targeting", "curve",
 ]  # fmt: skip
 
 
@@ -257,3 +259,19 @@ def test_identification_and_targeting_charts(results):
     assert bars[0].errorbar is not None  # a design: intervals drawn
     with pytest.raises(mpi.ValidationError, match="by='nope'"):
         mpi.plot.targeting(res, by="nope")
+
+
+def test_roc_chart_draws_the_curve_and_the_operating_point(results):
+    res = results["curve"]
+    ds = res.to_dataset()
+    ax = res.plot()
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), ds["fpr"].values)
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), ds["tpr"].values)
+    x, y = ax.lines[-1].get_xdata()[0], ax.lines[-1].get_ydata()[0]
+    assert abs(y - (1 - float(ds["exclusion_error"]))) < 1e-15
+    nonpoor = float(ds["listed_nonpoor"] + ds["unlisted_nonpoor"])
+    assert abs(x - float(ds["listed_nonpoor"]) / nonpoor) < 1e-15
+    ax = mpi.plot.roc(res, curve="pr", lang="zh")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), ds["precision"].values)
+    with pytest.raises(mpi.ValidationError, match="curve must be"):
+        mpi.plot.roc(res, curve="auc")
