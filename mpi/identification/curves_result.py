@@ -9,7 +9,7 @@ import xarray as xr
 from mpi._common.labels import text
 from mpi._common.result import ResultBase, column_label
 from mpi.identification.evaluate_inputs import CELLS
-from mpi.identification.evaluate_result import RATES
+from mpi.identification.evaluate_result import RATES, confusion_table
 
 __all__ = ["CURVE", "SCALARS", "TargetingCurveResult"]
 
@@ -105,16 +105,7 @@ class TargetingCurveResult(ResultBase):
         out = [(text("curves.table.ranking", lang), self._column(SCALARS, lang))]
         if self.has_budget:
             out.append((text("curves.table.budget", lang), self._column(BUDGET, lang)))
-            ds = self._ds
-            conf = pd.DataFrame(
-                [
-                    [ds["listed_poor"].item(), ds["listed_nonpoor"].item()],
-                    [ds["unlisted_poor"].item(), ds["unlisted_nonpoor"].item()],
-                ],
-                index=[text("targeting.cell.listed", lang), text("targeting.cell.unlisted", lang)],
-                columns=[text("targeting.cell.poor", lang), text("targeting.cell.nonpoor", lang)],
-            )
-            out.append((text("targeting.table.confusion", lang), conf))
+            out.append((text("targeting.table.confusion", lang), confusion_table(self._ds, lang)))
         return out
 
     def _notes(self, lang: str) -> list[str]:

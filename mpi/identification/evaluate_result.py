@@ -19,7 +19,7 @@ from mpi._common.labels import text
 from mpi._common.result import ResultBase, column_label
 from mpi.identification.evaluate_inputs import CELLS
 
-__all__ = ["RATES", "TOTALS", "TargetingResult", "rates", "undefined"]
+__all__ = ["RATES", "TOTALS", "TargetingResult", "rates", "undefined", "confusion_table"]
 
 #: The rates of :func:`rates`, in the order of the result.
 RATES = (
@@ -126,6 +126,32 @@ def _group_names(mask: np.ndarray, ds: xr.Dataset, by: list[str], limit: int = 5
     return "; ".join(out[:limit]) + more
 
 
+def confusion_table(ds: xr.Dataset, lang: str) -> pd.DataFrame:
+    """The 2 x 2 weighted confusion table (listed/not listed x poor/not poor) of a dataset
+    holding the scalar totals ``listed_poor``, ``listed_nonpoor``, ``unlisted_poor`` and
+    ``unlisted_nonpoor``, with headers in ``lang``.
+
+    Parameters
+    ----------
+    ds
+        The totals (scalars).
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame(
+        [
+            [ds["listed_poor"].item(), ds["listed_nonpoor"].item()],
+            [ds["unlisted_poor"].item(), ds["unlisted_nonpoor"].item()],
+        ],
+        index=[text("targeting.cell.listed", lang), text("targeting.cell.unlisted", lang)],
+        columns=[text("targeting.cell.poor", lang), text("targeting.cell.nonpoor", lang)],
+    )
+
+
 class TargetingResult(ResultBase):
     """How well a list (``listed``) matches a reference poverty status (``poor``).
 
@@ -218,15 +244,7 @@ class TargetingResult(ResultBase):
                 ]
             table.index = pd.Index([self._var_label(r, lang) for r in RATES])
             out.append((text("targeting.table.rates", lang), table))
-            conf = pd.DataFrame(
-                [
-                    [ds["listed_poor"].item(), ds["listed_nonpoor"].item()],
-                    [ds["unlisted_poor"].item(), ds["unlisted_nonpoor"].item()],
-                ],
-                index=[text("targeting.cell.listed", lang), text("targeting.cell.unlisted", lang)],
-                columns=[text("targeting.cell.poor", lang), text("targeting.cell.nonpoor", lang)],
-            )
-            out.append((text("targeting.table.confusion", lang), conf))
+            out.append((text("targeting.table.confusion", lang), confusion_table(ds, lang)))
             return out
         parts = [("targeting.table.rates", ds, RATES), ("targeting.table.confusion", ds, TOTALS)]
         if self._se is not None:
