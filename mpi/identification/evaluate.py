@@ -74,8 +74,11 @@ def _resolve_weight(weight: Any, design: Any) -> Any:
 def evaluate_targeting(
     data: Any,
     listed: Hashable,
-    poor: Hashable,
+    poor: Hashable | None = None,
     *,
+    spec: Any = None,
+    k: Any = None,
+    missing: str = "drop",
     weight: Hashable | None = None,
     by: str | Sequence[str] | None = None,
     design: Any = None,
@@ -92,6 +95,14 @@ def evaluate_targeting(
     poor : str
         Column of 0/1 flags: 1 for the units poor by the reference (measured AF poor, income
         poor, a truth column). Same rules as ``listed``.
+    spec : mpi.Spec, optional
+        Instead of a ``poor`` column: the multidimensional poverty status measured by
+        :func:`mpi.identify` with this spec (on a DataFrame), so the list is compared with the
+        measured poor. Units that ``identify`` drops for missing values have no status and
+        are dropped here, counted in ``n_dropped``.
+    k, missing
+        The poverty cutoff and the missing-value rule of :func:`mpi.identify` (with
+        ``spec`` only; one cutoff).
     weight : str, optional
         Sampling weight column (``None``: every unit weighs 1). With a ``design``, the
         design's weight (give it there).
@@ -169,6 +180,15 @@ def evaluate_targeting(
     >>> float(res.to_dataset()["exclusion_error"])
     0.3333333333333333
     """
+    if (poor is None) == (spec is None):
+        raise ValidationError(
+            "give the reference status either as a 0/1 column (poor='...') or as a spec "
+            "(spec=mpi.presets...(): the poor measured by mpi.identify), not both or neither"
+        )
+    if spec is not None:
+        return _against_measured(data, listed, spec, k, missing, weight, by, design)
+    if k is not None or missing != "drop":
+        raise ValidationError("k= and missing= apply with spec= only (the poor measured)")
     by_names = _by_list(by)
     weight = _resolve_weight(weight, design)
     needed = [listed, poor, *by_names] + ([weight] if weight is not None else [])
@@ -240,3 +260,36 @@ def evaluate_targeting(
             se[name] = (dims, np.asarray(v, np.float64).reshape(shape))
         ds.attrs["df"] = int(totals.df) if totals.df is not None else -1
     return TargetingResult(ds, se, reasons, by_names, totals.design_label)
+
+
+#: Name of the measured status column added for ``spec=`` (not a column of the user's data).
+MEASURED = "poor (measured)"
+
+
+def _against_measured(
+    data: Any, listed: Hashable, spec: Any, k: Any, missing: str, weight: Any, by: Any,
+    design: Any,
+) -> TargetingResult:
+    """:func:`evaluate_targeting` against the poor measured by :func:`mpi.identify`."""
+    import pandas as pd
+
+    from mpi.identification.identify import identify
+
+    if not isinstance(data, pd.DataFrame):
+        raise ValidationError(
+            "spec= needs a DataFrame (one row per unit); for a panel, identify it first "
+            "(mpi.identify) and pass the poor status as a column with poor=..."
+        )
+    if MEASURED in data.columns:
+        raise ValidationError(f"the data already have a column {MEASURED!r}; rename it")
+    if k is not None and not isinstance(k, str | int | float) and len(k) != 1:
+        raise ValidationError(f"k={k!r}: give one poverty cutoff with spec=")
+    status = identify(data, spec, k=k, missing=missing).to_frame()
+    measured = status["poor"].astype("float64").where(~status["missing"])
+    with warnings.catch_warnings():
+        # identify already warned about the units it dropped; they are counted again here
+        warnings.simplefilter("ignore", MissingDataWarning)
+        return evaluate_targeting(
+            data.assign(**{MEASURED: measured.to_numpy()}), listed, MEASURED,
+            weight=weight, by=by, design=design,
+        )  # fmt: skip

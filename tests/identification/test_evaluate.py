@@ -304,3 +304,27 @@ def test_registry_panel_village_list_against_truth() -> None:
         assert abs(float(ds["inclusion_error"].sel(year=year)) - inclusion) <= 1e-12
         assert abs(float(ds["exclusion_error"].sel(year=year)) - exclusion) <= 1e-12
         assert int(ds["n_units"].sel(year=year)) == len(rows)
+
+
+def test_against_the_poor_measured_with_a_spec() -> None:
+    """spec= compares the list with the poor of mpi.identify: the same numbers as passing that
+    status as a column; units identify drops count as dropped; bad combinations are errors."""
+    df = mpi.datasets.load("dhs_rounds").query("round == 2020").reset_index(drop=True)
+    spec = mpi.presets.global_mpi_2018()
+    df = df.assign(listed=(df["hh_id"] % 3 == 0).astype(int))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        status = mpi.identify(df, spec).to_frame()
+        by_spec = mpi.targeting(df, "listed", spec=spec, weight="weight", by="region")
+        measured = df.assign(p=status["poor"].astype(float).where(~status["missing"]))
+        by_column = mpi.targeting(measured, "listed", "p", weight="weight", by="region")
+    a, b = by_spec.to_dataset(), by_column.to_dataset()
+    for name in ("inclusion_error", "exclusion_error", "coverage", "listed_poor", "n_units"):
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+    assert a.attrs["n_dropped"] == int(status["missing"].sum()) > 0
+    with pytest.raises(mpi.ValidationError, match="not both or neither"):
+        mpi.targeting(df, "listed")
+    with pytest.raises(mpi.ValidationError, match="not both or neither"):
+        mpi.targeting(df, "listed", "listed", spec=spec)
+    with pytest.raises(mpi.ValidationError, match="spec= only"):
+        mpi.targeting(df, "listed", "listed", k="1/3")
