@@ -28,7 +28,9 @@ import yaml
 
 from mpi.errors import ValidationError
 
-__all__ = ["LANGUAGES", "check_lang", "text", "has_text", "catalogue", "measure_label"]
+__all__ = [
+    "LANGUAGES", "check_lang", "text", "has_text", "catalogue", "measure_label", "spec_text",
+]  # fmt: skip
 
 #: The languages of the catalogue.
 LANGUAGES = ("en", "zh")
@@ -144,3 +146,28 @@ def measure_label(name: str, lang: str = "en", /, short: bool = False) -> str:
     """
     key = f"measure{'_short' if short else ''}.{name}"
     return text(key, lang) if has_text(key) else name
+
+
+def spec_text(name: str | None, n_indicators: int, n_dimensions: int, lang: str = "en") -> str:
+    """The summary line of a spec: ``"global_mpi_2018 (10 indicators, 3 dimensions)"``.
+
+    Parameters
+    ----------
+    name
+        The spec's name (``None`` or ``""``: the catalogue's word for a custom spec).
+    n_indicators, n_dimensions
+        Its numbers of indicators and dimensions.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    str
+    """
+    return text(
+        "result.value.spec",
+        lang,
+        name=name or text("result.value.custom", lang),
+        n_indicators=n_indicators,
+        n_dimensions=n_dimensions,
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mpi._common.labels import measure_label, text
+from mpi._common.labels import measure_label, spec_text, text
 from mpi._common.result import ResultBase, label_table
 from mpi.errors import ValidationError
 
@@ -159,13 +159,7 @@ class IdentificationResult(ResultBase):
 
     def _header(self, lang: str) -> list[tuple[str, str]]:
         a = self._ds.attrs
-        spec = text(
-            "result.value.spec",
-            lang,
-            name=a["spec"],
-            n_indicators=self._ds.sizes["indicator"],
-            n_dimensions=a["n_dimensions"],
-        )
+        spec = spec_text(a["spec"], self._ds.sizes["indicator"], a["n_dimensions"], lang)
         weight = a.get("weight") or text("result.value.none", lang)
         dropped = text(
             "result.value.dropped_rule", lang, n=int(self._ds["missing"].sum()), rule=a["missing"]

@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.labels import text
+from mpi._common.labels import spec_text, text
 from mpi._common.result import ResultBase, label_table
 from mpi._version import __version__
 from mpi.errors import ValidationError
@@ -162,13 +162,7 @@ class AssociationResult(ResultBase):
         def label(key: str) -> str:
             return text(f"result.header.{key}", lang)
 
-        spec = text(
-            "result.value.spec",
-            lang,
-            name=self.spec.name or text("result.value.custom", lang),
-            n_indicators=len(self.spec),
-            n_dimensions=len(self.spec.dimensions),
-        )
+        spec = spec_text(self.spec.name, len(self.spec), len(self.spec.dimensions), lang)
         used = text(
             "result.value.units_per_indicator",
             lang,

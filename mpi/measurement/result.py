@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.exact import fraction_text
-from mpi._common.labels import text
+from mpi._common.labels import spec_text, text
 from mpi._common.result import ResultBase, label_table
 from mpi._version import __version__
 from mpi.measurement.cell_totals import scatter_sum
@@ -477,13 +477,7 @@ class MeasureResult(InferenceMixin, ResultBase):
             if self.time
             else []
         )
-        spec = text(
-            "result.value.spec",
-            lang,
-            name=self.spec.name or text("result.value.custom", lang),
-            n_indicators=len(self.spec),
-            n_dimensions=len(self.spec.dimensions),
-        )
+        spec = spec_text(self.spec.name, len(self.spec), len(self.spec.dimensions), lang)
         return [
             (label("spec"), spec),
             (text("common.k", lang), ", ".join(fraction_text(f) for f in self.ks)),
