@@ -250,7 +250,7 @@ def evaluate_targeting(
         else "",
         undefined=reason_attr(reasons, ds, by_names),
     )
-    se = None
+    se, ests = None, None
     if totals.estimates is not None:
         ests = {**rates(totals.estimates, lambda a, b: a / b), **totals.estimates}
         names = [*RATES, *TOTALS]
@@ -259,7 +259,7 @@ def evaluate_targeting(
         for name, v in zip(names, values, strict=True):
             se[name] = (dims, np.asarray(v, np.float64).reshape(shape))
         ds.attrs["df"] = int(totals.df) if totals.df is not None else -1
-    return TargetingResult(ds, se, reasons, by_names, totals.design_label)
+    return TargetingResult(ds, se, reasons, by_names, totals.design_label, ests)
 
 
 #: Name of the measured status column added for ``spec=`` (not a column of the user's data).

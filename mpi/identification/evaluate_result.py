@@ -175,6 +175,9 @@ class TargetingResult(ResultBase):
         The group variables.
     design
         The variance method as a catalogue key and its fields, or None without a design.
+    estimates
+        With a design: the rates and totals as :class:`~mpi.survey.estimate.Estimate`
+        objects (their PSU totals or replicates), for contrasts between groups.
     """
 
     title = "Targeting evaluation"
@@ -187,8 +190,10 @@ class TargetingResult(ResultBase):
         reasons: dict[str, np.ndarray],
         by: list[str],
         design: tuple[str, dict] | None = None,
+        estimates: dict[str, Any] | None = None,
     ) -> None:
         self._design = design
+        self._estimates = estimates
         self._ds = data
         self._se = se
         self._reasons = reasons
