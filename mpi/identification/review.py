@@ -209,6 +209,18 @@ def review_lists(
     visit first; the reasons say what to check (the deprivations claimed by the data, how
     close the household is to the cutoff, which records are missing).
 
+    References
+    ----------
+    Alkire, S. and Foster, J. (2011). Counting and multidimensional poverty measurement.
+    *Journal of Public Economics* 95(7-8), 476-487 (the identification step).
+    Alkire, S. and Seth, S. (2013). Identifying BPL households: a comparison of methods.
+    *Economic and Political Weekly* 48(2), 49-57 (a data rule against an official list).
+    Cornia, G. A. and Stewart, F. (1993). Two errors of targeting. *Journal of International
+    Development* 5(5), 459-496 (inclusion and exclusion errors).
+    State Council Leading Group Office of Poverty Alleviation and Development (2014).
+    *扶贫开发建档立卡工作方案* (work plan for registering poor households: village review,
+    two publicities and one announcement).
+
     Examples
     --------
     >>> import pandas as pd, mpi
