@@ -26,6 +26,7 @@ from mpi.dynamics.transitions import TransitionResult, transitions
 from mpi.errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
 from mpi.identification.curves import TargetingCurveResult, targeting_curve
 from mpi.identification.evaluate import evaluate_targeting as targeting
+from mpi.identification.evaluate_change import TargetingChangeResult
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify import identify
 from mpi.identification.identify_result import IdentificationResult
@@ -64,6 +65,7 @@ __all__ = [
     "IdentificationResult",
     "targeting",
     "TargetingResult",
+    "TargetingChangeResult",
     "review_lists",
     "targeting_curve",
     "TargetingCurveResult",

@@ -7,6 +7,7 @@ Named ``identification`` so that the package does not shadow the function ``mpi.
 
 from mpi.identification.curves import TargetingCurveResult, targeting_curve
 from mpi.identification.evaluate import evaluate_targeting
+from mpi.identification.evaluate_change import TargetingChangeResult
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify import identify
 from mpi.identification.identify_result import IdentificationResult
@@ -14,5 +15,5 @@ from mpi.identification.review import ReviewLists, review_lists
 
 __all__ = [
     "identify", "IdentificationResult", "evaluate_targeting", "TargetingResult", "review_lists",
-    "ReviewLists", "targeting_curve", "TargetingCurveResult",
+    "ReviewLists", "targeting_curve", "TargetingCurveResult", "TargetingChangeResult",
 ]  # fmt: skip

@@ -328,3 +328,88 @@ def test_against_the_poor_measured_with_a_spec() -> None:
         mpi.targeting(df, "listed", "listed", spec=spec)
     with pytest.raises(mpi.ValidationError, match="spec= only"):
         mpi.targeting(df, "listed", "listed", k="1/3")
+
+
+def _same_numbers(a: TargetingResult, b: TargetingResult) -> None:
+    da, db = a.to_dataset(), b.to_dataset()
+    assert list(da.data_vars) == list(db.data_vars)
+    for name in da.data_vars:
+        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
+    if a.has_inference:
+        for name in a.se.data_vars:
+            np.testing.assert_array_equal(a.se[name].values, b.se[name].values, err_msg=name)
+
+
+def test_listed_as_unit_ids_equals_the_column() -> None:
+    df = _data(11, n=800)
+    df["hh"] = np.arange(800) * 7 + 1000
+    ids = df.loc[df["listed"] == 1, "hh"]
+    design = mpi.Design("w", strata="stratum", psu="psu")
+    by_col = evaluate_targeting(df, "listed", "poor", design=design, by="region")
+    for given in (ids, ids.tolist(), ids.to_numpy(), pd.Index(ids), set(ids), tuple(ids)):
+        got = evaluate_targeting(df, given, "poor", design=design, by="region", id="hh")
+        _same_numbers(got, by_col)
+        assert got.to_dataset().attrs["listed"] == f"list of {len(ids):,} ids"
+    assert len(ids) > 100 and f"list of {len(ids):,} ids" in evaluate_targeting(
+        df, ids, "poor", id="hh").summary().text  # fmt: skip
+    # id=None: the DataFrame's index, or the Dataset's unit coordinate
+    indexed = df.set_index("hh")
+    _same_numbers(evaluate_targeting(indexed, ids, "poor", design=design, by="region"), by_col)
+    ds_in = xr.Dataset({c: ("hh", df[c].to_numpy()) for c in ("listed", "poor", "w")},
+                       coords={"hh": df["hh"].to_numpy()})  # fmt: skip
+    _same_numbers(evaluate_targeting(ds_in, ids, "poor", weight="w"),
+                  evaluate_targeting(df, "listed", "poor", weight="w"))  # fmt: skip
+    # string ids; an empty list lists nobody
+    sid = df.assign(hh=df["hh"].map(lambda v: f"H{v:05d}"))
+    got = evaluate_targeting(sid, [f"H{v:05d}" for v in ids], "poor", weight="w", id="hh")
+    _same_numbers(got, evaluate_targeting(df, "listed", "poor", weight="w"))
+    none = evaluate_targeting(df, [], "poor", id="hh").to_dataset()
+    assert float(none["coverage"]) == 0.0 and none.attrs["listed"] == "list of 0 ids"
+
+
+def test_listed_ids_errors() -> None:
+    df = _data(12, n=60).assign(hh=np.arange(60) + 1)
+    with pytest.raises(ValidationError, match=r"^3 listed ids are not in the data, e\.g\. "
+                       r"999, 1000, 1001: check the id column or the list"):  # fmt: skip
+        evaluate_targeting(df, [1, 2, 999, 1000, 1001], "poor", id="hh")
+    with pytest.raises(ValidationError, match=r"\(the list holds string values, id column "
+                       r"'hh' integer values\)"):  # fmt: skip
+        evaluate_targeting(df, ["1", "2"], "poor", id="hh")
+    with pytest.raises(
+        ValidationError,
+        match=r"listed, a list of 5 ids, names 2 id\(s\) more "
+        r"than once \(e\.g\. 3, 5\)\. Deduplicate the list .* audit the roll",
+    ):
+        evaluate_targeting(df, [3, 3, 5, 5, 7], "poor", id="hh")
+    dup = df.assign(hh=np.where(df.index < 2, 8, df["hh"]))
+    with pytest.raises(ValidationError, match=r"id column 'hh' holds 1 id\(s\) more than once "
+                       r"\(e\.g\. 8\)"):  # fmt: skip
+        evaluate_targeting(dup, [3], "poor", id="hh")
+    with pytest.raises(ValidationError, match=r"the DataFrame's index holds 1 id"):
+        evaluate_targeting(dup.set_index("hh"), [3], "poor")
+    with pytest.raises(ValidationError, match=r"id column 'hh' has 1 missing value"):
+        evaluate_targeting(df.assign(hh=df["hh"].where(df.index != 4)), [3], "poor", id="hh")
+    with pytest.raises(ValidationError, match=r"id='hh' names the data's id column .* "
+                       r"listed='listed' is a 0/1 column"):  # fmt: skip
+        evaluate_targeting(df, "listed", "poor", id="hh")
+    with pytest.raises(ValidationError, match=r"id variable 'nope' is not in the data"):
+        evaluate_targeting(df, [3], "poor", id="nope")
+    with pytest.raises(ValidationError, match="one-dimensional"):
+        evaluate_targeting(df, np.array([[1, 2]]), "poor", id="hh")
+    ds_in = xr.Dataset({c: ("hh", df[c].to_numpy()) for c in ("listed", "poor")})
+    with pytest.raises(ValidationError, match=r"unit dimension 'hh'.*has none; give the id"):
+        evaluate_targeting(ds_in, [3], "poor")
+
+
+def test_ids_and_rank_with_a_spec() -> None:
+    """spec= passes the list of ids and rank= through: same numbers as the 0/1 column."""
+    df = mpi.datasets.load("dhs_rounds").query("round == 2020").reset_index(drop=True)
+    spec = mpi.presets.global_mpi_2018()
+    df = df.assign(listed=(df["hh_id"] % 3 == 0).astype(int), income=df["hh_id"] % 97)
+    ids = df.loc[df["listed"] == 1, "hh_id"].tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        a = mpi.targeting(df, ids, spec=spec, weight="weight", id="hh_id", rank="income")
+        b = mpi.targeting(df, "listed", spec=spec, weight="weight", rank="income")
+    _same_numbers(a, b)
+    assert a.to_dataset()["decile_coverage"].dims == ("decile",)
