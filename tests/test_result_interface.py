@@ -119,6 +119,10 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
                 tables["truth"].merge(tables["households"][["hh_id", "county"]], on="hh_id"),
                 "listed", "latent_poor", by="county",
             ),  # fmt: skip
+            "TargetingChangeResult": mpi.targeting(
+                tables["truth"].merge(tables["households"][["hh_id", "village"]], on="hh_id"),
+                "listed", "latent_poor", by="year", design=mpi.Design(None, psu="village"),
+            ).change("year"),  # fmt: skip
         }
     return out
 

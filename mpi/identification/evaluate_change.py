@@ -67,7 +67,7 @@ class TargetingChangeResult(ResultBase):
         catalogue key and its fields, or None).
     """
 
-    title = "Changes in the targeting rates"
+    title = "Targeting over time: changes in the targeting rates"
     call = "mpi.TargetingResult.change"
 
     def __init__(
@@ -114,7 +114,7 @@ class TargetingChangeResult(ResultBase):
             (text("targeting_change.header.listed", lang), str(self._info["listed"])),
             (text("targeting_change.header.poor", lang), str(self._info["poor"])),
             (
-                text("targeting_change.header.rounds", lang, over=self.over),
+                text("targeting_change.header.rounds", lang, over=column_label(self.over, lang)),
                 ", ".join(map(str, rounds)),
             ),
             (text("targeting_change.header.groups", lang), ", ".join(self.by) or none),
@@ -138,7 +138,7 @@ class TargetingChangeResult(ResultBase):
         level = 0.95
         ci = self.ci(level)
         parts = {
-            "start": self._start, "end": self._end, "change": self._changes, "se": self._se,
+            "start": self._start, "end": self._end, "difference": self._changes, "se": self._se,
             "lower": ci.sel({BOUND: "lower"}, drop=True),
             "upper": ci.sel({BOUND: "upper"}, drop=True),
         }  # fmt: skip

@@ -16,6 +16,7 @@ from mpi.plot import _registry
 from mpi.plot._style import cjk_font
 from mpi.plot.association import association
 from mpi.plot.comparisons import changes, contrasts, robustness
+from mpi.plot.confusion import confusion, deciles
 from mpi.plot.decomposition import decomposition
 from mpi.plot.measures import contributions, estimates, k_curve
 from mpi.plot.monitoring import monitoring
@@ -23,6 +24,7 @@ from mpi.plot.relapse import relapse, risk
 from mpi.plot.sources import conflicts, coverage
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
 from mpi.plot.targeting import roc, scores, targeting
+from mpi.plot.targeting_change import targeting_changes
 from mpi.plot.transitions import rates, transition_matrix, trend
 
 _registry.register_all()
@@ -31,5 +33,6 @@ __all__ = [
     "contributions", "k_curve", "estimates", "changes", "trend", "transition_matrix", "rates",
     "survival", "chronic_durations", "decomposition", "relapse", "cjk_font",
     "robustness", "association", "duration_adjusted", "risk", "monitoring", "conflicts", "coverage",
-    "contrasts", "targeting", "scores", "roc",
+    "contrasts", "targeting", "scores", "roc", "confusion", "deciles",
+    "targeting_changes",
 ]  # fmt: skip

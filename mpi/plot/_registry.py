@@ -18,6 +18,7 @@ RelapseResult              :func:`~mpi.plot.relapse`
 RiskResult                 :func:`~mpi.plot.risk`
 MonitoringResult           :func:`~mpi.plot.monitoring`
 TargetingResult            :func:`~mpi.plot.targeting`
+TargetingChangeResult      :func:`~mpi.plot.targeting_changes`
 IdentificationResult       :func:`~mpi.plot.scores`
 TargetingCurveResult       :func:`~mpi.plot.roc`
 PanelStates                :func:`~mpi.plot.trend` of the headcount ratio ``H``
@@ -42,6 +43,7 @@ from mpi.dynamics.spells import SpellResult
 from mpi.dynamics.states import PanelStates
 from mpi.dynamics.transitions import TransitionResult
 from mpi.identification.curves_result import TargetingCurveResult
+from mpi.identification.evaluate_change import TargetingChangeResult
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify_result import IdentificationResult
 from mpi.measurement.association import AssociationResult
@@ -57,6 +59,7 @@ from mpi.plot.relapse import relapse, risk
 from mpi.plot.sources import merge_chart
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
 from mpi.plot.targeting import roc, scores, targeting
+from mpi.plot.targeting_change import targeting_changes
 from mpi.plot.transitions import transition_matrix, trend
 from mpi.survey.hypothesis import WaldTest
 
@@ -133,6 +136,7 @@ CHARTS: dict[type, Callable[..., Any]] = {
     RiskResult: risk,
     MonitoringResult: monitoring,
     TargetingResult: targeting,
+    TargetingChangeResult: targeting_changes,
     IdentificationResult: scores,
     TargetingCurveResult: roc,
     PanelStates: states_chart,

@@ -197,18 +197,24 @@ def scores(
 def roc(
     result: TargetingCurveResult,
     *,
+    by: str | None = None,
     curve: str = "roc",
     lang: str = "en",
     ax: Axes | None = None,
     figsize: tuple[float, float] = (5.0, 4.6),
     title: str | None = None,
 ) -> Axes:
-    """The ROC (or precision-recall) curve of a score, with the operating point of the budget.
+    """The ROC (or precision-recall) curve of a score, with the operating point of the budget;
+    one curve per group when the result has groups.
 
     Parameters
     ----------
     result
         A result of :func:`mpi.targeting_curve`.
+    by
+        The grouping variable whose groups get one curve each (default: every group of the
+        result, i.e. each combination of its ``by`` variables; a result without groups draws
+        one curve). Naming a variable is allowed when it is the result's only one.
     curve
         ``"roc"``: coverage of the poor (true positive rate) against the share of the non-poor
         listed (false positive rate), with the diagonal of a random list; ``"pr"``: precision
@@ -220,47 +226,97 @@ def roc(
     figsize
         Size of the new figure.
     title
-        Chart title (default names the curve and its AUC, in ``lang``).
+        Chart title (default names the curve and its AUC, or the groups, in ``lang``).
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax.lines[0]`` is the curve; with a budget (``top=``/``share=``) the operating point
-        is the last line.
+        Without groups ``ax.lines[0]`` is the curve; with a budget (``top=``/``share=``) the
+        operating point is the last line. With groups ``ax.lines[i]`` is the curve of the
+        ``i``-th group (row-major over the result's groups), labelled in the legend with the
+        group and its AUC (AP for ``"pr"``); with a budget the last lines are the groups'
+        operating points on the national list, in the same order and colours.
     """
+    from typing import Any
+
+    from mpi.plot._style import LINE_COLORS
+
     check_result(result, TargetingCurveResult, "roc", "mpi.targeting_curve")
     check_lang(lang)
     if curve not in ("roc", "pr"):
         raise ValidationError(f"curve must be 'roc' or 'pr'; got {curve!r}")
+    groups = result.by
+    if by is not None and by not in groups:
+        raise ValidationError(
+            f"by={by!r} is not a grouping variable of the result ({groups}); call "
+            f"mpi.targeting_curve(..., by={by!r}) first"
+        )
+    if by is not None and len(groups) > 1:
+        raise ValidationError(
+            f"roc() draws the groups of the result together; the result has {groups}: leave "
+            f"by=None (one curve per combination) or compute the curves by {by!r} alone"
+        )
     ds = result.to_dataset()
-    tpr, fpr = ds["tpr"].values, ds["fpr"].values
     ax = new_ax(ax, figsize)
     style_axes(ax)
     if curve == "roc":
-        x, y = fpr, tpr
-        ax.plot(x, y, color=EXIT, linewidth=1.8, drawstyle="default")
-        ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", linewidth=1)
         ax.set_xlabel(text("plot.targeting.fpr", lang))
-        default = text("plot.targeting.roc_title", lang, auc=float(ds["auc"]))
+        ax.set_ylabel(text("plot.targeting.tpr", lang))
     else:
-        x, y = tpr, ds["precision"].values
-        ax.plot(x, y, color=EXIT, linewidth=1.8)
         ax.set_xlabel(text("plot.targeting.tpr", lang))
-        default = text("plot.targeting.pr_title", lang, ap=float(ds["average_precision"]))
-    ax.set_ylabel(text("plot.targeting.tpr" if curve == "roc" else "plot.targeting.precision",
-                       lang))  # fmt: skip
-    if result.has_budget:
-        cover = 1.0 - float(ds["exclusion_error"])
-        listed_nonpoor = float(ds["listed_nonpoor"])
-        nonpoor = listed_nonpoor + float(ds["unlisted_nonpoor"])
-        point = (
-            (listed_nonpoor / nonpoor if nonpoor else np.nan, cover)
-            if curve == "roc"
-            else (cover, 1.0 - float(ds["inclusion_error"]))
-        )
-        ax.plot(*point, marker="o", color=ENTRY, markersize=7, linestyle="none",
-                label=text("plot.targeting.budget", lang, budget=str(ds.attrs["budget"])))  # fmt: skip
-        ax.legend(frameon=False, loc="lower right")
+        ax.set_ylabel(text("plot.targeting.precision", lang))
+
+    def xy(part: Any) -> tuple[np.ndarray, np.ndarray]:
+        if curve == "roc":
+            return part["fpr"].values, part["tpr"].values
+        return part["tpr"].values, part["precision"].values
+
+    def point(part: Any) -> tuple[float, float]:
+        cover = 1.0 - float(part["exclusion_error"])
+        listed_nonpoor = float(part["listed_nonpoor"])
+        nonpoor = listed_nonpoor + float(part["unlisted_nonpoor"])
+        if curve == "roc":
+            return (listed_nonpoor / nonpoor if nonpoor else np.nan, cover)
+        return (cover, 1.0 - float(part["inclusion_error"]))
+
+    if not groups:
+        x, y = xy(ds)
+        ax.plot(x, y, color=EXIT, linewidth=1.8)
+        if curve == "roc":
+            ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", linewidth=1)
+            default = text("plot.targeting.roc_title", lang, auc=float(ds["auc"]))
+        else:
+            default = text("plot.targeting.pr_title", lang, ap=float(ds["average_precision"]))
+        if result.has_budget:
+            ax.plot(*point(ds), marker="o", color=ENTRY, markersize=7, linestyle="none",
+                    label=text("plot.targeting.budget", lang, budget=str(ds.attrs["budget"])))  # fmt: skip
+            ax.legend(frameon=False, loc="lower right")
+    else:
+        shape = tuple(ds.sizes[b] for b in groups)
+        parts = []
+        for i, idx in enumerate(np.ndindex(*shape)):
+            part = ds.isel(dict(zip(groups, idx, strict=True)))
+            name = ", ".join(str(part[b].item()) for b in groups)
+            color = LINE_COLORS[i % len(LINE_COLORS)]
+            style = ("-", "--", "-.", ":")[(i // len(LINE_COLORS)) % 4]
+            label = (
+                text("curves.plot.group_auc", lang, group=name, auc=float(part["auc"]))
+                if curve == "roc"
+                else text("curves.plot.group_ap", lang, group=name,
+                          ap=float(part["average_precision"]))
+            )  # fmt: skip
+            ax.plot(*xy(part), color=color, linestyle=style, linewidth=1.6, label=label)
+            parts.append((part, color))
+        if curve == "roc":
+            ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", linewidth=1)
+        if result.has_budget:
+            marks = text("curves.plot.budget_groups", lang, budget=str(ds.attrs["budget"]))
+            for j, (part, color) in enumerate(parts):
+                ax.plot(*point(part), marker="o", color=color, markersize=7, linestyle="none",
+                        markeredgecolor="white", label=marks if j == 0 else None)  # fmt: skip
+        ax.legend(frameon=False, loc="lower right", fontsize="small")
+        key = "curves.plot.roc_title_groups" if curve == "roc" else "curves.plot.pr_title_groups"
+        default = text(key, lang, by=", ".join(groups))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     percent_axis(ax, "x")

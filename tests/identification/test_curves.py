@@ -268,3 +268,205 @@ def test_bad_columns() -> None:
         warnings.simplefilter("ignore", MissingDataWarning)
         with pytest.raises(ValidationError, match="no unit has a score"):
             targeting_curve(df.assign(s=np.nan, poor=1), "s", "poor")
+
+
+# -- by= and design= (issue 17: curves by group, design-based SEs) -------------------------
+
+
+def _survey(seed: int, n: int = 900) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = _data(seed, n=n)
+    df["stratum"] = rng.integers(0, 4, n)
+    df["psu"] = df["stratum"] * 10 + rng.integers(0, 5, n)
+    df["region"] = rng.choice(["north", "south", "west"], n)
+    return df
+
+
+def _ref_influence(s: np.ndarray, poor: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted influence values of the AUC, pair by pair (O(n^2))."""
+    kern = (s[:, None] > s[None, :]) + 0.5 * (s[:, None] == s[None, :])
+    big_p, big_q = w[poor].sum(), w[~poor].sum()
+    g = (kern * (w * ~poor)[None, :]).sum(axis=1)  # G(s_k): non-poor scoring below
+    h = (kern.T * (w * poor)[None, :]).sum(axis=1)  # H(s_k): poor scoring above
+    auc = _ref_auc(s, poor, w)
+    return np.where(poor, w * g, w * h) / (big_p * big_q) - auc * np.where(
+        poor, w / big_p, w / big_q
+    )
+
+
+def _strat_se(u: np.ndarray, stratum_of_psu: np.ndarray) -> float:
+    var = 0.0
+    for h in np.unique(stratum_of_psu):
+        x = u[stratum_of_psu == h]
+        var += x.size / (x.size - 1) * ((x - x.mean()) ** 2).sum()
+    return float(np.sqrt(var))
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_auc_se_matches_plain_numpy_linearisation(seed: int) -> None:
+    df = _survey(seed)
+    design = mpi.Design("w", strata="stratum", psu="psu")
+    res = targeting_curve(df, "s", "poor", design=design)
+    res_by = targeting_curve(df, "s", "poor", design=design, by="region")
+    s, poor, w = df["s"].to_numpy(), df["poor"].to_numpy() == 1, df["w"].to_numpy()
+    psus = np.unique(df["psu"])
+    stratum_of_psu = psus // 10
+    code = np.searchsorted(psus, df["psu"].to_numpy())
+
+    def se_of(mask: np.ndarray) -> float:
+        z = np.zeros(len(df))
+        z[mask] = _ref_influence(s[mask], poor[mask], w[mask])  # 0 outside: domain by zeroing
+        return _strat_se(np.bincount(code, weights=z, minlength=psus.size), stratum_of_psu)
+
+    assert abs(float(res.se["auc"]) - se_of(np.ones(len(df), bool))) < 1e-10
+    for region in ("north", "south", "west"):
+        mask = (df["region"] == region).to_numpy()
+        assert abs(float(res_by.se["auc"].sel(region=region)) - se_of(mask)) < 1e-10, region
+        assert abs(float(res_by.to_dataset()["auc"].sel(region=region))
+                   - _ref_auc(s[mask], poor[mask], w[mask])) < 1e-12  # fmt: skip
+    assert res.to_dataset().attrs["df"] == psus.size - 4
+    ci = res.ci(0.95)
+    z95 = 1.959963984540054
+    upper = float(res.to_dataset()["auc"]) + z95 * float(res.se["auc"])
+    assert abs(float(ci["auc"].sel(bound="upper")) - upper) < 1e-12
+
+
+def test_auc_influence_is_the_derivative_in_each_psu() -> None:
+    """The PSU totals of the influence values equal d AUC / d eps with the PSU's weights
+    scaled by (1 + eps): a finite-difference check of the formula itself."""
+    from mpi.identification.curves_core import auc_influence, bin_totals, ranking, score_bins
+
+    df = _survey(14, n=300)
+    s, poor, w = df["s"].to_numpy(), df["poor"].to_numpy() == 1, df["w"].to_numpy()
+    bins = score_bins(s)
+    group = np.zeros(len(df), np.int64)
+    p, q, _ = bin_totals(bins, group, 1, poor, w)
+    auc = ranking(p, q)["auc"]
+    z = auc_influence(bins, group, poor, w, p, q, auc)
+    assert abs(z.sum()) < 1e-12  # an influence function sums to 0
+    eps = 1e-6
+    for psu in np.unique(df["psu"])[:8]:
+        bump = 1 + eps * (df["psu"] == psu).to_numpy()
+        up, down = _ref_auc(s, poor, w * bump), _ref_auc(s, poor, w * (2 - bump))
+        deriv = (up - down) / (2 * eps)
+        assert abs(z[(df["psu"] == psu).to_numpy()].sum() - deriv) < 1e-8
+
+
+@pytest.mark.parametrize("budget", [{"top": 250}, {"share": 0.3}])
+def test_budget_se_equal_mpi_targeting_on_the_list(budget: dict) -> None:
+    df = _survey(15)
+    rng = np.random.default_rng(1)
+    reps = [f"rw{r}" for r in range(6)]
+    for r in reps:
+        df[r] = df["w"] * rng.uniform(0.5, 1.5, len(df))
+    base = mpi.Design("w", strata="stratum", psu="psu")
+    designs = [base, base.bootstrap(40, seed=3), mpi.ReplicateDesign("w", reps)]
+    names = [*RATES, "listed_poor", "listed_nonpoor", "unlisted_poor", "unlisted_nonpoor"]
+    for design in designs:
+        for by in (None, "region"):
+            res = targeting_curve(df, "s", "poor", design=design, by=by, **budget)
+            listed = (df["s"] >= float(res.to_dataset()["cut_score"])).astype(int)
+            ref = mpi.targeting(df.assign(listed=listed), "listed", "poor", design=design, by=by)
+            for name in names:
+                got, want = res.se[name].values, ref.se[name].values
+                np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
+            assert res.to_dataset().attrs["df"] == ref.to_dataset().attrs["df"]
+
+
+def test_replicate_and_bootstrap_auc_se_recompute_the_auc() -> None:
+    from mpi._common.table import as_table
+    from mpi.survey.bootstrap import rao_wu_factors
+    from mpi.survey.design import encode_design
+
+    df = _survey(16, n=500)
+    s, poor, w = df["s"].to_numpy(), df["poor"].to_numpy() == 1, df["w"].to_numpy()
+    rng = np.random.default_rng(2)
+    reps = [f"rw{r}" for r in range(5)]
+    for r in reps:
+        df[r] = w * rng.uniform(0.5, 1.5, len(df))
+    res = targeting_curve(df, "s", "poor", design=mpi.ReplicateDesign("w", reps))
+    thetas = np.array([_ref_auc(s, poor, df[r].to_numpy()) for r in reps])
+    ref = np.sqrt((len(reps) - 1) / len(reps) * ((thetas - thetas.mean()) ** 2).sum())
+    assert abs(float(res.se["auc"]) - ref) < 1e-12
+    design = mpi.Design("w", strata="stratum", psu="psu")
+    boot = targeting_curve(df, "s", "poor", design=design.bootstrap(30, seed=5))
+    enc = encode_design(as_table(df, []), design)
+    factors = rao_wu_factors(enc.n_h, enc.starts, enc.fpc_factor, 30, 5, n_psu=enc.n_psu)
+    thetas = np.array([_ref_auc(s, poor, w * f[enc.psu]) for f in factors])
+    ref = np.sqrt(((thetas - thetas.mean()) ** 2).sum() / 29)
+    assert abs(float(boot.se["auc"]) - ref) < 1e-12
+    assert "Rao-Wu" in str(boot.summary()) or "bootstrap" in str(boot.summary()).lower()
+
+
+def test_by_group_curves_and_the_national_budget() -> None:
+    df = _survey(17)
+    res = targeting_curve(df, "s", "poor", weight="w", by="region", top=300)
+    nat = targeting_curve(df, "s", "poor", weight="w", top=300).to_dataset()
+    ds = res.to_dataset()
+    # One national list: the cut of the ungrouped call; its errors reported per region.
+    assert float(ds["cut_score"]) == float(nat["cut_score"])
+    assert int(ds["n_listed"].sum()) == int(nat["n_listed"]) == ds.attrs["n_listed_total"]
+    listed = (df["s"] >= float(ds["cut_score"])).astype(int)
+    ref = mpi.targeting(df.assign(listed=listed), "listed", "poor", weight="w", by="region")
+    rds = ref.to_dataset()
+    for name in [r for r in RATES if r != "poor_share"]:
+        np.testing.assert_allclose(ds[name].values, rds[name].values, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(ds["threshold"].values, nat["threshold"].values)
+    assert res.by == ["region"] and res.by_group()["auc"].dims == ("region",)
+    assert "Groups                            region" in str(res.summary())
+    for region in ("north", "south", "west"):
+        part = df[df["region"] == region]
+        own = targeting_curve(part, "s", "poor", weight="w").to_dataset()
+        g = ds.sel(region=region)
+        for name in ("auc", "average_precision", "poor_share"):
+            assert abs(float(g[name]) - float(own[name])) < 1e-12, (region, name)
+        assert int(g["n_units"]) == len(part)
+        # On the national grid the group's curve passes through its own points.
+        at = g.sel(threshold=own["threshold"].values)
+        for name in ("tpr", "fpr", "precision", "listed_count"):
+            np.testing.assert_allclose(at[name].values, own[name].values, rtol=0, atol=1e-12)
+    with pytest.raises(ValidationError, match="by names a variable twice"):
+        targeting_curve(df, "s", "poor", by=["region", "region"])
+
+
+def test_by_group_result_interface_and_undefined_groups() -> None:
+    df = _survey(18, n=400)
+    df.loc[df["region"] == "west", "poor"] = 0  # no poor in the west: AUC undefined there
+    df.loc[:2, "region"] = None
+    design = mpi.Design("w", strata="stratum", psu="psu")
+    with pytest.warns(MissingDataWarning, match="3 unit"):
+        res = targeting_curve(df, "s", "poor", design=design, by="region", share=0.2)
+    ds = res.to_dataset()
+    assert np.isnan(float(ds["auc"].sel(region="west")))
+    assert np.isnan(float(res.se["auc"].sel(region="west")))
+    assert np.isfinite(res.se["auc"].sel(region="north"))
+    assert ds.attrs["n_missing_group"] == 3
+    assert res.by == ["region"] and res.has_inference
+    assert repr(res).startswith("<mpi.TargetingCurveResult score='s' poor='poor' by region: 3")
+    text = str(res.summary())
+    assert "No unit is poor in region=west" in text and "The budget is national" in text
+    assert "3 unit(s) with a missing group value" in text
+    zh = str(res.summary(lang="zh"))
+    assert "全国统一名额" in zh and "标准误" in zh
+    frame = res.to_frame()
+    assert list(frame.columns) == ["measure", "region", "estimate", "se", "lower", "upper"]
+    auc_rows = frame[frame["measure"] == "auc"]
+    assert auc_rows["region"].tolist() == ["north", "south", "west"]
+    np.testing.assert_array_equal(auc_rows["se"].to_numpy(), res.se["auc"].values)
+    assert res.by_group()["auc"].dims == ("region",)
+    assert res.curve().index.names == ["threshold", "region"]
+    plain = targeting_curve(_data(1), "s", "poor")
+    with pytest.raises(ValidationError, match="needs groups"):
+        plain.by_group()
+
+
+def test_design_arguments_are_checked() -> None:
+    df = _survey(19, n=200)
+    with pytest.raises(ValidationError, match="design must be an mpi.Design"):
+        targeting_curve(df, "s", "poor", design="w")
+    with pytest.raises(ValidationError, match="differs from the design's weight"):
+        targeting_curve(df, "s", "poor", weight="s", design=mpi.Design("w"))
+    same = targeting_curve(df, "s", "poor", weight="w", design=mpi.Design("w"))
+    assert same.to_dataset().attrs["weight"] == "w"
+    with pytest.raises(ValidationError, match="by must be a variable name"):
+        targeting_curve(df, "s", "poor", by=[["region"]])

@@ -74,6 +74,9 @@ def results(panel) -> dict[str, object]:
                                          "d2", weight="w", share=0.3),
             "targeting": mpi.targeting(survey.assign(listed=survey["d1"]), "listed", "d2",
                                        by="region", design=DESIGN),
+            "targeting_change": mpi.targeting(
+                rounds.assign(listed=rounds["d1"]), "listed", "d2", by="round", design=DESIGN
+            ).change("round"),
         }
 
 
@@ -82,6 +85,7 @@ KEYS = [
     "change", "robustness", "association", "wald", "transitions", "spells", "chronic",
     "duration_adjusted", "decomposition", "relapse", "risk", "risk_no_evaluation", "monitoring",
     "states", "merge", "identify", "identify_panel", "targeting", "curve",
+    "targeting_change",
 ]  # fmt: skip
 
 
@@ -275,3 +279,38 @@ def test_roc_chart_draws_the_curve_and_the_operating_point(results):
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), ds["precision"].values)
     with pytest.raises(mpi.ValidationError, match="curve must be"):
         mpi.plot.roc(res, curve="auc")
+
+
+def test_roc_chart_draws_one_curve_per_group_with_its_operating_point():
+    rng = np.random.default_rng(3)
+    n = 600
+    poor = rng.random(n) < 0.35
+    import pandas as pd
+
+    df = pd.DataFrame({"s": rng.normal(size=n) + 1.2 * poor, "poor": poor.astype(int),
+                       "w": rng.uniform(0.5, 2, n), "region": rng.choice(["a", "b", "c"], n)})
+    res = mpi.targeting_curve(df, "s", "poor", weight="w", by="region", top=150)
+    ds = res.to_dataset()
+    ax = res.plot()
+    regions = ["a", "b", "c"]
+    for i, region in enumerate(regions):  # the curves first, in the result's order
+        g = ds.sel(region=region)
+        np.testing.assert_array_equal(ax.lines[i].get_xdata(), g["fpr"].values)
+        np.testing.assert_array_equal(ax.lines[i].get_ydata(), g["tpr"].values)
+        assert ax.lines[i].get_label() == f"{region} (AUC = {float(g['auc']):.3f})"
+    points = ax.lines[-3:]  # then each group's point on the national list, same colours
+    for i, (line, region) in enumerate(zip(points, regions, strict=True)):
+        g = ds.sel(region=region)
+        nonpoor = float(g["listed_nonpoor"] + g["unlisted_nonpoor"])
+        assert abs(line.get_xdata()[0] - float(g["listed_nonpoor"]) / nonpoor) < 1e-15
+        assert abs(line.get_ydata()[0] - (1 - float(g["exclusion_error"]))) < 1e-15
+        assert line.get_color() == ax.lines[i].get_color()
+    assert ax.get_title(loc="left") == "ROC curves of the score by region"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Each group on the national list (top=150)" in legend
+    ax = mpi.plot.roc(res, curve="pr", lang="zh", by="region")
+    assert ax.get_title(loc="left") == "按 region 分组的得分精确率-召回率曲线"
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), ds["precision"].sel(region="a").values)
+    assert ax.lines[0].get_label().startswith("a（AP = ")
+    with pytest.raises(mpi.ValidationError, match="not a grouping variable"):
+        mpi.plot.roc(res, by="county")
