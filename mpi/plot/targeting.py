@@ -80,7 +80,7 @@ def targeting(
         hold the inclusion errors, then the exclusion errors, one bar per group in the order of
         the result; each ``BarContainer.errorbar`` holds the intervals with a design.
     """
-    check_result(result, TargetingResult, "targeting", "mpi.identification")
+    check_result(result, TargetingResult, "targeting", "mpi.targeting")
     check_lang(lang)
     ds = result.to_dataset()
     dims = [d for d in ds["inclusion_error"].dims]

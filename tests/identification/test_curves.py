@@ -325,10 +325,15 @@ def test_auc_se_matches_plain_numpy_linearisation(seed: int) -> None:
         assert abs(float(res_by.to_dataset()["auc"].sel(region=region))
                    - _ref_auc(s[mask], poor[mask], w[mask])) < 1e-12  # fmt: skip
     assert res.to_dataset().attrs["df"] == psus.size - 4
-    ci = res.ci(0.95)
-    z95 = 1.959963984540054
-    upper = float(res.to_dataset()["auc"]) + z95 * float(res.se["auc"])
-    assert abs(float(ci["auc"].sel(bound="upper")) - upper) < 1e-12
+    # t on the design's df, logit-transformed (the AUC is a share), as mpi.targeting's ci
+    from scipy import stats
+
+    t = stats.t.ppf(0.975, psus.size - 4)
+    auc, se_auc = float(res.to_dataset()["auc"]), float(res.se["auc"])
+    upper = 1 / (1 + np.exp(-(np.log(auc / (1 - auc)) + t * se_auc / (auc * (1 - auc)))))
+    assert abs(float(res.ci(0.95)["auc"].sel(bound="upper")) - upper) < 1e-12
+    wald = float(res.ci(0.95, method="wald")["auc"].sel(bound="upper"))
+    assert abs(wald - (auc + t * se_auc)) < 1e-12
 
 
 def test_auc_influence_is_the_derivative_in_each_psu() -> None:

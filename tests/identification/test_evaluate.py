@@ -151,12 +151,29 @@ def test_design_se_match_numpy_linearisation(seed: int) -> None:
         ref = _lin_se(df, (df["region"] == region).to_numpy())
         for name, value in ref.items():
             assert abs(float(by.se[name].sel(region=region)) - value) <= 1e-10, (name, region)
+    # t intervals on the design's df (PSUs - strata), logit for shares, as MeasureResult.ci
+    from scipy import stats
+
+    t = stats.t.ppf(0.95, res.to_dataset().attrs["df"])
     ci = by.ci(0.9)
-    z = 1.6448536269514722
-    est = by.to_dataset()["coverage"]
+    est, se_cov = by.to_dataset()["coverage"], by.se["coverage"]
+    logit = np.log(est / (1 - est)) + t * se_cov / (est * (1 - est))
     np.testing.assert_allclose(
-        ci["coverage"].sel(bound="upper"), est + z * by.se["coverage"], rtol=0, atol=1e-12
+        ci["coverage"].sel(bound="upper"), 1 / (1 + np.exp(-logit)), rtol=0, atol=1e-12
     )
+    wald = by.ci(0.9, method="wald")
+    np.testing.assert_allclose(
+        wald["coverage"].sel(bound="upper"), est + t * se_cov, rtol=0, atol=1e-12
+    )
+    cgh = by.to_dataset()["cgh_indicator"] - t * by.se["cgh_indicator"]  # a ratio: never logit
+    np.testing.assert_allclose(ci["cgh_indicator"].sel(bound="lower"), cgh, rtol=0, atol=1e-12)
+    t50 = stats.t.ppf(0.95, 50)
+    np.testing.assert_allclose(
+        by.ci(0.9, "wald", df=50)["coverage"].sel(bound="lower"), est - t50 * se_cov,
+        rtol=0, atol=1e-12,
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="df must be"):
+        by.ci(df=0)
     frame = by.to_frame()
     assert list(frame.columns) == ["measure", "region", "estimate", "se", "lower", "upper"]
     assert len(frame) == len(RATES) * 3
