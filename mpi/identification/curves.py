@@ -23,15 +23,15 @@ from mpi.identification.curves_core import bin_totals, ranking, score_bins
 from mpi.identification.curves_design import (
     AucUnits,
     auc_estimate,
-    by_names,
-    design_weight,
     group_coords,
 )
 from mpi.identification.curves_result import TargetingCurveResult
 from mpi.identification.evaluate_inputs import (
     CELLS,
     Flags,
+    by_names,
     confusion_totals,
+    design_weight,
     group_codes,
     read_flag,
     read_weight,

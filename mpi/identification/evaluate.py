@@ -26,7 +26,9 @@ from mpi.identification.evaluate_deciles import add_deciles, read_rank, weighted
 from mpi.identification.evaluate_ids import is_id_list, listed_from_ids
 from mpi.identification.evaluate_inputs import (
     Flags,
+    by_names,
     confusion_totals,
+    design_weight,
     group_codes,
     read_flag,
     read_weight,
@@ -39,41 +41,9 @@ from mpi.identification.evaluate_result import (
     reason_attr,
     undefined,
 )
-from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 from mpi.survey.estimate import standard_errors
 
 __all__ = ["evaluate_targeting", "TargetingResult"]
-
-
-def _by_list(by: Any) -> list[str]:
-    if by is None:
-        return []
-    names = [by] if isinstance(by, str) or not isinstance(by, Sequence) else list(by)
-    for b in names:
-        if not isinstance(b, Hashable) or isinstance(b, list | tuple):
-            raise ValidationError(
-                f"by must be a variable name or a list of names; got {by!r}. "
-                "E.g. by='region' or by=['region', 'year']"
-            )
-    if len(set(names)) != len(names):
-        raise ValidationError(f"by names a variable twice: {names!r}; give each once")
-    return names
-
-
-def _resolve_weight(weight: Any, design: Any) -> Any:
-    if design is None:
-        return weight
-    if not isinstance(design, Design | BootstrapDesign | ReplicateDesign):
-        raise ValidationError(
-            "design must be an mpi.Design, a Design.bootstrap(...) or an mpi.ReplicateDesign; "
-            f"got {type(design).__name__}"
-        )
-    if weight is not None and weight != design.weight:
-        raise ValidationError(
-            f"weight={weight!r} differs from the design's weight {design.weight!r}; give the "
-            "weight only in the design"
-        )
-    return design.weight
 
 
 def evaluate_targeting(
@@ -247,13 +217,13 @@ def evaluate_targeting(
             "give the reference status either as a 0/1 column (poor='...') or as a spec "
             "(spec=mpi.presets...(): the poor measured by mpi.identify), not both or neither"
         )
-    by_list = is_id_list(listed)
+    ids_given = is_id_list(listed)
     if rank is None and descending is not False:
         raise ValidationError(
             f"descending={descending!r} orders the rank= column; give rank='<income or score "
             "column>' too, or drop descending="
         )
-    if id is not None and not by_list:
+    if id is not None and not ids_given:
         raise ValidationError(
             f"id={id!r} names the data's id column for a listed given as a list of unit ids; "
             f"listed={listed!r} is a 0/1 column: drop id= or pass the ids as listed=[...]"
@@ -264,11 +234,11 @@ def evaluate_targeting(
         )
     if k is not None or missing != "drop":
         raise ValidationError("k= and missing= apply with spec= only (the poor measured)")
-    by_names = _by_list(by)
-    weight = _resolve_weight(weight, design)
-    needed = [poor, *by_names] + [v for v in (weight, rank, id) if v is not None]
-    table = as_table(data, needed if by_list else [listed, *needed])
-    if by_list:
+    groups = by_names(by)
+    weight = design_weight(weight, design)
+    needed = [poor, *groups] + [v for v in (weight, rank, id) if v is not None]
+    table = as_table(data, needed if ids_given else [listed, *needed])
+    if ids_given:
         is_listed, listed_label = listed_from_ids(table, listed, id)
         miss_l = np.zeros(table.n, bool)
     else:
@@ -279,7 +249,7 @@ def evaluate_targeting(
         x, miss_r = read_rank(table, rank, descending)
     else:
         x, miss_r = np.zeros(table.n), np.zeros(table.n, bool)
-    group, shape, labels = group_codes(table, by_names)
+    group, shape, labels = group_codes(table, groups)
     dropped = miss_l | miss_p | miss_w | miss_r
     miss_g = (group < 0) & ~dropped
     cell = np.where(is_listed, 0, 2) + np.where(is_poor, 0, 1)
@@ -289,7 +259,7 @@ def evaluate_targeting(
     if n_dropped:
         warnings.warn(
             f"{n_dropped} of {table.n} units dropped for missing values (listed "
-            f"{listed_label if by_list else repr(listed)}: {int(miss_l.sum())}, poor {poor!r}: "
+            f"{listed_label if ids_given else repr(listed)}: {int(miss_l.sum())}, poor {poor!r}: "
             f"{int(miss_p.sum())}, weight: {int(miss_w.sum())}"
             + (f", rank {rank!r}: {int(miss_r.sum())}" if rank is not None else "")
             + "). They are counted in the result's n_dropped",
@@ -298,18 +268,18 @@ def evaluate_targeting(
         )
     if n_miss_g:
         warnings.warn(
-            f"{n_miss_g} unit(s) have a missing value in a by variable ({by_names}); they are "
+            f"{n_miss_g} unit(s) have a missing value in a by variable ({groups}); they are "
             "in no group, counted in the result's n_missing_group",
             MissingDataWarning,
             stacklevel=level,
         )
     n_groups = int(np.prod(shape)) if shape else 1
-    flags = Flags(cell, w, np.maximum(group, 0), n_groups, shape, by_names, labels)
+    flags = Flags(cell, w, np.maximum(group, 0), n_groups, shape, groups, labels)
     totals = confusion_totals(table, flags, design)
     point = rates(totals.point, ratio)
     counts = np.bincount(flags.group[cell >= 0], minlength=n_groups).reshape(shape)
-    coords = {b: lab for b, lab in zip(by_names, labels, strict=True)}
-    dims = tuple(by_names)
+    coords = {b: lab for b, lab in zip(groups, labels, strict=True)}
+    dims = tuple(groups)
     ds = xr.Dataset(coords=coords)
     for name in RATES:
         ds[name] = (dims, np.asarray(point[name]).reshape(shape))
@@ -326,14 +296,14 @@ def evaluate_targeting(
         listed=listed_label,
         poor=str(poor),
         weight="" if weight is None else str(weight),
-        by=", ".join(by_names),
+        by=", ".join(groups),
         n_units=int((cell >= 0).sum()),
         n_dropped=n_dropped,
         n_missing_group=n_miss_g,
         design=text(totals.design_label[0], "en", **totals.design_label[1])
         if totals.design_label
         else "",
-        undefined=reason_attr(reasons, ds, by_names),
+        undefined=reason_attr(reasons, ds, groups),
     )
     se, ests = None, None
     if totals.estimates is not None:
@@ -349,7 +319,7 @@ def evaluate_targeting(
         decile[~dropped] = weighted_deciles(x[~dropped], w[~dropped])
         add_deciles(ds, se, ests, table, flags, decile, design)
         ds.attrs.update(rank=str(rank), descending=int(bool(descending)))
-    return TargetingResult(ds, se, reasons, by_names, totals.design_label, ests)
+    return TargetingResult(ds, se, reasons, groups, totals.design_label, ests)
 
 
 #: Name of the measured status column added for ``spec=`` (not a column of the user's data).

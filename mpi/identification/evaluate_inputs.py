@@ -24,10 +24,78 @@ from mpi.survey.bootstrap import rao_wu_factors
 from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign, encode_design
 from mpi.survey.estimate import Estimate, LinearizedEngine, ReplicateEngine
 
-__all__ = ["CELLS", "Flags", "Totals", "read_flag", "read_weight", "confusion_totals"]
+__all__ = [
+    "CELLS", "Flags", "Totals", "by_names", "design_weight", "read_flag", "read_weight",
+    "confusion_totals",
+]  # fmt: skip
 
 #: The cells of the listed x poor table, in the order of the totals.
 CELLS = ("listed_poor", "listed_nonpoor", "unlisted_poor", "unlisted_nonpoor")
+
+
+def by_names(by: Any) -> list[str]:
+    """The ``by`` argument as a list of distinct variable names.
+
+    Parameters
+    ----------
+    by
+        None, a name, or a list of names.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ValidationError
+        For something that is not a name or a list of names, or a name given twice.
+    """
+    if by is None:
+        return []
+    names = [by] if isinstance(by, str) or not isinstance(by, Sequence) else list(by)
+    for b in names:
+        if not isinstance(b, Hashable) or isinstance(b, list | tuple):
+            raise ValidationError(
+                f"by must be a variable name or a list of names; got {by!r}. "
+                "E.g. by='region' or by=['region', 'year']"
+            )
+    if len(set(names)) != len(names):
+        raise ValidationError(f"by names a variable twice: {names!r}; give each once")
+    return names
+
+
+def design_weight(weight: Any, design: Any) -> Any:
+    """The weight column: ``weight``, or the design's.
+
+    Parameters
+    ----------
+    weight
+        The ``weight`` argument.
+    design
+        None, an :class:`~mpi.Design`, a bootstrap design or an :class:`~mpi.ReplicateDesign`.
+
+    Returns
+    -------
+    Hashable or None
+
+    Raises
+    ------
+    ValidationError
+        For a ``design`` of another type, or a ``weight`` that differs from the design's.
+    """
+    if design is None:
+        return weight
+    if not isinstance(design, Design | BootstrapDesign | ReplicateDesign):
+        raise ValidationError(
+            "design must be an mpi.Design, a Design.bootstrap(...) or an mpi.ReplicateDesign; "
+            f"got {type(design).__name__}"
+        )
+    if weight is not None and weight != design.weight:
+        raise ValidationError(
+            f"weight={weight!r} differs from the design's weight {design.weight!r}; give the "
+            "weight only in the design"
+        )
+    return design.weight
 
 
 def read_flag(table: Table, name: Hashable, role: str) -> tuple[np.ndarray, np.ndarray]:

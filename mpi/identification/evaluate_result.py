@@ -279,8 +279,12 @@ class TargetingResult(ResultBase):
             lines.append((text("targeting.header.design", lang), text(key, lang, **fields)))
         if "rank" in a:
             order = "descending" if a["descending"] else "ascending"
-            lines.append((text("targeting.header.rank", lang),
-                          text(f"targeting.header.rank_{order}", lang, rank=a["rank"])))
+            lines.append(
+                (
+                    text("targeting.header.rank", lang),
+                    text(f"targeting.header.rank_{order}", lang, rank=a["rank"]),
+                )
+            )
         return lines
 
     def _var_label(self, name: str, lang: str) -> str:
