@@ -6,7 +6,9 @@ sufficient statistics so that results for chunks of units can simply be summed.
 Every kernel is compiled by :func:`._config.kernel` and loops over its chunks with the
 helpers of :mod:`._config` (chunk ranges, padded private sums, the merge in chunk order).
 The cross-section AF kernel is :mod:`.af` (entry point) with :mod:`.af_layout`,
-:mod:`.rules`, :mod:`.af_chunks` and :mod:`.af_sums`; the panel kernels are :mod:`.panel`
+:mod:`.rules`, :mod:`.af_chunks` and :mod:`.af_sums`; :mod:`.reweight` (the OPHI
+reweighting of one unit, shared by the AF kernel and unit-level identification) and
+:mod:`.identify` (the unit-level identification loops of :func:`mpi.identify`); the panel kernels are :mod:`.panel`
 (states), :mod:`.transitions`, :mod:`.chronic`, :mod:`.decompose`, :mod:`.relapse` and
 :mod:`.risk`; :mod:`.buckets`, :mod:`.codes` and :mod:`.variance` serve the survey design.
 """

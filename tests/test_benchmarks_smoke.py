@@ -33,3 +33,8 @@ def test_survey_benchmark_smoke():
 def test_dynamics_benchmark_smoke():
     """benchmarks/dynamics.py runs and its numpy transitions, spells and chronic agree."""
     assert "max diff" in _run("dynamics.py").stdout
+
+
+def test_identify_benchmark_smoke():
+    """benchmarks/identify.py runs and agrees with plain numpy (status exact, score 1e-12)."""
+    assert "Checks: poor status" in _run("identify.py").stdout

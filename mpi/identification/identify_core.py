@@ -3,13 +3,15 @@
 
 The indicator columns are encoded by :func:`mpi.measurement.encode.encode_indicator` and
 their deprivation rules evaluated by the AF kernel's own rule evaluator
-(:func:`mpi.kernels.rules.evaluate`), so a unit is deprived here exactly when
-:func:`mpi.measure` counts it deprived. Scores are integer numerators over integer
-denominators; a unit is poor iff ``numerator * k_den >= k_num * denominator``.
+(:func:`mpi.kernels.rules.evaluate`, through :func:`mpi.kernels.identify.column_flags`), so a
+unit is deprived here exactly when :func:`mpi.measure` counts it deprived. Scores are integer
+numerators over integer denominators; a unit is poor iff ``numerator * k_den >= k_num *
+denominator`` (:func:`mpi.kernels.identify.classify`).
 
 Missing values follow :func:`mpi.measure`: ``drop`` (listwise), ``reweight`` (the OPHI rule:
 a missing indicator's weight is re-spread over the observed indicators of its dimension,
-scores over the denominator ``L * lcm(b_q)`` that the kernel uses) and ``raise``. A unit with a
+scores over the denominator ``L * lcm(b_q)``, by the AF kernel's own
+:func:`mpi.kernels.reweight.reweighted_score`) and ``raise``. A unit with a
 missing sampling weight is dropped, as :func:`mpi.measure` drops it.
 """
 
@@ -24,7 +26,8 @@ import numpy as np
 from mpi import kernels
 from mpi._common.table import Table, encode_weight
 from mpi.errors import DataError
-from mpi.kernels.rules import evaluate
+from mpi.kernels.identify import classify, column_flags
+from mpi.kernels.reweight import reweight_rows
 from mpi.measurement.encode import encode_indicator
 from mpi.measurement.spec import Spec
 
@@ -57,16 +60,13 @@ class UnitStates:
 
 def _deprivations(table: Table, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(deprived (d, n) uint8, missing (d, n) uint8, numerator int32[n])`` from the kernel's
-    rule evaluator, one indicator at a time (O(n) float scratch)."""
+    rule evaluator, one indicator at a time (:func:`mpi.kernels.identify.column_flags`: its
+    scratch is one block, not O(n))."""
     wint, _ = spec.integer_weights
     n, d = table.n, len(spec)
     dep = np.zeros((d, n), np.uint8)
     miss = np.zeros((d, n), np.uint8)
     num = np.zeros(n, np.int32)
-    nm = np.zeros(n, np.int32)
-    m1 = np.zeros(n)
-    m2 = np.zeros(n)
-    gap = np.zeros(n)
     for j, ind in enumerate(spec):
         values, rule, cut = encode_indicator(
             table.column(ind.variable, role="indicator"), ind, narrow=True
@@ -75,9 +75,9 @@ def _deprivations(table: Table, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.
             raise DataError(f"indicator {ind.name!r}: cardinal cutoff must be positive")
         if values.dtype != np.int8:
             values = np.ascontiguousarray(values, dtype=np.float64)
-        bad = evaluate(
-            values, 0, n, kernels.RULE_CODES[rule], float(cut), np.int32(wint[j]),
-            dep[j], miss[j], num, nm, bool(ind.cardinal), 0.0, m1, m2, gap,
+        bad = column_flags(
+            values, kernels.RULE_CODES[rule], float(cut), np.int32(wint[j]),
+            bool(ind.cardinal), dep[j], miss[j], num,
         )  # fmt: skip
         if bad:
             x = np.asarray(values, np.float64)
@@ -88,44 +88,6 @@ def _deprivations(table: Table, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.
                 "Give the indicator a cutoff and deprived_if, or recode the variable"
             )
     return dep, miss, num
-
-
-def _reweighted(
-    spec: Spec, dep: np.ndarray, miss: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """OPHI-reweighted exact scores of the units ``rows`` (each with a missing value):
-    ``(numerator, denominator, usable)``, as the AF kernel computes them. Within dimension
-    ``q`` with total weight ``W_q`` (over ``L``), observed weight ``b_q`` and deprived observed
-    weight ``a_q``, the score is ``sum_q W_q a_q / (b_q L)``, written over ``L * lcm(b_q)`` (the
-    ``b_q`` of the partly observed dimensions). A unit missing a whole dimension is not
-    usable (dropped)."""
-    wint, denom = spec.integer_weights
-    dim_of = spec.dimension_index
-    n_dims = len(spec.dimensions)
-    obs = 1 - miss[:, rows].astype(np.int64)  # (d, m)
-    g = dep[:, rows].astype(np.int64)
-    m = len(rows)
-    a = np.zeros((n_dims, m), np.int64)
-    b = np.zeros((n_dims, m), np.int64)
-    w_dim = np.zeros(n_dims, np.int64)
-    for j in range(len(spec)):
-        q = dim_of[j]
-        b[q] += wint[j] * obs[j]
-        a[q] += wint[j] * obs[j] * g[j]
-        w_dim[q] += wint[j]
-    usable = (b > 0).all(axis=0)
-    full = b == w_dim[:, None]
-    big = np.lcm.reduce(np.where(full | (b == 0), 1, b), axis=0)
-    too_big = usable & (big > kernels.af.MAX_REWEIGHT_DENOMINATOR)
-    if too_big.any():
-        raise DataError(
-            "missing='reweight' produced reweighted shares whose common denominator "
-            f"({int(big[too_big][0])}) is too large for exact identification; use "
-            "missing='drop'"
-        )
-    safe_b = np.where(b == 0, 1, b)
-    part = np.where(full, a * big, w_dim[:, None] * a * (big // safe_b))
-    return part.sum(axis=0), denom * big, usable
 
 
 def identify_units(
@@ -174,26 +136,34 @@ def identify_units(
             "(listwise) or missing='reweight' (OPHI rule), or impute first"
         )
     if missing == "reweight" and dropped.any():
+        # the OPHI rule, the AF kernel's own formula (mpi.kernels.reweight)
         rows = np.flatnonzero(dropped & ~weight_missing)
-        rnum, rden, usable = _reweighted(spec, dep, miss, rows)
-        ok = rows[usable]
-        numerator[ok] = rnum[usable]
-        denominator[ok] = rden[usable]
-        dropped[ok] = False
+        big = reweight_rows(
+            wint, spec.dimension_index.astype(np.int64), np.int64(denom), dep, miss, rows,
+            numerator, denominator, dropped,
+        )  # fmt: skip
+        if big:
+            raise DataError(
+                "missing='reweight' produced reweighted shares whose common denominator "
+                f"({int(big)}) is too large for exact identification; use missing='drop'"
+            )
     dropped |= weight_missing
     numerator[dropped] = 0
     denominator[dropped] = 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = numerator / denominator
-    k_num = np.array([f.numerator for f in ks], np.int64)
-    k_den = np.array([f.denominator for f in ks], np.int64)
-    kept = ~dropped
-    poor = (numerator[:, None] * k_den >= k_num * denominator[:, None]) & kept[:, None]
     vul, sev = spec.vulnerable, spec.severe
-    above_vul = numerator * vul.denominator >= vul.numerator * denominator
-    above_sev = numerator * sev.denominator >= sev.numerator * denominator
-    vulnerable = (above_vul & kept)[:, None] & ~poor
-    severe = poor & above_sev[:, None]
+    n_k = len(ks)
+    score = np.empty(n)
+    poor = np.empty((n, n_k), bool)
+    vulnerable = np.empty((n, n_k), bool)
+    severe = np.empty((n, n_k), bool)
+    classify(
+        numerator, denominator, dropped,
+        np.array([f.numerator for f in ks], np.int64),
+        np.array([f.denominator for f in ks], np.int64),
+        np.array([vul.numerator, vul.denominator], np.int64),
+        np.array([sev.numerator, sev.denominator], np.int64),
+        score, poor, vulnerable, severe,
+    )  # fmt: skip
     return UnitStates(
         numerator,
         denominator,

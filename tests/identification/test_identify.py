@@ -268,3 +268,72 @@ def test_bad_input(dhs, gmpi):
     spec = mpi.Spec([mpi.Indicator("a", weight=0.5), mpi.Indicator("b", weight=0.5)], k=0.5)
     with pytest.raises(DataError, match="found the value 2"):
         identify(flags, spec)
+
+
+# -- the OPHI reweighting kernel shared with mpi.measure (mpi.kernels.reweight) ----------
+def _one_unit(missing: list[int], deprived: list[int], d: int) -> tuple[np.ndarray, np.ndarray]:
+    miss = np.zeros((d, 1), np.uint8)
+    dep = np.zeros((d, 1), np.uint8)
+    miss[missing, 0] = 1
+    dep[deprived, 0] = 1
+    return miss, dep
+
+
+def test_reweighted_score_hand_example():
+    from mpi.kernels.reweight import EMPTY, OK, reweighted_score
+
+    # global-MPI integer weights over L = 18: education x0 x1, health x2 x3, living x4 .. x9
+    wint = np.array([3, 3, 3, 3, 1, 1, 1, 1, 1, 1], np.int64)
+    dim_of = np.array([0, 0, 1, 1, 2, 2, 2, 2, 2, 2], np.int64)
+    dim_w = np.array([6, 6, 6], np.int64)
+    a, b = np.zeros(3, np.int64), np.zeros(3, np.int64)
+    # x1 and x4 missing; deprived in x0, x2, x5, x6:
+    # education 6*3/(3*18) = 1/3, health 3/18 = 1/6, living 6*2/(5*18) = 2/15 -> 19/30
+    miss, dep = _one_unit([1, 4], [0, 2, 5, 6], 10)
+    num, den, status = reweighted_score(wint, dim_of, dim_w, 18, miss, dep, 0, a, b)
+    assert status == OK
+    assert Fraction(int(num), int(den)) == Fraction(19, 30)
+    assert int(den) == 18 * 15  # L * lcm(3, 5)
+    assert a.tolist() == [3, 3, 2] and b.tolist() == [3, 6, 5]
+    # both health indicators missing: a whole dimension unobserved, the unit is dropped
+    miss, dep = _one_unit([2, 3], [0], 10)
+    assert reweighted_score(wint, dim_of, dim_w, 18, miss, dep, 0, a, b)[2] == EMPTY
+
+
+def _big_denominator_spec() -> mpi.Spec:
+    # observed dimension weights 1009, 1013, 997 (primes): lcm ~ 1.02e9 > 1e6
+    big = [1009, 1013, 997]
+    total = sum(big) + 3
+    inds = []
+    for q, w in enumerate(big):
+        inds.append(mpi.Indicator(f"a{q}", weight=Fraction(w, total), dimension=f"d{q}"))
+        inds.append(mpi.Indicator(f"b{q}", weight=Fraction(1, total), dimension=f"d{q}"))
+    return mpi.Spec(inds, k=Fraction(1, 3))
+
+
+def test_reweighted_denominator_too_large_matches_measure():
+    from mpi.kernels.reweight import TOO_BIG, reweighted_score
+
+    spec = _big_denominator_spec()
+    wint, denom = spec.integer_weights
+    dim_of = spec.dimension_index
+    dim_w = np.bincount(dim_of, weights=wint).astype(np.int64)
+    a, b = np.zeros(3, np.int64), np.zeros(3, np.int64)
+    miss, dep = _one_unit([1, 3, 5], [0], 6)
+    num, den, status = reweighted_score(wint, dim_of, dim_w, denom, miss, dep, 0, a, b)
+    assert status == TOO_BIG and int(den) == 1009 * 1013 * 997
+    df = pd.DataFrame({name: [1.0, 0.0] for name in spec.names})
+    df.loc[0, ["b0", "b1", "b2"]] = np.nan  # unit 0 needs the huge denominator
+    match = rf"common denominator \({1009 * 1013 * 997}\) is too large"
+    with pytest.raises(DataError, match=match):
+        identify(df, spec, missing="reweight")
+    with pytest.raises(DataError, match=match):
+        mpi.measure(df, spec, missing="reweight")
+    # one missing value per unit only in one dimension: an exact reweighted score
+    df.loc[0, ["b1", "b2"]] = 0.0
+    res = quiet(identify, df, spec, missing="reweight").to_frame()
+    num0, den0 = int(res["score_numerator"].iloc[0]), int(res["score_denominator"].iloc[0])
+    # deprived in a0, a1, a2: d0 (b0 missing) carries its whole weight 1010 / 3022 through
+    # a0, d1 and d2 (observed) add 1013 / 3022 and 997 / 3022
+    assert Fraction(num0, den0) == Fraction(1010 + 1013 + 997, int(sum(wint)))
+    check_against_measure(df, spec, missing="reweight")
