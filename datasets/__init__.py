@@ -36,20 +36,20 @@ __all__ = [
     "generate",
     "to_households",
     "lsi",
-    "canteen_rule",
+    "monthly_canteen_spending",
 ]
 
 
 def __getattr__(name: str) -> Any:
     """Dataset helpers, imported on first use: ``to_households`` (dhs_rounds persons ->
     households with the global MPI variables), ``lsi`` (county living-standard index),
-    ``canteen_rule`` (campus_card screening; its errors come from :func:`mpi.targeting`)."""
+    ``monthly_canteen_spending`` (campus_card canteen yuan and meals by student and month)."""
     import importlib
 
     homes = {
         "to_households": "_dhs_rounds",
         "lsi": "_county_lsi",
-        "canteen_rule": "_campus_card",
+        "monthly_canteen_spending": "_campus_card",
     }
     if name in homes:
         return getattr(importlib.import_module(f"{__name__}.{homes[name]}"), name)
@@ -57,6 +57,17 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(
             f"{__name__}.targeting_errors was removed: use mpi.targeting(data, listed=<0/1 "
             "column>, poor=<0/1 column>), whose inclusion_error and exclusion_error are the same"
+        )
+    if name == "canteen_rule":
+        raise AttributeError(
+            f"{__name__}.canteen_rule was removed (a screening rule is not data): write the rule "
+            "from the monthly canteen spending and evaluate it with mpi.targeting, e.g. "
+            "spend, meals = mpi.datasets.monthly_canteen_spending(card); "
+            'df = card["truth"].set_index("student_id")[["hardship"]]; '
+            'df["flag"] = spend.mean(axis=1) < 200; '
+            'mpi.targeting(df, listed="flag", poor="hardship"). The old min_meals=30 is '
+            '"& (meals.mean(axis=1) >= 30)"; for two rules at the same number of beneficiaries '
+            'use mpi.targeting_curve(df, score=<-spending>, poor="hardship", top=N)'
         )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

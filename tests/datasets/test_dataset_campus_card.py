@@ -12,7 +12,6 @@ import pytest
 import mpi
 import mpi.datasets
 from mpi.datasets import _campus_card as cc
-from mpi.datasets._campus_card import canteen_rule, monthly_canteen_spending
 from mpi.errors import ValidationError
 
 NAME = "campus_card"
@@ -70,6 +69,20 @@ def medium() -> dict[str, pd.DataFrame]:
 
 def hardship(t: dict[str, pd.DataFrame]) -> np.ndarray:
     return t["truth"]["hardship"].to_numpy().astype(bool)
+
+
+def canteen_rule(
+    t: dict[str, pd.DataFrame], threshold: float = 200.0, min_meals: int = 0
+) -> pd.Series:
+    """The card's naive rule, written as the docs write it (user code, not in the package):
+    average monthly canteen spending over September-December below ``threshold`` yuan
+    (strict ``<``; no canteen transaction counts as 0), optionally with at least
+    ``min_meals`` canteen meals a month on average."""
+    spend, meals = mpi.datasets.monthly_canteen_spending(t)
+    flag = spend.mean(axis=1) < threshold
+    if min_meals:
+        flag &= meals.mean(axis=1) >= min_meals
+    return flag.rename("flag")
 
 
 def targeting_errors(flag: pd.Series | np.ndarray, truth: pd.Series | np.ndarray) -> dict:
@@ -215,7 +228,7 @@ def test_hardship_students_spend_less(medium: dict[str, pd.DataFrame]) -> None:
     meals = canteen.groupby("student_id").size().reindex(tr["student_id"], fill_value=0)
     frequency = meals.to_numpy() / days
     assert frequency[h].mean() < frequency[~h].mean() - 0.1
-    spent = monthly_canteen_spending(medium).mean(axis=1).to_numpy()
+    spent = mpi.datasets.monthly_canteen_spending(medium)[0].mean(axis=1).to_numpy()
     assert np.median(spent[h]) < 200 < np.median(spent[~h])
     shop = tx[tx["kind"] == "supermarket"].groupby("student_id")["amount"].sum()
     shop = shop.reindex(tr["student_id"], fill_value=0).to_numpy()
@@ -268,22 +281,89 @@ def test_existing_aid_errors(tables: dict[str, pd.DataFrame]) -> None:
         assert errors[key] == pytest.approx(value, abs=0.001), key
 
 
-def test_rule_helpers(tables: dict[str, pd.DataFrame]) -> None:
-    spent = monthly_canteen_spending(tables)
-    assert list(spent.columns) == list(cc.RULE_MONTHS)
-    assert spent.index.name == "student_id" and len(spent) == BUNDLED_N
+def test_monthly_canteen_spending(tables: dict[str, pd.DataFrame]) -> None:
+    before = {k: v.copy() for k, v in tables.items()}
+    spent, meals = mpi.datasets.monthly_canteen_spending(tables)
+    assert_tables_equal(tables, before)  # inputs untouched
+    for frame in (spent, meals):
+        assert list(frame.columns) == list(cc.RULE_MONTHS) and frame.columns.name == "month"
+        assert frame.index.name == "student_id" and len(frame) == BUNDLED_N
+        assert (frame.index.to_numpy() == tables["students"]["student_id"].to_numpy()).all()
+    assert str(spent.dtypes.iloc[0]) == "float64" and str(meals.dtypes.iloc[0]) == "int64"
     tx = tables["transactions"]
     first = tx[(tx["student_id"] == 1) & (tx["kind"] == "canteen")]
-    sept = first.loc[first["time"] < pd.Timestamp("2023-10-01"), "amount"].sum()
-    assert spent.loc[1, "2023-09"] == pytest.approx(sept, abs=0.005)
-    jan = monthly_canteen_spending(tables, months=["2024-01"])
-    assert jan.shape == (BUNDLED_N, 1)
-    flag = canteen_rule(tables, threshold=1e9)
-    assert flag.all() and flag.name == "flag"
+    in_sept = first["time"] < pd.Timestamp("2023-10-01")
+    assert spent.loc[1, "2023-09"] == pytest.approx(first.loc[in_sept, "amount"].sum(), abs=0.005)
+    assert meals.loc[1, "2023-09"] == int(in_sept.sum())
+    # Totals over all students and months: every canteen transaction of Sept-Dec, once.
+    canteen = tx[(tx["kind"] == "canteen") & (tx["time"] < pd.Timestamp("2024-01-01"))]
+    assert int(meals.to_numpy().sum()) == len(canteen)
+    assert spent.to_numpy().sum() == pytest.approx(canteen["amount"].sum(), abs=0.005 * 4 * 800)
+    # Students with no canteen transaction in the period have 0 spending and 0 meals.
+    none = ~spent.index.isin(canteen["student_id"].unique())
+    assert (spent[none].to_numpy() == 0).all() and (meals[none].to_numpy() == 0).all()
+    jan_spent, jan_meals = mpi.datasets.monthly_canteen_spending(tables, months=["2024-01"])
+    assert jan_spent.shape == jan_meals.shape == (BUNDLED_N, 1)
+    january = tx[(tx["kind"] == "canteen") & (tx["time"] >= pd.Timestamp("2024-01-01"))]
+    assert int(jan_meals.to_numpy().sum()) == len(january)
     with pytest.raises(ValidationError, match="months"):
-        monthly_canteen_spending(tables, months=["September"])
+        mpi.datasets.monthly_canteen_spending(tables, months=["September"])
     with pytest.raises(ValidationError, match="months"):
-        monthly_canteen_spending(tables, months=[])
+        mpi.datasets.monthly_canteen_spending(tables, months=[])
+    with pytest.raises(ValidationError, match="distinct"):
+        mpi.datasets.monthly_canteen_spending(tables, months=["2023-09", "2023-09"])
+
+
+def test_canteen_rule_moved_out_of_the_datasets() -> None:
+    # A screening rule is not data: the package has no canteen_rule; the error says what to
+    # write instead, and that code is the rule the card documents (the numbers above).
+    assert not hasattr(cc, "canteen_rule")
+    assert "canteen_rule" not in mpi.datasets.__all__
+    assert "monthly_canteen_spending" in mpi.datasets.__all__
+    with pytest.raises(AttributeError) as info:
+        mpi.datasets.canteen_rule  # noqa: B018
+    message = str(info.value)
+    for needed in ("monthly_canteen_spending", "spend.mean(axis=1) < 200", "mpi.targeting(",
+                   'listed="flag"', 'poor="hardship"', "meals.mean(axis=1) >= 30",
+                   "mpi.targeting_curve("):  # fmt: skip
+        assert needed in message, needed
+
+
+def test_card_code_gives_the_card_numbers(tables: dict[str, pd.DataFrame]) -> None:
+    """The code shown in the data card (datasets/cards/campus_card.md) runs and gives the
+    bundled figures of its table, through mpi.targeting and mpi.targeting_curve."""
+    card = mpi.datasets.describe(NAME)
+    code = card.split("```python\n", 1)[1].split("```", 1)[0]
+    code = code.replace("n=100_000, seed=1", "n=3, seed=1")  # keep the test fast
+    scope: dict = {}
+    exec(compile(code, "campus_card.md", "exec"), scope)  # noqa: S102
+    ds = scope["res"].to_dataset()
+    assert round(float(ds["inclusion_error"]), 3) == 0.378
+    assert round(float(ds["exclusion_error"]), 3) == 0.356
+    assert int(ds["listed_nonpoor"]) == 34 and int(ds["unlisted_poor"]) == 31
+    aid = scope["aid"].to_dataset()
+    assert round(float(aid["inclusion_error"]), 3) == 0.372
+    assert round(float(aid["exclusion_error"]), 3) == 0.379
+    # The lowest spenders at the aid office's budget (86 places; no tie at the cut).
+    same = scope["same_budget"].to_dataset()
+    assert int(same["n_listed"]) == int(scope["df"]["aided"].sum()) == 86
+    assert round(float(same["inclusion_error"]), 3) == 0.384
+    assert round(float(same["exclusion_error"]), 3) == 0.391
+    assert round(float(same["auc"]), 3) == 0.944
+    assert len(scope["big"]["students"]) == 3
+
+
+def test_rule_at_its_own_budget_is_the_top_of_the_score(tables: dict[str, pd.DataFrame]) -> None:
+    # "spending < 200" lists the 90 lowest spenders: targeting_curve(score=-spending, top=90)
+    # is the same list, hence the same errors, bit for bit.
+    spend = mpi.datasets.monthly_canteen_spending(tables)[0].mean(axis=1)
+    df = tables["truth"].set_index("student_id")[["hardship"]]
+    df["flag"], df["score"] = spend < 200, -spend
+    rule = mpi.targeting(df, listed="flag", poor="hardship").to_dataset()
+    top = mpi.targeting_curve(df, score="score", poor="hardship", top=90).to_dataset()
+    assert int(df["flag"].sum()) == int(top["n_listed"]) == 90
+    for name in ("inclusion_error", "exclusion_error", "leakage", "undercoverage"):
+        assert float(top[name]) == float(rule[name]), name
 
 
 def test_mpi_targeting_equals_the_removed_helper(
@@ -381,3 +461,17 @@ def test_generate_100k_students_with_modest_memory() -> None:
     errors = targeting_errors(canteen_rule(t), t["truth"]["hardship"])
     for key, value in POPULATION_RULE.items():
         assert errors[key] == pytest.approx(value, abs=0.005), key
+    # The card's same-budget comparison: lowest spenders vs existing aid, population column.
+    spend = mpi.datasets.monthly_canteen_spending(t)[0].mean(axis=1)
+    df = t["truth"].set_index("student_id")[["hardship"]]
+    df["aided"] = t["students"].set_index("student_id")["aid"] != "none"
+    df["score"] = -spend
+    aid = mpi.targeting(df, listed="aided", poor="hardship").to_dataset()
+    assert round(float(aid["inclusion_error"]), 3) == 0.376
+    assert round(float(aid["exclusion_error"]), 3) == 0.411
+    same = mpi.targeting_curve(
+        df, score="score", poor="hardship", top=int(df["aided"].sum())
+    ).to_dataset()
+    assert round(float(same["inclusion_error"]), 3) == 0.330
+    assert round(float(same["exclusion_error"]), 3) == 0.367
+    assert round(float(same["auc"]), 3) == 0.950
