@@ -176,3 +176,21 @@ def test_test_modules_have_unique_names() -> None:
             names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
     clashes = {n: p for n, p in names.items() if len(p) > 1}
     assert clashes == {}
+
+
+def test_every_package_is_installed() -> None:
+    """Every folder with an ``__init__.py`` is in pyproject's explicit package list (a
+    wheel install would otherwise miss it: mpi.dynamics.risk and .monitoring once did)."""
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(cfg["packages"])
+    dirs = {name: ROOT / path for name, path in cfg["package-dir"].items()}
+    found = set()
+    for name, base in dirs.items():
+        for init in base.rglob("__init__.py"):
+            if ".venv" in init.parts or "__pycache__" in init.parts:
+                continue
+            rel = init.parent.relative_to(base).parts
+            found.add(".".join((name, *rel)))
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
