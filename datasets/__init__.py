@@ -95,7 +95,13 @@ class _Dataset:
 #: ``format`` values, the first being the default), ``load(*, format)`` and
 #: ``generate(*, n, seed, chunk_size, format, progress)``. Modules that are not present are
 #: skipped.
-_PLUGIN_MODULES = ("_dhs_rounds", "_registry_panel", "_campus_card", "_county_lsi")
+_PLUGIN_MODULES = (
+    "_dhs_rounds",
+    "_registry_panel",
+    "_campus_card",
+    "_county_lsi",
+    "_benefit_audit",
+)
 
 
 def _plugins() -> dict[str, ModuleType]:
@@ -214,8 +220,9 @@ def load(name: str, *, format: Format = "pandas") -> pd.DataFrame | xr.Dataset:
         ``"pandas"`` when a dataset has no pandas format): ``"dhs_rounds"``:
         ``"households"``, ``"persons"``, ``"xarray"``; ``"registry_panel"``: ``"tables"``
         (a dict of DataFrames) or ``"xarray"`` (dims ``unit`` and ``time``);
-        ``"campus_card"``: ``"tables"``; ``"county_lsi"``: ``"pandas"``, ``"xarray"``. See
-        each data card (:func:`describe`).
+        ``"campus_card"``: ``"tables"``; ``"county_lsi"``: ``"pandas"``, ``"xarray"``;
+        ``"benefit_audit"``: ``"tables"`` (12 benefit lists, 6 registries, the truth and
+        the planted anomalies). See each data card (:func:`describe`).
 
     Returns
     -------
