@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from mpi import io, plot, presets
 from mpi._version import __version__
+from mpi.auditing.audit import audit
+from mpi.auditing.result import AuditResult
 from mpi.dynamics.build import panel_from_long
 from mpi.dynamics.chronic import ChronicResult, chronic
 from mpi.dynamics.decompose import DecompositionResult, decompose_change
@@ -69,6 +71,8 @@ __all__ = [
     "review_lists",
     "targeting_curve",
     "TargetingCurveResult",
+    "audit",
+    "AuditResult",
     "ReviewLists",
     "publication_table",
     "estimates_table",

@@ -1,1 +1,0 @@
-"""Benefit-list audits: beneficiary lists cross-matched with other registries (issue 18)."""

@@ -1,0 +1,24 @@
+"""Benefit-list audits: beneficiary lists cross-matched with other registries.
+
+:func:`mpi.audit` (:func:`mpi.auditing.audit.audit`) standardises a long table of payments and
+the reference registries (deaths, business registrations, vehicles, property, tax, public
+employees), links the persons across programmes and to every registry (exact GB 11643
+identity numbers, then Fellegi–Sunter record linkage: :func:`link`), runs the rules
+(:data:`RULES`, :func:`default_rules`, or a user's :class:`Rule`) and returns an
+:class:`AuditResult` of ranked leads. This package also holds the parts: :func:`parse_ids`,
+:func:`valid_id`, :func:`check_character`, :data:`PROVINCES`, :func:`link` and
+:class:`Links`, :class:`AuditContext` and :func:`make_hits` (for a user's rule).
+"""
+
+from mpi.auditing.audit import audit
+from mpi.auditing.context import AuditContext
+from mpi.auditing.ids import PROVINCES, check_character, parse_ids, valid_id
+from mpi.auditing.linkage import Links, link
+from mpi.auditing.result import AuditResult
+from mpi.auditing.rules import RULES, Rule, default_rules
+from mpi.auditing.rules_core import make_hits
+
+__all__ = [
+    "audit", "AuditResult", "AuditContext", "Rule", "RULES", "default_rules", "make_hits",
+    "parse_ids", "PROVINCES", "link", "Links", "check_character", "valid_id",
+]  # fmt: skip

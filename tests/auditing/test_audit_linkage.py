@@ -1,0 +1,251 @@
+"""mpi.auditing.linkage.link: exact id join, then Fellegi–Sunter record linkage (splink)."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("splink")
+pytest.importorskip("pypinyin")
+
+from mpi.auditing.ids import check_character  # noqa: E402
+from mpi.auditing.linkage import COUNT_KEYS, PAIR_COLUMNS, Links, link  # noqa: E402
+from mpi.auditing.linkage_model import PRIORS  # noqa: E402
+from mpi.errors import ValidationError  # noqa: E402
+
+
+def full(first17: str) -> str:
+    return first17 + check_character(first17)
+
+
+def wrong_check(number: str) -> str:
+    return number[:17] + ("0" if number[17] != "0" else "1")
+
+
+# region 421302 (Suizhou, Zengdu), 420106 (Wuhan, Wuchang), 110105 (Beijing, Chaoyang)
+ZHANG = full("42130219850312123")  # 张伟, M (seq 123: 2 is even -> F? digit 17 is '3' -> M)
+LI = full("42130219900101456")  # 李娜
+WANG = full("42010619700707788")  # 王芳
+ZHAO = full("11010519491231002")  # 赵六
+DECOY = full("42130219850312135")  # 刘强: same birth date and county as 张伟
+OLD = full("42130219650505031")  # 孙丽, also written with the 15-digit number below
+OLD15 = OLD[:6] + OLD[8:17]
+
+
+@pytest.fixture
+def right() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id_number": [ZHANG, LI, WANG, ZHAO, DECOY, OLD],
+            "name": ["张伟", "李娜", "王芳", "赵六", "刘强", "孙丽"],
+            "other": [1, 2, 3, 4, 5, 6],
+        }
+    )
+
+
+def prior_weight(levels: dict[str, int], n_right: int) -> float:
+    lam = min(0.01, 1 / n_right)
+    w = math.log2(lam / (1 - lam))
+    for comp, lev in levels.items():
+        w += math.log2(PRIORS[comp]["m"][lev] / PRIORS[comp]["u"][lev])
+    return w
+
+
+def test_transposed_digits_link_by_name_and_birth_date(right: pd.DataFrame) -> None:
+    transposed = ZHANG[:14] + ZHANG[15] + ZHANG[14] + ZHANG[16:]  # "123" -> "213"
+    assert transposed != ZHANG
+    left = pd.DataFrame({"id_number": [transposed], "name": ["张伟"]})
+    links = link(left, right, progress=False)
+    assert links.model == "priors" and links.model_reason == "few candidate pairs"
+    p = links.pairs
+    assert p[["left_row", "right_row", "linked_by"]].values.tolist() == [[0, 0, "record linkage"]]
+    expected = prior_weight({"name": 0, "birth_date": 0, "region": 0, "sex": 0}, len(right))
+    assert p["match_weight"].iloc[0] == pytest.approx(expected, abs=1e-9)
+    assert p["match_probability"].iloc[0] == pytest.approx(2**expected / (1 + 2**expected))
+    assert not p["tied"].iloc[0]
+    assert links.counts["linked_by_record_linkage"] == 1 and links.counts["invalid_ids_left"] == 1
+
+
+def test_homophone_with_same_birth_date_and_region_links(right: pd.DataFrame) -> None:
+    left = pd.DataFrame({"id_number": [ZHANG[:17], wrong_check(LI)], "name": ["章伟", "李娜"]})
+    links = link(left, right, progress=False)
+    p = links.pairs
+    assert p[["left_row", "right_row"]].values.tolist() == [[0, 0], [1, 1]]
+    assert (p["linked_by"] == "record linkage").all()
+    homophone = prior_weight({"name": 1, "birth_date": 0, "region": 0, "sex": 0}, len(right))
+    assert p["match_weight"].iloc[0] == pytest.approx(homophone, abs=1e-9)
+    assert links.counts["not_linked"] == 0
+
+
+def test_look_alike_does_not_link(right: pd.DataFrame) -> None:
+    # same name as 张伟, different birth date and region, and an invalid number
+    look_alike = wrong_check(full("42010619930620123"))
+    left = pd.DataFrame({"id_number": [look_alike], "name": ["张伟"]})
+    links = link(left, right, progress=False)
+    assert links.pairs.empty
+    assert links.counts["not_linked"] == 1
+    assert links.unlinked_left[["left_row", "id_valid", "problem"]].values.tolist() == [
+        [0, False, "check character"]
+    ]
+    # even when blocking on the name makes it a candidate pair, the score is too low
+    from splink import block_on
+
+    scored = link(left, right, blocking=[block_on("name")], threshold=0.01, progress=False)
+    p = scored.pairs
+    w = prior_weight({"name": 0, "birth_date": 2, "region": 2, "sex": 0}, len(right))
+    assert 2**w / (1 + 2**w) == pytest.approx(0.142850, abs=1e-6)  # same province: "42"
+    assert p[["left_row", "right_row"]].values.tolist() == [[0, 0]]
+    assert p["match_weight"].iloc[0] == pytest.approx(w, abs=1e-9)
+    assert link(left, right, blocking=[block_on("name")], progress=False).pairs.empty
+
+
+def test_15_digit_numbers_link_by_id_after_repair(right: pd.DataFrame) -> None:
+    left = pd.DataFrame({"id_number": [OLD15, " " + ZHAO.lower() + " "], "name": ["孙丽", "x"]})
+    links = link(left, right, progress=False)
+    p = links.pairs
+    assert p[["left_row", "right_row", "linked_by"]].values.tolist() == [
+        [0, 5, "id"], [1, 3, "id"]
+    ]  # fmt: skip
+    assert p["match_weight"].isna().all() and (p["match_probability"] == 1.0).all()
+    assert links.counts["ids_repaired_left"] == 1 and links.counts["ids_repaired_right"] == 0
+    assert links.model == "none" and links.counts["candidate_pairs"] == 0
+
+
+def test_counts_add_up_and_every_left_row_is_accounted_for(right: pd.DataFrame) -> None:
+    left = pd.DataFrame(
+        {
+            "id_number": [ZHANG, None, "garbage", wrong_check(WANG), LI, full("42130220000101011")],
+            "name": ["张伟", "无名", "李四", "王芳", "李娜", "陌生人"],
+        }
+    )
+    before = left.copy()
+    links = link(left, right, progress=False)
+    pd.testing.assert_frame_equal(left, before)  # input not mutated
+    c = links.counts
+    assert list(c) == list(COUNT_KEYS)
+    assert (c["linked_by_id"], c["linked_by_record_linkage"], c["not_linked"]) == (2, 1, 3)
+    assert c["linked_by_id"] + c["linked_by_record_linkage"] + c["not_linked"] == c["left_rows"]
+    assert c["left_rows"] == 6 and c["right_rows"] == 6 and c["invalid_ids_left"] == 3
+    assert list(links.pairs.columns) == list(PAIR_COLUMNS)
+    rows = set(links.pairs["left_row"]) | set(links.unlinked_left["left_row"])
+    assert rows == set(range(len(left)))
+    assert links.unlinked_left["problem"].tolist() == ["missing", "length", ""]
+    assert links.pairs[["left_row", "right_row"]].values.tolist() == [[0, 0], [3, 2], [4, 1]]
+
+
+def test_ties_are_all_kept_and_flagged() -> None:
+    a, b = full("42130219850312123"), full("42130219850312145")  # same features, two persons
+    right = pd.DataFrame({"id_number": [a, b, a], "name": ["张伟", "张伟", "张伟"]})
+    left = pd.DataFrame({"id_number": [wrong_check(a)], "name": ["张伟"]})
+    links = link(left, right, progress=False)
+    assert links.pairs["right_row"].tolist() == [0, 1, 2]
+    assert links.pairs["tied"].all() and links.counts["tied_left_rows"] == 1
+    # the same person twice (same number) is not a tie
+    one = link(left, right.iloc[[0, 2]], progress=False)
+    assert one.pairs["right_row"].tolist() == [0, 1] and not one.pairs["tied"].any()
+
+
+def synthetic(n_right: int = 1500, n_left: int = 400, seed: int = 3):
+    """A right table of persons and a left sample of them, 15 % with dirty numbers."""
+    rng = np.random.default_rng(seed)
+    counties = [f"{p}{rng.integers(1, 20):02d}{rng.integers(1, 20):02d}" for p in
+                rng.choice(["42", "11", "31", "44", "51"], 30)]  # fmt: skip
+    days = pd.Timestamp("1940-01-01") + pd.to_timedelta(rng.integers(0, 365 * 60, n_right), "D")
+    ids = [
+        full(counties[rng.integers(len(counties))] + d + f"{rng.integers(1000):03d}")
+        for d in days.strftime("%Y%m%d")
+    ]
+    surnames, given = (
+        list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"),
+        list("伟芳娜秀英敏静丽强磊军洋勇艳杰"),
+    )
+    names = [
+        surnames[rng.integers(20)] + "".join(given[j] for j in rng.integers(0, 15, rng.integers(1, 3)))
+        for _ in range(n_right)
+    ]  # fmt: skip
+    right = pd.DataFrame({"id_number": ids, "name": names})
+    pick = rng.choice(n_right, n_left, replace=False)
+    left = right.iloc[pick].reset_index(drop=True)
+    lid = left["id_number"].tolist()
+    dirty = np.flatnonzero(rng.random(n_left) < 0.15)
+    for k, i in enumerate(dirty):
+        s = lid[i]
+        lid[i] = (
+            wrong_check(s)
+            if k % 3 == 0
+            else s[:17]
+            if k % 3 == 1
+            else s[:14] + s[15] + s[14] + s[16:]
+        )
+    left = left.assign(id_number=lid)
+    return left, right, pick, dirty
+
+
+def test_em_is_deterministic_and_links_the_dirty_rows() -> None:
+    left, right, pick, dirty = synthetic()
+    one = link(left, right, progress=False)
+    two = link(left, right, progress=False)
+    assert one.model == "em" and one.model_reason == ""
+    pd.testing.assert_frame_equal(one.pairs, two.pairs)
+    pd.testing.assert_frame_equal(one.parameters, two.parameters)
+    assert one.counts == two.counts
+    p = one.pairs
+    # every row links, to the right person (a transposition that leaves the number valid
+    # and equal to nobody else's is still a record-linkage case)
+    assert one.counts["not_linked"] == 0
+    assert (p["right_row"].to_numpy() == pick[p["left_row"].to_numpy()]).all()
+    rl = p.loc[p["linked_by"] == "record linkage", "left_row"].to_numpy()
+    assert set(rl) <= set(dirty) and len(rl) >= 0.9 * len(dirty)
+    assert one.counts["candidate_pairs"] >= 50
+
+
+def test_missing_splink_raises_import_error(monkeypatch, right: pd.DataFrame) -> None:
+    real = builtins.__import__
+
+    def fake(name, *args, **kwargs):
+        if name.split(".")[0] in ("splink", "pypinyin"):
+            raise ImportError(f"No module named {name!r}")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+    left = pd.DataFrame({"id_number": [wrong_check(ZHANG)], "name": ["张伟"]})
+    with pytest.raises(ImportError, match=r'pip install "xmpi\[audit\]"'):
+        link(left, right, progress=False)
+    # exact id links alone need neither
+    ok = link(left.assign(id_number=[ZHANG]), right, progress=False)
+    assert ok.counts["linked_by_id"] == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"threshold": 0.0}, "threshold"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"threshold": True}, "threshold"),
+        ({"em_seed": 1.5}, "em_seed"),
+        ({"id": "pid"}, "'pid'"),
+        ({"name": "full_name"}, "'full_name'"),
+        ({"blocking": []}, "blocking"),
+        ({"progress": "yes"}, "progress"),
+    ],
+)
+def test_bad_arguments(right: pd.DataFrame, kwargs: dict, match: str) -> None:
+    left = right.iloc[:1]
+    with pytest.raises(ValidationError, match=match):
+        link(left, right, **kwargs)
+
+
+def test_not_a_frame(right: pd.DataFrame) -> None:
+    with pytest.raises(ValidationError, match="left must be a pandas DataFrame"):
+        link([ZHANG], right)
+
+
+def test_empty_right_and_repr(right: pd.DataFrame) -> None:
+    links = link(right, right.iloc[:0], progress=False)
+    assert isinstance(links, Links) and links.pairs.empty
+    assert links.counts["not_linked"] == 6 and links.model == "none"
+    assert repr(links).startswith("Links(left_rows=6, linked_by_id=0")
