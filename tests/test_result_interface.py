@@ -83,6 +83,14 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
             income_per_capita=office["income_per_capita"].to_numpy()
             * np.where(np.arange(len(office)) % 7 == 0, 1.5, 1.0)
         )
+        first17 = ("42010219500101123", "42010219620505234")
+        ids = [f + mpi.auditing.check_character(f) for f in first17]
+        pay = pd.DataFrame({
+            "id_number": ids * 2, "name": ["张三", "李四"] * 2, "programme": "dibao",
+            "amount": 300.0, "paid_on": ["2021-01-15"] * 2 + ["2021-04-15"] * 2,
+            "village": ["东村", "西村"] * 2,
+        })  # fmt: skip
+        death = pd.DataFrame({"id_number": [ids[0]], "name": ["张三"], "died_on": ["2021-03-02"]})
         out = {
             "MeasureResult": res,
             "ChangeResult": mpi.measure(survey, spec, by="area", design=design).change(
@@ -123,6 +131,7 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
                 tables["truth"].merge(tables["households"][["hh_id", "village"]], on="hh_id"),
                 "listed", "latent_poor", by="year", design=mpi.Design(None, psu="village"),
             ).change("year"),  # fmt: skip
+            "AuditResult": mpi.audit(pay, {"death": death}, ["paid_after_death"]),
         }
     return out
 
@@ -159,8 +168,9 @@ def test_interface(name: str, results: dict) -> None:
     assert isinstance(frame, pd.DataFrame) and len(frame) > 0
     # documented exceptions: monitoring's tidy unit is the household-wave, association's the
     # indicator pair (several measures per pair, as columns), identification's the unit (one
-    # row per unit with its score and status, to merge back into the data)
-    if name not in ("MonitoringResult", "AssociationResult", "IdentificationResult"):
+    # row per unit with its score and status, to merge back into the data), an audit's the
+    # lead (one row per person x programme x rule)
+    if name not in ("MonitoringResult", "AssociationResult", "IdentificationResult", "AuditResult"):
         assert {"measure", "estimate"} <= set(frame.columns)
 
     s = res.summary()

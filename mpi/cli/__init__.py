@@ -4,14 +4,16 @@
 .dta, .sav, .xlsx, or a .zarr/.nc panel) and a spec (a preset or a YAML file), run the
 estimators and write a report folder (report.html, report.xlsx, tables/*.csv,
 charts/*.png); ``mpi spec`` writes and checks specs; ``mpi datasets`` lists, describes and
-exports the bundled data. ``mpi --help`` and ``mpi COMMAND --help`` show the options with
-examples. Errors the user can fix are one line on stderr and exit code 2 (``--debug`` shows
-the traceback).
+exports the bundled data; ``mpi audit`` cross-matches a table of benefit payments with
+registries (deaths, businesses, vehicles ...) and writes the ranked leads and a report.
+``mpi --help`` and ``mpi COMMAND --help`` show the options with examples. Errors the user
+can fix are one line on stderr and exit code 2 (``--debug`` shows the traceback).
 
 The same runs from Python with ``python -m mpi`` or :func:`main` (a :mod:`click` group).
 """
 
 from mpi.cli.app import main
+from mpi.cli.cmd_audit import audit
 from mpi.cli.cmd_datasets import datasets
 from mpi.cli.cmd_measure import change, measure
 from mpi.cli.cmd_panel import panel
@@ -19,6 +21,6 @@ from mpi.cli.cmd_spec import spec
 
 __all__ = ["main"]
 
-for _command in (measure, change, panel, spec, datasets):
+for _command in (measure, change, panel, spec, datasets, audit):
     main.add_command(_command)
 del _command

@@ -15,6 +15,7 @@ Importing this package registers the natural chart of every public result class,
 from mpi.plot import _registry
 from mpi.plot._style import cjk_font
 from mpi.plot.association import association
+from mpi.plot.audit import audit
 from mpi.plot.comparisons import changes, contrasts, robustness
 from mpi.plot.confusion import confusion, deciles
 from mpi.plot.decomposition import decomposition
@@ -34,5 +35,5 @@ __all__ = [
     "survival", "chronic_durations", "decomposition", "relapse", "cjk_font",
     "robustness", "association", "duration_adjusted", "risk", "monitoring", "conflicts", "coverage",
     "contrasts", "targeting", "scores", "roc", "confusion", "deciles",
-    "targeting_changes",
+    "targeting_changes", "audit",
 ]  # fmt: skip

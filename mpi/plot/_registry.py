@@ -24,6 +24,7 @@ TargetingCurveResult       :func:`~mpi.plot.roc`
 PanelStates                :func:`~mpi.plot.trend` of the headcount ratio ``H``
 MergeReport                :func:`~mpi.plot.conflicts`, or :func:`~mpi.plot.coverage`
 WaldTest                   :func:`~mpi.plot.contrasts`
+AuditResult                :func:`~mpi.plot.audit` (amount at risk by rule)
 =========================  ========================================================
 """
 
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mpi._common.result import register_plot
+from mpi.auditing.result import AuditResult
 from mpi.dynamics.build import MergeReport
 from mpi.dynamics.chronic import ChronicResult, DurationAdjustedResult
 from mpi.dynamics.decompose import DecompositionResult
@@ -51,6 +53,7 @@ from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.robustness import RobustnessResult
 from mpi.plot.association import association
+from mpi.plot.audit import audit
 from mpi.plot.comparisons import changes, contrasts, robustness
 from mpi.plot.decomposition import decomposition
 from mpi.plot.measures import contributions, k_curve
@@ -142,6 +145,7 @@ CHARTS: dict[type, Callable[..., Any]] = {
     PanelStates: states_chart,
     MergeReport: merge_chart,
     WaldTest: contrasts,
+    AuditResult: audit,
 }
 
 

@@ -17,6 +17,7 @@ from mpi._common.progress import check_progress
 from mpi._common.progress import progress as progress_bar
 from mpi._common.result import ResultBase, check_level
 from mpi._version import __version__
+from mpi.auditing.result import AuditResult
 from mpi.errors import ValidationError
 from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
@@ -28,6 +29,7 @@ from mpi.reporting.html import render_html
 from mpi.reporting.methods import history_section, methods_section, spec_section
 from mpi.reporting.quality import quality_section
 from mpi.reporting.sections import measure_section
+from mpi.reporting.sections_audit import audit_section
 from mpi.reporting.sections_change import change_section
 from mpi.reporting.sections_generic import generic_section
 from mpi.reporting.shared import result_title
@@ -230,6 +232,8 @@ def build_document(
                         name, res, key, k=k, level=level, lang=lang, suppression=suppression
                     )
                 )
+            elif isinstance(res, AuditResult):
+                sections.append(audit_section(name, res, key, lang=lang))
             else:
                 sections.append(generic_section(name, res, key, lang=lang))
             bar.update(1)

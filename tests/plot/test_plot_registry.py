@@ -12,6 +12,7 @@ import warnings
 import matplotlib
 import matplotlib.pyplot
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from cross_section_cases import merge_report
@@ -77,7 +78,20 @@ def results(panel) -> dict[str, object]:
             "targeting_change": mpi.targeting(
                 rounds.assign(listed=rounds["d1"]), "listed", "d2", by="round", design=DESIGN
             ).change("round"),
+            "audit": _audit(),
         }
+
+
+def _audit() -> mpi.AuditResult:
+    """Two payments to a dead man (a lead of paid_after_death); nothing else found."""
+    ids = [f + mpi.auditing.check_character(f) for f in ("42010219500101123", "42010219620505234")]
+    pay = pd.DataFrame({
+        "id_number": ids * 2, "name": ["张三", "李四"] * 2, "programme": "dibao",
+        "amount": 300.0, "paid_on": ["2021-01-15"] * 2 + ["2021-04-15"] * 2,
+        "village": ["东村", "西村"] * 2,
+    })  # fmt: skip
+    death = pd.DataFrame({"id_number": [ids[0]], "name": ["张三"], "died_on": ["2021-03-02"]})
+    return mpi.audit(pay, {"death": death}, ["paid_after_death", "duplicate_in_period"])
 
 
 KEYS = [
@@ -85,7 +99,7 @@ KEYS = [
     "change", "robustness", "association", "wald", "transitions", "spells", "chronic",
     "duration_adjusted", "decomposition", "relapse", "risk", "risk_no_evaluation", "monitoring",
     "states", "merge", "identify", "identify_panel", "targeting", "curve",
-    "targeting_change",
+    "targeting_change", "audit",
 ]  # fmt: skip
 
 
@@ -125,6 +139,7 @@ def test_plot_charts_match_the_plot_functions(results):
         ("association", mpi.plot.association),
         ("monitoring", mpi.plot.monitoring),
         ("merge", mpi.plot.conflicts),
+        ("audit", mpi.plot.audit),
     ]
     for key, func in pairs:
         a, b = results[key].plot(), func(results[key])
