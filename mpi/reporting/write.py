@@ -250,8 +250,11 @@ def build_document(
     date = datetime.now(UTC).date().isoformat()
     what = (specs[0].title or specs[0].name or "") if specs else ""
     subtitle = text("report.subtitle", lang, what=what, date=date, version=__version__)
+    if title is None:  # an audit alone is not a poverty report
+        audits = all(isinstance(r, AuditResult) for _, r in named)
+        title = text("report.title_audit" if audits else "report.title", lang)
     return Document(
-        title=title if title is not None else text("report.title", lang),
+        title=title,
         subtitle=subtitle,
         lang=lang,
         sections=sections,

@@ -152,6 +152,8 @@ def test_few_leads_one_table_in_chinese(county, tmp_path):
         text(f"plot.audit.rule.{r}", "zh") for r in leads["rule"]
     }
     assert "死亡后仍发放" in html
+    # an audit alone is titled as one, not as a poverty report
+    assert "<title>惠民资金名单审计报告" in html and "多维贫困报告" not in html
 
 
 def test_leads_frame_keeps_values(county):
