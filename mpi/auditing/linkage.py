@@ -21,7 +21,13 @@ from mpi._common.labels import has_text, text
 from mpi._common.progress import check_progress
 from mpi._common.progress import progress as progress_bar
 from mpi.auditing.ids import parse_ids
-from mpi.auditing.linkage_model import FSModel, features, fellegi_sunter, import_splink
+from mpi.auditing.linkage_model import (
+    FSModel,
+    features,
+    fellegi_sunter,
+    import_splink,
+    m_probabilities,
+)
 from mpi.errors import ValidationError
 
 __all__ = ["Links", "link", "PAIR_COLUMNS", "COUNT_KEYS"]
@@ -64,15 +70,21 @@ class Links:
         ``id_valid`` and ``problem`` (from :func:`~mpi.auditing.ids.parse_ids`: a valid number
         not found in the right table has ``problem == ""``).
     model : str
-        How record linkage was parameterised: ``"em"`` (u by random sampling, m by EM),
-        ``"priors"`` (the fixed :data:`mpi.auditing.linkage_model.PRIORS`) or ``"none"`` (no
-        left row needed it, or the right table is empty).
+        Where the m probabilities of record linkage came from: ``"em"`` (EM on these
+        tables' candidate pairs), ``"given"`` (``m_from=``: an earlier model of the same
+        error process), ``"priors"`` (the fixed
+        :data:`mpi.auditing.linkage_model.PRIORS`) or ``"none"`` (no left row needed record
+        linkage, or the right table is empty).
     model_reason : str
         Why the priors were used: ``"few candidate pairs"``, ``"em did not converge"`` or
         ``"em failed: <error>"``; ``""`` otherwise.
     parameters : pandas.DataFrame
         The m and u probabilities used (``comparison``, ``level``, ``m``, ``u``); empty
         when ``model == "none"``.
+    u_source : str
+        Where the u probabilities came from: ``"random sampling"`` (seeded sample of the
+        pairs of the two tables), ``"priors"`` (fewer than
+        :data:`mpi.auditing.linkage_model.U_MIN_PAIRS` pairs) or ``""`` (no record linkage).
     """
 
     pairs: pd.DataFrame
@@ -81,6 +93,7 @@ class Links:
     model: str = "none"
     model_reason: str = ""
     parameters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    u_source: str = ""
 
     def __repr__(self) -> str:
         c = self.counts
@@ -138,6 +151,22 @@ def _check_blocking(blocking: Any) -> list[Any] | None:
             "rules or a list of splink blocking rules, e.g. [block_on('birth_date')]"
         )
     return list(blocking)
+
+
+def _check_m_from(m_from: Any) -> dict[str, tuple[float, ...]] | None:
+    if m_from is None:
+        return None
+    if not isinstance(m_from, Links):
+        raise ValidationError(
+            f"m_from must be the Links of an earlier link() or None; got "
+            f"{type(m_from).__name__} — pass m_from=<Links whose model is 'em'>"
+        )
+    if m_from.model != "em":
+        raise ValidationError(
+            f"m_from has model={m_from.model!r}: no trained m probabilities to reuse — pass "
+            f"the Links of a link() whose model is 'em', or m_from=None"
+        )
+    return m_probabilities(m_from.parameters)
 
 
 def _repaired(raw: pd.Series, parsed: pd.DataFrame) -> int:
@@ -220,6 +249,7 @@ def link(
     blocking: Sequence[Any] | Any | None = None,
     em_seed: int | None = 0,
     progress: bool | None = None,
+    m_from: Links | None = None,
 ) -> Links:
     """Link the rows of ``left`` to the rows of ``right`` that are the same person.
 
@@ -231,16 +261,30 @@ def link(
     3. The left rows not linked so (invalid, missing or not found) are linked to the right rows
        by Fellegi–Sunter record linkage (splink, DuckDB backend, ``link_type="link_only"``) on
        name (exact; same toneless pinyin — homophones such as 张伟/章伟 and traditional
-       characters; Jaro–Winkler ≥ 0.9, ≥ 0.8), birth date (from digits 7–14 of the number even
-       when its check character is wrong: exact; one digit mistyped or two swapped), region
+       characters; Jaro–Winkler ≥ 0.9, ≥ 0.8), birth date (digits 7–14 of the number as written, even
+       when the number is invalid: exact; one digit mistyped or two swapped), region
        (6, 4, 2 leading digits) and sex (digit 17). The match weight is
-       ``log2(λ/(1-λ)) + Σ_j log2(m_j/u_j)`` over the comparisons' levels; ``u`` comes from
-       random sampling of pairs (seeded), ``m`` from EM on the pairs of each blocking rule.
-       With fewer than 50 candidate pairs per rule, or when EM fails or does not converge,
-       fixed documented priors are used (:data:`mpi.auditing.linkage_model.PRIORS`), recorded in
-       :attr:`Links.model` and :attr:`Links.model_reason`. Pairs with
+       ``log2(λ/(1-λ)) + Σ_j log2(m_j/u_j)`` over the comparisons' levels, with
+       ``λ = min(0.01, 1/len(right))``. ``u`` comes from seeded random sampling of the pairs
+       of the two tables (the chance agreement of *these* tables: in a one-county registry
+       most pairs share a region), or the priors when they give fewer than 10,000 pairs.
+       ``m`` is reused from ``m_from`` when given (train once, link many registries: the
+       dirty identifiers come from one error process); else estimated by EM on the candidate
+       pairs of each blocking rule with u and λ fixed, floored at 0.005, the m of a name or
+       birth date that disagrees entirely at most its prior (such a pair weighs heavily
+       against a match); with fewer than 1,000 candidate pairs per rule, or when EM fails or
+       does not converge, the documented priors
+       (:data:`mpi.auditing.linkage_model.PRIORS`); recorded in :attr:`Links.model`,
+       :attr:`Links.model_reason` and :attr:`Links.u_source`. Pairs with
        ``match_probability >= threshold`` are kept, and of those the best right row(s) per
        left row (ties: all, flagged ``tied``); ``linked_by="record linkage"``.
+
+    Two records whose identity numbers are both valid (and different: equal ones are joined
+    in step 2) are different persons and are never compared by record linkage (every
+    blocking rule gets the condition ``l.id_valid = false OR r.id_valid = false``). A typo
+    keeps the check character right with probability 1/11; such a wrong but valid number is
+    not linked — accepted: comparing every valid number with every other links look-alikes
+    (same name and county) at high probability.
 
     Default blocking (candidate pairs): the same birth date, OR the same 6-digit region and
     the same surname pinyin. A dirty number usually keeps either its date digits (an error in
@@ -260,12 +304,17 @@ def link(
     blocking : splink blocking rule or list of them, optional
         Rules generating the candidate pairs instead of the default (``splink.block_on(...)``
         or SQL strings with ``l.``/``r.`` on the columns ``name``, ``name_py`` (pinyin),
-        ``surname_py``, ``birth_date`` (``YYYY-MM-DD``), ``region``, ``sex``).
+        ``surname_py``, ``birth_date`` (``YYYYMMDD``), ``region``, ``sex``); each gets
+        the condition that not both numbers are valid.
     em_seed : int or None, default 0
         Seed of the random sampling that estimates ``u``: the same seed gives the same links.
     progress : bool or None, default None
         A progress bar over the steps, on stderr: None when stderr is a terminal, True always,
         False never. The links are the same either way.
+    m_from : Links, optional
+        An earlier :func:`link` whose m probabilities were estimated by EM
+        (``model == "em"``), e.g. the beneficiaries linked to themselves: its m are reused
+        and no EM runs (u is still sampled on these tables).
 
     Returns
     -------
@@ -276,7 +325,8 @@ def link(
     Raises
     ------
     mpi.errors.ValidationError
-        When a table is not a DataFrame or lacks a column, or an argument is out of range.
+        When a table is not a DataFrame or lacks a column, an argument is out of range, or
+        ``m_from`` is not the Links of an EM-trained link.
     ImportError
         When record linkage is needed and splink or pypinyin is missing
         (``pip install "xmpi[audit]"``).
@@ -301,6 +351,7 @@ def link(
     threshold = _check_threshold(threshold)
     em_seed = _check_seed(em_seed)
     rules = _check_blocking(blocking)
+    m = _check_m_from(m_from)
     show = check_progress(progress)
     desc = text(_PROGRESS_KEY, "en") if has_text(_PROGRESS_KEY) else ""
 
@@ -325,14 +376,16 @@ def link(
                 lp["id_number"].iloc[residual].reset_index(drop=True),
                 left[name].iloc[residual].reset_index(drop=True),
                 pypinyin.lazy_pinyin,
+                lp["valid"].iloc[residual].reset_index(drop=True),
             )
             rf = features(
                 right[id].reset_index(drop=True),
                 rp["id_number"].reset_index(drop=True),
                 right[name].reset_index(drop=True),
                 pypinyin.lazy_pinyin,
+                rp["valid"].reset_index(drop=True),
             )
-            fs = fellegi_sunter(lf, rf, threshold=threshold, blocking=rules, seed=em_seed)
+            fs = fellegi_sunter(lf, rf, threshold=threshold, blocking=rules, seed=em_seed, m=m)
         bar.update(1)
 
     right_ids = rp["id_number"].where(rp["valid"]).to_numpy(dtype=object)
@@ -376,4 +429,4 @@ def link(
     }
     if fs is None:
         return Links(pairs, counts, unlinked)
-    return Links(pairs, counts, unlinked, fs.model, fs.reason, fs.parameters)
+    return Links(pairs, counts, unlinked, fs.model, fs.reason, fs.parameters, fs.u_source)

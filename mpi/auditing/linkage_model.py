@@ -11,10 +11,17 @@ match)`` and ``u_jℓ = P(level ℓ | non-match)``; the pair's match weight is
     \\qquad p = \\frac{2^w}{1 + 2^w},
 
 with ``λ`` the prior probability that two random records match (here ``min(0.01, 1 /
-n_right)``: a left record has at most one true match among the right rows). ``u`` is estimated by random sampling
-of pairs, ``m`` by expectation maximisation on the blocked pairs (one EM session per blocking
-rule); with too few candidate pairs (:data:`MIN_EM_PAIRS`) or when EM fails or does not
-converge, the fixed priors of :data:`PRIORS` are used instead (:attr:`FSModel.model`).
+n_right)``: a left record has at most one true match among the right rows; fixed, not
+estimated). Two records whose numbers are both valid (and different) are never compared
+(:data:`DIFFERENT_PERSONS_GUARD`). ``u`` is estimated by seeded random sampling of the pairs of
+the two tables (:data:`U_MAX_PAIRS`; the priors below :data:`U_MIN_PAIRS` pairs): in a
+one-county registry most pairs share the region, and the region must then weigh little. ``m``
+is either given (trained once, e.g. on the beneficiaries linked to themselves, and reused for
+every registry: the dirty identifiers come from one error process) or estimated by EM on the
+blocked pairs (one session per blocking rule with at least :data:`MIN_EM_PAIRS` pairs; u and
+λ fixed; floored at :data:`M_FLOOR`; the m of a name or birth date that disagrees entirely at
+most its prior, :data:`M_ELSE_BOUNDED`); with fewer pairs, or when EM fails or does not
+converge, the documented :data:`PRIORS` (:attr:`FSModel.model`).
 
 Features, derived from the identity number even when it is invalid (the date and region
 digits usually survive a transposed or mistyped digit elsewhere, and a wrong check character):
@@ -22,7 +29,9 @@ digits usually survive a transposed or mistyped digit elsewhere, and a wrong che
 * ``name`` — NFKC-normalised, without white space; ``name_py`` — toneless pinyin of every
   character (:func:`pypinyin.lazy_pinyin`, character by character, so that 张伟/章伟/張偉 agree);
   ``surname_py`` — the pinyin of the first character;
-* ``birth_date`` — ``YYYY-MM-DD`` from digits 7–14 when they form a real date in 1900..today;
+* ``birth_date`` — digits 7–14 (``YYYYMMDD``) as written, also when a typo made them an
+  impossible date (compared digit by digit, such a date is still one edit from the true one
+  and many edits from another person's: left out, a look-alike of the same name would link);
 * ``region`` — the first six digits; ``sex`` — ``M``/``F`` from the parity of digit 17.
 
 References
@@ -44,25 +53,41 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "FEATURE_COLUMNS", "INSTALL_HINT", "MIN_EM_PAIRS", "PRIORS", "FSModel", "default_blocking",
-    "features", "fellegi_sunter", "import_splink",
+    "DIFFERENT_PERSONS_GUARD", "FEATURE_COLUMNS", "INSTALL_HINT", "MIN_EM_PAIRS", "PRIORS",
+    "FSModel", "default_blocking", "features", "fellegi_sunter", "guarded", "import_splink",
+    "m_probabilities",
 ]  # fmt: skip
 
 #: What to install when splink or pypinyin is missing.
 INSTALL_HINT = 'pip install "xmpi[audit]"'
 #: Columns handed to splink (besides ``unique_id``, the positional row of the input table).
-FEATURE_COLUMNS = ("name", "name_py", "surname_py", "birth_date", "region", "sex")
+FEATURE_COLUMNS = ("name", "name_py", "surname_py", "birth_date", "region", "sex", "id_valid")
 #: Fewest candidate pairs of a blocking rule for an EM session on it; with fewer pairs over all
-#: rules, the fixed :data:`PRIORS` are used.
-MIN_EM_PAIRS = 50
+#: rules, the fixed :data:`PRIORS` are used (EM on a few hundred pairs, of which a handful are
+#: matches, is not to be trusted: prefer documented priors).
+MIN_EM_PAIRS = 1000
 #: Random pairs sampled to estimate ``u`` (at most all pairs).
-U_MAX_PAIRS = 2e6
+U_MAX_PAIRS = 3e5
+#: Fewest pairs ``len(left) * len(right)`` for estimating ``u`` by random sampling; below it
+#: the :data:`PRIORS` u are used (a handful of records says nothing about chance agreement).
+U_MIN_PAIRS = 10_000
 #: EM: most iterations and the largest parameter change counted as converged.
 EM_MAX_ITERATIONS = 100
 EM_CONVERGENCE = 1e-4
 #: Least m probability of a level after EM: EM on pairs that almost all agree drives the m of
 #: a disagreement level to ~0 (weight -inf), so that one typo (a sex digit) would veto a match.
 M_FLOOR = 0.005
+#: Comparisons whose m of the last level (total disagreement) is at most its prior after EM:
+#: the error process (a typo, a homophone, a dropped character) never turns a name into an
+#: unrelated name nor a birth date into one more than a digit away, so such a pair must weigh
+#: heavily against a match even when EM, on a sample of blocked pairs crowded with
+#: look-alikes, thinks otherwise.
+M_ELSE_BOUNDED = ("name", "birth_date")
+#: Condition added to every blocking rule: two records whose identity numbers are both valid
+#: and different (valid equal numbers are joined exactly before) are different persons and
+#: never compared. A typo leaves the check character right with probability 1/11 (GB 11643's
+#: mod-11 check); such a valid wrong number is not linked — accepted.
+DIFFERENT_PERSONS_GUARD = "(l.id_valid = false OR r.id_valid = false)"
 #: Largest prior match probability ``λ`` of two random records (``λ = min(LAMBDA_MAX,
 #: 1 / n_right)``): a small right table must not make a look-alike likely.
 LAMBDA_MAX = 0.01
@@ -74,9 +99,9 @@ LAMBDA_MAX = 0.01
 #: pair shares a name with probability ~1/1000, a birth date ~1/20,000 (70 birth years), a
 #: county ~1/1000, a prefecture ~1/100, a province ~1/20, and the sex half of the time.
 PRIORS: dict[str, dict[str, tuple[float, ...]]] = {
-    "name": {  # exact, same pinyin, Jaro-Winkler >= 0.9, >= 0.8, else
-        "m": (0.85, 0.06, 0.04, 0.02, 0.03),
-        "u": (0.001, 0.0005, 0.001, 0.004, 0.9935),
+    "name": {  # exact, same pinyin, one character left out, Jaro-Winkler >= 0.9, >= 0.8, else
+        "m": (0.85, 0.06, 0.04, 0.02, 0.01, 0.02),
+        "u": (0.001, 0.0005, 0.0003, 0.001, 0.004, 0.9932),
     },
     "birth_date": {  # exact, one digit mistyped or two adjacent digits swapped, else
         "m": (0.92, 0.07, 0.01),
@@ -126,7 +151,11 @@ def _pinyin_of_names(names: pd.Series, lazy_pinyin: Any) -> tuple[pd.Series, pd.
 
 
 def features(
-    raw_ids: pd.Series, cleaned: pd.Series, names: pd.Series, lazy_pinyin: Any
+    raw_ids: pd.Series,
+    cleaned: pd.Series,
+    names: pd.Series,
+    lazy_pinyin: Any,
+    valid: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The comparison columns of one table (see the module notes).
 
@@ -140,6 +169,9 @@ def features(
         The names as given.
     lazy_pinyin : callable
         :func:`pypinyin.lazy_pinyin`.
+    valid : pandas.Series, optional
+        Whether each number is valid (``parse_ids(...)["valid"]``); None: all invalid (every
+        pair of the blocking rules is compared).
 
     Returns
     -------
@@ -151,8 +183,10 @@ def features(
     digits = cleaned.astype("string").fillna(raw.str.upper())
     region = digits.str.slice(0, 6)
     region = region.where(region.str.fullmatch(r"\d{6}").fillna(False).astype(bool))
-    date = pd.to_datetime(digits.str.slice(6, 14), format="%Y%m%d", errors="coerce")
-    date = date.where((date.dt.year >= 1900) & (date <= pd.Timestamp.today()))
+    # the eight date digits as written, even when they are not a real date (a typo in them):
+    # "19541082" is one transposition from "19541028" and must disagree with "19830626"
+    date = digits.str.slice(6, 14)
+    date = date.where(date.str.fullmatch(r"\d{8}").fillna(False).astype(bool))
     d17 = pd.to_numeric(digits.str.slice(16, 17).astype(object), errors="coerce")
     d17 = d17.to_numpy(dtype=np.float64)
     sex = np.where(np.isnan(d17), None, np.where(d17 % 2 == 1, "M", "F"))
@@ -165,12 +199,15 @@ def features(
             "name": name.astype(object),
             "name_py": name_py.astype(object),
             "surname_py": surname_py.astype(object),
-            "birth_date": date.dt.strftime("%Y-%m-%d").astype(object),
+            "birth_date": date.astype(object),
             "region": region.astype(object),
             "sex": sex.astype(object),
         }
     )
-    return out.where(out.notna(), None).reset_index(drop=True)
+    out = out.where(out.notna(), None).reset_index(drop=True)
+    flag = np.zeros(n, dtype=bool) if valid is None else valid.to_numpy(dtype=bool)
+    out["id_valid"] = flag
+    return out
 
 
 @dataclass
@@ -183,7 +220,8 @@ class FSModel:
         Scored pairs at or above the threshold: ``left``, ``right`` (positions in the two
         feature tables), ``match_weight``, ``match_probability``.
     model : str
-        ``"em"`` (u by random sampling, m by EM) or ``"priors"`` (the fixed :data:`PRIORS`).
+        How m was obtained: ``"em"`` (EM on the candidate pairs), ``"given"`` (trained before
+        and passed in) or ``"priors"`` (the fixed :data:`PRIORS`).
     reason : str
         Why the priors were used (``""`` with EM): ``"few candidate pairs"``,
         ``"em did not converge"`` or ``"em failed: <error>"``.
@@ -191,6 +229,8 @@ class FSModel:
         Pairs generated by the blocking rules.
     parameters : pandas.DataFrame
         The m and u probabilities used: ``comparison``, ``level``, ``m``, ``u``.
+    u_source : str
+        ``"random sampling"`` (pairs of the two tables) or ``"priors"`` (too few pairs).
     """
 
     pairs: pd.DataFrame
@@ -198,6 +238,7 @@ class FSModel:
     reason: str
     candidate_pairs: int
     parameters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    u_source: str = "priors"
 
 
 def _comparisons(splink: Any) -> list[Any]:
@@ -215,6 +256,8 @@ def _comparisons(splink: Any) -> list[Any]:
         levels("name", [
             ("name_l = name_r", "exact"),
             ("name_py_l = name_py_r", "same pinyin"),
+            ("abs(length(name_l) - length(name_r)) = 1 AND levenshtein(name_l, name_r) = 1",
+             "one character left out"),
             ("jaro_winkler_similarity(name_l, name_r) >= 0.9", "Jaro-Winkler >= 0.9"),
             ("jaro_winkler_similarity(name_l, name_r) >= 0.8", "Jaro-Winkler >= 0.8"),
         ]),
@@ -262,8 +305,8 @@ class _IterationCounter(logging.Handler):
             self.iterations.append(int(msg.split()[1].rstrip(":")))
 
 
-def _train_em(linker: Any, rules: Sequence[Any], counts: Sequence[int], seed: int | None):
-    """u by random sampling, m by one EM session per rule; whether every session converged."""
+def _train_em(linker: Any, rules: Sequence[Any], counts: Sequence[int]) -> bool:
+    """m by one EM session per blocking rule (u and λ fixed); whether every session converged."""
     em_logger = logging.getLogger("splink.internals.expectation_maximisation")
     handler = _IterationCounter()
     level, propagate = em_logger.level, em_logger.propagate
@@ -271,13 +314,14 @@ def _train_em(linker: Any, rules: Sequence[Any], counts: Sequence[int], seed: in
     em_logger.setLevel(logging.INFO)
     em_logger.propagate = False
     try:
-        linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
         converged = True
         for rule, count in zip(rules, counts, strict=True):
             if count < MIN_EM_PAIRS:
                 continue
             handler.iterations.clear()
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_probability_two_random_records_match=True
+            )
             converged &= bool(handler.iterations) and max(handler.iterations) < EM_MAX_ITERATIONS
     finally:
         em_logger.removeHandler(handler)
@@ -286,33 +330,100 @@ def _train_em(linker: Any, rules: Sequence[Any], counts: Sequence[int], seed: in
     return converged
 
 
-def _floored(model: dict[str, Any]) -> dict[str, Any]:
-    """The trained model with every m probability at least :data:`M_FLOOR` (renormalised)."""
-    model = copy.deepcopy(model)
+def _bounded(m: np.ndarray, key: str) -> np.ndarray:
+    """EM's m of one comparison, floored at :data:`M_FLOOR` and, for name and birth date,
+    with the m of total disagreement at most its prior (renormalised)."""
+    m = np.maximum(m, M_FLOOR)
+    m /= m.sum()
+    if key in M_ELSE_BOUNDED:
+        cap = PRIORS[key]["m"][-1]
+        if m[-1] > cap:
+            m[:-1] *= (1.0 - cap) / m[:-1].sum()
+            m[-1] = cap
+    return m
+
+
+def _levels(comp: dict[str, Any]) -> list[dict[str, Any]]:
+    return [lev for lev in comp["comparison_levels"] if not lev.get("is_null_level")]
+
+
+def m_probabilities(parameters: pd.DataFrame) -> dict[str, tuple[float, ...]]:
+    """The m probabilities of a parameter table, by comparison, levels in order.
+
+    Parameters
+    ----------
+    parameters : pandas.DataFrame
+        ``comparison``, ``level``, ``m`` (and ``u``): :attr:`FSModel.parameters` or
+        :attr:`mpi.auditing.Links.parameters`.
+
+    Returns
+    -------
+    dict
+        ``{comparison: (m of each non-null level, in order)}``, the form
+        :func:`fellegi_sunter` takes as ``m``.
+    """
+    return {
+        str(key): tuple(float(x) for x in grp["m"])
+        for key, grp in parameters.groupby("comparison", sort=False)
+    }
+
+
+def _model_json(
+    linker: Any, lam: float, m: dict[str, Sequence[float]] | None, bound: bool
+) -> dict[str, Any]:
+    """The linker's model with λ fixed and the m probabilities given (or EM's, bounded)."""
+    model = copy.deepcopy(linker.misc.save_model_to_json())
+    model["probability_two_random_records_match"] = lam
     for comp in model["comparisons"]:
-        levels = [lev for lev in comp["comparison_levels"] if not lev.get("is_null_level")]
-        m = np.array([lev.get("m_probability", np.nan) for lev in levels], dtype=np.float64)
-        if np.isnan(m).any():
-            continue
-        m = np.maximum(m, M_FLOOR)
-        m /= m.sum()
-        for lev, value in zip(levels, m, strict=True):
+        key = comp["output_column_name"]
+        levels = _levels(comp)
+        if m is not None:
+            values = np.asarray(m[key], dtype=np.float64)
+        else:
+            values = np.array([lev.get("m_probability", np.nan) for lev in levels], dtype=float)
+            if np.isnan(values).any():
+                values = np.asarray(PRIORS[key]["m"], dtype=np.float64)
+            if bound:
+                values = _bounded(values, key)
+        if len(values) != len(levels):
+            raise ValueError(
+                f"m probabilities of {key!r}: {len(values)} values for {len(levels)} levels"
+            )
+        for lev, value in zip(levels, values, strict=True):
             lev["m_probability"] = float(value)
     return model
 
 
-def _parameters(linker: Any) -> pd.DataFrame:
-    model = linker.misc.save_model_to_json()
+def _parameters(model: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for comp in model["comparisons"]:
-        for lev in comp["comparison_levels"]:
-            if lev.get("is_null_level"):
-                continue
+        for lev in _levels(comp):
             rows.append(
                 (comp["output_column_name"], lev.get("label_for_charts", ""),
                  lev.get("m_probability", np.nan), lev.get("u_probability", np.nan))
             )  # fmt: skip
     return pd.DataFrame(rows, columns=["comparison", "level", "m", "u"])
+
+
+def guarded(splink: Any, rules: Sequence[Any]) -> list[Any]:
+    """Each blocking rule AND :data:`DIFFERENT_PERSONS_GUARD` (both numbers valid: not a pair).
+
+    Parameters
+    ----------
+    splink : module
+        The splink module.
+    rules : sequence
+        splink blocking rules (``block_on(...)``, SQL strings or dicts).
+
+    Returns
+    -------
+    list
+        The rules with the guard.
+    """
+    from splink.blocking_rule_library import And, CustomRule
+    from splink.internals.blocking_rule_creator_utils import to_blocking_rule_creator
+
+    return [And(to_blocking_rule_creator(r), CustomRule(DIFFERENT_PERSONS_GUARD)) for r in rules]
 
 
 def fellegi_sunter(
@@ -322,8 +433,18 @@ def fellegi_sunter(
     threshold: float,
     blocking: Sequence[Any] | None,
     seed: int | None,
+    m: dict[str, Sequence[float]] | None = None,
 ) -> FSModel:
     """Score the candidate pairs of ``left`` x ``right`` (feature tables of :func:`features`).
+
+    The candidate pairs are those of the blocking rules among the pairs in which at least one
+    identity number is invalid (:data:`DIFFERENT_PERSONS_GUARD`). ``λ = min(LAMBDA_MAX,
+    1/len(right))``; ``u`` by random sampling of up to :data:`U_MAX_PAIRS` pairs of ``left``
+    x ``right`` (seeded) when the tables give at least :data:`U_MIN_PAIRS` pairs, else the
+    :data:`PRIORS`; ``m`` as given, else by EM on the candidate pairs (at least
+    :data:`MIN_EM_PAIRS` pairs of a blocking rule; u and λ fixed; m floored at
+    :data:`M_FLOOR`, the m of a name or birth date that disagrees entirely at most its prior),
+    else the :data:`PRIORS`.
 
     Parameters
     ----------
@@ -336,6 +457,9 @@ def fellegi_sunter(
         ``l.``/``r.``); None: :func:`default_blocking`.
     seed : int or None
         Seed of the random sampling for ``u``.
+    m : dict, optional
+        m probabilities trained before (:func:`m_probabilities` of an earlier model of the
+        same error process): no EM.
 
     Returns
     -------
@@ -346,49 +470,58 @@ def fellegi_sunter(
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
     from splink.internals.exceptions import SplinkException
 
-    rules = list(default_blocking(splink) if blocking is None else blocking)
+    rules = guarded(splink, default_blocking(splink) if blocking is None else blocking)
     lam = min(LAMBDA_MAX, 1.0 / max(len(right), 1))
-
-    def new_linker() -> tuple[Any, list[Any]]:
-        db = splink.DuckDBAPI()
-        tables = [
-            db.register(left, dataset_display_name="left_rows"),
-            db.register(right, dataset_display_name="right_rows"),
-        ]
-        settings = splink.SettingsCreator(
-            link_type="link_only",
-            comparisons=_comparisons(splink),
-            blocking_rules_to_generate_predictions=rules,
-            probability_two_random_records_match=lam,
-            max_iterations=EM_MAX_ITERATIONS,
-            em_convergence=EM_CONVERGENCE,
-            retain_matching_columns=False,
-        )
-        return splink.Linker(tables, settings, log_level=None), tables
-
-    linker, tables = new_linker()
+    db = splink.DuckDBAPI()
+    tables = [
+        db.register(left, dataset_display_name="left_rows"),
+        db.register(right, dataset_display_name="right_rows"),
+    ]
+    settings = splink.SettingsCreator(
+        link_type="link_only",
+        comparisons=_comparisons(splink),
+        blocking_rules_to_generate_predictions=rules,
+        probability_two_random_records_match=lam,
+        max_iterations=EM_MAX_ITERATIONS,
+        em_convergence=EM_CONVERGENCE,
+        retain_matching_columns=False,
+    )
+    linker = splink.Linker(tables, settings, log_level=None)
     records = count_comparisons_from_blocking_rules(
         tables, blocking_rules=rules, link_type="link_only", record_sample_proportion=1.0
     )
     # pairs each rule adds to the rules before it (a lower bound of the pairs of its EM session)
     per_rule = [int(r["marginal_comparison_count"]) for r in records]
     total = int(records[-1]["cumulative_comparison_count"])
-    model, reason = "priors", "few candidate pairs"
-    if max(per_rule, default=0) >= MIN_EM_PAIRS:
+    if total == 0:
+        return FSModel(
+            pd.DataFrame(columns=["left", "right", "match_weight", "match_probability"]),
+            "priors", "few candidate pairs", 0,
+            _parameters(_model_json(linker, lam, None, bound=False)), "priors",
+        )  # fmt: skip
+    u_source = "priors"
+    if len(left) * len(right) >= U_MIN_PAIRS:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None, num_chunks=1
+        )
+        u_source = "random sampling"
+    model, reason, bound = "priors", "few candidate pairs", False
+    if m is not None:
+        model, reason = "given", ""
+    elif max(per_rule, default=0) >= MIN_EM_PAIRS:
         try:
-            converged = _train_em(linker, rules, per_rule, seed)
+            converged = _train_em(linker, rules, per_rule)
         except (SplinkException, ArithmeticError) as err:
             converged, reason = False, f"em failed: {type(err).__name__}"
         else:
             reason = "" if converged else "em did not converge"
         if converged:
-            model = "em"
-            linker = splink.Linker(
-                tables, _floored(linker.misc.save_model_to_json()), log_level=None
-            )
-        else:
-            linker, tables = new_linker()
-    scored = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+            model, bound = "em", True
+    if model == "priors":
+        m = {key: PRIORS[key]["m"] for key in PRIORS}
+    json = _model_json(linker, lam, m if model != "em" else None, bound)
+    final = splink.Linker(tables, json, log_level=None)
+    scored = final.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     df = scored.as_pandas_dataframe()
     swap = df["source_dataset_l"].astype(str).eq("right_rows")
     pairs = pd.DataFrame(
@@ -401,4 +534,4 @@ def fellegi_sunter(
     )
     pairs = pairs[pairs["match_probability"] >= threshold]
     pairs = pairs.sort_values(["left", "right"], kind="stable").reset_index(drop=True)
-    return FSModel(pairs, model, reason, total, _parameters(linker))
+    return FSModel(pairs, model, reason, total, _parameters(json), u_source)

@@ -6,7 +6,10 @@ valid (normalised) number share a key; the persons seen only with invalid number
 record linkage (:func:`mpi.auditing.link`) to the valid-number persons of the payments and take
 their key when exactly one matches; any other person keeps a key of their own.
 :func:`registry_links` then links the *distinct persons* (not every payment) to a registry once
-and expands the links to the payment rows.
+and expands the links to the payment rows. Record linkage is trained once: the m
+probabilities that EM estimated on the self-linkage (the invalid numbers of the payments
+against their valid-number persons) are reused for every registry, whose dirty identifiers
+come from the same error process; only u (chance agreement) is sampled per registry.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pandas as pd
 
 from mpi.auditing.context import LINK_COLUMNS, empty_links
 from mpi.auditing.ids import parse_ids
-from mpi.auditing.linkage import link
+from mpi.auditing.linkage import Links, link
 
 __all__ = ["Persons", "person_keys", "registry_links", "RECORD_LINKAGE"]
 
@@ -49,12 +52,16 @@ class Persons:
     counts
         The counts of the self-linkage (:attr:`mpi.auditing.Links.counts`; empty when no row
         needed it).
+    links
+        The self-linkage itself (None when no row needed it); when its m probabilities were
+        estimated by EM, :func:`registry_links` reuses them for every registry.
     """
 
     key: np.ndarray
     table: pd.DataFrame
     rows: pd.DataFrame
     counts: dict[str, Any]
+    links: Links | None = None
 
 
 def _repaired(raw: pd.Series, clean: pd.Series) -> np.ndarray:
@@ -106,6 +113,7 @@ def person_keys(
     weight = np.full(len(uniques), np.nan)
     prob = np.full(len(uniques), np.nan)
     counts: dict[str, Any] = {}
+    links: Links | None = None
     left_ids = np.flatnonzero(~first_valid)
     right_ids = np.flatnonzero(first_valid)
     if len(left_ids) and len(right_ids):
@@ -137,7 +145,7 @@ def person_keys(
             "self_probability": prob[codes],
         }
     )
-    return Persons(key=key, table=person_table, rows=rows, counts=counts)
+    return Persons(key=key, table=person_table, rows=rows, counts=counts, links=links)
 
 
 def registry_links(
@@ -154,6 +162,9 @@ def registry_links(
     ``match_probability`` the product of the two links' probabilities (both must be right)
     and its ``match_weight`` the smaller of the two weights (the weaker link; an id link has
     no weight).
+
+    The m probabilities of the self-linkage (when estimated by EM) are reused
+    (``link(..., m_from=persons.links)``): no EM per registry.
 
     Parameters
     ----------
@@ -177,7 +188,8 @@ def registry_links(
     right = registry[["id_number", "name"]]
     if not len(left) or not len(right):
         return empty_links(), {}
-    links = link(left, right, threshold=threshold, progress=progress)
+    trained = persons.links if persons.links is not None and persons.links.model == "em" else None
+    links = link(left, right, threshold=threshold, progress=progress, m_from=trained)
     pairs = links.pairs
     by_person = pd.DataFrame(
         {

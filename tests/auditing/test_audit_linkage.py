@@ -149,8 +149,8 @@ def test_ties_are_all_kept_and_flagged() -> None:
     assert one.pairs["right_row"].tolist() == [0, 1] and not one.pairs["tied"].any()
 
 
-def synthetic(n_right: int = 1500, n_left: int = 400, seed: int = 3):
-    """A right table of persons and a left sample of them, 15 % with dirty numbers."""
+def synthetic(n_right: int = 1500, n_left: int = 400, seed: int = 3, share: float = 0.15):
+    """A right table of persons and a left sample of them, ``share`` with dirty numbers."""
     rng = np.random.default_rng(seed)
     counties = [f"{p}{rng.integers(1, 20):02d}{rng.integers(1, 20):02d}" for p in
                 rng.choice(["42", "11", "31", "44", "51"], 30)]  # fmt: skip
@@ -171,7 +171,7 @@ def synthetic(n_right: int = 1500, n_left: int = 400, seed: int = 3):
     pick = rng.choice(n_right, n_left, replace=False)
     left = right.iloc[pick].reset_index(drop=True)
     lid = left["id_number"].tolist()
-    dirty = np.flatnonzero(rng.random(n_left) < 0.15)
+    dirty = np.flatnonzero(rng.random(n_left) < share)
     for k, i in enumerate(dirty):
         s = lid[i]
         lid[i] = (
@@ -186,10 +186,10 @@ def synthetic(n_right: int = 1500, n_left: int = 400, seed: int = 3):
 
 
 def test_em_is_deterministic_and_links_the_dirty_rows() -> None:
-    left, right, pick, dirty = synthetic()
+    left, right, pick, dirty = synthetic(n_right=2000, n_left=1200, share=0.8)
     one = link(left, right, progress=False)
     two = link(left, right, progress=False)
-    assert one.model == "em" and one.model_reason == ""
+    assert one.model == "em" and one.model_reason == "" and one.u_source == "random sampling"
     pd.testing.assert_frame_equal(one.pairs, two.pairs)
     pd.testing.assert_frame_equal(one.parameters, two.parameters)
     assert one.counts == two.counts
@@ -200,7 +200,70 @@ def test_em_is_deterministic_and_links_the_dirty_rows() -> None:
     assert (p["right_row"].to_numpy() == pick[p["left_row"].to_numpy()]).all()
     rl = p.loc[p["linked_by"] == "record linkage", "left_row"].to_numpy()
     assert set(rl) <= set(dirty) and len(rl) >= 0.9 * len(dirty)
-    assert one.counts["candidate_pairs"] >= 50
+    assert one.counts["candidate_pairs"] >= 1000
+    par = one.parameters.set_index(["comparison", "level"])
+    # EM's m: floored, and a name or date that disagrees entirely weighs heavily
+    assert (par["m"] >= 0.0045).all()  # 0.005, renormalised
+    assert par.loc[("name", "All other comparisons"), "m"] <= PRIORS["name"]["m"][-1] + 1e-12
+    assert par.loc[("birth_date", "All other comparisons"), "m"] <= 0.01 + 1e-12
+    # u by sampling these tables, not the priors: 30 counties, so a region agrees far more
+    # often by chance than the prior's 1/1000
+    assert par.loc[("region", "6 digits"), "u"] > 0.01
+
+    # reuse the trained m on another table: no EM, the same m, u sampled afresh
+    left2, right2, pick2, _ = synthetic(n_right=1200, n_left=300, seed=5, share=0.3)
+    reused = link(left2, right2, progress=False, m_from=one)
+    assert reused.model == "given" and reused.model_reason == ""
+    np.testing.assert_allclose(reused.parameters["m"], one.parameters["m"], rtol=0, atol=1e-12)
+    assert not np.allclose(reused.parameters["u"], one.parameters["u"])
+    q = reused.pairs
+    assert (q["right_row"].to_numpy() == pick2[q["left_row"].to_numpy()]).all()
+    assert reused.counts["not_linked"] == 0
+
+
+def test_two_valid_different_numbers_are_never_linked() -> None:
+    # the same name, birth date and county, both numbers valid and different: two persons
+    a, b = full("42130219850312123"), full("42130219850312145")
+    left = pd.DataFrame({"id_number": [a], "name": ["张伟"]})
+    right = pd.DataFrame({"id_number": [b], "name": ["张伟"]})
+    links = link(left, right, threshold=0.01, progress=False)
+    assert links.pairs.empty and links.counts["candidate_pairs"] == 0
+    # the same pair with an invalid left number is compared and linked
+    dirty = link(left.assign(id_number=[wrong_check(a)]), right, progress=False)
+    assert dirty.pairs["linked_by"].tolist() == ["record linkage"]
+
+
+def test_impossible_date_digits_are_compared_digit_by_digit(right: pd.DataFrame) -> None:
+    # 1985-03-12 with the month digits swapped: "19853012", not a date (and an invalid
+    # number); compared digit by digit it is one transposition from both 张伟's and 刘强's
+    # (DECOY, same day) dates, and the name decides
+    swapped = ZHANG[:10] + "30" + ZHANG[12:]
+    left = pd.DataFrame({"id_number": [swapped, swapped], "name": ["张伟", "刘强"]})
+    links = link(left, right, progress=False)
+    assert links.unlinked_left.empty
+    p = links.pairs
+    assert p[["left_row", "right_row"]].values.tolist() == [[0, 0], [1, 4]]
+    one_digit = prior_weight({"name": 0, "birth_date": 1, "region": 0, "sex": 0}, len(right))
+    assert p["match_weight"].iloc[0] == pytest.approx(one_digit, abs=1e-9)
+
+
+def test_dropped_middle_character_links(right: pd.DataFrame) -> None:
+    r = right.assign(name=["张小伟", "李娜", "王芳", "赵六", "刘强", "孙丽"])
+    left = pd.DataFrame({"id_number": [ZHANG[:17]], "name": ["张伟"]})
+    links = link(left, r, progress=False)
+    assert links.pairs[["left_row", "right_row"]].values.tolist() == [[0, 0]]
+    w = prior_weight({"name": 2, "birth_date": 0, "region": 0, "sex": 0}, len(r))
+    assert links.pairs["match_weight"].iloc[0] == pytest.approx(w, abs=1e-9)
+
+
+def test_m_from_must_be_trained_links(right: pd.DataFrame) -> None:
+    left = pd.DataFrame({"id_number": [wrong_check(ZHANG)], "name": ["张伟"]})
+    priors = link(left, right, progress=False)
+    assert priors.model == "priors" and priors.u_source == "priors"
+    with pytest.raises(ValidationError, match="m_from has model='priors'"):
+        link(left, right, m_from=priors, progress=False)
+    with pytest.raises(ValidationError, match="m_from must be the Links"):
+        link(left, right, m_from={"name": (1.0,)}, progress=False)
 
 
 def test_missing_splink_raises_import_error(monkeypatch, right: pd.DataFrame) -> None:
@@ -249,3 +312,85 @@ def test_empty_right_and_repr(right: pd.DataFrame) -> None:
     assert isinstance(links, Links) and links.pairs.empty
     assert links.counts["not_linked"] == 6 and links.model == "none"
     assert repr(links).startswith("Links(left_rows=6, linked_by_id=0")
+
+
+# -- the bundled data, against the truth -------------------------------------------------
+
+REGISTRIES = ("death", "business", "vehicle", "property", "tax", "staff")
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    import mpi.datasets
+    from mpi.auditing.audit import build_context
+
+    t = mpi.datasets.load("benefit_audit")
+    ctx, book = build_context(t["beneficiaries"], {k: t[k] for k in REGISTRIES}, progress=False)
+    return t, ctx, book
+
+
+def true_ids(t: dict) -> np.ndarray:
+    """The true identity number of every payment row (``dirty`` names the true person)."""
+    b, persons, dirty = t["beneficiaries"], t["persons"], t["dirty"]
+    of_id = dict(zip(persons["id_number"], persons["person_id"], strict=True))
+    person = b["id_number"].map(of_id)
+    person.iloc[dirty["row"].to_numpy()] = dirty["person_id"].to_numpy()
+    assert person.notna().all()
+    to_id = dict(zip(persons["person_id"], persons["id_number"], strict=True))
+    return person.map(to_id).to_numpy(dtype=object)
+
+
+def test_bundled_self_link_precision_and_recall(bundled) -> None:
+    t, ctx, book = bundled
+    persons = book["persons"]
+    assert len(book["source_rows"]) == len(t["beneficiaries"])  # every row checkable
+    truth = true_ids(t)
+    rows = persons.rows
+    clean = rows["id_clean"].to_numpy(dtype=object)
+    valid = rows["id_valid"].to_numpy(dtype=bool)
+    assert int((~(valid & (clean == truth))).sum()) == 3568  # rows whose number is not theirs
+    assert persons.links.model == "em" and persons.links.u_source == "random sampling"
+    # identities (number as given, name) with an invalid number: linked to the right person?
+    b = t["beneficiaries"]
+    table = persons.table
+    linked = rows["self_linked"].to_numpy(dtype=bool)
+    to_id = table["id_number"].to_numpy(dtype=object)[persons.key]
+    present = set(clean[valid & (clean == truth)])
+    ident = pd.DataFrame(
+        {"given": b["id_number"], "name": b["name"], "linked": linked,
+         "right": linked & (to_id == truth), "present": [x in present for x in truth]}
+    )[~valid].drop_duplicates(["given", "name"])  # fmt: skip
+    assert len(ident) == 253 and book["linkage"]["beneficiaries"]["left_rows"] == 253
+    assert int(ident["linked"].sum()) == 146 and int(ident["right"].sum()) == 146  # precision 1
+    assert int(ident["present"].sum()) == 147  # recall 146 / 147
+    assert int((ident["right"] & ident["present"]).sum()) == 146
+
+
+# registry: (person-record links made by record linkage, of them right, true person-record
+# pairs of persons with a row whose number is not theirs) -- before issue 18's fix:
+# death 67/22/26, business 136/5/6, vehicle 5/5/11, property 140/16/18, tax 13/11/15,
+# staff 207/4/4
+BUNDLED_REGISTRY_LINKS = {
+    "death": (26, 26, 26), "business": (6, 6, 6), "vehicle": (11, 11, 11),
+    "property": (18, 18, 18), "tax": (15, 15, 15), "staff": (4, 4, 4),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", REGISTRIES)
+def test_bundled_registry_links_precision_and_recall(bundled, kind: str) -> None:
+    t, ctx, book = bundled
+    truth = true_ids(t)
+    rows = book["persons"].rows
+    needs = ~(rows["id_valid"].to_numpy(dtype=bool) & (rows["id_clean"].to_numpy(object) == truth))
+    record_ids = t[kind]["id_number"].to_numpy(dtype=object)
+    links = ctx.linked(kind)
+    rl = links[links["linked_by"] == "record linkage"]
+    made = pd.DataFrame(
+        {"id": truth[rl["row"].to_numpy()], "record": rl["registry_row"].to_numpy()}
+    ).drop_duplicates()  # fmt: skip
+    right = made[record_ids[made["record"].to_numpy()] == made["id"].to_numpy()]
+    of_record = {x: i for i, x in enumerate(record_ids)}
+    wanted = {(x, of_record[x]) for x in set(truth[needs]) if x in of_record}
+    found = set(zip(right["id"], right["record"], strict=True))
+    assert (len(made), len(right), len(wanted)) == BUNDLED_REGISTRY_LINKS[kind]
+    assert found == wanted  # recall 1
