@@ -7,7 +7,8 @@ identity numbers, then Fellegi–Sunter record linkage: :func:`link`), runs the 
 (:data:`RULES`, :func:`default_rules`, or a user's :class:`Rule`) and returns an
 :class:`AuditResult` of ranked leads. This package also holds the parts: :func:`parse_ids`,
 :func:`valid_id`, :func:`check_character`, :data:`PROVINCES`, :func:`link` and
-:class:`Links`, :class:`AuditContext` and :func:`make_hits` (for a user's rule).
+:class:`Links`, :class:`AuditContext`, :func:`make_hits` (for a user's rule) and :func:`score_leads` (leads
+against known cases: precision and recall per rule).
 """
 
 from mpi.auditing.audit import audit
@@ -17,8 +18,9 @@ from mpi.auditing.linkage import Links, link
 from mpi.auditing.result import AuditResult
 from mpi.auditing.rules import RULES, Rule, default_rules
 from mpi.auditing.rules_core import make_hits
+from mpi.auditing.scoring import score_leads
 
 __all__ = [
     "audit", "AuditResult", "AuditContext", "Rule", "RULES", "default_rules", "make_hits",
-    "parse_ids", "PROVINCES", "link", "Links", "check_character", "valid_id",
+    "parse_ids", "PROVINCES", "link", "Links", "check_character", "valid_id", "score_leads",
 ]  # fmt: skip
