@@ -27,14 +27,16 @@ rule                              needs      a hit is a payment ...
                                              approval threshold, summing above it
 ``shared_account``                (none)     into an account that receives the payments
                                              of several households
-``transferred_after_death``       death      of a programme a deceased household member
-                                             drew, started by a relative soon after the death
+``transferred_after_death``       death      of a personal allowance a deceased household
+                                             member drew, started by a relative soon after
+                                             the death (not on reaching its age)
 ================================  =========  =============================================
 
 Comparisons with a threshold are strict: a value exactly at the threshold is not a hit. The
 default thresholds are illustrative choices, those of the bundled ``benefit_audit`` data,
 whose programme names the defaults also use (``dibao``, ``tekun``, ``temporary_assistance``,
-...: :data:`EVENT_PROGRAMMES`, :data:`HOUSEHOLD_PROGRAMMES`). Local rules differ by province
+...: :data:`EVENT_PROGRAMMES`, :data:`HOUSEHOLD_PROGRAMMES`, :data:`PERSONAL_ALLOWANCES`,
+:data:`AGE_ENTITLEMENTS`, :data:`APPROVAL_PROGRAMMES`). Local rules differ by province
 and year: set them with :meth:`Rule.with_params` or ``default_rules(params=...)``. The policy
 sources name the document only (no article is cited).
 
@@ -46,6 +48,7 @@ Every hit carries ``amount_at_risk``: the offending payment's amount, except for
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from mpi.auditing.rules_core import HIT_COLUMNS, Rule, empty_hits, make_hits
@@ -69,7 +72,8 @@ from mpi.errors import ValidationError
 
 __all__ = [
     "Rule", "RULES", "default_rules", "HIT_COLUMNS", "make_hits", "empty_hits",
-    "EVENT_PROGRAMMES", "HOUSEHOLD_PROGRAMMES",
+    "EVENT_PROGRAMMES", "HOUSEHOLD_PROGRAMMES", "PERSONAL_ALLOWANCES", "AGE_ENTITLEMENTS",
+    "APPROVAL_PROGRAMMES",
 ]  # fmt: skip
 
 #: Programmes paid per event (several payments in a month are normal): left out of
@@ -78,10 +82,33 @@ EVENT_PROGRAMMES = ("temporary_assistance", "medical_assistance", "housing_renov
 #: Programmes paid to a household (按户), whose payee may change when the payee dies: left
 #: out of ``transferred_after_death`` by default.
 HOUSEHOLD_PROGRAMMES = ("dibao", "relocation", "microcredit_subsidy", "housing_renovation")
+#: Personal per-capita allowances (个人补贴), paid to one person for the person's own
+#: condition (age, disability, extreme poverty) and ended by the person's death: the
+#: programmes ``transferred_after_death`` checks by default. Of the twelve programmes of the
+#: ``benefit_audit`` data, the others are household benefits (:data:`HOUSEHOLD_PROGRAMMES`),
+#: payments per event or per need (medical and temporary assistance, the employment
+#: subsidy, an education grant per pupil and school year) or a job (the ecological ranger
+#: post of a poor household).
+PERSONAL_ALLOWANCES = ("tekun", "disability_allowance", "elderly_allowance")
+#: Allowances granted by age, programme -> the age (years) from which everyone is entitled:
+#: a relative who starts one on reaching that age is not a transfer.
+AGE_ENTITLEMENTS: Mapping[str, int] = MappingProxyType({"elderly_allowance": 80})
+#: Programmes whose single payments above an amount need approval at a higher level:
+#: those ``split_payments`` checks by default.
+APPROVAL_PROGRAMMES = ("temporary_assistance",)
 #: 《社会救助暂行办法》(国务院令第649号, 2014).
 _SOCIAL_ASSISTANCE = "《社会救助暂行办法》(国务院令第649号, 2014)"
 #: 《最低生活保障审核确认办法》(民政部, 2021).
 _DIBAO_REVIEW = "《最低生活保障审核确认办法》(民政部, 2021)"
+#: Laws and rules of the personal allowances.
+_ELDERLY = (
+    "《中华人民共和国老年人权益保障法》(2012 revision), which encourages local governments to "
+    "pay an allowance (高龄津贴) to low-income people aged 80 and over"
+)
+_DISABILITY = (
+    "《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》(国发〔2015〕52号)"
+)
+_TEKUN = "《特困人员认定办法》(民政部, 2021)"
 #: The 建档立卡 identification of poor households and the provinces' exclusion lists.
 _JIANDANG = "建档立卡 identification (国务院扶贫办《扶贫开发建档立卡工作方案》, 2014) with the provinces' exclusion lists"
 
@@ -217,13 +244,16 @@ RULES: dict[str, Rule] = {
             params={
                 "threshold": 1_000.0,
                 "period": "month",
-                "programmes": EVENT_PROGRAMMES,
+                "programmes": APPROVAL_PROGRAMMES,
                 "at_risk": "excess",
             },  # fmt: skip
             source=(
                 "《国务院关于全面建立临时救助制度的通知》(国发〔2014〕47号): townships approve "
                 "small amounts, larger ones go to the county civil affairs department; "
-                "splitting a payment circumvents that approval"
+                "splitting a payment circumvents that approval. Default programmes: those "
+                "with such an approval amount (temporary assistance). Medical assistance is "
+                "paid per hospital bill against the bill, so several bills in one month are "
+                "normal; add programmes with programmes=(...)"
             ),
             description=(
                 "one of two or more payments of one programme to one person in one period, "
@@ -249,15 +279,29 @@ RULES: dict[str, Rule] = {
             name="transferred_after_death",
             needs=("death",),
             check=check_transferred_after_death,
-            params={"months": 6, "programmes": None, "exclude": HOUSEHOLD_PROGRAMMES},
+            params={
+                "months": 6,
+                "programmes": PERSONAL_ALLOWANCES,
+                "exclude": HOUSEHOLD_PROGRAMMES,
+                "age_entitlements": AGE_ENTITLEMENTS,
+            },  # fmt: skip
             source=(
                 f"{_SOCIAL_ASSISTANCE}: a change of household members is reported and the "
                 "benefit reassessed; a new member's enrolment needs its own application and "
-                f"review ({_DIBAO_REVIEW})"
+                f"review ({_DIBAO_REVIEW}). A personal allowance is the holder's own and "
+                f"stops at the holder's death (elderly allowance: {_ELDERLY}; disability "
+                f"allowances: {_DISABILITY}; tekun support: {_TEKUN}), so the same allowance "
+                "starting for a relative soon after is the benefit moved to another name. A "
+                "household benefit (dibao, ...) legitimately passes to the next adult, and a "
+                "need paid per event (medical assistance, an employment subsidy) is a new "
+                "claim: neither is checked by default (programmes=None widens the rule). A "
+                "relative who reaches the allowance's age (age_entitlements) is entitled in "
+                "his or her own right"
             ),
             description=(
-                "a payment of a programme that a deceased member of the household drew, to a "
-                "relative whose first payment of it comes within months months of the death"
+                "a payment of a personal allowance that a deceased member of the household "
+                "drew, to a relative whose first payment of it comes within months months of "
+                "the death and not on reaching the allowance's age"
             ),
         ),
     )

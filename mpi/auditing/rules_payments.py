@@ -346,7 +346,9 @@ def check_split_payments(ctx: AuditContext, rule: Rule) -> pd.DataFrame:
         The payments.
     rule : Rule
         Parameters ``threshold`` (yuan), ``period`` ("month"/"year" or a mapping programme
-        -> period), ``programmes`` and ``at_risk`` ("excess"/"total").
+        -> period), ``programmes`` (by default those whose larger payments need approval,
+        :data:`mpi.auditing.rules.APPROVAL_PROGRAMMES`; None: every programme) and
+        ``at_risk`` ("excess"/"total").
 
     Returns
     -------

@@ -13,11 +13,13 @@ The rules and their parameters are defined in :mod:`mpi.auditing.rules`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from mpi.auditing.ids import parse_ids
 from mpi.auditing.rules_core import (
     Rule,
     best_per_row,
@@ -31,6 +33,7 @@ from mpi.auditing.rules_core import (
     pull,
     record_texts,
 )
+from mpi.errors import ValidationError
 
 if TYPE_CHECKING:
     from mpi.auditing.context import AuditContext
@@ -94,6 +97,72 @@ def _hits(pay: pd.DataFrame, best: pd.DataFrame, evidence: list[str]) -> pd.Data
         match_probability=best["match_probability"].to_numpy(),
         amount_at_risk=pay["amount"].to_numpy(dtype=float)[rows],
     )  # fmt: skip
+
+
+def _age_entitlements(rule: Rule) -> dict[str, int]:
+    """Parameter ``age_entitlements``: programme -> age in whole years ({} when None)."""
+    value = rule.params.get("age_entitlements")
+    if value is None:
+        return {}
+    ok = isinstance(value, Mapping) and all(
+        isinstance(p, str)
+        and isinstance(a, int | float | np.integer | np.floating)
+        and not isinstance(a, bool)
+        and a > 0
+        and float(a).is_integer()
+        for p, a in value.items()
+    )
+    if not ok:
+        raise ValidationError(
+            f"rule {rule.name!r}: parameter age_entitlements={value!r} must map programme "
+            "names to the age in whole years that grants them, e.g. "
+            "{'elderly_allowance': 80}, or be None (no age exception)"
+        )
+    return {p: int(a) for p, a in value.items()}
+
+
+def _birth_dates(pay: pd.DataFrame, persons: np.ndarray) -> pd.Series:
+    """Birth date per person key (index) of ``persons``, as written in the identity numbers
+    of the person's payments: a valid number's first, else any number with a readable date."""
+    rows = pay[pay["person"].isin(persons).to_numpy()]
+    numbers = rows["id_clean"].astype(object).where(rows["id_clean"].notna(), rows["id_number"])
+    parsed = parse_ids(numbers.reset_index(drop=True))
+    frame = pd.DataFrame(
+        {
+            "person": rows["person"].to_numpy(),
+            "valid": parsed["valid"].to_numpy(dtype=bool),
+            "born": parsed["birth_date"].to_numpy(dtype="datetime64[ns]"),
+        }
+    )
+    frame = frame[frame["born"].notna().to_numpy()]
+    frame = frame.sort_values(["person", "valid"], ascending=[True, False], kind="stable")
+    return frame.drop_duplicates("person").set_index("person")["born"]
+
+
+def _entitled_by_age(
+    pay: pd.DataFrame, cand: pd.DataFrame, ages: dict[str, int], months: int
+) -> np.ndarray:
+    """Mask of ``cand`` (transfer candidates) whose start of a programme of ``ages`` follows
+    the relative's birthday of that age by at most ``months`` calendar months."""
+    need = cand["programme"].astype(str).map(ages).to_numpy(dtype=float)  # NaN: no age rule
+    out = np.zeros(len(cand), dtype=bool)
+    some = ~np.isnan(need)
+    if not some.any():
+        return out
+    born = pd.Series(
+        _birth_dates(pay, cand["person"].to_numpy()[some])
+        .reindex(cand["person"].to_numpy()[some])
+        .to_numpy(dtype="datetime64[ns]")
+    )
+    start = pd.Series(cand["_start"].to_numpy(dtype="datetime64[ns]")[some])
+    age = need[some]
+    later_in_year = (start.dt.month * 100 + start.dt.day) < (born.dt.month * 100 + born.dt.day)
+    reached = (start.dt.year - born.dt.year - later_in_year.astype(float)).to_numpy() >= age
+    gap = (
+        (start.dt.year * 12 + start.dt.month) - ((born.dt.year + age) * 12 + born.dt.month)
+    ).to_numpy(dtype=float)
+    out[some] = reached & (gap <= months) & ~np.isnan(gap)
+    return out
 
 
 def check_paid_after_death(ctx: AuditContext, rule: Rule) -> pd.DataFrame:
@@ -331,7 +400,7 @@ def check_property_area(ctx: AuditContext, rule: Rule) -> pd.DataFrame:
 
 
 def check_transferred_after_death(ctx: AuditContext, rule: Rule) -> pd.DataFrame:
-    """A deceased beneficiary's programme taken up by a member of the same household.
+    """A deceased beneficiary's personal allowance taken up by a member of the same household.
 
     A hit is a payment of programme P to person M when: a person D of the same
     ``household_id`` (D ≠ M) is linked to a death record with date ``died_on``, D was paid by
@@ -339,21 +408,40 @@ def check_transferred_after_death(ctx: AuditContext, rule: Rule) -> pd.DataFrame
     ``months`` calendar months later (month of M's first payment − month of death ≤
     ``months``). Every payment of P to M from that first one on is a hit.
 
+    Only programmes of ``programmes`` are checked (by default the personal allowances, which
+    end with their holder; see :mod:`mpi.auditing.rules`), never those of ``exclude``
+    (household benefits, whose payee legitimately changes when the payee dies). A programme
+    of ``age_entitlements`` (programme -> age A in years) is granted by age: M's start is not
+    a hit when M reached age A on or before the first payment and at most ``months`` calendar
+    months before it (month of the first payment − month of M's A-th birthday ≤ ``months``),
+    M's birth date being the one written in M's identity number (a valid number of M's
+    payments first, else any number whose date can be read). The start is then M's own new
+    entitlement, not D's allowance continuing. A person whose birth date cannot be read is
+    not excused.
+
     Parameters
     ----------
     ctx : AuditContext
         Needs the ``death`` registry and ``household_id`` in the payments.
     rule : Rule
-        Parameters ``months``, ``programmes`` and ``exclude`` (programmes paid to a household,
-        whose payee legitimately changes when the payee dies).
+        Parameters ``months``, ``programmes`` (None: every programme), ``exclude`` and
+        ``age_entitlements`` (a mapping programme -> whole years; empty or None: no age
+        exception).
 
     Returns
     -------
     pandas.DataFrame
         The hits, carrying the link of the deceased to the death record;
         ``amount_at_risk`` is the payment's amount.
+
+    Raises
+    ------
+    ValidationError
+        When ``age_entitlements`` is not a mapping of programme names to positive whole
+        years.
     """
     months = int(number_param(rule, "months"))
+    ages = _age_entitlements(rule)
     pay, reg = ctx.payments, ctx.registries["death"]
     links = ctx.linked("death")
     if links.empty or pay["household_id"].isna().all():
@@ -388,6 +476,8 @@ def check_transferred_after_death(ctx: AuditContext, rule: Rule) -> pd.DataFrame
     skip = programmes_param(rule, "exclude")
     if skip is not None:
         cand = cand[~cand["programme"].astype(str).isin(skip).to_numpy()]
+    if ages and not cand.empty:
+        cand = cand[~_entitled_by_age(pay, cand, ages, months)]
     if cand.empty:
         return empty_hits()
     cand = best_per_row(cand, then="_d")

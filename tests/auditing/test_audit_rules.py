@@ -547,6 +547,20 @@ def test_split_payments() -> None:
     assert run("split_payments", split_case(), threshold=650)["row"].tolist() == [0, 1, 2, 3]
 
 
+def test_split_payments_checks_programmes_with_an_approval_amount_by_default() -> None:
+    assert RULES["split_payments"].params["programmes"] == ("temporary_assistance",)
+    # several hospital bills in one month are normal: medical assistance is not checked
+    bills = split_case().payments.assign(programme="medical_assistance")
+    assert run("split_payments", context(bills)).empty
+    assert run("split_payments", context(bills), programmes=("medical_assistance",))[
+        "row"
+    ].tolist() == [0, 1, 5, 6]
+    both = split_case().payments
+    both.loc[[0, 1], "programme"] = "medical_assistance"
+    assert run("split_payments", context(both))["row"].tolist() == [5, 6]  # 丁 only
+    assert run("split_payments", context(both), programmes=None)["row"].tolist() == [0, 1, 5, 6]
+
+
 # ------------------------------------------------------------------ shared_account
 
 
@@ -690,7 +704,122 @@ def test_transferred_after_death_leaves_out_household_programmes() -> None:
     ctx = transfer_case()
     dibao = dataclasses.replace(ctx, payments=ctx.payments.assign(programme="dibao"))
     assert run("transferred_after_death", dibao).empty  # a household benefit's new payee
-    assert run("transferred_after_death", dibao, exclude=())["row"].tolist() == [2, 3, 7]
+    assert run("transferred_after_death", dibao, exclude=()).empty  # not a personal allowance
+    assert run("transferred_after_death", dibao, programmes=None).empty  # still excluded
+    assert run("transferred_after_death", dibao, programmes=None, exclude=())["row"].tolist() == [
+        2,
+        3,
+        7,
+    ]
+
+
+def test_transferred_after_death_checks_personal_allowances_by_default() -> None:
+    assert RULES["transferred_after_death"].params["programmes"] == (
+        "tekun",
+        "disability_allowance",
+        "elderly_allowance",
+    )
+    assert dict(RULES["transferred_after_death"].params["age_entitlements"]) == {
+        "elderly_allowance": 80
+    }
+    ctx = transfer_case()
+    for programme in ("disability_allowance", "tekun"):
+        moved = dataclasses.replace(ctx, payments=ctx.payments.assign(programme=programme))
+        assert run("transferred_after_death", moved)["row"].tolist() == [2, 3, 7]
+    # a relative's medical assistance or employment subsidy after a death is a new need
+    for programme in ("medical_assistance", "employment_subsidy"):
+        need = dataclasses.replace(ctx, payments=ctx.payments.assign(programme=programme))
+        assert run("transferred_after_death", need).empty
+        assert run("transferred_after_death", need, programmes=None)["row"].tolist() == [2, 3, 7]
+        assert run("transferred_after_death", need, programmes=(programme,))["row"].tolist() == [
+            2,
+            3,
+            7,
+        ]
+
+
+def born_id(birth: str, seq: int) -> str:
+    """A valid number of a person born on ``birth`` (YYYYMMDD)."""
+    return make_id(f"420103{birth}{seq:03d}")
+
+
+def age_case() -> AuditContext:
+    """Elderly allowances of deceased people (all died 2021-02-25) and of their relatives,
+    with the relatives' birth dates written in their identity numbers."""
+    e = "elderly_allowance"
+    pay = payments(
+        {"person": 0, "name": "老甲", "paid_on": "2021-02-18", "household_id": "H1"},  # 0
+        {"person": 1, "name": "甲妻", "paid_on": "2021-04-18", "household_id": "H1"},  # 1
+        {"person": 1, "name": "甲妻", "paid_on": "2021-05-18", "household_id": "H1"},  # 2
+        {"person": 2, "name": "老乙", "paid_on": "2021-02-18", "household_id": "H2"},  # 3
+        {"person": 3, "name": "乙子", "paid_on": "2021-04-18", "household_id": "H2"},  # 4
+        {"person": 4, "name": "老丙", "paid_on": "2021-02-18", "household_id": "H3"},  # 5
+        {"person": 5, "name": "丙妻", "paid_on": "2021-04-18", "household_id": "H3"},  # 6
+        {"person": 6, "name": "老丁", "paid_on": "2021-02-18", "household_id": "H4"},  # 7
+        {"person": 7, "name": "丁妻", "paid_on": "2021-04-18", "household_id": "H4"},  # 8
+        {"person": 8, "name": "老戊", "paid_on": "2021-02-18", "household_id": "H5"},  # 9
+        {"person": 9, "name": "戊妻", "paid_on": "2021-04-18", "household_id": "H5"},  # 10
+        {"person": 9, "name": "戊妻", "paid_on": "2021-05-18", "household_id": "H5"},  # 11
+    ).assign(programme=e)
+    numbers = {
+        1: born_id("19410310", 22),  # 80 on 2021-03-10: starts a month later, entitled
+        3: born_id("19610105", 31),  # 60 years old: not entitled, a transfer
+        5: born_id("19400601", 42),  # 80 ten months before starting: already entitled
+        7: born_id("19410420", 52),  # paid on 2021-04-18, before the 80th birthday
+        9: born_id("19410310", 62),  # as 甲妻, but her first payment shows a dirty number
+    }
+    for person, number in numbers.items():
+        at = pay["person"] == person
+        pay.loc[at, ["id_number", "id_clean"]] = number
+    # row 10: the year mistyped (1961), so an invalid number with another birth date
+    wrong = numbers[9][:8] + "6" + numbers[9][9:]
+    pay.loc[10, ["id_number", "id_clean", "id_valid"]] = [wrong, wrong, False]
+    death = registry(
+        *[(pid(p), n, "2021-02-25") for p, n in ((0, "老甲"), (2, "老乙"), (4, "老丙"),
+                                                 (6, "老丁"), (8, "老戊"))],
+        columns=("id_number", "name", "died_on"),
+    )  # fmt: skip
+    spec = {0: [(0, *ID)], 2: [(1, *ID)], 4: [(2, *ID)], 6: [(3, *ID)], 8: [(4, *ID)]}
+    return context(pay, death=(death, spec))
+
+
+def test_transferred_after_death_excuses_a_relative_reaching_the_allowance_age() -> None:
+    hits = run("transferred_after_death", age_case())
+    # 甲妻 and 戊妻 turned 80 in March 2021 and start in April: their own entitlement (戊妻's
+    # birth date read from her valid number, not from the mistyped one of row 10); the
+    # 60-year-old 乙子, 丙妻 (80 since June 2020) and 丁妻 (paid before her birthday) are hits
+    assert hits["row"].tolist() == [4, 6, 8]
+    assert hits["registry_row"].tolist() == [1, 2, 3]
+    assert hits["evidence"][0] == (
+        f"death registry record 1 (老乙, {pid(2)}) died 2021-02-25, paid elderly_allowance until "
+        "then (payment row 3, household H2); 乙子 of the same household starts "
+        "elderly_allowance 2021-04-18; payment row 4 (乙子): elderly_allowance paid 2021-04-18, "
+        "¥300"
+    )
+    every = [1, 2, 4, 6, 8, 10, 11]
+    assert run("transferred_after_death", age_case(), age_entitlements={})["row"].tolist() == every
+    assert (
+        run("transferred_after_death", age_case(), age_entitlements=None)["row"].tolist() == every
+    )
+    # a window of 10 months also excuses 丙妻; an age of 60 excuses 乙子 (born 1961-01-05)
+    assert run("transferred_after_death", age_case(), months=10)["row"].tolist() == [4, 8]
+    assert run("transferred_after_death", age_case(), age_entitlements={"elderly_allowance": 60})[
+        "row"
+    ].tolist() == [1, 2, 6, 8, 10, 11]
+    # an age rule for another programme changes nothing here
+    assert (
+        run("transferred_after_death", age_case(), age_entitlements={"tekun": 60})["row"].tolist()
+        == every
+    )
+
+
+@pytest.mark.parametrize(
+    "bad", [{"elderly_allowance": "80"}, {"elderly_allowance": 0}, {"elderly_allowance": 80.5},
+            {"elderly_allowance": True}, ("elderly_allowance", 80), {1: 80}],
+)  # fmt: skip
+def test_transferred_after_death_age_entitlements_are_validated(bad) -> None:
+    with pytest.raises(ValidationError, match="age_entitlements=.*'elderly_allowance': 80"):
+        run("transferred_after_death", age_case(), age_entitlements=bad)
 
 
 # ---------------------------------------------------------------- Rule and library
