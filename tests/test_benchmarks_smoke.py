@@ -38,3 +38,19 @@ def test_dynamics_benchmark_smoke():
 def test_identify_benchmark_smoke():
     """benchmarks/identify.py runs and agrees with plain numpy (status exact, score 1e-12)."""
     assert "Checks: poor status" in _run("identify.py").stdout
+
+
+def test_audit_benchmark_smoke():
+    """benchmarks/audit.py at 12 x 1,000 payments vs 5,000 records: every planted hit found,
+    counts add up (the script exits non-zero otherwise)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "audit.py"), "--sizes", "1e3", "--repeat",
+         "1", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "| 1e+03 | 12,000 | 5,000 |" in proc.stdout
+    assert "60 / 60" in proc.stdout

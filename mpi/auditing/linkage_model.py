@@ -511,7 +511,7 @@ def fellegi_sunter(
     elif max(per_rule, default=0) >= MIN_EM_PAIRS:
         try:
             converged = _train_em(linker, rules, per_rule)
-        except (SplinkException, ArithmeticError) as err:
+        except (SplinkException, ArithmeticError, ValueError) as err:
             converged, reason = False, f"em failed: {type(err).__name__}"
         else:
             reason = "" if converged else "em did not converge"
