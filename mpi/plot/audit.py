@@ -164,7 +164,15 @@ def audit(
 
     Examples
     --------
-    >>> ax = mpi.plot.audit(result, by="programme", value="leads", lang="zh")  # doctest: +SKIP
+    >>> import pandas as pd, mpi
+    >>> ids = [f + mpi.auditing.check_character(f) for f in ("42010219500101123", "42010219620505234")]
+    >>> pay = pd.DataFrame({"id_number": ids * 2, "name": ["张三", "李四"] * 2, "programme": "dibao",
+    ...                     "amount": 300.0, "paid_on": ["2021-01-15"] * 2 + ["2021-04-15"] * 2})
+    >>> death = pd.DataFrame({"id_number": [ids[0]], "name": ["张三"], "died_on": ["2021-03-02"]})
+    >>> result = mpi.audit(pay, {"death": death}, ["paid_after_death"])
+    >>> ax = mpi.plot.audit(result, by="programme", value="leads", lang="zh")
+    >>> [float(p.get_width()) for p in ax.patches]
+    [1.0]
     """
     totals = audit_totals(result, by, value)
     check_lang(lang)
