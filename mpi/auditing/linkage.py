@@ -10,6 +10,7 @@ not linked (:attr:`Links.unlinked_left`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from mpi._common.labels import has_text, text
 from mpi._common.progress import check_progress
 from mpi._common.progress import progress as progress_bar
 from mpi.auditing.ids import parse_ids
+from mpi.auditing.linkage_blocking import candidate_rows
 from mpi.auditing.linkage_model import (
     FSModel,
     features,
@@ -169,6 +171,18 @@ def _check_m_from(m_from: Any) -> dict[str, tuple[float, ...]] | None:
     return m_probabilities(m_from.parameters)
 
 
+def _check_memory_limit(limit: Any) -> str | None:
+    if limit is None:
+        return None
+    ok = isinstance(limit, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", limit, re.I)
+    if not ok:
+        raise ValidationError(
+            f"memory_limit must be a DuckDB memory size such as '4GB' or '500MB', or None; got "
+            f"{limit!r} — pass e.g. memory_limit='4GB'"
+        )
+    return str(limit).strip()
+
+
 def _repaired(raw: pd.Series, parsed: pd.DataFrame) -> int:
     """Rows whose given number had 15 digits and became a valid 18-character number."""
     valid = parsed["valid"].to_numpy(dtype=bool)
@@ -250,6 +264,7 @@ def link(
     em_seed: int | None = 0,
     progress: bool | None = None,
     m_from: Links | None = None,
+    memory_limit: str | None = None,
 ) -> Links:
     """Link the rows of ``left`` to the rows of ``right`` that are the same person.
 
@@ -269,8 +284,12 @@ def link(
        of the two tables (the chance agreement of *these* tables: in a one-county registry
        most pairs share a region), or the priors when they give fewer than 10,000 pairs.
        ``m`` is reused from ``m_from`` when given (train once, link many registries: the
-       dirty identifiers come from one error process); else estimated by EM on the candidate
-       pairs of each blocking rule with u and λ fixed, floored at 0.005, the m of a name or
+       dirty identifiers come from one error process); else estimated by EM with u and λ
+       fixed — on the candidate pairs of each blocking rule given, or, with the default
+       blocking, on the pairs of the broad keys "same birth date" and "same region and
+       surname pinyin" of up to 1,000 left rows (seeded sample:
+       :data:`mpi.auditing.linkage_blocking.EM_LEFT_ROWS`; EM needs look-alikes besides the
+       matches the narrow keys give) — floored at 0.005, the m of a name or
        birth date that disagrees entirely at most its prior (such a pair weighs heavily
        against a match); with fewer than 1,000 candidate pairs per rule, or when EM fails or
        does not converge, the documented priors
@@ -286,11 +305,18 @@ def link(
     not linked — accepted: comparing every valid number with every other links look-alikes
     (same name and county) at high probability.
 
-    Default blocking (candidate pairs): the same birth date, OR the same 6-digit region and
-    the same surname pinyin. A dirty number usually keeps either its date digits (an error in
-    the region, sequence or check digits) or its region digits (an error in the date), and the
-    surname's pinyin survives homophones and traditional characters; pairs agreeing on neither
-    are too unlikely to be matches to be worth scoring.
+    Default blocking (candidate pairs, :data:`mpi.auditing.linkage_blocking.BLOCKING_KEYS`):
+    the same region + birth date, OR birth date + sequence, OR region + sequence + surname
+    pinyin, OR region + birth month + surname pinyin, OR region + birth year + name pinyin,
+    OR sequence + name pinyin. A single mistyped
+    digit changes one of region, date, sequence, check character and a single transposition
+    one of them or one boundary between two, so each keeps at least one rule (why, rule by
+    rule: :mod:`mpi.auditing.linkage_blocking`); a missing check character keeps all three
+    digit groups; the pinyin survives homophones and traditional characters. Each key holds
+    at least 9 identity digits and a surname, 10 and a name, or 11: a few candidates per left row at any
+    size of the tables. With the default rules, only the right rows sharing a key with a left
+    row reach DuckDB (a pandas semi-join); ``u`` is sampled on the whole right table (on a
+    seeded subset of :data:`mpi.auditing.linkage_blocking.U_SAMPLE_ROWS` rows when larger).
 
     Parameters
     ----------
@@ -315,6 +341,10 @@ def link(
         An earlier :func:`link` whose m probabilities were estimated by EM
         (``model == "em"``), e.g. the beneficiaries linked to themselves: its m are reused
         and no EM runs (u is still sampled on these tables).
+    memory_limit : str, optional
+        DuckDB's memory limit for record linkage, e.g. ``"4GB"`` (it spills to a temporary
+        directory beyond it; the connection is closed after the link); None: a quarter of the
+        machine's memory (:func:`mpi.auditing.linkage_blocking.default_memory_limit`).
 
     Returns
     -------
@@ -352,6 +382,7 @@ def link(
     em_seed = _check_seed(em_seed)
     rules = _check_blocking(blocking)
     m = _check_m_from(m_from)
+    memory_limit = _check_memory_limit(memory_limit)
     show = check_progress(progress)
     desc = text(_PROGRESS_KEY, "en") if has_text(_PROGRESS_KEY) else ""
 
@@ -385,7 +416,15 @@ def link(
                 pypinyin.lazy_pinyin,
                 rp["valid"].reset_index(drop=True),
             )
-            fs = fellegi_sunter(lf, rf, threshold=threshold, blocking=rules, seed=em_seed, m=m)
+            candidates = rf
+            if rules is None:  # the default keys: only right rows sharing one reach DuckDB
+                keep = candidate_rows(lf, rf)
+                keep[0] |= not keep.any()  # one row (no pair) keeps the tables well-formed
+                candidates = rf[keep].reset_index(drop=True)
+            fs = fellegi_sunter(
+                lf, candidates, threshold=threshold, blocking=rules, seed=em_seed, m=m,
+                whole=rf, memory_limit=memory_limit,
+            )  # fmt: skip
         bar.update(1)
 
     right_ids = rp["id_number"].where(rp["valid"]).to_numpy(dtype=object)

@@ -18,7 +18,9 @@ the two tables (:data:`U_MAX_PAIRS`; the priors below :data:`U_MIN_PAIRS` pairs)
 one-county registry most pairs share the region, and the region must then weigh little. ``m``
 is either given (trained once, e.g. on the beneficiaries linked to themselves, and reused for
 every registry: the dirty identifiers come from one error process) or estimated by EM on the
-blocked pairs (one session per blocking rule with at least :data:`MIN_EM_PAIRS` pairs; u and
+blocked pairs (with the default blocking, the pairs of the broad
+:data:`~mpi.auditing.linkage_blocking.EM_TRAINING_KEYS` of a sample of left rows; one
+session per rule with at least :data:`MIN_EM_PAIRS` pairs; u and
 λ fixed; floored at :data:`M_FLOOR`; the m of a name or birth date that disagrees entirely at
 most its prior, :data:`M_ELSE_BOUNDED`); with fewer pairs, or when EM fails or does not
 converge, the documented :data:`PRIORS` (:attr:`FSModel.model`).
@@ -32,7 +34,11 @@ digits usually survive a transposed or mistyped digit elsewhere, and a wrong che
 * ``birth_date`` — digits 7–14 (``YYYYMMDD``) as written, also when a typo made them an
   impossible date (compared digit by digit, such a date is still one edit from the true one
   and many edits from another person's: left out, a look-alike of the same name would link);
-* ``region`` — the first six digits; ``sex`` — ``M``/``F`` from the parity of digit 17.
+* ``birth_year``, ``birth_month`` — digits 7–10, 7–12; ``region`` — the first six digits; ``sequence`` — digits
+  15–17; ``sex`` — ``M``/``F`` from the parity of digit 17 (the blocking keys of
+  :mod:`mpi.auditing.linkage_blocking`).
+
+Name features are computed once per distinct name and mapped to the rows.
 
 References
 ----------
@@ -52,6 +58,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mpi.auditing.linkage_blocking import (
+    BLOCKING_KEYS,
+    EM_TRAINING_KEYS,
+    candidate_rows,
+    duckdb_connection,
+    em_sample,
+    u_sample,
+)
+from mpi.auditing.linkage_features import FEATURE_COLUMNS, features
+
 __all__ = [
     "DIFFERENT_PERSONS_GUARD", "FEATURE_COLUMNS", "INSTALL_HINT", "MIN_EM_PAIRS", "PRIORS",
     "FSModel", "default_blocking", "features", "fellegi_sunter", "guarded", "import_splink",
@@ -60,8 +76,6 @@ __all__ = [
 
 #: What to install when splink or pypinyin is missing.
 INSTALL_HINT = 'pip install "xmpi[audit]"'
-#: Columns handed to splink (besides ``unique_id``, the positional row of the input table).
-FEATURE_COLUMNS = ("name", "name_py", "surname_py", "birth_date", "region", "sex", "id_valid")
 #: Fewest candidate pairs of a blocking rule for an EM session on it; with fewer pairs over all
 #: rules, the fixed :data:`PRIORS` are used (EM on a few hundred pairs, of which a handful are
 #: matches, is not to be trusted: prefer documented priors).
@@ -137,77 +151,6 @@ def import_splink() -> tuple[Any, Any]:
             f"{INSTALL_HINT} ({err})"
         ) from err
     return splink, pypinyin
-
-
-def _pinyin_of_names(names: pd.Series, lazy_pinyin: Any) -> tuple[pd.Series, pd.Series]:
-    """Toneless pinyin of each name and of its first character (NA where the name is NA)."""
-    ok = names.notna()
-    uniq = pd.unique(names[ok])
-    chars = sorted({c for n in uniq for c in n})
-    py = {c: "".join(lazy_pinyin(c)).lower() for c in chars}
-    full = {n: " ".join(py[c] for c in n) for n in uniq}
-    first = {n: py[n[0]] for n in uniq}
-    return names.map(full), names.map(first)
-
-
-def features(
-    raw_ids: pd.Series,
-    cleaned: pd.Series,
-    names: pd.Series,
-    lazy_pinyin: Any,
-    valid: pd.Series | None = None,
-) -> pd.DataFrame:
-    """The comparison columns of one table (see the module notes).
-
-    Parameters
-    ----------
-    raw_ids : pandas.Series
-        The identity numbers as given.
-    cleaned : pandas.Series
-        Their normalised 18-character form (``parse_ids(...)["id_number"]``), NA if none.
-    names : pandas.Series
-        The names as given.
-    lazy_pinyin : callable
-        :func:`pypinyin.lazy_pinyin`.
-    valid : pandas.Series, optional
-        Whether each number is valid (``parse_ids(...)["valid"]``); None: all invalid (every
-        pair of the blocking rules is compared).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``unique_id`` (the position) and :data:`FEATURE_COLUMNS`, strings or None.
-    """
-    n = len(raw_ids)
-    raw = raw_ids.astype("string").str.normalize("NFKC").str.replace(r"\s", "", regex=True)
-    digits = cleaned.astype("string").fillna(raw.str.upper())
-    region = digits.str.slice(0, 6)
-    region = region.where(region.str.fullmatch(r"\d{6}").fillna(False).astype(bool))
-    # the eight date digits as written, even when they are not a real date (a typo in them):
-    # "19541082" is one transposition from "19541028" and must disagree with "19830626"
-    date = digits.str.slice(6, 14)
-    date = date.where(date.str.fullmatch(r"\d{8}").fillna(False).astype(bool))
-    d17 = pd.to_numeric(digits.str.slice(16, 17).astype(object), errors="coerce")
-    d17 = d17.to_numpy(dtype=np.float64)
-    sex = np.where(np.isnan(d17), None, np.where(d17 % 2 == 1, "M", "F"))
-    name = names.astype("string").str.normalize("NFKC").str.replace(r"\s", "", regex=True)
-    name = name.where(name.str.len() > 0)
-    name_py, surname_py = _pinyin_of_names(name.astype(object).where(name.notna()), lazy_pinyin)
-    out = pd.DataFrame(
-        {
-            "unique_id": np.arange(n, dtype=np.int64),
-            "name": name.astype(object),
-            "name_py": name_py.astype(object),
-            "surname_py": surname_py.astype(object),
-            "birth_date": date.astype(object),
-            "region": region.astype(object),
-            "sex": sex.astype(object),
-        }
-    )
-    out = out.where(out.notna(), None).reset_index(drop=True)
-    flag = np.zeros(n, dtype=bool) if valid is None else valid.to_numpy(dtype=bool)
-    out["id_valid"] = flag
-    return out
 
 
 @dataclass
@@ -288,8 +231,21 @@ def _comparisons(splink: Any) -> list[Any]:
 
 
 def default_blocking(splink: Any) -> list[Any]:
-    """The default blocking rules: same birth date, or same region and surname pinyin."""
-    return [splink.block_on("birth_date"), splink.block_on("region", "surname_py")]
+    """The default blocking rules: :data:`mpi.auditing.linkage_blocking.BLOCKING_KEYS`.
+
+    Parameters
+    ----------
+    splink : module
+        The splink module.
+
+    Returns
+    -------
+    list
+        ``splink.block_on(*columns)`` per key (region + birth date, birth date + sequence,
+        region + sequence + surname pinyin, region + birth month + surname pinyin, region +
+        birth year + name pinyin, sequence + name pinyin): every single-error class keeps one.
+    """
+    return [splink.block_on(*cols) for cols in BLOCKING_KEYS]
 
 
 class _IterationCounter(logging.Handler):
@@ -426,6 +382,66 @@ def guarded(splink: Any, rules: Sequence[Any]) -> list[Any]:
     return [And(to_blocking_rule_creator(r), CustomRule(DIFFERENT_PERSONS_GUARD)) for r in rules]
 
 
+def _sampled_u(
+    splink: Any,
+    left: pd.DataFrame,
+    u_right: pd.DataFrame,
+    settings: Any,
+    seed: int | None,
+    memory_limit: str | None,
+) -> dict[str, Any]:
+    """The settings with ``u`` estimated by seeded random sampling of ``left`` x ``u_right``."""
+    with duckdb_connection(memory_limit) as con:
+        db = splink.DuckDBAPI(connection=con)
+        tables = [
+            db.register(left, dataset_display_name="left_rows"),
+            db.register(u_right, dataset_display_name="right_rows"),
+        ]
+        linker = splink.Linker(tables, copy.deepcopy(settings), log_level=None)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None, num_chunks=1
+        )
+        return copy.deepcopy(linker.misc.save_model_to_json())
+
+
+def _estimate_m(
+    splink: Any,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    settings: Any,
+    rules: Sequence[Any],
+    lam: float,
+    memory_limit: str | None,
+) -> tuple[str, str, dict[str, tuple[float, ...]] | None]:
+    """m by EM on the pairs of ``rules`` (u and λ fixed): ``(model, reason, m or None)``."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+    from splink.internals.exceptions import SplinkException
+
+    if not len(left) or not len(right):
+        return "priors", "few candidate pairs", None
+    with duckdb_connection(memory_limit) as con:
+        db = splink.DuckDBAPI(connection=con)
+        tables = [
+            db.register(left, dataset_display_name="left_rows"),
+            db.register(right, dataset_display_name="right_rows"),
+        ]
+        counted = count_comparisons_from_blocking_rules(
+            tables, blocking_rules=rules, link_type="link_only", record_sample_proportion=1.0
+        )
+        # pairs each rule adds to the rules before it (a lower bound of its session's pairs)
+        per_rule = [int(r["marginal_comparison_count"]) for r in counted]
+        if max(per_rule, default=0) < MIN_EM_PAIRS:
+            return "priors", "few candidate pairs", None
+        linker = splink.Linker(tables, copy.deepcopy(settings), log_level=None)
+        try:
+            converged = _train_em(linker, rules, per_rule)
+        except (SplinkException, ArithmeticError, ValueError) as err:
+            return "priors", f"em failed: {type(err).__name__}", None
+        if not converged:
+            return "priors", "em did not converge", None
+        return "em", "", m_probabilities(_parameters(_model_json(linker, lam, None, bound=True)))
+
+
 def fellegi_sunter(
     left: pd.DataFrame,
     right: pd.DataFrame,
@@ -434,6 +450,8 @@ def fellegi_sunter(
     blocking: Sequence[Any] | None,
     seed: int | None,
     m: dict[str, Sequence[float]] | None = None,
+    whole: pd.DataFrame | None = None,
+    memory_limit: str | None = None,
 ) -> FSModel:
     """Score the candidate pairs of ``left`` x ``right`` (feature tables of :func:`features`).
 
@@ -441,7 +459,9 @@ def fellegi_sunter(
     identity number is invalid (:data:`DIFFERENT_PERSONS_GUARD`). ``λ = min(LAMBDA_MAX,
     1/len(right))``; ``u`` by random sampling of up to :data:`U_MAX_PAIRS` pairs of ``left``
     x ``right`` (seeded) when the tables give at least :data:`U_MIN_PAIRS` pairs, else the
-    :data:`PRIORS`; ``m`` as given, else by EM on the candidate pairs (at least
+    :data:`PRIORS`; ``m`` as given, else by EM on the candidate pairs (with the default
+    blocking: the pairs of :data:`~mpi.auditing.linkage_blocking.EM_TRAINING_KEYS` of up to
+    :data:`~mpi.auditing.linkage_blocking.EM_LEFT_ROWS` left rows; at least
     :data:`MIN_EM_PAIRS` pairs of a blocking rule; u and λ fixed; m floored at
     :data:`M_FLOOR`, the m of a name or birth date that disagrees entirely at most its prior),
     else the :data:`PRIORS`.
@@ -460,6 +480,16 @@ def fellegi_sunter(
     m : dict, optional
         m probabilities trained before (:func:`m_probabilities` of an earlier model of the
         same error process): no EM.
+    whole : pandas.DataFrame, optional
+        The whole right feature table when ``right`` holds only the pre-filtered candidate
+        rows (:func:`mpi.auditing.linkage_blocking.candidate_rows`): ``λ`` uses its length,
+        ``u`` is sampled on it (:func:`~mpi.auditing.linkage_blocking.u_sample`) and, with the
+        default blocking, EM runs on the pairs of
+        :data:`~mpi.auditing.linkage_blocking.EM_TRAINING_KEYS` between it and up to
+        :data:`~mpi.auditing.linkage_blocking.EM_LEFT_ROWS` left rows
+        (:func:`~mpi.auditing.linkage_blocking.em_sample`). None: ``right``.
+    memory_limit : str, optional
+        DuckDB's memory limit (:func:`mpi.auditing.linkage_blocking.duckdb_connection`).
 
     Returns
     -------
@@ -468,16 +498,12 @@ def fellegi_sunter(
     """
     splink, _ = import_splink()
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
-    from splink.internals.exceptions import SplinkException
 
     rules = guarded(splink, default_blocking(splink) if blocking is None else blocking)
-    lam = min(LAMBDA_MAX, 1.0 / max(len(right), 1))
-    db = splink.DuckDBAPI()
-    tables = [
-        db.register(left, dataset_display_name="left_rows"),
-        db.register(right, dataset_display_name="right_rows"),
-    ]
-    settings = splink.SettingsCreator(
+    whole = right if whole is None else whole
+    n_right = len(whole)
+    lam = min(LAMBDA_MAX, 1.0 / max(n_right, 1))
+    settings: Any = splink.SettingsCreator(
         link_type="link_only",
         comparisons=_comparisons(splink),
         blocking_rules_to_generate_predictions=rules,
@@ -486,43 +512,48 @@ def fellegi_sunter(
         em_convergence=EM_CONVERGENCE,
         retain_matching_columns=False,
     )
-    linker = splink.Linker(tables, settings, log_level=None)
-    records = count_comparisons_from_blocking_rules(
-        tables, blocking_rules=rules, link_type="link_only", record_sample_proportion=1.0
-    )
-    # pairs each rule adds to the rules before it (a lower bound of the pairs of its EM session)
-    per_rule = [int(r["marginal_comparison_count"]) for r in records]
-    total = int(records[-1]["cumulative_comparison_count"])
-    if total == 0:
-        return FSModel(
-            pd.DataFrame(columns=["left", "right", "match_weight", "match_probability"]),
-            "priors", "few candidate pairs", 0,
-            _parameters(_model_json(linker, lam, None, bound=False)), "priors",
-        )  # fmt: skip
-    u_source = "priors"
-    if len(left) * len(right) >= U_MIN_PAIRS:
-        linker.training.estimate_u_using_random_sampling(
-            max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None, num_chunks=1
+    with duckdb_connection(memory_limit) as con:
+        db = splink.DuckDBAPI(connection=con)
+        tables = [
+            db.register(left, dataset_display_name="left_rows"),
+            db.register(right, dataset_display_name="right_rows"),
+        ]
+        records = count_comparisons_from_blocking_rules(
+            tables, blocking_rules=rules, link_type="link_only", record_sample_proportion=1.0
         )
-        u_source = "random sampling"
-    model, reason, bound = "priors", "few candidate pairs", False
-    if m is not None:
-        model, reason = "given", ""
-    elif max(per_rule, default=0) >= MIN_EM_PAIRS:
-        try:
-            converged = _train_em(linker, rules, per_rule)
-        except (SplinkException, ArithmeticError, ValueError) as err:
-            converged, reason = False, f"em failed: {type(err).__name__}"
+        total = int(records[-1]["cumulative_comparison_count"])
+        if total == 0 or not len(right):
+            linker = splink.Linker(tables, copy.deepcopy(settings), log_level=None)
+            return FSModel(
+                pd.DataFrame(columns=["left", "right", "match_weight", "match_probability"]),
+                "priors", "few candidate pairs", 0,
+                _parameters(_model_json(linker, lam, None, bound=False)), "priors",
+            )  # fmt: skip
+        u_source = "priors"
+        if len(left) * n_right >= U_MIN_PAIRS:
+            settings = _sampled_u(splink, left, u_sample(whole, seed), settings, seed, memory_limit)
+            u_source = "random sampling"
+        model, reason = "priors", "few candidate pairs"
+        if m is not None:
+            model, reason = "given", ""
+        elif blocking is None:  # EM on the broad training keys, for a sample of left rows
+            em_left = em_sample(left, seed)
+            em_right = whole[candidate_rows(em_left, whole, EM_TRAINING_KEYS)]
+            em_rules = guarded(splink, [splink.block_on(*k) for k in EM_TRAINING_KEYS])
+            model, reason, m = _estimate_m(splink, em_left, em_right, settings, em_rules, lam,
+                                           memory_limit)  # fmt: skip
         else:
-            reason = "" if converged else "em did not converge"
-        if converged:
-            model, bound = "em", True
-    if model == "priors":
-        m = {key: PRIORS[key]["m"] for key in PRIORS}
-    json = _model_json(linker, lam, m if model != "em" else None, bound)
-    final = splink.Linker(tables, json, log_level=None)
-    scored = final.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    df = scored.as_pandas_dataframe()
+            model, reason, m = _estimate_m(splink, left, right, settings, rules, lam,
+                                           memory_limit)  # fmt: skip
+        if model == "priors":
+            m = {key: PRIORS[key]["m"] for key in PRIORS}
+        linker = splink.Linker(tables, copy.deepcopy(settings), log_level=None)
+        json = _model_json(linker, lam, m, bound=False)
+        final = splink.Linker(tables, json, log_level=None)
+        scored = final.inference.predict(
+            threshold_match_probability=threshold, warning_mode="never"
+        )
+        df = scored.as_pandas_dataframe()
     swap = df["source_dataset_l"].astype(str).eq("right_rows")
     pairs = pd.DataFrame(
         {
