@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mpi._common.progress import check_progress
-from mpi.auditing.context import REGISTRY_COLUMNS, AuditContext
+from mpi.auditing.context import PAYMENT_COLUMNS, REGISTRY_COLUMNS, AuditContext
 from mpi.auditing.ids import parse_ids
 from mpi.auditing.leads import HIT_COLUMNS, aggregate, check_hits
 from mpi.auditing.persons import person_keys, registry_links
@@ -175,14 +175,20 @@ def build_context(
     reason = checkable(payments)
     ok = (reason == "").to_numpy()
     source_rows = np.flatnonzero(ok)
-    work = payments.iloc[source_rows].reset_index(drop=True)
+    # no copy of the whole table when every row is checkable (the usual case)
+    work = payments if ok.all() else payments.iloc[source_rows].reset_index(drop=True)
     persons = person_keys(work, threshold=threshold, progress=progress)
-    work["id_clean"] = persons.rows["id_clean"].to_numpy(dtype=object)
-    work["id_valid"] = persons.rows["id_valid"].to_numpy(dtype=bool)
-    work["person"] = persons.key
-    first = ["id_number", "name", "programme", "amount", "paid_on", "household_id", "village",
-             "account", "id_clean", "id_valid", "person"]  # fmt: skip
-    work = work[first + [c for c in work.columns if c not in first]]
+    added = {  # id_clean: text inferred as pandas infers it (``str`` from pandas 3)
+        "id_clean": pd.Series(persons.rows["id_clean"].to_numpy(dtype=object)),
+        "id_valid": pd.Series(persons.rows["id_valid"].to_numpy(dtype=bool)),
+        "person": pd.Series(persons.key),
+    }
+    first = list(PAYMENT_COLUMNS)
+    work = pd.DataFrame(
+        {c: added[c] if c in added else work[c] for c in
+         first + [c for c in work.columns if c not in first]},
+        copy=False,
+    )  # fmt: skip
     links: dict[str, pd.DataFrame] = {}
     linkage: dict[str, dict[str, Any]] = {"beneficiaries": persons.counts}
     for kind, table in tables.items():

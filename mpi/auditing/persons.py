@@ -70,10 +70,39 @@ def _repaired(raw: pd.Series, clean: pd.Series) -> np.ndarray:
     return (digits == 15) & clean.notna().to_numpy()
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as (codes, distinct values): ``distinct[codes]`` gives ``values`` back.
+
+    Text (every non-missing value a ``str``) is factorised: a missing value has the last
+    code, whose distinct value is NA. Other values (numbers, mixed types, where ``1 == 1.0``
+    would merge values that parse differently) are each their own distinct value.
+    """
+    text = pd.api.types.is_string_dtype(values.dtype) or pd.api.types.infer_dtype(
+        values, skipna=True
+    ) in ("string", "empty")
+    if not text:
+        return np.arange(len(values), dtype=np.int64), values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = np.append(np.asarray(uniques, dtype=object), pd.NA)
+    return np.where(codes < 0, len(distinct) - 1, codes).astype(np.int64), distinct
+
+
+def _string_codes(distinct: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Codes of ``str(value)`` of each distinct value ("" where ``missing``): equal texts,
+    equal codes."""
+    texts = np.array([str(v) for v in distinct], dtype=object)
+    texts[missing] = ""
+    return pd.factorize(texts, sort=False)[0].astype(np.int64)
+
+
 def person_keys(
     payments: pd.DataFrame, *, threshold: float, progress: bool | None = None
 ) -> Persons:
     """One key per person of the payments.
+
+    The identity numbers are parsed once per distinct number and the persons found by
+    integer codes (a row's identity: its valid number, else its number as given and its
+    name), so memory grows by a few integers per payment row, not by strings.
 
     Parameters
     ----------
@@ -89,21 +118,33 @@ def person_keys(
     Persons
         Keys, the person table and the per-row identity columns.
     """
-    parsed = parse_ids(payments["id_number"])
-    clean = parsed["id_number"].reset_index(drop=True)
-    valid = parsed["valid"].reset_index(drop=True).to_numpy(dtype=bool)
-    raw = payments["id_number"]
+    raw = payments["id_number"].reset_index(drop=True)
+    raw_code, raw_distinct = _distinct(raw)
+    parsed = parse_ids(pd.Series(raw_distinct, dtype=object))
+    clean_d = parsed["id_number"].to_numpy(dtype=object)
+    clean_na = parsed["id_number"].isna().to_numpy()
+    valid_d = parsed["valid"].to_numpy(dtype=bool)
+    repaired_d = _repaired(pd.Series(raw_distinct, dtype=object), parsed["id_number"])
+    valid = valid_d[raw_code]
     # identity of a row: the valid number, else (cleaned or given number, name)
-    given = clean.where(clean.notna(), raw).astype(object).where(lambda s: s.notna(), "")
-    names = payments["name"].astype(object).where(payments["name"].notna(), "")
-    ident = np.where(valid, "V" + clean.astype(object).fillna("").astype(str),
-                     "I" + given.astype(str) + "\x1f" + names.astype(str))  # fmt: skip
-    codes, uniques = pd.factorize(pd.Series(ident), sort=False)
-    first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+    raw_na = pd.isna(raw_distinct)
+    given_d = np.where(clean_na, raw_distinct, clean_d)
+    name_code, name_distinct = _distinct(payments["name"].reset_index(drop=True))
+    name_sc = _string_codes(name_distinct, pd.isna(name_distinct))
+    n_names = int(name_sc.max()) + 1 if len(name_sc) else 1
+    valid_sc = _string_codes(clean_d, clean_na)
+    given_sc = _string_codes(given_d, clean_na & raw_na)
+    n_valid = int(valid_sc.max()) + 1 if len(valid_sc) else 1
+    ident = np.where(valid, valid_sc[raw_code],
+                     n_valid + given_sc[raw_code] * n_names + name_sc[name_code])  # fmt: skip
+    del name_code
+    codes, uniques = pd.factorize(ident, sort=False)
+    del ident
+    first = np.unique(codes, return_index=True)[1]
     first_valid = valid[first]
     table = pd.DataFrame(
         {
-            "id_number": np.where(first_valid, clean.to_numpy(dtype=object)[first],
+            "id_number": np.where(first_valid, clean_d[raw_code[first]],
                                   raw.to_numpy(dtype=object)[first]),
             "name": payments["name"].to_numpy(dtype=object)[first],
             "id_valid": first_valid,
@@ -131,15 +172,15 @@ def person_keys(
     # renumber the persons in order of first appearance
     final, _ = pd.factorize(pd.Series(target[codes]), sort=False)
     key = final.astype(np.int64)
-    keep = pd.Series(np.arange(len(key))).groupby(key).first().to_numpy()
+    keep = np.unique(key, return_index=True)[1]  # each person's first row
     merged = target != np.arange(len(uniques))
     person_table = table.iloc[target[codes][keep]].reset_index(drop=True)
     rows = pd.DataFrame(
         {
-            "id_clean": pd.Series(clean.to_numpy(dtype=object), dtype=object),
+            "id_clean": pd.Series(clean_d[raw_code], dtype=object),
             "id_valid": valid,
-            "problem": parsed["problem"].reset_index(drop=True).astype(object),
-            "repaired": _repaired(raw, clean),
+            "problem": pd.Series(parsed["problem"].to_numpy(dtype=object)[raw_code], dtype=object),
+            "repaired": repaired_d[raw_code],
             "self_linked": merged[codes],
             "self_weight": weight[codes],
             "self_probability": prob[codes],
@@ -200,8 +241,9 @@ def registry_links(
             "match_probability": pairs["match_probability"].to_numpy(dtype=float),
         }
     )
-    rows = pd.DataFrame({"row": np.arange(len(persons.key), dtype=np.int64),
-                         "person": persons.key})  # fmt: skip
+    # only the payment rows of linked persons (not a frame of every row) meet the merge
+    at = np.flatnonzero(np.isin(persons.key, by_person["person"].to_numpy()))
+    rows = pd.DataFrame({"row": at.astype(np.int64), "person": persons.key[at]})
     out = rows.merge(by_person, on="person", how="inner").drop(columns="person")
     selfl = persons.rows["self_linked"].to_numpy(dtype=bool)[out["row"].to_numpy()]
     if selfl.any():

@@ -170,15 +170,22 @@ def _amounts(values: pd.Series, where: str, standard: str, name: Any) -> pd.Seri
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """``values`` as object with NA for blanks; text stripped (other values kept as given)."""
-    blank = _blank(values)
-    if _all_text(values):
-        out = values.astype("string").str.strip().astype(object).to_numpy()
-    else:
-        out = values.astype(object).to_numpy()
-    out = out.copy()
-    out[blank] = pd.NA
-    return pd.Series(out, dtype=object)
+    """``values`` as object with NA for blanks; text stripped (other values kept as given).
+
+    Text is cleaned once per distinct value and mapped back by integer codes, so the rows
+    share one Python ``str`` per distinct value (8 bytes a row, not a string each).
+    """
+    if not _all_text(values):
+        blank = _blank(values)
+        out = values.astype(object).to_numpy().copy()
+        out[blank] = pd.NA
+        return pd.Series(out, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    stripped = distinct.astype("string").str.strip().astype(object).to_numpy().copy()
+    stripped[_blank(distinct)] = pd.NA
+    # code -1 (a missing value) takes the NA appended last
+    return pd.Series(np.append(stripped, pd.NA)[codes], dtype=object)
 
 
 def standard_beneficiaries(table: Any, columns: Any) -> pd.DataFrame:
@@ -236,7 +243,8 @@ def standard_beneficiaries(table: Any, columns: Any) -> pd.DataFrame:
         out["programme"] = pd.Series(np.where(prog.isna(), pd.NA, names), dtype=object)
     order = ["id_number", "name", "programme", "amount", "paid_on", *BENEFICIARY_OPTIONAL]
     reserved = {*order, "id_clean", "id_valid", "person"}
-    return _with_extra(pd.DataFrame(out)[order], table, rename, reserved)
+    std = pd.DataFrame({c: out[c] for c in order}, copy=False)
+    return _with_extra(std, table, rename, reserved)
 
 
 def _with_extra(
@@ -248,7 +256,8 @@ def _with_extra(
     extra = [c for c in table.columns if c not in used and c not in reserved]
     if not extra:
         return std
-    more = table[extra].reset_index(drop=True).copy()
+    # table[extra] is a new frame (a lazy copy under copy-on-write): the input stays as given
+    more = table[extra].reset_index(drop=True)
     return pd.concat([std, more], axis=1)
 
 
@@ -324,7 +333,7 @@ def standard_registry(kind: str, table: Any, rename: Any) -> pd.DataFrame:
             out[std] = _amounts(col, where, std, name)
         else:
             out[std] = _text(col)
-    std = pd.DataFrame(out, index=pd.RangeIndex(len(table)))
+    std = pd.DataFrame(out, index=pd.RangeIndex(len(table)), copy=False)
     return _with_extra(std, table, mapping, set(required + optional))
 
 

@@ -296,3 +296,63 @@ def test_nothing_checkable_and_empty_registry() -> None:
     assert a["not_checkable_no_identifier"] == 1 and len(res.leads) == 0
     assert res.registries.loc["death", "n_records"] == 0
     assert "no payment date" in res.summary() and "缺少发放日期" in res.summary(lang="zh")
+
+
+def _old_text(values: pd.Series) -> pd.Series:
+    """The row-by-row text clean-up that standardise did before it worked per distinct value."""
+    stripped = values.astype("string").str.strip()
+    blank = values.isna().to_numpy(dtype=bool) | (stripped == "").fillna(False).to_numpy(dtype=bool)
+    out = stripped.astype(object).to_numpy().copy()
+    out[blank] = pd.NA
+    return pd.Series(out, dtype=object)
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_standard_text_once_per_distinct_value(dtype) -> None:
+    from mpi.auditing.standardise import standard_beneficiaries
+
+    village = [" 东村", "东村", "东村 ", "", None, "西村", "东村", "  ", "西村"]
+    frame = payments().iloc[:9].reset_index(drop=True)
+    frame["village"] = pd.Series(village, dtype=dtype)
+    frame["account"] = pd.Series(["a1", "a1", None, "a2", "a1", "a1", "", "a2", "a3"], dtype=dtype)
+    std = standard_beneficiaries(frame, None)
+    for col in ("village", "account", "id_number", "name", "programme"):
+        got, want = std[col], _old_text(frame[col])
+        assert got.dtype == object and len(got) == len(frame)
+        assert [(v is pd.NA) or v for v in got] == [(v is pd.NA) or v for v in want], col
+    assert std["village"].tolist()[:4] == ["东村", "东村", "东村", pd.NA]
+    # one str object per distinct input value, shared by its rows
+    shared = std["village"].to_numpy()
+    assert shared[1] is shared[6] and shared[5] is shared[8]
+    assert len({id(v) for v in std["account"] if v is not pd.NA}) == 3
+
+
+def test_person_keys_by_codes() -> None:
+    from mpi.auditing.persons import person_keys
+
+    # invalid numbers only (no record linkage): a person is (number as given, name);
+    # a missing number and an empty one are the same, so are a missing and an empty name
+    ids = [P2_TYPO, P2_TYPO, P2_TYPO, None, None, "", None, ""]
+    names = ["李四", "李四", "李五", "王五", "王五", "王五", None, ""]
+    for dtype in (object, "str"):
+        pay = pd.DataFrame({"id_number": pd.Series(ids, dtype=dtype),
+                            "name": pd.Series(names, dtype=dtype)})  # fmt: skip
+        persons = person_keys(pay, threshold=0.9, progress=False)
+        assert persons.key.tolist() == [0, 0, 1, 2, 2, 2, 3, 3]
+        assert persons.table["id_number"].tolist()[:2] == [P2_TYPO, P2_TYPO]
+        assert persons.table["name"].tolist()[:3] == ["李四", "李五", "王五"]
+        assert pd.isna(persons.table["name"][3])
+        assert not persons.rows["id_valid"].any() and persons.links is None
+        assert persons.rows["problem"].tolist()[:4] == ["check character"] * 3 + ["missing"]
+    # valid numbers: one person per normalised number, whatever its type or form
+    first17 = next(f"42010219800808{i:03d}" for i in range(1000)
+                   if check_character(f"42010219800808{i:03d}") != "X")  # fmt: skip
+    number = first17 + check_character(first17)
+    pay = pd.DataFrame({"id_number": [int(number), number, f" {number}", P6_OLD, P6],
+                        "name": ["甲", "甲", "乙", "陈七", "陈七"]})  # fmt: skip
+    persons = person_keys(pay, threshold=0.9, progress=False)
+    assert persons.key.tolist() == [0, 0, 0, 1, 1]
+    assert persons.table["id_number"].tolist() == [number, P6]
+    assert persons.rows["id_valid"].all()
+    assert persons.rows["repaired"].tolist() == [False, False, False, True, False]
+    assert persons.rows["id_clean"].tolist() == [number] * 3 + [P6, P6]
