@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from mpi._common.labels import text
 from mpi._common.result import ResultBase, column_label
-from mpi.errors import ValidationError
 from mpi.identification.evaluate_inputs import CELLS
 from mpi.identification.evaluate_result import RATES, SHARES, confusion_table
-from mpi.identification.intervals import design_intervals
+from mpi.identification.intervals import DesignIntervals
 
 __all__ = ["CURVE", "SCALARS", "TargetingCurveResult"]
 
@@ -25,7 +22,7 @@ SCALARS = ("auc", "average_precision", "poor_share")
 BUDGET = ("cut_score", "n_listed", *(r for r in RATES if r != "poor_share"))
 
 
-class TargetingCurveResult(ResultBase):
+class TargetingCurveResult(DesignIntervals, ResultBase):
     """How well a continuous score ranks the poor: ROC and PR curves, AUC, errors at a budget.
 
     Made by :func:`mpi.identification.curves.targeting_curve`. :meth:`to_dataset` holds the
@@ -55,6 +52,7 @@ class TargetingCurveResult(ResultBase):
 
     title = "Targeting by a score: ROC and precision-recall curves, errors at a budget"
     call = "mpi.targeting_curve"
+    interval_shares = ("auc", *SHARES)
 
     def __init__(
         self,
@@ -96,41 +94,6 @@ class TargetingCurveResult(ResultBase):
 
     def _standard_errors(self) -> xr.Dataset | None:
         return None if self._se is None else self._se.copy(deep=True)
-
-    def ci(
-        self,
-        level: float = 0.95,
-        method: Literal["logit", "wald"] = "logit",
-        *,
-        df: Literal["design"] | int = "design",
-    ) -> xr.Dataset:
-        """Confidence intervals of the AUC and of the budget's rates and totals (needs a
-        design).
-
-        t intervals on the design's degrees of freedom, as :meth:`mpi.TargetingResult.ci`:
-        for the shares (``auc``, ``poor_share`` and the budget's rates but
-        ``cgh_indicator`` and ``targeting_differential``) the interval of the logit mapped
-        back, so it stays in (0, 1); for the others estimate ± t se.
-
-        Parameters
-        ----------
-        level : float
-            Confidence level, strictly between 0 and 1.
-        method : {"logit", "wald"}
-            ``"wald"``: estimate ± t se for every variable.
-        df : "design" or int
-            Degrees of freedom of the t quantile.
-
-        Returns
-        -------
-        xarray.Dataset
-            The variables of :attr:`se` with a leading ``bound`` dim (``lower``, ``upper``).
-        """
-        if self._se is None:
-            raise ValidationError(self._no_inference_message())
-        return design_intervals(
-            self._ds, self._se, int(self._ds.attrs["df"]), ("auc", *SHARES), level, method, df
-        )
 
     def _grouped(self) -> xr.Dataset | None:
         return self._ds if self._by else None

@@ -24,7 +24,7 @@ from mpi.identification.evaluate_change import (
     targeting_change,
 )
 from mpi.identification.evaluate_inputs import CELLS
-from mpi.identification.intervals import design_intervals
+from mpi.identification.intervals import DesignIntervals
 from mpi.survey.estimate import Estimate
 from mpi.survey.hypothesis import WaldTest, pairwise, wald_test
 
@@ -167,7 +167,7 @@ def confusion_table(ds: xr.Dataset, lang: str) -> pd.DataFrame:
     )
 
 
-class TargetingResult(ResultBase):
+class TargetingResult(DesignIntervals, ResultBase):
     """How well a list (``listed``) matches a reference poverty status (``poor``).
 
     Made by :func:`mpi.targeting`. :meth:`to_dataset` holds the rates
@@ -197,6 +197,7 @@ class TargetingResult(ResultBase):
 
     title = "Targeting evaluation"
     call = "mpi.targeting"
+    interval_shares = SHARES
 
     def __init__(
         self,
@@ -219,40 +220,6 @@ class TargetingResult(ResultBase):
 
     def _standard_errors(self) -> xr.Dataset | None:
         return None if self._se is None else self._se.copy(deep=True)
-
-    def ci(
-        self,
-        level: float = 0.95,
-        method: Literal["logit", "wald"] = "logit",
-        *,
-        df: Literal["design"] | int = "design",
-    ) -> xr.Dataset:
-        """Confidence intervals of the rates and totals (needs a design).
-
-        t intervals on the design's degrees of freedom (PSUs minus strata; replicates minus
-        1), as :meth:`mpi.MeasureResult.ci`: for the shares (every rate but
-        ``cgh_indicator`` and ``targeting_differential``; the decile rates) the interval of
-        the logit mapped back, so it stays in (0, 1); for the others estimate ± t se.
-
-        Parameters
-        ----------
-        level : float
-            Confidence level, strictly between 0 and 1.
-        method : {"logit", "wald"}
-            ``"wald"``: estimate ± t se for every variable.
-        df : "design" or int
-            Degrees of freedom of the t quantile.
-
-        Returns
-        -------
-        xarray.Dataset
-            The variables of :attr:`se` with a leading ``bound`` dim (``lower``, ``upper``).
-        """
-        if self._se is None:
-            raise ValidationError(self._no_inference_message())
-        return design_intervals(
-            self._ds, self._se, int(self._ds.attrs["df"]), SHARES, level, method, df
-        )
 
     def _grouped(self) -> xr.Dataset | None:
         return self._ds if self._by else None

@@ -13,7 +13,7 @@ from mpi._common.result import check_level
 from mpi.errors import ValidationError
 from mpi.measurement.result_inference import confidence_interval
 
-__all__ = ["design_intervals"]
+__all__ = ["design_intervals", "DesignIntervals"]
 
 
 def design_intervals(
@@ -77,3 +77,53 @@ def design_intervals(
         else f"t ({dfv} df): estimate ± t se",
     )  # fmt: skip
     return ds
+
+
+class DesignIntervals:
+    """The :meth:`ci` of a targeting result (mixed in before
+    :class:`~mpi._common.result.ResultBase`): t intervals on the design's degrees of freedom,
+    logit-transformed for the variables named in :attr:`interval_shares`.
+
+    The class it is mixed into holds ``_ds`` (its Dataset, with the attribute ``df``), ``_se``
+    (the standard errors, or None without a design) and ``_no_inference_message()``.
+    """
+
+    #: The variables that are shares (in [0, 1]): logit intervals by default.
+    interval_shares: tuple[str, ...] = ()
+
+    def ci(
+        self,
+        level: float = 0.95,
+        method: Literal["logit", "wald"] = "logit",
+        *,
+        df: Literal["design"] | int = "design",
+    ) -> xr.Dataset:
+        """Confidence intervals of the estimates with standard errors (needs a design).
+
+        t intervals on the design's degrees of freedom (PSUs minus strata; replicates minus
+        1), as :meth:`mpi.MeasureResult.ci`: for the shares (every rate in [0, 1], e.g. the
+        inclusion and exclusion errors, coverage, the AUC) the interval of the logit mapped
+        back, so it stays in (0, 1); for the others (totals, the Coady-Grosh-Hoddinott
+        indicator, the targeting differential) estimate ± t se.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level, strictly between 0 and 1.
+        method : {"logit", "wald"}
+            ``"wald"``: estimate ± t se for every variable.
+        df : "design" or int
+            Degrees of freedom of the t quantile.
+
+        Returns
+        -------
+        xarray.Dataset
+            The variables of :attr:`se` with a leading ``bound`` dim (``lower``, ``upper``).
+        """
+        se: xr.Dataset | None = self._se  # type: ignore[attr-defined]
+        if se is None:
+            raise ValidationError(self._no_inference_message())  # type: ignore[attr-defined]
+        ds: xr.Dataset = self._ds  # type: ignore[attr-defined]
+        return design_intervals(
+            ds, se, int(ds.attrs["df"]), self.interval_shares, level, method, df
+        )
