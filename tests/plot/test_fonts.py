@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from cross_section_cases import CHARTS, results
+from font_files import CJK_FILES, needs_cjk
 from matplotlib import font_manager
 from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
 import mpi
@@ -31,25 +31,6 @@ from mpi.plot._style import apply_fonts
 matplotlib.use("Agg")
 
 
-def _system_cjk_files() -> frozenset[str]:
-    """Font files of the system with glyphs for 贫 and 困 (real paths)."""
-    found = set()
-    for path in font_manager.findSystemFonts():
-        try:
-            font = FT2Font(path)
-        except (OSError, RuntimeError, ValueError):
-            continue
-        if all(font.get_char_index(ord(c)) for c in "贫困"):
-            found.add(os.path.realpath(path))
-    return frozenset(found)
-
-
-CJK_FILES = _system_cjk_files()
-NO_CJK_FILE = (
-    "the system has no CJK font file (a font with glyphs for 贫困); install one, e.g. "
-    "apt-get install fonts-noto-cjk (CI does, in .ci/run)"
-)
-needs_cjk = pytest.mark.skipif(not CJK_FILES, reason=NO_CJK_FILE)
 
 
 def _font_file(t: Text) -> str:

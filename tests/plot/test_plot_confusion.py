@@ -12,11 +12,11 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from font_files import CJK_FILES, needs_cjk
 from matplotlib import font_manager
 from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
 import mpi
@@ -256,23 +256,9 @@ def test_deciles_refuses_bad_calls(by_region, two_dims):
 
 
 # -- Chinese charts ----------------------------------------------------------------------------
-def _cjk_files() -> frozenset[str]:
-    """Font files of the system with glyphs for 贫困 (as tests/plot/test_fonts.py decides)."""
-    found = set()
-    for path in font_manager.findSystemFonts():
-        try:
-            font = FT2Font(path)
-        except (OSError, RuntimeError, ValueError):
-            continue
-        if all(font.get_char_index(ord(c)) for c in "贫困"):
-            found.add(os.path.realpath(path))
-    return frozenset(found)
 
 
-CJK_FILES = _cjk_files()
-
-
-@pytest.mark.skipif(not CJK_FILES, reason="no CJK font file: apt-get install fonts-noto-cjk")
+@needs_cjk
 @pytest.mark.parametrize("chart", ["confusion", "deciles"])
 def test_zh_charts_use_a_cjk_font(by_region, chart):
     with warnings.catch_warnings():

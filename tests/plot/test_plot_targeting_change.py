@@ -13,11 +13,11 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from font_files import CJK_FILES, needs_cjk
 from matplotlib import font_manager
 from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
 import mpi
@@ -219,22 +219,9 @@ def test_plot_is_the_chart_and_draws_on_a_given_axes(by_year, by_county):
 
 
 # -- Chinese ---------------------------------------------------------------------------------
-def _cjk_files() -> frozenset[str]:
-    found = set()
-    for path in font_manager.findSystemFonts():
-        try:
-            font = FT2Font(path)
-        except (OSError, RuntimeError, ValueError):
-            continue
-        if all(font.get_char_index(ord(c)) for c in "贫困"):
-            found.add(os.path.realpath(path))
-    return frozenset(found)
 
 
-CJK_FILES = _cjk_files()
-
-
-@pytest.mark.skipif(not CJK_FILES, reason="no CJK font file: apt-get install fonts-noto-cjk")
+@needs_cjk
 def test_zh_chart_uses_a_cjk_font(by_county):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph warns
