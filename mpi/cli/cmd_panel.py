@@ -13,6 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.labels import text
+from mpi._common.yaml_text import load_yaml
 from mpi.cli.common import (
     Steps,
     check_columns,
@@ -34,7 +35,7 @@ from mpi.dynamics.states import panel_states
 from mpi.dynamics.transitions import transitions
 from mpi.errors import ValidationError
 from mpi.measurement.measure import measure
-from mpi.measurement.spec_io import load_json, load_yaml
+from mpi.measurement.spec_io import load_json
 
 __all__ = ["panel", "static_columns", "monitoring_rules", "as_panel"]
 

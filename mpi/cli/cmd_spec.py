@@ -14,13 +14,13 @@ import pandas as pd
 
 from mpi._common.exact import fraction_text
 from mpi._common.labels import LANGUAGES, text
+from mpi._common.yaml_text import dump_yaml
 from mpi.cli.app import debug_option
 from mpi.cli.common import label_columns, load_spec, parse_k, read_table
 from mpi.cli.options import input_options
 from mpi.errors import CategoryWarning, DataError, ValidationError
 from mpi.measurement.encode import encode_indicator
 from mpi.measurement.spec import Spec
-from mpi.measurement.spec_io import dump_yaml
 from mpi.presets import load
 
 __all__ = ["spec", "template_text", "spec_table", "check_data", "text_table"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +21,6 @@ __all__ = [
     "typed",
     "guess_key",
     "unknown_key",
-    "invisible",
 ]
 
 #: Keys of a spec document (:meth:`mpi.Spec.to_dict`) and synonyms people write for them.
@@ -87,8 +85,3 @@ def unknown_key(
     fix = f"did you mean {guess!r}?" if guess else "remove it or correct its spelling."
     path = f"{prefix}.{key}" if prefix else str(key)
     return SpecError(f"{path}: unknown key{context}; {fix} Allowed keys: {', '.join(allowed)}")
-
-
-def invisible(char: str) -> bool:
-    """Control, format, unassigned characters and line separators (escaped in quotes)."""
-    return unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp")

@@ -8,17 +8,16 @@ import json
 import os
 from collections.abc import Mapping
 from fractions import Fraction
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mpi._common.yaml_text import dump_yaml, load_yaml
 from mpi.errors import SpecError
 from mpi.measurement._spec_common import (
     INDICATOR_HINTS,
     INDICATOR_KEYS,
     TABLE_SUFFIXES,
     TEXT_SUFFIXES,
-    invisible,
     unknown_key,
 )
 from mpi.measurement.indicator import Indicator
@@ -159,65 +158,6 @@ def read_text(source: Any, method: str, suffixes: tuple[str, ...]) -> tuple[str,
         raise SpecError(f"cannot read {where}: {err}") from None
 
 
-@cache
-def _yaml_loader() -> type:
-    """A safe YAML loader that refuses duplicate keys (PyYAML keeps the last silently)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def mapping(loader: Any, node: Any, deep: bool = False) -> Any:
-        loader.flatten_mapping(node)
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            try:
-                first = seen.get(key)
-            except TypeError:
-                raise SpecError(f"line {line}: a key must be a plain value; got {key!r}") from None
-            if first is not None:
-                raise SpecError(
-                    f"line {line}: duplicate key {key!r} (first at line {first}); give each "
-                    "key once"
-                )
-            seen[key] = line
-        return loader.construct_mapping(node, deep=deep)
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    return Loader
-
-
-@cache
-def _yaml_dumper() -> type:
-    """A safe YAML dumper that double-quotes (and so escapes) strings with invisible
-    characters: PyYAML writes a bare NEL (``\x85``) that its reader takes as a line break."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper: Any, value: str) -> Any:
-        style = '"' if any(invisible(c) for c in value) else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    return Dumper
-
-
-def load_yaml(text: str, where: str) -> Any:
-    """Plain data of YAML ``text`` (safe loader, duplicate keys refused); errors name ``where``."""
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as err:
-        raise SpecError(f"{where} is not valid YAML: {err}") from None
-    except SpecError as err:
-        raise SpecError(f"{where}, {err}") from None
-
-
 def load_json(text: str, where: str) -> Any:
     """Plain data of JSON ``text`` (duplicate keys refused; blank text is None)."""
     if not text.strip():
@@ -235,23 +175,6 @@ def load_json(text: str, where: str) -> Any:
         return json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as err:
         raise SpecError(f"{where} is not valid JSON: {err}") from None
-
-
-def dump_yaml(data: Mapping[str, Any]) -> str:
-    """YAML text of a spec document (keys in order, Unicode kept, invisible characters escaped).
-
-    Parameters
-    ----------
-    data
-        Plain data, as from :meth:`Spec.to_dict <mpi.Spec.to_dict>`.
-
-    Returns
-    -------
-    str
-    """
-    import yaml
-
-    return yaml.dump(data, Dumper=_yaml_dumper(), sort_keys=False, allow_unicode=True)
 
 
 def dump_json(data: Mapping[str, Any]) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from mpi._common.exact import fraction_text
+from mpi._common.yaml_text import invisible
 from mpi.errors import SpecError
-from mpi.measurement._spec_common import TABLE_SUFFIXES, guess_key, invisible
+from mpi.measurement._spec_common import TABLE_SUFFIXES, guess_key
 from mpi.measurement.indicator import RULES, Indicator
 
 __all__ = ["TABLE_COLUMNS", "indicators_table", "indicators_from_table"]
