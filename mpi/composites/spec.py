@@ -296,8 +296,8 @@ class CompositeSpec:
         if not isinstance(self.name, str) or not self.name:
             raise SpecError(f"name: must be a non-empty string; got {self.name!r}")
         inds = tuple(
-            i if isinstance(i, CompositeIndicator) else _from_mapping(CompositeIndicator, i)
-            for i in self.indicators
+            i if isinstance(i, CompositeIndicator) else _from_mapping(CompositeIndicator, i, j)
+            for j, i in enumerate(self.indicators)
         )
         if not inds:
             raise SpecError("indicators: a composite index needs at least one indicator")
@@ -306,7 +306,8 @@ class CompositeSpec:
         if dup:
             raise SpecError(f"indicators: {dup} appear more than once; give each indicator once")
         dims = tuple(
-            d if isinstance(d, Dimension) else _from_mapping(Dimension, d) for d in self.dimensions
+            d if isinstance(d, Dimension) else _from_mapping(Dimension, d, j)
+            for j, d in enumerate(self.dimensions)
         )
         used = list(dict.fromkeys(i.dimension for i in inds))
         if not dims:
@@ -458,20 +459,24 @@ class CompositeSpec:
         return cls.from_dict(read_document(source))
 
 
-def _from_mapping(cls: type, item: Any) -> Any:
+def _from_mapping(cls: type, item: Any, position: int) -> Any:
+    where = f"{'indicators' if cls is CompositeIndicator else 'dimensions'}[{position}]"
     if not isinstance(item, Mapping):
         raise SpecError(
-            f"{cls.__name__}: give a {cls.__name__} or a mapping of its fields; got "
+            f"{where}: give a {cls.__name__} or a mapping of its fields; got "
             f"{type(item).__name__} {item!r:.60}"
         )
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(item) - fields)
     if unknown:
         raise SpecError(
-            f"{cls.__name__} {item.get('name', '')!r}: unknown key(s) {unknown}; the keys are "
+            f"{where} ({item.get('name', '')!r}): unknown key(s) {unknown}; the keys are "
             f"{', '.join(sorted(fields))}"
         )
-    return cls(**item)
+    try:
+        return cls(**item)
+    except SpecError as err:
+        raise SpecError(f"{where}: {err}") from None
 
 
 def _indicator_data(i: CompositeIndicator) -> dict[str, Any]:
