@@ -161,9 +161,7 @@ def _impute(x: np.ndarray, groups: np.ndarray | None) -> tuple[np.ndarray, np.nd
     return x, counts
 
 
-def plan(
-    values: np.ndarray, spec: CompositeSpec, *, groups: np.ndarray | None = None
-) -> Plan:
+def plan(values: np.ndarray, spec: CompositeSpec, *, groups: np.ndarray | None = None) -> Plan:
     """Fix what depends only on the spec and the table.
 
     Parameters
