@@ -12,6 +12,8 @@ from mpi import io, plot, presets
 from mpi._version import __version__
 from mpi.auditing.audit import audit
 from mpi.auditing.result import AuditResult
+from mpi.composites.compute import composite
+from mpi.composites.result import CompositeResult
 from mpi.dynamics.build import panel_from_long
 from mpi.dynamics.chronic import ChronicResult, chronic
 from mpi.dynamics.decompose import DecompositionResult, decompose_change
@@ -73,6 +75,8 @@ __all__ = [
     "TargetingCurveResult",
     "audit",
     "AuditResult",
+    "composite",
+    "CompositeResult",
     "ReviewLists",
     "publication_table",
     "estimates_table",

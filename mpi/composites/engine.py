@@ -70,6 +70,9 @@ class Plan:
         The spec's choices.
     n_capped, n_imputed, n_nonpositive_log : numpy.ndarray
         ``(m,)`` counts.
+    stats_cache : dict
+        The statistics of each normalisation (observed extremes, means and standard
+        deviations, percentile ranks), computed once on first use.
     """
 
     indicators: tuple[str, ...]
@@ -91,7 +94,8 @@ class Plan:
     n_capped: np.ndarray
     n_imputed: np.ndarray
     n_nonpositive_log: np.ndarray
-    _stats: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Per-normalisation statistics, computed once on first use (see ``_statistics``).
+    stats_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n_units(self) -> int:
@@ -277,8 +281,8 @@ def _finite_only(p: Plan, method: str) -> None:
 
 def _statistics(p: Plan, method: str) -> Any:
     """Per-indicator statistics of a normalisation, computed once per plan."""
-    if method in p._stats:
-        return p._stats[method]
+    if method in p.stats_cache:
+        return p.stats_cache[method]
     t = p.t
     names = p.indicators
     if method == "minmax":
@@ -308,7 +312,7 @@ def _statistics(p: Plan, method: str) -> Any:
                 "or use another normalisation"
             )
         out = (np.nanmax(t, axis=0), np.nanmin(t, axis=0))
-    p._stats[method] = out
+    p.stats_cache[method] = out
     return out
 
 

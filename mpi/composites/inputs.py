@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mpi._common.table import object_numbers
+from mpi._common.table import all_missing_untyped, object_numbers
 from mpi.errors import ValidationError
 
 __all__ = ["CompositeInputs", "read_inputs", "by_names", "UNIT_DIM"]
@@ -140,6 +140,8 @@ def _columns(table: Any) -> tuple[dict[Hashable, Any], pd.Index, str]:
 def _numeric(col: Any, name: Hashable, role: str) -> np.ndarray:
     """A numeric (or boolean) column as a new float64 array, NaN where missing."""
     s = col if isinstance(col, pd.Series) else pd.Series(np.asarray(col))
+    if all_missing_untyped(s):  # every value missing: a missing column, whatever its dtype
+        return np.full(len(s), np.nan)
     s = object_numbers(s)
     dtype = s.dtype
     numeric = pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)
