@@ -35,20 +35,18 @@ __all__ = [
     "describe",
     "generate",
     "to_households",
-    "lsi",
     "monthly_canteen_spending",
 ]
 
 
 def __getattr__(name: str) -> Any:
     """Dataset helpers, imported on first use: ``to_households`` (dhs_rounds persons ->
-    households with the global MPI variables), ``lsi`` (county living-standard index),
-    ``monthly_canteen_spending`` (campus_card canteen yuan and meals by student and month)."""
+    households with the global MPI variables), ``monthly_canteen_spending`` (campus_card
+    canteen yuan and meals by student and month)."""
     import importlib
 
     homes = {
         "to_households": "_dhs_rounds",
-        "lsi": "_county_lsi",
         "monthly_canteen_spending": "_campus_card",
     }
     if name in homes:
@@ -57,6 +55,13 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(
             f"{__name__}.targeting_errors was removed: use mpi.targeting(data, listed=<0/1 "
             "column>, poor=<0/1 column>), whose inclusion_error and exclusion_error are the same"
+        )
+    if name == "lsi":
+        raise AttributeError(
+            f"{__name__}.lsi was removed (an index is not data): use "
+            "mpi.composite(df, mpi.presets.undp_china_lsi_2016()), whose to_frame()['index'] "
+            "is the stored lsi column; mpi.presets.undp_china_lsi_2016('geometric') gives "
+            "lsi_geometric, and to_dataset()['indicator_score'] the eight goalpost indices"
         )
     if name == "canteen_rule":
         raise AttributeError(

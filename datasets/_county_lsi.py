@@ -5,11 +5,14 @@ Big Data Lab published in October 2016 (*The Living Standards Dimension of the H
 Development Index: Measuring Poverty with Big Data in China*): 2,284 counties, eight
 indicators -- three household amenities from statistics and five "big data" coverage measures
 -- and an index on a 0--100 scale. The report's normalisation and aggregation formula was not
-published; this module documents HDI-style goalposts and an arithmetic (or geometric) mean of
-the dimension indices as the substitute (:func:`lsi`), and calibrates a latent development
-factor by province so that the province means of that index come out near the published
-ones (national mean 61.3; Zhejiang 75.1, Jiangsu 73.7, Beijing 71.8, Shanghai 71.7, Tianjin
-66.5; Chongqing below the mean because of low mobile coverage and night lights).
+published; the package documents HDI-style goalposts and an arithmetic (or geometric) mean of
+the indicator indices as the substitute, the preset :func:`mpi.presets.undp_china_lsi_2016`
+(compute it with ``mpi.composite(df, mpi.presets.undp_china_lsi_2016())``). This module
+calibrates a latent development factor by province so that the province means of that index
+come out near the published ones (national mean 61.3; Zhejiang 75.1, Jiangsu 73.7, Beijing
+71.8, Shanghai 71.7, Tianjin 66.5; Chongqing below the mean because of low mobile coverage and
+night lights). The truth columns ``lsi`` and ``lsi_geometric`` are the preset's index,
+computed by the one engine (:mod:`mpi.composites.engine`), so the recipe lives in one place.
 
 Rows are generated province by province in chunks of at most :data:`CHUNK_ROWS` counties;
 chunk ``j`` of province ``p`` (index in :data:`PROVINCES`) draws from
@@ -20,14 +23,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from mpi.composites.engine import evaluate, plan
+from mpi.presets import undp_china_lsi_2016
 
 from ._errors import ValidationError
 from ._io import write_csv_gz
@@ -40,24 +46,43 @@ __all__ = [
     "CATEGORIES",
     "COLUMNS",
     "FORMATS",
-    "GEOMETRIC_FLOOR",
-    "GOALPOSTS",
     "INDICATORS",
     "LABELS",
     "NAME",
     "PROVINCES",
     "PUBLISHED",
     "UNITS",
-    "dimension_indices",
     "generate",
     "generate_columns",
-    "goalposts_frame",
     "load",
-    "lsi",
     "to_pandas",
     "to_xarray",
     "write_csv",
 ]
+
+#: Names that moved to the composite-index API (issue 19), with what to use instead.
+_PRESET_POSTS: Final = (
+    "the goalposts and transform of each of mpi.presets.undp_china_lsi_2016().indicators"
+)
+_MOVED: Final = {
+    "lsi": "mpi.composite(df, mpi.presets.undp_china_lsi_2016()), whose to_frame()['index'] "
+    "is the index (undp_china_lsi_2016('geometric') for lsi_geometric)",
+    "dimension_indices": "mpi.composite(df, mpi.presets.undp_china_lsi_2016()).to_dataset()"
+    "['indicator_score']",
+    "goalposts_frame": _PRESET_POSTS,
+    "GOALPOSTS": _PRESET_POSTS,
+    "GEOMETRIC_FLOOR": "mpi.presets.undp_china_lsi_2016('geometric').floor",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Point the names that moved out of the dataset to the composite-index API."""
+    if name in _MOVED:
+        raise AttributeError(
+            f"{__name__}.{name} was removed (the index is not data): use {_MOVED[name]}"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 NAME: Final = "county_lsi"
 CARD: Final = "county_lsi.md"
@@ -172,20 +197,32 @@ UNITS: Final[dict[str, str]] = {
     "financial_services": "outlets per 10,000 people",
 }
 
-#: Default goalposts ``(min, max, transform)`` of :func:`lsi`: shares are used as they are,
-#: the four skewed densities on a log scale, as the HDI does for income.
-GOALPOSTS: Final[dict[str, tuple[float, float, str]]] = {
-    "sanitary_toilet": (0.0, 1.0, "linear"),
-    "indoor_kitchen": (0.0, 1.0, "linear"),
-    "piped_water": (0.0, 1.0, "linear"),
-    "mobile_internet": (0.0, 1.0, "linear"),
-    "living_services": (1.0, 500.0, "log"),
-    "road_density": (0.01, 5.0, "log"),
-    "night_light": (0.01, 50.0, "log"),
-    "financial_services": (0.5, 50.0, "log"),
-}
-#: Dimension indices are floored at this value before the logarithm of the geometric mean.
-GEOMETRIC_FLOOR: Final = 0.01
+# The goalposts, transforms, weights and means of the index are the preset
+# mpi.presets.undp_china_lsi_2016 (mpi/presets/undp_china_lsi_2016.yml), the one place of the
+# recipe; the truth columns are computed from it by mpi.composites.engine.
+
+
+@cache
+def _spec(method: str) -> Any:
+    """The preset (a ``CompositeSpec``) of a stored column: ``lsi`` (``"arithmetic"``) or
+    ``lsi_geometric`` (``"geometric"``)."""
+    spec = undp_china_lsi_2016(method)  # type: ignore[arg-type]
+    if spec.indicator_names != INDICATORS:
+        raise RuntimeError(  # pragma: no cover - the preset and the table must agree
+            f"the preset undp_china_lsi_2016 lists {spec.indicator_names}, the table "
+            f"{INDICATORS}; keep them in the same order"
+        )
+    return spec
+
+
+def _goalposts() -> dict[str, list[Any]]:
+    """Indicator -> ``[min, max, transform]`` of the preset (``attrs["goalposts"]``)."""
+    out: dict[str, list[Any]] = {}
+    for ind in _spec("arithmetic").indicators:
+        assert ind.goalposts is not None
+        out[ind.name] = [*ind.goalposts, ind.transform or "linear"]
+    return out
+
 
 #: Categories of the categorical columns, in code order.
 CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
@@ -342,245 +379,9 @@ def _draw(
     return out
 
 
-def _index_matrix(values: np.ndarray, posts: list[tuple[float, float, str]]) -> np.ndarray:
-    """Goalpost indices of an (n, k) array of indicator values, clipped to [0, 1]."""
-    out = np.empty(values.shape, dtype=np.float64)
-    for k, (lo, hi, transform) in enumerate(posts):
-        x = values[:, k]
-        if transform == "log":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                idx = (np.log(x) - np.log(lo)) / (np.log(hi) - np.log(lo))
-            idx = np.where(x <= 0, 0.0, idx)
-        else:
-            idx = (x - lo) / (hi - lo)
-        out[:, k] = np.clip(idx, 0.0, 1.0)
-    return out
-
-
-def _aggregate(indices: np.ndarray, method: str) -> np.ndarray:
-    # Columns are added one by one, left to right, so the result does not depend on the
-    # memory layout of ``indices`` (numpy's pairwise sums would).
-    terms = indices if method == "arithmetic" else np.log(np.maximum(indices, GEOMETRIC_FLOOR))
-    total = terms[:, 0].copy()
-    for k in range(1, terms.shape[1]):
-        total += terms[:, k]
-    mean = total / terms.shape[1]
-    return 100.0 * (mean if method == "arithmetic" else np.exp(mean))
-
-
-# --- the index -----------------------------------------------------------------------------------
-Goalposts = Mapping[str, tuple[float, float] | tuple[float, float, str]] | pd.DataFrame
-
-
-def goalposts_frame(
-    goalposts: Goalposts | Literal["observed"] | None = None, table: Any = None
-) -> pd.DataFrame:
-    """Normalise goalposts to a DataFrame.
-
-    Parameters
-    ----------
-    goalposts : mapping, pandas.DataFrame, "observed" or None, default None
-        ``None`` gives the documented defaults :data:`GOALPOSTS`. A mapping takes an indicator
-        name to ``(min, max)`` or ``(min, max, transform)`` with ``transform`` ``"linear"`` or
-        ``"log"`` (indicators left out keep their defaults; the transform defaults to the
-        indicator's default one). A DataFrame needs the columns ``min`` and ``max`` (and
-        optionally ``transform``) indexed by indicator. ``"observed"`` uses the smallest and
-        largest value of each indicator in ``table`` with the default transforms.
-    table : pandas.DataFrame or xarray.Dataset, optional
-        The indicator table; needed only for ``goalposts="observed"``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by the eight indicators (in :data:`INDICATORS` order) with columns ``min``,
-        ``max``, ``transform`` and ``units``.
-
-    Raises
-    ------
-    mpi.errors.ValidationError
-        If an indicator is unknown, a transform is not ``"linear"`` or ``"log"``, ``min`` is not
-        below ``max`` or a log goalpost is not positive.
-    """
-    posts: dict[str, list[Any]] = {k: list(v) for k, v in GOALPOSTS.items()}
-    if isinstance(goalposts, str):
-        if goalposts != "observed":
-            raise ValidationError(
-                f"goalposts: must be None, a mapping, a DataFrame or 'observed'; got {goalposts!r}"
-            )
-        if table is None:
-            raise ValidationError("goalposts: 'observed' needs the table")
-        for ind in INDICATORS:
-            x = np.asarray(table[ind], dtype=np.float64)
-            if posts[ind][2] == "log":
-                x = x[x > 0]
-            posts[ind][0], posts[ind][1] = float(np.nanmin(x)), float(np.nanmax(x))
-    elif isinstance(goalposts, pd.DataFrame):
-        missing = {"min", "max"} - set(goalposts.columns)
-        if missing:
-            raise ValidationError(
-                f"goalposts: a DataFrame needs the columns 'min' and 'max'; missing {sorted(missing)}"
-            )
-        for ind, row in goalposts.iterrows():
-            spec = [row["min"], row["max"]]
-            if "transform" in goalposts.columns:
-                spec.append(row["transform"])
-            _update_post(posts, ind, spec)
-    elif goalposts is not None:
-        if not isinstance(goalposts, Mapping):
-            raise ValidationError(
-                "goalposts: must be None, a mapping of indicator to (min, max[, transform]), "
-                f"a DataFrame or 'observed'; got {type(goalposts).__name__}"
-            )
-        for ind, spec in goalposts.items():
-            _update_post(posts, ind, spec)
-    frame = pd.DataFrame(
-        {
-            "min": [float(posts[i][0]) for i in INDICATORS],
-            "max": [float(posts[i][1]) for i in INDICATORS],
-            "transform": [str(posts[i][2]) for i in INDICATORS],
-            "units": [UNITS[i] for i in INDICATORS],
-        },
-        index=pd.Index(list(INDICATORS), name="indicator"),
-    )
-    return frame
-
-
-def _update_post(posts: dict[str, list[Any]], ind: object, spec: Any) -> None:
-    if ind not in posts:
-        raise ValidationError(
-            f"goalposts: unknown indicator {ind!r}; the indicators are {', '.join(INDICATORS)}"
-        )
-    spec = list(spec)
-    if len(spec) not in (2, 3):
-        raise ValidationError(
-            f"goalposts: {ind!r} needs (min, max) or (min, max, transform); got {tuple(spec)!r}"
-        )
-    lo, hi = float(spec[0]), float(spec[1])
-    transform = spec[2] if len(spec) == 3 else posts[str(ind)][2]
-    if transform not in ("linear", "log"):
-        raise ValidationError(
-            f"goalposts: transform of {ind!r} must be 'linear' or 'log'; got {transform!r}"
-        )
-    if not lo < hi:
-        raise ValidationError(f"goalposts: {ind!r} needs min < max; got ({lo}, {hi})")
-    if transform == "log" and lo <= 0:
-        raise ValidationError(f"goalposts: log goalposts of {ind!r} must be > 0; got min={lo}")
-    posts[str(ind)] = [lo, hi, transform]
-
-
-def _values(table: Any) -> np.ndarray:
-    if not isinstance(table, pd.DataFrame | xr.Dataset):
-        raise ValidationError(
-            f"table: must be a pandas.DataFrame or xarray.Dataset; got {type(table).__name__}"
-        )
-    names = table.columns if isinstance(table, pd.DataFrame) else table.data_vars
-    missing = [i for i in INDICATORS if i not in names]
-    if missing:
-        raise ValidationError(
-            f"table: missing indicator columns {missing}; the LSI needs {', '.join(INDICATORS)}"
-        )
-    return np.column_stack([np.asarray(table[i], dtype=np.float64) for i in INDICATORS])
-
-
-def _wrap(values: np.ndarray, table: Any, name: str) -> pd.Series | xr.DataArray:
-    if isinstance(table, pd.DataFrame):
-        return pd.Series(values, index=table.index, name=name)
-    dims = table[INDICATORS[0]].dims
-    return xr.DataArray(values, dims=dims, coords=table[INDICATORS[0]].coords, name=name)
-
-
-def dimension_indices(
-    table: pd.DataFrame | xr.Dataset, goalposts: Goalposts | Literal["observed"] | None = None
-) -> pd.DataFrame:
-    """Goalpost (dimension) indices of the eight LSI indicators.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame or xarray.Dataset
-        One row (or element of a single dimension) per county, with the columns of
-        :data:`INDICATORS`.
-    goalposts : mapping, pandas.DataFrame, "observed" or None, default None
-        Goalposts, as in :func:`goalposts_frame`; ``None`` uses :data:`GOALPOSTS`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column per indicator with values in ``[0, 1]`` (``NaN`` where the indicator is
-        missing), indexed like ``table`` (a RangeIndex for a Dataset).
-
-    Notes
-    -----
-    For an indicator value :math:`x` with goalposts :math:`(\\min, \\max)` and transform
-    :math:`T` (identity, or :math:`\\log` for the four densities),
-
-    .. math:: I = \\min\\left(1, \\max\\left(0,
-              \\frac{T(x) - T(\\min)}{T(\\max) - T(\\min)}\\right)\\right).
-    """
-    posts = goalposts_frame(goalposts, table)
-    idx = _index_matrix(_values(table), list(posts[["min", "max", "transform"]].itertuples(False)))
-    index = table.index if isinstance(table, pd.DataFrame) else None
-    return pd.DataFrame(idx, columns=list(INDICATORS), index=index)
-
-
-def lsi(
-    table: pd.DataFrame | xr.Dataset,
-    goalposts: Goalposts | Literal["observed"] | None = None,
-    method: Literal["arithmetic", "geometric"] = "arithmetic",
-) -> pd.Series | xr.DataArray:
-    """Living Standard Index of every county, on a 0--100 scale.
-
-    The UNDP China (2016) report did not publish its formula. This is the documented
-    substitute: HDI-style goalpost indices of the eight indicators aggregated by an arithmetic
-    (default) or geometric mean and multiplied by 100.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame or xarray.Dataset
-        One row per county with the eight indicator columns of :data:`INDICATORS` (for
-        example ``mpi.datasets.load("county_lsi")``).
-    goalposts : mapping, pandas.DataFrame, "observed" or None, default None
-        ``None`` uses the fixed goalposts :data:`GOALPOSTS` with which the stored ``lsi`` and
-        ``lsi_geometric`` columns were computed; see :func:`goalposts_frame` for the other
-        forms. ``"observed"`` rescales each indicator between its smallest and largest value
-        in ``table``, so the index becomes relative to the table.
-    method : {"arithmetic", "geometric"}, default "arithmetic"
-        Aggregation of the dimension indices.
-
-    Returns
-    -------
-    pandas.Series or xarray.DataArray
-        The index, named ``"lsi"``, indexed like ``table``; ``NaN`` where an indicator is
-        missing.
-
-    Raises
-    ------
-    mpi.errors.ValidationError
-        If ``table`` lacks an indicator, ``method`` is unknown or the goalposts are invalid.
-
-    Notes
-    -----
-    With the dimension indices :math:`I_1, \\dots, I_8` of :func:`dimension_indices`,
-
-    .. math:: \\mathrm{LSI}_{\\text{arithmetic}} = \\frac{100}{8} \\sum_{k=1}^{8} I_k,
-              \\qquad
-              \\mathrm{LSI}_{\\text{geometric}} = 100 \\prod_{k=1}^{8}
-              \\max(I_k, 0.01)^{1/8}.
-
-    The floor of 0.01 in the geometric mean (:data:`GEOMETRIC_FLOOR`) keeps one indicator at
-    its lower goalpost from sending the index to 0.
-
-    Examples
-    --------
-    >>> import mpi.datasets
-    >>> from mpi.datasets._county_lsi import lsi
-    >>> df = mpi.datasets.load("county_lsi")
-    >>> bool((lsi(df) - df["lsi"]).abs().max() < 1e-9)
-    True
-    """
-    if method not in ("arithmetic", "geometric"):
-        raise ValidationError(f"method: must be 'arithmetic' or 'geometric'; got {method!r}")
-    indices = dimension_indices(table, goalposts).to_numpy()
-    return _wrap(_aggregate(indices, method), table, "lsi")
+def _index(values: np.ndarray, method: str) -> np.ndarray:
+    """The preset's index (0--100) of an (n, 8) array of indicator values, by the engine."""
+    return evaluate(plan(values, _spec(method)), contributions=False).index
 
 
 # --- generation ----------------------------------------------------------------------------------
@@ -612,7 +413,6 @@ def generate_columns(n: int, seed: int, progress: bool | None = False) -> dict[s
             continue
         out[col] = np.empty(n, dtype="int8" if dtype == "category" else dtype)
     out["county_id"][:] = np.arange(1, n + 1, dtype=np.int32)
-    posts = list(GOALPOSTS.values())
     start = 0
     bar = progress_bar(total=n, desc=NAME, unit="counties", unit_scale=True, enabled=progress)
     with bar:
@@ -630,9 +430,9 @@ def generate_columns(n: int, seed: int, progress: bool | None = False) -> dict[s
                 out["type"][sl] = chunk_types
                 for k, v in cols.items():
                     out[k][sl] = v
-                idx = _index_matrix(np.column_stack([cols[i] for i in INDICATORS]), posts)
-                out["lsi"][sl] = _aggregate(idx, "arithmetic")
-                out["lsi_geometric"][sl] = _aggregate(idx, "geometric")
+                values = np.column_stack([cols[i] for i in INDICATORS])
+                out["lsi"][sl] = _index(values, "arithmetic")
+                out["lsi_geometric"][sl] = _index(values, "geometric")
                 start += m
                 bar.update(m)
     out["county_name"] = np.array([f"县{i:04d}" for i in range(1, n + 1)], dtype=object)
@@ -673,9 +473,10 @@ def _attrs() -> dict[str, Any]:
     return {
         "title": NAME,
         "description": f"see mpi.datasets.describe({NAME!r})",
-        "goalposts": {k: list(v) for k, v in GOALPOSTS.items()},
+        "goalposts": _goalposts(),
         "lsi_method": "arithmetic mean of goalpost indices x 100 (lsi); geometric (lsi_geometric)",
-        "geometric_floor": GEOMETRIC_FLOOR,
+        "geometric_floor": _spec("geometric").floor,
+        "preset": "mpi.presets.undp_china_lsi_2016",
         "source": "synthetic; imitates UNDP China (2016) big-data Living Standard Index",
         "licence": "CC0-1.0",
     }
@@ -710,7 +511,7 @@ def to_xarray(df: pd.DataFrame) -> xr.Dataset:
         else:
             values = s.to_numpy()
         if col in UNITS:
-            lo, hi, transform = GOALPOSTS[col]
+            lo, hi, transform = _goalposts()[col]
             attrs.update(units=UNITS[col], goalpost_min=lo, goalpost_max=hi, transform=transform)
         elif col == "population":
             attrs["units"] = "persons"
@@ -810,7 +611,6 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 def _calibrate(m: int = 20_000, seed: int = 20161017) -> np.ndarray:  # pragma: no cover
     """Solve the latent province means so that the expected province LSI equals the target."""
     alloc = _allocation(BUNDLED_N)
-    posts = list(GOALPOSTS.values())
     mu = np.zeros(len(PROVINCES))
     for p in range(len(PROVINCES)):
         types = np.repeat(np.arange(3), _hamilton(m, alloc[p].astype(np.float64)))
@@ -819,8 +619,8 @@ def _calibrate(m: int = 20_000, seed: int = 20161017) -> np.ndarray:  # pragma: 
             mid = 0.5 * (lo + hi)
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(p,)))
             cols = _draw(rng, p, types, mid, rounded=False)
-            idx = _index_matrix(np.column_stack([cols[i] for i in INDICATORS]), posts)
-            if _aggregate(idx, "arithmetic").mean() < TARGET[p]:
+            values = np.column_stack([cols[i] for i in INDICATORS])
+            if _index(values, "arithmetic").mean() < TARGET[p]:
                 lo = mid
             else:
                 hi = mid

@@ -14,6 +14,8 @@ from mpi.auditing.audit import audit
 from mpi.auditing.result import AuditResult
 from mpi.composites.compute import composite
 from mpi.composites.result import CompositeResult
+from mpi.composites.spec import CompositeSpec
+from mpi.composites.uncertainty_result import CompositeUncertaintyResult
 from mpi.dynamics.build import panel_from_long
 from mpi.dynamics.chronic import ChronicResult, chronic
 from mpi.dynamics.decompose import DecompositionResult, decompose_change
@@ -77,6 +79,8 @@ __all__ = [
     "AuditResult",
     "composite",
     "CompositeResult",
+    "CompositeUncertaintyResult",
+    "CompositeSpec",
     "ReviewLists",
     "publication_table",
     "estimates_table",

@@ -54,3 +54,17 @@ def test_audit_benchmark_smoke():
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "| 1e+03 | 12,000 | 5,000 |" in proc.stdout
     assert "60 / 60" in proc.stdout
+
+
+def test_composite_benchmark_smoke():
+    """benchmarks/composite.py with 50 draws: the uncertainty analysis runs and its checks
+    pass (fixed choices reproduce the point ranks; the script exits non-zero otherwise)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "composite.py"), "--draws", "50", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "checks: passed" in proc.stdout

@@ -126,7 +126,7 @@ def load_spec(source: str, k: Fraction | list[Fraction] | None = None) -> Spec:
     -------
     mpi.Spec
     """
-    if source in available():
+    if source in available(kind='af'):
         return load(source)
     suffix = Path(source).suffix.lower()
     if suffix in (".yml", ".yaml"):
@@ -143,7 +143,7 @@ def load_spec(source: str, k: Fraction | list[Fraction] | None = None) -> Spec:
             )
         return Spec.from_table(Path(source), k=k[0] if isinstance(k, list) else k)
     raise ValidationError(
-        f"--spec {source!r} is neither a preset ({', '.join(available())}) nor a spec file "
+        f"--spec {source!r} is neither a preset ({', '.join(available(kind='af'))}) nor a spec file "
         "(.yml, .yaml, .json, or a .csv/.xlsx table); write one with 'mpi spec template "
         "my_spec.yml'"
     )

@@ -69,7 +69,7 @@ def spec_option(func: Any) -> Any:
         "spec",
         required=True,
         metavar="SPEC",
-        help=f"A preset ({', '.join(available())}) or a spec file (.yml/.json; a .csv/.xlsx "
+        help=f"A preset ({', '.join(available(kind='af'))}) or a spec file (.yml/.json; a .csv/.xlsx "
         "spec table with --k). Start one with 'mpi spec template'.",
     )(func)
 

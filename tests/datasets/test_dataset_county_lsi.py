@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,9 +11,11 @@ import pytest
 import xarray as xr
 
 import mpi.datasets
+import mpi.presets
+from mpi.composites.compute import composite
 from mpi.datasets import _county_lsi as lsi_mod
-from mpi.datasets._county_lsi import INDICATORS, PROVINCES, dimension_indices, lsi
-from mpi.errors import ValidationError
+from mpi.datasets._county_lsi import INDICATORS, PROVINCES
+from mpi.errors import MissingDataWarning, ValidationError
 
 NAME = "county_lsi"
 BUNDLED_N = 2284
@@ -60,6 +63,18 @@ def table() -> pd.DataFrame:
 
 def province_means(df: pd.DataFrame, col: str = "lsi") -> pd.Series:
     return df.groupby("province", observed=True)[col].mean()
+
+
+def lsi(table: pd.DataFrame | xr.Dataset, method: str = "arithmetic") -> np.ndarray:
+    """The index of the preset (what the removed ``lsi()`` gave), through mpi.composite."""
+    res = composite(table, mpi.presets.undp_china_lsi_2016(method))  # type: ignore[arg-type]
+    return res.to_dataset()["index"].to_numpy()
+
+
+def dimension_indices(table: pd.DataFrame) -> pd.DataFrame:
+    """The eight goalpost indices of the preset (what the removed ``dimension_indices`` gave)."""
+    res = composite(table, mpi.presets.undp_china_lsi_2016())
+    return res.to_dataset()["indicator_score"].to_pandas()
 
 
 # --- registry, load, codebook --------------------------------------------------------------------
@@ -127,23 +142,28 @@ def test_value_ranges(table: pd.DataFrame) -> None:
 
 
 def test_goalposts_in_attrs(table: pd.DataFrame) -> None:
-    assert table.attrs["goalposts"]["night_light"] == [0.01, 50.0, "log"]
-    assert set(table.attrs["goalposts"]) == set(INDICATORS)
-    frame = lsi_mod.goalposts_frame()
-    assert list(frame.index) == list(INDICATORS)
-    assert frame.loc["sanitary_toilet", "transform"] == "linear"
+    posts = table.attrs["goalposts"]
+    assert posts["night_light"] == [0.01, 50.0, "log"]
+    assert posts["sanitary_toilet"] == [0.0, 1.0, "linear"]
+    assert list(posts) == list(INDICATORS)
+    assert table.attrs["geometric_floor"] == 0.01
+    # the attrs are the preset's goalposts (the one place of the recipe)
+    spec = mpi.presets.undp_china_lsi_2016()
+    assert spec.indicator_names == INDICATORS
+    for ind in spec.indicators:
+        assert posts[ind.name] == [*ind.goalposts, ind.transform or "linear"], ind.name
 
 
 # --- the index ------------------------------------------------------------------------------------
 
 
-def test_stored_lsi_is_the_documented_formula(table: pd.DataFrame) -> None:
-    assert np.array_equal(lsi(table).to_numpy(), table["lsi"].to_numpy())
-    geo = lsi(table, method="geometric")
-    assert np.array_equal(geo.to_numpy(), table["lsi_geometric"].to_numpy())
+def test_stored_lsi_is_the_preset(table: pd.DataFrame) -> None:
+    assert np.array_equal(lsi(table), table["lsi"].to_numpy())
+    assert np.array_equal(lsi(table, "geometric"), table["lsi_geometric"].to_numpy())
     # Arithmetic >= geometric whenever no index sits below the floor.
     idx = dimension_indices(table)
-    ok = (idx >= lsi_mod.GEOMETRIC_FLOOR).all(axis=1)
+    assert list(idx.columns) == list(INDICATORS)
+    ok = (idx >= 0.01).all(axis=1).to_numpy()
     assert (table.loc[ok, "lsi"] >= table.loc[ok, "lsi_geometric"] - 1e-9).all()
     assert ((idx >= 0) & (idx <= 1)).all().all()
 
@@ -162,52 +182,39 @@ def test_lsi_by_hand() -> None:
         }
     )
     expected = 100 * (0.5 + 1.0 + 0.25 + 0.75 + 0.5 + 1.0 + 1.0 + 0.0) / 8
-    assert lsi(row).iloc[0] == pytest.approx(expected, abs=1e-12)
+    assert lsi(row)[0] == pytest.approx(expected, abs=1e-12)
     geo = 100 * np.exp(np.mean(np.log([0.5, 1.0, 0.25, 0.75, 0.5, 1.0, 1.0, 0.01])))
-    assert lsi(row, method="geometric").iloc[0] == pytest.approx(geo, abs=1e-12)
-    # Custom goalposts: linear 0..1 for services, keeping the other defaults.
-    custom = lsi(row, goalposts={"living_services": (0.0, 100.0, "linear")})
-    assert custom.iloc[0] == pytest.approx(expected + 100 * (0.2236068 - 0.5) / 8, abs=1e-6)
+    assert lsi(row, "geometric")[0] == pytest.approx(geo, abs=1e-12)
     row.loc[0, "piped_water"] = np.nan
-    assert np.isnan(lsi(row).iloc[0])
+    with pytest.warns(MissingDataWarning):
+        assert np.isnan(lsi(row)[0])
 
 
-def test_lsi_on_xarray_and_observed_goalposts(table: pd.DataFrame) -> None:
+def test_lsi_on_xarray(table: pd.DataFrame) -> None:
     ds = mpi.datasets.load(NAME, format="xarray")
-    out = lsi(ds)
-    assert isinstance(out, xr.DataArray)
-    assert out.dims == ("county",)
+    res = composite(ds, mpi.presets.undp_china_lsi_2016())
+    out = res.to_dataset()["index"]
+    np.testing.assert_array_equal(out["unit"].to_numpy(), ds["county"].to_numpy())
     np.testing.assert_array_equal(out.to_numpy(), table["lsi"].to_numpy())
-    observed = lsi(table, goalposts="observed")
-    assert observed.between(0, 100).all()
-    idx = dimension_indices(table, "observed")
-    assert np.allclose(idx.min(), 0.0) and np.allclose(idx.max(), 1.0)
-    frame = lsi_mod.goalposts_frame().drop(columns="units")
-    assert np.array_equal(lsi(table, goalposts=frame).to_numpy(), table["lsi"].to_numpy())
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"method": "harmonic"}, "method"),
-        ({"goalposts": {"nightlight": (0, 1)}}, "unknown indicator"),
-        ({"goalposts": {"night_light": (5.0, 1.0)}}, "min < max"),
-        ({"goalposts": {"night_light": (0.0, 1.0, "log")}}, "must be > 0"),
-        ({"goalposts": {"night_light": (0.1, 1.0, "sqrt")}}, "transform"),
-        ({"goalposts": "data"}, "observed"),
-        ({"goalposts": [1, 2]}, "mapping"),
-    ],
-)
-def test_lsi_bad_arguments(table: pd.DataFrame, kwargs: dict, match: str) -> None:
-    with pytest.raises(ValidationError, match=match):
-        lsi(table, **kwargs)
+def test_index_moved_out_of_the_dataset() -> None:
+    with pytest.raises(
+        AttributeError, match=r"mpi\.composite\(df, mpi\.presets\.undp_china_lsi_2016"
+    ):
+        mpi.datasets.lsi  # noqa: B018
+    assert "lsi" not in mpi.datasets.__all__
+    for name in ("lsi", "dimension_indices", "goalposts_frame", "GOALPOSTS", "GEOMETRIC_FLOOR"):
+        assert name not in lsi_mod.__all__
+        with pytest.raises(AttributeError, match="undp_china_lsi_2016"):
+            getattr(lsi_mod, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        lsi_mod.nothing  # noqa: B018
 
 
-def test_lsi_bad_table(table: pd.DataFrame) -> None:
-    with pytest.raises(ValidationError, match="missing indicator"):
-        lsi(table.drop(columns="night_light"))
-    with pytest.raises(ValidationError, match="DataFrame"):
-        lsi(table["lsi"])  # type: ignore[arg-type]
+def test_bad_method() -> None:
+    with pytest.raises(ValidationError, match="method"):
+        mpi.presets.undp_china_lsi_2016("harmonic")  # type: ignore[arg-type]
 
 
 # --- calibration against the published report -----------------------------------------------------
@@ -274,6 +281,15 @@ def test_calibration_holds_for_other_seeds(seed: int) -> None:
 
 def test_bundled_file_equals_generator(table: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(table, mpi.datasets.generate(NAME, seed=BUNDLED_SEED))
+
+
+def test_regenerated_file_is_byte_identical(tmp_path: Path) -> None:
+    """What ``python -m mpi.datasets._county_lsi`` writes equals the bundled file byte for byte."""
+    target = tmp_path / lsi_mod.FILE
+    df = lsi_mod.to_pandas(lsi_mod.generate_columns(BUNDLED_N, BUNDLED_SEED))
+    lsi_mod.write_csv(df, target)
+    bundled = Path(lsi_mod.__file__).with_name("data") / lsi_mod.FILE
+    assert target.read_bytes() == bundled.read_bytes()
 
 
 def test_deterministic_and_seed_sensitive() -> None:

@@ -33,7 +33,9 @@ def test_china_preset_is_a_union_standard():
 
 
 def test_presets_listing():
-    assert mpi.presets.available() == ["china_2b3g", "global_mpi_2018"]
+    assert mpi.presets.available() == ["china_2b3g", "global_mpi_2018", "hdi", "undp_china_lsi_2016"]
+    assert mpi.presets.available(kind="af") == ["china_2b3g", "global_mpi_2018"]
+    assert mpi.presets.available(kind="composite") == ["hdi", "undp_china_lsi_2016"]
     assert mpi.presets.load("global_mpi_2018") == mpi.presets.global_mpi_2018()
     assert mpi.presets.global_mpi_2018(k=0.5).k == Fraction(1, 2)
 
