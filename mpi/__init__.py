@@ -30,6 +30,8 @@ from mpi.dynamics.spells import SpellResult, spells
 from mpi.dynamics.states import PanelStates, panel_states
 from mpi.dynamics.transitions import TransitionResult, transitions
 from mpi.errors import CategoryWarning, DataError, MissingDataWarning, SpecError, ValidationError
+from mpi.identification.areas import poor_areas
+from mpi.identification.areas_result import PoorAreasResult
 from mpi.identification.curves import TargetingCurveResult, targeting_curve
 from mpi.identification.evaluate import evaluate_targeting as targeting
 from mpi.identification.evaluate_change import TargetingChangeResult
@@ -81,6 +83,8 @@ __all__ = [
     "CompositeResult",
     "CompositeUncertaintyResult",
     "CompositeSpec",
+    "poor_areas",
+    "PoorAreasResult",
     "ReviewLists",
     "publication_table",
     "estimates_table",
