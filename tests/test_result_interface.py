@@ -22,13 +22,15 @@ import xarray as xr  # noqa: E402
 import mpi  # noqa: E402
 from mpi._common.labels import catalogue, has_text, text  # noqa: E402
 from mpi._common.result import ResultBase, Summary  # noqa: E402
+from mpi.composites.spec import CompositeIndicator as CI  # noqa: E402
+from mpi.composites.spec import CompositeSpec, Dimension  # noqa: E402
 from mpi.errors import ValidationError  # noqa: E402
 
 #: Public classes that are not results (specs, designs, rules, values, report options and
 #: files, errors).
 NOT_RESULTS = {
     "Indicator", "Spec", "Design", "ReplicateDesign", "BootstrapDesign", "Estimate",
-    "MonitoringRules", "Suppression", "ReportFiles",
+    "MonitoringRules", "Suppression", "ReportFiles", "CompositeSpec",
     "ReviewLists",  # a pair of ranked tables (inclusion, exclusion), not an estimate
 }  # fmt: skip
 
@@ -91,8 +93,36 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
             "village": ["东村", "西村"] * 2,
         })  # fmt: skip
         death = pd.DataFrame({"id_number": [ids[0]], "name": ["张三"], "died_on": ["2021-03-02"]})
+        lsi_table = mpi.datasets.load("county_lsi")
+        logs = {"living_services": (1.0, 500.0), "road_density": (0.01, 5.0),
+                "night_light": (0.01, 50.0), "financial_services": (0.5, 50.0)}
+        lsi_spec = CompositeSpec(
+            "lsi_interface",
+            [CI(n, "amenities", "1/3", goalposts=(0, 1))
+             for n in ("sanitary_toilet", "indoor_kitchen", "piped_water")]
+            + [CI(n, "big_data", "1/5", transform="log" if n in logs else None,
+                  goalposts=logs.get(n, (0, 1)))
+               for n in ("mobile_internet", "living_services", "road_density", "night_light",
+                         "financial_services")],
+            [Dimension("amenities", "3/8"), Dimension("big_data", "5/8")],
+            mean="geometric", floor=0.01, scale=100, title="County living standards (test)",
+        )  # fmt: skip
+        lsi_res = mpi.composite(
+            lsi_table, lsi_spec, weight="population", by="province", id="county_id"
+        )
         out = {
             "MeasureResult": res,
+            "CompositeResult": lsi_res,
+            "PoorAreasResult": mpi.poor_areas(
+                lsi_table.assign(official=(lsi_table["lsi"] < 45).astype(int)),
+                index=lsi_res, cutoff=50, weight="population", by="province", id="county_id",
+                official="official",
+            ),  # fmt: skip
+            "CompositeUncertaintyResult": mpi.composite(
+                lsi_table.iloc[:200], lsi_spec, id="county_id"
+            ).uncertainty(
+                draws=20, normalisation=["goalposts", "minmax"], weights=0.2, bootstrap=20
+            ),
             "ChangeResult": mpi.measure(survey, spec, by="area", design=design).change(
                 "area", years={"urban": 2010, "rural": 2015}
             ),
@@ -170,7 +200,10 @@ def test_interface(name: str, results: dict) -> None:
     # indicator pair (several measures per pair, as columns), identification's the unit (one
     # row per unit with its score and status, to merge back into the data), an audit's the
     # lead (one row per person x programme x rule)
-    if name not in ("MonitoringResult", "AssociationResult", "IdentificationResult", "AuditResult"):
+    per_unit = (
+        "IdentificationResult", "CompositeResult", "CompositeUncertaintyResult", "PoorAreasResult",
+    )  # fmt: skip  # to_frame: one row per unit
+    if name not in ("MonitoringResult", "AssociationResult", "AuditResult", *per_unit):
         assert {"measure", "estimate"} <= set(frame.columns)
 
     s = res.summary()

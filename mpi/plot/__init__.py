@@ -17,6 +17,8 @@ from mpi.plot._style import cjk_font
 from mpi.plot.association import association
 from mpi.plot.audit import audit
 from mpi.plot.comparisons import changes, contrasts, robustness
+from mpi.plot.composite import composite, poor_areas
+from mpi.plot.composite_uncertainty import rank_shifts, sensitivity
 from mpi.plot.confusion import confusion, deciles
 from mpi.plot.decomposition import decomposition
 from mpi.plot.measures import contributions, estimates, k_curve
@@ -35,5 +37,5 @@ __all__ = [
     "survival", "chronic_durations", "decomposition", "relapse", "cjk_font",
     "robustness", "association", "duration_adjusted", "risk", "monitoring", "conflicts", "coverage",
     "contrasts", "targeting", "scores", "roc", "confusion", "deciles",
-    "targeting_changes", "audit",
+    "targeting_changes", "audit", "composite", "rank_shifts", "sensitivity", "poor_areas",
 ]  # fmt: skip

@@ -25,6 +25,9 @@ PanelStates                :func:`~mpi.plot.trend` of the headcount ratio ``H``
 MergeReport                :func:`~mpi.plot.conflicts`, or :func:`~mpi.plot.coverage`
 WaldTest                   :func:`~mpi.plot.contrasts`
 AuditResult                :func:`~mpi.plot.audit` (amount at risk by rule)
+CompositeResult            :func:`~mpi.plot.composite` (ranking with contributions)
+CompositeUncertaintyResult :func:`~mpi.plot.rank_shifts` (rank intervals)
+PoorAreasResult            :func:`~mpi.plot.poor_areas`
 =========================  ========================================================
 """
 
@@ -35,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 from mpi._common.result import register_plot
 from mpi.auditing.result import AuditResult
+from mpi.composites.result import CompositeResult
+from mpi.composites.uncertainty_result import CompositeUncertaintyResult
 from mpi.dynamics.build import MergeReport
 from mpi.dynamics.chronic import ChronicResult, DurationAdjustedResult
 from mpi.dynamics.decompose import DecompositionResult
@@ -44,6 +49,7 @@ from mpi.dynamics.risk import RiskResult
 from mpi.dynamics.spells import SpellResult
 from mpi.dynamics.states import PanelStates
 from mpi.dynamics.transitions import TransitionResult
+from mpi.identification.areas_result import PoorAreasResult
 from mpi.identification.curves_result import TargetingCurveResult
 from mpi.identification.evaluate_change import TargetingChangeResult
 from mpi.identification.evaluate_result import TargetingResult
@@ -55,6 +61,8 @@ from mpi.measurement.robustness import RobustnessResult
 from mpi.plot.association import association
 from mpi.plot.audit import audit
 from mpi.plot.comparisons import changes, contrasts, robustness
+from mpi.plot.composite import composite, poor_areas
+from mpi.plot.composite_uncertainty import rank_shifts
 from mpi.plot.decomposition import decomposition
 from mpi.plot.measures import contributions, k_curve
 from mpi.plot.monitoring import monitoring
@@ -146,6 +154,9 @@ CHARTS: dict[type, Callable[..., Any]] = {
     MergeReport: merge_chart,
     WaldTest: contrasts,
     AuditResult: audit,
+    CompositeResult: composite,
+    CompositeUncertaintyResult: rank_shifts,
+    PoorAreasResult: poor_areas,
 }
 
 

@@ -79,7 +79,17 @@ def results(panel) -> dict[str, object]:
                 rounds.assign(listed=rounds["d1"]), "listed", "d2", by="round", design=DESIGN
             ).change("round"),
             "audit": _audit(),
+            **_composites(),
         }
+
+
+def _composites() -> dict[str, object]:
+    """An LSI on 120 counties, its uncertainty (20 draws) and the counties below 55."""
+    lsi = mpi.datasets.load("county_lsi").iloc[:120]
+    res = mpi.composite(lsi, mpi.presets.undp_china_lsi_2016(), by="province", id="county_id")
+    unc = res.uncertainty(draws=20, normalisation=["goalposts", "rank"], bootstrap=10)
+    areas = mpi.poor_areas(lsi, index=res, cutoff=55, id="county_id")
+    return {"composite": res, "composite_uncertainty": unc, "poor_areas": areas}
 
 
 def _audit() -> mpi.AuditResult:
@@ -99,7 +109,7 @@ KEYS = [
     "change", "robustness", "association", "wald", "transitions", "spells", "chronic",
     "duration_adjusted", "decomposition", "relapse", "risk", "risk_no_evaluation", "monitoring",
     "states", "merge", "identify", "identify_panel", "targeting", "curve",
-    "targeting_change", "audit",
+    "targeting_change", "audit", "composite", "composite_uncertainty", "poor_areas",
 ]  # fmt: skip
 
 
@@ -129,6 +139,9 @@ def test_plot_charts_match_the_plot_functions(results):
     """The registered chart is the documented plot function (same drawing)."""
     pairs = [
         ("transitions", mpi.plot.transition_matrix),
+        ("composite", mpi.plot.composite),
+        ("composite_uncertainty", mpi.plot.rank_shifts),
+        ("poor_areas", mpi.plot.poor_areas),
         ("spells", mpi.plot.survival),
         ("chronic", mpi.plot.chronic_durations),
         ("decomposition", mpi.plot.decomposition),
