@@ -12,6 +12,7 @@ indicator and dimension names are the spec's labels).
 
 from __future__ import annotations
 
+import textwrap
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +93,8 @@ def _index_name(result: CompositeResult) -> str:
 
 
 def _part_colors(result: CompositeResult, level: str, names: list[str]) -> list[Any]:
-    """One colour per dimension (its palette), or per indicator (shades of its dimension's)."""
+    """One colour per dimension (its palette), or per indicator (shades of its dimension's;
+    distinct colours when all the indicators belong to one dimension)."""
     from matplotlib import colormaps
 
     spec = result.spec
@@ -100,6 +102,10 @@ def _part_colors(result: CompositeResult, level: str, names: list[str]) -> list[
     if level == "dimension":
         return [colormaps[PALETTES[dims.index(n) % len(PALETTES)]](0.7) for n in names]
     dim_of = {i.name: i.dimension for i in spec.indicators}
+    if len({dim_of[n] for n in names}) == 1:
+        # one dimension: shades of one hue cannot tell eight indicators apart
+        qualitative = colormaps["tab10"]
+        return [qualitative(k % 10) for k in range(len(names))]
     colors = []
     for name in names:
         dim = dim_of[name]
@@ -278,7 +284,8 @@ def _ranking(
               title=text(f"common.{level}", lang))  # fmt: skip
     what = text(f"plot.composite.level_{level}", lang)
     key = "plot.composite.ranking_title" if split else "plot.composite.ranking_title_all"
-    ax.set_title(text(key, lang, name=_index_name(result), n=top, level=what), loc="left")
+    heading = text(key, lang, name=_index_name(result), n=top, level=what)
+    ax.set_title(textwrap.fill(heading, 70 if lang == "en" else 36), loc="left")
     return ax
 
 
