@@ -93,17 +93,29 @@ def group_means(
     code = np.where(codes >= 0, codes, n_groups)  # no group: counted in the overall row only
     size = n_groups + 1
     means = np.full((size, k), np.nan)
+    w = np.where(measured, weight, 0.0)
+    buf = np.empty(values.shape[0])  # one scratch column, reused (no fresh pages per column)
     for j in range(k):
-        ok = measured & ~np.isnan(values[:, j])
-        wy = np.bincount(code[ok], weights=weight[ok] * values[ok, j], minlength=size)
-        ws = np.bincount(code[ok], weights=weight[ok], minlength=size)
-        wy[-1], ws[-1] = (weight[ok] * values[ok, j]).sum(), weight[ok].sum()
+        col = values[:, j]
+        has = ~np.isnan(col)
+        if has.all():
+            wj = w
+            np.multiply(w, col, out=buf)
+        else:  # a unit without a value in this column weighs 0 in it
+            wj = np.where(has, w, 0.0)
+            np.multiply(wj, np.where(has, col, 0.0), out=buf)
+        if n_groups:
+            wy = np.bincount(code, weights=buf, minlength=size)
+            ws = np.bincount(code, weights=wj, minlength=size)
+            wy[-1], ws[-1] = wy.sum(), ws.sum()
+        else:  # the overall row only
+            wy, ws = np.array([buf.sum()]), np.array([wj.sum()])
         np.divide(wy, ws, out=means[:, j], where=ws > 0)
-    n_units = np.bincount(code[measured], minlength=size).astype(np.int64)
-    n_dropped = np.bincount(code[~measured], minlength=size).astype(np.int64)
-    total = np.bincount(code[measured], weights=weight[measured], minlength=size)
+    n_units = np.bincount(code, weights=measured, minlength=size).astype(np.int64)
+    n_dropped = np.bincount(code, weights=~measured, minlength=size).astype(np.int64)
+    total = np.bincount(code, weights=w, minlength=size)
     n_units[-1], n_dropped[-1] = int(measured.sum()), int((~measured).sum())
-    total[-1] = weight[measured].sum()
+    total[-1] = w.sum()
     return means, n_units, n_dropped, total
 
 
@@ -113,7 +125,10 @@ def _groups_frame(
     """The weighted group means (:meth:`CompositeResult.groups`), overall row last."""
     dims = [frame_column(d) for d in spec.dimension_names]
     cols = ["index", *dims, *(f"score_{i}" for i in spec.indicator_names)]
-    values = np.column_stack([ev.index, ev.dimension, ev.scores])
+    values = np.empty((len(ev.index), 1 + ev.dimension.shape[1] + ev.scores.shape[1]), order="F")
+    values[:, 0] = ev.index
+    values[:, 1 : 1 + ev.dimension.shape[1]] = ev.dimension
+    values[:, 1 + ev.dimension.shape[1] :] = ev.scores
     n_groups = 0 if inputs.groups is None else len(inputs.groups)
     means, n_units, n_dropped, total = group_means(
         values, inputs.weight, ~ev.dropped, inputs.codes, n_groups
@@ -145,7 +160,8 @@ def _dataset(
         ev.contribution if ev.contribution is not None else np.full(ev.scores.shape, np.nan)
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(index[:, None] != 0, contribution / index[:, None], np.nan)
+        share = np.full(contribution.shape, np.nan, order="F")
+        np.divide(contribution, index[:, None], out=share, where=index[:, None] != 0)
     unit, ind, dim = UNIT_DIM, "indicator", "dimension"
     data = {
         "index": ((unit,), index),
@@ -168,7 +184,8 @@ def _dataset(
             dim: list(spec.dimension_names),
             ind: list(spec.indicator_names),
         }
-    ds = xr.Dataset({k: (dims, np.array(v)) for k, (dims, v) in data.items()}, coords=coords)
+    # the arrays are this call's own (fresh from the engine): no copy
+    ds = xr.Dataset({k: (dims, v) for k, (dims, v) in data.items()}, coords=coords)
     for name in ds.data_vars:
         ds[name].attrs.update(variable_attrs(str(name)))
     ds["index"].attrs["long_name"] = spec.title or ds["index"].attrs["long_name"]

@@ -188,7 +188,8 @@ def plan(values: np.ndarray, spec: CompositeSpec, *, groups: np.ndarray | None =
     mpi.errors.ValidationError
         If ``values`` is not ``(n, m)`` or holds infinite values.
     """
-    x = np.array(values, dtype=np.float64)
+    # column-major: every operation below works on one indicator (one column) at a time
+    x = np.array(values, dtype=np.float64, order="F")
     m = len(spec.indicators)
     if x.ndim != 2 or x.shape[1] != m:
         raise ValidationError(
@@ -328,16 +329,19 @@ def _normalise(
     if method in ("goalposts", "minmax"):
         if method == "minmax":
             lo, hi = _statistics(p, "minmax")
-        s = np.empty(t.shape)
+        s = np.empty(t.shape, order="F")
+        clip = p.clip and method == "goalposts"
         for j in range(m):
+            col = s[:, j]  # written in place, column by column: no (n, m) temporaries
             if p.direction[j] == 1:
-                s[:, j] = (t[:, j] - lo[j]) / (hi[j] - lo[j])
+                np.subtract(t[:, j], lo[j], out=col)
             else:
-                s[:, j] = (hi[j] - t[:, j]) / (hi[j] - lo[j])
-        if p.clip and method == "goalposts":
-            below = np.sum(s < 0, axis=0)
-            above = np.sum(s > 1, axis=0)
-            s = np.clip(s, 0.0, 1.0)
+                np.subtract(hi[j], t[:, j], out=col)
+            col /= hi[j] - lo[j]
+            if clip:
+                below[j] = np.count_nonzero(col < 0)
+                above[j] = np.count_nonzero(col > 1)
+                np.clip(col, 0.0, 1.0, out=col)
         return s, below, above
     if method == "zscore":
         mean, sd = _statistics(p, "zscore")
@@ -350,37 +354,57 @@ def _normalise(
 
 
 def _mean(
-    s: np.ndarray, v: np.ndarray, how: str, floor: float | None
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Row means of ``s`` (n, k) with weights ``v`` (k,) or (n, k); with elasticities."""
+    s: np.ndarray, v: np.ndarray, how: str, floor: float | None, e: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row means of ``s`` (n, k) with weights ``v`` (k,) or (n, k), columns added left to
+    right; the elasticities are written into ``e`` (n, k) when given."""
     f = 0.0 if floor is None else floor
     k = s.shape[1]
-    v2 = np.broadcast_to(v, s.shape)
-    if how == "arithmetic":
-        total = v2[:, 0] * s[:, 0]
-        for j in range(1, k):
-            total = total + v2[:, j] * s[:, j]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            e = np.where(total[:, None] != 0, v2 * s / total[:, None], 0.0)
-        return total, e, 0
-    floored = np.maximum(s, f)
-    n_floored = np.sum(s < f, axis=0) if floor is not None else np.zeros(k, np.int64)
-    if how == "geometric":
-        with np.errstate(divide="ignore"):
-            logs = np.log(floored)
-        total = v2[:, 0] * logs[:, 0]
-        for j in range(1, k):
-            total = total + v2[:, j] * logs[:, j]
-        return np.exp(total), np.array(v2, dtype=np.float64), n_floored
-    with np.errstate(divide="ignore"):
-        inv = v2 / floored
-    total = inv[:, 0]
-    for j in range(1, k):
-        total = total + inv[:, j]
+
+    def vj(j: int) -> Any:
+        return v[:, j] if v.ndim == 2 else v[j]
+
+    n_floored = np.zeros(k, np.int64)
+    if how != "arithmetic" and floor is not None:
+        n_floored = np.array([np.count_nonzero(s[:, j] < f) for j in range(k)], np.int64)
+    tmp = np.empty(s.shape[0])
+    total = np.zeros(s.shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = 1.0 / total
-        e = np.where(mean[:, None] > 0, inv * mean[:, None], 0.0)
-    return mean, e, n_floored
+        for j in range(k):
+            if how == "arithmetic":
+                np.multiply(vj(j), s[:, j], out=tmp)
+            elif how == "geometric":
+                np.maximum(s[:, j], f, out=tmp)
+                np.log(tmp, out=tmp)
+                tmp *= vj(j)
+            else:
+                np.maximum(s[:, j], f, out=tmp)
+                np.divide(vj(j), tmp, out=tmp)
+            if j == 0:
+                total[:] = tmp
+            else:
+                total += tmp
+        if how == "geometric":
+            mean = np.exp(total)
+        elif how == "harmonic":
+            mean = np.divide(1.0, total)
+        else:
+            mean = total
+        if e is not None:
+            # elasticities s dM/ds / M: arithmetic v s / M, geometric v, harmonic v M / s
+            for j in range(k):
+                col = e[:, j]
+                if how == "arithmetic":
+                    np.multiply(vj(j), s[:, j], out=col)
+                    np.divide(col, mean, out=col, where=mean != 0)
+                    col[mean == 0] = 0.0
+                elif how == "geometric":
+                    col[:] = vj(j)
+                else:
+                    np.divide(vj(j), np.maximum(s[:, j], f), out=col)
+                    col *= mean
+                    col[~(mean > 0)] = 0.0
+    return mean, n_floored
 
 
 def evaluate(
@@ -439,18 +463,22 @@ def evaluate(
     )
     n, m = s.shape
     d = len(p.dimensions)
-    avail = ~np.isnan(s)
-    dim_scores = np.empty((n, d))
-    e_within = np.zeros((n, m)) if contributions else None
+    dim_scores = np.empty((n, d), order="F")
+    e_within = np.empty((n, m), order="F") if contributions else None
+    e_dim = np.empty((n, d), order="F") if contributions else None
     n_floored = np.zeros(m + d, dtype=np.int64)
     dropped = np.zeros(n, dtype=bool)
+    gaps = p.stats_cache.get("gaps")
+    if gaps is None:  # indicators with a missing value (the plan never changes)
+        gaps = p.stats_cache["gaps"] = np.isnan(p.t).any(axis=0)
     for g in range(d):
-        cols = np.flatnonzero(p.dim_of == g)
+        members = np.flatnonzero(p.dim_of == g)  # contiguous: the spec groups them
+        cols = slice(int(members[0]), int(members[-1]) + 1)
         sg = s[:, cols]
-        ok = avail[:, cols]
-        incomplete = ~ok.all(axis=1)
         v: np.ndarray = w[cols]
-        if incomplete.any():
+        if gaps[cols].any():
+            ok = ~np.isnan(sg)
+            incomplete = ~ok.all(axis=1)
             if p.missing == "reweight":
                 vw = np.where(ok, w[cols], 0.0)
                 tot = vw.sum(axis=1, keepdims=True)
@@ -459,19 +487,23 @@ def evaluate(
             else:
                 dropped |= incomplete
             sg = np.where(ok, sg, 1.0)  # weight 0 (reweight) or dropped: a neutral value
-        mean, e, nf = _mean(sg, v, p.dim_means[g], p.floor)
+        e = e_within[:, cols] if e_within is not None else None
+        mean, nf = _mean(sg, v, p.dim_means[g], p.floor, e)
         dim_scores[:, g] = mean
         n_floored[cols] = nf
-        if e_within is not None:
-            e_within[:, cols] = e
     dim_scores[dropped] = np.nan
-    top, e_dim, nf = _mean(dim_scores, W, how, p.floor)
+    top, nf = _mean(dim_scores, W, how, p.floor, e_dim)
     n_floored[m:] = nf
     index = p.scale * top
     index[dropped] = np.nan
     contribution = None
-    if e_within is not None:
-        contribution = index[:, None] * e_dim[:, p.dim_of] * e_within
+    if e_within is not None and e_dim is not None:
+        # c_j = Y e_g e_(j|g), in place in the elasticities' array
+        for j in range(m):
+            col = e_within[:, j]
+            col *= e_dim[:, p.dim_of[j]]
+            col *= index
+        contribution = e_within
     return Evaluation(
         scores=s,
         dimension=dim_scores,

@@ -169,7 +169,7 @@ def _missing_columns(cols: dict[Hashable, Any], names: Sequence[str], role: str,
 def _indicator_values(cols: dict[Hashable, Any], spec: Any, n: int) -> np.ndarray:
     names = list(spec.indicator_names)
     _missing_columns(cols, names, "indicator", spec)
-    values = np.empty((n, len(names)), dtype=np.float64)
+    values = np.empty((n, len(names)), dtype=np.float64, order="F")  # column by column
     for j, name in enumerate(names):
         x = _numeric(cols[name], name, "indicator")
         bad = np.isinf(x)
