@@ -11,6 +11,7 @@ import xarray as xr
 
 from mpi._common.labels import text
 from mpi._common.result import ResultBase, label_table
+from mpi.composites.uncertainty import method_doc
 from mpi.composites.uncertainty import uncertainty as run_uncertainty
 from mpi.composites.uncertainty_result import CompositeUncertaintyResult
 from mpi.errors import ValidationError
@@ -225,69 +226,6 @@ class CompositeResult(ResultBase):
         bootstrap: int = 200,
         progress: bool | None = None,
     ) -> CompositeUncertaintyResult:
-        """Monte Carlo uncertainty and Sobol sensitivity of the ranks over the index's choices.
-
-        Parameters
-        ----------
-        draws
-            Monte Carlo sample size: ``N``, the base rows of the Saltelli design (``N (d + 2)``
-            runs for ``d`` factors) when ``sobol``, else the number of runs.
-        normalisation
-            Normalisations to draw from with equal probabilities (e.g. ``["goalposts",
-            "minmax", "rank"]``); None: the spec's.
-        weights
-            Relative weight noise ``0 < x < 1``: each weight times ``1 + x (2u - 1)``, then
-            renormalised within its level (one factor, ``weights``, for both levels); or a
-            mapping ``{"indicators": x, "dimensions": y}`` (one factor per level given).
-        aggregation
-            Means of the index level to draw from (``"arithmetic"``, ``"geometric"``,
-            ``"harmonic"``); None: the spec's.
-        goalposts
-            Relative goalpost shift ``0 < x < 0.5``: ``lo`` and ``hi`` of each indicator each move
-            by ``x (hi - lo) (2u - 1)`` (needs the ``goalposts`` normalisation among the choices).
-        sobol
-            Saltelli design and Sobol indices (True) or plain Monte Carlo (False).
-        seed
-            Seed of :func:`numpy.random.default_rng` (the design, then the bootstrap).
-        bootstrap
-            Bootstrap resamples of the ``N`` base rows for the 90 % percentile intervals of the
-            Sobol indices of the mean absolute rank shift (0: none).
-        progress
-            A progress bar on stderr (None: when stderr is a terminal).
-
-        Returns
-        -------
-        CompositeUncertaintyResult
-            Per unit: nominal index and rank, mean and median rank, 5 % and 95 % rank
-            quantiles, mean absolute rank shift ``mean_r |rank_r - nominal rank|``; with
-            ``sobol``, first-order ``S_i`` and total ``ST_i`` indices of each factor for the
-            mean absolute rank shift over the units (COINr's target) with bootstrap intervals,
-            and for every unit's rank; and the runs (choices and ranks).
-
-        Raises
-        ------
-        ValidationError
-            When no factor is given (nothing varies), for a bad argument, and for an invalid
-            combination: ``zscore`` with a geometric or harmonic mean, goalposts shifted
-            without the goalposts normalisation, an alternative the data cannot take.
-
-        Notes
-        -----
-        Ranks: 1 = highest index, ties share the lowest rank (:func:`mpi.composites.engine.ranks`).
-        Sobol estimators (:func:`mpi.composites.sobol.sobol_indices`):
-        ``S_i = mean((f_B - f0) (f_ABi - f_A)) / V`` (Saltelli et al. 2010, on the centred
-        output) and
-        ``ST_i = mean((f_A - f_ABi)^2) / (2 V)`` (Jansen 1999); an output that never changes
-        (e.g. a unit whose rank is the same in every run) has NaN indices.
-
-        References
-        ----------
-        OECD/JRC (2008). *Handbook on Constructing Composite Indicators*, step 7.
-        Saisana, M., Saltelli, A. and Tarantola, S. (2005). Uncertainty and sensitivity analysis
-        techniques as tools for the quality assessment of composite indicators. *JRSS A* 168(2).
-        Becker, W. et al. (2022). COINr: An R package for developing composite indicators. *JOSS*
-        7(78), 4567.
-        """
         return run_uncertainty(
             self,
             draws=draws,
@@ -300,6 +238,8 @@ class CompositeResult(ResultBase):
             bootstrap=bootstrap,
             progress=progress,
         )
+
+    uncertainty.__doc__ = method_doc()  # the function's docstring, without ``result``
 
     def _grouped(self) -> xr.Dataset | None:
         if not self._by:

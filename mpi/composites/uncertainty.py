@@ -60,7 +60,7 @@ class _HasPlan(Protocol):
     index: pd.Series
 
 
-__all__ = ["uncertainty", "FACTORS"]
+__all__ = ["uncertainty", "method_doc", "FACTORS"]
 
 #: The factors, in the order of the design's columns (each present only when given).
 FACTORS = (
@@ -472,3 +472,16 @@ def uncertainty(
         unit_sens=unit_sens,
     )
     return CompositeUncertaintyResult(ds, ids=result.index.index.copy())
+
+
+def method_doc() -> str:
+    """The docstring of :func:`uncertainty` without its ``result`` parameter, for the method
+    :meth:`mpi.CompositeResult.uncertainty` (one text for both).
+
+    Returns
+    -------
+    str
+    """
+    doc = uncertainty.__doc__ or ""
+    start, end = doc.index("    result\n"), doc.index("    draws\n")
+    return doc[:start] + doc[end:]
