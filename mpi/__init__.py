@@ -56,6 +56,10 @@ from mpi.reporting import (
     report,
     results_frame,
 )
+from mpi.screening.evaluate import evaluate_screening
+from mpi.screening.evaluate_result import ScreeningEvaluation
+from mpi.screening.lists import suggested_list
+from mpi.screening.lists_result import SuggestedList
 from mpi.survey import hypothesis
 from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 from mpi.survey.estimate import Estimate
@@ -85,6 +89,10 @@ __all__ = [
     "CompositeSpec",
     "poor_areas",
     "PoorAreasResult",
+    "suggested_list",
+    "SuggestedList",
+    "evaluate_screening",
+    "ScreeningEvaluation",
     "ReviewLists",
     "publication_table",
     "estimates_table",

@@ -28,6 +28,8 @@ AuditResult                :func:`~mpi.plot.audit` (amount at risk by rule)
 CompositeResult            :func:`~mpi.plot.composite` (ranking with contributions)
 CompositeUncertaintyResult :func:`~mpi.plot.rank_shifts` (rank intervals)
 PoorAreasResult            :func:`~mpi.plot.poor_areas`
+ScreeningEvaluation        :func:`~mpi.plot.screening`
+SuggestedList              :func:`~mpi.plot.suggested` (reason frequencies)
 =========================  ========================================================
 """
 
@@ -67,11 +69,14 @@ from mpi.plot.decomposition import decomposition
 from mpi.plot.measures import contributions, k_curve
 from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
+from mpi.plot.screening import screening, suggested
 from mpi.plot.sources import merge_chart
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
 from mpi.plot.targeting import roc, scores, targeting
 from mpi.plot.targeting_change import targeting_changes
 from mpi.plot.transitions import transition_matrix, trend
+from mpi.screening.evaluate_result import ScreeningEvaluation
+from mpi.screening.lists_result import SuggestedList
 from mpi.survey.hypothesis import WaldTest
 
 if TYPE_CHECKING:
@@ -157,6 +162,8 @@ CHARTS: dict[type, Callable[..., Any]] = {
     CompositeResult: composite,
     CompositeUncertaintyResult: rank_shifts,
     PoorAreasResult: poor_areas,
+    ScreeningEvaluation: screening,
+    SuggestedList: suggested,
 }
 
 
