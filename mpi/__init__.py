@@ -8,7 +8,7 @@ Fraction(1, 3)
 
 from __future__ import annotations
 
-from mpi import io, plot, presets
+from mpi import io, plot, presets, screening
 from mpi._version import __version__
 from mpi.auditing.audit import audit
 from mpi.auditing.result import AuditResult
@@ -56,10 +56,11 @@ from mpi.reporting import (
     report,
     results_frame,
 )
-from mpi.screening.evaluate import evaluate_screening
 from mpi.screening.evaluate_result import ScreeningEvaluation
-from mpi.screening.lists import suggested_list
+from mpi.screening.features_result import ScreeningFeatures
 from mpi.screening.lists_result import SuggestedList
+from mpi.screening.model_result import ScreeningModel
+from mpi.screening.signals import SignalScore
 from mpi.survey import hypothesis
 from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 from mpi.survey.estimate import Estimate
@@ -89,10 +90,11 @@ __all__ = [
     "CompositeSpec",
     "poor_areas",
     "PoorAreasResult",
-    "suggested_list",
     "SuggestedList",
-    "evaluate_screening",
     "ScreeningEvaluation",
+    "ScreeningFeatures",
+    "SignalScore",
+    "ScreeningModel",
     "ReviewLists",
     "publication_table",
     "estimates_table",
@@ -139,6 +141,7 @@ __all__ = [
     "hypothesis",
     "MeasureResult",
     "presets",
+    "screening",
     "plot",
     "io",
     "datasets",

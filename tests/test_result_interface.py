@@ -114,12 +114,16 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
         spend, meals = mpi.datasets.monthly_canteen_spending(card)
         cst = card["students"].set_index("student_id")
         ctruth = card["truth"].set_index("student_id")["hardship"]
+        card_features = mpi.screening.features(card["transactions"], card["students"])
         out = {
-            "ScreeningEvaluation": mpi.evaluate_screening(
+            "ScreeningFeatures": card_features,
+            "SignalScore": mpi.screening.signal_score(card_features),
+            "ScreeningModel": mpi.screening.fit_screening(card_features, ctruth),
+            "ScreeningEvaluation": mpi.screening.evaluate_screening(
                 {"naive": spend.mean(axis=1) < 200, "spending": -spend.mean(axis=1)}, ctruth,
                 groups=cst[["sex", "grade"]], subsidy=150, bootstrap=50,
             ),
-            "SuggestedList": mpi.suggested_list(
+            "SuggestedList": mpi.screening.suggested_list(
                 -spend.mean(axis=1), n=90, groups=cst[["college"]],
                 reasons=pd.DataFrame({"low_spending": (400 - spend.mean(axis=1)) / 100,
                                       "few_meals": (60 - meals.mean(axis=1)) / 10}),
@@ -215,7 +219,7 @@ def test_interface(name: str, results: dict) -> None:
     # lead (one row per person x programme x rule)
     per_unit = (
         "IdentificationResult", "CompositeResult", "CompositeUncertaintyResult", "PoorAreasResult",
-        "SuggestedList",
+        "SuggestedList", "ScreeningFeatures", "SignalScore",
     )  # fmt: skip  # to_frame: one row per unit
     if name not in ("MonitoringResult", "AssociationResult", "AuditResult", *per_unit):
         assert {"measure", "estimate"} <= set(frame.columns)

@@ -25,6 +25,8 @@ from mpi.plot.measures import contributions, estimates, k_curve
 from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
 from mpi.plot.screening import fairness, screening, suggested
+from mpi.plot.screening_features import card_features
+from mpi.plot.screening_scores import coefficients, signals
 from mpi.plot.sources import conflicts, coverage
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
 from mpi.plot.targeting import roc, scores, targeting
@@ -39,5 +41,6 @@ __all__ = [
     "robustness", "association", "duration_adjusted", "risk", "monitoring", "conflicts", "coverage",
     "contrasts", "targeting", "scores", "roc", "confusion", "deciles",
     "targeting_changes", "audit", "composite", "rank_shifts", "sensitivity", "poor_areas",
-    "screening", "fairness", "suggested",
+    "screening", "fairness", "suggested", "card_features",
+    "signals", "coefficients",
 ]  # fmt: skip

@@ -30,6 +30,9 @@ CompositeUncertaintyResult :func:`~mpi.plot.rank_shifts` (rank intervals)
 PoorAreasResult            :func:`~mpi.plot.poor_areas`
 ScreeningEvaluation        :func:`~mpi.plot.screening`
 SuggestedList              :func:`~mpi.plot.suggested` (reason frequencies)
+ScreeningFeatures          :func:`~mpi.plot.card_features` (monthly canteen spending)
+SignalScore                :func:`~mpi.plot.signals` (mean contributions, top vs all)
+ScreeningModel             :func:`~mpi.plot.coefficients` (coefficient plot)
 =========================  ========================================================
 """
 
@@ -70,13 +73,18 @@ from mpi.plot.measures import contributions, k_curve
 from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
 from mpi.plot.screening import screening, suggested
+from mpi.plot.screening_features import card_features
+from mpi.plot.screening_scores import coefficients, signals
 from mpi.plot.sources import merge_chart
 from mpi.plot.spells import chronic_durations, duration_adjusted, survival
 from mpi.plot.targeting import roc, scores, targeting
 from mpi.plot.targeting_change import targeting_changes
 from mpi.plot.transitions import transition_matrix, trend
 from mpi.screening.evaluate_result import ScreeningEvaluation
+from mpi.screening.features_result import ScreeningFeatures
 from mpi.screening.lists_result import SuggestedList
+from mpi.screening.model_result import ScreeningModel
+from mpi.screening.signals import SignalScore
 from mpi.survey.hypothesis import WaldTest
 
 if TYPE_CHECKING:
@@ -164,6 +172,9 @@ CHARTS: dict[type, Callable[..., Any]] = {
     PoorAreasResult: poor_areas,
     ScreeningEvaluation: screening,
     SuggestedList: suggested,
+    ScreeningFeatures: card_features,
+    SignalScore: signals,
+    ScreeningModel: coefficients,
 }
 
 

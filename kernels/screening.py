@@ -1,0 +1,272 @@
+"""Sufficient statistics of campus-card transactions per (student, period), in one pass
+(numpy + numba only), for :func:`mpi.screening.features.features`.
+
+The transactions come sorted by student, then time (a stable sort, so ties keep their input
+order). A row of the output is ``student * n_periods + period_of_day[day]``; rows are
+therefore non-decreasing along the data and every per-row state (the current day, the
+current week, the canteen prices of the row) lives in local variables that are flushed when
+the row changes. One pass accumulates, per row:
+
+- counts and yuan per kind role (:data:`CANTEEN` ... :data:`OTHER`), meals, price sums,
+  cheap meals (strictly below the meal type's cutoff) and meals off their opening hours per
+  meal type;
+- active days (a day with any transaction; days are consecutive in sorted data), active
+  weekdays and those with a breakfast, active weekend and holiday days, active days with a
+  library entry, the longest gap between consecutive active days, the first and last
+  active day;
+- the weekly yuan of every kind as a Welford running mean and sum of squared deviations over
+  the weeks from the first to the last active week (weeks without spending count 0);
+- the median and the 25th percentile of the row's canteen prices (``np.sort`` of the row's
+  prices, numpy's linear interpolation).
+
+A transaction outside the term (day index outside ``0 .. n_days - 1``) is counted and
+skipped; a duplicate (same student, time, kind code and amount as an earlier transaction of
+the same second) is counted and, with ``mode`` 0, skipped. A canteen transaction without a
+meal type is counted (the caller refuses the data).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._config import kernel
+
+__all__ = [
+    "card_statistics", "CANTEEN", "SUPERMARKET", "SHOWER", "LIBRARY", "OTHER", "N_ROLES",
+    "I_COUNT", "I_MEALS", "I_CHEAP", "I_OFF", "I_ACTIVE", "I_WEEKDAY", "I_BREAKFAST",
+    "I_WEEKEND", "I_HOLIDAY", "I_GAP", "I_LIBDAYS", "I_FIRST", "I_LAST", "I_WEEKS", "N_INT",
+    "F_SUM", "F_MEAL", "F_WMEAN", "F_WM2", "F_MEDIAN", "F_P25", "N_FLOAT",
+    "R_OUTSIDE", "R_DUPLICATES", "R_FIRST_DUPLICATE", "R_NO_MEAL", "R_FIRST_NO_MEAL", "N_REPORT",
+    "WEEKDAY", "WEEKEND", "HOLIDAY",
+]  # fmt: skip
+
+#: Kind roles (``kind_role`` maps a kind's code to one of them; -1 = ignored).
+CANTEEN, SUPERMARKET, SHOWER, LIBRARY, OTHER = 0, 1, 2, 3, 4
+N_ROLES = 5
+#: Day flags (``day_flag``): a weekday (Mon-Fri, not a holiday), a Saturday or Sunday, a holiday.
+WEEKDAY, WEEKEND, HOLIDAY = 1, 2, 4
+
+# Columns of the integer statistics.
+I_COUNT = 0  # .. + N_ROLES: transactions per role
+I_MEALS = 5  # .. + 3: canteen meals per meal type
+I_CHEAP = 8  # .. + 3: cheap meals per meal type
+I_OFF = 11  # .. + 3: meals outside their opening hours, per meal type
+I_ACTIVE = 14
+I_WEEKDAY = 15
+I_BREAKFAST = 16
+I_WEEKEND = 17
+I_HOLIDAY = 18
+I_GAP = 19
+I_LIBDAYS = 20
+I_FIRST = 21
+I_LAST = 22
+I_WEEKS = 23
+N_INT = 24
+# Columns of the float statistics.
+F_SUM = 0  # .. + N_ROLES: yuan per role
+F_MEAL = 5  # .. + 3: yuan per meal type
+F_WMEAN = 8
+F_WM2 = 9
+F_MEDIAN = 10
+F_P25 = 11
+N_FLOAT = 12
+# The report (counts over all rows).
+R_OUTSIDE = 0
+R_DUPLICATES = 1
+R_FIRST_DUPLICATE = 2
+R_NO_MEAL = 3
+R_FIRST_NO_MEAL = 4
+N_REPORT = 5
+
+
+@kernel(inline="always")
+def _quantile(x, m, q):
+    """numpy's linear-interpolation quantile ``q`` of the sorted ``x[:m]`` (``m >= 1``)."""
+    h = (m - 1) * q
+    lo = int(np.floor(h))
+    if lo >= m - 1:
+        return x[m - 1]
+    a = x[lo]
+    b = x[lo + 1]
+    t = h - lo
+    if t >= 0.5:  # numpy's _lerp: the nearer end, for exactness at t = 1
+        return b - (b - a) * (1.0 - t)
+    return a + (b - a) * t
+
+
+@kernel(inline="always")
+def _welford(floats, ints, r, x):
+    """Add one week's yuan ``x`` to row ``r``'s running mean and sum of squared deviations."""
+    ints[r, I_WEEKS] += 1
+    k = ints[r, I_WEEKS]
+    delta = x - floats[r, F_WMEAN]
+    floats[r, F_WMEAN] += delta / k
+    floats[r, F_WM2] += delta * (x - floats[r, F_WMEAN])
+
+
+@kernel(inline="always")
+def _close_day(ints, r, d, flag, breakfast, library, prev_day):
+    """Count the active day ``d`` of row ``r`` (with its flags) and the gap since ``prev_day``."""
+    ints[r, I_ACTIVE] += 1
+    if flag & WEEKDAY:
+        ints[r, I_WEEKDAY] += 1
+        if breakfast:
+            ints[r, I_BREAKFAST] += 1
+    if flag & WEEKEND:
+        ints[r, I_WEEKEND] += 1
+    if flag & HOLIDAY:
+        ints[r, I_HOLIDAY] += 1
+    if library:
+        ints[r, I_LIBDAYS] += 1
+    if prev_day >= 0:
+        gap = d - prev_day - 1
+        if gap > ints[r, I_GAP]:
+            ints[r, I_GAP] = gap
+    else:
+        ints[r, I_FIRST] = d
+    ints[r, I_LAST] = d
+
+
+@kernel(error_model="numpy")
+def card_statistics(
+    student, t, kind, meal, amount, kind_role, meal_type, t0, day_flag, period_of_day,
+    n_periods, n_rows, hours, cutoff, mode, buf,
+):  # fmt: skip
+    """Per-row sufficient statistics of sorted transactions (see the module docstring).
+
+    Parameters
+    ----------
+    student : int64[n]
+        Student codes ``0 .. n_students - 1``, sorted (with ``t`` within a student).
+    t : int64[n]
+        Seconds since 1970-01-01 (naive local time).
+    kind, meal : int32[n]
+        Codes of the kind and of the meal type (-1: missing).
+    amount : float64[n]
+        Yuan.
+    kind_role : int8[k]
+        Role of each kind code (-1: ignored).
+    meal_type : int8[m]
+        Meal type 0, 1, 2 of each meal code.
+    t0 : int
+        Seconds of the term's first day at 00:00.
+    day_flag : uint8[n_days]
+        :data:`WEEKDAY`, :data:`WEEKEND`, :data:`HOLIDAY` bits of every term day.
+    period_of_day : int64[n_days]
+        Period of every term day.
+    n_periods, n_rows : int
+        Periods per student; rows (students x periods).
+    hours : int64[3, 2]
+        Opening hours of each meal type in seconds of the day (both ends included).
+    cutoff : float64[3]
+        Cheap-price cutoff of each meal type.
+    mode : int
+        0: skip duplicates; 1: keep them (both only count them).
+    buf : float64[>= longest student]
+        Scratch for the prices of one row.
+
+    Returns
+    -------
+    ints : int64[n_rows, N_INT]
+    floats : float64[n_rows, N_FLOAT]
+    report : int64[N_REPORT]
+    """
+    n = student.shape[0]
+    n_days = day_flag.shape[0]
+    ints = np.zeros((n_rows, N_INT), np.int64)
+    floats = np.zeros((n_rows, N_FLOAT))
+    for r in range(n_rows):
+        floats[r, F_MEDIAN] = np.nan
+        floats[r, F_P25] = np.nan
+    report = np.zeros(N_REPORT, np.int64)
+    report[R_FIRST_DUPLICATE] = -1
+    report[R_FIRST_NO_MEAL] = -1
+    row = -1  # the current row, its day, week and their running state
+    day = -1
+    prev_day = -1
+    breakfast = False
+    library = False
+    week = -1
+    week_sum = 0.0
+    m = 0  # canteen prices of the row in buf[:m]
+    for i in range(n + 1):
+        if i < n:
+            s = t[i] - t0
+            d = s // 86400
+            if d < 0 or d >= n_days:
+                report[R_OUTSIDE] += 1
+                continue
+            role = kind_role[kind[i]]
+            if role < 0:
+                continue
+            j = i - 1  # an earlier transaction of the same student and second?
+            dup = False
+            while j >= 0 and student[j] == student[i] and t[j] == t[i]:
+                if kind[j] == kind[i] and amount[j] == amount[i]:
+                    dup = True
+                    break
+                j -= 1
+            if dup:
+                report[R_DUPLICATES] += 1
+                if report[R_FIRST_DUPLICATE] < 0:
+                    report[R_FIRST_DUPLICATE] = i
+                if mode == 0:
+                    continue
+            r = student[i] * n_periods + period_of_day[d]
+        else:
+            r = -2  # flush the last row
+            d = -1
+        if r != row or d != day:  # close the current day
+            if row >= 0:
+                _close_day(ints, row, day, day_flag[day], breakfast, library, prev_day)
+                prev_day = day
+            breakfast = False
+            library = False
+            day = d
+        if r != row:  # close the current row: its last week and its prices
+            if row >= 0:
+                _welford(floats, ints, row, week_sum)
+                if m > 0:
+                    x = np.sort(buf[:m])
+                    floats[row, F_MEDIAN] = _quantile(x, m, 0.5)
+                    floats[row, F_P25] = _quantile(x, m, 0.25)
+            if i == n:
+                break
+            row = r
+            prev_day = -1
+            week = d // 7
+            week_sum = 0.0
+            m = 0
+        w = d // 7
+        if w != week:  # close the week and the weeks without spending in between
+            _welford(floats, ints, row, week_sum)
+            for _ in range(week + 1, w):
+                _welford(floats, ints, row, 0.0)
+            week = w
+            week_sum = 0.0
+        a = amount[i]
+        ints[r, I_COUNT + role] += 1
+        floats[r, F_SUM + role] += a
+        week_sum += a
+        if role == LIBRARY:
+            library = True
+        elif role == CANTEEN:
+            code = meal[i]
+            if code < 0:
+                report[R_NO_MEAL] += 1
+                if report[R_FIRST_NO_MEAL] < 0:
+                    report[R_FIRST_NO_MEAL] = i
+                continue
+            mt = meal_type[code]
+            ints[r, I_MEALS + mt] += 1
+            floats[r, F_MEAL + mt] += a
+            if a < cutoff[mt]:
+                ints[r, I_CHEAP + mt] += 1
+            sec = s - d * 86400
+            if sec < hours[mt, 0] or sec > hours[mt, 1]:
+                ints[r, I_OFF + mt] += 1
+            if mt == 0:
+                breakfast = True
+            buf[m] = a
+            m += 1
+    return ints, floats, report
