@@ -68,3 +68,18 @@ def test_composite_benchmark_smoke():
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "checks: passed" in proc.stdout
+
+
+def test_screening_features_benchmark_smoke():
+    """benchmarks/screening_features.py on 300 students: the numba features equal the pandas
+    groupby reference (the script exits non-zero otherwise)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "screening_features.py"), "--n", "300",
+         "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "| 300 |" in proc.stdout

@@ -228,6 +228,8 @@ def test_interface(name: str, results: dict) -> None:
     assert isinstance(s, Summary) and isinstance(s, str)
     assert len(s.text.splitlines()) > 2 and s.html.startswith("<div")
     assert res._repr_html_() == s.html
+    # a readable one-line repr, never the default "<... object at 0x...>"
+    assert name in repr(res) and " at 0x" not in repr(res)
     assert str(res) == s.text
 
     assert isinstance(res.has_inference, bool)

@@ -543,6 +543,13 @@ class ResultBase(abc.ABC):
     def _repr_html_(self) -> str:
         return self.summary().html
 
+    def __repr__(self) -> str:
+        # one readable line (subclasses may say more): the class, the title and the first
+        # lines of the summary's header
+        s = self.summary()
+        items = "; ".join(f"{k}: {v}" for k, v in s.header[:3])
+        return f"<{type(self).__name__} {s.title!r}" + (f" {items}>" if items else ">")
+
 
 def tidy_frame(
     ds: xr.Dataset, names: Sequence[str], extra: dict[str, xr.Dataset] | None = None
