@@ -7,7 +7,7 @@ therefore non-decreasing along the data and every per-row state (the current day
 current week, the canteen prices of the row) lives in local variables that are flushed when
 the row changes. One pass accumulates, per row:
 
-- counts and yuan per kind role (:data:`CANTEEN` ... :data:`OTHER`), meals, price sums,
+- counts and yuan per kind role (:data:`CANTEEN` ... :data:`LAUNDRY`), meals, price sums,
   cheap meals (strictly below the meal type's cutoff) and meals off their opening hours per
   meal type;
 - active days (a day with any transaction; days are consecutive in sorted data), active
@@ -18,6 +18,10 @@ the row changes. One pass accumulates, per row:
   the weeks from the first to the last active week (weeks without spending count 0);
 - the median and the 25th percentile of the row's canteen prices (``np.sort`` of the row's
   prices, numpy's linear interpolation).
+
+A top-up (:data:`TOPUP`: money loaded on the card, possibly online or by a parent's bank
+transfer) is counted with its yuan and nothing else: it is neither spending (not in the weekly
+yuan) nor presence (it makes no day active and opens no row's span).
 
 A transaction outside the term (day index outside ``0 .. n_days - 1``) is counted and
 skipped; a duplicate (same student, time, kind code and amount as an earlier transaction of
@@ -32,7 +36,8 @@ import numpy as np
 from ._config import kernel
 
 __all__ = [
-    "card_statistics", "CANTEEN", "SUPERMARKET", "SHOWER", "LIBRARY", "OTHER", "N_ROLES",
+    "card_statistics", "CANTEEN", "SUPERMARKET", "SHOWER", "LIBRARY", "OTHER", "TOPUP",
+    "LAUNDRY", "N_ROLES",
     "I_COUNT", "I_MEALS", "I_CHEAP", "I_OFF", "I_ACTIVE", "I_WEEKDAY", "I_BREAKFAST",
     "I_WEEKEND", "I_HOLIDAY", "I_GAP", "I_LIBDAYS", "I_FIRST", "I_LAST", "I_WEEKS", "N_INT",
     "F_SUM", "F_MEAL", "F_WMEAN", "F_WM2", "F_MEDIAN", "F_P25", "N_FLOAT",
@@ -41,35 +46,35 @@ __all__ = [
 ]  # fmt: skip
 
 #: Kind roles (``kind_role`` maps a kind's code to one of them; -1 = ignored).
-CANTEEN, SUPERMARKET, SHOWER, LIBRARY, OTHER = 0, 1, 2, 3, 4
-N_ROLES = 5
+CANTEEN, SUPERMARKET, SHOWER, LIBRARY, OTHER, TOPUP, LAUNDRY = 0, 1, 2, 3, 4, 5, 6
+N_ROLES = 7
 #: Day flags (``day_flag``): a weekday (Mon-Fri, not a holiday), a Saturday or Sunday, a holiday.
 WEEKDAY, WEEKEND, HOLIDAY = 1, 2, 4
 
 # Columns of the integer statistics.
 I_COUNT = 0  # .. + N_ROLES: transactions per role
-I_MEALS = 5  # .. + 3: canteen meals per meal type
-I_CHEAP = 8  # .. + 3: cheap meals per meal type
-I_OFF = 11  # .. + 3: meals outside their opening hours, per meal type
-I_ACTIVE = 14
-I_WEEKDAY = 15
-I_BREAKFAST = 16
-I_WEEKEND = 17
-I_HOLIDAY = 18
-I_GAP = 19
-I_LIBDAYS = 20
-I_FIRST = 21
-I_LAST = 22
-I_WEEKS = 23
-N_INT = 24
+I_MEALS = N_ROLES  # .. + 3: canteen meals per meal type
+I_CHEAP = I_MEALS + 3  # .. + 3: cheap meals per meal type
+I_OFF = I_CHEAP + 3  # .. + 3: meals outside their opening hours, per meal type
+I_ACTIVE = I_OFF + 3
+I_WEEKDAY = I_ACTIVE + 1
+I_BREAKFAST = I_ACTIVE + 2
+I_WEEKEND = I_ACTIVE + 3
+I_HOLIDAY = I_ACTIVE + 4
+I_GAP = I_ACTIVE + 5
+I_LIBDAYS = I_ACTIVE + 6
+I_FIRST = I_ACTIVE + 7
+I_LAST = I_ACTIVE + 8
+I_WEEKS = I_ACTIVE + 9
+N_INT = I_ACTIVE + 10
 # Columns of the float statistics.
 F_SUM = 0  # .. + N_ROLES: yuan per role
-F_MEAL = 5  # .. + 3: yuan per meal type
-F_WMEAN = 8
-F_WM2 = 9
-F_MEDIAN = 10
-F_P25 = 11
-N_FLOAT = 12
+F_MEAL = N_ROLES  # .. + 3: yuan per meal type
+F_WMEAN = F_MEAL + 3
+F_WM2 = F_MEAL + 4
+F_MEDIAN = F_MEAL + 5
+F_P25 = F_MEAL + 6
+N_FLOAT = F_MEAL + 7
 # The report (counts over all rows).
 R_OUTSIDE = 0
 R_DUPLICATES = 1
@@ -213,6 +218,10 @@ def card_statistics(
                 if mode == 0:
                     continue
             r = student[i] * n_periods + period_of_day[d]
+            if role == TOPUP:  # neither spending nor presence: counted, nothing else
+                ints[r, I_COUNT + TOPUP] += 1
+                floats[r, F_SUM + TOPUP] += amount[i]
+                continue
         else:
             r = -2  # flush the last row
             d = -1

@@ -26,13 +26,15 @@ from mpi.screening.features_catalogue import (
     KINDS,
     MEAL_HOURS,
     MEALS,
+    OPTIONAL_KINDS,
 )  # fmt: skip
 from mpi.screening.features_result import ScreeningFeatures
 
 __all__ = ["features"]
 
 _ROLES = {"canteen": ks.CANTEEN, "supermarket": ks.SUPERMARKET, "shower": ks.SHOWER,
-          "library": ks.LIBRARY, "other": ks.OTHER}  # fmt: skip
+          "library": ks.LIBRARY, "other": ks.OTHER, "topup": ks.TOPUP,
+          "laundry": ks.LAUNDRY}  # fmt: skip
 _DUPLICATES = ("drop", "keep", "error")
 _DAY = 86400
 
@@ -67,8 +69,12 @@ def _first_row(df: pd.DataFrame, mask: np.ndarray) -> Any:
 
 def _kind_roles(
     ser: pd.Series, kinds: Mapping[str, str | None] | None, arg: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Kind codes and the role (kernel code, -1 = ignored) of every code."""
+) -> tuple[np.ndarray, np.ndarray, set[str]]:
+    """Kind codes, the role (kernel code, -1 = ignored) of every code and the roles declared.
+
+    A role is declared when a value of the column mapped to it occurs in the column or is a
+    category of a categorical column (used or not).
+    """
     mapping: dict[Any, str | None] = {k: k for k in KINDS}
     if kinds is not None:
         if not isinstance(kinds, Mapping):
@@ -80,7 +86,7 @@ def _kind_roles(
         if bad:
             raise ValidationError(
                 f"kinds={bad!r}: a kind's role must be one of {sorted(_ROLES)} or None "
-                "(ignored); e.g. kinds={'laundry': 'other', 'top-up': None}"
+                "(ignored); e.g. kinds={'washing': 'laundry', 'top-up': 'topup', 'atm': None}"
             )
         mapping.update(kinds)
     codes, values = _codes(ser)
@@ -98,7 +104,8 @@ def _kind_roles(
             "'other'}} (counted in total spending and active days) or None (ignored)"
         )
     role = np.array([_ROLES[mapping[v]] if mapping.get(v) else -1 for v in values], np.int8)
-    return codes, role if len(role) else np.full(1, -1, np.int8)
+    declared = {str(mapping[v]) for v in values if mapping.get(v)}
+    return codes, role if len(role) else np.full(1, -1, np.int8), declared
 
 
 def _meal_types(ser: pd.Series, arg: str) -> tuple[np.ndarray, np.ndarray]:
@@ -221,6 +228,38 @@ def _cutoffs(
     return out
 
 
+def _given_cutoffs(cheap_cutoffs: Any) -> np.ndarray:
+    """The cheap-price cutoff of every meal type from ``cheap_cutoffs`` (validated)."""
+    if not isinstance(cheap_cutoffs, Mapping):
+        raise ValidationError(
+            f"cheap_cutoffs must be a mapping from meal type to yuan, e.g. "
+            f"{{'breakfast': 2.5, 'lunch': 8.0, 'dinner': 7.5}} (the cheap_cutoffs of a first "
+            f"pass over the whole table), or None; got {type(cheap_cutoffs).__name__}"
+        )
+    unknown = sorted(str(k) for k in set(cheap_cutoffs) - set(MEALS))
+    missing = [m for m in MEALS if m not in cheap_cutoffs]
+    if unknown or missing:
+        raise ValidationError(
+            f"cheap_cutoffs={dict(cheap_cutoffs)!r}: give one cutoff for each meal type "
+            f"{list(MEALS)} (unknown: {unknown}, missing: {missing}); the cheap_cutoffs of "
+            "features() over the whole table have them all"
+        )
+    out = np.full(3, np.nan)
+    for k, m in enumerate(MEALS):
+        v = cheap_cutoffs[m]
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = -1.0
+        if isinstance(v, bool) or not (np.isnan(x) or 0 <= x < np.inf):
+            raise ValidationError(
+                f"cheap_cutoffs[{m!r}]={v!r}: a cutoff is yuan >= 0 (NaN: no meal of that type "
+                "is cheap, the cutoff of a table without such meals)"
+            )
+        out[k] = x
+    return out
+
+
 def _sort(code: np.ndarray, t: np.ndarray) -> np.ndarray | None:
     """The stable order by (student, time), or None when the data are already in it."""
     if code.size < 2:
@@ -250,8 +289,13 @@ def _finish(
     period_days: np.ndarray,
     weekend_days: np.ndarray,
     holiday_days: np.ndarray,
+    recorded: set[str],
 ) -> dict[str, np.ndarray]:
-    """The features of every row from its sufficient statistics (formulas: FEATURES)."""
+    """The features of every row from its sufficient statistics (formulas: FEATURES).
+
+    The top-up (laundry) features are NaN when ``recorded`` lacks ``"topup"``
+    (``"laundry"``).
+    """
     count = ints[:, ks.I_COUNT : ks.I_COUNT + ks.N_ROLES].astype(np.float64)
     spent = floats[:, ks.F_SUM : ks.F_SUM + ks.N_ROLES]
     meals = count[:, ks.CANTEEN]
@@ -261,6 +305,13 @@ def _finish(
     mean_w = floats[:, ks.F_WMEAN]
     sd_w = np.sqrt(_share(floats[:, ks.F_WM2], ints[:, ks.I_WEEKS].astype(np.float64)))
     volatility = np.divide(sd_w, mean_w, out=np.full(mean_w.shape, np.nan), where=mean_w > 0)
+
+    def nan() -> np.ndarray:
+        return np.full(meals.shape, np.nan)
+
+    topup = "topup" in recorded
+    laundry = "laundry" in recorded
+    spending = np.delete(spent, ks.TOPUP, axis=1).sum(axis=1)
     return {
         "canteen_spending": _rate(spent[:, ks.CANTEEN], months),
         "canteen_meals": _rate(meals, months),
@@ -274,13 +325,17 @@ def _finish(
         "supermarket_spending": _rate(spent[:, ks.SUPERMARKET], months),
         "supermarket_visits": _rate(count[:, ks.SUPERMARKET], months),
         "spending_volatility": volatility,
-        "total_spending": _rate(spent.sum(axis=1), months),
+        "total_spending": _rate(spending, months),
+        "topup_amount": _rate(spent[:, ks.TOPUP], months) if topup else nan(),
+        "topup_count": _rate(count[:, ks.TOPUP], months) if topup else nan(),
+        "topup_mean": _share(spent[:, ks.TOPUP], count[:, ks.TOPUP]) if topup else nan(),
         "active_days_share": _share(active, period_days),
         "breakfast_regularity": _share(
             ints[:, ks.I_BREAKFAST].astype(float), ints[:, ks.I_WEEKDAY].astype(float)
         ),
         "meals_per_active_day": _share(meals, active),
         "shower_visits": _share(count[:, ks.SHOWER], active),
+        "laundry_visits": _rate(count[:, ks.LAUNDRY], months) if laundry else nan(),
         "weekend_presence": _share(ints[:, ks.I_WEEKEND].astype(float), weekend_days),
         "holiday_presence": _share(ints[:, ks.I_HOLIDAY].astype(float), holiday_days),
         "longest_gap_days": np.where(active > 0, ints[:, ks.I_GAP], np.nan),
@@ -325,6 +380,7 @@ def features(
     duplicates: str = "drop",
     meal_hours: Mapping[str, tuple[str, str]] | None = None,
     kinds: Mapping[str, str | None] | None = None,
+    cheap_cutoffs: Mapping[str, float] | None = None,
 ) -> ScreeningFeatures:
     """Screening features of every student (and month) from campus-card transactions.
 
@@ -332,9 +388,10 @@ def features(
     :data:`mpi.screening.features_catalogue.FEATURES`. In short, per student (and month):
     consumption (canteen yuan and meals per month, mean, median and 25th percentile of the
     price per meal, mean lunch price, share of cheap meals, supermarket yuan and visits per
-    month, the coefficient of variation of weekly spending, total yuan per month), living
-    habits (share of active days, breakfast regularity, meals per active day, showers per
-    active day, weekend and holiday presence, longest gap between active days), study
+    month, the coefficient of variation of weekly spending, total yuan per month, yuan
+    loaded by top-ups per month, top-ups per month and yuan per top-up), living habits
+    (share of active days, breakfast regularity, meals per active day, showers per active
+    day, laundry per month, weekend and holiday presence, longest gap between active days), study
     (library entries per month, share of active days with a library entry) and background
     (``rural``, ``registered_poor``, ``grade``, ``female`` from ``students``).
 
@@ -342,7 +399,21 @@ def features(
     ``(last active day - first active day + 1) / 30.44`` (within the row's month for
     ``period="month"``): a student who arrived late or left early is not penalised for the
     days before or after, while days without a transaction inside the span (a lost card, a
-    trip) count.
+    trip) count. Top-ups are neither spending nor presence; the top-up and laundry features
+    are NaN when the input records no such kind (see the catalogue's notes).
+
+    **Chunks** (tables too large for memory, dask partitions, parallel workers): split the
+    transactions by student (every transaction of a student in one chunk, e.g.
+    ``tx[tx.student_id.isin(ids)]``, with the matching rows of ``students``), compute
+    each chunk with the same ``start``, ``end``, ``holidays``, ``period``, ``duplicates``,
+    ``meal_hours``, ``kinds`` and ``cheap_cutoffs`` (the cutoffs of the whole table: take
+    ``features(whole_table).cheap_cutoffs`` of a first pass, or a reduction of your own —
+    the 20th percentile of each meal type's canteen prices), keep ``kind`` a categorical with
+    the same categories in every chunk (or let every chunk contain each optional kind the
+    system records), and concatenate the ``to_frame()`` of the chunks: they equal the
+    features of the whole table (the kernel's statistics are per student), and the chunks'
+    :attr:`~ScreeningFeatures.counts` and per-meal ``n_off_hours`` add up to the whole
+    table's.
 
     Parameters
     ----------
@@ -357,8 +428,9 @@ def features(
         students are the ids of ``transactions`` and there is no background feature.
     id, time, kind, amount, meal
         Column names: the student id, the time (datetime64, naive local time), the kind
-        (``canteen``, ``supermarket``, ``shower``, ``library``; others with ``kinds``), the
-        yuan (>= 0; library entries 0) and the meal type of a canteen transaction
+        (``canteen``, ``supermarket``, ``shower``, ``library``, ``topup`` (yuan loaded),
+        ``laundry``; others with ``kinds``), the yuan (>= 0; library entries 0) and the
+        meal type of a canteen transaction
         (``breakfast``, ``lunch``, ``dinner``; missing for other kinds).
     period
         ``"term"``: one row per student; ``"month"``: one row per student and calendar month
@@ -381,25 +453,36 @@ def features(
         ``campus_card`` data card). Meals outside them (clock skew) are kept and counted per
         meal type (``n_off_hours``).
     kinds
-        Roles of further (or renamed) kinds: ``{"laundry": "other", "top-up": None}`` — a
-        role is ``"canteen"``, ``"supermarket"``, ``"shower"``, ``"library"``, ``"other"``
-        (counted in ``total_spending``, volatility and active days) or None (ignored). A kind
-        in the data that is neither one of the four nor mapped is an error.
+        Roles of further (or renamed) kinds: ``{"top-up": "topup", "vending": "other",
+        "atm": None}`` — a role is ``"canteen"``, ``"supermarket"``, ``"shower"``,
+        ``"library"``, ``"topup"`` (yuan loaded on the card: not spending, not presence),
+        ``"laundry"`` (a metered washing machine), ``"other"`` (counted in
+        ``total_spending``, volatility and active days) or None (ignored). A kind in the data
+        that is neither one of the six of
+        :data:`~mpi.screening.features_catalogue.KINDS` nor mapped is an error.
+    cheap_cutoffs
+        The cheap-price cutoff (yuan) of each meal type, ``{"breakfast": 2.5, "lunch": 8.0,
+        "dinner": 7.5}`` (all three; NaN: no meal of that type is cheap): a meal priced
+        strictly below it is cheap (``cheap_meal_share``). Default None: the 20th
+        percentile of the meal type's canteen prices in ``transactions``. Give the
+        :attr:`~ScreeningFeatures.cheap_cutoffs` of the whole table when computing chunks.
 
     Returns
     -------
     ScreeningFeatures
         ``to_frame()``: one float64 column per feature, indexed by ``student_id`` (and
         ``period``); ``to_dataset()`` adds ``no_transactions``, ``n_transactions``,
-        ``active_days``, ``span_days`` per row and the counts of what was left out.
+        ``active_days``, ``span_days`` per row and the counts of what was left out;
+        ``cheap_cutoffs`` (dict) the cutoffs used.
 
     Raises
     ------
     ValidationError
         For a missing column, a time that is not a datetime or missing, a negative or
         missing amount, an unknown kind or meal type, a canteen transaction without a meal
-        type, duplicated ``students`` ids, ``end`` before ``start``, or duplicates with
-        ``duplicates="error"``.
+        type, duplicated ``students`` ids, ``end`` before ``start``, duplicates with
+        ``duplicates="error"``, or ``cheap_cutoffs`` without a yuan >= 0 (or NaN) for each
+        meal type.
 
     Examples
     --------
@@ -408,7 +491,11 @@ def features(
     >>> card = mpi.datasets.load("campus_card")
     >>> feat = features(card["transactions"], card["students"])
     >>> feat.to_frame().shape
-    (800, 24)
+    (800, 28)
+    >>> bool(feat.to_frame()["topup_amount"].isna().all())  # the data record no top-up
+    True
+    >>> sorted(feat.cheap_cutoffs)
+    ['breakfast', 'dinner', 'lunch']
     """
     if not isinstance(transactions, pd.DataFrame):
         raise ValidationError(
@@ -421,7 +508,9 @@ def features(
     tx = transactions
     ids = _column(tx, id, "id", "transactions").to_numpy()
     t = _seconds(_column(tx, time, "time", "transactions"), "time")
-    kind_code, role_of = _kind_roles(_column(tx, kind, "kind", "transactions"), kinds, "kind")
+    kind_code, role_of, declared = _kind_roles(
+        _column(tx, kind, "kind", "transactions"), kinds, "kind"
+    )
     meal_code, mtype_of = _meal_types(_column(tx, meal, "meal", "transactions"), "meal")
     a = _amounts(_column(tx, amount, "amount", "transactions"), "amount")
     hours = _hours(meal_hours)
@@ -449,7 +538,10 @@ def features(
     n_input = len(tx)
     kept = code >= 0
     n_not_in = int(n_input - kept.sum())
-    cutoff = _cutoffs(role_of, kind_code, mtype_of, meal_code, a)
+    if cheap_cutoffs is None:
+        cutoff = _cutoffs(role_of, kind_code, mtype_of, meal_code, a)
+    else:
+        cutoff = _given_cutoffs(cheap_cutoffs)
     n_ignored = int((role_of[kind_code] < 0).sum()) if (role_of < 0).any() else 0
     if n_not_in:
         sel = np.flatnonzero(kept)
@@ -504,7 +596,7 @@ def features(
     wk = np.bincount(period_of_day, weights=(flag & ks.WEEKEND) > 0, minlength=n_periods)
     hol = np.bincount(period_of_day, weights=(flag & ks.HOLIDAY) > 0, minlength=n_periods)
     values = _finish(ints, floats, np.tile(per_day, n_students), np.tile(wk, n_students),
-                     np.tile(hol, n_students))  # fmt: skip
+                     np.tile(hol, n_students), declared)  # fmt: skip
     span = values.pop("_span")
     if students is not None:
         values.update(_background(students, n_periods))
@@ -528,5 +620,7 @@ def features(
         counts=counts, per_meal={"n_off_hours": off, "cheap_cutoff": cutoff},
         settings={"id": id, "period": period, "start": str(t_start.date()),
                   "end": str(t_end.date()), "duplicates": duplicates,
-                  "holidays": int((flag & ks.HOLIDAY).astype(bool).sum())},
+                  "holidays": int((flag & ks.HOLIDAY).astype(bool).sum()),
+                  "cheap_cutoffs": "input" if cheap_cutoffs is None else "given",
+                  "not_recorded": ", ".join(k for k in OPTIONAL_KINDS if k not in declared)},
     )  # fmt: skip

@@ -14,7 +14,7 @@ little less and stay more often over the holidays.
 Notation (one row = one student, or one student and calendar month with ``period="month"``):
 
 - ``span`` = last active day - first active day + 1 (days; a day is *active* when the
-  student has at least one transaction that day, library entries included), and
+  student has at least one transaction that day, library entries included, top-ups not), and
   ``months = span / 30.44`` (the student's time on campus in average months). Monthly rates
   ("per month") are totals divided by ``months``; a row without transactions has rate 0.
 - ``days`` = days of the row's period inside the term ``[start, end]``; ``weekend days``
@@ -24,7 +24,26 @@ Notation (one row = one student, or one student and calendar month with ``period
   of a meal type is the 20th percentile (``numpy.percentile``, linear interpolation) of the
   canteen prices of that meal type over the whole input table (every canteen transaction
   given, before duplicates and transactions outside the term are left out, so that the
-  cutoffs are the same for every ``period`` and every subset of the features).
+  cutoffs are the same for every ``period`` and every subset of the features), unless
+  ``cheap_cutoffs`` gives them (the recipe for chunks in :func:`mpi.screening.features`).
+- *Top-ups* (kind ``topup``: yuan loaded on the card, at a kiosk, online or by a parent's
+  bank transfer) are neither spending nor presence: they are not in ``total_spending`` nor
+  in the weekly spending of ``spending_volatility``, they make no day active and do not
+  extend the span (so they change no other feature). *Laundry* (kind ``laundry``: a metered
+  washing machine) is spending and presence like a shower.
+- A card system that does not record top-ups (or laundry) gives NaN for the top-up (laundry)
+  features of every row, so that scores and models leave them out; it records them when the
+  input declares the kind: a value of ``kind`` mapped to that role (``topup``, ``laundry`` by
+  default) occurs in the input table, or is a category of a categorical ``kind`` column
+  (used or not: splitting a table by student keeps the categories, so every chunk agrees).
+  When recorded, a row without top-ups has ``topup_amount = topup_count = 0`` and
+  ``topup_mean`` NaN, a row without laundry ``laundry_visits = 0``.
+
+The directions of ``topup_amount``, ``topup_count``, ``topup_mean`` and ``laundry_visits``
+are 0: the bundled data record neither kind, so no sign could be checked. (Smaller, more
+frequent top-ups and less paid laundry are plausible signs of a tight budget, but a student
+who pays by phone tops up rarely whatever the budget; weigh them only after checking the sign
+on labelled data of your own campus.)
 """
 
 from __future__ import annotations
@@ -33,7 +52,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Feature", "FEATURES", "CATEGORIES", "DAYS_PER_MONTH", "CHEAP_PERCENTILE",
-    "MEAL_HOURS", "MEALS", "KINDS", "feature_names", "BACKGROUND",
+    "MEAL_HOURS", "MEALS", "KINDS", "OPTIONAL_KINDS", "feature_names", "BACKGROUND",
 ]  # fmt: skip
 
 #: Days in an average month (365.25 / 12): the unit of the monthly rates.
@@ -45,7 +64,9 @@ CATEGORIES = ("consumption", "living", "study", "background")
 #: Meal types of canteen transactions, in order.
 MEALS = ("breakfast", "lunch", "dinner")
 #: Kinds of transactions the features use (the values of ``kind``; others via ``kinds=``).
-KINDS = ("canteen", "supermarket", "shower", "library")
+KINDS = ("canteen", "supermarket", "shower", "library", "topup", "laundry")
+#: Kinds that a card system may not record: their features are NaN when the input has none.
+OPTIONAL_KINDS = ("topup", "laundry")
 #: Canteen opening hours per meal type (``"HH:MM"`` from, to; both included): a meal outside
 #: them is counted as off hours (clock skew) and kept. The hours of the campus_card data card.
 MEAL_HOURS = {
@@ -104,13 +125,22 @@ FEATURES: tuple[Feature, ...] = (
     Feature("supermarket_visits", "consumption",
             "supermarket transactions / months", "visits per month", -1),
     Feature("spending_volatility", "consumption",
-            "coefficient of variation (population sd / mean) of the yuan spent (all kinds) per "
+            "coefficient of variation (population sd / mean) of the yuan spent (all kinds but top-ups) per "
             "week, over the weeks from the first to the last active week (weeks counted from "
             "the term's first day; a week without spending counts 0; NaN when the mean is 0)",
             "ratio", -1),
     Feature("total_spending", "consumption",
-            "yuan of every kind (canteen, supermarket, shower, other) / months",
-            "yuan per month", -1),
+            "yuan of every kind but top-ups (canteen, supermarket, shower, laundry, other) / "
+            "months", "yuan per month", -1),
+    Feature("topup_amount", "consumption",
+            "yuan loaded on the card by top-ups / months (0 without an active day; NaN when "
+            "the input records no top-up)", "yuan per month", 0),
+    Feature("topup_count", "consumption",
+            "top-ups / months (0 without an active day; NaN when the input records no "
+            "top-up)", "top-ups per month", 0),
+    Feature("topup_mean", "consumption",
+            "yuan loaded by top-ups / top-ups (NaN without top-ups, or when the input records "
+            "no top-up)", "yuan per top-up", 0),
     # -- living habits -----------------------------------------------------------------------
     Feature("active_days_share", "living",
             "active days / days of the period in the term", "share (0-1)", 0),
@@ -122,6 +152,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("shower_visits", "living",
             "shower transactions / active days (NaN without an active day)",
             "visits per day", -1),
+    Feature("laundry_visits", "living",
+            "laundry (metered washing machine) transactions / months (0 without an active "
+            "day; NaN when the input records no laundry)", "visits per month", 0),
     Feature("weekend_presence", "living",
             "active Saturdays and Sundays / Saturdays and Sundays of the period in the term "
             "(NaN without one)", "share (0-1)", 0),

@@ -37,7 +37,9 @@ class ScreeningFeatures(ResultBase):
     ``active_days`` and ``span_days``, the counts of :data:`COUNTS` (scalars: transactions
     given, used, duplicates, outside the term, of ids not in ``students``, of ignored kinds;
     students, students without transactions) and per meal type (dim ``meal``) the meals off
-    their opening hours ``n_off_hours`` and the cheap-price cutoff ``cheap_cutoff``.
+    their opening hours ``n_off_hours`` and the cheap-price cutoff ``cheap_cutoff`` (also
+    :attr:`cheap_cutoffs`, a dict to give to the chunks of a table: see
+    :func:`mpi.screening.features`).
 
     Parameters
     ----------
@@ -86,7 +88,8 @@ class ScreeningFeatures(ResultBase):
             ``n_off_hours`` and ``cheap_cutoff``, one value per meal type.
         settings
             The call's settings, kept as attributes (``id``, ``period``, ``start``, ``end``,
-            ``duplicates``, ``holidays``).
+            ``duplicates``, ``holidays``; ``cheap_cutoffs``: ``"input"`` or ``"given"``;
+            ``not_recorded``: the optional kinds the input does not record, comma-separated).
 
         Returns
         -------
@@ -171,12 +174,20 @@ class ScreeningFeatures(ResultBase):
 
     def _notes(self, lang: str) -> list[str]:
         ds = self._ds
-        cut = {m: float(x) for m, x in zip(MEALS, ds["cheap_cutoff"].values, strict=True)}
-        return [
+        cut = self.cheap_cutoffs
+        given = ds.attrs.get("cheap_cutoffs") == "given"
+        notes = [
             text("screening_features.note.rates", lang),
-            text("screening_features.note.cheap", lang, **cut),
-            text("screening_features.note.direction", lang),
+            text(f"screening_features.note.cheap{'_given' if given else ''}", lang, **cut),
+            text("screening_features.note.topup", lang),
         ]
+        missing = [k for k in str(ds.attrs.get("not_recorded", "")).split(", ") if k]
+        if missing:
+            sep = text("screening_features.separator", lang)
+            kinds = sep.join(text(f"screening_features.kind.{k}", lang) for k in missing)
+            notes.append(text("screening_features.note.not_recorded", lang, kinds=kinds))
+        notes.append(text("screening_features.note.direction", lang))
+        return notes
 
     # -- the table of features -----------------------------------------------------------------
     def to_frame(
@@ -233,6 +244,16 @@ class ScreeningFeatures(ResultBase):
         """True for the rows (students, or students and months) without any transaction."""
         flags = self._ds["no_transactions"].to_numpy().reshape(-1)
         return pd.Series(flags, index=self.to_frame([]).index, name="no_transactions")
+
+    @property
+    def cheap_cutoffs(self) -> dict[str, float]:
+        """The cheap-price cutoff (yuan) of each meal type that the features used.
+
+        Give it as ``cheap_cutoffs=`` to the chunks of a table (see
+        :func:`mpi.screening.features`) so that they use the cutoffs of the whole table.
+        """
+        values = self._ds["cheap_cutoff"].values
+        return {m: float(x) for m, x in zip(MEALS, values, strict=True)}
 
     @property
     def counts(self) -> dict[str, int]:

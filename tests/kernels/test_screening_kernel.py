@@ -1,6 +1,7 @@
 """The one-pass kernel of screening features (mpi.kernels.screening.card_statistics) against
 plain Python loops over random sorted transactions: counts, sums, active days, gaps, weekly
-Welford moments, price quantiles, duplicates and transactions outside the term."""
+Welford moments, price quantiles, duplicates, transactions outside the term and top-ups
+(counted with their yuan, neither spending nor presence)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from mpi.kernels import screening as ks
 DAY = 86400
 HOURS = np.array([[6 * 3600 + 1800, 9 * 3600 + 1800], [10 * 3600 + 2700, 13 * 3600 + 1800],
                   [16 * 3600 + 2700, 20 * 3600]], np.int64)  # fmt: skip
-ROLE = np.array([ks.CANTEEN, ks.SUPERMARKET, ks.SHOWER, ks.LIBRARY, -1], np.int8)
+ROLE = np.array(
+    [ks.CANTEEN, ks.SUPERMARKET, ks.SHOWER, ks.LIBRARY, -1, ks.TOPUP, ks.LAUNDRY], np.int8
+)
 MEAL = np.array([0, 1, 2], np.int8)
 
 
@@ -24,7 +27,7 @@ def _random(seed: int, n_students: int = 12, n_days: int = 40):
     t[rng.random(n) < 0.05] = t[0]  # same seconds: duplicate candidates
     order = np.lexsort((t, student))
     student, t = student[order].astype(np.int64), t[order].astype(np.int64)
-    kind = rng.integers(0, 5, n).astype(np.int32)
+    kind = rng.integers(0, len(ROLE), n).astype(np.int32)
     meal = np.where(kind == 0, rng.integers(0, 3, n), -1).astype(np.int32)
     amount = np.round(rng.uniform(0, 20, n), 1)
     amount[kind == 3] = 0.0
@@ -62,6 +65,8 @@ def _loops(student, t, kind, meal, amount, n_days, n_students, flag, cutoff, mod
             role = ROLE[kind[i]]
             ints[s, ks.I_COUNT + role] += 1
             floats[s, ks.F_SUM + role] += amount[i]
+            if role == ks.TOPUP:  # neither a day nor a week's spending
+                continue
             info = days.setdefault(d, {"bf": False, "lib": False})
             weeks[d // 7] = weeks.get(d // 7, 0.0) + amount[i]
             if role == ks.LIBRARY:
@@ -149,3 +154,30 @@ def test_no_transactions():
     )  # fmt: skip
     assert (ints == 0).all() and np.isnan(floats[:, ks.F_MEDIAN]).all()
     assert report.tolist() == [0, 0, -1, 0, -1]
+
+
+def test_topups_are_counted_but_are_neither_presence_nor_spending():
+    # one student: a lunch on day 1, top-ups on days 0, 1 and 9 (alone), laundry on day 2
+    t = np.array([0, DAY, DAY + 12 * 3600, 2 * DAY + 3600, 9 * DAY], np.int64)
+    kind = np.array([5, 5, 0, 6, 5], np.int32)
+    meal = np.array([-1, -1, 1, -1, -1], np.int32)
+    amount = np.array([100.0, 50.0, 9.0, 4.0, 200.0])
+    flag = np.full(10, ks.WEEKDAY, np.uint8)
+    ints, floats, report = ks.card_statistics(
+        np.zeros(5, np.int64), t, kind, meal, amount, ROLE, MEAL, 0, flag,
+        np.zeros(10, np.int64), 1, 1, HOURS, np.full(3, 5.0), 0, np.empty(5),
+    )  # fmt: skip
+    assert ints[0, ks.I_COUNT + ks.TOPUP] == 3 and floats[0, ks.F_SUM + ks.TOPUP] == 350.0
+    assert ints[0, ks.I_COUNT + ks.LAUNDRY] == 1 and floats[0, ks.F_SUM + ks.LAUNDRY] == 4.0
+    assert ints[0, ks.I_ACTIVE] == 2  # days 1 and 2: not day 0 nor day 9
+    assert (ints[0, ks.I_FIRST], ints[0, ks.I_LAST], ints[0, ks.I_GAP]) == (1, 2, 0)
+    assert ints[0, ks.I_WEEKS] == 1 and floats[0, ks.F_WMEAN] == 13.0  # no top-up yuan
+    # a row with top-ups only: counted, no active day, no week
+    ints, floats, _ = ks.card_statistics(
+        np.array([0, 1], np.int64), np.array([0, DAY], np.int64), np.array([0, 5], np.int32),
+        np.array([1, -1], np.int32), np.array([9.0, 80.0]), ROLE, MEAL, 0, flag,
+        np.zeros(10, np.int64), 1, 2, HOURS, np.full(3, 5.0), 0, np.empty(2),
+    )  # fmt: skip
+    assert ints[1, ks.I_COUNT + ks.TOPUP] == 1 and floats[1, ks.F_SUM + ks.TOPUP] == 80.0
+    assert ints[1, ks.I_ACTIVE] == 0 and ints[1, ks.I_WEEKS] == 0
+    assert ints[0, ks.I_ACTIVE] == 1 and ints[0, ks.I_WEEKS] == 1
