@@ -8,124 +8,28 @@ the weight; panels laid out by :mod:`mpi.measurement.panel_measure`), the identi
 
 from __future__ import annotations
 
-import datetime as _dt
-import warnings
 from collections.abc import Hashable
-from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
-from mpi._common.exact import fraction_text
-from mpi._common.panel_layout import check_panel
-from mpi._common.table import as_table
-from mpi._version import __version__
-from mpi.errors import DataError, MissingDataWarning, ValidationError
-from mpi.identification.identify_core import UnitStates, identify_units
+from mpi._common.chunked import is_lazy
+from mpi.errors import ValidationError
+from mpi.identification.identify_chunked import identify_chunked
+from mpi.identification.identify_core import identify_units
+from mpi.identification.identify_layout import (
+    check_units,
+    needed_variables,
+    prepare_units,
+    result_attrs,
+    unit_dataset,
+    warn_dropped,
+)
 from mpi.identification.identify_result import IdentificationResult
-from mpi.measurement.panel_measure import flatten_panel, is_panel
 from mpi.measurement.prepare import MISSING_RULES, cutoff_list
 from mpi.measurement.spec import Spec
 
 __all__ = ["identify", "IdentificationResult"]
-
-
-def _frame_index(data: pd.DataFrame, unit: Hashable | None) -> pd.Index:
-    """The index of the result for a DataFrame: its own index, or the ``unit`` column."""
-    if unit is None:
-        index = data.index
-        what = "the DataFrame's index"
-        fix = "reset_index() first or pass unit='<id column>'"
-    else:
-        if not isinstance(unit, Hashable) or unit not in data.columns:
-            raise ValidationError(
-                f"unit={unit!r} is not a column of the data; pass the name of the unit id "
-                f"column (columns: {', '.join(map(str, list(data.columns)[:30]))}) or "
-                "unit=None to keep the DataFrame's index"
-            )
-        ids = data[unit]
-        if ids.isna().any():
-            raise ValidationError(
-                f"unit={unit!r}: {int(ids.isna().sum())} unit id(s) are missing; every unit "
-                "needs an id (drop or fill those rows)"
-            )
-        index = pd.Index(ids.to_numpy(), name=unit)
-        what = f"the unit column {unit!r}"
-        fix = "merge or drop the duplicates"
-    if index.has_duplicates:
-        dup = index[index.duplicated()].unique()[:5].tolist()
-        raise ValidationError(
-            f"{what} has duplicate ids, e.g. {dup}; the result is aligned by id, so every "
-            f"unit must appear once ({fix})"
-        )
-    return index
-
-
-def _dataset_index(data: xr.Dataset, dim: Hashable, unit: Hashable | None) -> pd.Index:
-    """The unit ids of a cross-section Dataset: ``unit`` (a variable along the unit dim),
-    else the dim's coordinate, else positions."""
-    if unit is not None and unit != dim:
-        if unit not in data.variables or data[unit].dims != (dim,):
-            raise ValidationError(
-                f"unit={unit!r} is not a variable along the unit dimension {dim!r}; pass the "
-                "name of the id variable, or unit=None to use the dimension's coordinate"
-            )
-        index = pd.Index(data[unit].values, name=unit)
-    elif dim in data.coords:
-        index = pd.Index(data[dim].values, name=dim)
-    else:
-        index = pd.RangeIndex(data.sizes[dim], name=dim)
-    if index.has_duplicates:
-        dup = index[index.duplicated()].unique()[:5].tolist()
-        raise ValidationError(
-            f"the unit ids along {dim!r} have duplicates, e.g. {dup}; every unit must appear "
-            "once (merge or drop the duplicates)"
-        )
-    return index
-
-
-def _dataset(
-    st: UnitStates,
-    spec: Spec,
-    ks: list[Fraction],
-    k_dim: bool,
-    unit_dims: list[str],
-    shape: tuple[int, ...],
-    coords: dict[str, Any],
-) -> xr.Dataset:
-    """The result's Dataset from the flat per-unit arrays (reshaped to ``shape``)."""
-    udims = tuple(unit_dims)
-
-    def per_k(a: np.ndarray) -> tuple:
-        a = a.reshape(*shape, len(ks))
-        return (udims + ("k",), a) if k_dim else (udims, a[..., 0])
-
-    dep = st.deprived_t.T.reshape(*shape, len(spec))  # a view: no n x d copy
-    censored = dep[..., None] & st.poor.reshape(*shape, 1, len(ks))
-    data: dict[str, Any] = {
-        "score": (udims, st.score.reshape(shape)),
-        "score_numerator": (udims, st.numerator.reshape(shape)),
-        "score_denominator": (udims, st.denominator.reshape(shape)),
-        "poor": per_k(st.poor),
-        "vulnerable": per_k(st.vulnerable),
-        "severe": per_k(st.severe),
-        "deprived": (udims + ("indicator",), dep),
-        "censored": (
-            (udims + ("indicator", "k"), censored)
-            if k_dim
-            else (udims + ("indicator",), censored[..., 0])
-        ),
-        "missing": (udims, st.dropped.reshape(shape)),
-        "n_missing_indicators": (udims, st.n_missing.reshape(shape)),
-    }
-    if st.sweight.size:
-        data["sampling_weight"] = (udims, st.sweight.reshape(shape))
-    out = xr.Dataset(data, coords={**coords, "indicator": spec.names})
-    if k_dim:
-        out = out.assign_coords(k=[float(f) for f in ks])
-    return out
 
 
 def identify(
@@ -150,7 +54,12 @@ def identify(
     data : pandas.DataFrame or xarray.Dataset
         One row per unit with a column for every indicator's ``variable``; or a panel: a
         Dataset with dims ``unit`` (or the ``unit=`` name) and ``time``, identified wave by
-        wave (every unit-wave on its own). Never modified.
+        wave (every unit-wave on its own). Never modified. A dask-backed Dataset
+        (chunked along the units, e.g. a zarr store opened lazily) is identified block by
+        block without being loaded: counts, warnings and errors come at the call (one pass
+        over the blocks), the per-unit outputs stay lazy (dask arrays chunked like the
+        input; :attr:`IdentificationResult.lazy`) and equal the in-memory ones bit for bit
+        (:mod:`mpi.identification.identify_chunked`).
     spec : mpi.Spec
         Indicators, deprivation cutoffs, nested weights, ``k`` and the vulnerable and severe
         cutoffs.
@@ -231,69 +140,23 @@ def identify(
     if weight is not None and not isinstance(weight, Hashable):
         raise ValidationError(f"weight must be the name of a variable; got {weight!r}")
     ks, k_dim = cutoff_list(spec, k)
-    time_dim = None
-    if is_panel(data, spec, time):
-        unit_dim = "unit" if unit is None else unit
-        layout = check_panel(data, unit=unit_dim, time=time)
-        flat, _, _ = flatten_panel(
-            data, spec, weight=weight, by=None, time=time, unit=unit_dim,
-            balance="observed", missing=missing,
-        )  # fmt: skip
-        table = as_table(flat, list(spec.variables))
-        shape: tuple[int, ...] = (layout.n_units, layout.n_waves)
-        dims = [str(unit_dim), str(time)]
-        coords = {str(unit_dim): layout.units, str(time): layout.times}
-        index: pd.Index = pd.MultiIndex.from_product(
-            [layout.units, layout.times], names=[str(unit_dim), str(time)]
+    if is_lazy(data, needed_variables(spec, weight)):
+        # dask-backed: counts in one pass over the blocks, per-unit outputs lazily
+        return identify_chunked(
+            data, spec, ks, k_dim, weight=weight, missing=missing, unit=unit, time=time
         )
-        time_dim = str(time)
-    else:
-        needed = [*spec.variables, *([weight] if weight is not None else [])]
-        table = as_table(data, list(dict.fromkeys(needed)))
-        if isinstance(data, pd.DataFrame):
-            index = _frame_index(data, unit)
-            dims = [str(index.name) if index.name is not None else "unit"]
-        else:
-            index = _dataset_index(data, table.unit_dim, unit)
-            dims = [str(index.name)]
-        shape = (table.n,)
-        coords = {dims[0]: index.to_numpy()}
-    if table.n == 0:
-        raise DataError("data has no units (0 rows); nothing to identify")
+    units = prepare_units(data, spec, weight=weight, missing=missing, unit=unit, time=time)
+    table = units.table
+    check_units(table.n)
     st = identify_units(table, spec, ks, weight=weight, missing=missing)
     n_dropped = int(st.dropped.sum())
-    if n_dropped and missing != "raise":
-        per = ", ".join(
-            f"{ind.variable}: {int(c)}"
-            for ind, c in zip(spec, st.missing_by_indicator, strict=True)
-            if c
-        )
-        warnings.warn(
-            f"{n_dropped} of {table.n} units dropped for missing values ({missing!r} rule): "
-            f"missing values per variable: {per or 'none'}"
-            + (f", {weight} (weight)" if weight is not None and np.isnan(st.sweight).any() else "")
-            + ". They have missing=True and a NaN score in the result",
-            MissingDataWarning,
-            stacklevel=2,
-        )
-    out = _dataset(st, spec, ks, k_dim, dims, shape, coords)
-    k_text = ", ".join(fraction_text(f) for f in ks) if k_dim else fraction_text(ks[0])
-    call = (
-        f"mpi.identify(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "
-        f"k={k_text}, missing={missing!r})"
+    warn_dropped(
+        spec, missing, weight, n_dropped=n_dropped, n=table.n,
+        missing_by_indicator=st.missing_by_indicator,
+        weight_missing=bool(weight is not None and np.isnan(st.sweight).any()), stacklevel=3,
+    )  # fmt: skip
+    out = unit_dataset(
+        st, spec, ks, k_dim, units.dims, units.shape, units.coords, weighted=weight is not None
     )
-    out.attrs = {
-        "spec": spec.name or "custom",
-        "n_dimensions": len(spec.dimensions),
-        "k": k_text,
-        "weight": weight or "",
-        "missing": missing,
-        "vulnerable": fraction_text(spec.vulnerable),
-        "severe": fraction_text(spec.severe),
-        "n_dropped": n_dropped,
-        "history": f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}: {call} "
-        f"[xmpi {__version__}]",
-    }
-    if time_dim is not None:
-        out.attrs["time_dim"] = time_dim
-    return IdentificationResult(out, index=index, k_dim=k_dim)
+    out.attrs = result_attrs(spec, ks, k_dim, weight, missing, n_dropped, units.time_dim)
+    return IdentificationResult(out, index=units.index, k_dim=k_dim)

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.chunked import is_lazy
 from mpi._common.labels import measure_label, spec_text, text
 from mpi._common.result import ResultBase, label_table
 from mpi.errors import ValidationError
 
-__all__ = ["IdentificationResult", "UNIT_VARIABLES"]
+__all__ = ["IdentificationResult", "UNIT_VARIABLES", "unit_totals"]
 
 #: Per-unit variables of :meth:`IdentificationResult.to_frame`, in order (then one
 #: ``deprived_<indicator>`` column per indicator).
@@ -52,16 +53,40 @@ class IdentificationResult(ResultBase):
         unit and wave for a panel).
     k_dim
         Whether the call gave several cutoffs (a ``k`` dimension).
+    totals
+        The :func:`unit_totals` of ``data`` when they were computed already (a dask-backed
+        result: block by block, without loading the per-unit arrays); default: computed from
+        ``data`` when first needed.
     """
 
     title = "Unit-level identification"
     call = "mpi.identify"
     takes_groups = False
 
-    def __init__(self, data: xr.Dataset, *, index: pd.Index, k_dim: bool) -> None:
+    def __init__(
+        self,
+        data: xr.Dataset,
+        *,
+        index: pd.Index,
+        k_dim: bool,
+        totals: xr.Dataset | None = None,
+    ) -> None:
         self._ds = data
         self._index = index
         self._k_dim = k_dim
+        self._totals = totals
+
+    def _unit_totals(self) -> xr.Dataset:
+        if self._totals is None:
+            self._totals = unit_totals(self._ds)
+        return self._totals
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the per-unit arrays are dask-backed (``identify`` on a dask Dataset):
+        ``to_dataset()`` is lazy, ``summary()`` and ``shares()`` read only the totals
+        computed at the call, and ``to_frame()`` computes."""
+        return is_lazy(self._ds)
 
     def _data(self) -> xr.Dataset:
         return self._ds
@@ -104,6 +129,14 @@ class IdentificationResult(ResultBase):
         pandas.DataFrame
             Indexed like the input (its index, or the ``unit=`` ids), so that
             ``data.join(result.to_frame())`` merges the status back.
+
+        Notes
+        -----
+        On a lazy result (:attr:`lazy`: ``identify`` on a dask-backed Dataset) the frame is
+        computed: a pandas DataFrame lives in memory, so select ``variables`` (and ``k``)
+        first. The columns needed are computed together, in one pass over the blocks.
+        For outputs bigger than memory keep :meth:`to_dataset` (lazy, chunked like the
+        input) and write it block by block, e.g. ``res.to_dataset().to_zarr(path)``.
         """
         ds = self._ds
         if k is not None:
@@ -119,6 +152,9 @@ class IdentificationResult(ResultBase):
                 )
             ds = ds.isel(k=int(hit[0]))
         names = [str(v) for v in (variables or [*UNIT_VARIABLES, *self._deprived_names()])]
+        if is_lazy(ds):  # one computation of the columns asked for, not one per column
+            wanted = {"deprived" if n.startswith("deprived_") and n not in ds else n for n in names}
+            ds = ds[[v for v in ds.data_vars if v in wanted]].compute()
         cols: dict[str, np.ndarray] = {}
         kdim = "k" in ds.dims
         n_k = ds.sizes["k"] if kdim else 1
@@ -162,7 +198,10 @@ class IdentificationResult(ResultBase):
         spec = spec_text(a["spec"], self._ds.sizes["indicator"], a["n_dimensions"], lang)
         weight = a.get("weight") or text("result.value.none", lang)
         dropped = text(
-            "result.value.dropped_rule", lang, n=int(self._ds["missing"].sum()), rule=a["missing"]
+            "result.value.dropped_rule",
+            lang,
+            n=int(self._unit_totals()["n_dropped"]),
+            rule=a["missing"],
         )
         return [
             (text("result.header.spec", lang), spec),
@@ -193,18 +232,13 @@ class IdentificationResult(ResultBase):
         Returns
         -------
         xarray.Dataset
-            ``H``, ``vulnerable``, ``severe`` (NaN where no unit was measured).
+            ``H``, ``vulnerable``, ``severe`` (NaN where no unit was measured): the weighted
+            sums of :func:`unit_totals` over the weight of the measured units.
         """
-        ds = self._ds
-        w = ds["sampling_weight"] if "sampling_weight" in ds else xr.ones_like(ds["score"])
-        w = w.where(~ds["missing"], 0.0)
-        unit_dims = [d for d in ds["score"].dims if d != ds.attrs.get("time_dim")]
-        total = w.sum(unit_dims)
+        sums = self._unit_totals()
+        total = sums["weight"]
         return xr.Dataset(
-            {
-                name: (ds[name] * w).sum(unit_dims) / total.where(total > 0)
-                for name in ("poor", "vulnerable", "severe")
-            }
+            {name: sums[name] / total.where(total > 0) for name in ("poor", "vulnerable", "severe")}
         ).rename({"poor": "H"})
 
     def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
@@ -222,12 +256,40 @@ class IdentificationResult(ResultBase):
     def __repr__(self) -> str:
         ds = self._ds
         sizes = ", ".join(f"{d}: {n}" for d, n in ds.sizes.items())
-        poor = ds["poor"].sum([d for d in ds["poor"].dims if d != "k"]).values
+        totals = self._unit_totals()
+        poor = totals["n_poor"].values
         n_poor = poor.tolist() if poor.ndim else int(poor)
         return (
             f"<IdentificationResult ({sizes}) spec={ds.attrs['spec']!r} k={ds.attrs['k']} "
-            f"poor={n_poor} dropped={int(ds['missing'].sum())}>"
+            f"poor={n_poor} dropped={int(totals['n_dropped'])}>"
         )
+
+
+def unit_totals(ds: xr.Dataset) -> xr.Dataset:
+    """Additive totals of an identification Dataset (or of a block of its units).
+
+    Parameters
+    ----------
+    ds
+        The Dataset of an :class:`IdentificationResult` (all units, or a block of them).
+
+    Returns
+    -------
+    xarray.Dataset
+        Summed over the units (per cutoff, and per wave for a panel): ``poor``,
+        ``vulnerable``, ``severe`` (sums of the sampling weights of those units; weight 1
+        without a sampling weight), ``weight`` (of the units not dropped), ``n_poor`` (units,
+        over every dimension but ``k``) and ``n_dropped``. The totals of disjoint blocks of
+        units add up to the totals of their union.
+    """
+    w = ds["sampling_weight"] if "sampling_weight" in ds else xr.ones_like(ds["score"])
+    w = w.where(~ds["missing"], 0.0)
+    unit_dims = [d for d in ds["score"].dims if d != ds.attrs.get("time_dim")]
+    out = {name: (ds[name] * w).sum(unit_dims) for name in ("poor", "vulnerable", "severe")}
+    out["weight"] = w.sum(unit_dims)
+    out["n_poor"] = ds["poor"].sum([d for d in ds["poor"].dims if d != "k"])
+    out["n_dropped"] = ds["missing"].sum()
+    return xr.Dataset(out)
 
 
 def _as_fraction(value: Any) -> Fraction:
