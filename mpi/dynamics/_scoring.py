@@ -17,7 +17,15 @@ from mpi.errors import CategoryWarning, DataError
 from mpi.measurement.encode import encode_indicator
 from mpi.measurement.spec import Spec
 
-__all__ = ["score_panel"]
+__all__ = ["score_panel", "score_dtypes"]
+
+
+def score_dtypes(spec: Spec) -> tuple[type, type]:
+    """The narrowest integer dtypes that hold a score numerator and a deprivation pattern
+    of ``spec`` (less memory traffic for every estimator that reads them)."""
+    d = len(spec)
+    num = np.int16 if spec.denominator < 2**15 else np.int32
+    return num, np.int16 if d <= 15 else np.int32 if d <= 31 else np.int64
 
 
 def score_panel(
@@ -48,11 +56,9 @@ def score_panel(
         narrowest integer dtype that holds it, shaped ``(unit, time)``.
     """
     n, T = layout.n_units, layout.n_waves
-    # the narrowest integers that hold a score numerator and a pattern: less memory
-    # traffic for every estimator that reads them
-    num = np.empty(n * T, np.int16 if spec.denominator < 2**15 else np.int32)
-    d = len(spec)
-    pattern = np.empty(n * T, np.int16 if d <= 15 else np.int32 if d <= 31 else np.int64)
+    num_t, pattern_t = score_dtypes(spec)
+    num = np.empty(n * T, num_t)
+    pattern = np.empty(n * T, pattern_t)
     state = np.empty(n * T, np.int8)
     # dask-backed panels are scored one chunk of units at a time (bounded memory); units
     # are independent, so the states do not depend on the chunking

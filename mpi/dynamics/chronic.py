@@ -39,6 +39,7 @@ from mpi.dynamics._chronic_common import (
 from mpi.dynamics.duration import DurationAdjustedResult, duration_adjusted
 from mpi.dynamics.result import panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
+from mpi.dynamics.states_chunked import block_sums
 from mpi.errors import ValidationError
 from mpi.kernels import chronic as kch
 from mpi.measurement.spec import Spec
@@ -456,20 +457,24 @@ def chronic(
 
 def _time_first(states: PanelStates, tau: Fraction, balance: str, mw: int) -> xr.Dataset:
     """Kernel pass and measures of the time-first order (AACY)."""
-    sstat, tstat, jstat, count = kch.chronic_time_first(
-        states.state,
-        states.num,
-        states.pattern,
-        states.weight,
-        states.cell,
-        states.n_cells,
-        len(states.spec),
-        balance == "observed",
-        mw,
-        tau.numerator,
-        tau.denominator,
-        parallel_chunks(states.layout.n_units),
-    )
+
+    def stats(ps: PanelStates) -> tuple[np.ndarray, ...]:
+        return kch.chronic_time_first(
+            ps.state,
+            ps.num,
+            ps.pattern,
+            ps.weight,
+            ps.cell,
+            ps.n_cells,
+            len(ps.spec),
+            balance == "observed",
+            mw,
+            tau.numerator,
+            tau.denominator,
+            parallel_chunks(ps.layout.n_units),
+        )
+
+    sstat, tstat, jstat, count = block_sums(states, stats)
     return _finalize_time_first(states, sstat, tstat, jstat, count, tau, balance, mw)
 
 
@@ -500,20 +505,24 @@ def _dimensions_first(
 ) -> xr.Dataset:
     """Kernel pass and measures of the dimensions-first order (Apablaza-Yalonetzky)."""
     wint, denom = states.spec.integer_weights
-    ustat, dstat, count = kch.chronic_dims_first(
-        states.state,
-        states.pattern,
-        states.weight,
-        states.cell,
-        states.n_cells,
-        balance == "observed",
-        mw,
-        np.array([t.numerator for t in taus], np.int64),
-        np.array([t.denominator for t in taus], np.int64),
-        np.asarray(wint, np.int64),
-        int(denom),
-        states.k.numerator,
-        states.k.denominator,
-        parallel_chunks(states.layout.n_units),
-    )
+
+    def stats(ps: PanelStates) -> tuple[np.ndarray, ...]:
+        return kch.chronic_dims_first(
+            ps.state,
+            ps.pattern,
+            ps.weight,
+            ps.cell,
+            ps.n_cells,
+            balance == "observed",
+            mw,
+            np.array([t.numerator for t in taus], np.int64),
+            np.array([t.denominator for t in taus], np.int64),
+            np.asarray(wint, np.int64),
+            int(denom),
+            ps.k.numerator,
+            ps.k.denominator,
+            parallel_chunks(ps.layout.n_units),
+        )
+
+    ustat, dstat, count = block_sums(states, stats)
     return _finalize_dims_first(states, ustat, dstat, count, taus, balance, mw)

@@ -42,6 +42,7 @@ from mpi._common.result import label_table
 from mpi.dynamics._decompose_measures import decomposition_measures
 from mpi.dynamics.result import DynamicsResult, panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
+from mpi.dynamics.states_chunked import block_sums
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import decompose as kdec
 from mpi.measurement.spec import Spec
@@ -440,8 +441,19 @@ def decompose_change(
             f"{sorted(reserved)}; rename them first, e.g. panel.rename({{{clash[0]!r}: ...}})"
         )
     i1, i2, t1, t2 = _pairs(start, end, chained, lay)
-    hist = _history(panel, history, states)
-    stats, counts, info = decomposition_statistics(states, t1, t2, balance=balance, history=hist)
+    if history is not None and isinstance(panel, PanelStates):
+        _history(panel, history, states)  # raises: the flags are a variable of the panel
+    if history is not None:
+        static_column(panel, history, lay, "history")
+
+    def block_stats(ps: PanelStates, block: xr.Dataset) -> tuple[np.ndarray, ...]:
+        hist = _history(block, history, ps)
+        return decomposition_statistics(ps, t1, t2, balance=balance, history=hist)
+
+    hnames = [] if history is None else [history]
+    stats, counts, info = block_sums(
+        states, block_stats, extra=panel if hnames else None, extra_names=hnames, with_block=True
+    )
     d = len(states.spec)
     n_used = int(info[kdec.USED])
     attrs = panel_attrs(

@@ -47,6 +47,7 @@ from mpi._common.panel_layout import (
     unit_weights,
 )
 from mpi._common.progress import check_progress
+from mpi._common.progress import progress as progress_bar
 from mpi._common.table import readonly
 from mpi.dynamics._relapse_tables import (
     BOOTSTRAPPED,
@@ -54,13 +55,14 @@ from mpi.dynamics._relapse_tables import (
     bootstrap_stats,
     relapse_measures,
 )
+from mpi.dynamics.bootstrap_chunked import bootstrap_entropy, unit_frequencies
 from mpi.dynamics.relapse_result import RelapseResult, Replicates, describe
 from mpi.dynamics.result import panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
+from mpi.dynamics.states_chunked import block_sums
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import relapse as krl
 from mpi.measurement.spec import Spec
-from mpi.survey.bootstrap import iter_unit_bootstrap_factors
 
 __all__ = ["relapse", "RelapseResult", "BANDS_AT_EXIT"]
 
@@ -227,9 +229,9 @@ def relapse(
         ``mean_score_at_reentry`` and ``reentry_*_share`` variables are left out.
     bootstrap : int
         Unit-cluster bootstrap replicates (0: none). Each replicate draws ``N`` units with
-        replacement among the units with a weight (multinomial frequencies ``f_i`` of the
-        package's unit bootstrap, :func:`mpi.survey.bootstrap.iter_unit_bootstrap_factors`),
-        runs the kernel with weights ``f_i s_i`` and recomputes every measure; gives
+        replacement among the units with a weight (multinomial frequencies ``f_i``, drawn
+        down a fixed tree over the units so that a dask panel gives the same replicates
+        for any chunking: :mod:`mpi.dynamics.bootstrap_chunked`), runs the kernel with weights ``f_i s_i`` and recomputes every measure; gives
         ``<name>_se`` (standard deviation over the replicates, ``ddof=1``, replicates where
         the measure is undefined left out; ``survival_bse`` / ``survival_by_band_bse`` /
         ``survival_years_bse`` since ``survival_se`` is the linearised SE) and the
@@ -344,18 +346,15 @@ def relapse(
     reserved = ("time_since_exit", "band_at_exit", "years_since_exit", "indicator", "time")
     check_by_names(ps.by, (*reserved, lay.time_dim), "relapse")
     ctx = _Context.of(ps, scores)
-    sums = ctx.sums(ps.weight)
+    sums_t, cross, drawable = block_sums(ps, partial(_unit_sums, scores=scores), with_block=True)
+    sums = _Sums(*sums_t)
     tot_units = sums.units.sum(0)
     if int(tot_units[krl.USED]) == 0:
         raise DataError(
             f"relapse: the weight variable {ps.weight_name!r} is missing (NaN) for every unit; "
             "fill it or pass another weight="
         )
-    # unit-level cross sums for the linearised survival SEs (not needed by the replicates)
-    cross = krl.relapse_cross_sums(
-        ps.state, ps.weight, ps.cell, ps.n_cells, ctx.grid.tau_index, ctx.grid.n_taus, ctx.chunks
-    )
-    reps = _replicate_sums(ctx, sums, n_boot, seed, progress) if n_boot else None
+    reps = _replicate_sums(ps, scores, sums, n_boot, seed, drawable, progress) if n_boot else None
     overall_reps = None
     if reps is not None:
         overall_reps = relapse_measures(*(r.sum(1) for r in reps), ctx.grid, ps.denom)
@@ -464,30 +463,71 @@ class _Context:
         return describe(ds)
 
 
+def _unit_sums(ps: PanelStates, block: xr.Dataset, *, scores: bool) -> tuple[Any, ...]:
+    """The kernel's sums per cell, the unit-level cross sums of the linearised survival
+    SEs (:func:`mpi.kernels.relapse.relapse_cross_sums`), both additive over units, and
+    ``{first row of the block: its units with a weight}`` (the bootstrap's positions)."""
+    ctx = _Context.of(ps, scores)
+    cross = krl.relapse_cross_sums(
+        ps.state, ps.weight, ps.cell, ps.n_cells, ctx.grid.tau_index, ctx.grid.n_taus, ctx.chunks
+    )
+    drawable = {_first_row(block): int((~np.isnan(ps.weight)).sum())}
+    return tuple(ctx.sums(ps.weight)), tuple(cross), drawable
+
+
+def _first_row(block: xr.Dataset) -> int:
+    """Position in the panel of the block's first unit."""
+    return int(block["row"].values[0]) if block["row"].size else 0
+
+
 def _overall_da(a: np.ndarray, dims: list[str]) -> xr.DataArray:
     return xr.DataArray(a, dims=dims)
 
 
 def _replicate_sums(
-    ctx: _Context, like: _Sums, n_boot: int, seed: Any, progress: bool | None = None
+    ps: PanelStates,
+    scores: bool,
+    like: _Sums,
+    n_boot: int,
+    seed: Any,
+    drawable: dict[int, int],
+    progress: bool | None = None,
 ) -> tuple[np.ndarray, ...]:
-    """Weighted sums per cell of each bootstrap replicate (replicates first): the units
-    with a weight are resampled with replacement (:func:`mpi.survey.bootstrap.
-    iter_unit_bootstrap_factors`, multinomial frequencies ``f_i``), weights ``f_i s_i``."""
-    ps = ctx.ps
-    ok = np.flatnonzero(~np.isnan(ps.weight))
-    missing = np.isnan(ps.weight)
-    weight = np.nan_to_num(ps.weight)
-    life = np.empty((n_boot, *like.life_w.shape))
-    period = np.empty((n_boot, *like.period_w.shape))
-    comp = np.empty((n_boot, *like.comp_w.shape))
-    f = np.zeros(ps.layout.n_units)
-    draws = iter_unit_bootstrap_factors(len(ok), n_boot, seed, progress=progress)
-    for b, draw in enumerate(draws):
-        f[ok] = draw
-        s = ctx.sums(readonly(np.where(missing, np.nan, f * weight)))
-        life[b], period[b], comp[b] = s.life_w, s.period_w, s.comp_w
-    return life, period, comp
+    """Weighted sums per cell of each bootstrap replicate (replicates first): the ``m``
+    units with a weight are drawn ``m`` times with replacement (multinomial frequencies
+    ``f_i``, :func:`mpi.dynamics.bootstrap_chunked.unit_frequencies`: the same for any
+    chunking), weights ``f_i s_i``. ``drawable`` maps the first row of each block to its
+    units with a weight; blocks are computed one dask task each on lazy states."""
+    entropy = bootstrap_entropy(seed)
+    starts = sorted(drawable)
+    before = dict(
+        zip(starts, np.cumsum([0, *(drawable[s] for s in starts)]).tolist(), strict=False)
+    )
+    m = sum(drawable.values())
+    bar = not ps.lazy  # replicates run inside each block's task on lazy states
+
+    def block_reps(bps: PanelStates, block: xr.Dataset) -> tuple[np.ndarray, ...]:
+        ctx = _Context.of(bps, scores)
+        missing = np.isnan(bps.weight)
+        ok = ~missing
+        weight = np.nan_to_num(bps.weight)
+        lo = before[_first_row(block)]
+        hi = lo + int(ok.sum())
+        life = np.empty((n_boot, *like.life_w.shape))
+        period = np.empty((n_boot, *like.period_w.shape))
+        comp = np.empty((n_boot, *like.comp_w.shape))
+        f = np.zeros(bps.layout.n_units)
+        reps = progress_bar(
+            range(n_boot), total=n_boot, desc="bootstrap", unit="replicates",
+            enabled=progress if bar else False,
+        )  # fmt: skip
+        for b in reps:
+            f[ok] = unit_frequencies(entropy, b, m, lo, hi)
+            s = ctx.sums(readonly(np.where(missing, np.nan, f * weight)))
+            life[b], period[b], comp[b] = s.life_w, s.period_w, s.comp_w
+        return life, period, comp
+
+    return block_sums(ps, block_reps, with_block=True)
 
 
 def _grouped(

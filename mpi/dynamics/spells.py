@@ -41,7 +41,9 @@ from mpi._common.panel_layout import BALANCE, check_balance, check_by_names, par
 from mpi._common.ratio import ratio
 from mpi._common.result import label_table
 from mpi.dynamics.result import DynamicsResult, panel_attrs
+from mpi.dynamics.spells_chunked import spell_rows
 from mpi.dynamics.states import PanelStates, panel_states
+from mpi.dynamics.states_chunked import block_sums
 from mpi.errors import DataError
 from mpi.kernels import transitions as ktr
 from mpi.measurement.spec import Spec
@@ -184,10 +186,6 @@ class SpellResult(DynamicsResult):
         super().__init__(ds, states, grouped)
         self._n_spells = n_spells  # per unit, from the first kernel pass
 
-    @cached_property
-    def _group_values(self) -> dict[str, pd.Categorical]:
-        return self._states.group_values() if self._states is not None else {}
-
     def __len__(self) -> int:
         return int(self._n_spells.sum())
 
@@ -195,6 +193,8 @@ class SpellResult(DynamicsResult):
     def _rows(self) -> tuple[np.ndarray, ...]:
         """One entry per spell (second kernel pass, run when a table is first asked for):
         ``(unit row, poor, start wave, end wave, left-censored, right-censored)``."""
+        if self._states.lazy:  # block by block: no process holds every unit's states
+            return spell_rows(self._states, self._ds.attrs["balance"])
         offsets = np.zeros(len(self._n_spells) + 1, np.int64)
         np.cumsum(self._n_spells, out=offsets[1:])
         n_chunks = parallel_chunks(len(self._n_spells))
@@ -239,11 +239,11 @@ class SpellResult(DynamicsResult):
                 "length_years": length_years,
                 "left_censored": left,
                 "right_censored": right,
-                "weight": self._states.weight[unit],
+                "weight": np.asarray(self._states.weight[unit]),
             }
         )
-        for name, values in self._group_values.items():
-            df[name] = values[unit]
+        for name, values in self._states.unit_group_values(unit).items():
+            df[name] = values
         return df
 
     def spells_per_unit(self) -> pd.Series:
@@ -361,9 +361,7 @@ def spells(
     check_by_names(ps.by, (*reserved, "poverty_spells"), "spells")
     lay = ps.layout
     bal = ktr.BALANCED if balance == "balanced" else ktr.OBSERVED
-    n_spells, *counts = ktr.spell_counts(
-        ps.state, ps.weight, ps.cell, ps.n_cells, bal, parallel_chunks(lay.n_units)
-    )
+    n_spells, counts = block_sums(ps, partial(_spell_counts, bal=bal, total=ps.lazy))
     sums = _SpellSums(*counts)
     tot = sums.units.sum(axis=0)
     n_used = int(tot[ktr.USED])
@@ -395,6 +393,17 @@ def spells(
 
 
 _DIMS = ["state", "length", "left_censored", "right_censored"]
+
+
+def _spell_counts(
+    ps: PanelStates, *, bal: int, total: bool
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Spells per unit (their total when ``total``: lazy states) and the additive
+    duration statistics per cell (:func:`mpi.kernels.transitions.spell_counts`)."""
+    n_spells, *counts = ktr.spell_counts(
+        ps.state, ps.weight, ps.cell, ps.n_cells, bal, parallel_chunks(ps.layout.n_units)
+    )
+    return (np.array([n_spells.sum()]) if total else n_spells), tuple(counts)
 
 
 class _SpellSums(NamedTuple):

@@ -20,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi import kernels
+from mpi._common.chunked import is_lazy
 from mpi._common.exact import fraction_text
 from mpi._common.labels import text
 from mpi._common.panel_layout import (
@@ -32,6 +33,7 @@ from mpi._common.panel_layout import (
 from mpi._common.result import ResultBase, label_table
 from mpi._common.table import Groups, readonly
 from mpi.dynamics._scoring import score_panel
+from mpi.dynamics.states_chunked import block_sums, is_lazy_states, lazy_states
 from mpi.errors import DataError, ValidationError
 from mpi.measurement.spec import Spec
 
@@ -133,9 +135,21 @@ class PanelStates(ResultBase):
     by: list[str] = field(default_factory=list)
 
     @property
+    def lazy(self) -> bool:
+        """True when the states are dask arrays (computed block by block on demand)."""
+        return is_lazy_states(self)
+
+    @property
     def cell(self) -> np.ndarray:
         """Group cell of each unit as the kernels number them (zeros without ``by``)."""
         g = self.groups
+        if self.lazy:
+            import dask.array as da
+
+            chunks = self.state.chunks[0]
+            if g is None:
+                return da.zeros(self.layout.n_units, np.int64, chunks=chunks)
+            return g.codes.astype(np.int64) - g.offset
         if g is None:
             return readonly(np.zeros(self.layout.n_units, np.int64))
         return readonly(np.asarray(g.codes, np.int64) - g.offset)
@@ -153,9 +167,7 @@ class PanelStates(ResultBase):
     @property
     def score(self) -> np.ndarray:
         """Deprivation scores ``c_it`` as floats (NaN when unobserved)."""
-        out = self.num / float(self.denom)
-        out[self.num < 0] = np.nan
-        return out
+        return np.where(self.num < 0, np.nan, self.num / float(self.denom))
 
     @property
     def n_unobserved(self) -> int:
@@ -208,7 +220,8 @@ class PanelStates(ResultBase):
         return (
             f"<mpi.PanelStates spec={self.spec.name or 'custom'!r} k={self.k} "
             f"units={lay.n_units:,} waves={lay.n_waves} weight={self.weight_name!r} "
-            f"by={self.by} unobserved={self.n_unobserved:,}>"
+            f"by={self.by} "
+            + ("lazy (dask)>" if self.lazy else f"unobserved={self.n_unobserved:,}>")
         )
 
     def group_values(self) -> dict[str, pd.Categorical]:
@@ -222,7 +235,36 @@ class PanelStates(ResultBase):
         g = self.groups
         if g is None:
             return {}
-        idx = np.unravel_index(np.asarray(g.codes, np.int64) - g.offset, g.ext_shape)
+        if self.lazy:
+            raise DataError(
+                "the group labels of every unit of a dask panel would be loaded at once; "
+                "use to_dataset() (lazy, the by variables as coordinates), by_group() or "
+                "unit_group_values(rows)"
+            )
+        return self._categoricals(np.asarray(g.codes, np.int64))
+
+    def unit_group_values(self, rows: np.ndarray) -> dict[str, pd.Categorical]:
+        """The labels per ``by`` variable of the units at positions ``rows`` (for lazy
+        states only those units' group codes are computed).
+
+        Parameters
+        ----------
+        rows
+            Integer positions of units in the panel.
+
+        Returns
+        -------
+        dict of str to pandas.Categorical
+            One categorical of ``len(rows)`` labels per ``by`` variable (missing: NaN).
+        """
+        g = self.groups
+        if g is None:
+            return {}
+        return self._categoricals(np.asarray(g.codes[np.asarray(rows, np.int64)], np.int64))
+
+    def _categoricals(self, codes: np.ndarray) -> dict[str, pd.Categorical]:
+        g = self.groups
+        idx = np.unravel_index(codes - g.offset, g.ext_shape)
         out = {}
         for name, lab, ix in zip(g.names, g.labels, idx, strict=True):
             codes = np.where(ix == len(lab), -1, ix)  # the missing slot -> NaN
@@ -295,7 +337,10 @@ class PanelStates(ResultBase):
             (u,), self.weight, {"long_name": "panel weight (NaN: missing, unit dropped)"}
         )
         coords: dict[Hashable, Any] = {u: lay.units, t: lay.times}
-        coords.update({b: (u, np.asarray(v)) for b, v in self.group_values().items()})
+        if self.lazy:
+            coords.update({b: (u, self._lazy_group_values(b)) for b in self.by})
+        else:
+            coords.update({b: (u, np.asarray(v)) for b, v in self.group_values().items()})
         return xr.Dataset(data, coords=coords, attrs=self._attrs())
 
     def _attrs(self) -> dict[str, Any]:
@@ -326,26 +371,56 @@ class PanelStates(ResultBase):
             (text("result.header.unobserved", lang), f"{a['n_unobserved']:,}"),
         ]
 
+    def _lazy_group_values(self, name: str) -> Any:
+        """The labels of ``by`` variable ``name`` per unit, as a dask array."""
+        g = self.groups
+        i = g.names.index(name)
+        lab = np.append(np.asarray(g.labels[i], dtype=object), np.nan)  # the missing slot
+        after = int(np.prod(g.ext_shape[i + 1 :], dtype=np.int64))
+        pos = (g.codes - g.offset) // after % g.ext_shape[i]
+        return pos.map_blocks(lambda p: lab[p], dtype=object)
+
     def _tables(self, lang: str) -> list[tuple[str, pd.DataFrame]]:
-        counts = self._state_counts(np.zeros(self.layout.n_units, np.int64), 1)
+        counts = self._state_counts(grouped=False)
         table = label_table(counts["count"].isel(cell=0).to_pandas(), lang, cells=True)
         return [(text("result.table.state_counts", lang), table)]
 
     def _grouped(self) -> xr.Dataset | None:
         if self.groups is None:
             return None
-        return self._state_counts(self.cell, self.n_cells, split=True)
+        return self._state_counts(grouped=True)
 
-    def _state_counts(self, cell: np.ndarray, n_cells: int, *, split: bool = False) -> xr.Dataset:
-        """Unit-waves (``count``) and their weights (``weighted_count``, units without a
-        weight left out) per cell, wave and state."""
+    def state_count_sums(self, grouped: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Unit-waves and their weights per cell, wave and state code (additive).
+
+        Parameters
+        ----------
+        grouped
+            Per group cell (else one cell: all units).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``count`` (int64) and ``weighted`` (float64), each ``[cell, wave, state + 1]``;
+            units without a weight count 0 in ``weighted``.
+        """
         lay = self.layout
         T, S = lay.n_waves, len(STATE_CODES)
+        n_cells = self.n_cells if grouped else 1
+        cell = self.cell if grouped else np.zeros(lay.n_units, np.int64)
         key = (cell[:, None] * T + np.arange(T)[None, :]) * S + (self.state + 1)
         size = n_cells * T * S
         count = np.bincount(key.ravel(), minlength=size).reshape(n_cells, T, S)
         w = np.broadcast_to(np.nan_to_num(self.weight)[:, None], key.shape)
         weighted = np.bincount(key.ravel(), w.ravel(), minlength=size).reshape(n_cells, T, S)
+        return count, weighted
+
+    def _state_counts(self, *, grouped: bool) -> xr.Dataset:
+        """Unit-waves (``count``) and their weights (``weighted_count``, units without a
+        weight left out) per cell, wave and state."""
+        lay = self.layout
+        split = grouped
+        count, weighted = block_sums(self, lambda ps: ps.state_count_sums(grouped))
         dims = [str(lay.time_dim), "state"]
         coords = {dims[0]: lay.times, "state": list(STATE_CODES.values())}
         if split:
@@ -462,6 +537,16 @@ def panel_states(
     layout = check_panel(panel, unit=unit, time=time, min_waves=min_waves)
     if layout.n_units == 0:
         raise DataError("panel has no units; nothing to measure")
+    if is_lazy(panel, spec.variables):  # a dask panel: states scored block by block
+        fields = lazy_states(panel, spec, kk, layout, weight, by)
+        return PanelStates(
+            spec=spec,
+            k=kk,
+            layout=layout,
+            denom=int(spec.integer_weights[1]),
+            weight_name=weight,
+            **fields,
+        )
     by_names, groups = unit_groups(panel, by, layout)
     sw = unit_weights(panel, weight, layout)
     num, pattern, state = score_panel(panel, spec, kk, layout)

@@ -38,6 +38,7 @@ from mpi.dynamics._transition_measures import (
 )
 from mpi.dynamics.result import DynamicsResult, panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
+from mpi.dynamics.states_chunked import block_sums
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import transitions as ktr
 from mpi.measurement.spec import Spec
@@ -360,9 +361,7 @@ def transitions(
     check_by_names(ps.by, reserved, "transitions")
     mode = ktr.POVERTY if states == "poverty" else ktr.BANDS
     bal = ktr.BALANCED if balance == "balanced" else ktr.PAIRS
-    flow, count, units = ktr.transition_flows(
-        ps.state, ps.weight, ps.cell, ps.n_cells, mode, bal, parallel_chunks(lay.n_units)
-    )
+    flow, count, units = block_sums(ps, partial(_flows, mode=mode, bal=bal))
     tot = units.sum(axis=0)
     _require_units(tot, ps, balance)
     tables = _Tables.of(ps, states, pooled)
@@ -372,6 +371,13 @@ def transitions(
     if ps.groups is not None:
         grouped = partial(_grouped, tables, ps, flow, count, ds.attrs)
     return TransitionResult(ds, ps, grouped)
+
+
+def _flows(ps: PanelStates, *, mode: int, bal: int) -> tuple[np.ndarray, ...]:
+    """The kernel's flows, counts and unit counts per cell (additive over units)."""
+    return ktr.transition_flows(
+        ps.state, ps.weight, ps.cell, ps.n_cells, mode, bal, parallel_chunks(ps.layout.n_units)
+    )
 
 
 def _check_arguments(states: str, pooled: Any, balance: str) -> None:

@@ -287,7 +287,13 @@ def test_states_of_a_dask_panel_equal_in_memory(panel, spec):
         )
     a = mpi.transitions(sd, balance="pairs").to_dataset()
     b = mpi.transitions(st, balance="pairs").to_dataset()
-    xr.testing.assert_identical(a, b)
+    # the dask path adds each block's weighted sums (issue 21): float sums agree to 1e-12
+    # (another order of addition), counts and attributes exactly
+    xr.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert a.attrs == b.attrs
+    for name, var in b.data_vars.items():
+        if var.dtype.kind in "iub":
+            assert (a[name] == var).all(), name
 
 
 @pytest.mark.parametrize("d", [3, 15, 16, 20])
