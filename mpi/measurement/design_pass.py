@@ -23,10 +23,25 @@ from mpi.errors import DataError, ValidationError
 from mpi.measurement.cell_totals import CellTotals, Inference, scatter_sum
 from mpi.measurement.finalize import CELL_DIM
 from mpi.survey.bootstrap import rao_wu_factors
-from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign, encode_design
+from mpi.survey.design import (
+    BootstrapDesign,
+    Design,
+    EncodedDesign,
+    ReplicateDesign,
+    encode_design,
+)
 from mpi.survey.estimate import REP, LinearizedEngine, ReplicateEngine
 
-__all__ = ["run_design", "check_design_type", "RowStatistics"]
+__all__ = [
+    "run_design",
+    "check_design_type",
+    "RowStatistics",
+    "design_inference",
+    "replicate_weight",
+    "replicate_weight_error",
+    "replicate_sample",
+    "replicate_inference",
+]
 
 #: The kernel sums into the full (PSU, group) table when it has at most this many cells per
 #: (PSU, group) pair holding units (plus ``DENSE_SLACK``); sparser tables get one row per pair.
@@ -232,6 +247,53 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
             block,
             blocks_sorted=in_order,
         )
+    return design_inference(
+        prep, design, enc, raw, row_psu, row_cell,
+        dense=dense, per_psu=per_psu, trim=trim, present=present if dense and marked else None,
+    )  # fmt: skip
+
+
+def design_inference(
+    prep: Any,
+    design: Design | BootstrapDesign,
+    enc: EncodedDesign,
+    raw: tuple,
+    row_psu: np.ndarray,
+    row_cell: np.ndarray,
+    *,
+    dense: bool = False,
+    per_psu: int = 0,
+    trim: bool = False,
+    present: np.ndarray | None = None,
+) -> tuple[xr.Dataset, Inference]:
+    """Statistics per group cell and the inference of a design's kernel pass.
+
+    Parameters
+    ----------
+    prep
+        The :class:`~mpi.measurement.prepare.Prepared` inputs (groups, cutoffs).
+    design
+        A :class:`~mpi.Design` or ``Design.bootstrap(...)``.
+    enc
+        The encoded first stage (PSU numbers, strata).
+    raw
+        The kernel's per-bucket sums per row (:meth:`Prepared.run_raw`).
+    row_psu, row_cell
+        The PSU and the group cell of every row.
+    dense, per_psu, trim, present
+        Dense rows: every (PSU, cell) pair, PSU-major, ``per_psu`` cells per PSU (the
+        missing slot left out with ``trim``), ``present`` marking the pairs holding units;
+        otherwise one row per (PSU, cell) pair that holds units.
+
+    Returns
+    -------
+    tuple
+        The statistics along ``cell`` (additive over the PSUs) and the
+        :class:`~mpi.measurement.cell_totals.Inference`.
+    """
+    g = prep.groups
+    n_cells = g.n_cells if g is not None else 1
+    n_psu = enc.n_psu
     arrays: Any = RowStatistics(prep, raw)
     dims = dict(_ROW_DIMS)
     # statistics per group cell from the kernel's sums over that cell's rows
@@ -265,7 +327,7 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         full_by=list(prep.by_names) if g is None or not g.sparse else None,
         dense=dense,
         table_shape=(per_psu,) if trim else tuple(g.ext_shape) if g is not None else (),
-        present=present if dense and marked else None,
+        present=present,
     )
     if isinstance(design, BootstrapDesign):
         factors = rao_wu_factors(
@@ -288,15 +350,96 @@ def _run_replicates(prep: Any, design: ReplicateDesign, gcell: np.ndarray, n_cel
     main = prep.run(prep.sweight, np.ascontiguousarray(gcell), 0, n_cells)
     reps = []
     for name in design.replicate_weights:
-        w = encode_weight(prep.table.column(name, role="replicate weight"), name)
+        w = replicate_weight(prep, name)
         if np.isnan(w).any():
-            raise DataError(
-                f"replicate weight {name!r} has {int(np.isnan(w).sum())} missing value(s); "
-                "replicate weights must be complete (use 0 for units out of a replicate)"
-            )
-        if prep.sweight.size:  # a unit without a full-sample weight is out of every replicate
-            w = np.where(np.isnan(prep.sweight), np.nan, w)
+            raise replicate_weight_error(name, int(np.isnan(w).sum()))
+        w = replicate_sample(prep, w)
         reps.append(prep.run(w, np.ascontiguousarray(gcell), 0, n_cells))
+    return replicate_inference(prep, design, main, reps, n_cells)
+
+
+def replicate_weight(prep: Any, name: str) -> np.ndarray:
+    """Replicate weight ``name`` of the units, encoded as a sampling weight.
+
+    Parameters
+    ----------
+    prep
+        The :class:`~mpi.measurement.prepare.Prepared` inputs (their table is read).
+    name
+        The replicate-weight variable.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights, NaN where missing.
+    """
+    return encode_weight(prep.table.column(name, role="replicate weight"), name)
+
+
+def replicate_weight_error(name: str, n_missing: int) -> DataError:
+    """The error for a replicate weight with missing values.
+
+    Parameters
+    ----------
+    name
+        The replicate-weight variable.
+    n_missing
+        Its number of missing values.
+
+    Returns
+    -------
+    DataError
+        The error to raise.
+    """
+    return DataError(
+        f"replicate weight {name!r} has {n_missing} missing value(s); "
+        "replicate weights must be complete (use 0 for units out of a replicate)"
+    )
+
+
+def replicate_sample(prep: Any, w: np.ndarray) -> np.ndarray:
+    """A replicate's weights with the units without a full-sample weight left out.
+
+    Parameters
+    ----------
+    prep
+        The :class:`~mpi.measurement.prepare.Prepared` inputs (their sampling weights).
+    w
+        The replicate weights (:func:`replicate_weight`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``w``, NaN where the full-sample weight is missing.
+    """
+    if prep.sweight.size:  # a unit without a full-sample weight is out of every replicate
+        return np.where(np.isnan(prep.sweight), np.nan, w)
+    return w
+
+
+def replicate_inference(
+    prep: Any, design: ReplicateDesign, main: xr.Dataset, reps: list[xr.Dataset], n_cells: int
+) -> tuple[xr.Dataset, Inference]:
+    """The inference of a replicate design from the statistics along ``cell``.
+
+    Parameters
+    ----------
+    prep
+        The :class:`~mpi.measurement.prepare.Prepared` inputs.
+    design
+        The replicate design.
+    main
+        Statistics with the full-sample weight.
+    reps
+        Statistics with each replicate weight, in the design's order.
+    n_cells
+        Number of group cells.
+
+    Returns
+    -------
+    tuple
+        ``main`` and the :class:`~mpi.measurement.cell_totals.Inference`.
+    """
     rep = xr.concat(reps, dim=REP)
     arrays = {n: rep[n].transpose(REP, "cell", ...).values for n in rep.data_vars}
     dims = {n: tuple(d for d in rep[n].dims if d not in (REP, "cell")) for n in rep.data_vars}

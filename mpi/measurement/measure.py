@@ -1,9 +1,10 @@
 """``mpi.measure``: Alkire-Foster measures in one exact, fused pass.
 
-The arguments are validated and encoded here (:func:`_prepare`); the kernel driver is
-:mod:`mpi.measurement.prepare`, panels are flattened by :mod:`mpi.measurement.panel_measure`,
-design-based inference is :mod:`mpi.measurement.design_pass` (kernel passes by PSU or
-replicate) and :mod:`mpi.measurement.estimands` (the estimands on the Estimate algebra).
+The arguments are validated and encoded by :func:`mpi.measurement.prepare.prepare_inputs`
+(the kernel driver), panels are flattened by :mod:`mpi.measurement.panel_measure`, dask-backed
+Datasets are measured block by block (:mod:`mpi.measurement.measure_chunked`), design-based
+inference is :mod:`mpi.measurement.design_pass` (kernel passes by PSU or replicate) and
+:mod:`mpi.measurement.estimands` (the estimands on the Estimate algebra).
 """
 
 from __future__ import annotations
@@ -13,106 +14,25 @@ from collections.abc import Hashable, Sequence
 from fractions import Fraction
 from typing import Any, Literal
 
-import numba
-import numpy as np
 import xarray as xr
 
-from mpi import kernels
+from mpi._common.chunked import is_lazy
 from mpi._common.exact import fraction_text
-from mpi._common.table import Groups, as_table, encode_groups, encode_weight, readonly
+from mpi._common.table import Groups
 from mpi._version import __version__
-from mpi.errors import DataError, ValidationError
+from mpi.errors import ValidationError
 from mpi.measurement.design_pass import check_design_type, run_design
-from mpi.measurement.encode import encode_indicator
+from mpi.measurement.measure_chunked import measure_blocks
 from mpi.measurement.panel_measure import flatten_panel, is_panel
-from mpi.measurement.prepare import MISSING_RULES, Prepared, by_variable_names, cutoff_list
+from mpi.measurement.prepare import prepare_inputs
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.spec import Spec
 from mpi.survey.design import BootstrapDesign, Design, ReplicateDesign
 
 __all__ = ["measure", "compute_statistics"]
 
-
-def _prepare(
-    data: Any,
-    spec: Spec,
-    *,
-    weight: str | None,
-    by: Any,
-    k: Any,
-    missing: str,
-    use_patterns: bool | int | None,
-    extra: Sequence[Hashable] = (),
-    sparse_groups: bool = False,
-) -> Prepared:
-    """:func:`mpi.measure`'s arguments validated and encoded for the kernel (indicator
-    columns, rules and cutoffs, sampling weights, ``by`` groups); ``extra`` names further
-    variables to read (a design's), ``sparse_groups`` allows the sparse group layout."""
-    if not isinstance(spec, Spec):
-        raise ValidationError(
-            f"spec must be an mpi.Spec (e.g. mpi.presets.global_mpi_2018()); got "
-            f"{type(spec).__name__}"
-        )
-    if missing not in MISSING_RULES:
-        raise ValidationError(
-            f"missing must be one of {', '.join(MISSING_RULES)}; got {missing!r}"
-        )
-    ks, k_dim = cutoff_list(spec, k)
-    by_names = by_variable_names(by)
-    if weight is not None and not isinstance(weight, Hashable | str):
-        raise ValidationError(f"weight must be the name of a variable; got {weight!r}")
-    needed = [*spec.variables, *([weight] if weight is not None else []), *by_names, *extra]
-    table = as_table(data, list(dict.fromkeys(needed)))
-    if table.n == 0:
-        raise DataError("data has no units (0 rows); nothing to measure")
-
-    encoded = []
-    rules = np.empty(len(spec), np.int64)
-    cutoffs = np.empty(len(spec), np.float64)
-    cardinal = np.empty(len(spec), np.bool_)
-    for j, ind in enumerate(spec):
-        values, rule, cut = encode_indicator(
-            table.column(ind.variable, role="indicator"), ind, narrow=True
-        )
-        if ind.cardinal and cut <= 0:
-            raise DataError(f"indicator {ind.name!r}: cardinal cutoff must be positive")
-        encoded.append(values)
-        rules[j] = kernels.RULE_CODES[rule]
-        cutoffs[j] = cut
-        cardinal[j] = ind.cardinal
-    # one column dtype for the kernel: int8 (views of 0/1 flags and small integer codes)
-    # when every column allows it, else float64 (the int8 ones widened one at a time)
-    narrow = all(v.dtype == np.int8 for v in encoded)
-    cols = numba.typed.List()
-    while encoded:  # each int8 column is released once widened
-        values = encoded.pop(0)
-        if not (narrow or values.dtype == np.float64):
-            values = readonly(values.astype(np.float64))
-        cols.append(values)
-    sweight = (
-        encode_weight(table.column(weight, role="weight"), weight)
-        if weight is not None
-        else readonly(np.empty(0, np.float64))
-    )
-    # sparse_groups: a large, sparsely filled cross-classification may be encoded over the
-    # combinations that occur (mpi._common.table.Groups); the result then has one stacked dim
-    groups = encode_groups(table, by_names, sparse=sparse_groups) if by_names else None
-    return Prepared(
-        spec,
-        table,
-        cols,
-        rules,
-        cutoffs,
-        cardinal,
-        ks,
-        k_dim,
-        by_names,
-        weight,
-        sweight,
-        groups,
-        missing,
-        use_patterns,
-    )
+#: The encoding step (moved to :mod:`mpi.measurement.prepare`; the name kept for callers).
+_prepare = prepare_inputs
 
 
 def compute_statistics(
@@ -133,7 +53,7 @@ def compute_statistics(
     ``True``/``False`` or a mode of :mod:`mpi.kernels.af`: ``UNITS``, ``PATTERNS``,
     ``DIRECT``); all give the same statistics.
     """
-    prep = _prepare(
+    prep = prepare_inputs(
         data, spec, weight=weight, by=by, k=k, missing=missing, use_patterns=use_patterns
     )
     stats, missing_group, _ = prep.finish(prep.run_groups(), stacklevel=4)
@@ -167,6 +87,10 @@ def measure(
         every indicator's ``variable``; or a *panel*: a Dataset with dims ``unit`` and
         ``time`` (indicators over both, weight and groups over ``unit``), measured wave by
         wave in one kernel pass, the result gaining the ``time`` dimension. Never modified.
+        A dask-backed Dataset (e.g. ``xr.open_zarr(path)``, chunked along the units) is
+        measured block by block of units with the active dask scheduler, never loaded
+        whole; the result equals the in-memory one (groups, cutoffs, missing rules and
+        designs included). Panels must be in memory.
     spec : mpi.Spec
         Indicators, deprivation cutoffs, nested weights and the poverty cutoff.
     weight : str, optional
@@ -260,6 +184,13 @@ def measure(
     notes: dict = {}
     panel_time = None
     if is_panel(data, spec, time):
+        if is_lazy(data):
+            raise ValidationError(
+                f"data is a dask-backed panel (dims {tuple(map(str, data.dims))}); a panel is "
+                "measured in memory only (its balancing reads every wave of a unit). Measure "
+                f"each wave lazily with mpi.measure(data.sel({time}=wave), spec, ...), or load "
+                "a panel that fits in memory first (data.load())"
+            )
         if design is not None:
             raise ValidationError(
                 "design= is not supported for panels yet; measure one wave at a time "
@@ -285,23 +216,30 @@ def measure(
                 "weight only in mpi.Design(...)"
             )
         weight = design.weight
-    prep = _prepare(
-        data,
-        spec,
-        weight=weight,
-        by=by,
-        k=k,
-        missing=missing,
-        use_patterns=None,
-        extra=design.variables if design is not None else (),
-        sparse_groups=panel_time is None,  # panels keep the dense (unit, wave) layout
-    )
-    prep.keep = panel_time
-    if design is None:
-        stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
-    else:
-        cell_stats, inference = run_design(prep, design)
+    if panel_time is None and is_lazy(data):
+        # dask-backed: block by block of units, never loaded whole
+        prep, cell_stats, inference = measure_blocks(
+            data, spec, weight=weight, by=by, k=k, missing=missing, design=design
+        )
         stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
+    else:
+        prep = prepare_inputs(
+            data,
+            spec,
+            weight=weight,
+            by=by,
+            k=k,
+            missing=missing,
+            use_patterns=None,
+            extra=design.variables if design is not None else (),
+            sparse_groups=panel_time is None,  # panels keep the dense (unit, wave) layout
+        )
+        prep.keep = panel_time
+        if design is None:
+            stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
+        else:
+            cell_stats, inference = run_design(prep, design)
+            stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
     groups, ks, k_dim = prep.groups, prep.ks, prep.k_dim
     call = (
         f"mpi.measure(data, spec={spec.name or 'custom'!r}, weight={weight!r}, "

@@ -10,18 +10,20 @@ groups as cells, a survey design (:func:`mpi.measurement.design_pass.run_design`
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from mpi import kernels
-from mpi._common.table import Groups, readonly
+from mpi._common.table import Groups, as_table, encode_groups, encode_weight, readonly
 from mpi.errors import DataError, MissingDataWarning, ValidationError
+from mpi.measurement.encode import encode_indicator
 from mpi.measurement.finalize import CELL_DIM
 from mpi.measurement.groups import group_names, missing_group_counts, sparse_position_name
 from mpi.measurement.spec import Spec
@@ -33,6 +35,8 @@ __all__ = [
     "cutoff_list",
     "by_variable_names",
     "patterns_pay",
+    "check_arguments",
+    "prepare_inputs",
 ]
 
 #: The ``missing`` rules of :func:`mpi.measure`.
@@ -127,6 +131,9 @@ class Prepared:
     #: A ``by`` variable (the last one) kept in the totals of the units with a missing group,
     #: e.g. a panel's wave: those totals are then per wave.
     keep: str | None = None
+    #: Units whose sampling weight is missing, when not read from ``sweight`` (the
+    #: statistics of a bigger-than-memory Dataset, summed over its blocks).
+    n_weight_missing: int | None = None
 
     def run(self, sweight: np.ndarray, cell: np.ndarray, offset: int, n_cells: int) -> xr.Dataset:
         """Statistics along ``cell`` for the units' cell codes (``cell - offset``)."""
@@ -220,7 +227,7 @@ class Prepared:
         if missing == "raise" and (n_dropped or int(stats["NMISS"].sum())):
             raise DataError(
                 f"missing values in {n_dropped} unit(s) with missing='raise': "
-                + _missing_report(stats, spec, self.weight, self.sweight)
+                + _missing_report(stats, spec, self.weight, self.weight_missing())
                 + ". Use missing='drop' (listwise) or missing='reweight' (OPHI rule), or "
                 "impute first"
             )
@@ -228,7 +235,7 @@ class Prepared:
         if n_dropped:
             warnings.warn(
                 f"{n_dropped} of {table.n} units dropped for missing values ({missing!r} rule): "
-                + _missing_report(stats, spec, self.weight, self.sweight)
+                + _missing_report(stats, spec, self.weight, self.weight_missing())
                 + ". They are counted in the result's n_dropped",
                 MissingDataWarning,
                 stacklevel=stacklevel,
@@ -239,6 +246,14 @@ class Prepared:
         self._warn_missing_groups(missing_group, ext, stacklevel + 1)
         self._warn_empty_groups(known, stacklevel + 1)
         return known, missing_group, ext
+
+    def weight_missing(self) -> int:
+        """Number of units whose sampling weight is missing (NaN)."""
+        if self.n_weight_missing is not None:
+            return self.n_weight_missing
+        if self.weight is None or not self.sweight.size:
+            return 0
+        return int(np.isnan(self.sweight).sum())
 
     def _check_total_weight(self, stats: xr.Dataset, n_dropped: int) -> None:
         """A DataError when units were measured but their sampling weights sum to 0 (every
@@ -395,6 +410,111 @@ class Prepared:
         return known, missing_group, ext
 
 
+def check_arguments(
+    spec: Spec, *, weight: Any, by: Any, k: Any, missing: str
+) -> tuple[list[Fraction], bool, list[str]]:
+    """:func:`mpi.measure`'s cheap argument checks (no data read).
+
+    Parameters
+    ----------
+    spec, weight, by, k, missing
+        As :func:`mpi.measure`.
+
+    Returns
+    -------
+    tuple
+        The cutoffs as exact fractions, whether ``k`` was a sequence, and the ``by`` names.
+    """
+    if not isinstance(spec, Spec):
+        raise ValidationError(
+            f"spec must be an mpi.Spec (e.g. mpi.presets.global_mpi_2018()); got "
+            f"{type(spec).__name__}"
+        )
+    if missing not in MISSING_RULES:
+        raise ValidationError(
+            f"missing must be one of {', '.join(MISSING_RULES)}; got {missing!r}"
+        )
+    ks, k_dim = cutoff_list(spec, k)
+    by_names = by_variable_names(by)
+    if weight is not None and not isinstance(weight, Hashable | str):
+        raise ValidationError(f"weight must be the name of a variable; got {weight!r}")
+    return ks, k_dim, by_names
+
+
+def prepare_inputs(
+    data: Any,
+    spec: Spec,
+    *,
+    weight: str | None,
+    by: Any,
+    k: Any,
+    missing: str,
+    use_patterns: bool | int | None,
+    extra: Sequence[Hashable] = (),
+    sparse_groups: bool = False,
+    encode: Callable[..., tuple[np.ndarray, str, float]] = encode_indicator,
+) -> Prepared:
+    """:func:`mpi.measure`'s arguments validated and encoded for the kernel (indicator
+    columns, rules and cutoffs, sampling weights, ``by`` groups); ``extra`` names further
+    variables to read (a design's), ``sparse_groups`` allows the sparse group layout,
+    ``encode`` encodes one indicator column (:func:`~mpi.measurement.encode.encode_indicator`;
+    a block of a bigger-than-memory Dataset passes one that knows the whole data's
+    categories)."""
+    ks, k_dim, by_names = check_arguments(spec, weight=weight, by=by, k=k, missing=missing)
+    needed = [*spec.variables, *([weight] if weight is not None else []), *by_names, *extra]
+    table = as_table(data, list(dict.fromkeys(needed)))
+    if table.n == 0:
+        raise DataError("data has no units (0 rows); nothing to measure")
+
+    encoded = []
+    rules = np.empty(len(spec), np.int64)
+    cutoffs = np.empty(len(spec), np.float64)
+    cardinal = np.empty(len(spec), np.bool_)
+    for j, ind in enumerate(spec):
+        values, rule, cut = encode(
+            table.column(ind.variable, role="indicator"), ind, narrow=True
+        )
+        if ind.cardinal and cut <= 0:
+            raise DataError(f"indicator {ind.name!r}: cardinal cutoff must be positive")
+        encoded.append(values)
+        rules[j] = kernels.RULE_CODES[rule]
+        cutoffs[j] = cut
+        cardinal[j] = ind.cardinal
+    # one column dtype for the kernel: int8 (views of 0/1 flags and small integer codes)
+    # when every column allows it, else float64 (the int8 ones widened one at a time)
+    narrow = all(v.dtype == np.int8 for v in encoded)
+    cols = numba.typed.List()
+    while encoded:  # each int8 column is released once widened
+        values = encoded.pop(0)
+        if not (narrow or values.dtype == np.float64):
+            values = readonly(values.astype(np.float64))
+        cols.append(values)
+    sweight = (
+        encode_weight(table.column(weight, role="weight"), weight)
+        if weight is not None
+        else readonly(np.empty(0, np.float64))
+    )
+    # sparse_groups: a large, sparsely filled cross-classification may be encoded over the
+    # combinations that occur (mpi._common.table.Groups); the result then has one stacked dim
+    groups = encode_groups(table, by_names, sparse=sparse_groups) if by_names else None
+    return Prepared(
+        spec,
+        table,
+        cols,
+        rules,
+        cutoffs,
+        cardinal,
+        ks,
+        k_dim,
+        by_names,
+        weight,
+        sweight,
+        groups,
+        missing,
+        use_patterns,
+    )
+
+
 #: Largest pattern table (cells x 2**d entries per thread) for pattern accumulation: 128k
 #: entries (1 MB) stay in the L2 cache.
 MAX_PATTERN_TABLE = 1 << 17
@@ -443,13 +563,11 @@ def _stats_dataset(
     return xr.Dataset(data, coords=coords)
 
 
-def _missing_report(stats: xr.Dataset, spec: Spec, weight: str | None, sweight) -> str:
+def _missing_report(stats: xr.Dataset, spec: Spec, weight: str | None, nw: int) -> str:
     nmiss = stats["NMISS"].sum([d for d in stats["NMISS"].dims if d != "indicator"])
     parts = [f"{ind.variable}: {int(v)}" for ind, v in zip(spec, nmiss.values, strict=True) if v]
-    if weight is not None and sweight.size:
-        nw = int(np.isnan(sweight).sum())
-        if nw:
-            parts.append(f"{weight} (weight): {nw}")
+    if weight is not None and nw:
+        parts.append(f"{weight} (weight): {nw}")
     return "missing values per variable: " + (", ".join(parts) if parts else "none")
 
 
