@@ -10,10 +10,12 @@ The cross-section AF kernel is :mod:`.af` (entry point) with :mod:`.af_layout`,
 reweighting of one unit, shared by the AF kernel and unit-level identification) and
 :mod:`.identify` (the unit-level identification loops of :func:`mpi.identify`); the panel kernels are :mod:`.panel`
 (states), :mod:`.transitions`, :mod:`.chronic`, :mod:`.decompose`, :mod:`.relapse` and
-:mod:`.risk`; :mod:`.buckets`, :mod:`.codes` and :mod:`.variance` serve the survey design.
+:mod:`.risk`; :mod:`.screening` (campus-card features in one pass); :mod:`.buckets`, :mod:`.codes` and :mod:`.variance` serve the survey design. :func:`task_threads` limits the numba threads of one dask
+task (numba threads x dask workers <= cores).
 """
 
 from . import chronic, decompose, panel, relapse, risk, transitions
+from ._config import task_thread_count, task_threads
 from .af import BLOCK, RULE_CODES, Identification, af_statistics, rows_with_units
 from .buckets import bucket_statistics
 from .codes import dense_codes, pair_codes, psu_strata, psu_values, run_codes
@@ -42,4 +44,6 @@ __all__ = [
     "combine_terms",
     "terms_variance",
     "fold_rows",
+    "task_threads",
+    "task_thread_count",
 ]

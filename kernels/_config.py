@@ -7,6 +7,12 @@ module keeps its old compiled helper after the helper changes, until its own fil
 (``touch kernels/*.py`` after editing a helper here).
 ``XMPI_NUMBA_PARALLEL`` (default ``1``) runs the unit loop on all threads; set it to ``0``
 inside thread pools that are unsafe for numba's threading layer.
+``XMPI_TASK_THREADS`` (default ``1``) is the number of numba threads a kernel uses inside a
+dask task (:func:`task_threads`): dask already runs one task per core (its threaded scheduler
+has one thread per core; a ``dask.distributed`` cluster has workers x threads per worker
+slots, one per core by default), so numba threads x dask workers stays within the cores.
+Raise it only when dask runs fewer tasks at once than there are cores (e.g. one worker
+process with one thread on a many-core machine); ``NUMBA_NUM_THREADS`` caps it.
 
 The first run compiles the kernels, which takes minutes on a slow machine; while numba
 really compiles one of them (a miss of its disk cache), :data:`NOTICE` is written once per
@@ -48,6 +54,9 @@ from numba.core import event
 
 CACHE = os.environ.get("XMPI_NUMBA_CACHE", "1") != "0"
 PARALLEL = os.environ.get("XMPI_NUMBA_PARALLEL", "1") != "0"
+
+#: numba threads per kernel call inside a dask task (see :func:`task_threads`).
+TASK_THREADS = os.environ.get("XMPI_TASK_THREADS", "1")
 
 #: Extra cells after each parallel chunk's private sums, so that two threads never write to
 #: one cache line (with a single group a chunk's sums fit in a few lines, and threads
@@ -142,6 +151,72 @@ class CompileNotice(event.Listener):
 #: The one listener of this process, registered when the kernels are imported.
 COMPILE_NOTICE = CompileNotice()
 event.register("numba:compile", COMPILE_NOTICE)
+
+
+def task_thread_count(setting: str | int | None = None) -> int:
+    """The numba threads of one dask task: ``XMPI_TASK_THREADS`` (default 1), at most
+    ``numba.config.NUMBA_NUM_THREADS`` (the process's pool; the cores by default).
+
+    Parameters
+    ----------
+    setting : str or int, optional
+        The requested count (default :data:`TASK_THREADS`, the environment variable).
+
+    Returns
+    -------
+    int
+        Between 1 and ``NUMBA_NUM_THREADS``.
+    """
+    raw = TASK_THREADS if setting is None else setting
+    try:
+        n = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"XMPI_TASK_THREADS={raw!r} is not a whole number; set it to the numba threads of "
+            "one dask task, e.g. 1"
+        ) from None
+    if n < 1:
+        raise ValueError(f"XMPI_TASK_THREADS={raw!r} must be at least 1")
+    return min(n, int(nb.config.NUMBA_NUM_THREADS))
+
+
+class TaskThreads:
+    """Context manager of :func:`task_threads`: numba's thread count for the calling thread
+    set on entry and restored on exit."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.before = 0
+
+    def __enter__(self) -> int:
+        self.before = nb.get_num_threads()
+        nb.set_num_threads(self.n)
+        return self.n
+
+    def __exit__(self, *exc: Any) -> None:
+        nb.set_num_threads(self.before)
+
+
+def task_threads(n: int | None = None) -> TaskThreads:
+    """numba threads of the kernels called in a ``with`` block limited to ``n`` (default
+    :func:`task_thread_count`), restored afterwards: the block is one dask task.
+
+    ``numba.set_num_threads`` is thread-local, so the limit holds for the calling thread
+    (the dask worker thread running the task) only; other tasks and the caller's own
+    thread keep theirs. The results do not change: the kernels' chunks depend on the data
+    only (:func:`fixed_chunks`), never on the thread count.
+
+    Parameters
+    ----------
+    n : int, optional
+        The threads; default ``XMPI_TASK_THREADS`` (1), capped at ``NUMBA_NUM_THREADS``.
+
+    Returns
+    -------
+    TaskThreads
+        A context manager; ``with task_threads() as n:`` gives the count in force.
+    """
+    return TaskThreads(task_thread_count(n))
 
 
 def fixed_chunks(n: int, per: int) -> int:

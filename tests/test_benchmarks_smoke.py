@@ -83,3 +83,18 @@ def test_screening_features_benchmark_smoke():
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "| 300 |" in proc.stdout
+
+
+def test_scale_benchmark_smoke():
+    """benchmarks/scale.py on small stores: lazy measure, identify and panel dynamics from zarr
+    equal the in-memory results (the script exits non-zero otherwise)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--units", "2e4", "--chunk",
+         "2e3", "--panel-units", "5e3", "--panel-chunk", "1e3", "--long-units", "2e4",
+         "--long-chunk", "3e3", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -11,7 +11,9 @@ of its blocks. This module is the one place that does that cutting on dask:
   loaded by the task itself, so no process ever holds more than one block per worker) and
   combines the results with ``combine`` in a binary tree of dask tasks, then computes it with
   the active dask scheduler: threads by default, or a ``dask.distributed`` client when one is
-  active. Nothing here is a scheduler: dask runs the graph.
+  active. Nothing here is a scheduler: dask runs the graph. Inside a task the kernels use
+  ``XMPI_TASK_THREADS`` numba threads (default 1, :func:`mpi.kernels.task_threads`), so that
+  numba threads x dask workers never oversubscribe the cores.
 
 An estimator then turns the combined statistics into its result with its ordinary finalize
 step, so the chunked path and the in-memory path share every formula.
@@ -24,6 +26,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import xarray as xr
+
+from mpi import kernels
 
 __all__ = ["is_lazy", "unit_blocks", "reduce_blocks", "add_aligned", "map_unit_blocks"]
 
@@ -122,7 +126,10 @@ def reduce_blocks(
     blocks = list(unit_blocks(sub, dim) if blocks is None else blocks)
 
     def run(block: xr.Dataset) -> T:
-        return func(block)
+        # one dask task: its kernels use XMPI_TASK_THREADS numba threads (default 1), so
+        # numba threads x dask workers stays within the cores
+        with kernels.task_threads():
+            return func(block)
 
     # an xarray object given to a delayed function is computed by dask before the call: each
     # task loads its own block of units and nothing else
@@ -187,4 +194,9 @@ def map_unit_blocks(
         Dask-backed; nothing is computed until the caller asks.
     """
     names = list(data.data_vars) if variables is None else [v for v in variables if v in data]
-    return xr.map_blocks(func, data[names], template=template)
+
+    def run(block: xr.Dataset) -> xr.Dataset:
+        with kernels.task_threads():  # as in reduce_blocks
+            return func(block)
+
+    return xr.map_blocks(run, data[names], template=template)

@@ -13,13 +13,16 @@ and the boolean variable ``observed(unit, time)`` records which unit-waves had o
   :class:`MergeReport` that counts everything it found.
 
 Both scatter the rows into preallocated arrays through ``pandas.factorize`` codes; no loop
-runs over units, and the input frames are never modified.
+runs over units, and the input frames are never modified. With ``store=``,
+:func:`panel_from_long` builds the panel block of units by block into a Zarr store
+(:mod:`mpi.dynamics.build_store`), from a long table bigger than memory; every block goes
+through the same :func:`mpi.dynamics.build_steps.place_rows` as the in-memory panel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from typing import Any
+import os
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,61 +30,19 @@ import xarray as xr
 
 from mpi._common.progress import check_progress
 from mpi._common.progress import progress as progress_bar
-from mpi.dynamics._long import (
-    DUPLICATE_RULES,
-    DuplicateRule,
-    check_dims,
-    check_frame,
-    column,
-    dedup,
-    describer,
-    history_stamp,
-    panel_coords,
-    py_value,
-    scatter,
-    unit_ids,
-    year_values,
-)
+from mpi.dynamics._long import DUPLICATE_RULES, DuplicateRule, check_frame, panel_coords
+from mpi.dynamics.build_steps import long_columns, long_keys, panel_attrs, place_rows
+from mpi.dynamics.build_store import panel_to_store
 from mpi.dynamics.merge import RULES, merge_sources
 from mpi.dynamics.merge_report import MergeReport
-from mpi.errors import DataError, ValidationError
+from mpi.errors import ValidationError
 
 __all__ = ["panel_from_long", "merge_sources", "MergeReport", "RULES", "DUPLICATE_RULES"]
 
 
-# --- static columns ----------------------------------------------------------------------------
-def _static_rows(
-    col: pd.Series, ucode: np.ndarray, units: np.ndarray, *, name: Hashable
-) -> tuple[np.ndarray, np.ndarray]:
-    """(unit codes, representative rows) of a column constant within units, or raise."""
-    codes, uniq = pd.factorize(col.to_numpy(dtype=object) if col.dtype == object else col)
-    valid = np.flatnonzero(codes >= 0)
-    frame = pd.DataFrame({"u": ucode[valid], "c": codes[valid], "row": valid})
-    grouped = frame.groupby("u", sort=True)
-    lo, hi, first = grouped["c"].min(), grouped["c"].max(), grouped["row"].min()
-    bad = lo.index[lo.to_numpy() != hi.to_numpy()]
-    if len(bad):
-        u = bad[0]
-        seen = [py_value(uniq[c]) for c in np.unique(frame.loc[frame["u"] == u, "c"])]
-        raise DataError(
-            f"static: column {name!r} is not constant within units: {len(bad)} unit(s) have "
-            f"different values, e.g. unit {py_value(units[u])!r} has {seen}. Fix the data or list "
-            f"{name!r} in variables= (time-varying) instead of static="
-        )
-    return first.index.to_numpy(), first.to_numpy()
-
-
 # --- panel_from_long ---------------------------------------------------------------------------
-def _names(arg: Any) -> list[Hashable]:
-    if arg is None:
-        return []
-    if isinstance(arg, str) or not isinstance(arg, Sequence | pd.Index | np.ndarray):
-        return [arg]
-    return list(arg)
-
-
 def panel_from_long(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Iterable[pd.DataFrame] | str | os.PathLike[str],
     *,
     unit: Hashable,
     time: Hashable,
@@ -91,19 +52,29 @@ def panel_from_long(
     time_dim: str = "time",
     duplicates: DuplicateRule = "raise",
     progress: bool | None = None,
+    store: str | os.PathLike[str] | None = None,
+    chunk_units: int = 100_000,
+    rows: int = 1_000_000,
 ) -> xr.Dataset:
     """Turn a long table (one row per unit-wave) into a ``unit`` x ``time`` panel.
 
+    In memory by default; with ``store=`` the panel is built into a Zarr store block of
+    ``chunk_units`` units by block, from a table that may be bigger than memory (an
+    iterable of DataFrame pieces, or a CSV/Parquet file read ``rows`` rows at a time), and
+    returned opened lazily (dask arrays chunked along units), equal to the in-memory panel.
+
     Parameters
     ----------
-    df : pandas.DataFrame
-        Long table; it is never modified.
+    df : pandas.DataFrame, iterable of DataFrame, or path
+        Long table; it is never modified. With ``store=``, also an iterable of pieces (a
+        list, or a generator: it is consumed once) or the path of a ``.csv``/``.tsv``/
+        ``.txt``/``.parquet`` file (read with :func:`mpi.io.read_pieces`).
     unit, time : hashable
         Columns with the unit ids (numbers or strings, no missing values) and the calendar
         years (int or float, e.g. 2017.5; convert dates with ``.dt.year``).
     variables : sequence of hashable, optional
         Columns that vary over time, returned along ``(unit, time)``. Default: every column
-        except ``unit``, ``time`` and ``static``.
+        except ``unit``, ``time`` and ``static`` (of the first piece, with ``store=``).
     static : sequence of hashable, optional
         Columns constant within a unit (weights, region, sex, ...), returned along ``unit``.
         Missing values in some rows are filled from the unit's other rows; two different
@@ -115,10 +86,20 @@ def panel_from_long(
         or ``("first" | "last", column)`` to keep the row with the lowest or highest value
         of ``column``. The number of dropped rows is in ``attrs["duplicates_dropped"]``.
     progress : bool or None, default None
-        A progress bar on stderr counting the columns placed on the panel (long tables with
-        many columns take a while): ``None`` when stderr is a terminal (and the environment
-        variable ``XMPI_PROGRESS`` is not ``"0"``), ``True`` always, ``False`` never. The
-        result is the same either way.
+        A progress bar on stderr counting the columns placed on the panel (with ``store=``:
+        the blocks of units written): ``None`` when stderr is a terminal (and the
+        environment variable ``XMPI_PROGRESS`` is not ``"0"``), ``True`` always, ``False``
+        never. The result is the same either way.
+    store : str or os.PathLike, optional
+        A Zarr store (directory) to build the panel in; an existing store there is replaced
+        (anything else there is an error). The rows are first sorted into one temporary
+        file per block of units, in a folder next to the store (removed afterwards), so the
+        disk needs about twice the table's size free.
+    chunk_units : int, default 100_000
+        With ``store=``: units per block (the store's chunks along ``unit_dim``; a block's
+        rows must fit in memory).
+    rows : int, default 1_000_000
+        With ``store=`` and a file path: rows per piece read.
 
     Returns
     -------
@@ -127,13 +108,17 @@ def panel_from_long(
         integer unless some year has decimals); the variables; ``observed`` (bool, unit x
         time). Integer and boolean variables with gaps become float64 with NaN; strings and
         categories become object arrays whose missing values are None or NaN (xarray turns
-        None into NaN in string arrays with pandas >= 3; test with ``pandas.isna``).
+        None into NaN in string arrays with pandas >= 3; test with ``pandas.isna``). With
+        ``store=``: the store opened lazily (:func:`mpi.io.read`), the same values (text
+        variables are stored as strings, their missing values read as NaN).
 
     Raises
     ------
     mpi.errors.DataError
         Missing columns, missing or non-numeric times, missing unit ids, duplicated keys
         (with ``duplicates="raise"``) or static columns that vary within a unit.
+    mpi.errors.ValidationError
+        Pieces or a path without ``store=``; a bad ``store``, ``chunk_units`` or ``rows``.
 
     Examples
     --------
@@ -147,71 +132,76 @@ def panel_from_long(
            [ 700.,   nan]])
     >>> ds["observed"].values.tolist()
     [[True, True], [True, False]]
+
+    The same panel built into a Zarr store from two pieces, one unit per block:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     lazy = panel_from_long([df.iloc[:2], df.iloc[2:]], unit="id", time="year",
+    ...                            static=["weight"], store=Path(folder) / "panel.zarr",
+    ...                            chunk_units=1)
+    ...     print(lazy["income"].chunks, lazy.load().equals(ds))
+    ((1, 1), (2,)) True
     """
     check_progress(progress)
-    df = check_frame(df, "df")
-    where = "df"
-    static_cols = _names(static)
-    ids = unit_ids(column(df, unit, where=where, role="unit"), where=where, name=unit)
-    years = year_values(column(df, time, where=where, role="time"), where=where, name=time)
-    for name in static_cols:
-        column(df, name, where=where, role="static")
-    if variables is None:
-        skip = {unit, time, *static_cols}
-        var_cols = [c for c in df.columns if c not in skip]
-    else:
-        var_cols = _names(variables)
-        for name in var_cols:
-            column(df, name, where=where, role="variables")
-    both = set(var_cols) & set(static_cols)
-    if both:
-        raise ValidationError(
-            f"variables and static both list {sorted(map(str, both))}; a column is either "
-            "time-varying or static"
+    if store is not None:
+        return panel_to_store(
+            df,
+            unit=unit,
+            time=time,
+            variables=variables,
+            static=static,
+            unit_dim=unit_dim,
+            time_dim=time_dim,
+            duplicates=duplicates,
+            progress=progress,
+            store=store,
+            chunk_units=chunk_units,
+            rows=rows,
         )
-    check_dims(unit_dim, time_dim, [*var_cols, *static_cols])
-
+    if not isinstance(df, pd.DataFrame) and (
+        isinstance(df, str | os.PathLike) or isinstance(df, Iterable)
+    ):
+        raise ValidationError(
+            f"df is a {type(df).__name__}: pieces of a table and file paths are read block by "
+            "block into a Zarr store; pass store='panel.zarr' (and chunk_units=), or pass "
+            "one pandas.DataFrame"
+        )
+    df = check_frame(df, "df")
+    cols = long_columns(
+        df,
+        unit=unit,
+        time=time,
+        variables=variables,
+        static=static,
+        unit_dim=unit_dim,
+        time_dim=time_dim,
+    )
+    ids, years = long_keys(df, cols)
     ucode, units = pd.factorize(ids, sort=True)
     tcode, times = pd.factorize(years, sort=True)
     units, times = np.asarray(units), np.asarray(times)
-    n_t = len(times)
-    flat = ucode.astype(np.int64) * n_t + tcode
-
-    describe = describer(units, times)
-    kept = dedup(flat, df, duplicates, where=where, describe=describe)
-    rows, flat = kept.rows, flat[kept.rows]
-    size = len(units) * n_t
-
-    data_vars: dict[Hashable, xr.Variable] = {}
-    n_cols = len(var_cols) + len(static_cols)
     with progress_bar(
-        total=n_cols, desc="panel_from_long", unit="columns", enabled=progress
+        total=len(cols.variables) + len(cols.static),
+        desc="panel_from_long",
+        unit="columns",
+        enabled=progress,
     ) as bar:
-        for name in var_cols:
-            values = df[name].iloc[rows]
-            arr = scatter(values, flat, size).reshape(len(units), n_t)
-            data_vars[name] = xr.Variable((unit_dim, time_dim), arr)
-            bar.update(1)
-        for name in static_cols:
-            values = df[name].iloc[rows]
-            u, rep = _static_rows(values, ucode[rows], units, name=name)
-            data_vars[name] = xr.Variable((unit_dim,), scatter(values.iloc[rep], u, len(units)))
-            bar.update(1)
-    observed = np.zeros(size, dtype=bool)
-    observed[flat] = True
-    data_vars["observed"] = xr.Variable(
-        (unit_dim, time_dim),
-        observed.reshape(len(units), n_t),
-        {"long_name": "unit-wave has a record"},
+        grid = place_rows(
+            df,
+            cols,
+            ucode,
+            tcode,
+            units,
+            times,
+            duplicates=duplicates,
+            unit_dim=unit_dim,
+            time_dim=time_dim,
+            bar=bar,
+        )
+    return xr.Dataset(
+        grid.data_vars,
+        coords=panel_coords(units, times, unit_dim, time_dim),
+        attrs=panel_attrs(cols, duplicates, grid.dropped, grid.duplicated_keys),
     )
-    dropped = len(df) - len(rows)
-    attrs = {
-        "title": "panel built with mpi.panel_from_long",
-        "history": history_stamp(
-            f"panel_from_long(unit={unit!r}, time={time!r}, duplicates={duplicates!r})"
-        ),
-        "duplicates_rule": str(duplicates),
-        "duplicates_dropped": int(dropped),
-        "duplicated_keys": len(kept.dup_keys),
-    }
-    return xr.Dataset(data_vars, coords=panel_coords(units, times, unit_dim, time_dim), attrs=attrs)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Literal
 
 import pandas as pd
 import xarray as xr
 
 from mpi.errors import ValidationError
-from mpi.io._arrays import read_netcdf, read_zarr
+from mpi.io._arrays import dask_chunks, read_netcdf, read_zarr
 from mpi.io._formats import (
     ARRAY_FORMATS,
     ENCODED_FORMATS,
@@ -102,6 +102,7 @@ def read(
     columns: str | Iterable[Hashable] | None = None,
     value_labels: Literal["category", "codes"] = "category",
     encoding: str | None = None,
+    chunks: Mapping[Hashable, int] | None = None,
 ) -> pd.DataFrame | xr.Dataset:
     """Read a survey or registry file into a DataFrame (tables) or a Dataset (arrays).
 
@@ -115,9 +116,14 @@ def read(
     ``.dta``                      Stata, with pyreadstat
     ``.sav`` ``.zsav`` ``.por``   SPSS, with pyreadstat
     ``.xlsx`` ``.xlsm``           one sheet, with openpyxl
-    ``.zarr`` (a directory)       :func:`xarray.open_zarr`, lazy
-    ``.nc`` ``.nc4`` ``.netcdf``  :func:`xarray.open_dataset`, lazy
+    ``.zarr`` (a directory)       :func:`xarray.open_zarr`, lazy (dask)
+    ``.nc`` ``.nc4`` ``.netcdf``  :func:`xarray.open_dataset`, lazy (dask)
     ============================  ===============================================
+
+    Zarr stores and netCDF files are opened, never loaded: every variable is a dask array
+    whose blocks are the file's own chunks (or ``chunks=``), so the estimators of the
+    package (``measure``, ``identify``, ``panel_states``, ...) run on them block by block
+    without holding the data in memory (see the how-to "Bigger than memory").
 
     Tables come back with a plain ``RangeIndex``, and with two entries in ``frame.attrs``:
     ``"value_labels"``, ``{column: {code: label}}`` (Stata/SPSS value labels; empty for other
@@ -150,6 +156,10 @@ def read(
         Text, Stata and SPSS files only: the text encoding when it is not UTF-8 (delimited
         text; a byte-order mark is skipped) or not what an old Stata/SPSS file declares,
         e.g. ``"gb18030"`` for Chinese text from older software.
+    chunks : mapping, optional
+        Zarr and netCDF only: the dask blocks as ``{dimension: size}``, e.g.
+        ``{"unit": 1_000_000}`` (units per block); default the file's own chunks (a Zarr
+        chunk, a netCDF-4 chunk; a contiguous netCDF variable is one block). Needs dask.
 
     Returns
     -------
@@ -163,7 +173,9 @@ def read(
         The path does not exist; the suffix is not a supported type; a directory is not a
         Zarr store; a requested column is missing; the file cannot be parsed as its type
         (the library's message in one line, with the path and format); an optional library
-        (pyarrow, zarr, h5netcdf) is not installed (the ``pip install`` line is given).
+        (pyarrow, zarr, h5netcdf) is not installed (the ``pip install`` line is given);
+        ``chunks=`` for a table, or not a mapping of a dimension of the file to a positive
+        integer.
 
     See Also
     --------
@@ -196,6 +208,13 @@ def read(
     else:
         fmt = resolve_format(target, format)
     _check_options(fmt, sheet, value_labels, encoding)
+    if chunks is not None and fmt not in ARRAY_FORMATS:
+        raise ValidationError(
+            f"chunks={chunks!r} applies to Zarr stores and netCDF files only, and this is a "
+            f"{FORMAT_NAMES[fmt]} file; leave chunks=None (read a big table in pieces with "
+            "mpi.io.read_pieces)"
+        )
+    blocks = dask_chunks(chunks)
     wanted = _columns(columns)
     if target.is_dir() and fmt != ".zarr":
         raise ValidationError(
@@ -203,9 +222,9 @@ def read(
         )
     try:
         if fmt == ".zarr":
-            return read_zarr(target, wanted)
+            return read_zarr(target, wanted, blocks)
         if fmt in ARRAY_FORMATS:
-            return read_netcdf(target, wanted)
+            return read_netcdf(target, wanted, blocks)
         return read_table(
             target, fmt, columns=wanted, sheet=sheet, value_labels=value_labels,
             encoding=encoding,

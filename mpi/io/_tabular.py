@@ -23,7 +23,7 @@ from mpi.io._labels import (
     normalise_mapping,
 )
 
-__all__ = ["read_table", "check_columns", "excel_sheet", "PARQUET_LABELS"]
+__all__ = ["read_table", "check_columns", "excel_sheet", "text_options", "PARQUET_LABELS"]
 
 #: Key under which :func:`mpi.io.write` keeps value labels in a Parquet file's pandas
 #: metadata, as ``{column: [[code, label], ...]}`` (JSON object keys would turn codes to text).
@@ -87,7 +87,8 @@ def _recording(wanted: list[Hashable] | None, seen: list[Any]) -> Callable[[Any]
     return use
 
 
-def _text_options(path: Path, fmt: str, encoding: str) -> dict[str, Any]:
+def text_options(path: Path, fmt: str, encoding: str) -> dict[str, Any]:
+    """The ``sep=`` of pandas' reader for a delimited text file (``.txt``: from its header)."""
     if fmt == ".csv":
         return {"sep": ","}
     if fmt == ".tsv":
@@ -107,7 +108,7 @@ def _read_text(path: Path, fmt: str, wanted: list[Hashable] | None, encoding: st
     seen: list[Any] = []
     frame = pd.read_csv(
         path, usecols=_recording(wanted, seen), encoding=enc, low_memory=False,
-        **_text_options(path, fmt, enc),
+        **text_options(path, fmt, enc),
     )
     check_columns(wanted, list(dict.fromkeys(seen)), path)
     return _finish(frame, wanted, {}, {})
