@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import xarray as xr
 
+from mpi._common.chunked import is_lazy
 from mpi._common.panel_layout import (
     check_by_names,
     check_panel,
@@ -59,7 +60,7 @@ from mpi.dynamics.bootstrap_chunked import bootstrap_entropy, unit_frequencies
 from mpi.dynamics.relapse_result import RelapseResult, Replicates, describe
 from mpi.dynamics.result import panel_attrs
 from mpi.dynamics.states import PanelStates, panel_states
-from mpi.dynamics.states_chunked import block_sums
+from mpi.dynamics.states_chunked import block_sums, lazy_status_states
 from mpi.errors import DataError, ValidationError
 from mpi.kernels import relapse as krl
 from mpi.measurement.spec import Spec
@@ -114,6 +115,15 @@ def _status_states(
     layout = check_panel(panel, unit=unit, time=time, min_waves=2)
     if layout.n_units == 0:
         raise DataError("panel has no units; nothing to measure")
+    if is_lazy(panel, [status]):  # a dask panel: states converted block by block
+        return PanelStates(
+            spec=None,  # type: ignore[arg-type]  # poverty status from another rule
+            k=None,  # type: ignore[arg-type]
+            layout=layout,
+            denom=1,
+            weight_name=weight,
+            **lazy_status_states(panel, status, layout, weight, by),
+        )
     by_names, groups = unit_groups(panel, by, layout)
     sw = unit_weights(panel, weight, layout)
     state = status_states(panel, status, layout)
@@ -226,7 +236,9 @@ def relapse(
         income-line flag, a registry flag): 1/True poor, 0/False not poor, NaN unobserved.
         No ``spec`` is needed (and none may be given). The band at exit, the score at
         re-entry and the composition of re-entries are then unavailable: the ``*_by_band``,
-        ``mean_score_at_reentry`` and ``reentry_*_share`` variables are left out.
+        ``mean_score_at_reentry`` and ``reentry_*_share`` variables are left out. On a
+        dask panel the status stays lazy: it is converted block by block of units
+        (:func:`mpi.dynamics.states_chunked.lazy_status_states`), never loaded whole.
     bootstrap : int
         Unit-cluster bootstrap replicates (0: none). Each replicate draws ``N`` units with
         replacement among the units with a weight (multinomial frequencies ``f_i``, drawn

@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.chunked import map_unit_blocks, reduce_blocks
-from mpi._common.panel_layout import PanelLayout, static_column, unit_weights
+from mpi._common.panel_layout import PanelLayout, static_column, status_states, unit_weights
 from mpi._common.table import Groups
 from mpi.dynamics._scoring import score_dtypes, score_panel
 from mpi.dynamics.groups_chunked import block_codes, global_groups
@@ -35,6 +35,7 @@ from mpi.measurement.spec import Spec
 
 __all__ = [
     "lazy_states",
+    "lazy_status_states",
     "is_lazy_states",
     "block_states",
     "block_sums",
@@ -123,18 +124,87 @@ def lazy_states(
         array over ``unit``), ``by`` (the names) and ``groups`` (:class:`~mpi._common.table.Groups` whose
         ``codes`` are a dask array), chunked like the panel along ``unit``.
     """
-    u, t = layout.unit_dim, layout.time_dim
     if weight is not None:
         static_column(panel, weight, layout, "weight")
     by, cells = global_groups(panel, by, layout)
     check_categories(panel, spec, layout)
-    names = [*dict.fromkeys([*spec.variables, *([weight] if weight else []), *by])]
+
+    def score(block: xr.Dataset, lay: PanelLayout) -> tuple[np.ndarray, ...]:
+        with _scoring_lock(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", CategoryWarning)
+            return score_panel(block, spec, kk, lay)
+
+    return _lazy_fields(
+        panel, layout, weight, by, cells, list(spec.variables), score, score_dtypes(spec)
+    )
+
+
+def lazy_status_states(
+    panel: xr.Dataset,
+    status: Hashable,
+    layout: PanelLayout,
+    weight: str | None,
+    by: str | Sequence[str] | None,
+) -> dict[str, Any]:
+    """The fields of lazy :class:`~mpi.PanelStates` from a dask ``(unit, time)`` status
+    variable (:func:`mpi.relapse`'s ``status=``), block by block.
+
+    Parameters
+    ----------
+    panel : xarray.Dataset
+        The validated, dask-backed panel.
+    status : hashable
+        The status variable (1/True poor, 0/False not poor, NaN unobserved), converted per
+        block by :func:`mpi._common.panel_layout.status_states`.
+    layout : PanelLayout
+        The panel's layout.
+    weight : str, optional
+        The panel weight variable.
+    by : str or sequence of str, optional
+        The ``by`` variables.
+
+    Returns
+    -------
+    dict
+        As :func:`lazy_states`: ``state`` (2 poor, 0 not poor, -1 unobserved), ``num`` and
+        ``pattern`` (zeros: a status carries no scores), ``weight``, ``by`` and ``groups``.
+    """
+    if weight is not None:
+        static_column(panel, weight, layout, "weight")
+    by, cells = global_groups(panel, by, layout)
+    # the variable's presence, dims and dtype, checked on zero units (nothing is loaded)
+    u = layout.unit_dim
+    none = PanelLayout(u, layout.time_dim, layout.units[:0], layout.times, layout.years)
+    status_states(panel.isel({u: slice(0, 0)}), status, none)
+
+    def score(block: xr.Dataset, lay: PanelLayout) -> tuple[np.ndarray, ...]:
+        state = status_states(block, status, lay)
+        zeros = np.zeros(state.shape, np.int16)
+        return zeros, zeros, state
+
+    return _lazy_fields(panel, layout, weight, by, cells, [status], score, (np.int16, np.int16))
+
+
+def _lazy_fields(
+    panel: xr.Dataset,
+    layout: PanelLayout,
+    weight: str | None,
+    by: list[str],
+    cells: Groups | None,
+    variables: list[Hashable],
+    score: Callable[[xr.Dataset, PanelLayout], tuple[np.ndarray, ...]],
+    dtypes: tuple[Any, Any],
+) -> dict[str, Any]:
+    """The lazy fields of :class:`~mpi.PanelStates`: ``score(block, layout)`` gives a
+    block's ``(num, pattern, state)``, through :func:`~mpi._common.chunked.map_unit_blocks`."""
+    u, t = layout.unit_dim, layout.time_dim
+    names = [*dict.fromkeys([*variables, *([weight] if weight else []), *by])]
     sub = panel[names]
     if u not in sub.coords:  # the in-memory layout numbers such units from 0
         sub = sub.assign_coords({u: layout.units})
     sub = sub.chunk({t: -1}).unify_chunks()
     chunks = sub.chunksizes[u]
-    num_t, pat_t = score_dtypes(spec)
+    num_t, pat_t = dtypes
     template = xr.Dataset(
         {
             "num": ((u, t), _empty((layout.n_units, layout.n_waves), num_t, chunks)),
@@ -146,11 +216,9 @@ def lazy_states(
         coords={u: sub[u].data, t: layout.times},
     )
 
-    def score(block: xr.Dataset) -> xr.Dataset:
+    def states_of_block(block: xr.Dataset) -> xr.Dataset:
         lay = PanelLayout(u, t, block[u].values, layout.times, layout.years)
-        with _scoring_lock(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", CategoryWarning)
-            num, pattern, state = score_panel(block, spec, kk, lay)
+        num, pattern, state = score(block, lay)
         n = lay.n_units
         code = np.zeros(n, np.int64) if cells is None else block_codes(block, cells)
         return xr.Dataset(
@@ -164,7 +232,7 @@ def lazy_states(
             coords={u: block[u].values, t: layout.times},
         )
 
-    out = map_unit_blocks(score, sub, u, template)
+    out = map_unit_blocks(states_of_block, sub, u, template)
     groups = None if cells is None else replace(cells, codes=out["code"].data)
     return {
         "num": out["num"].data,

@@ -31,7 +31,41 @@ from mpi.kernels.reweight import reweight_rows
 from mpi.measurement.encode import encode_indicator
 from mpi.measurement.spec import Spec
 
-__all__ = ["UnitStates", "identify_units"]
+__all__ = [
+    "UnitStates",
+    "FlagError",
+    "identify_units",
+    "first_bad_weight",
+    "bad_weight_error",
+    "missing_error",
+]
+
+
+class FlagError(DataError):
+    """A 0/1 indicator (one without a cutoff) holding another value.
+
+    Parameters
+    ----------
+    spec : mpi.Spec
+        The specification.
+    indicator : int
+        The indicator's position in ``spec`` (the first indicator with such a value).
+    value : float
+        The first such value of its variable.
+    """
+
+    def __init__(self, spec: Spec, indicator: int, value: float) -> None:
+        ind = list(spec)[indicator]
+        super().__init__(
+            f"variable {ind.variable!r} of indicator {ind.name!r} must hold 0/1 (1 = "
+            f"deprived) because the indicator has no cutoff; found the value {value:g}. "
+            "Give the indicator a cutoff and deprived_if, or recode the variable"
+        )
+        self.indicator = indicator
+        self.value = value
+
+    def __reduce__(self) -> tuple:  # pickled (another process): a plain DataError
+        return (DataError, (str(self),))
 
 
 @dataclass
@@ -81,12 +115,7 @@ def _deprivations(table: Table, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.
         )  # fmt: skip
         if bad:
             x = np.asarray(values, np.float64)
-            value = x[(x == x) & (x != 0.0) & (x != 1.0)][0]
-            raise DataError(
-                f"variable {ind.variable!r} of indicator {ind.name!r} must hold 0/1 (1 = "
-                f"deprived) because the indicator has no cutoff; found the value {value:g}. "
-                "Give the indicator a cutoff and deprived_if, or recode the variable"
-            )
+            raise FlagError(spec, j, float(x[(x == x) & (x != 0.0) & (x != 1.0)][0]))
     return dep, miss, num
 
 
@@ -97,8 +126,13 @@ def identify_units(
     *,
     weight: Any,
     missing: str,
+    check_weights: bool = True,
 ) -> UnitStates:
     """Identify every unit of ``table`` for the cutoffs ``ks`` (see the module docstring).
+
+    ``check_weights=False`` leaves negative or infinite sampling weights to the caller
+    (:func:`first_bad_weight` on the returned ``sweight``, then :func:`bad_weight_error`):
+    the blocks of a dask input report them for the whole data at once.
 
     Raises
     ------
@@ -116,25 +150,15 @@ def identify_units(
     sweight = np.empty(0)
     if weight is not None:
         sweight = encode_weight(table.column(weight, role="weight"), weight)
-        bad = (sweight < 0) | np.isinf(sweight)
-        if bad.any():
-            where = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"weight variable {weight!r} must be non-negative and finite; found "
-                f"{sweight[where]:g} (row {where}). Fix or drop those rows before identifying"
-            )
+        where = first_bad_weight(sweight)
+        if check_weights and where is not None:
+            raise bad_weight_error(weight, float(sweight[where]), where)
     weight_missing = np.isnan(sweight) if weight is not None else np.zeros(n, bool)
     if missing == "raise" and (dropped.any() or weight_missing.any()):
-        per = ", ".join(
-            f"{ind.variable}: {int(c)}" for ind, c in zip(spec, miss.sum(axis=1), strict=True) if c
-        )
-        if weight_missing.any():
-            per += (", " if per else "") + f"{weight} (weight): {int(weight_missing.sum())}"
-        raise DataError(
-            f"missing values in {int((dropped | weight_missing).sum())} unit(s) with "
-            f"missing='raise': missing values per variable: {per}. Use missing='drop' "
-            "(listwise) or missing='reweight' (OPHI rule), or impute first"
-        )
+        raise missing_error(
+            spec, weight, miss.sum(axis=1), int(weight_missing.sum()),
+            int((dropped | weight_missing).sum()),
+        )  # fmt: skip
     if missing == "reweight" and dropped.any():
         # the OPHI rule, the AF kernel's own formula (mpi.kernels.reweight)
         rows = np.flatnonzero(dropped & ~weight_missing)
@@ -176,4 +200,83 @@ def identify_units(
         n_missing,
         sweight,
         miss.sum(axis=1),
+    )
+
+
+def first_bad_weight(sweight: np.ndarray) -> int | None:
+    """The first row whose sampling weight is negative or infinite (None when none is).
+
+    Parameters
+    ----------
+    sweight : numpy.ndarray
+        The encoded sampling weights (float64, NaN = missing).
+
+    Returns
+    -------
+    int or None
+        The row's position in ``sweight``.
+    """
+    bad = (sweight < 0) | np.isinf(sweight)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+
+def bad_weight_error(weight: Any, value: float, row: int) -> DataError:
+    """The error for a negative or infinite sampling weight.
+
+    Parameters
+    ----------
+    weight : hashable
+        The weight variable.
+    value : float
+        The first bad weight.
+    row : int
+        Its row in the whole data (:func:`first_bad_weight`).
+
+    Returns
+    -------
+    DataError
+        The error to raise, naming the variable, the value, the row and the fix.
+    """
+    return DataError(
+        f"weight variable {weight!r} must be non-negative and finite; found "
+        f"{value:g} (row {row}). Fix or drop those rows before identifying"
+    )
+
+
+def missing_error(
+    spec: Spec,
+    weight: Any,
+    missing_by_indicator: np.ndarray,
+    n_weight_missing: int,
+    n_units: int,
+) -> DataError:
+    """The error of ``missing="raise"`` when values are missing.
+
+    Parameters
+    ----------
+    spec : mpi.Spec
+        The specification (the indicators' variables name the counts).
+    weight : hashable or None
+        The weight variable.
+    missing_by_indicator : numpy.ndarray
+        Missing values per indicator (in the spec's order) over the whole data.
+    n_weight_missing : int
+        Rows with a missing sampling weight.
+    n_units : int
+        Rows with a missing indicator value or a missing weight.
+
+    Returns
+    -------
+    DataError
+        The error to raise, with the counts per variable and the fixes.
+    """
+    per = ", ".join(
+        f"{ind.variable}: {int(c)}" for ind, c in zip(spec, missing_by_indicator, strict=True) if c
+    )
+    if n_weight_missing:
+        per += (", " if per else "") + f"{weight} (weight): {int(n_weight_missing)}"
+    return DataError(
+        f"missing values in {int(n_units)} unit(s) with "
+        f"missing='raise': missing values per variable: {per}. Use missing='drop' "
+        "(listwise) or missing='reweight' (OPHI rule), or impute first"
     )

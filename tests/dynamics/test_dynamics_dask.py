@@ -209,3 +209,70 @@ def test_bootstrap_frequencies_do_not_depend_on_blocks(monkeypatch) -> None:
     # multinomial(m; 1/m): mean 1, variance 1 - 1/m
     assert abs(f.mean() - 1) < 1e-12
     assert abs(f.var() - (1 - 1 / m)) < 0.03
+
+
+def _status_panel(panel: xr.Dataset) -> xr.Dataset:
+    """A 0/1 status with NaN (unobserved) waves, and a boolean one."""
+    rng = np.random.default_rng(11)
+    st = (panel["income_per_capita"] < panel["poverty_line"]).astype(float).values
+    st[rng.random(st.shape) < 0.05] = np.nan
+    return panel.assign(st=(("unit", "time"), st), st_bool=panel["latent_poor"].astype(bool))
+
+
+@pytest.mark.parametrize("chunks", [*CHUNKS, 1, 600])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"status": "st", "weight": "w2", "by": "county"},
+        {"status": "st_bool"},
+        {"status": "st", "by": ["county", "head_sex"], "weight": "weight"},
+    ],
+)
+def test_relapse_status(panel: xr.Dataset, chunks, kw) -> None:
+    ds = _status_panel(panel)
+    if chunks == 1:  # chunks of one unit on 40 units
+        ds = ds.isel(unit=slice(0, 40))
+    a = mpi.relapse(ds, **kw)
+    lazy = ds.chunk({"unit": chunks})
+    b = mpi.relapse(lazy, **kw)
+    assert b.states.lazy and not a.states.lazy  # the status stayed lazy
+    _results(a, b, "by" in kw)
+    assert "survival_by_band" not in b.to_dataset()
+    assert int(a.to_dataset()["n_exits"]) > 0
+
+
+@pytest.mark.parametrize("chunks", CHUNKS)
+def test_relapse_status_bootstrap(panel: xr.Dataset, chunks) -> None:
+    ds = _status_panel(panel)
+    kw = {"status": "st", "weight": "w2", "by": "county", "bootstrap": 8, "seed": 2}
+    a = mpi.relapse(ds, **kw)
+    b = mpi.relapse(ds.chunk({"unit": chunks}), **kw)
+    _results(a, b, True)
+    assert float(a.to_dataset()["survival_bse"][0]) > 0
+
+
+def test_relapse_status_errors_lazy(panel: xr.Dataset) -> None:
+    ds = _status_panel(panel).chunk({"unit": 97})
+    with pytest.raises(mpi.errors.DataError, match="'nope' is not in the panel"):
+        mpi.relapse(ds, status="nope")
+    with pytest.raises(mpi.errors.DataError, match="'county' has dims"):
+        mpi.relapse(ds, status="county")  # refused at the call
+    text = ds.assign(sx=ds["st"].astype(str))
+    with pytest.raises(mpi.errors.DataError, match="must be boolean or numeric"):
+        mpi.relapse(text, status="sx")
+    bad = ds.assign(st=ds["st"].where(ds["unit"] != ds["unit"][300], 2.0))
+    with pytest.raises(mpi.errors.DataError, match="found the value 2"):
+        mpi.relapse(bad, status="st")
+
+
+def test_relapse_status_no_task_materialises_the_panel() -> None:
+    big = mpi.datasets.generate("registry_panel", n=3000, seed=2, format="xarray")
+    lazy = big.chunk({"unit": 100})  # 30 blocks
+    one_variable = big["latent_poor"].astype(np.float64).nbytes  # the whole status
+    with _Largest() as rec:
+        res = mpi.relapse(lazy, status="latent_poor", weight="weight", by="county")
+        res.by_group()
+    assert rec.tasks > 30
+    assert 0 < rec.largest < one_variable / 2
+    ref = mpi.relapse(big, status="latent_poor", weight="weight", by="county")
+    _same(ref.to_dataset(), res.to_dataset())

@@ -251,3 +251,80 @@ def test_input_not_mutated_and_k_frame():
     pd.testing.assert_frame_equal(
         res.to_frame(["poor", "deprived_x1"], k=0.5), ref.to_frame(["poor", "deprived_x1"], k=0.5)
     )
+
+
+def _message(func, *args, **kwargs) -> str:
+    with pytest.raises(DataError) as err:
+        func(*args, **kwargs)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("chunks", [1, (5, 20, 3, 8), 36])
+def test_raise_messages_count_the_whole_data(chunks):
+    ds = _cross_section(n=36, seed=5)  # missing values in several blocks, missing weights
+    ref = _message(identify, ds, _spec(5), weight="w", missing="raise")
+    assert ref == _message(
+        identify, ds.chunk({"obs": chunks}), _spec(5), weight="w", missing="raise"
+    )
+    # the whole data's counts, not one block's
+    n_missing = int(ds[[f"x{j}" for j in range(5)]].to_array().isnull().any("variable").sum())
+    assert f"missing values in {n_missing + 2} unit(s)" in ref
+    assert "w (weight): 2" in ref
+    full = ds.assign(w=ds["w"].fillna(1.0))  # indicators missing only
+    ref = _message(identify, full, _spec(5), weight="w", missing="raise")
+    assert "(weight)" not in ref
+    assert ref == _message(
+        identify, full.chunk({"obs": chunks}), _spec(5), weight="w", missing="raise"
+    )
+
+
+@pytest.mark.parametrize("chunks", [1, (5, 20, 3, 8), 36])
+@pytest.mark.parametrize("missing", ["drop", "raise"])
+def test_negative_weight_names_the_global_row(chunks, missing):
+    ds = _cross_section(n=36, seed=5)
+    if missing == "raise":
+        ds = ds.fillna(1.0)
+    w = ds["w"].values.copy()
+    w[[27, 31]] = [-2.5, np.inf]  # the first bad weight is row 27 (in the 3rd or later block)
+    bad = ds.assign(w=("obs", w))
+    ref = _message(identify, bad, _spec(5), weight="w", missing=missing)
+    assert "found -2.5 (row 27)" in ref
+    assert ref == _message(
+        identify, bad.chunk({"obs": chunks}), _spec(5), weight="w", missing=missing
+    )
+
+
+@pytest.mark.parametrize("chunks", [{"unit": 1}, {"unit": (10, 3, 11)}])
+def test_panel_raise_messages_count_the_whole_data(chunks):
+    panel = random_panel(np.random.default_rng(3), n=24, waves=3, d=4, gap_rate=0.15)
+    spec = mpi.Spec(
+        [mpi.Indicator(f"i{j}", weight=Fraction(1, 4), dimension=f"d{j % 2}") for j in range(4)],
+        k=Fraction(1, 2),
+    )
+    kw = {"weight": "w", "missing": "raise"}
+    cases = [panel.drop_vars("w").assign(w=("unit", np.ones(24)))]  # indicators missing only
+    w = np.ones(24)
+    w[[13, 20]] = np.nan  # missing panel weights: counted over the whole panel
+    cases.append(panel.assign(w=("unit", w)))
+    w = w.copy()
+    w[[17, 22]] = [-1.0, -3.0]  # a negative weight: the first unit of the whole panel
+    cases.append(panel.assign(w=("unit", w)))
+    for case in cases:
+        ref = _message(identify, case, spec, **kw)
+        assert ref == _message(identify, case.chunk(chunks), spec, **kw)
+    assert "for 2 unit(s)" in _message(identify, cases[1], spec, **kw)
+    assert "found -1" in _message(identify, cases[2], spec, **kw)
+
+
+@pytest.mark.parametrize("chunks", [1, (5, 20, 3, 8), 36])
+def test_invalid_flag_message_is_the_whole_datas(chunks):
+    ds = _cross_section(n=36, seed=5).fillna(0)
+    ds["x3"][30] = 7.0  # a later indicator, an earlier block
+    ds["x1"][33] = 3.0  # the first indicator holding an invalid value: reported
+    ds["x1"][34] = 5.0
+    w = ds["w"].values.copy()
+    w[2] = -1.0  # a negative weight: the invalid flag comes first, as in memory
+    ds["w"] = ("obs", w)
+    ref = _message(identify, ds, _spec(5), weight="w")
+    assert "'x1'" in ref and "found the value 3" in ref
+    assert ref == _message(identify, ds.chunk({"obs": chunks}), _spec(5), weight="w")
