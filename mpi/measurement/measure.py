@@ -22,8 +22,8 @@ from mpi._common.table import Groups
 from mpi._version import __version__
 from mpi.errors import ValidationError
 from mpi.measurement.design_pass import check_design_type, run_design
-from mpi.measurement.measure_chunked import measure_blocks
-from mpi.measurement.panel_measure import flatten_panel, is_panel
+from mpi.measurement.measure_chunked import measure_blocks, measure_panel_blocks
+from mpi.measurement.panel_measure import ROW_DIM, flatten_panel, is_panel, warn_excluded
 from mpi.measurement.prepare import prepare_inputs
 from mpi.measurement.result import MeasureResult
 from mpi.measurement.spec import Spec
@@ -90,7 +90,9 @@ def measure(
         A dask-backed Dataset (e.g. ``xr.open_zarr(path)``, chunked along the units) is
         measured block by block of units with the active dask scheduler, never loaded
         whole; the result equals the in-memory one (groups, cutoffs, missing rules and
-        designs included). Panels must be in memory.
+        designs included). A dask-backed panel is measured the same way (each block of
+        units flattened into its unit-waves in memory; designs are not supported for
+        panels).
     spec : mpi.Spec
         Indicators, deprivation cutoffs, nested weights and the poverty cutoff.
     weight : str, optional
@@ -183,30 +185,33 @@ def measure(
     inference = None
     notes: dict = {}
     panel_time = None
+    lazy_panel = None
     if is_panel(data, spec, time):
-        if is_lazy(data):
-            raise ValidationError(
-                f"data is a dask-backed panel (dims {tuple(map(str, data.dims))}); a panel is "
-                "measured in memory only (its balancing reads every wave of a unit). Measure "
-                f"each wave lazily with mpi.measure(data.sel({time}=wave), spec, ...), or load "
-                "a panel that fits in memory first (data.load())"
-            )
         if design is not None:
             raise ValidationError(
                 "design= is not supported for panels yet; measure one wave at a time "
                 "(mpi.measure(panel.sel(time=year), spec, design=...)) or pool the waves with "
                 "mpi.Design(..., rounds=...) on a long table"
             )
-        data, by, notes = flatten_panel(
-            data,
-            spec,
-            weight=weight,
-            by=by,
-            time=time,
-            unit=unit,
-            balance=balance,
-            missing=missing,
-        )
+        if is_lazy(data):  # dask-backed: block by block of units, each flattened in memory
+            lazy_panel = measure_panel_blocks(
+                data, spec, weight=weight, by=by, k=k, missing=missing, time=time, unit=unit,
+                balance=balance,
+            )  # fmt: skip
+            notes = lazy_panel[2]
+        else:
+            data, by, notes = flatten_panel(
+                data,
+                spec,
+                weight=weight,
+                by=by,
+                time=time,
+                unit=unit,
+                balance=balance,
+                missing=missing,
+            )
+            if not data.sizes[ROW_DIM]:  # every unit excluded: reported, then raised
+                warn_excluded(notes["n_excluded"], notes["panel_units"], stacklevel=2)
         panel_time = str(time)
     if design is not None:
         check_design_type(design)
@@ -216,7 +221,13 @@ def measure(
                 "weight only in mpi.Design(...)"
             )
         weight = design.weight
-    if panel_time is None and is_lazy(data):
+    if lazy_panel is not None:
+        prep, cell_stats, _ = lazy_panel
+        # one warning for the units the balance rule excluded: after the encoding's, before
+        # the missing-value report (as in memory)
+        warn_excluded(notes["n_excluded"], notes["panel_units"], stacklevel=2)
+        stats, missing_group, extended = prep.finish(cell_stats, stacklevel=3)
+    elif panel_time is None and is_lazy(data):
         # dask-backed: block by block of units, never loaded whole
         prep, cell_stats, inference = measure_blocks(
             data, spec, weight=weight, by=by, k=k, missing=missing, design=design
@@ -235,6 +246,8 @@ def measure(
             sparse_groups=panel_time is None,  # panels keep the dense (unit, wave) layout
         )
         prep.keep = panel_time
+        if panel_time is not None:
+            warn_excluded(notes["n_excluded"], notes["panel_units"], stacklevel=2)
         if design is None:
             stats, missing_group, extended = prep.finish(prep.run_groups(), stacklevel=3)
         else:

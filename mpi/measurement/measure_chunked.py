@@ -17,6 +17,11 @@ groups are those of the whole data), the distinct values of indicators with cate
 data is reported once), and the first stage of a design (strata, PSUs and fpc encoded by
 :func:`mpi.survey.encode_design` on the distinct (stratum, PSU, fpc, round) combinations,
 which it encodes exactly as it does the units: PSUs may span blocks).
+
+A dask-backed panel (:func:`measure_panel_blocks`) is measured the same way, each block of
+units first flattened in memory into its unit-waves by
+:func:`~mpi.measurement.panel_measure.flatten_panel` (the balance rule is per unit), with the
+groups of the in-memory panel (the ``by`` variables, the wave last, dense layout).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from mpi._common.chunked import add_aligned, reduce_blocks, unit_blocks
+from mpi._common.panel_layout import check_panel
 from mpi._common.table import Groups, Table, as_table, encode_groups, readonly
 from mpi.errors import DataError
 from mpi.measurement.design_pass import (
@@ -40,11 +46,12 @@ from mpi.measurement.design_pass import (
     replicate_weight_error,
 )
 from mpi.measurement.encode import encode_indicator
+from mpi.measurement.panel_measure import ROW_DIM, flatten_panel, warn_excluded
 from mpi.measurement.prepare import Prepared, check_arguments, prepare_inputs
 from mpi.measurement.spec import Indicator, Spec
 from mpi.survey.design import BootstrapDesign, Design, EncodedDesign, ReplicateDesign, encode_design
 
-__all__ = ["measure_blocks", "distinct_values"]
+__all__ = ["measure_blocks", "measure_panel_blocks", "distinct_values"]
 
 #: Rows of a block's statistics: global codes of group cells or (PSU, group) pairs.
 ROW = "row"
@@ -57,7 +64,13 @@ _REWEIGHT_ONLY = ("BMISSW", "BCADJ")
 
 
 def distinct_values(
-    data: xr.Dataset, dim: Hashable, frames: dict[str, list[Hashable]], columns: list[Hashable]
+    data: xr.Dataset,
+    dim: Hashable,
+    frames: dict[str, list[Hashable]],
+    columns: list[Hashable],
+    *,
+    flatten: Callable[[xr.Dataset], xr.Dataset] | None = None,
+    variables: Sequence[Hashable] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[Hashable, pd.Index]]:
     """Distinct values of some variables of a dask-backed Dataset, in one lazy pass.
 
@@ -72,6 +85,11 @@ def distinct_values(
         design's first stage).
     columns : list
         Variables whose distinct values are wanted one by one.
+    flatten : callable, optional
+        A block of a panel -> its flat table of unit-waves (one dimension), whose rows are
+        read instead of the block's units (the kept rows of the balance rule).
+    variables : sequence of hashable, optional
+        The variables ``flatten`` reads (default: those of ``frames`` and ``columns``).
 
     Returns
     -------
@@ -82,7 +100,11 @@ def distinct_values(
     names = list(dict.fromkeys([*(v for vs in frames.values() for v in vs), *columns]))
 
     def block_values(block: xr.Dataset) -> tuple[dict, dict]:
-        table = Table(block, "xarray", dim, block.sizes[dim])
+        rows = dim
+        if flatten is not None:
+            block = flatten(block)
+            (rows,) = block.dims
+        table = Table(block, "xarray", rows, block.sizes[rows])
         combos = {
             key: _distinct_rows({v: table.column(v, role="by") for v in vs})
             for key, vs in frames.items()
@@ -98,7 +120,8 @@ def distinct_values(
         single = {v: a[1][v].append(b[1][v]).unique() for v in a[1]}
         return combos, single
 
-    combos, single = reduce_blocks(block_values, data, dim, combine=combine, variables=names)
+    read = names if variables is None else list(variables)
+    combos, single = reduce_blocks(block_values, data, dim, combine=combine, variables=read)
     return {k: f.reset_index(drop=True) for k, f in combos.items()}, single
 
 
@@ -351,25 +374,10 @@ def measure_blocks(
         return out
 
     total = reduce_blocks(block_stats, data, dim, combine=add_aligned, variables=variables)
-    # the whole data's inputs: the kernel never runs on them (no columns, rules or weights);
-    # the statistics are finished with the groups and the counts of the whole data
-    prep = Prepared(
-        spec=spec,
-        table=Table(data, "xarray", dim, n),
-        cols=None,
-        rules=np.empty(0, np.int64),
-        cutoffs=np.empty(0),
-        cardinal=np.empty(0, np.bool_),
-        ks=ks,
-        k_dim=k_dim,
-        by_names=by_names,
-        weight=weight,
-        sweight=np.empty(0),
-        groups=plan.groups,
-        missing=missing,
-        use_patterns=None,
-        n_weight_missing=int(total["NW"]),
-    )
+    prep = _whole_prep(
+        spec, Table(data, "xarray", dim, n), ks, k_dim, by_names, weight, plan.groups, missing,
+        int(total["NW"]),
+    )  # fmt: skip
     for i, name in enumerate(reps):
         if int(total[f"REPNAN{i}"]):
             raise replicate_weight_error(name, int(total[f"REPNAN{i}"]))
@@ -390,6 +398,31 @@ def measure_blocks(
         prep, design, plan.encoded, raw, keys // n_cells, keys % n_cells
     )
     return prep, cell_stats, inference
+
+
+def _whole_prep(
+    spec: Spec, table: Table, ks: list, k_dim: bool, by_names: list[str], weight: str | None,
+    groups: Groups | None, missing: str, n_weight_missing: int,
+) -> Prepared:  # fmt: skip
+    """The whole data's inputs: the kernel never runs on them (no columns, rules or weights);
+    the statistics are finished with the groups and the counts of the whole data."""
+    return Prepared(
+        spec=spec,
+        table=table,
+        cols=None,
+        rules=np.empty(0, np.int64),
+        cutoffs=np.empty(0),
+        cardinal=np.empty(0, np.bool_),
+        ks=ks,
+        k_dim=k_dim,
+        by_names=by_names,
+        weight=weight,
+        sweight=np.empty(0),
+        groups=groups,
+        missing=missing,
+        use_patterns=None,
+        n_weight_missing=n_weight_missing,
+    )
 
 
 def _block_rows(cell: np.ndarray | None, pairs: bool) -> tuple:
@@ -416,3 +449,124 @@ def _renamed(total: xr.Dataset, prefix: str) -> xr.Dataset:
     """A replicate's per-bucket sums under the names of :data:`RAW`."""
     names = _present(total, prefix)
     return total[names].rename({v: v[len(prefix) :] for v in names})
+
+
+#: Per-block counts of a panel: units excluded by the balance rule, unit-waves kept.
+PANEL_COUNTS = ("NEXCL", "NROWS")
+
+
+def measure_panel_blocks(
+    data: xr.Dataset,
+    spec: Spec,
+    *,
+    weight: str | None,
+    by: Any,
+    k: Any,
+    missing: str,
+    time: Hashable,
+    unit: Hashable,
+    balance: str,
+) -> tuple[Prepared, xr.Dataset, dict]:
+    """The statistics of :func:`mpi.measure` on a dask-backed panel, block by block of units.
+
+    Each block of units is flattened in memory into its unit-waves by
+    :func:`~mpi.measurement.panel_measure.flatten_panel` (the balance rule is per unit, so
+    the blocks' flat tables are the whole flat table cut along its units), then measured as
+    a block of a cross-section: the groups (the ``by`` variables, then the wave, in the
+    dense layout of the in-memory panel) are fixed first for the whole panel, from the
+    distinct ``by`` values with every wave, or, when the balance rule may exclude units or
+    an indicator is encoded by category, from one lazy pass over the flattened blocks.
+
+    Parameters
+    ----------
+    data : xarray.Dataset
+        A dask-backed panel (dims ``unit`` and ``time``, chunked along ``unit``); never
+        loaded whole.
+    spec, weight, by, k, missing, time, unit, balance
+        As :func:`mpi.measure`.
+
+    Returns
+    -------
+    tuple
+        ``(prep, cell_stats, notes)``: the inputs of the whole flat table (for
+        :meth:`Prepared.finish`, its ``keep`` the wave), the statistics along ``cell``, and
+        the panel's notes (``n_excluded`` the total over the blocks; not yet reported, see
+        :func:`~mpi.measurement.panel_measure.warn_excluded`).
+    """
+    ks, k_dim, by_names = check_arguments(spec, weight=weight, by=by, k=k, missing=missing)
+    layout = check_panel(data, unit=unit, time=time)
+    args = dict(weight=weight, by=by, time=time, unit=unit, balance=balance, missing=missing)
+    # every check of the in-memory path, on no unit at all (dims, static weight and groups)
+    _, by_all, _ = flatten_panel(data.isel({unit: slice(0, 0)}).load(), spec, **args)
+    needed = list(dict.fromkeys([*spec.variables, *([weight] if weight else []), *by_names]))
+
+    def flatten(block: xr.Dataset) -> xr.Dataset:
+        return flatten_panel(block, spec, **args)[0]
+
+    categorical = [
+        ind.variable for ind in spec if _category_rule(ind, np.dtype(data[ind.variable].dtype))
+    ]
+    values: dict[Hashable, pd.Index] = {}
+    if categorical or (balance == "balanced" and missing != "raise"):
+        # the labels and categories of the kept unit-waves only, as in memory
+        combos, values = distinct_values(
+            data, unit, {"by": by_all}, list(dict.fromkeys(categorical)), flatten=flatten,
+            variables=needed,
+        )  # fmt: skip
+        dist = combos["by"]
+        if not len(dist):  # every unit excluded: reported, then raised, as in memory
+            warn_excluded(layout.n_units, layout.n_units, stacklevel=3)
+            raise DataError("data has no units (0 rows); nothing to measure")
+    else:  # every unit-wave kept: the units' distinct groups with every wave
+        waves = pd.DataFrame({by_all[-1]: np.asarray(layout.times)})
+        dist = (
+            distinct_values(data, unit, {"by": by_names}, [])[0]["by"].merge(waves, how="cross")
+            if by_names
+            else waves
+        )
+    encode = _block_encoder(spec, values)
+    plan = _Plan(None, None, None, None, [])
+    plan.groups = encode_groups(Table(dist, "pandas", "unit", len(dist)), by_all)
+    plan.group_rows = _row_lookup(dist)
+
+    def block_stats(block: xr.Dataset) -> xr.Dataset:
+        flat, _, notes = flatten_panel(block, spec, **args)
+        n_rows = flat.sizes[ROW_DIM]
+        counts = xr.Dataset({"NEXCL": notes["n_excluded"], "NROWS": n_rows})
+        if not n_rows:  # every unit of the block excluded
+            return counts
+        prep = prepare_inputs(
+            flat, spec, weight=weight, by=None, k=k, missing=missing, use_patterns=None,
+            encode=encode,
+        )  # fmt: skip
+        keys, rows = _block_rows(plan.cells(prep.table, by_all), False)
+        out = _raw_dataset(prep.run_raw(prep.sweight, rows, 0, len(keys)), keys)
+        out["NW"] = prep.weight_missing()
+        return out.assign(counts)
+
+    total = reduce_blocks(block_stats, data, unit, combine=_add_panel_blocks, variables=needed)
+    notes = {
+        "balance": balance,
+        "n_excluded": int(total["NEXCL"]),
+        "panel_units": layout.n_units,
+        "panel_waves": layout.n_waves,
+    }
+    if "BDEP" not in total:  # a panel of no units
+        raise DataError("data has no units (0 rows); nothing to measure")
+    n_rows = int(total["NROWS"])
+    prep = _whole_prep(
+        spec, Table(data, "xarray", ROW_DIM, n_rows), ks, k_dim, by_all, weight, plan.groups,
+        missing, int(total["NW"]),
+    )  # fmt: skip
+    prep.keep = by_all[-1]
+    cells = np.arange(plan.n_cells)
+    return prep, prep.stats(_raw_tuple(total[list(_present(total, ""))], cells)), notes
+
+
+def _add_panel_blocks(a: xr.Dataset, b: xr.Dataset) -> xr.Dataset:
+    """:func:`~mpi._common.chunked.add_aligned` for the statistics of panel blocks, one of
+    which may hold only counts (a block whose every unit the balance rule excluded)."""
+    if "BDEP" in a and "BDEP" in b:
+        return add_aligned(a, b)
+    full, other = (a, b) if "BDEP" in a else (b, a)
+    return full.assign({v: full[v] + other[v] for v in PANEL_COUNTS})

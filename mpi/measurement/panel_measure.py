@@ -23,7 +23,10 @@ from mpi.errors import MissingDataWarning, ValidationError
 from mpi.measurement.prepare import by_variable_names
 from mpi.measurement.spec import Spec
 
-__all__ = ["is_panel", "flatten_panel", "measurable_rows"]
+__all__ = ["is_panel", "flatten_panel", "warn_excluded", "measurable_rows", "ROW_DIM"]
+
+#: The dimension of a flattened panel's unit-waves.
+ROW_DIM = "_row"
 
 
 def is_panel(data: Any, spec: Spec, time: Hashable) -> bool:
@@ -46,7 +49,13 @@ def flatten_panel(
 ) -> tuple[xr.Dataset, list[str], dict]:
     """A panel as a flat table of unit-waves (row ``i * T + t``, views where possible) with
     the wave as the last ``by`` variable; ``balance="balanced"`` keeps the units measurable
-    in every wave."""
+    in every wave.
+
+    Returns ``(flat, by, notes)``: the flat Dataset (dim :data:`ROW_DIM`), the ``by`` names with the
+    wave last, and the panel's notes (``balance``, ``n_excluded``, ``panel_units``,
+    ``panel_waves``). The units excluded by the balance rule are counted in ``n_excluded``,
+    not reported: the caller warns once (:func:`warn_excluded`), also for a panel flattened
+    block by block of units (the rule is per unit, so the blocks' counts add up)."""
     check_balance(balance)
     layout = check_panel(panel, unit=unit, time=time)
     if weight is not None:  # a bad weight is reported by unit id, as in mpi.transitions
@@ -57,13 +66,13 @@ def flatten_panel(
     n, T = layout.n_units, layout.n_waves
     flat: dict[Hashable, Any] = {}
     for v in dict.fromkeys(spec.variables):
-        flat[v] = ("_row", flat_column(panel, v, layout, "indicator").to_numpy())
+        flat[v] = (ROW_DIM, flat_column(panel, v, layout, "indicator").to_numpy())
     for v, role in [(weight, "weight")] + [(b, "by") for b in by_names]:
         if v is None:
             continue
         static_column(panel, v, layout, role)
-        flat[v] = ("_row", np.repeat(panel[v].values, T))
-    flat[str(time)] = ("_row", np.tile(np.asarray(layout.times), n))
+        flat[v] = (ROW_DIM, np.repeat(panel[v].values, T))
+    flat[str(time)] = (ROW_DIM, np.tile(np.asarray(layout.times), n))
     notes = {"balance": balance, "n_excluded": 0, "panel_units": n, "panel_waves": T}
     if balance == "balanced" and missing != "raise":
         usable = measurable_rows(flat, spec, missing).reshape(n, T)
@@ -72,15 +81,22 @@ def flatten_panel(
         notes["n_excluded"] = n_excluded
         if n_excluded:
             keep = np.repeat(complete, T)
-            flat = {k: ("_row", v[1][keep]) for k, v in flat.items()}
-            warnings.warn(
-                f"{n_excluded} of {n} panel units excluded: not measurable in every wave "
-                f"(balance='balanced'); they are counted in the result's n_excluded attribute. "
-                "Use balance='observed' to measure each wave's observed units",
-                MissingDataWarning,
-                stacklevel=4,
-            )
+            flat = {k: (ROW_DIM, v[1][keep]) for k, v in flat.items()}
     return xr.Dataset(flat), [*by_names, str(time)], notes
+
+
+def warn_excluded(n_excluded: int, n_units: int, stacklevel: int) -> None:
+    """The :class:`~mpi.MissingDataWarning` for ``n_excluded`` of ``n_units`` panel units
+    excluded by ``balance="balanced"`` (nothing when none was)."""
+    if not n_excluded:
+        return
+    warnings.warn(
+        f"{n_excluded} of {n_units} panel units excluded: not measurable in every wave "
+        f"(balance='balanced'); they are counted in the result's n_excluded attribute. "
+        "Use balance='observed' to measure each wave's observed units",
+        MissingDataWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def measurable_rows(flat: dict, spec: Spec, missing: str) -> np.ndarray:

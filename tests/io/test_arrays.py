@@ -87,22 +87,27 @@ def test_columns_select_variables(suffix, registry_panel, tmp_path) -> None:
 def test_measure_on_read_panel_equals_in_memory(registry_panel, tmp_path, quiet_missing) -> None:
     spec = mpi.presets.china_2b3g()
     path = write(registry_panel, tmp_path / "panel.zarr")
-    expected = mpi.measure(registry_panel, spec, weight="weight").to_frame()
     lazy = read(path)
-    # a dask-backed panel is not measured whole (issue 21: never materialised); the error
-    # says how: one wave at a time lazily, or load a panel that fits in memory
-    with pytest.raises(mpi.ValidationError, match=r"dask-backed panel.*data\.sel\(time=wave\)"):
-        mpi.measure(lazy, spec, weight="weight")
-    wave = registry_panel["time"].values[-1]
+    assert isinstance(lazy["income_per_capita"].data, dask.array.Array)
+    for kw in ({"weight": "weight"}, {"weight": "weight", "by": "labour_capacity"}):
+        expected = mpi.measure(registry_panel, spec, **kw)
+        for data in (lazy, lazy.chunk({"unit": 97})):  # the store's chunks, and smaller ones
+            got = mpi.measure(data, spec, **kw)  # block by block of units, never loaded whole
+            assert got.notes == expected.notes and got.notes["n_excluded"] > 0
+            frame, exp = got.to_frame(), expected.to_frame()
+            assert len(frame) == len(exp) > 10
+            assert (frame.index == exp.index).all()
+            np.testing.assert_allclose(
+                frame["estimate"].to_numpy(float), exp["estimate"].to_numpy(float), rtol=0,
+                atol=1e-12,
+            )  # fmt: skip
+            np.testing.assert_array_equal(got["n_obs"].values, expected["n_obs"].values)
+    assert isinstance(lazy["income_per_capita"].data, dask.array.Array)  # still not loaded
+    wave = registry_panel["time"].values[-1]  # one wave: a lazy cross-section
     by_wave = mpi.measure(lazy.sel(time=wave), spec, weight="weight").to_frame()
     in_memory = mpi.measure(registry_panel.sel(time=wave), spec, weight="weight").to_frame()
     np.testing.assert_allclose(
         by_wave["estimate"].to_numpy(float), in_memory["estimate"].to_numpy(float), atol=1e-12
-    )
-    got = mpi.measure(lazy.load(), spec, weight="weight").to_frame()
-    assert len(got) == len(expected) > 10
-    np.testing.assert_allclose(
-        got["estimate"].to_numpy(float), expected["estimate"].to_numpy(float), rtol=0, atol=1e-12
     )
 
 

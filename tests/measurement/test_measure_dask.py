@@ -72,7 +72,8 @@ def check(ds: xr.Dataset, chunks, **kw) -> None:
         assert_same(mem.overall, lazy.overall)
     xr.testing.assert_identical(lazy_ds, before)  # the inputs are not modified
     xr.testing.assert_identical(ds, original)
-    assert all(lazy_ds[v].chunks is not None for v in lazy_ds.data_vars)
+    along = [v for v in lazy_ds.data_vars if "unit" in lazy_ds[v].dims]
+    assert along and all(lazy_ds[v].chunks is not None for v in along)
 
 
 def uneven(n: int) -> tuple[int, ...]:
@@ -269,10 +270,118 @@ def test_no_task_materialises_a_whole_variable():
     assert control.largest >= whole
 
 
-def test_lazy_panel_is_refused_with_the_per_wave_fix(survey):
-    waves = xr.concat([survey, survey], dim=pd.Index([2019, 2021], name="time"))
-    panel = waves.transpose("unit", "time").chunk({"unit": 1000})
-    with pytest.raises(mpi.ValidationError, match=r"data.sel\(time=wave\)"):
-        mpi.measure(panel, SPEC)
-    one = measured(panel.sel(time=2021), by="region")[0]  # a wave is a lazy cross-section
-    assert_same(measured(survey, by="region")[0], one)
+@pytest.fixture(scope="module")
+def panel() -> xr.Dataset:
+    """A registry panel (unit x time) with NaN in a few weights, units missing a wave and
+    units without a group."""
+    ds = mpi.datasets.generate("registry_panel", n=300, seed=1, format="xarray")
+    w = ds["weight"].values.copy()
+    w[[4, 17, 250]] = np.nan
+    income = ds["income_per_capita"].values.copy()
+    income[[9, 120], [2, 5]] = np.nan  # two more units not measurable in some wave
+    labour = ds["labour_capacity"].values.copy()
+    labour[[2, 21, 50, 201]] = None  # left out of the groups, kept in the totals per wave
+    return ds.assign(
+        weight=("unit", w),
+        income_per_capita=(("unit", "time"), income),
+        labour_capacity=("unit", labour),
+    )
+
+
+PANEL_SPEC = mpi.presets.china_2b3g()
+#: No indicator encoded by category: with balance="observed" the groups are the units'
+#: distinct labels with every wave, without a pass over the indicators.
+FLAGS_SPEC = mpi.Spec.from_dimensions(
+    {"living": ["food_insecure", "clothing_insecure"], "school": ["dropout_children"]}, k=0.5
+)
+
+
+def check_panel(ds: xr.Dataset, chunks, **kw) -> None:
+    """A dask-backed panel measures as in memory: numbers, counts, notes and warnings (one
+    MissingDataWarning for the excluded units, with the total)."""
+    kw.setdefault("spec", PANEL_SPEC)
+    check(ds, chunks, **kw)
+    mem, w_mem = measured(ds, **dict(kw))
+    lazy, w_lazy = measured(ds.chunk({"unit": chunks}), **dict(kw))
+    assert lazy.notes == mem.notes
+    assert lazy.to_dataset().attrs["n_excluded"] == mem.to_dataset().attrs["n_excluded"]
+    assert w_lazy == w_mem
+    excluded = [m for c, m, _ in w_lazy if "panel units excluded" in m]
+    if kw.get("balance", "balanced") == "balanced" and kw.get("missing", "drop") != "raise":
+        assert len(excluded) == 1
+        assert excluded[0].startswith(f"{mem.notes['n_excluded']} of {ds.sizes['unit']} ")
+    else:
+        assert not excluded
+
+
+@pytest.mark.parametrize("chunks", [1, "uneven", "one"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"weight": "weight"},
+        {"weight": "weight", "by": "labour_capacity", "k": [0.2, "1/3", 0.5]},
+        {"weight": "weight", "by": "labour_capacity", "balance": "observed"},
+        {"by": "labour_capacity", "missing": "reweight", "k": [0.3, 0.6]},
+        {"weight": "weight", "missing": "reweight", "balance": "observed"},
+        {"spec": FLAGS_SPEC, "weight": "weight", "by": "labour_capacity", "balance": "observed"},
+        {"spec": FLAGS_SPEC, "k": [0.5, 1], "balance": "observed"},
+        {"spec": FLAGS_SPEC, "weight": "weight", "by": "labour_capacity"},
+    ],
+    ids=["balanced", "by-klist", "observed-by", "reweight-klist", "reweight-observed",
+         "flags-observed-by", "flags-observed-klist", "flags-balanced-by"],
+)  # fmt: skip
+def test_panel_equals_in_memory(panel, chunks, kw):
+    ds = panel.isel(unit=slice(0, 30)) if chunks == 1 else panel  # 1-unit chunks: 30 tasks
+    n = ds.sizes["unit"]
+    size = {"one": n, "uneven": uneven(n)}.get(chunks, chunks)
+    mem = measured(ds, **{"spec": PANEL_SPEC, **kw})[0]
+    assert mem.time == "time" and mem.to_dataset().sizes["time"] == 8
+    if kw.get("balance") != "observed" and chunks != 1:
+        assert mem.notes["n_excluded"] > 0  # the balance rule excluded units
+    if kw.get("missing") != "reweight" and chunks != 1:
+        assert int(mem["n_dropped"].sum()) > 0  # unit-waves dropped for missing values
+    check_panel(ds, size, **kw)
+
+
+def test_panel_block_with_every_unit_excluded(panel):
+    ds = panel.isel(unit=slice(0, 40))
+    income = ds["income_per_capita"].values.copy()
+    income[10:20, 3] = np.nan  # a whole block of units excluded by balance="balanced"
+    ds = ds.assign(income_per_capita=(("unit", "time"), income))
+    check_panel(ds, (10, 10, 20), weight="weight", by="labour_capacity")
+    all_out = ds.assign(income_per_capita=ds["income_per_capita"].where(ds["time"] != 2016))
+    with pytest.warns(mpi.MissingDataWarning, match="40 of 40 panel units excluded"):
+        with pytest.raises(DataError) as lazy_err:
+            mpi.measure(all_out.chunk({"unit": 10}), PANEL_SPEC)
+    with pytest.warns(mpi.MissingDataWarning, match="40 of 40 panel units excluded"):
+        with pytest.raises(DataError) as mem_err:
+            mpi.measure(all_out, PANEL_SPEC)
+    assert str(lazy_err.value) == str(mem_err.value)
+
+
+def test_lazy_panel_errors_and_per_wave(panel):
+    lazy = panel.chunk({"unit": 100})
+    with pytest.raises(mpi.ValidationError, match="design= is not supported for panels"):
+        mpi.measure(lazy, PANEL_SPEC, design=mpi.Design("weight"))
+    for kw in ({"by": "time"}, {"balance": "everything"}):  # the in-memory messages
+        with pytest.raises(mpi.ValidationError) as mem_err:
+            mpi.measure(panel, PANEL_SPEC, **kw)
+        with pytest.raises(mpi.ValidationError) as lazy_err:
+            mpi.measure(lazy, PANEL_SPEC, **kw)
+        assert str(lazy_err.value) == str(mem_err.value)
+    with pytest.raises(DataError) as mem_err:
+        mpi.measure(panel, PANEL_SPEC, by="poverty_line")  # not fixed over time
+    with pytest.raises(DataError) as lazy_err:
+        mpi.measure(lazy, PANEL_SPEC, by="poverty_line")
+    assert str(lazy_err.value) == str(mem_err.value)
+    wave = measured(lazy.sel(time=2019), spec=PANEL_SPEC, weight="weight")[0]
+    assert_same(measured(panel.sel(time=2019), spec=PANEL_SPEC, weight="weight")[0], wave)
+
+
+def test_no_task_materialises_a_whole_panel_variable(panel):
+    lazy = panel.chunk({"unit": 20})
+    whole = panel["income_per_capita"].nbytes
+    with LargestResult() as rec:
+        res = measured(lazy, spec=PANEL_SPEC, weight="weight", by="labour_capacity")[0]
+    assert 0 < rec.largest < whole
+    assert_same(measured(panel, spec=PANEL_SPEC, weight="weight", by="labour_capacity")[0], res)
