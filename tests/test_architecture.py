@@ -201,3 +201,18 @@ def test_every_package_is_installed() -> None:
             rel = init.parent.relative_to(base).parts
             found.add(".".join((name, *rel)))
     assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_import_mpi_does_not_load_the_heavy_optional_libraries() -> None:
+    """``import mpi`` stays cheap: scipy.stats, statsmodels and dask are imported on first use
+    (mpi._common.dist, the screening logit, the dask paths), never at import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import mpi\n"
+        "bad = [m for m in ('scipy.stats', 'statsmodels', 'dask') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from mpi._common.dist import rankdata
 from mpi.composites.spec import MEANS, NORMALISATIONS, CompositeSpec
 from mpi.errors import ValidationError
 
@@ -300,7 +300,7 @@ def _statistics(p: Plan, method: str) -> Any:
         out = (mean, sd)
     elif method == "rank":
         signed = t * p.direction
-        r = stats.rankdata(signed, method="average", axis=0, nan_policy="omit")
+        r = rankdata(signed, method="average", axis=0, nan_policy="omit")
         count = np.sum(~np.isnan(t), axis=0)
         out = np.where(count > 1, (r - 1) / np.maximum(count - 1, 1), 1.0)
     else:  # frontier
@@ -531,4 +531,4 @@ def ranks(index: np.ndarray) -> np.ndarray:
         float64 ranks of the same shape.
     """
     x = np.asarray(index, dtype=np.float64)
-    return stats.rankdata(-x, method="min", axis=-1, nan_policy="omit").astype(np.float64)
+    return rankdata(-x, method="min", axis=-1, nan_policy="omit").astype(np.float64)

@@ -47,7 +47,6 @@ from collections.abc import Hashable
 from fractions import Fraction
 from typing import NamedTuple
 
-import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -269,6 +268,8 @@ def _unit_chunked(data: xr.Dataset, variables: list[Hashable], dim: Hashable) ->
 def _template(proto: xr.Dataset, sub: xr.Dataset, dim: Hashable) -> xr.Dataset:
     """The lazy output of ``map_unit_blocks``: ``proto`` (the outputs of zero units) grown
     to every unit, chunked like ``sub`` along ``dim``."""
+    import dask.array as da  # only on dask input: import mpi does not load dask
+
     n, unit_chunks = sub.sizes[dim], sub.chunksizes[dim]
     variables = {}
     for name, v in proto.data_vars.items():
@@ -350,6 +351,8 @@ def identify_chunked(
         spec, ks, k_dim, weight=weight, missing=missing, dim=dim, time=time, panel=panel,
         keep_unit_coord=dim in sub.coords,
     )  # fmt: skip
+    import dask.array as da  # only on dask input: import mpi does not load dask
+
     rows = da.arange(sub.sizes[dim], chunks=(sub.chunksizes[dim],), dtype=np.int64)
     totals, first = reduce_blocks(
         blocks.totals, sub.assign({ROW: (dim, rows)}), dim, combine=_combine

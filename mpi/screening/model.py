@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from mpi.errors import MissingDataWarning, ValidationError
 from mpi.screening.model_result import ScreeningModel
@@ -139,7 +138,16 @@ def _separation(names: Sequence[str], params: np.ndarray, bse: np.ndarray | None
     )
 
 
+def _statsmodels() -> Any:
+    """``statsmodels.api``, imported on first use (it takes most of a second: ``import mpi``
+    should not pay for it)."""
+    import statsmodels.api as sm
+
+    return sm
+
+
 def _fit_mle(y: np.ndarray, design: pd.DataFrame, names: Sequence[str]) -> Any:
+    sm = _statsmodels()
     model = sm.Logit(y, design)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -160,6 +168,7 @@ def _fit_mle(y: np.ndarray, design: pd.DataFrame, names: Sequence[str]) -> Any:
 
 
 def _fit_penalised(y: np.ndarray, design: pd.DataFrame, penalty: str, alpha: float) -> Any:
+    sm = _statsmodels()
     n, k = design.shape
     weights = np.full(k, alpha)
     weights[0] = 0.0  # the constant is not penalised

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special, stats
 
+from mpi._common.dist import expit, norm_ppf, norm_sf
 from mpi._common.labels import text
 from mpi._common.result import ResultBase, label_table
 from mpi.errors import MissingDataWarning
@@ -85,8 +85,8 @@ class ScreeningModel(ResultBase):
             bse[self._params == 0] = np.nan  # dropped by the L1 penalty
         with np.errstate(invalid="ignore", divide="ignore"):
             zval = self._params / bse
-        pval = 2 * stats.norm.sf(np.abs(zval))
-        q = stats.norm.ppf(0.975)
+        pval = 2 * norm_sf(np.abs(zval))
+        q = norm_ppf(0.975)
         eta = design @ self._params
         llf = float(np.sum(y * eta - np.logaddexp(0.0, eta)))
         p0 = y.mean()
@@ -234,7 +234,7 @@ class ScreeningModel(ResultBase):
             (counted in ``attrs["n_missing"]``, with a warning).
         """
         index, z, missing = self._standardised(feat, "predict")
-        p = special.expit(self._params[0] + z @ self._params[1:])
+        p = expit(self._params[0] + z @ self._params[1:])
         out = pd.Series(p, index=index.copy(), name="probability")
         out.attrs["n_missing"] = int(missing.sum())
         return out
