@@ -19,7 +19,6 @@ import numpy as np
 from mpi._common.labels import check_lang, has_text, text
 from mpi.errors import ValidationError
 from mpi.plot._style import (
-    ENTRY,
     EXIT,
     LINE_COLORS,
     apply_fonts,
@@ -30,6 +29,7 @@ from mpi.plot._style import (
     rows_height,
     style_axes,
 )
+from mpi.plot.targeting import ERRORS  # the same two errors, in the same colours
 from mpi.screening.evaluate_result import ScreeningEvaluation
 from mpi.screening.lists_result import SuggestedList
 
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["screening", "fairness", "suggested"]
 
-#: The two errors drawn by :func:`screening`, with their colours.
-ERRORS = (("inclusion_error", EXIT), ("exclusion_error", ENTRY))
 #: Measures :func:`fairness` can draw.
 FAIRNESS_MEASURES = ("inclusion_error", "exclusion_error", "false_positive_rate", "coverage")
 #: Hatches of the measures in :func:`fairness` (the rule has the colour).
