@@ -8,42 +8,81 @@ helpers of :mod:`._config` (chunk ranges, padded private sums, the merge in chun
 The cross-section AF kernel is :mod:`.af` (entry point) with :mod:`.af_layout`,
 :mod:`.rules`, :mod:`.af_chunks` and :mod:`.af_sums`; :mod:`.reweight` (the OPHI
 reweighting of one unit, shared by the AF kernel and unit-level identification) and
-:mod:`.identify` (the unit-level identification loops of :func:`mpi.identify`); the panel kernels are :mod:`.panel`
-(states), :mod:`.transitions`, :mod:`.chronic`, :mod:`.decompose`, :mod:`.relapse` and
-:mod:`.risk`; :mod:`.screening` (campus-card features in one pass); :mod:`.buckets`, :mod:`.codes` and :mod:`.variance` serve the survey design. :func:`task_threads` limits the numba threads of one dask
-task (numba threads x dask workers <= cores).
+:mod:`.identify` (the unit-level identification loops of :func:`mpi.identify`); the panel
+kernels are :mod:`.panel` (states), :mod:`.transitions`, :mod:`.chronic`, :mod:`.decompose`,
+:mod:`.relapse` and :mod:`.risk`; :mod:`.screening` (campus-card features in one pass);
+:mod:`.buckets`, :mod:`.codes` and :mod:`.variance` serve the survey design;
+:mod:`.columns` builds the kernels' list of indicator columns. :func:`task_threads` limits
+the numba threads of one dask task (numba threads x dask workers <= cores).
+
+Nothing is imported with the package itself: ``import mpi.kernels`` does not import numba.
+A kernel module (and numba) is imported when one of its names is first read
+(``kernels.af_statistics``, ``kernels.panel``), so a process loads only the kernels it runs.
 """
 
-from . import chronic, decompose, panel, relapse, risk, transitions
-from ._config import task_thread_count, task_threads
-from .af import BLOCK, RULE_CODES, Identification, af_statistics, rows_with_units
-from .buckets import bucket_statistics
-from .codes import dense_codes, pair_codes, psu_strata, psu_values, run_codes
-from .variance import combine_terms, fold_rows, strata_variance, sum_rows, terms_variance
+from __future__ import annotations
 
-__all__ = [
-    "panel",
-    "decompose",
+import importlib
+from typing import Any
+
+#: Public name -> the submodule defining it (imported on first access).
+_NAMES = {
+    "task_threads": "_config",
+    "task_thread_count": "_config",
+    "af_statistics": "af",
+    "rows_with_units": "af",
+    "Identification": "af",
+    "RULE_CODES": "af",
+    "BLOCK": "af",
+    "bucket_statistics": "buckets",
+    "dense_codes": "codes",
+    "psu_strata": "codes",
+    "pair_codes": "codes",
+    "psu_values": "codes",
+    "run_codes": "codes",
+    "strata_variance": "variance",
+    "sum_rows": "variance",
+    "combine_terms": "variance",
+    "terms_variance": "variance",
+    "fold_rows": "variance",
+    "column_list": "columns",
+}
+#: Submodules read as attributes (``kernels.panel.panel_states``).
+_MODULES = (
+    "af",
+    "af_chunks",
+    "af_layout",
+    "af_sums",
+    "buckets",
     "chronic",
+    "codes",
+    "columns",
+    "decompose",
+    "identify",
+    "panel",
     "relapse",
+    "reweight",
     "risk",
+    "rules",
+    "screening",
     "transitions",
-    "af_statistics",
-    "rows_with_units",
-    "Identification",
-    "bucket_statistics",
-    "RULE_CODES",
-    "BLOCK",
-    "dense_codes",
-    "psu_strata",
-    "pair_codes",
-    "psu_values",
-    "run_codes",
-    "strata_variance",
-    "sum_rows",
-    "combine_terms",
-    "terms_variance",
-    "fold_rows",
-    "task_threads",
-    "task_thread_count",
-]
+    "variance",
+)
+
+__all__ = [*_MODULES, *_NAMES]
+
+
+def __getattr__(name: str) -> Any:
+    """A kernel module or one of the re-exported names, imported on first access."""
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
