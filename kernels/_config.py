@@ -1,10 +1,24 @@
 """Compilation and chunking policy shared by every kernel.
 
-``XMPI_NUMBA_CACHE`` (default ``1``) keeps compiled kernels on disk next to the source, so a
-new process does not pay the JIT cost again; set it to ``0`` on read-only installs. numba
-checks a cache entry against its own source file only: a kernel calling a helper of this
-module keeps its old compiled helper after the helper changes, until its own file changes
-(``touch kernels/*.py`` after editing a helper here).
+**The disk cache.** ``XMPI_NUMBA_CACHE`` (default ``1``) keeps compiled kernels on disk, so a
+new process loads them instead of compiling again (``0``: never read or write the cache).
+The cache lives in one folder per version of the kernels (:func:`cache_dir`):
+
+- ``$NUMBA_CACHE_DIR/xmpi`` when numba's ``NUMBA_CACHE_DIR`` is set (read-only installs,
+  containers, CI caches: point it at any writable folder);
+- else ``$XMPI_CACHE_DIR`` when set;
+- else the user's cache folder (``~/.cache/xmpi/numba`` on Linux, ``~/Library/Caches/xmpi``
+  on macOS, ``%LOCALAPPDATA%\\xmpi\\Cache`` on Windows): never the installed package
+  itself, so a read-only install caches too and a reinstall of the same version finds its
+  kernels already compiled.
+
+Inside it, a sub-folder named by the numba and Python versions, the parallel switch and a
+hash of *all* kernel sources (:data:`KERNELS_STAMP`) holds the entries: an edit of any kernel
+module (a helper here included) invalidates every kernel compiled against it, which numba's
+own per-file check would miss, and clones or virtual environments with the same kernels share
+one compiled copy. Old sub-folders are never used again and may be deleted
+(:func:`cache_dir` gives the folder in use).
+
 ``XMPI_NUMBA_PARALLEL`` (default ``1``) runs the unit loop on all threads; set it to ``0``
 inside thread pools that are unsafe for numba's threading layer.
 ``XMPI_TASK_THREADS`` (default ``1``) is the number of numba threads a kernel uses inside a
@@ -14,12 +28,13 @@ slots, one per core by default), so numba threads x dask workers stays within th
 Raise it only when dask runs fewer tasks at once than there are cores (e.g. one worker
 process with one thread on a many-core machine); ``NUMBA_NUM_THREADS`` caps it.
 
-The first run compiles the kernels, which takes minutes on a slow machine; while numba
-really compiles one of them (a miss of its disk cache), :data:`NOTICE` is written once per
-process to stderr, when stderr is a terminal or ``XMPI_PROGRESS=1`` (never with
-``XMPI_PROGRESS=0``, the switch of the package's progress bars too). numba's event API
-announces a compilation (``"numba:compile"``) only after its disk cache missed, so loading
-cached kernels prints nothing.
+The first run compiles the kernels a call needs (seconds; see ``benchmarks/README.md``); while
+numba really compiles one of them (a miss of its disk cache), :data:`NOTICE` is written once per
+process to stderr when stderr is a terminal or a notebook's, or when ``XMPI_PROGRESS=1``
+(never with ``XMPI_PROGRESS=0``, the switch of the package's progress bars too), and logged
+(level INFO, logger ``mpi``) in every case. numba's event API announces a compilation
+(``"numba:compile"``) only after its disk cache missed, so loading cached kernels prints
+nothing.
 
 Every kernel is compiled by :func:`kernel` (``numba.njit`` with the options they share).
 
@@ -43,17 +58,157 @@ pattern once::
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import numba as nb
 import numpy as np
 from numba.core import event
+from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
+from numba.misc.appdirs import AppDirs
 
 CACHE = os.environ.get("XMPI_NUMBA_CACHE", "1") != "0"
 PARALLEL = os.environ.get("XMPI_NUMBA_PARALLEL", "1") != "0"
+
+#: The folder of the kernel sources (``mpi.kernels``).
+SOURCE_DIR = Path(__file__).resolve().parent
+
+
+def kernels_stamp(folder: Path = SOURCE_DIR) -> str:
+    """SHA-256 of every kernel module's source (``*.py`` of ``folder``, by name), with the
+    numba and Python versions and the parallel switch: the version of the compiled code.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The kernels' folder.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"numba {nb.__version__} py {sys.version_info[:2]} {PARALLEL}".encode())
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+#: :func:`kernels_stamp` of the kernels of this process (read once, at import).
+KERNELS_STAMP = kernels_stamp()
+
+
+def cache_root() -> Path:
+    """The folder holding xmpi's compiled kernels: ``$NUMBA_CACHE_DIR/xmpi``, else
+    ``$XMPI_CACHE_DIR``, else the user's cache folder (``~/.cache/xmpi/numba`` on Linux).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created here).
+    """
+    numba_dir = os.environ.get("NUMBA_CACHE_DIR", "").strip()
+    if numba_dir:
+        return Path(numba_dir).expanduser() / "xmpi"
+    own = os.environ.get("XMPI_CACHE_DIR", "").strip()
+    if own:
+        return Path(own).expanduser()
+    return Path(AppDirs("xmpi", appauthor=False).user_cache_dir) / "numba"
+
+
+def cache_dir() -> Path:
+    """The folder of this version of the kernels inside :func:`cache_root`: named by the
+    numba and Python versions, the parallel switch and the first 16 digits of
+    :data:`KERNELS_STAMP`.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (created on the first compilation).
+    """
+    py = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    mode = "parallel" if PARALLEL else "serial"
+    return cache_root() / f"numba{nb.__version__}-{py}-{mode}-{KERNELS_STAMP[:16]}"
+
+
+class KernelCacheLocator(_CacheLocator):
+    """numba cache locator of the package's kernels: every kernel in :func:`cache_dir`,
+    checked against :data:`KERNELS_STAMP` (the sources of all kernels, not only the
+    kernel's own file)."""
+
+    def __init__(self, py_func: Any, py_file: str) -> None:
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(cache_dir())
+
+    def get_cache_path(self) -> str:
+        """The folder of the entries."""
+        return self._cache_path
+
+    def get_source_stamp(self) -> str:
+        """The version of the sources an entry was compiled from."""
+        return KERNELS_STAMP
+
+    def get_disambiguator(self) -> str:
+        """Tells apart functions of one name in one module (their first line)."""
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> KernelCacheLocator | None:
+        """The locator of ``py_func``, or None when the folder cannot be written (numba
+        then tries its own locators: next to the source, then its user-wide folder)."""
+        self = cls(py_func, py_file)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None
+        return self
+
+
+class KernelCacheImpl(CompileResultCacheImpl):
+    """numba's cache of compile results, located by :class:`KernelCacheLocator` first."""
+
+    _locator_classes = [KernelCacheLocator, *CompileResultCacheImpl._locator_classes]
+
+
+class KernelCache(FunctionCache):
+    """The disk cache of one kernel (numba's ``FunctionCache`` with our locator)."""
+
+    _impl_class = KernelCacheImpl
+
+
+def enable_cache(dispatcher: Any) -> bool:
+    """Give ``dispatcher`` the package's disk cache (what ``njit(cache=True)`` does with
+    numba's own locator); False, and no cache, when no folder at all can be written.
+
+    Parameters
+    ----------
+    dispatcher : numba dispatcher
+        A kernel compiled by :func:`kernel`.
+
+    Returns
+    -------
+    bool
+        Whether the kernel is cached on disk.
+    """
+    try:
+        dispatcher._cache = KernelCache(dispatcher.py_func)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        logging.getLogger("mpi").warning(
+            "xmpi: no writable folder for the compiled kernels (tried %s); every process "
+            "compiles them. Set NUMBA_CACHE_DIR to a writable folder.",
+            cache_root(),
+        )
+        return False
+    return True
+
 
 #: numba threads per kernel call inside a dask task (see :func:`task_threads`).
 TASK_THREADS = os.environ.get("XMPI_TASK_THREADS", "1")
@@ -87,8 +242,9 @@ PACKAGE = __name__.rpartition(".")[0]
 def notice_wanted(stream: Any = None) -> bool:
     """Whether the compile notice may be written to ``stream`` (default ``sys.stderr``).
 
-    ``XMPI_PROGRESS=0``: never; ``XMPI_PROGRESS=1``: always; otherwise only when the
-    stream is a terminal (not a pipe, a file or a notebook), as the progress bars.
+    ``XMPI_PROGRESS=0``: never; ``XMPI_PROGRESS=1``: always; otherwise when the stream is a
+    terminal or a Jupyter notebook's stderr (an ``ipykernel`` stream), not a pipe or a file,
+    as the progress bars.
 
     Parameters
     ----------
@@ -104,6 +260,8 @@ def notice_wanted(stream: Any = None) -> bool:
     if switch in ("0", "1"):
         return switch == "1"
     stream = sys.stderr if stream is None else stream
+    if type(stream).__module__.startswith("ipykernel"):  # a notebook shows its stderr
+        return True
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
@@ -132,15 +290,20 @@ class CompileNotice(event.Listener):
         return module == PACKAGE or module.startswith(PACKAGE + ".")
 
     def on_start(self, ev: Any) -> None:
-        """Write the notice (once) when one of the package's kernels starts compiling."""
-        if self.shown or not self.ours(ev.data) or not notice_wanted():
+        """Log the notice, and write it to stderr when :func:`notice_wanted`, once, when
+        one of the package's kernels starts compiling."""
+        if self.shown or not self.ours(ev.data):
             return
         with self.lock:
             if self.shown:
                 return
             self.shown = True
+        text = NOTICE if CACHE else NOTICE_UNCACHED
+        logging.getLogger("mpi").info("%s (cache: %s)", text, cache_dir() if CACHE else "off")
+        if not notice_wanted():
+            return
         try:
-            print(NOTICE if CACHE else NOTICE_UNCACHED, file=sys.stderr, flush=True)
+            print(text, file=sys.stderr, flush=True)
         except (AttributeError, ValueError, OSError):  # no stderr, or a closed one
             pass
 
@@ -235,7 +398,9 @@ def fixed_chunks(n: int, per: int) -> int:
 
 
 def kernel(fn: Any = None, /, *, parallel: bool = False, **options: Any) -> Any:
-    """The numba decorator of every kernel: ``numba.njit(cache=CACHE, nogil=True, ...)``.
+    """The numba decorator of every kernel: ``numba.njit(nogil=True, ...)`` with the
+    package's disk cache (:class:`KernelCache`, in :func:`cache_dir`) unless
+    ``XMPI_NUMBA_CACHE=0``.
 
     Use it bare (``@kernel``) or with options (``@kernel(inline="always")``,
     ``@kernel(parallel=True, error_model="numpy")``).
@@ -266,8 +431,10 @@ def kernel(fn: Any = None, /, *, parallel: bool = False, **options: Any) -> Any:
         options["parallel"] = PARALLEL
 
     def compile_(f: Any) -> Any:
-        cache = CACHE and f.__module__.startswith("mpi.")
-        return nb.njit(cache=cache, nogil=True, **options)(f)
+        dispatcher = nb.njit(cache=False, nogil=True, **options)(f)
+        if CACHE and f.__module__.startswith("mpi."):
+            enable_cache(dispatcher)
+        return dispatcher
 
     return compile_ if fn is None else compile_(fn)
 

@@ -111,9 +111,11 @@ def test_listener_follows_the_switch_and_the_terminal(capsys, monkeypatch):
     monkeypatch.setenv("XMPI_PROGRESS", "0")
     listener = _config.CompileNotice()
     listener.on_start(_event(f"{_config.PACKAGE}.af"))
+    assert capsys.readouterr() == ("", "") and listener.shown  # logged, not printed
+    listener = _config.CompileNotice()
     monkeypatch.delenv("XMPI_PROGRESS")
     listener.on_start(_event(f"{_config.PACKAGE}.af"))  # pytest's stderr: no terminal
-    assert capsys.readouterr() == ("", "") and not listener.shown
+    assert capsys.readouterr() == ("", "") and listener.shown
 
     class Terminal:
         def isatty(self) -> bool:
@@ -121,6 +123,8 @@ def test_listener_follows_the_switch_and_the_terminal(capsys, monkeypatch):
 
     assert _config.notice_wanted(Terminal()) is True
     assert _config.notice_wanted(object()) is False
+    notebook = type("OutStream", (), {"__module__": "ipykernel.iostream"})()
+    assert _config.notice_wanted(notebook) is True  # a notebook shows stderr: say it there
     monkeypatch.setenv("XMPI_PROGRESS", "0")
     assert _config.notice_wanted(Terminal()) is False
 
@@ -135,3 +139,50 @@ def test_tiny_measure_prints_the_notice_once_then_never(tmp_path):
     warm = _run(TINY_MEASURE, cache, "1", tmp_path)
     assert warm.stdout.strip() == "0.375"
     assert _notices(warm) == 0
+
+
+def test_the_notice_is_logged_whatever_the_stream(caplog, monkeypatch):
+    monkeypatch.setenv("XMPI_PROGRESS", "0")
+    listener = _config.CompileNotice()
+    with caplog.at_level("INFO", logger="mpi"):
+        listener.on_start(_event(f"{_config.PACKAGE}.af"))
+        listener.on_start(_event(f"{_config.PACKAGE}.panel"))
+    assert [r.getMessage().split(" (cache")[0] for r in caplog.records] == [NOTICE]
+
+
+# --- where the compiled kernels live ------------------------------------------------------------
+def test_cache_root_follows_numba_then_xmpi_then_the_user_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "n"))
+    monkeypatch.setenv("XMPI_CACHE_DIR", str(tmp_path / "x"))
+    assert _config.cache_root() == tmp_path / "n" / "xmpi"
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    assert _config.cache_root() == tmp_path / "x"
+    monkeypatch.delenv("XMPI_CACHE_DIR")
+    root = _config.cache_root()
+    assert root.name == "numba" and "xmpi" in root.parts  # the user's cache folder
+    assert _config.SOURCE_DIR not in root.parents  # never inside the (maybe read-only) install
+    sub = _config.cache_dir().name
+    assert sub.endswith(_config.KERNELS_STAMP[:16]) and ("parallel" in sub or "serial" in sub)
+
+
+def test_the_stamp_covers_every_kernel_source_not_the_install_path(tmp_path):
+    copy = tmp_path / "elsewhere"
+    copy.mkdir()
+    for path in _config.SOURCE_DIR.glob("*.py"):
+        (copy / path.name).write_bytes(path.read_bytes())
+    same = _config.kernels_stamp(copy)
+    assert same == _config.kernels_stamp()  # a reinstall elsewhere: the same compiled kernels
+    helper = copy / "_config.py"  # a helper edited: every kernel compiled against it is stale
+    helper.write_bytes(helper.read_bytes() + b"\n# edited\n")
+    assert _config.kernels_stamp(copy) != same
+
+
+def test_entries_are_written_to_the_versioned_folder_only(tmp_path):
+    cache = tmp_path / "numba_cache"
+    cache.mkdir()
+    _run(SMALL, cache, "0", tmp_path)
+    files = _cached_files(cache)
+    assert files, "numba wrote no cache entry: nothing was compiled"
+    (folder,) = {p.parent for p in files}
+    assert folder.parent == cache / "xmpi"
+    assert folder.name.endswith(_config.kernels_stamp()[:16])
