@@ -26,7 +26,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._config import kernel
 from .af_chunks import chunk_count, plan_chunks
 from .af_layout import (
     BLOCK,
@@ -50,7 +49,8 @@ from .af_layout import (
     UNITS,
     VULNB,
 )
-from .af_sums import af_sums
+from .af_sums import af_sums, af_sums_lean, merge_private, pattern_facts
+from .columns import column_list, readonly_view
 from .rules import EQ, FLAG, GE, GT, LE, LT, MISS_SHIFT, NE, RULE_CODES
 
 # the kernel's entry points, and the names of its parts that the rest of mpi reads here
@@ -61,6 +61,7 @@ __all__ = [
     "chunk_count",
     "plan_chunks",
     "af_sums",
+    "af_sums_lean",
     "RULE_CODES",
     "FLAG",
     "LT",
@@ -132,27 +133,60 @@ class Identification(NamedTuple):
     use_patterns: int
 
 
-@kernel
 def rows_with_units(bstat, ndrop):
     """Which cells of :func:`af_statistics`'s outputs hold a unit: ``ndrop[c] + sum_b
-    bstat[c, b, NOBS] > 0`` (every unit is counted once, dropped or in a bucket), in one
-    pass over the rows."""
-    out = np.empty(ndrop.shape[0], np.bool_)
-    for c in range(ndrop.shape[0]):
-        n = ndrop[c]
-        for b in range(bstat.shape[1]):
-            n += bstat[c, b, NOBS]
-        out[c] = n > 0.0
-    return out
+    bstat[c, b, NOBS] > 0`` (every unit is counted once, dropped or in a bucket).
+
+    Parameters
+    ----------
+    bstat : numpy.ndarray
+        float64[C, K+1, NBS], the per-bucket statistics.
+    ndrop : numpy.ndarray
+        float64[C], the units dropped per cell.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool[C].
+    """
+    return (np.asarray(ndrop) + np.asarray(bstat)[:, :, NOBS].sum(axis=1)) > 0.0
 
 
 _NO_MAJOR = np.empty(0, np.int64)
 _NO_MAJOR.flags.writeable = False
 
 
+def _read_only(arr, dtype):
+    """``arr`` as a C-contiguous read-only array of ``dtype`` (a view when it already is
+    one): one array type per argument, so one compiled specialisation serves every caller."""
+    return readonly_view(np.ascontiguousarray(arr, dtype))
+
+
+def _fixed_ident(ident):
+    """``ident`` with read-only C-contiguous arrays of fixed dtypes and plain Python scalars
+    (the kernel's types do not depend on how the caller built it)."""
+    return Identification(
+        _read_only(ident.rules, np.int64),
+        _read_only(ident.cutoffs, np.float64),
+        _read_only(ident.cardinal, np.bool_),
+        _read_only(ident.wint, np.int64),
+        _read_only(ident.dim_of, np.int64),
+        int(ident.n_dims),
+        int(ident.denom),
+        _read_only(ident.k_num, np.int64),
+        _read_only(ident.k_den, np.int64),
+        int(ident.vul_num),
+        int(ident.vul_den),
+        int(ident.sev_num),
+        int(ident.sev_den),
+        bool(ident.reweight),
+        int(ident.use_patterns),
+    )
+
+
 def af_statistics(
     cols, ident, sweight, cell, cell_offset, n_cells, n_chunks, cell_block=0, cell_major=None,
-    n_minor=0, blocks_sorted=False,
+    n_minor=0, blocks_sorted=False, n_units=None,
 ):  # fmt: skip
     """Additive AF statistics per cell and *bucket*, one pass over the units.
 
@@ -161,14 +195,19 @@ def af_statistics(
     statistics per cutoff by cumulative sums (:func:`mpi.measure`), so the cost does not grow
     with the number of cutoffs.
 
+    Every array is passed to the kernels read-only, C-contiguous and of one dtype per
+    argument, so a call compiles (once, then cached on disk) one specialisation per column
+    dtype of the kernel its mode needs: :func:`.af_sums.af_sums_lean` for the pattern modes
+    without reweighting, :func:`.af_sums.af_sums` otherwise.
+
     Parameters
     ----------
-    cols : numba.typed.List of float64[:] or of int8[:]
+    cols : numba.typed.List or sequence of float64[:] or of int8[:]
         One achievement (or 0/1 flag) column per indicator; NaN marks a missing value.
         All columns have one dtype: int8 (0/1 flags and small integer codes without
         missing values, read in place) gives the same statistics as their float64 values.
-        Each dtype is a specialisation of its own, compiled on first use (tens of seconds)
-        and then cached on disk.
+        A typed List (:func:`.columns.column_list`) is used as is; a sequence of arrays is
+        turned into one.
     ident : Identification
         Rules, weights and cutoffs; how missing values are handled and units are summed.
     sweight : float64[n] or float64[0]
@@ -197,6 +236,9 @@ def af_statistics(
         decrease (e.g. a file sorted by PSU): each chunk's range of cells is then read from
         its first and last unit instead of a pass over its units. A unit outside its
         chunk's range is an error (ERR_CELL), never a write elsewhere.
+    n_units : int, optional
+        The number of units (the columns' length). Give it with a typed List: reading it
+        from the list in Python would compile numba's list ``getitem`` in every process.
 
     Returns
     -------
@@ -218,12 +260,30 @@ def af_statistics(
         Units (used or dropped) with indicator ``j`` missing.
     err : float64[chunks, 3]
         ``(code, where, value)`` of the first error met by each chunk (0 if none).
+
+    Raises
+    ------
+    ValueError
+        When ``n_chunks`` is below 1.
     """
     if n_chunks < 1:
         raise ValueError(f"n_chunks must be at least 1; got {n_chunks}")
+    if isinstance(cols, (list, tuple)):
+        if n_units is None:
+            n_units = len(cols[0]) if cols else 0
+        cols = column_list(cols)
+    elif n_units is None:  # a typed List without its length: read it (compiles a getitem)
+        n_units = cols[0].shape[0]
+    n = int(n_units)
+    ident = _fixed_ident(ident)
+    sweight = _read_only(sweight, np.float64)
+    cell = _read_only(cell, np.int64)
+    major = _NO_MAJOR if cell_major is None else _read_only(cell_major, np.int64)
+    cell_offset, n_cells, n_minor = int(cell_offset), int(n_cells), int(n_minor)
     d = len(ident.rules)
     nb_ = len(ident.k_num) + 1
-    n_rw = n_cells if ident.reweight else 0  # no corrections without reweighting
+    reweight = ident.reweight
+    n_rw = n_cells if reweight else 0  # no corrections without reweighting
     # one block carved into the outputs: numpy asks for huge pages from 4 MiB on
     shapes = (
         (n_cells * nb_, NBS),
@@ -234,18 +294,54 @@ def af_statistics(
         (n_cells, d),
     )
     sizes = [int(np.prod(sh)) for sh in shapes]
-    block = np.empty(sum(sizes))  # zeroed by the kernel's threads
+    # calloc: fresh pages come zeroed and are faulted in by the threads that first write them
+    block = np.zeros(sum(sizes))
     ends = np.cumsum(sizes)
     out = tuple(block[e - z : e].reshape(sh) for sh, z, e in zip(shapes, sizes, ends, strict=True))
-    major = _NO_MAJOR if cell_major is None else cell_major
     bounds, lo, size, shared = plan_chunks(
-        cols[0].shape[0], ident, cell, cell_offset, n_cells, n_chunks, cell_block, major,
-        n_minor, bool(blocks_sorted),
+        n, ident, cell, cell_offset, n_cells, n_chunks, int(cell_block), major, n_minor,
+        bool(blocks_sorted),
     )  # fmt: skip
-    err = af_sums(
-        cols, ident, sweight, cell, cell_offset, n_cells, bounds, lo, size, shared, major,
-        n_minor, block, out,
-    )  # fmt: skip
+    k = bounds.shape[0] - 1
+    # the chunks' private rows (none when they add into the shared output)
+    rows = 0 if shared else int(size.max())
+    use_patterns = ident.use_patterns
+    n_pat = 1 << d if use_patterns else 1
+    n_tab = 1 if use_patterns == DIRECT else rows  # DIRECT keeps no pattern table
+    tab_w = 1 if use_patterns == DIRECT else n_pat
+    bstat = np.zeros((k, rows * nb_, NBS))
+    bdep = np.zeros((k, rows * nb_, d))
+    ndrop = np.zeros((k, rows))
+    nmiss = np.zeros((k, rows, d))
+    ptab = np.zeros((k, n_tab, tab_w))
+    pcnt = np.zeros((k, n_tab, tab_w))
+    facts = pattern_facts(ident, n_pat)
+    err = np.zeros((k, 3))
+    data = (sweight, cell, cell_offset, major, n_minor)
+    plan = (bounds, lo, size, bool(shared))
+    lean = bool(use_patterns) and not reweight
+    if lean:
+        af_sums_lean(
+            cols, ident, data, plan, out, (bstat, bdep, ndrop, nmiss, ptab, pcnt), facts,
+            err,
+        )  # fmt: skip
+    else:
+        # reweighting corrections exist only with reweight=True (one dummy row otherwise)
+        n_rw_rows = rows * nb_ if reweight else 1
+        bmissw = np.zeros((k, n_rw_rows, d))
+        bcadj = np.zeros((k, n_rw_rows, d))
+        wint = ident.wint
+        wflt = wint / float(ident.denom)
+        dim_w = np.zeros(ident.n_dims, np.int64)
+        np.add.at(dim_w, ident.dim_of, wint)
+        af_sums(
+            cols, ident, data, plan, out, (bstat, bdep, bmissw, bcadj, ndrop, nmiss, ptab,
+            pcnt), facts, (wflt, dim_w), err,
+        )  # fmt: skip
+    if not shared:
+        private = (bstat, bdep, bmissw if not lean else None, bcadj if not lean else None,
+                   ndrop, nmiss)  # fmt: skip
+        merge_private(out, private, lo, size, nb_, reweight)
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
     return (
         o_stat.reshape((n_cells, nb_, NBS)),
