@@ -46,6 +46,7 @@ _NAMES = {
     "terms_variance": "variance",
     "fold_rows": "variance",
     "column_list": "columns",
+    "int_range": "columns",
 }
 #: Submodules read as attributes (``kernels.panel.panel_states``).
 _MODULES = (

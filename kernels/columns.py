@@ -21,7 +21,7 @@ from numba.typed import List
 
 from ._config import kernel
 
-__all__ = ["column_list", "readonly_view"]
+__all__ = ["column_list", "readonly_view", "int_range"]
 
 
 @kernel
@@ -87,3 +87,36 @@ def column_list(columns: Any) -> Any:
                 "np.ascontiguousarray(column, dtype)"
             )
     return _build(*cols)
+
+
+@kernel
+def _int_range(arr):
+    """``(min, max)`` of a non-empty int64 array in one pass."""
+    lo = arr[0]
+    hi = arr[0]
+    for i in range(1, arr.shape[0]):
+        v = arr[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return lo, hi
+
+
+def int_range(arr: np.ndarray) -> tuple[int, int]:
+    """Smallest and largest value of an int64 array in one pass over it (numpy's ``min()``
+    then ``max()`` read it twice: 11 ms of a 1e7-unit ``mpi.measure``).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        1-D int64 values (read-only arrays are read in place).
+
+    Returns
+    -------
+    tuple of int
+        ``(min, max)``; ``(0, 0)`` for an empty array.
+    """
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if arr.size == 0:
+        return 0, 0
+    lo, hi = _int_range(readonly_view(arr))
+    return int(lo), int(hi)

@@ -52,7 +52,7 @@ def is_lazy(data: Any, variables: Sequence[Hashable] | None = None) -> bool:
     if not isinstance(data, xr.Dataset):
         return False
     names = list(data.data_vars) if variables is None else [v for v in variables if v in data]
-    return any(data[v].chunks is not None for v in names)
+    return any(data.variables[v].chunks is not None for v in names)
 
 
 def unit_blocks(

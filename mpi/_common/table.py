@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi import kernels
 from mpi.errors import DataError
 
 __all__ = ["Table", "as_table", "encode_weight", "encode_groups", "readonly", "caller_level"]
@@ -55,7 +56,7 @@ class Table:
             if isinstance(col, pd.DataFrame):
                 raise DataError(f"{role} variable {name!r} names several columns of the DataFrame")
             return col
-        var = self.data[name]
+        var = self.data.variables[name]  # the Variable: no DataArray (coordinates) built
         if var.dims != (self.unit_dim,):
             raise DataError(
                 f"{role} variable {name!r} has dims {var.dims}; mpi.measure needs variables along "
@@ -335,7 +336,7 @@ def encode_groups(table: Table, by: Sequence[str], *, sparse: bool = False) -> G
         s = table.column(by[0], role="by")
         if s.dtype.kind in "iu" and s.dtype == np.int64 and len(s):
             arr = s.to_numpy()
-            lo, hi = int(arr.min()), int(arr.max())
+            lo, hi = kernels.int_range(readonly(arr))  # one pass, not min() then max()
             if hi - lo < 1 << 16:  # small integer range: cells straight from the values
                 labels = np.arange(lo, hi + 1)
                 return Groups(list(by), [labels], readonly(arr), lo, len(labels) + 1, False, prune=True)
