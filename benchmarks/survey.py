@@ -27,6 +27,11 @@ Timed (best of ``--repeat`` after a warm-up):
   1e-10;
 * Rao-Wu bootstrap, 1,000 replicates: ``mpi.measure(..., design=d.bootstrap(1000))`` + ``.se``
   and, separately, the replicate step alone (``.se`` on a result whose PSU totals exist).
+
+``--memory`` instead measures resident memory, each call in a fresh process (after a
+warm-up on 5,000 units): the peak above the resident size before the call (VmHWM reset
+through ``/proc/self/clear_refs``), what stays after the call, and after ``del`` of the
+result, for the point estimates and for the SEs (by ``g``), next to the size of the input.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import gc
+import json
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,7 +49,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import NAMES, WEIGHTS, Data, cpu_model, make_spec, source_version  # noqa: E402
+from run import (  # noqa: E402
+    NAMES,
+    WEIGHTS,
+    Data,
+    _reset_peak_rss,
+    _status_kb,
+    cpu_model,
+    make_spec,
+    source_version,
+)
 
 import mpi  # noqa: E402
 
@@ -146,6 +162,71 @@ def bench(n: int, repeat: int, spec: mpi.Spec, log) -> dict:
     return {"n": n, "n_psu": int(df["psu"].nunique()), "t": t}
 
 
+def memory_probe(n: int, what: str) -> dict:
+    """One call (``what``: ``"point"`` or ``"se"``) on ``n`` units in this process: resident
+    MB above the level before the call at its peak, after it and after ``del`` of the
+    result, the input's size and the call's time."""
+    spec = make_spec()
+    warm = Data(5000, seed=1)
+    with_design(warm)
+    d = mpi.Design("w", strata="stratum", psu="psu")
+
+    def call(df):
+        if what == "se":
+            r = mpi.measure(df, spec, by="g", design=d)
+            r.to_dataset()
+            return r, r.se
+        return (mpi.measure(df, spec, weight="w", by="g").to_dataset(),)
+
+    call(warm.df)
+    del warm
+    data = Data(n)
+    with_design(data)
+    gc.collect()
+    base = _status_kb("VmRSS")
+    if not _reset_peak_rss():
+        raise SystemExit("--memory needs /proc/self/clear_refs (Linux)")
+    t0 = time.perf_counter()
+    out = call(data.df)
+    dt = time.perf_counter() - t0
+    peak, after = _status_kb("VmHWM"), _status_kb("VmRSS")
+    del out
+    gc.collect()
+    freed = _status_kb("VmRSS")
+    return {
+        "n": n,
+        "what": what,
+        "time": dt,
+        "input": float(data.df.memory_usage(deep=True).sum()) / 2**20,
+        "peak": (peak - base) / 1024,
+        "after": (after - base) / 1024,
+        "after_del": (freed - base) / 1024,
+    }
+
+
+def memory_table(sizes: list[float]) -> str:
+    """Memory of point estimates and SEs per size, each call in a fresh process."""
+    lines = [
+        "| n | input (MB) | call | time (s) | peak above start (MB) | after the call (MB) | "
+        "after `del` (MB) |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for n in sizes:
+        for what in ("point", "se"):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--memory-probe", str(int(n)), what],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            lines.append(
+                f"| {r['n']:.0e} | {r['input']:.0f} | {what} | {r['time']:.2f} | "
+                f"{r['peak']:.0f} | {r['after']:.0f} | {r['after_del']:.0f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def render(rows: list[dict], meta: str) -> str:
     lines = [
         "| n | PSUs | X.sum() | point (by g) | SEs, all estimands (by g) | SE / point | "
@@ -173,7 +254,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=15)
     p.add_argument("--check", action="store_true", help="smoke test: run, cross-check, no file")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--memory", action="store_true", help="resident memory, fresh processes")
+    p.add_argument("--memory-probe", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.memory_probe:
+        print(json.dumps(memory_probe(int(args.memory_probe[0]), args.memory_probe[1])))
+        return 0
+    if args.memory:
+        print(memory_table(args.sizes))
+        return 0
     spec = make_spec()
     warm = Data(5000, seed=1)
     with_design(warm)

@@ -10,6 +10,14 @@ from ._config import kernel
 __all__ = ["dense_codes", "psu_strata", "pair_codes", "psu_values", "run_codes"]
 
 
+def _ro(a):
+    """``a`` as a read-only, C-contiguous int64 view (the caller's array untouched): the
+    kernels below read their inputs through one numba type whatever the caller passes."""
+    v = np.ascontiguousarray(a, np.int64).view()
+    v.flags.writeable = False
+    return v
+
+
 # Why the per-unit outputs below are allocated by numpy and filled by the kernels: numpy
 # asks for transparent huge pages for arrays of 4 MiB or more, so a fresh array costs a
 # few page faults instead of one per 4 KiB (an ``np.empty`` inside a kernel gets none).
@@ -30,41 +38,52 @@ def dense_codes(arr, max_range):
     if span > max_range:
         return np.empty(0, np.int64), np.empty(0, np.int64), False
     codes = np.empty(arr.shape[0], np.int64)
-    uniques = _dense_codes(arr, lo, span, codes)
-    return codes, uniques, True
+    rank = np.zeros(span, np.int64)  # numpy-allocated value table (no np.zeros in numba)
+    arr = _ro(arr)
+    m = _rank_values(arr, lo, rank)
+    uniques = np.flatnonzero(rank >= 0) + lo if m else np.empty(0, np.int64)
+    _fill_codes(arr, lo, rank, codes)
+    return codes, uniques.astype(np.int64, copy=False), True
 
 
-@kernel(parallel=True)
-def _dense_codes(arr, lo, span, codes):
-    """:func:`dense_codes` into ``codes`` for values in ``lo .. lo + span - 1`` (``span``
-    checked by the caller); returns the uniques."""
-    n = arr.shape[0]
-    rank = np.zeros(span, np.int64)
+@kernel
+def _rank_values(arr, lo, rank):
+    """Turn ``rank`` (zeroed, one slot per value ``lo ..``) into the rank of every value
+    present among the sorted distinct values of ``arr``, -1 for absent ones; returns how
+    many are present."""
     for x in arr:
         rank[x - lo] = 1
     m = 0
-    for v in range(span):
+    for v in range(rank.shape[0]):
         if rank[v]:
             rank[v] = m
             m += 1
         else:
             rank[v] = -1
-    uniques = np.empty(m, np.int64)
-    for v in range(span):
-        if rank[v] >= 0:
-            uniques[rank[v]] = v + lo
-    for i in nb.prange(n):
+    return m
+
+
+@kernel(parallel=True)
+def _fill_codes(arr, lo, rank, codes):
+    """``codes[i] = rank[arr[i] - lo]`` on all threads (the only parallel loop)."""
+    for i in nb.prange(arr.shape[0]):
         codes[i] = rank[arr[i] - lo]
-    return uniques
 
 
-@kernel
 def psu_strata(psu, stratum, n_psu):
     """Stratum of every PSU code ``0 .. n_psu - 1`` (the first one met; -1 for a code no unit
     carries) and how many PSU codes appear in more than one stratum (each counted once)."""
     out = np.full(n_psu, -1, np.int64)
     seen = np.zeros(n_psu, np.bool_)  # own markers: no value of ``out`` means "unset"
     clash = np.zeros(n_psu, np.bool_)
+    return out, _psu_strata(_ro(psu), _ro(stratum), out, seen, clash)
+
+
+@kernel
+def _psu_strata(psu, stratum, out, seen, clash):
+    """:func:`psu_strata` into ``out`` (-1), with the zeroed markers ``seen`` and ``clash``;
+    returns the number of PSU codes in more than one stratum."""
+    n_psu = out.shape[0]
     for i in range(psu.shape[0]):
         p = psu[i]
         h = stratum[i]
@@ -76,7 +95,7 @@ def psu_strata(psu, stratum, n_psu):
     bad = 0
     for p in range(n_psu):
         bad += clash[p]
-    return out, bad
+    return bad
 
 
 def pair_codes(psu, cell, offset, n_cells, mark):
@@ -84,7 +103,7 @@ def pair_codes(psu, cell, offset, n_cells, mark):
     one cell), and with ``mark`` (length ``n_psu * n_cells``, zeroed) set where a pair
     holds units. Returns ``(codes, number of distinct pairs)`` (0 when ``mark`` is empty)."""
     out = np.empty(psu.shape[0], np.int64)
-    return out, _pair_codes(psu, cell, offset, n_cells, mark, out)
+    return out, _pair_codes(_ro(psu), _ro(cell), offset, n_cells, mark, out)
 
 
 @kernel
@@ -121,7 +140,7 @@ def run_codes(labels, values):
     n = labels.shape[0]
     codes = np.empty(n, np.int64)  # numpy: huge pages, faulted in as the pass writes
     first = np.empty(n, np.int64)  # only the runs' entries are written (touched)
-    m, clash, ok = _run_codes(labels, values, codes, first)
+    m, clash, ok = _run_codes(_ro(labels), _ro(values), codes, first)
     if not ok:
         return codes[:0], first[:0], 0, False
     return codes, first[:m].copy(), clash, True
@@ -156,13 +175,19 @@ def _run_codes(labels, values, codes, first):
     return m, clash, True
 
 
-@kernel
 def psu_values(psu, values, n_psu):
     """The value (e.g. stratum label) of every PSU code ``0 .. n_psu - 1`` and how many PSUs
     carry more than one value."""
     out = np.zeros(n_psu, np.int64)
     seen = np.zeros(n_psu, np.bool_)
     clash = np.zeros(n_psu, np.bool_)
+    _psu_values(_ro(psu), _ro(values), out, seen, clash)
+    return out, int(clash.sum())
+
+
+@kernel
+def _psu_values(psu, values, out, seen, clash):
+    """:func:`psu_values` into ``out`` (zeroed), marking ``seen`` and ``clash``."""
     prev_p = -1
     prev_v = 0
     for i in range(psu.shape[0]):
@@ -177,4 +202,3 @@ def psu_values(psu, values, n_psu):
             out[p] = v
         elif out[p] != v:
             clash[p] = True
-    return out, int(clash.sum())

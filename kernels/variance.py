@@ -131,8 +131,12 @@ def sum_rows(a):
 #: Strata per parallel block of :func:`terms_variance` (bounds its per-stratum buffer).
 STRATA_BLOCK = 256
 
+#: :func:`terms_variance` runs on several threads from this many PSU rows x columns on
+#: (1e6 units of ``benchmarks/survey.py``: 10,000 x 250); below it the serial body does the
+#: whole pass, and the parallel kernel (over a second of compiling) is not compiled.
+PARALLEL_MIN_WORK = 1_000_000
 
-@kernel(parallel=True)
+
 def terms_variance(
     bases, which, rstride, cols, coefs, first, width, m, starts, n_h, scale, n_threads=1
 ):
@@ -143,33 +147,97 @@ def terms_variance(
     Blocks of strata are split between ``n_threads`` threads, each reading only its own
     strata's rows; every stratum's term goes to its own row of a buffer, and the rows are
     added in stratum order, so the result equals :func:`strata_variance` of the combined
-    terms to the last bit for any number of threads."""
+    terms to the last bit for any number of threads.
+
+    The buffers are allocated here (numpy) and the work is done by a serial kernel per
+    thread's share of a block (:func:`_strata_block`), so the parallel kernel holds only
+    its ``prange`` loop; below :data:`PARALLEL_MIN_WORK` the serial kernel does every block
+    itself (the same rows, added in the same order: the same bits). The arrays the
+    kernels only read are passed as read-only, C-contiguous views of fixed dtypes (one
+    compiled specialisation).
+    """
     n_strata = starts.shape[0]
-    big = 0
-    for h in range(n_strata):
-        big = max(big, n_h[h])
     out = np.zeros(m)
-    n_threads = max(n_threads, 1)
+    if n_strata == 0:
+        return out
+    if int(np.sum(n_h)) * m < PARALLEL_MIN_WORK:
+        n_threads = 1
+    n_threads = max(int(n_threads), 1)
+    big = int(np.max(n_h))
     part = np.empty((min(STRATA_BLOCK, n_strata), m))
+    # per thread: ``big`` rows of the stratum's combined terms, then its mean and its sum
+    # of squared deviations
+    bufs = np.empty((n_threads, max(big, 0) + 2, m))
+    args = (
+        tuple(_ro(b, np.float64) for b in bases),
+        _ro(which, np.int64),
+        _ro(rstride, np.int64),
+        _ro(cols, np.int64),
+        _ro(coefs, np.float64),
+        _ro(first, np.int64),
+        _ro(width, np.int64),
+        _ro(starts, np.int64),
+        _ro(n_h, np.int64),
+        _ro(scale, np.float64),
+    )
     for b0 in range(0, n_strata, STRATA_BLOCK):
         nbk = min(n_strata, b0 + STRATA_BLOCK) - b0
-        for t in nb.prange(n_threads):
-            buf = np.empty((big, m))
-            mean = np.empty(m)
-            acc = np.empty(m)
-            h0, h1 = share_range(nbk, n_threads, t)
-            for hb in range(h0, h1):
-                h = b0 + hb
-                row = part[hb]
-                row[:] = 0.0
-                c = scale[h]
-                n = n_h[h]
-                if _lone(n, c, row):
-                    continue
-                buf[:n] = 0.0
-                _add_terms(buf, starts[h], n, bases, which, rstride, cols, coefs, first, width)
-                _add_stratum(buf[:n], c, row, mean, acc)
-        for hb in range(nbk):  # in stratum order, as strata_variance adds them
-            for j in range(m):
-                out[j] += part[hb, j]
+        if n_threads > 1:
+            _terms_variance(*args, b0, nbk, part, bufs)
+        else:
+            _strata_block(*args, b0, 0, nbk, part, bufs[0])
+        _add_part(part, nbk, out)  # in stratum order, as strata_variance adds them
     return out
+
+
+def _ro(a, dtype):
+    """``a`` as a read-only, C-contiguous view of ``dtype`` (the caller's array untouched)."""
+    v = np.ascontiguousarray(a, dtype).view()
+    v.flags.writeable = False
+    return v
+
+
+@kernel(parallel=True)
+def _terms_variance(
+    bases, which, rstride, cols, coefs, first, width, starts, n_h, scale, b0, nbk, part, bufs
+):
+    """Rows ``0 .. nbk - 1`` of ``part``: the terms of strata ``b0 .. b0 + nbk - 1``, shared
+    out between the threads (one per row of ``bufs``)."""
+    n_threads = bufs.shape[0]
+    for t in nb.prange(n_threads):
+        h0, h1 = share_range(nbk, n_threads, t)
+        _strata_block(
+            bases, which, rstride, cols, coefs, first, width, starts, n_h, scale,
+            b0, h0, h1, part, bufs[t],
+        )  # fmt: skip
+
+
+@kernel
+def _strata_block(
+    bases, which, rstride, cols, coefs, first, width, starts, n_h, scale, b0, h0, h1, part, buf
+):
+    """Rows ``h0 .. h1 - 1`` of ``part``: the term of strata ``b0 + h0 .. b0 + h1 - 1``
+    (``buf``: the thread's rows, then its mean and accumulator rows)."""
+    big = buf.shape[0] - 2
+    mean = buf[big]
+    acc = buf[big + 1]
+    for hb in range(h0, h1):
+        h = b0 + hb
+        row = part[hb]
+        row[:] = 0.0
+        c = scale[h]
+        n = n_h[h]
+        if _lone(n, c, row):
+            continue
+        block = buf[:n]
+        block[:] = 0.0
+        _add_terms(block, starts[h], n, bases, which, rstride, cols, coefs, first, width)
+        _add_stratum(block, c, row, mean, acc)
+
+
+@kernel
+def _add_part(part, nbk, out):
+    """``out += part[0] + ... + part[nbk - 1]``, in row (stratum) order."""
+    for hb in range(nbk):
+        for j in range(out.shape[0]):
+            out[j] += part[hb, j]

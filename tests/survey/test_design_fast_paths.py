@@ -91,7 +91,11 @@ def _numpy_buckets(bstat, bdep, bmissw, bcadj, wflt, position):
 
 @pytest.mark.parametrize("n_k", [1, 2, 4])
 @pytest.mark.parametrize("reweighted", [False, True])
-def test_bucket_statistics_equal_numpy_bit_for_bit(n_k, reweighted):
+@pytest.mark.parametrize("numba_pass", [True, False])
+def test_bucket_statistics_equal_numpy_bit_for_bit(n_k, reweighted, numba_pass, monkeypatch):
+    """Both of ``bucket_statistics``' paths (the numba pass for many cells, numpy for few)
+    equal the numpy formulation bit for bit, and give C-contiguous arrays."""
+    monkeypatch.setattr(kernels.buckets, "NUMBA_MIN_CELLS", 0 if numba_pass else 10**9)
     rng = np.random.default_rng(n_k + 10 * reweighted)
     c, d = 37, 6
     bstat = rng.random((c, n_k + 1, 8)) * 100
@@ -104,6 +108,7 @@ def test_bucket_statistics_equal_numpy_bit_for_bit(n_k, reweighted):
     want = _numpy_buckets(bstat, bdep, bmissw, bcadj, wflt, position)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
+        assert g.flags.c_contiguous
 
 
 # -- kernel: shared output vs private sums -------------------------------------------------
@@ -435,10 +440,12 @@ def test_terms_variance_equals_combined_then_strata_variance_bit_for_bit():
     np.testing.assert_array_equal(fused, want)
 
 
-def test_terms_variance_is_the_same_for_any_number_of_threads():
+def test_terms_variance_is_the_same_for_any_number_of_threads(monkeypatch):
     """Estimates batched in one call, strata split between threads and in blocks (300
     strata: two blocks of ``STRATA_BLOCK``): the same variances to the last bit as one
-    thread, as each estimate alone and as ``strata_variance`` of the combined terms."""
+    thread, as each estimate alone and as ``strata_variance`` of the combined terms. The
+    parallel kernel is forced (this batch is below ``PARALLEL_MIN_WORK``, where one thread
+    does the pass)."""
     from mpi.survey.estimate import PSU
     from mpi.survey.terms import TermBatch as _TermBatch  # moved out of estimate.py
 
@@ -457,6 +464,9 @@ def test_terms_variance_is_the_same_for_any_number_of_threads():
     n_h = d.n_h.astype(float)
     scale = np.where(d.n_h > 1, d.fpc_factor * n_h / np.maximum(n_h - 1, 1), 0.0)
     want = kernels.terms_variance(*arrays, d.starts, d.n_h, scale, 1)
+    assert np.sum(d.n_h) * arrays[-1] < kernels.variance.PARALLEL_MIN_WORK
+    np.testing.assert_array_equal(kernels.terms_variance(*arrays, d.starts, d.n_h, scale, 8), want)
+    monkeypatch.setattr(kernels.variance, "PARALLEL_MIN_WORK", 0)
     for n_threads in (2, 3, 8, 100):
         got = kernels.terms_variance(*arrays, d.starts, d.n_h, scale, n_threads)
         np.testing.assert_array_equal(got, want)
