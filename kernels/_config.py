@@ -210,6 +210,16 @@ def enable_cache(dispatcher: Any) -> bool:
     return True
 
 
+#: How numba's OpenMP threads wait for work, unless the user chose (``OMP_WAIT_POLICY``):
+#: ``PASSIVE``, they sleep instead of spinning. Set before numba starts its threads (the first
+#: parallel kernel). With spinning (the OpenMP default for a while after each region), a
+#: machine whose cores are busy with other work (another process, the other workers of a test
+#: runner or a dask cluster) made ``mpi.measure`` slower with two threads than with one
+#: (144 ms against 80 ms at 4e6 units, one of two cores busy; ``benchmarks/busy_cores.py``);
+#: sleeping costs a few microseconds to wake the threads once per parallel region.
+OMP_WAIT_POLICY = os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 #: numba threads per kernel call inside a dask task (see :func:`task_threads`).
 TASK_THREADS = os.environ.get("XMPI_TASK_THREADS", "1")
 
