@@ -26,16 +26,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import (
-    PAD,
-    cap_chunks,
-    chunk_range,
-    kernel,
-    merge_chunks,
-    private_sums,
-    weight_missing,
-)
-from .panel import POOR
+from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from .columns import readonly_view
+from .panel import POOR, chunk_sums, merge_sums, unit_arrays
 
 __all__ = [
     "decompose_statistics",
@@ -68,10 +61,20 @@ def n_stats(d: int) -> int:
     return DEP1 + 2 * d
 
 
-@kernel(parallel=True, error_model="numpy")
 def decompose_statistics(
-    state, num, pattern, weight, cell, history, t1, t2, require_all, n_cells, d, n_chunks
-):
+    state: np.ndarray,
+    num: np.ndarray,
+    pattern: np.ndarray,
+    weight: np.ndarray,
+    cell: np.ndarray,
+    history: np.ndarray,
+    t1: np.ndarray,
+    t2: np.ndarray,
+    require_all: bool,
+    n_cells: int,
+    d: int,
+    n_chunks: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted sums per cell, wave pair and dynamic group.
 
     Parameters
@@ -108,69 +111,97 @@ def decompose_statistics(
     info : int64[3]
         Units without a weight, units dropped by the balance policy (weighted units only),
         units used in at least one pair.
+
+    Notes
+    -----
+    The private sums are allocated and merged (in chunk order) here with numpy; a thin
+    parallel kernel runs one serial chunk body per chunk, on read-only inputs.
     """
-    n, n_waves = state.shape
+    state, weight, cell = unit_arrays(state, weight, cell)
+    num = readonly_view(np.ascontiguousarray(num))
+    pattern = readonly_view(np.ascontiguousarray(pattern))
+    history = readonly_view(np.ascontiguousarray(history, np.uint8))
+    t1 = readonly_view(np.ascontiguousarray(t1, np.int64))
+    t2 = readonly_view(np.ascontiguousarray(t2, np.int64))
+    n = state.shape[0]
     n_pairs = t1.shape[0]
     ns = DEP1 + 2 * d
     private = 8 * (n_cells + PAD) * n_pairs * N_GROUPS * (ns + 1) + 8 * PAD
-    n_chunks = cap_chunks(n_chunks, n, private)
-    stats_c = private_sums(n_chunks, n_cells, (n_pairs, N_GROUPS, ns), np.float64)
-    counts_c = private_sums(n_chunks, n_cells, (n_pairs, N_GROUPS), np.int64)
-    info_c = private_sums(n_chunks, 3, (), np.int64)
-    for c in nb.prange(n_chunks):
-        start, stop = chunk_range(n, n_chunks, c)
-        st = stats_c[c]
-        ct = counts_c[c]
-        for i in range(start, stop):
-            w = weight[i]
-            if weight_missing(w):
-                info_c[c, NO_WEIGHT] += 1
-                continue
-            first_poor = n_waves
-            all_obs = True
-            for t in range(n_waves):
-                s = state[i, t]
-                if s < 0:
-                    all_obs = False
-                elif s >= POOR and first_poor == n_waves:
-                    first_poor = t
-            if require_all and not all_obs:
-                info_c[c, UNBALANCED] += 1
-                continue
-            past = history[i] != 0
-            k = cell[i]
-            used = False
-            for p in range(n_pairs):
-                a = t1[p]
-                b = t2[p]
-                sa = state[i, a]
-                sb = state[i, b]
-                if sa < 0 or sb < 0:
-                    continue
-                used = True
-                if sa >= POOR:
-                    g = PP if sb >= POOR else PN
-                elif sb >= POOR:
-                    g = NP_RE if (past or first_poor < a) else NP_NEW
-                else:
-                    g = NN
-                row = st[k, p, g]
-                row[SUMW] += w
-                row[SCORE1] += w * num[i, a]
-                row[SCORE2] += w * num[i, b]
-                pa = pattern[i, a]
-                pb = pattern[i, b]
-                for j in range(d):
-                    if (pa >> j) & 1:
-                        row[DEP1 + j] += w
-                    if (pb >> j) & 1:
-                        row[DEP1 + d + j] += w
-                ct[k, p, g] += 1
-            if used:
-                info_c[c, USED] += 1
-            elif not require_all:
-                info_c[c, UNBALANCED] += 1
-    stats = merge_chunks(stats_c, n_cells)
-    counts = merge_chunks(counts_c, n_cells)
-    info = merge_chunks(info_c, 3)
+    n_chunks = cap_chunks.py_func(n_chunks, n, private)
+    stats_c = chunk_sums(n_chunks, n_cells, (n_pairs, N_GROUPS, ns), np.float64)
+    counts_c = chunk_sums(n_chunks, n_cells, (n_pairs, N_GROUPS), np.int64)
+    info_c = chunk_sums(n_chunks, 3, (), np.int64)
+    _stats_par(state, num, pattern, weight, cell, history, t1, t2, bool(require_all), d,
+               n_chunks, stats_c, counts_c, info_c)  # fmt: skip
+    stats = merge_sums(stats_c, n_cells)
+    counts = merge_sums(counts_c, n_cells)
+    info = merge_sums(info_c, 3)
     return stats, counts, info
+
+
+@kernel(parallel=True, error_model="numpy")
+def _stats_par(state, num, pattern, weight, cell, history, t1, t2, require_all, d, n_chunks,
+               stats_c, counts_c, info_c):  # fmt: skip
+    """Thin parallel loop of :func:`decompose_statistics`: one chunk body per chunk."""
+    n = state.shape[0]
+    for c in nb.prange(n_chunks):
+        lo, hi = chunk_range(n, n_chunks, c)
+        _stats_chunk(state, num, pattern, weight, cell, history, t1, t2, require_all, d, lo,
+                     hi, stats_c[c], counts_c[c], info_c[c])  # fmt: skip
+
+
+@kernel(error_model="numpy")
+def _stats_chunk(state, num, pattern, weight, cell, history, t1, t2, require_all, d, lo, hi,
+                 st, ct, info):  # fmt: skip
+    """Units ``lo .. hi - 1`` of :func:`decompose_statistics`, added to one chunk's sums."""
+    n_waves = state.shape[1]
+    n_pairs = t1.shape[0]
+    for i in range(lo, hi):
+        w = weight[i]
+        if weight_missing(w):
+            info[NO_WEIGHT] += 1
+            continue
+        first_poor = n_waves
+        all_obs = True
+        for t in range(n_waves):
+            s = state[i, t]
+            if s < 0:
+                all_obs = False
+            elif s >= POOR and first_poor == n_waves:
+                first_poor = t
+        if require_all and not all_obs:
+            info[UNBALANCED] += 1
+            continue
+        past = history[i] != 0
+        k = cell[i]
+        used = False
+        for p in range(n_pairs):
+            a = t1[p]
+            b = t2[p]
+            sa = state[i, a]
+            sb = state[i, b]
+            if sa < 0 or sb < 0:
+                continue
+            used = True
+            if sa >= POOR:
+                g = PP if sb >= POOR else PN
+            elif sb >= POOR:
+                g = NP_RE if (past or first_poor < a) else NP_NEW
+            else:
+                g = NN
+            row = st[k, p, g]
+            row[SUMW] += w
+            row[SCORE1] += w * num[i, a]
+            row[SCORE2] += w * num[i, b]
+            pa = pattern[i, a]
+            pb = pattern[i, b]
+            for j in range(d):
+                if (pa >> j) & 1:
+                    row[DEP1 + j] += w
+                if (pb >> j) & 1:
+                    row[DEP1 + d + j] += w
+            ct[k, p, g] += 1
+        if used:
+            info[USED] += 1
+        elif not require_all:
+            info[UNBALANCED] += 1

@@ -19,8 +19,16 @@ from .rules import evaluate
 __all__ = ["column_flags", "classify"]
 
 
-@kernel(error_model="numpy")
-def column_flags(col, rule, z, wj, card, gj, mj, num):
+def column_flags(
+    col: np.ndarray,
+    rule: int,
+    z: float,
+    wj: np.int32,
+    card: bool,
+    gj: np.ndarray,
+    mj: np.ndarray,
+    num: np.ndarray,
+) -> int:
     """Deprivation and missing-value flags of one indicator column, added to the scores.
 
     Parameters
@@ -45,11 +53,19 @@ def column_flags(col, rule, z, wj, card, gj, mj, num):
     int
         Values of a 0/1 flag column that are neither 0, 1 nor missing.
     """
+    # the block scratch is allocated here: the kernel compiles no np.zeros of its own
+    scratch = np.zeros((3, BLOCK))
+    return int(
+        _column_pass(col, int(rule), float(z), np.int32(wj), bool(card), gj, mj, num,
+                     np.zeros(BLOCK, np.int32), scratch[0], scratch[1], scratch[2])
+    )  # fmt: skip
+
+
+@kernel(error_model="numpy")
+def _column_pass(col, rule, z, wj, card, gj, mj, num, nm, m1, m2, gap):
+    """The block loop of :func:`column_flags` over the scratch ``nm``, ``m1``, ``m2``,
+    ``gap`` (one block each)."""
     n = col.shape[0]
-    nm = np.zeros(BLOCK, np.int32)
-    m1 = np.zeros(BLOCK)
-    m2 = np.zeros(BLOCK)
-    gap = np.zeros(BLOCK)
     bad = 0
     for i0 in range(0, n, BLOCK):
         m = min(BLOCK, n - i0)

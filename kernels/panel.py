@@ -19,11 +19,14 @@ with time inside. This module imports only numpy and numba.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
-from ._config import cap_chunks, chunk_range, fixed_chunks, kernel
+from ._config import PAD, cap_chunks, chunk_range, fixed_chunks, kernel
 from .af_layout import BLOCK
+from .columns import readonly_view
 from .rules import MISS_SHIFT, evaluate, evaluate_lean, note_bad_flag
 
 __all__ = [
@@ -35,6 +38,10 @@ __all__ = [
     "POOR",
     "SEVERE",
     "MAX_D",
+    "chunk_sums",
+    "merge_sums",
+    "pattern_tables",
+    "unit_arrays",
 ]
 
 UNOBSERVED, NONPOOR, VULNERABLE, POOR, SEVERE = -1, 0, 1, 2, 3
@@ -52,36 +59,77 @@ def chunk_count(n_units: int) -> int:
     return fixed_chunks(n_units, CHUNK)
 
 
-@kernel(parallel=True, error_model="numpy")
+@kernel(inline="always")
+def _state_of(s, denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den):
+    """State code of an observed score ``s / denom`` (exact integer comparisons)."""
+    if s * k_den >= k_num * denom:  # poor; severe is a band among the poor
+        return SEVERE if s * sev_den >= sev_num * denom else POOR
+    if s * vul_den >= vul_num * denom:
+        return VULNERABLE
+    return NONPOOR
+
+
+def pattern_tables(
+    wint: np.ndarray,
+    denom: int,
+    k_num: int,
+    k_den: int,
+    vul_num: int,
+    vul_den: int,
+    sev_num: int,
+    sev_den: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score numerator (int32) and state (int8) of each of the ``2**d`` deprivation patterns
+    (bit ``j`` = deprived in indicator ``j``), for the lean mode of :func:`panel_scores`:
+    numpy, once per call (``d <= MISS_SHIFT``, at most 32,768 patterns)."""
+    d = len(wint)
+    bits = (np.arange(1 << d, dtype=np.int64)[:, None] >> np.arange(d)) & 1
+    sc = bits @ np.asarray(wint, np.int64)
+    state = np.full(len(sc), NONPOOR, np.int8)
+    state[sc * vul_den >= vul_num * denom] = VULNERABLE
+    poor = sc * k_den >= k_num * denom
+    state[poor] = POOR
+    state[poor & (sc * sev_den >= sev_num * denom)] = SEVERE
+    return sc.astype(np.int32), state
+
+
 def panel_scores(
-    cols,
-    rules,
-    cutoffs,
-    wint,
-    denom,
-    n_waves,
-    k_num,
-    k_den,
-    vul_num,
-    vul_den,
-    sev_num,
-    sev_den,
-    n_chunks,
-    num,
-    pattern,
-    state,
-):
+    cols: Any,
+    rules: np.ndarray,
+    cutoffs: np.ndarray,
+    wint: np.ndarray,
+    denom: int,
+    n_waves: int,
+    k_num: int,
+    k_den: int,
+    vul_num: int,
+    vul_den: int,
+    sev_num: int,
+    sev_den: int,
+    n_chunks: int,
+    num: np.ndarray,
+    pattern: np.ndarray,
+    state: np.ndarray,
+) -> np.ndarray:
     """Score numerator, deprivation pattern and state of every unit-wave, written into
     ``num``, ``pattern`` and ``state``.
+
+    Selects one of two thin parallel kernels (lean: ``d <= MISS_SHIFT`` indicators, the
+    score and state of each pattern looked up in tables built here with numpy; full:
+    integer scores per row), so a call compiles only the mode it runs; every read-only
+    array is passed read-only (one specialisation per output dtype).
 
     Parameters
     ----------
     cols : numba.typed.List of float64[n]
-        One column per indicator, rows ``i * n_waves + t``; NaN marks a missing value.
+        One column per indicator (:func:`mpi.kernels.columns.column_list`), rows
+        ``i * n_waves + t``; NaN marks a missing value.
     rules, cutoffs : int64[d], float64[d]
         Rule codes (:data:`mpi.kernels.rules.RULE_CODES`) and cutoffs.
     wint : int64[d]
         Weights as integers over ``denom``.
+    denom : int
+        The common denominator of the weights.
     n_waves : int
         Waves per unit ``T`` (chunks are cut at unit boundaries).
     k_num, k_den, vul_num, vul_den, sev_num, sev_den : int
@@ -105,116 +153,205 @@ def panel_scores(
     err : float64[chunks, 3]
         ``(code, indicator, value)`` of the first invalid 0/1 flag met by each chunk.
     """
-    n = cols[0].shape[0]
+    rules = readonly_view(np.ascontiguousarray(rules, np.int64))
+    cutoffs = readonly_view(np.ascontiguousarray(cutoffs, np.float64))
+    wint = np.ascontiguousarray(wint, np.int64)
+    n = state.shape[0]
     d = rules.shape[0]
     n_units = n // n_waves
     block = max(1, BLOCK // n_waves) * n_waves  # whole units per block
     # no sums here, so the chunks change no bit; fewer of them when each chunk's fresh
     # buffers (flags, scores, patterns of a block) outweigh its share of the work
-    n_chunks = cap_chunks(n_chunks, n_units, block * (2 * d + 20))
+    n_chunks = cap_chunks.py_func(n_chunks, n_units, block * (2 * d + 20))
     err = np.zeros((n_chunks, 3))
-    lean = d <= MISS_SHIFT
-    # lean mode: per value only a deprivation bit and a missing bit are set; the score and
-    # the state of each of the 2**d patterns are looked up in tables built once here
-    n_pat = 1 << d if lean else 1
-    pnum = np.zeros(n_pat, np.int32)
-    pstate = np.zeros(n_pat, np.int8)
-    if lean:
-        for p in range(n_pat):
-            sc = np.int64(0)
-            for j in range(d):
-                if (p >> j) & 1:
-                    sc += wint[j]
-            pnum[p] = sc
-            pstate[p] = _state_of(sc, denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den)
-    for c in nb.prange(n_chunks):
-        u0, u1 = chunk_range(n_units, n_chunks, c)
-        start, stop = u0 * n_waves, u1 * n_waves  # rows of whole units (n = n_units * T)
-        g = np.zeros((d, block), np.uint8)
-        miss = np.zeros((d, block), np.uint8)
-        bnum = np.zeros(block, np.int32)
-        bnm = np.zeros(block, np.int32)
-        pat = np.zeros(block, np.int32)
-        dummy = np.zeros(block)
-        for i0 in range(start, stop, block):
-            m = min(block, stop - i0)
-            if lean:
-                pat[:m] = 0
-            else:
-                bnum[:m] = 0
-                bnm[:m] = 0
-            for j in range(d):
-                if lean:
-                    bad = evaluate_lean(
-                        cols[j],
-                        i0,
-                        m,
-                        rules[j],
-                        cutoffs[j],
-                        pat,
-                        np.int32(1 << j),
-                        np.int32(1 << (MISS_SHIFT + j)),
-                        False,
-                        0.0,
-                        dummy,
-                        dummy,
-                    )
-                else:
-                    bad = evaluate(
-                        cols[j],
-                        i0,
-                        m,
-                        rules[j],
-                        cutoffs[j],
-                        np.int32(wint[j]),
-                        g[j],
-                        miss[j],
-                        bnum,
-                        bnm,
-                        False,
-                        0.0,
-                        dummy,
-                        dummy,
-                        dummy,
-                    )
-                if bad and err[c, 0] == 0:
-                    note_bad_flag(err[c], cols[j], i0, m, j)
-            if lean:
-                for r in range(m):
-                    i = i0 + r
-                    p = pat[r]
-                    if p >> MISS_SHIFT:
-                        num[i] = -1
-                        pattern[i] = 0
-                        state[i] = UNOBSERVED
-                    else:
-                        num[i] = pnum[p]
-                        pattern[i] = p
-                        state[i] = pstate[p]
-                continue
-            for r in range(m):
-                i = i0 + r
-                if bnm[r]:
-                    num[i] = -1
-                    pattern[i] = 0
-                    state[i] = UNOBSERVED
-                    continue
-                p = np.int64(0)
-                for j in range(d):
-                    p |= np.int64(g[j, r]) << j
-                num[i] = bnum[r]
-                pattern[i] = p
-                state[i] = _state_of(
-                    np.int64(bnum[r]), denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den
-                )
+    frac = (denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den)
+    if d <= MISS_SHIFT:
+        # lean mode: per value only a deprivation bit and a missing bit are set; the score
+        # and the state of each of the 2**d patterns are looked up in tables
+        pnum, pstate = (readonly_view(a) for a in pattern_tables(wint, *frac))
+        _lean_par(cols, rules, cutoffs, n_waves, block, pnum, pstate, n_chunks, num, pattern,
+                  state, err)  # fmt: skip
+    else:
+        _full_par(cols, rules, cutoffs, readonly_view(wint), *frac, n_waves, block, n_chunks,
+                  num, pattern, state, err)  # fmt: skip
     return err
 
 
-@kernel(inline="always")
-def _state_of(s, denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den):
-    """State code of an observed score ``s / denom`` (exact integer comparisons)."""
-    if s * k_den >= k_num * denom:  # poor; severe is a band among the poor
-        return SEVERE if s * sev_den >= sev_num * denom else POOR
-    if s * vul_den >= vul_num * denom:
-        return VULNERABLE
-    return NONPOOR
+@kernel(parallel=True, error_model="numpy")
+def _lean_par(cols, rules, cutoffs, n_waves, block, pnum, pstate, n_chunks, num, pattern,
+                 state, err):  # fmt: skip
+    """Thin parallel loop of the lean mode: one :func:`_lean_chunk` per chunk of units."""
+    n_units = state.shape[0] // n_waves
+    for c in nb.prange(n_chunks):
+        u0, u1 = chunk_range(n_units, n_chunks, c)
+        _lean_chunk(cols, rules, cutoffs, u0 * n_waves, u1 * n_waves, block, pnum, pstate,
+                    num, pattern, state, err[c])  # fmt: skip
+
+
+@kernel(error_model="numpy")
+def _lean_chunk(cols, rules, cutoffs, start, stop, block, pnum, pstate, num, pattern, state,
+                err):  # fmt: skip
+    """Rows ``start .. stop - 1`` (whole units) of the lean mode, block by block."""
+    d = rules.shape[0]
+    pat = np.zeros(block, np.int32)
+    dummy = np.zeros(block)
+    for i0 in range(start, stop, block):
+        m = min(block, stop - i0)
+        pat[:m] = 0
+        for j in range(d):
+            bad = evaluate_lean(
+                cols[j],
+                i0,
+                m,
+                rules[j],
+                cutoffs[j],
+                pat,
+                np.int32(1 << j),
+                np.int32(1 << (MISS_SHIFT + j)),
+                False,
+                0.0,
+                dummy,
+                dummy,
+            )
+            if bad and err[0] == 0:
+                note_bad_flag(err, cols[j], i0, m, j)
+        for r in range(m):
+            i = i0 + r
+            p = pat[r]
+            if p >> MISS_SHIFT:
+                num[i] = -1
+                pattern[i] = 0
+                state[i] = UNOBSERVED
+            else:
+                num[i] = pnum[p]
+                pattern[i] = p
+                state[i] = pstate[p]
+
+
+@kernel(parallel=True, error_model="numpy")
+def _full_par(cols, rules, cutoffs, wint, denom, k_num, k_den, vul_num, vul_den, sev_num,
+                 sev_den, n_waves, block, n_chunks, num, pattern, state, err):  # fmt: skip
+    """Thin parallel loop of the full mode: one :func:`_full_chunk` per chunk of units."""
+    n_units = state.shape[0] // n_waves
+    for c in nb.prange(n_chunks):
+        u0, u1 = chunk_range(n_units, n_chunks, c)
+        _full_chunk(cols, rules, cutoffs, wint, denom, k_num, k_den, vul_num, vul_den,
+                    sev_num, sev_den, u0 * n_waves, u1 * n_waves, block, num, pattern, state,
+                    err[c])  # fmt: skip
+
+
+@kernel(error_model="numpy")
+def _full_chunk(cols, rules, cutoffs, wint, denom, k_num, k_den, vul_num, vul_den, sev_num,
+                sev_den, start, stop, block, num, pattern, state, err):  # fmt: skip
+    """Rows ``start .. stop - 1`` (whole units) of the full mode, block by block."""
+    d = rules.shape[0]
+    g = np.zeros((d, block), np.uint8)
+    miss = np.zeros((d, block), np.uint8)
+    bnum = np.zeros(block, np.int32)
+    bnm = np.zeros(block, np.int32)
+    dummy = np.zeros(block)
+    for i0 in range(start, stop, block):
+        m = min(block, stop - i0)
+        bnum[:m] = 0
+        bnm[:m] = 0
+        for j in range(d):
+            bad = evaluate(
+                cols[j],
+                i0,
+                m,
+                rules[j],
+                cutoffs[j],
+                np.int32(wint[j]),
+                g[j],
+                miss[j],
+                bnum,
+                bnm,
+                False,
+                0.0,
+                dummy,
+                dummy,
+                dummy,
+            )
+            if bad and err[0] == 0:
+                note_bad_flag(err, cols[j], i0, m, j)
+        for r in range(m):
+            i = i0 + r
+            if bnm[r]:
+                num[i] = -1
+                pattern[i] = 0
+                state[i] = UNOBSERVED
+                continue
+            p = np.int64(0)
+            for j in range(d):
+                p |= np.int64(g[j, r]) << j
+            num[i] = bnum[r]
+            pattern[i] = p
+            state[i] = _state_of(
+                np.int64(bnum[r]), denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den
+            )
+
+
+def chunk_sums(n_chunks: int, n_rows: int, shape: tuple, dtype: Any) -> np.ndarray:
+    """Zeroed private sums of every chunk, ``(n_chunks, n_rows + PAD) + shape`` of ``dtype``
+    (:func:`~._config.private_sums` allocated in Python: the kernels then compile no
+    ``np.zeros`` of their own), merged by :func:`merge_sums`.
+
+    Parameters
+    ----------
+    n_chunks, n_rows : int
+        Chunks, and rows (group cells) per chunk; :data:`~._config.PAD` spare rows follow.
+    shape : tuple of int
+        Trailing shape of each row.
+    dtype : numpy dtype
+        float64 or int64.
+
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous zeros.
+    """
+    return np.zeros((n_chunks, n_rows + PAD, *shape), dtype)
+
+
+def merge_sums(private: np.ndarray, n_rows: int) -> np.ndarray:
+    """``private[:, :n_rows]`` summed over the chunks, added in chunk order from zero (the
+    bits of :func:`~._config.merge_chunks`, for any thread count), with numpy.
+
+    Parameters
+    ----------
+    private : numpy.ndarray
+        Sums of :func:`chunk_sums` filled by a kernel.
+    n_rows : int
+        The rows to keep.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_rows,) + private.shape[2:]``, C-contiguous.
+    """
+    out = np.zeros((n_rows, *private.shape[2:]), private.dtype)
+    for c in range(private.shape[0]):
+        out += private[c, :n_rows]
+    return out
+
+
+def unit_arrays(state: Any, weight: Any, cell: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``state`` (int8[N, T]), ``weight`` (float64[N]) and ``cell`` (int64[N]) as the
+    read-only C-contiguous arrays the panel estimators' kernels are compiled for (one
+    specialisation, whoever calls; no copy when they already are).
+
+    Parameters
+    ----------
+    state, weight, cell : array_like
+        State codes, unit weights and group cells.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The three arrays, read-only.
+    """
+    return (
+        readonly_view(np.ascontiguousarray(state, np.int8)),
+        readonly_view(np.ascontiguousarray(weight, np.float64)),
+        readonly_view(np.ascontiguousarray(cell, np.int64)),
+    )

@@ -29,15 +29,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import (
-    PAD,
-    cap_chunks,
-    chunk_range,
-    kernel,
-    merge_chunks,
-    private_sums,
-    weight_missing,
-)
+from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from .columns import readonly_view
+from .panel import chunk_sums, merge_sums
 
 __all__ = ["risk_counts", "N_TSE", "full_cells", "USED", "NO_WEIGHT"]
 
@@ -52,8 +46,14 @@ def full_cells(n_bands: int, max_history: int) -> int:
     return n_bands * (max_history + 1) * N_TSE * 2
 
 
-@kernel(parallel=True, error_model="numpy")
-def risk_counts(state, weight, n_bands, max_history, horizon, n_chunks):
+def risk_counts(
+    state: np.ndarray,
+    weight: np.ndarray,
+    n_bands: int,
+    max_history: int,
+    horizon: int,
+    n_chunks: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full-cell codes of every unit-wave and the transition sums per target wave.
 
     Parameters
@@ -86,64 +86,84 @@ def risk_counts(state, weight, n_bands, max_history, horizon, n_chunks):
         The same, unweighted.
     units : int64[2]
         Units with a finite weight (:data:`USED`) and without (:data:`NO_WEIGHT`).
+
+    Notes
+    -----
+    The private sums (per chunk: ``T + 1`` wave rows, each padded, so that two threads
+    never share a cache line) are allocated and merged (in chunk order) here with numpy; a
+    thin parallel kernel runs one serial chunk body per chunk, on read-only inputs.
     """
+    state = readonly_view(np.ascontiguousarray(state, np.int8))
+    weight = readonly_view(np.ascontiguousarray(weight, np.float64))
     n, T = state.shape
     H = max_history + 1
     n_full = n_bands * H * N_TSE * 2
-    n_chunks = cap_chunks(n_chunks, n, 32 * (T + 1) * (n_full + PAD) + 8 * (2 + PAD))
+    n_chunks = cap_chunks.py_func(n_chunks, n, 32 * (T + 1) * (n_full + PAD) + 8 * (2 + PAD))
     code = np.empty((n, T), np.int16)
-    # rows are waves, each padded, plus one padding wave row per chunk: two threads never
-    # share a cache line
     cw = np.zeros((n_chunks, T + 1, n_full + PAD, 2))
     cn = np.zeros((n_chunks, T + 1, n_full + PAD, 2), np.int64)
-    cu = private_sums(n_chunks, 2, (), np.int64)
-    for c in nb.prange(n_chunks):
-        sw = cw[c]
-        sn = cn[c]
-        lo, hi = chunk_range(n, n_chunks, c)
-        for i in range(lo, hi):
-            w = weight[i]
-            ok = not weight_missing(w)
-            if ok:
-                cu[c, USED] += 1
-            else:
-                cu[c, NO_WEIGHT] += 1
-            past_poor = 0
-            last_exit = -1
-            prev = -1  # poverty (0/1) at the last observed wave, -1 before any
-            for t in range(T):
-                s = state[i, t]
-                if s < 0:
-                    code[i, t] = -1
-                    continue
-                p = 1 if s >= 2 else 0
-                if prev == 1 and p == 0:
-                    last_exit = t
-                if n_bands == 4:
-                    band = s
-                else:
-                    band = p
-                hist = past_poor if past_poor < max_history else max_history
-                if p == 1 or last_exit < 0:
-                    tse = 0
-                else:
-                    tse = t - last_exit + 1
-                    if tse > N_TSE - 1:
-                        tse = N_TSE - 1
-                ex = 1 if last_exit >= 0 else 0
-                k = ((band * H + hist) * N_TSE + tse) * 2 + ex
-                code[i, t] = k
-                if ok and t + horizon < T:
-                    s2 = state[i, t + horizon]
-                    if s2 >= 0:
-                        sw[t + horizon, k, 0] += w
-                        sn[t + horizon, k, 0] += 1
-                        if s2 >= 2:
-                            sw[t + horizon, k, 1] += w
-                            sn[t + horizon, k, 1] += 1
-                past_poor += p
-                prev = p
-    sum_w = merge_chunks(cw, T)[:, :n_full].copy()
-    sum_n = merge_chunks(cn, T)[:, :n_full].copy()
-    units = merge_chunks(cu, 2)
+    cu = chunk_sums(n_chunks, 2, (), np.int64)
+    _risk_par(state, weight, n_bands, max_history, horizon, n_chunks, code, cw, cn, cu)
+    sum_w = merge_sums(cw, T)[:, :n_full].copy()
+    sum_n = merge_sums(cn, T)[:, :n_full].copy()
+    units = merge_sums(cu, 2)
     return code, sum_w, sum_n, units
+
+
+@kernel(parallel=True, error_model="numpy")
+def _risk_par(state, weight, n_bands, max_history, horizon, n_chunks, code, cw, cn, cu):
+    """Thin parallel loop of :func:`risk_counts`: one :func:`_risk_chunk` per chunk."""
+    n = state.shape[0]
+    for c in nb.prange(n_chunks):
+        lo, hi = chunk_range(n, n_chunks, c)
+        _risk_chunk(state, weight, n_bands, max_history, horizon, lo, hi, code, cw[c], cn[c],
+                    cu[c])  # fmt: skip
+
+
+@kernel(error_model="numpy")
+def _risk_chunk(state, weight, n_bands, max_history, horizon, lo, hi, code, sw, sn, un):
+    """Units ``lo .. hi - 1`` of :func:`risk_counts`: their codes, added to one chunk's sums."""
+    T = state.shape[1]
+    H = max_history + 1
+    for i in range(lo, hi):
+        w = weight[i]
+        ok = not weight_missing(w)
+        if ok:
+            un[USED] += 1
+        else:
+            un[NO_WEIGHT] += 1
+        past_poor = 0
+        last_exit = -1
+        prev = -1  # poverty (0/1) at the last observed wave, -1 before any
+        for t in range(T):
+            s = state[i, t]
+            if s < 0:
+                code[i, t] = -1
+                continue
+            p = 1 if s >= 2 else 0
+            if prev == 1 and p == 0:
+                last_exit = t
+            if n_bands == 4:
+                band = s
+            else:
+                band = p
+            hist = past_poor if past_poor < max_history else max_history
+            if p == 1 or last_exit < 0:
+                tse = 0
+            else:
+                tse = t - last_exit + 1
+                if tse > N_TSE - 1:
+                    tse = N_TSE - 1
+            ex = 1 if last_exit >= 0 else 0
+            k = ((band * H + hist) * N_TSE + tse) * 2 + ex
+            code[i, t] = k
+            if ok and t + horizon < T:
+                s2 = state[i, t + horizon]
+                if s2 >= 0:
+                    sw[t + horizon, k, 0] += w
+                    sn[t + horizon, k, 0] += 1
+                    if s2 >= 2:
+                        sw[t + horizon, k, 1] += w
+                        sn[t + horizon, k, 1] += 1
+            past_poor += p
+            prev = p

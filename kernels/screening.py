@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._config import kernel
+from .columns import readonly_view
 
 __all__ = [
     "card_statistics", "CANTEEN", "SUPERMARKET", "SHOWER", "LIBRARY", "OTHER", "TOPUP",
@@ -100,6 +101,36 @@ def _quantile(x, m, q):
 
 
 @kernel(inline="always")
+def _heapsort(x, m):
+    """Sort ``x[:m]`` (finite floats) ascending in place: heapsort, a few lines that compile in
+    a fraction of the time of numba's ``np.sort``; the sorted values are the same."""
+    for start in range(m // 2 - 1, -1, -1):
+        _sift(x, start, m)
+    for end in range(m - 1, 0, -1):
+        v = x[0]
+        x[0] = x[end]
+        x[end] = v
+        _sift(x, 0, end)
+
+
+@kernel(inline="always")
+def _sift(x, root, end):
+    """Sift ``x[root]`` down the max-heap ``x[:end]``."""
+    v = x[root]
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            break
+        if child + 1 < end and x[child + 1] > x[child]:
+            child += 1
+        if x[child] <= v:
+            break
+        x[root] = x[child]
+        root = child
+    x[root] = v
+
+
+@kernel(inline="always")
 def _welford(floats, ints, r, x):
     """Add one week's yuan ``x`` to row ``r``'s running mean and sum of squared deviations."""
     ints[r, I_WEEKS] += 1
@@ -132,11 +163,24 @@ def _close_day(ints, r, d, flag, breakfast, library, prev_day):
     ints[r, I_LAST] = d
 
 
-@kernel(error_model="numpy")
 def card_statistics(
-    student, t, kind, meal, amount, kind_role, meal_type, t0, day_flag, period_of_day,
-    n_periods, n_rows, hours, cutoff, mode, buf,
-):  # fmt: skip
+    student: np.ndarray,
+    t: np.ndarray,
+    kind: np.ndarray,
+    meal: np.ndarray,
+    amount: np.ndarray,
+    kind_role: np.ndarray,
+    meal_type: np.ndarray,
+    t0: int,
+    day_flag: np.ndarray,
+    period_of_day: np.ndarray,
+    n_periods: int,
+    n_rows: int,
+    hours: np.ndarray,
+    cutoff: np.ndarray,
+    mode: int,
+    buf: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-row sufficient statistics of sorted transactions (see the module docstring).
 
     Parameters
@@ -176,16 +220,38 @@ def card_statistics(
     floats : float64[n_rows, N_FLOAT]
     report : int64[N_REPORT]
     """
-    n = student.shape[0]
-    n_days = day_flag.shape[0]
     ints = np.zeros((n_rows, N_INT), np.int64)
     floats = np.zeros((n_rows, N_FLOAT))
-    for r in range(n_rows):
-        floats[r, F_MEDIAN] = np.nan
-        floats[r, F_P25] = np.nan
+    floats[:, F_MEDIAN] = np.nan
+    floats[:, F_P25] = np.nan
     report = np.zeros(N_REPORT, np.int64)
     report[R_FIRST_DUPLICATE] = -1
     report[R_FIRST_NO_MEAL] = -1
+    ro = [readonly_view(np.ascontiguousarray(a, dt)) for a, dt in (
+        (student, np.int64), (t, np.int64), (kind, np.int32), (meal, np.int32),
+        (amount, np.float64), (kind_role, np.int8), (meal_type, np.int8),
+        (day_flag, np.uint8), (period_of_day, np.int64), (hours, np.int64),
+        (cutoff, np.float64),
+    )]  # fmt: skip
+    student, t, kind, meal, amount, kind_role, meal_type, day_flag, period_of_day = ro[:9]
+    hours, cutoff = ro[9:]
+    _card_pass(
+        student, t, kind, meal, amount, kind_role, meal_type, int(t0), day_flag, period_of_day,
+        int(n_periods), hours, cutoff, int(mode), np.ascontiguousarray(buf, np.float64), ints,
+        floats, report,
+    )  # fmt: skip
+    return ints, floats, report
+
+
+@kernel(error_model="numpy")
+def _card_pass(
+    student, t, kind, meal, amount, kind_role, meal_type, t0, day_flag, period_of_day,
+    n_periods, hours, cutoff, mode, buf, ints, floats, report,
+):  # fmt: skip
+    """The one pass of :func:`card_statistics`, into the zeroed ``ints``, ``floats`` (NaN
+    quantiles) and ``report`` (first positions -1) allocated by it."""
+    n = student.shape[0]
+    n_days = day_flag.shape[0]
     row = -1  # the current row, its day, week and their running state
     day = -1
     prev_day = -1
@@ -236,9 +302,9 @@ def card_statistics(
             if row >= 0:
                 _welford(floats, ints, row, week_sum)
                 if m > 0:
-                    x = np.sort(buf[:m])
-                    floats[row, F_MEDIAN] = _quantile(x, m, 0.5)
-                    floats[row, F_P25] = _quantile(x, m, 0.25)
+                    _heapsort(buf, m)
+                    floats[row, F_MEDIAN] = _quantile(buf, m, 0.5)
+                    floats[row, F_P25] = _quantile(buf, m, 0.25)
             if i == n:
                 break
             row = r
@@ -278,4 +344,3 @@ def card_statistics(
                 breakfast = True
             buf[m] = a
             m += 1
-    return ints, floats, report

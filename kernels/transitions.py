@@ -20,15 +20,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import (
-    PAD,
-    cap_chunks,
-    chunk_range,
-    kernel,
-    merge_chunks,
-    private_sums,
-    weight_missing,
-)
+from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from .columns import readonly_view
+from .panel import chunk_sums, merge_sums, unit_arrays
 
 __all__ = [
     "transition_flows",
@@ -63,9 +57,19 @@ def _cls(s, mode):
     return s
 
 
-@kernel(parallel=True, error_model="numpy")
-def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
+def transition_flows(
+    state: np.ndarray,
+    weight: np.ndarray,
+    cell: np.ndarray,
+    n_cells: int,
+    mode: int,
+    balance: int,
+    n_chunks: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flows between consecutive waves, per group cell.
+
+    The private sums are allocated and merged (in chunk order) here with numpy; a thin
+    parallel kernel runs one serial chunk body per chunk.
 
     Parameters
     ----------
@@ -75,6 +79,8 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
         Panel weight per unit; a NaN weight drops the unit (counted in ``NO_WEIGHT``).
     cell : int64[N]
         Group cell of each unit, ``0 .. n_cells - 1``.
+    n_cells : int
+        Group cells.
     mode : int
         :data:`POVERTY` (2 states) or :data:`BANDS` (4 states).
     balance : int
@@ -95,50 +101,59 @@ def transition_flows(state, weight, cell, n_cells, mode, balance, n_chunks):
         Units used (in at least one pair), dropped for a missing weight, dropped by the
         balance policy (finite weight but no usable pair).
     """
+    state, weight, cell = unit_arrays(state, weight, cell)
     n, T = state.shape
     S = 2 if mode == POVERTY else 4
     P = max(T - 1, 0)
-    n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (16 * P * S * S + 24))
-    cflow = private_sums(n_chunks, n_cells, (P, S, S), np.float64)
-    ccount = private_sums(n_chunks, n_cells, (P, S, S), np.int64)
-    cunits = private_sums(n_chunks, n_cells, (3,), np.int64)
+    n_chunks = cap_chunks.py_func(n_chunks, n, (n_cells + PAD) * (16 * P * S * S + 24))
+    cflow = chunk_sums(n_chunks, n_cells, (P, S, S), np.float64)
+    ccount = chunk_sums(n_chunks, n_cells, (P, S, S), np.int64)
+    cunits = chunk_sums(n_chunks, n_cells, (3,), np.int64)
+    _flows_par(state, weight, cell, mode, balance, n_chunks, cflow, ccount, cunits)
+    return merge_sums(cflow, n_cells), merge_sums(ccount, n_cells), merge_sums(cunits, n_cells)
+
+
+@kernel(parallel=True, error_model="numpy")
+def _flows_par(state, weight, cell, mode, balance, n_chunks, cflow, ccount, cunits):
+    """Thin parallel loop of :func:`transition_flows`: one :func:`_flows_chunk` per chunk."""
+    n = state.shape[0]
     for c in nb.prange(n_chunks):
-        fl = cflow[c]
-        ct = ccount[c]
-        un = cunits[c]
         lo, hi = chunk_range(n, n_chunks, c)
-        for i in range(lo, hi):
-            g = cell[i]
-            w = weight[i]
-            if weight_missing(w):
-                un[g, NO_WEIGHT] += 1
-                continue
-            if balance == BALANCED:
-                ok = True
-                for t in range(T):
-                    if state[i, t] < 0:
-                        ok = False
-                        break
-                if not ok:
-                    un[g, UNBALANCED] += 1
-                    continue
-            used = False
-            a = _cls(state[i, 0], mode)
-            for t in range(1, T):
-                b = _cls(state[i, t], mode)
-                if a >= 0 and b >= 0:
-                    fl[g, t - 1, a, b] += w
-                    ct[g, t - 1, a, b] += 1
-                    used = True
-                a = b
-            if used:
-                un[g, USED] += 1
-            else:
+        _flows_chunk(state, weight, cell, mode, balance, lo, hi, cflow[c], ccount[c], cunits[c])
+
+
+@kernel(error_model="numpy")
+def _flows_chunk(state, weight, cell, mode, balance, lo, hi, fl, ct, un):
+    """Units ``lo .. hi - 1`` of :func:`transition_flows`, added to one chunk's sums."""
+    T = state.shape[1]
+    for i in range(lo, hi):
+        g = cell[i]
+        w = weight[i]
+        if weight_missing(w):
+            un[g, NO_WEIGHT] += 1
+            continue
+        if balance == BALANCED:
+            ok = True
+            for t in range(T):
+                if state[i, t] < 0:
+                    ok = False
+                    break
+            if not ok:
                 un[g, UNBALANCED] += 1
-    flow = merge_chunks(cflow, n_cells)
-    count = merge_chunks(ccount, n_cells)
-    units = merge_chunks(cunits, n_cells)
-    return flow, count, units
+                continue
+        used = False
+        a = _cls(state[i, 0], mode)
+        for t in range(1, T):
+            b = _cls(state[i, t], mode)
+            if a >= 0 and b >= 0:
+                fl[g, t - 1, a, b] += w
+                ct[g, t - 1, a, b] += 1
+                used = True
+            a = b
+        if used:
+            un[g, USED] += 1
+        else:
+            un[g, UNBALANCED] += 1
 
 
 @kernel(inline="always")
@@ -153,8 +168,14 @@ def _unit_ok(state, i, T, balance):
     return any_obs
 
 
-@kernel(parallel=True, error_model="numpy")
-def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
+def spell_counts(
+    state: np.ndarray,
+    weight: np.ndarray,
+    cell: np.ndarray,
+    n_cells: int,
+    balance: int,
+    n_chunks: int,
+) -> tuple[np.ndarray, ...]:
     """First pass: spells per unit and the additive duration statistics per cell.
 
     A spell is a maximal run of consecutive *observed* waves with the same poverty status
@@ -182,108 +203,152 @@ def spell_counts(state, weight, cell, n_cells, balance, n_chunks):
         Units used, dropped for a missing weight, dropped by the balance policy (or without
         any observed wave).
     """
+    state, weight, cell = unit_arrays(state, weight, cell)
     n, T = state.shape
     M = (T + 1) // 2 + 1
-    n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * (128 * max(T, 1) + 16 * M + 24))
+    n_chunks = cap_chunks.py_func(n_chunks, n, (n_cells + PAD) * (128 * max(T, 1) + 16 * M + 24))
     n_spells = np.zeros(n, np.int64)
-    csw = private_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.float64)
-    csn = private_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.int64)
-    cpw = private_sums(n_chunks, n_cells, (M,), np.float64)
-    cpn = private_sums(n_chunks, n_cells, (M,), np.int64)
-    cunits = private_sums(n_chunks, n_cells, (3,), np.int64)
-    for c in nb.prange(n_chunks):
-        sw = csw[c]
-        sn = csn[c]
-        lo, hi = chunk_range(n, n_chunks, c)
-        for i in range(lo, hi):
-            g = cell[i]
-            w = weight[i]
-            if weight_missing(w):
-                cunits[c, g, NO_WEIGHT] += 1
-                continue
-            if not _unit_ok(state, i, T, balance):
-                cunits[c, g, UNBALANCED] += 1
-                continue
-            cunits[c, g, USED] += 1
-            k = 0
-            npov = 0
-            start = -1
-            cur = -1
-            for t in range(T + 1):
-                s = state[i, t] if t < T else -1
-                p = -1 if s < 0 else (1 if s >= 2 else 0)
-                if start >= 0 and p != cur:  # the run [start, t - 1] ends
-                    lc = 1 if start == 0 or state[i, start - 1] < 0 else 0
-                    rc = 1 if p < 0 else 0
-                    sw[g, cur, t - 1 - start, lc, rc] += w
-                    sn[g, cur, t - 1 - start, lc, rc] += 1
-                    k += 1
-                    npov += cur
-                    start = -1
-                if p >= 0 and start < 0:
-                    start = t
-                    cur = p
-            n_spells[i] = k
-            cpw[c, g, npov] += w
-            cpn[c, g, npov] += 1
-    spells_w = merge_chunks(csw, n_cells)
-    spells_n = merge_chunks(csn, n_cells)
-    povsp_w = merge_chunks(cpw, n_cells)
-    povsp_n = merge_chunks(cpn, n_cells)
-    units = merge_chunks(cunits, n_cells)
-    return n_spells, spells_w, spells_n, povsp_w, povsp_n, units
+    csw = chunk_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.float64)
+    csn = chunk_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.int64)
+    cpw = chunk_sums(n_chunks, n_cells, (M,), np.float64)
+    cpn = chunk_sums(n_chunks, n_cells, (M,), np.int64)
+    cunits = chunk_sums(n_chunks, n_cells, (3,), np.int64)
+    _counts_par(state, weight, cell, balance, n_chunks, n_spells, csw, csn, cpw, cpn, cunits)
+    return (
+        n_spells,
+        *(merge_sums(a, n_cells) for a in (csw, csn, cpw, cpn, cunits)),
+    )
 
 
 @kernel(parallel=True, error_model="numpy")
-def spell_fill(state, offsets, n_chunks):
+def _counts_par(state, weight, cell, balance, n_chunks, n_spells, csw, csn, cpw, cpn, cunits):
+    """Thin parallel loop of :func:`spell_counts`: one :func:`_counts_chunk` per chunk."""
+    n = state.shape[0]
+    for c in nb.prange(n_chunks):
+        lo, hi = chunk_range(n, n_chunks, c)
+        _counts_chunk(state, weight, cell, balance, lo, hi, n_spells, csw[c], csn[c], cpw[c],
+                      cpn[c], cunits[c])  # fmt: skip
+
+
+@kernel(error_model="numpy")
+def _counts_chunk(state, weight, cell, balance, lo, hi, n_spells, sw, sn, pw, pn, un):
+    """Units ``lo .. hi - 1`` of :func:`spell_counts`, added to one chunk's sums."""
+    T = state.shape[1]
+    for i in range(lo, hi):
+        g = cell[i]
+        w = weight[i]
+        if weight_missing(w):
+            un[g, NO_WEIGHT] += 1
+            continue
+        if not _unit_ok(state, i, T, balance):
+            un[g, UNBALANCED] += 1
+            continue
+        un[g, USED] += 1
+        k = 0
+        npov = 0
+        start = -1
+        cur = -1
+        for t in range(T + 1):
+            s = state[i, t] if t < T else -1
+            p = -1 if s < 0 else (1 if s >= 2 else 0)
+            if start >= 0 and p != cur:  # the run [start, t - 1] ends
+                lc = 1 if start == 0 or state[i, start - 1] < 0 else 0
+                rc = 1 if p < 0 else 0
+                sw[g, cur, t - 1 - start, lc, rc] += w
+                sn[g, cur, t - 1 - start, lc, rc] += 1
+                k += 1
+                npov += cur
+                start = -1
+            if p >= 0 and start < 0:
+                start = t
+                cur = p
+        n_spells[i] = k
+        pw[g, npov] += w
+        pn[g, npov] += 1
+
+
+def spell_fill(state: np.ndarray, offsets: np.ndarray, n_chunks: int) -> tuple[np.ndarray, ...]:
     """Second pass: one row per spell, written at ``offsets[i] ..`` for unit ``i``.
 
     ``offsets`` (int64[N + 1]) is the cumulative sum of the first pass' ``n_spells``;
     units with no spell (dropped ones) write nothing, so no weight or balance test is
     needed here.
 
+    Parameters
+    ----------
+    state : int8[N, T]
+        State codes.
+    offsets : int64[N + 1]
+        First row of each unit's spells.
+    n_chunks : int
+        Chunks of units (no sums: the rows do not depend on them).
+
     Returns
     -------
-    unit : int64[n]  (row of the unit in the panel)
-    poor : int8[n]   (1 poverty spell, 0 non-poor spell)
-    start, end : int32[n]  (wave indices of the first and last wave of the spell)
-    left, right : bool[n]  (left- / right-censored)
+    tuple of numpy.ndarray
+        ``unit`` int64[n] (row of the unit in the panel), ``poor`` int8[n] (1 poverty
+        spell, 0 non-poor spell), ``start``, ``end`` int32[n] (wave indices of the first and
+        last wave of the spell), ``left``, ``right`` bool[n] (left- / right-censored).
     """
-    n, T = state.shape
-    m = offsets[n]
-    unit = np.empty(m, np.int64)
-    poor = np.empty(m, np.int8)
-    start_ = np.empty(m, np.int32)
-    end_ = np.empty(m, np.int32)
-    left = np.empty(m, np.bool_)
-    right = np.empty(m, np.bool_)
+    state = readonly_view(np.ascontiguousarray(state, np.int8))
+    offsets = readonly_view(np.ascontiguousarray(offsets, np.int64))
+    m = int(offsets[state.shape[0]])
+    rows = (
+        np.empty(m, np.int64),
+        np.empty(m, np.int8),
+        np.empty(m, np.int32),
+        np.empty(m, np.int32),
+        np.empty(m, np.bool_),
+        np.empty(m, np.bool_),
+    )
+    _fill_par(state, offsets, n_chunks, *rows)
+    return rows
+
+
+@kernel(parallel=True, error_model="numpy")
+def _fill_par(state, offsets, n_chunks, unit, poor, start_, end_, left, right):
+    """Thin parallel loop of :func:`spell_fill`: one :func:`_fill_chunk` per chunk."""
+    n = state.shape[0]
     for c in nb.prange(n_chunks):  # no sums: the rows do not depend on the chunks
         lo, hi = chunk_range(n, n_chunks, c)
-        for i in range(lo, hi):
-            r = offsets[i]
-            if offsets[i + 1] == r:
-                continue
-            start = -1
-            cur = -1
-            for t in range(T + 1):
-                s = state[i, t] if t < T else -1
-                p = -1 if s < 0 else (1 if s >= 2 else 0)
-                if start >= 0 and p != cur:
-                    unit[r] = i
-                    poor[r] = cur
-                    start_[r] = start
-                    end_[r] = t - 1
-                    left[r] = start == 0 or state[i, start - 1] < 0
-                    right[r] = p < 0
-                    r += 1
-                    start = -1
-                if p >= 0 and start < 0:
-                    start = t
-                    cur = p
-    return unit, poor, start_, end_, left, right
+        _fill_chunk(state, offsets, lo, hi, unit, poor, start_, end_, left, right)
 
 
-def spells(state, weight, cell, n_cells, balance, n_chunks):
+@kernel(error_model="numpy")
+def _fill_chunk(state, offsets, lo, hi, unit, poor, start_, end_, left, right):
+    """The spell rows of units ``lo .. hi - 1``."""
+    T = state.shape[1]
+    for i in range(lo, hi):
+        r = offsets[i]
+        if offsets[i + 1] == r:
+            continue
+        start = -1
+        cur = -1
+        for t in range(T + 1):
+            s = state[i, t] if t < T else -1
+            p = -1 if s < 0 else (1 if s >= 2 else 0)
+            if start >= 0 and p != cur:
+                unit[r] = i
+                poor[r] = cur
+                start_[r] = start
+                end_[r] = t - 1
+                left[r] = start == 0 or state[i, start - 1] < 0
+                right[r] = p < 0
+                r += 1
+                start = -1
+            if p >= 0 and start < 0:
+                start = t
+                cur = p
+
+
+def spells(
+    state: np.ndarray,
+    weight: np.ndarray,
+    cell: np.ndarray,
+    n_cells: int,
+    balance: int,
+    n_chunks: int,
+) -> tuple:
     """Both passes: the duration statistics of :func:`spell_counts` and the spell rows of
     :func:`spell_fill` (``(unit, poor, start, end, left, right)``)."""
     n_spells, spells_w, spells_n, povsp_w, povsp_n, units = spell_counts(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import warnings
 from fractions import Fraction
 
-import numba
 import numpy as np
 import xarray as xr
 
@@ -144,16 +143,18 @@ def _score_block(
     state: np.ndarray,
 ) -> None:
     """Kernel pass over one block of units, written into the flat output slices."""
-    cols = numba.typed.List()
+    columns = []
     rules = np.empty(len(spec), np.int64)
     cutoffs = np.empty(len(spec), np.float64)
     for j, ind in enumerate(spec):
         values, rule, cut = encode_indicator(
             flat_column(panel, ind.variable, layout, "indicator"), ind
         )
-        cols.append(readonly(np.asarray(values, np.float64)))
+        columns.append(readonly(np.ascontiguousarray(values, np.float64)))
         rules[j] = kernels.RULE_CODES[rule]
         cutoffs[j] = cut
+    # built by the cached kernel (numba's list internals are not compiled in this process)
+    cols = kernels.columns.column_list(columns)
     wint, denom = spec.integer_weights
     n_chunks = parallel_chunks(layout.n_units)
     err = kernels.panel.panel_scores(

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from mpi import kernels
-from mpi._common.table import Table, encode_weight
+from mpi._common.table import Table, encode_weight, readonly
 from mpi.errors import DataError
 from mpi.kernels.identify import classify, column_flags
 from mpi.kernels.reweight import reweight_rows
@@ -107,8 +107,9 @@ def _deprivations(table: Table, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.
         )
         if ind.cardinal and cut <= 0:
             raise DataError(f"indicator {ind.name!r}: cardinal cutoff must be positive")
-        if values.dtype != np.int8:
-            values = np.ascontiguousarray(values, dtype=np.float64)
+        # int8 or float64, C-contiguous and read-only: one specialisation per dtype
+        dtype = np.int8 if values.dtype == np.int8 else np.float64
+        values = readonly(np.ascontiguousarray(values, dtype=dtype))
         bad = column_flags(
             values, kernels.RULE_CODES[rule], float(cut), np.int32(wint[j]),
             bool(ind.cardinal), dep[j], miss[j], num,
@@ -180,12 +181,12 @@ def identify_units(
     poor = np.empty((n, n_k), bool)
     vulnerable = np.empty((n, n_k), bool)
     severe = np.empty((n, n_k), bool)
-    classify(
-        numerator, denominator, dropped,
-        np.array([f.numerator for f in ks], np.int64),
-        np.array([f.denominator for f in ks], np.int64),
-        np.array([vul.numerator, vul.denominator], np.int64),
-        np.array([sev.numerator, sev.denominator], np.int64),
+    classify(  # inputs read-only: one specialisation
+        readonly(numerator), readonly(denominator), readonly(dropped),
+        readonly(np.array([f.numerator for f in ks], np.int64)),
+        readonly(np.array([f.denominator for f in ks], np.int64)),
+        readonly(np.array([vul.numerator, vul.denominator], np.int64)),
+        readonly(np.array([sev.numerator, sev.denominator], np.int64)),
         score, poor, vulnerable, severe,
     )  # fmt: skip
     return UnitStates(

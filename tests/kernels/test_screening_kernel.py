@@ -181,3 +181,47 @@ def test_topups_are_counted_but_are_neither_presence_nor_spending():
     assert ints[1, ks.I_COUNT + ks.TOPUP] == 1 and floats[1, ks.F_SUM + ks.TOPUP] == 80.0
     assert ints[1, ks.I_ACTIVE] == 0 and ints[1, ks.I_WEEKS] == 0
     assert ints[0, ks.I_ACTIVE] == 1 and ints[0, ks.I_WEEKS] == 1
+
+
+def test_price_quantiles_of_long_rows_with_ties_are_numpys_bits():
+    """The in-kernel sort (heapsort) gives numpy's percentiles exactly, ties included."""
+    rng = np.random.default_rng(7)
+    n = 2001
+    # lunch time of days 0 .. 29 (inside the term and the opening hours), sorted
+    t = np.sort(rng.integers(0, 30, n) * DAY + 11 * 3600 + rng.integers(0, 3600, n))
+    amount = np.round(rng.uniform(0, 12, n), 0)  # many ties
+    amount[rng.random(n) < 0.1] = 0.5
+    student = np.zeros(n, np.int64)
+    kind = np.zeros(n, np.int32)
+    meal = np.ones(n, np.int32)  # lunch
+    _, floats, report = ks.card_statistics(
+        student, t, kind, meal, amount, ROLE, MEAL, 0, np.full(30, ks.WEEKDAY, np.uint8),
+        np.zeros(30, np.int64), 1, 1, HOURS, np.array([3.0, 8.0, 6.5]), 1, np.empty(n),
+    )  # fmt: skip
+    assert report[ks.R_OUTSIDE] == 0  # duplicates are kept (mode 1): every price counts
+    assert floats[0, ks.F_MEDIAN] == np.percentile(amount, 50)
+    assert floats[0, ks.F_P25] == np.percentile(amount, 25)
+
+
+def test_one_specialisation_whatever_the_callers_arrays():
+    """Writable or read-only inputs, int32 or int64 codes: one compiled pass, and the
+    caller's arrays are neither modified nor made read-only."""
+    import numba
+
+    student, t, kind, meal, amount = _random(3)
+    flag = np.full(40, ks.WEEKDAY, np.uint8)
+    args = (ROLE, MEAL, 0, flag, np.zeros(40, np.int64), 1, 12, HOURS, np.array([3.0, 8, 6]))
+    a = ks.card_statistics(student, t, kind, meal, amount, *args, 1, np.empty(len(t)))
+    frozen = [x.copy() for x in (student, t, kind, meal, amount)]
+    for x in frozen:
+        x.flags.writeable = False
+    b = ks.card_statistics(frozen[0].astype(np.int32), *frozen[1:], *args, 1, np.empty(len(t)))
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert student.flags.writeable and amount.flags.writeable
+    compiled = {
+        k: len(v.signatures)
+        for k, v in vars(ks).items()
+        if isinstance(v, numba.core.registry.CPUDispatcher) and v.signatures
+    }
+    assert compiled and all(n == 1 for n in compiled.values()), compiled
