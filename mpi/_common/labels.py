@@ -68,7 +68,8 @@ def catalogue() -> dict[str, dict[str, str]]:
     """
     out: dict[str, dict[str, str]] = {}
     for path in sorted(_HERE.glob("labels_*.yml")):
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")  # libyaml's loader when built: 10x faster
+        entries = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
         for key, texts in entries.items():
             if key in out:
                 raise ValidationError(f"label key {key!r} of {path.name} is defined twice")

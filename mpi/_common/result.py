@@ -29,13 +29,15 @@ reader sees from the label catalogue (:mod:`mpi._common.labels`, keys ``result.*
 ``summary(lang="zh")`` is Chinese throughout; :func:`column_label`, :func:`cell_label` and
 :func:`label_table` give tables readable headers. ``str(result)`` is the English summary.
 Charts live in the plot layer, which registers one function per result class with
-:func:`register_plot` (so results never import matplotlib code).
+:func:`register_plot` (so results never import matplotlib code); the first ``result.plot()``
+imports the registry by name (:data:`CHART_REGISTRY`).
 """
 
 from __future__ import annotations
 
 import abc
 import html
+import importlib
 import unicodedata
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
@@ -272,6 +274,19 @@ def label_table(frame: pd.DataFrame, lang: str, *, cells: bool = False) -> pd.Da
     out.columns = _relabel(out.columns, lang, labels=True, cells=cells)
     out.index = _relabel(out.index, lang, labels=False, cells=cells)
     return out
+
+
+#: The plot-layer module whose ``register_all()`` registers every chart (imported by name on
+#: the first :meth:`Result.plot` whose class has no chart yet: results never import plot code).
+CHART_REGISTRY = "mpi.plot._registry"
+
+
+def _chart(cls: type) -> Callable[..., Any] | None:
+    """The registered chart of ``cls`` or of its nearest base, or None."""
+    for klass in cls.__mro__:
+        if klass in _PLOTS:
+            return _PLOTS[klass]
+    return None
 
 
 def register_plot(cls: type, func: Callable[..., Any]) -> None:
@@ -529,12 +544,17 @@ class ResultBase(abc.ABC):
         -------
         matplotlib.axes.Axes
         """
-        for cls in type(self).__mro__:
-            if cls in _PLOTS:
-                return _PLOTS[cls](self, ax=ax, **kwargs)
+        chart = _chart(type(self))
+        if chart is None:
+            # The charts register themselves when the plot layer is imported; ``import mpi``
+            # no longer imports it (nor matplotlib), so load it by name on the first chart.
+            importlib.import_module(CHART_REGISTRY).register_all()
+            chart = _chart(type(self))
+        if chart is not None:
+            return chart(self, ax=ax, **kwargs)
         raise ValidationError(
-            f"no chart is registered for {type(self).__name__}; import mpi (which registers "
-            "the charts of mpi.plot) or draw from to_dataset()"
+            f"no chart is registered for {type(self).__name__} (not in {CHART_REGISTRY}); draw "
+            "from to_dataset() or register one with mpi._common.result.register_plot"
         )
 
     def __str__(self) -> str:

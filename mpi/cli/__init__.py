@@ -10,17 +10,9 @@ registries (deaths, businesses, vehicles ...) and writes the ranked leads and a 
 can fix are one line on stderr and exit code 2 (``--debug`` shows the traceback).
 
 The same runs from Python with ``python -m mpi`` or :func:`main` (a :mod:`click` group).
+A subcommand's module is imported only when it runs (:data:`mpi.cli.app.COMMANDS`).
 """
 
 from mpi.cli.app import main
-from mpi.cli.cmd_audit import audit
-from mpi.cli.cmd_datasets import datasets
-from mpi.cli.cmd_measure import change, measure
-from mpi.cli.cmd_panel import panel
-from mpi.cli.cmd_spec import spec
 
 __all__ = ["main"]
-
-for _command in (measure, change, panel, spec, datasets, audit):
-    main.add_command(_command)
-del _command

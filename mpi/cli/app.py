@@ -15,6 +15,7 @@ with ``--debug``.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 from typing import Any
@@ -25,7 +26,16 @@ from tqdm import tqdm
 from mpi._version import __version__
 from mpi.errors import ValidationError
 
-__all__ = ["MpiGroup", "main", "debug_option", "one_line", "say", "DEBUG_KEY", "USER_ERRORS"]
+__all__ = [
+    "COMMANDS",
+    "MpiGroup",
+    "main",
+    "debug_option",
+    "one_line",
+    "say",
+    "DEBUG_KEY",
+    "USER_ERRORS",
+]
 
 #: Key of ``click.Context.meta`` (shared by nested contexts) set by ``--debug``.
 DEBUG_KEY = "mpi.debug"
@@ -101,8 +111,58 @@ def debug_option(func: Any) -> Any:
     )(func)
 
 
+#: Subcommand -> ``"module:attribute"``: a command's module (and what it imports: the
+#: measurement, panel, audit or report layers) is imported only when that command runs or
+#: ``mpi --help`` lists the commands.
+COMMANDS: dict[str, str] = {
+    "measure": "mpi.cli.cmd_measure:measure",
+    "change": "mpi.cli.cmd_measure:change",
+    "panel": "mpi.cli.cmd_panel:panel",
+    "spec": "mpi.cli.cmd_spec:spec",
+    "datasets": "mpi.cli.cmd_datasets:datasets",
+    "audit": "mpi.cli.cmd_audit:audit",
+}
+
+
 class MpiGroup(click.Group):
-    """A click group whose subcommands report errors in one line and warnings on stderr."""
+    """A click group whose subcommands report errors in one line and warnings on stderr.
+
+    The subcommands of :data:`COMMANDS` are imported on first use.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The names of the subcommands (:data:`COMMANDS` and any added), sorted.
+
+        Parameters
+        ----------
+        ctx
+            The group's context.
+
+        Returns
+        -------
+        list of str
+        """
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand ``cmd_name``, importing its module on first use.
+
+        Parameters
+        ----------
+        ctx
+            The group's context.
+        cmd_name
+            The subcommand's name.
+
+        Returns
+        -------
+        click.Command or None
+            None for an unknown name (click then reports it).
+        """
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module_name, _, attribute = COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module_name), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; turn user errors into ``mpi: error: ...`` and exit code 2.

@@ -126,7 +126,7 @@ def load_spec(source: str, k: Fraction | list[Fraction] | None = None) -> Spec:
     -------
     mpi.Spec
     """
-    if source in available(kind='af'):
+    if source in available(kind="af"):
         return load(source)
     suffix = Path(source).suffix.lower()
     if suffix in (".yml", ".yaml"):

@@ -180,6 +180,8 @@ def design_options(func: Any) -> Any:
 def report_options(func: Any) -> Any:
     """The report's options: language, title, suppression, CI level, progress, output.
 
+    ``--tables-only`` writes just the numbers (see :func:`mpi.cli.output.write_tables`).
+
     Parameters
     ----------
     func
@@ -221,6 +223,12 @@ def report_options(func: Any) -> Any:
             help="Confidence level of the intervals.",
         ),
         click.option("--no-progress", is_flag=True, help="No progress line on stderr."),
+        click.option(
+            "--tables-only",
+            is_flag=True,
+            help="Write only tables/*.csv, every estimate with its SE and CI (no small-cell "
+            "rule), without report.html, report.xlsx or charts: fast, for scripted runs.",
+        ),
         click.option(
             "--out",
             required=True,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from mpi.errors import ValidationError
+from mpi.io._csv_arrow import read_csv_arrow
 from mpi.io._formats import FORMATS, describe_names, require
 from mpi.io._labels import (
     VALUE_LABELS,
@@ -94,8 +95,15 @@ def text_options(path: Path, fmt: str, encoding: str) -> dict[str, Any]:
     if fmt == ".tsv":
         return {"sep": "\t"}
     header = pd.read_csv(
-        path, sep="\x1f", header=None, nrows=1, dtype=str, encoding=encoding,
-        keep_default_na=False, engine="python", quoting=3,
+        path,
+        sep="\x1f",
+        header=None,
+        nrows=1,
+        dtype=str,
+        encoding=encoding,
+        keep_default_na=False,
+        engine="python",
+        quoting=3,
     )
     line = str(header.iloc[0, 0]) if header.size else ""
     counts = {d: line.count(d) for d in _DELIMITERS}
@@ -105,10 +113,14 @@ def text_options(path: Path, fmt: str, encoding: str) -> dict[str, Any]:
 
 def _read_text(path: Path, fmt: str, wanted: list[Hashable] | None, encoding: str | None):
     enc = encoding or "utf-8-sig"  # a byte-order mark (Excel's "CSV UTF-8") is skipped
+    options = text_options(path, fmt, enc)
+    if encoding is None:  # UTF-8: pyarrow's parser when it reads the file as pandas would
+        fast = read_csv_arrow(path, options["sep"], wanted)
+        if fast is not None:
+            return _finish(fast, wanted, {}, {})
     seen: list[Any] = []
     frame = pd.read_csv(
-        path, usecols=_recording(wanted, seen), encoding=enc, low_memory=False,
-        **text_options(path, fmt, enc),
+        path, usecols=_recording(wanted, seen), encoding=enc, low_memory=False, **options
     )
     check_columns(wanted, list(dict.fromkeys(seen)), path)
     return _finish(frame, wanted, {}, {})
@@ -180,14 +192,18 @@ def _read_stat(
     if fmt != ".por":  # portable files have no user-missing codes (and no encoding)
         options["user_missing"] = False
     frame, meta = reader(
-        str(path), usecols=wanted, dates_as_pandas_datetime=True, apply_value_formats=False,
+        str(path),
+        usecols=wanted,
+        dates_as_pandas_datetime=True,
+        apply_value_formats=False,
         **options,
     )
     for name in frame.columns:  # Stata and SPSS store a missing string as ""
         if pd.api.types.is_string_dtype(frame[name]):
             frame[name] = frame[name].mask(frame[name].str.strip() == "")
     labels = {
-        c: normalise_mapping(m) for c, m in (meta.variable_value_labels or {}).items()
+        c: normalise_mapping(m)
+        for c, m in (meta.variable_value_labels or {}).items()
         if c in frame.columns and m
     }
     if as_category:
@@ -234,7 +250,9 @@ def excel_sheet(path: Path, sheet: str | int | None) -> str:
 def _read_excel(path: Path, wanted: list[Hashable] | None, sheet: str | int | None):
     name = excel_sheet(path, sheet)
     seen: list[Any] = []
-    frame = pd.read_excel(path, sheet_name=name, usecols=_recording(wanted, seen), engine="openpyxl")
+    frame = pd.read_excel(
+        path, sheet_name=name, usecols=_recording(wanted, seen), engine="openpyxl"
+    )
     check_columns(wanted, list(dict.fromkeys(seen)), path)
     return _finish(frame, wanted, {}, {})
 

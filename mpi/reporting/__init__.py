@@ -9,9 +9,21 @@
   variation: suppressed or flagged, stated in the notes).
 """
 
-from mpi.reporting.suppression import Suppression
-from mpi.reporting.tables import estimates_table, publication_table, results_frame
-from mpi.reporting.write import ReportFiles, report
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mpi._common import lazy_exports
+
+#: Public name -> ``"module:attribute"``, imported on first use (PEP 562).
+_LAZY: dict[str, str] = {
+    "Suppression": "mpi.reporting.suppression:Suppression",
+    "estimates_table": "mpi.reporting.tables:estimates_table",
+    "publication_table": "mpi.reporting.tables:publication_table",
+    "results_frame": "mpi.reporting.tables:results_frame",
+    "ReportFiles": "mpi.reporting.write:ReportFiles",
+    "report": "mpi.reporting.write:report",
+}
 
 __all__ = [
     "report",
@@ -21,3 +33,10 @@ __all__ = [
     "estimates_table",
     "results_frame",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+
+if TYPE_CHECKING:  # type checkers and IDEs see the eager imports
+    from mpi.reporting.suppression import Suppression
+    from mpi.reporting.tables import estimates_table, publication_table, results_frame
+    from mpi.reporting.write import ReportFiles, report

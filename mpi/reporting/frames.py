@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mpi._common.dist import norm_sf, t_sf
 from mpi._common.exact import fraction_text, to_fraction
 from mpi._common.result import check_level
 from mpi.errors import ValidationError
@@ -122,12 +123,10 @@ def design_pvalue(b: Any, se: Any, df: int | None = None) -> np.ndarray:
         The p-values; NaN where ``se`` is missing or ``b = se = 0``; 0 where ``se = 0``
         and ``b != 0``.
     """
-    from scipy import stats
-
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.abs(np.asarray(b, dtype=float) / np.asarray(se, dtype=float))
-    dist = stats.norm if df is None or not np.isfinite(df) or df <= 0 else stats.t(df)
-    return np.asarray(2.0 * dist.sf(z), dtype=float)
+    p = norm_sf(z) if df is None or not np.isfinite(df) or df <= 0 else t_sf(z, df)
+    return np.asarray(2.0 * p, dtype=float)
 
 
 def cutoffs(result: MeasureResult | ChangeResult) -> list[Fraction]:
