@@ -8,6 +8,7 @@ replicate totals, Rao-Wu factors applied).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,19 +42,22 @@ class CellTotals:
     With ``dense`` the rows are *all* (PSU, cell) pairs, PSU-major (row ``psu * n_cells +
     cell`` over the cells ``table_shape``: the extended cells, missing slots included, or the
     known cells when no unit has a missing group) and ``present`` marks the pairs that hold
-    units; totals by PSU are then reshapes, not scatters.
+    units (or computes them when first asked: only :meth:`psu_presence` reads them, so a
+    call for standard errors never scans the rows); totals by PSU are then reshapes, not
+    scatters.
     """
 
     arrays: dict[str, np.ndarray]
     dims: dict[str, tuple[str, ...]]
     coords: dict[str, Any]
-    codes: dict[str, np.ndarray]
+    codes: Mapping[str, np.ndarray]
     n_lead: int
     lead: np.ndarray | None = None
     full_by: list[str] | None = None  # the by variables of the kernel pass (rows distinct)
     dense: bool = False
     table_shape: tuple[int, ...] = ()  # cells per PSU of a dense table, per by variable
-    present: np.ndarray | None = None  # rows holding units (dense rows); None: every row
+    # rows holding units (dense rows), or a function computing them; None: every row
+    present: np.ndarray | Callable[[], np.ndarray] | None = None
 
     def _cells(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         key = (tuple(by), shape)
@@ -139,13 +143,21 @@ class CellTotals:
             return scatter_sum(self.lead, arr, self.n_lead)
         return arr.sum(axis=1)
 
+    def rows_holding_units(self) -> np.ndarray | None:
+        """Booleans per row of a dense table: the row holds units (computed on first call
+        when :attr:`present` is a function); None when every row does."""
+        if callable(self.present):
+            self.present = self.present()
+        return self.present
+
     def psu_presence(self, by: list[str], shape: tuple[int, ...]) -> np.ndarray:
         """``(n_psu, *shape)`` booleans: which PSUs hold units of each group."""
         assert self.lead is not None
         cells = self._cells(by, shape)
         ok = cells >= 0
-        if self.present is not None:
-            ok &= self.present
+        present = self.rows_holding_units()
+        if present is not None:
+            ok &= present
         out = np.zeros((self.n_lead, int(np.prod(shape))), bool)
         out[self.lead[ok], cells[ok]] = True
         return out.reshape((self.n_lead, *shape))

@@ -11,7 +11,8 @@ subsetting the design); the point estimates are their sums. For a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,31 @@ def _prune_map(
     c = codes[name]
     codes[name] = np.where(c >= 0, new[np.maximum(c, 0)], -1)
     return codes
+
+
+class _RowCodes(Mapping):
+    """The label position of every kernel row per ``by`` variable (:func:`_unravel_cells`,
+    pruned labels re-mapped by :func:`_prune_map`), computed when first read."""
+
+    def __init__(self, prep: Any, cell_stats: xr.Dataset, row_cell: np.ndarray) -> None:
+        self._args: tuple | None = (prep, cell_stats, row_cell)
+        self._codes: dict[str, np.ndarray] = {}
+
+    def _all(self) -> dict[str, np.ndarray]:
+        if self._args is not None:
+            prep, cell_stats, row_cell = self._args
+            self._codes = _prune_map(prep, cell_stats, _unravel_cells(prep, row_cell))
+            self._args = None  # computed once; the inputs are no longer held
+        return self._codes
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._all()[name]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class RowStatistics(Mapping):
@@ -202,7 +228,9 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
     # a (PSU, cell) table no larger than one row per unit is dense whatever its fill: the
     # kernel then computes each unit's row itself (no array of pair codes)
     inline = marked and n_dense <= INLINE_CELLS_PER_UNIT * prep.table.n
-    present = np.zeros(n_dense if marked and not inline else 0, bool)
+    present: np.ndarray | Callable[[], np.ndarray] = np.zeros(
+        n_dense if marked and not inline else 0, bool
+    )
     key: np.ndarray | None = None
     if n_cells == 1:  # no groups: a unit's row is its PSU
         key, n_pairs = enc.psu, n_psu
@@ -236,7 +264,8 @@ def run_design(prep: Any, design: Any) -> tuple[xr.Dataset, Inference]:
         raw = prep.run_raw(
             prep.sweight, g.codes, g.offset, n_rows, block, enc.psu, per_psu, in_order
         )
-        present = kernels.rows_with_units(raw[0], raw[4])
+        # which rows hold units: only domain degrees of freedom ask, so computed then
+        present = partial(kernels.rows_with_units, raw[0], raw[4])
     else:
         assert key is not None
         raw = prep.run_raw(
@@ -264,7 +293,7 @@ def design_inference(
     dense: bool = False,
     per_psu: int = 0,
     trim: bool = False,
-    present: np.ndarray | None = None,
+    present: np.ndarray | Callable[[], np.ndarray] | None = None,
 ) -> tuple[xr.Dataset, Inference]:
     """Statistics per group cell and the inference of a design's kernel pass.
 
@@ -283,7 +312,8 @@ def design_inference(
     dense, per_psu, trim, present
         Dense rows: every (PSU, cell) pair, PSU-major, ``per_psu`` cells per PSU (the
         missing slot left out with ``trim``), ``present`` marking the pairs holding units;
-        otherwise one row per (PSU, cell) pair that holds units.
+        (or a function computing them); otherwise one row per (PSU, cell) pair that holds
+        units.
 
     Returns
     -------
@@ -315,7 +345,9 @@ def design_inference(
             cell_raw.append(scatter_sum(row_cell, arr, n_cells))
     cell_stats = prep.stats(tuple(cell_raw))
     coords = {c: cell_stats.coords[c].values for c in ("k", "indicator")}
-    codes = _prune_map(prep, cell_stats, _unravel_cells(prep, row_cell))
+    # the rows' group codes: only sums over other groupings than the kernel's (or pruned
+    # labels) and domain degrees of freedom read them, so computed then
+    codes = _RowCodes(prep, cell_stats, row_cell)
     totals = CellTotals(
         arrays,
         dims,
@@ -331,7 +363,12 @@ def design_inference(
     )
     if isinstance(design, BootstrapDesign):
         factors = rao_wu_factors(
-            enc.n_h, enc.starts, enc.fpc_factor, design.replicates, design.seed, n_psu=enc.n_psu,
+            enc.n_h,
+            enc.starts,
+            enc.fpc_factor,
+            design.replicates,
+            design.seed,
+            n_psu=enc.n_psu,
             progress=design.progress,
         )
         scale = 1.0 / (design.replicates - 1)  # as R svrepdesign(type="bootstrap")

@@ -256,6 +256,9 @@ def test_dense_and_pair_layouts_agree(monkeypatch, by):
     # most 12 cells < 8,000 units), then from an array of pair codes
     inline = mpi.measure(df, spec, by=by, k=ks, design=design)
     assert inline._inference.totals.dense
+    assert inline.se["M0"].notnull().all()  # SEs never ask which rows hold units
+    assert callable(inline._inference.totals.present)
+    assert inline._inference.totals.codes._args is not None  # nor for the rows' group codes
     monkeypatch.setattr(inference, "INLINE_CELLS_PER_UNIT", 0)
     monkeypatch.setattr(inference, "DENSE_MAX_FILL", 10**9)  # always the dense table
     dense = mpi.measure(df, spec, by=by, k=ks, design=design)
@@ -271,7 +274,10 @@ def test_dense_and_pair_layouts_agree(monkeypatch, by):
 
     for name in ("SUMW", "POOR", "CDEP", "NMISS", "NDROP"):
         np.testing.assert_array_equal(known(a.arrays[name], a), known(b.arrays[name], b))
-    np.testing.assert_array_equal(known(a.present, a), known(b.present, b))
+    np.testing.assert_array_equal(
+        known(a.rows_holding_units(), a), known(b.rows_holding_units(), b)
+    )
+    assert not callable(a.present)  # computed once, then kept
     if trimmed:  # nothing was in the slot left out
         assert not b.present.reshape(b.n_lead, -1)[:, per_psu:].any()
     xr.testing.assert_identical(inline.se, dense.se)
@@ -282,6 +288,7 @@ def test_dense_and_pair_layouts_agree(monkeypatch, by):
     xr.testing.assert_allclose(dense.to_dataset(), pairs.to_dataset(), rtol=1e-13, atol=1e-15)
     xr.testing.assert_allclose(dense.se, pairs.se, rtol=1e-12, atol=1e-15)
     xr.testing.assert_equal(dense.domain_df(), pairs.domain_df())
+    xr.testing.assert_equal(inline.domain_df(), pairs.domain_df())  # the codes computed late
     np.testing.assert_allclose(
         dense.vcov(["H", "M0"]).to_numpy(),
         pairs.vcov(["H", "M0"]).to_numpy(),
