@@ -49,7 +49,7 @@ from .af_layout import (
     UNITS,
     VULNB,
 )
-from .af_sums import af_sums, af_sums_lean, merge_private, pattern_facts
+from .af_sums import af_sums, af_sums_lean, lean_scratch, merge_private, pattern_facts
 from .columns import column_list, readonly_view
 from .rules import EQ, FLAG, GE, GT, LE, LT, MISS_SHIFT, NE, RULE_CODES
 
@@ -323,7 +323,7 @@ def af_statistics(
     if lean:
         af_sums_lean(
             cols, ident, data, plan, out, (bstat, bdep, ndrop, nmiss, ptab, pcnt), facts,
-            err,
+            lean_scratch(k), err,
         )  # fmt: skip
     else:
         # reweighting corrections exist only with reweight=True (one dummy row otherwise)

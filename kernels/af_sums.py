@@ -51,7 +51,7 @@ from .reweight import TOO_BIG as RW_TOO_BIG
 from .reweight import reweighted_score
 from .rules import MISS_SHIFT, evaluate, evaluate_lean, note_bad_flag
 
-__all__ = ["af_sums", "af_sums_lean", "pattern_facts", "merge_private"]
+__all__ = ["af_sums", "af_sums_lean", "lean_scratch", "pattern_facts", "merge_private"]
 
 
 def pattern_facts(ident, n_pat):
@@ -92,6 +92,24 @@ def pattern_facts(ident, n_pat):
     return pnum, pbucket, pscore, pvul, psev
 
 
+def lean_scratch(k):
+    """The buffers of :func:`af_sums_lean`'s ``k`` chunks, allocated here rather than in
+    the kernel (each ``np.zeros`` signature in a kernel compiles numba's allocation code):
+    the patterns (int32[k, BLOCK]) and the gap terms ``m1, m2`` (float64[k, 2, BLOCK]) of
+    one block.
+
+    Parameters
+    ----------
+    k : int
+        Number of chunks.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+    """
+    return np.zeros((k, BLOCK), np.int32), np.zeros((k, 2, BLOCK))
+
+
 def merge_private(out, private, lo, size, nb_, reweight):
     """The chunks' private rows ``private`` (``bstat, bdep, bmissw, bcadj, ndrop, nmiss``,
     chunks first; chunk ``t`` holds cells ``lo[t] .. lo[t] + size[t] - 1``) added to the
@@ -126,7 +144,7 @@ def merge_private(out, private, lo, size, nb_, reweight):
 
 
 @kernel(error_model="numpy")
-def _lean_chunk(cols, ident, data, plan, out, private, facts, errors, t):
+def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t):
     """Chunk ``t`` of :func:`af_sums_lean` (a pattern mode without reweighting).
 
     The chunk's units are ``bounds[t] .. bounds[t + 1] - 1`` and its cells ``lo[t] ..
@@ -164,9 +182,8 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, errors, t):
         has_card |= cardinal[j]
     ud = np.uint64(d)
     one = np.uint64(1)
-    pat = np.zeros(BLOCK, np.int32)
-    m1 = np.zeros(BLOCK)
-    m2 = np.zeros(BLOCK)
+    # the chunk's buffers, allocated by the caller (no allocation code compiled here)
+    pat, m1, m2 = scratch[0][t], scratch[1][t, 0], scratch[1][t, 1]
     for i0 in range(start, stop, BLOCK):
         m = min(BLOCK, stop - i0)
         for r in range(m):
@@ -499,10 +516,10 @@ def af_sums(cols, ident, data, plan, out, private, facts, aux, errors):
 
 
 @kernel(parallel=True, error_model="numpy")
-def af_sums_lean(cols, ident, data, plan, out, private, facts, errors):
+def af_sums_lean(cols, ident, data, plan, out, private, facts, scratch, errors):
     """:func:`af_sums` for the pattern modes without reweighting: :func:`_lean_chunk` per
     chunk (``private`` without the reweighting rows: ``bstat, bdep, ndrop, nmiss, ptab,
-    pcnt``)."""
+    pcnt``; ``scratch`` each chunk's buffers, :func:`lean_scratch`)."""
     for t in nb.prange(errors.shape[0]):
-        _lean_chunk(cols, ident, data, plan, out, private, facts, errors, np.int64(t))
+        _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, np.int64(t))
     return errors

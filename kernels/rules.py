@@ -9,6 +9,8 @@ column they met.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._config import kernel
 from .af_layout import ERR_FLAG_VALUE
 
@@ -35,20 +37,57 @@ FLAG, LT, LE, GT, GE, EQ, NE = 0, 1, 2, 3, 4, 5, 6
 MISS_SHIFT = 15
 
 
+@kernel(inline="always")
+def interval(rule, z):
+    """The rule ``rule`` with cutoff ``z`` as a closed interval test: a value ``x`` is
+    deprived when ``lo <= x <= hi`` (``inv`` False) or when ``x < lo or x > hi`` (``inv``
+    True); NaN compares false, so a missing value is never deprived.
+
+    ``<`` is outside ``[z, inf]``, ``<=`` inside ``[-inf, z]``, ``>`` outside ``[-inf, z]``,
+    ``>=`` inside ``[z, inf]``, ``==`` inside ``[z, z]``, ``!=`` outside it and a 0/1 flag
+    inside ``[1, 1]``. Exact for every float64 (and int8) value and every cutoff, infinities
+    included: no bound is moved by a rounding step. Returns ``(lo, hi, inv)``.
+    """
+    if rule == LT:
+        return z, np.inf, True
+    if rule == LE:
+        return -np.inf, z, False
+    if rule == GT:
+        return -np.inf, z, True
+    if rule == GE:
+        return z, np.inf, False
+    if rule == EQ:
+        return z, z, False
+    if rule == NE:
+        return z, z, True
+    return 1.0, 1.0, False  # FLAG
+
+
+@kernel(inline="always")
+def count_bad_flags(x, m):
+    """Values of ``x[:m]`` that are neither 0, 1 nor missing (a 0/1 flag column's errors)."""
+    bad = 0
+    for r in range(m):
+        xr = x[r]
+        bad += (xr == xr) & (xr != 0.0) & (xr != 1.0)
+    return bad
+
+
 @kernel(error_model="numpy")
 def evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, card, wf, m1, m2, gapj):
     """Deprivation flags of ``col[i0:i0+m]``, added to the integer scores.
 
-    One branch-free loop per rule so that the compiler vectorises it (a rule test inside
-    the loop costs about 5x). NaN compares false with everything, so a missing value is
-    never deprived; ``!=`` masks it explicitly. ``col`` is float64 or int8 (compiled once
-    per dtype): an integer compares with the float cutoff exactly as its float64 value
-    would, and ``x != x`` (missing) is then always false. Returns the number of values of a 0/1
-    flag column that are neither 0, 1 nor missing. :func:`evaluate_lean` is the variant
-    for pattern accumulation.
+    Every rule is a closed interval test (:func:`interval`) in one of two branch-free
+    loops (inside, outside), so the compiler vectorises it (a rule test inside the loop
+    costs about 5x) and compiles two loops instead of one per rule (cold compile of
+    :func:`evaluate_lean` 0.7 -> 0.4 CPU s). NaN compares false with everything, so a
+    missing value is never deprived. ``col`` is float64 or int8 (compiled
+    once per dtype): an integer compares with the float bounds exactly as its float64
+    value would, and ``x != x`` (missing) is then always false. Returns the number of
+    values of a 0/1 flag column that are neither 0, 1 nor missing. :func:`evaluate_lean` is
+    the variant for pattern accumulation.
     """
     x = col[i0 : i0 + m]
-    bad = 0
     if rule == LT and card:  # cardinal: also the gap terms M1 = c + sum w (gap - g)
         inv_z = 1.0 / z
         for r in range(m):
@@ -64,64 +103,29 @@ def evaluate(col, i0, m, rule, z, wj, gj, mj, num, nm, card, wf, m1, m2, gapj):
             gapj[r] = gg
             m1[r] += wf * (gg - dep)
             m2[r] += wf * (gg * gg - dep)
-    elif rule == LT:
+        return 0
+    lo, hi, inv = interval(rule, z)
+    if inv:  # outside the interval (NaN compares false: never deprived)
         for r in range(m):
-            isn = x[r] != x[r]
-            dep = x[r] < z
+            xr = x[r]
+            isn = xr != xr
+            dep = (xr < lo) | (xr > hi)
             gj[r] = dep
             num[r] += wj * dep
             mj[r] = isn
             nm[r] += isn
-    elif rule == LE:
+    else:
         for r in range(m):
-            isn = x[r] != x[r]
-            dep = x[r] <= z
+            xr = x[r]
+            isn = xr != xr
+            dep = (xr >= lo) & (xr <= hi)
             gj[r] = dep
             num[r] += wj * dep
             mj[r] = isn
             nm[r] += isn
-    elif rule == GT:
-        for r in range(m):
-            isn = x[r] != x[r]
-            dep = x[r] > z
-            gj[r] = dep
-            num[r] += wj * dep
-            mj[r] = isn
-            nm[r] += isn
-    elif rule == GE:
-        for r in range(m):
-            isn = x[r] != x[r]
-            dep = x[r] >= z
-            gj[r] = dep
-            num[r] += wj * dep
-            mj[r] = isn
-            nm[r] += isn
-    elif rule == EQ:
-        for r in range(m):
-            isn = x[r] != x[r]
-            dep = x[r] == z
-            gj[r] = dep
-            num[r] += wj * dep
-            mj[r] = isn
-            nm[r] += isn
-    elif rule == NE:
-        for r in range(m):
-            isn = x[r] != x[r]
-            dep = (x[r] != z) & ~isn
-            gj[r] = dep
-            num[r] += wj * dep
-            mj[r] = isn
-            nm[r] += isn
-    else:  # FLAG: 1 = deprived; anything but 0, 1 or NaN is an error
-        for r in range(m):
-            isn = x[r] != x[r]
-            dep = x[r] == 1.0
-            gj[r] = dep
-            num[r] += wj * dep
-            mj[r] = isn
-            nm[r] += isn
-            bad += (x[r] != 0.0) & ~dep & ~isn
-    return bad
+    if rule == FLAG:
+        return count_bad_flags(x, m)
+    return 0
 
 
 @kernel(error_model="numpy")
@@ -132,7 +136,6 @@ def evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
     Returns the number of invalid values of a 0/1 flag column.
     """
     x = col[i0 : i0 + m]
-    bad = 0
     if rule == LT and card:
         inv_z = 1.0 / z
         for r in range(m):
@@ -143,32 +146,19 @@ def evaluate_lean(col, i0, m, rule, z, pat, bit, mbit, card, wf, m1, m2):
             gg = min((z - xc) * inv_z, 1.0)
             m1[r] += wf * (gg - dep)
             m2[r] += wf * (gg * gg - dep)
-    elif rule == LT:
+        return 0
+    lo, hi, inv = interval(rule, z)
+    if inv:  # outside the interval (NaN compares false: never deprived)
         for r in range(m):
-            pat[r] |= bit * (x[r] < z) | mbit * (x[r] != x[r])
-    elif rule == LE:
+            xr = x[r]
+            pat[r] |= bit * ((xr < lo) | (xr > hi)) | mbit * (xr != xr)
+    else:
         for r in range(m):
-            pat[r] |= bit * (x[r] <= z) | mbit * (x[r] != x[r])
-    elif rule == GT:
-        for r in range(m):
-            pat[r] |= bit * (x[r] > z) | mbit * (x[r] != x[r])
-    elif rule == GE:
-        for r in range(m):
-            pat[r] |= bit * (x[r] >= z) | mbit * (x[r] != x[r])
-    elif rule == EQ:
-        for r in range(m):
-            pat[r] |= bit * (x[r] == z) | mbit * (x[r] != x[r])
-    elif rule == NE:
-        for r in range(m):
-            isn = x[r] != x[r]
-            pat[r] |= bit * ((x[r] != z) & ~isn) | mbit * isn
-    else:  # FLAG
-        for r in range(m):
-            isn = x[r] != x[r]
-            dep = x[r] == 1.0
-            pat[r] |= bit * dep | mbit * isn
-            bad += (x[r] != 0.0) & ~dep & ~isn
-    return bad
+            xr = x[r]
+            pat[r] |= bit * ((xr >= lo) & (xr <= hi)) | mbit * (xr != xr)
+    if rule == FLAG:
+        return count_bad_flags(x, m)
+    return 0
 
 
 @kernel

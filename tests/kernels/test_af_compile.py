@@ -81,7 +81,9 @@ def signatures() -> dict:
         [sys.executable, "-c", SESSION, *MODULES],
         capture_output=True,
         text=True,
-        env={**os.environ, "XMPI_PROGRESS": "0"},
+        # no disk cache: every kernel the session needs is compiled here, so the counts do
+        # not depend on what earlier processes left in the cache
+        env={**os.environ, "XMPI_PROGRESS": "0", "XMPI_NUMBA_CACHE": "0"},
         timeout=900,
         check=False,
     )
@@ -195,3 +197,63 @@ def test_merge_private_adds_chunks_in_order() -> None:
             want[lo[t] + i] += private[4][t, i]
     np.testing.assert_array_equal(out[4], want)
     assert out[0][: 3 * nb_].sum() != 0.0 and not out[0][5 * nb_ :].any()
+
+
+RULE_OPS = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int8])
+@pytest.mark.parametrize("z", [0.0, 1.0, 2.5, -3.0, 5e-324])
+def test_interval_rules_are_the_comparisons(dtype, z) -> None:
+    """Each rule as one interval test (rules.interval) flags exactly the values the
+    comparison flags, NaN never deprived but missing, infinities and neighbours of the cutoff
+    included; a 0/1 flag column counts its invalid values."""
+    from mpi.kernels import rules
+
+    if dtype is np.float64:
+        near = [np.nextafter(z, -np.inf), z, np.nextafter(z, np.inf)]
+        x = np.array([-np.inf, np.inf, np.nan, 0.0, 1.0, -1.0, 2.0, 7.0, *near])
+    else:
+        x = np.array([-128, -3, -1, 0, 1, 2, 3, 127], np.int8)
+    m = x.shape[0]
+    xf = x.astype(np.float64)
+    for op, code in rules.RULE_CODES.items():
+        pat = np.zeros(m, np.int32)
+        m1, m2 = np.zeros(m), np.zeros(m)
+        zz = 1.0 if op == "flag" else z
+        bad = rules.evaluate_lean(
+            x, 0, m, code, zz, pat, np.int32(2), np.int32(1 << 20), False, 0.5, m1, m2
+        )
+        with np.errstate(invalid="ignore"):
+            want = (xf == 1.0) if op == "flag" else RULE_OPS[op](xf, zz)
+        want &= ~np.isnan(xf)
+        np.testing.assert_array_equal((pat >> 1) & 1, want.astype(np.int32), err_msg=op)
+        np.testing.assert_array_equal(pat >> 20, np.isnan(xf).astype(np.int32), err_msg=op)
+        valid = np.isnan(xf) | (xf == 0.0) | (xf == 1.0)
+        assert bad == (int((~valid).sum()) if op == "flag" else 0), op
+        # the full variant flags the same values
+        gj, mj = np.zeros(m, np.uint8), np.zeros(m, np.uint8)
+        num, nm = np.zeros(m, np.int32), np.zeros(m, np.int32)
+        bad = rules.evaluate(
+            x, 0, m, code, zz, np.int32(3), gj, mj, num, nm, False, 0.5, m1, m2, np.zeros(m)
+        )
+        np.testing.assert_array_equal(gj, want.astype(np.uint8), err_msg=op)
+        np.testing.assert_array_equal(num, 3 * want.astype(np.int32), err_msg=op)
+        np.testing.assert_array_equal(mj, np.isnan(xf).astype(np.uint8), err_msg=op)
+        assert bad == (int((~valid).sum()) if op == "flag" else 0), op
+
+
+def test_lean_scratch_has_one_type_per_call() -> None:
+    """The lean kernel's buffers come from numpy (no allocation compiled in the kernel): one
+    C-contiguous row per chunk, of the dtypes the kernel is compiled for."""
+    pat, gaps = af_sums.lean_scratch(3)
+    assert pat.shape == (3, af.BLOCK) and pat.dtype == np.int32
+    assert gaps.shape == (3, 2, af.BLOCK) and gaps.dtype == np.float64
+    assert pat.flags.c_contiguous and gaps.flags.c_contiguous
