@@ -40,10 +40,10 @@ demo: $(VENV)/.core
 	@echo "open report/report.html (survey), report/change/report.html, report/panel/report.html"
 
 ## test: the layer contracts (import-linter), then the test suite (unit, oracle, property,
-## reference, doc-example, architecture and docstring tests)
+## reference, doc-example, architecture and docstring tests) on every core (pytest-xdist)
 test: $(VENV)/.test
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## docs: the Sphinx site (tutorials executed), warnings are errors
 docs: $(VENV)/.docs

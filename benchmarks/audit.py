@@ -51,6 +51,7 @@ import dataclasses
 import datetime as _dt
 import functools
 import gc
+import importlib
 import math
 import os
 import platform
@@ -76,9 +77,9 @@ import mpi.auditing.persons  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 # the modules (``mpi.auditing.audit`` is also the name of the function mpi.auditing exports)
-audit_module = sys.modules["mpi.auditing.audit"]
-linkage_module = sys.modules["mpi.auditing.linkage"]
-persons_module = sys.modules["mpi.auditing.persons"]
+audit_module = importlib.import_module("mpi.auditing.audit")  # imported on first use
+linkage_module = importlib.import_module("mpi.auditing.linkage")
+persons_module = importlib.import_module("mpi.auditing.persons")
 PROGRAMMES = (
     "dibao", "tekun", "relocation", "education_grant", "microcredit_subsidy",
     "medical_assistance", "housing_renovation", "disability_allowance", "elderly_allowance",

@@ -9,6 +9,7 @@ import its public names on first use, so ``import mpi`` stays cheap.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from collections.abc import Callable, Mapping
@@ -35,6 +36,14 @@ class _LazyPackage(types.ModuleType):
         super().__setattr__(name, value)
 
 
+def _has_submodule(package: str, name: str) -> bool:
+    """Whether ``package.name`` is an importable module (without importing it)."""
+    try:
+        return importlib.util.find_spec(f"{package}.{name}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def lazy_exports(
     package: str, table: Mapping[str, str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
@@ -54,7 +63,9 @@ def lazy_exports(
         ``(__getattr__, __dir__)`` to assign at the package's module level. ``__getattr__``
         imports the module, keeps the value as a module attribute (later accesses cost
         nothing) and raises :class:`AttributeError` for a name not in ``table``; ``__dir__``
-        lists the module's attributes and every name of ``table``. The package's module
+        lists the module's attributes and every name of ``table``. A name not in ``table``
+        that names a submodule of ``package`` imports it, as the eager imports made
+        every subpackage an attribute (``mpi.kernels``, ``mpi.survey``). The package's module
         becomes a :class:`_LazyPackage`, so a function named like its own module stays the
         function after that module is imported (as with an eager ``from`` import).
 
@@ -77,6 +88,8 @@ def lazy_exports(
 
     def __getattr__(name: str) -> Any:
         target = table.get(name)
+        if target is None and not name.startswith("_") and _has_submodule(package, name):
+            target = f"{package}.{name}"  # a subpackage or module (mpi.kernels, mpi.survey)
         if target is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module_name, _, attribute = target.partition(":")
