@@ -33,6 +33,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -84,8 +85,9 @@ def run(python: str, n: float, calls: int, extra: dict, busy: bool) -> dict:
     spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if busy else None
     try:
         time.sleep(0.5 if busy else 0)
-        proc = subprocess.run(
+        proc = subprocess.run(  # cwd: not a source tree, so `python` imports its own install
             [python, "-c", CHILD, str(n), str(calls)],
+            cwd=tempfile.gettempdir(),
             env=env,
             capture_output=True,
             text=True,

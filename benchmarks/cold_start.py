@@ -66,7 +66,7 @@ if scenario in ("design", "point", "design+point"):
     df = df[df["round"] == df["round"].max()]
     spec = mpi.presets.load("global_mpi_2018")
 else:
-    panel = mpi.datasets.load("registry_panel")
+    panel = mpi.datasets.load("registry_panel", format="xarray")
     spec = mpi.presets.load("china_2b3g")
 t_data = time.perf_counter() - t1
 calls = []

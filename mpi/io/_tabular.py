@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from mpi.errors import ValidationError
-from mpi.io._csv_arrow import read_csv_arrow
 from mpi.io._formats import FORMATS, describe_names, require
 from mpi.io._labels import (
     VALUE_LABELS,
@@ -114,10 +113,6 @@ def text_options(path: Path, fmt: str, encoding: str) -> dict[str, Any]:
 def _read_text(path: Path, fmt: str, wanted: list[Hashable] | None, encoding: str | None):
     enc = encoding or "utf-8-sig"  # a byte-order mark (Excel's "CSV UTF-8") is skipped
     options = text_options(path, fmt, enc)
-    if encoding is None:  # UTF-8: pyarrow's parser when it reads the file as pandas would
-        fast = read_csv_arrow(path, options["sep"], wanted)
-        if fast is not None:
-            return _finish(fast, wanted, {}, {})
     seen: list[Any] = []
     frame = pd.read_csv(
         path, usecols=_recording(wanted, seen), encoding=enc, low_memory=False, **options

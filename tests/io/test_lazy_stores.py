@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from dask.callbacks import Callback
 
-import mpi
+from mpi._common.chunked import is_lazy
 from mpi.dynamics.build import panel_from_long
 from mpi.errors import DataError, ValidationError
 from mpi.io import read, read_pieces, write
@@ -76,7 +76,7 @@ def test_netcdf_opens_as_dask_arrays(wide) -> None:
     ds, _, nc = wide
     with _Tasks() as tasks, read(nc) as lazy:
         assert isinstance(lazy["x"].data, dask.array.Array)
-        assert mpi._common.chunked.is_lazy(lazy, ["x", "weight"])
+        assert is_lazy(lazy, ["x", "weight"])
     assert tasks.count == 0
     with read(nc, chunks={"unit": 500}) as lazy:
         assert lazy["y"].chunks[0] == (500,) * 8
