@@ -41,19 +41,22 @@ Every kernel is compiled by :func:`kernel` (``numba.njit`` with the options they
 The parallel kernels split the units into contiguous chunks, each with private sums merged
 in chunk order at the end. The chunks depend on the data only (:func:`fixed_chunks`,
 :func:`cap_chunks`), never on the number of threads, so every result has the same bits on
-any machine and for any ``numba.set_num_threads``. The loop helpers below spell that
-pattern once::
+any machine and for any ``numba.set_num_threads``. The helpers below spell that pattern
+once: the sums are allocated and merged in Python, and the ``parallel=True`` kernel holds only
+the ``prange`` loop calling a serial body per chunk (numba's parfor passes on a big function
+cost more to compile than the function itself)::
 
-    n_chunks = cap_chunks(n_chunks, n, (n_cells + PAD) * bytes_per_cell)
-    sums = private_sums(n_chunks, n_cells, (k,), np.float64)    # zeroed, padded
-    for c in nb.prange(n_chunks):
-        lo, hi = chunk_range(n, n_chunks, c)
-        for i in range(lo, hi):
-            if weight_missing(weight[i]):
-                ...  # count the unit as dropped
-                continue
-            sums[c, cell[i], ...] += ...
-    out = merge_chunks(sums, n_cells)                           # in chunk order
+    n_chunks = cap_chunks.py_func(n_chunks, n, (n_cells + PAD) * bytes_per_cell)
+    sums = private_sums(n_chunks, n_cells, (k,), np.float64)    # zeroed, padded (numpy)
+    _par(..., sums)                                             # below, compiled
+
+    @kernel(parallel=True)
+    def _par(..., sums):
+        for c in nb.prange(n_chunks):
+            lo, hi = chunk_range(n, n_chunks, c)
+            _chunk(..., lo, hi, sums[c])                        # serial @kernel body
+
+    out = merge_chunks(sums, n_cells)                           # in chunk order (numpy)
 """
 
 from __future__ import annotations
@@ -491,29 +494,47 @@ def weight_missing(w):
     return w != w
 
 
-@kernel(inline="always")
-def private_sums(n_chunks, n_rows, shape, dtype):
+def private_sums(n_chunks: int, n_rows: int, shape: tuple, dtype: Any) -> np.ndarray:
     """Zeroed private sums of every chunk, ``(n_chunks, n_rows + PAD) + shape`` of
-    ``dtype``: ``n_rows`` rows (cells) per chunk plus :data:`PAD` spare rows, so that two
-    threads never write to one cache line. :func:`merge_chunks` adds them up."""
-    return np.zeros((n_chunks, n_rows + PAD) + shape, dtype)
+    ``dtype``, allocated in Python (the kernels then compile no ``np.zeros`` of their own):
+    ``n_rows`` rows (cells) per chunk plus :data:`PAD` spare rows, so that two threads never
+    write to one cache line. :func:`merge_chunks` adds them up.
 
+    Parameters
+    ----------
+    n_chunks, n_rows : int
+        Chunks, and rows (cells) per chunk.
+    shape : tuple of int
+        Trailing shape of each row.
+    dtype : numpy dtype
+        float64 or int64.
 
-@kernel
-def merge_chunks(private, n_rows):
-    """``private[:, :n_rows]`` (C-contiguous, chunks first) summed over the chunks, adding
-    them in chunk order, so the sums carry the same bits for any number of threads.
-
-    A plain loop in a function of its own: in a ``parallel=True`` kernel every array
-    expression (``out += private[c]``) is a parallel region, which costs microseconds on an
-    idle machine and a scheduler time slice on a busy one, once per chunk.
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous zeros.
     """
-    k = private.shape[0]
-    flat = private.reshape((k, -1))
-    m = n_rows * (flat.shape[1] // max(private.shape[1], 1))
-    out = np.zeros(m, private.dtype)
-    for c in range(k):
-        row = flat[c]
-        for j in range(m):
-            out[j] += row[j]
-    return out.reshape((n_rows,) + private.shape[2:])
+    return np.zeros((n_chunks, n_rows + PAD, *shape), dtype)
+
+
+def merge_chunks(private: np.ndarray, n_rows: int) -> np.ndarray:
+    """``private[:, :n_rows]`` summed over the chunks, added in chunk order from zero, so the
+    sums carry the same bits for any number of threads (numpy, outside the kernels: one
+    addition per chunk, no parallel region).
+
+    Parameters
+    ----------
+    private : numpy.ndarray
+        Sums of :func:`private_sums` filled by a kernel.
+    n_rows : int
+        The rows to keep.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_rows,) + private.shape[2:]``, C-contiguous.
+    """
+    out = np.zeros((n_rows, *private.shape[2:]), private.dtype)
+    for c in range(private.shape[0]):
+        out += private[c, :n_rows]
+    return out

@@ -25,9 +25,17 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 from .columns import readonly_view
-from .panel import POOR, chunk_sums, merge_sums, unit_arrays
+from .panel import POOR, unit_arrays
 
 __all__ = [
     "chronic_time_first",
@@ -174,16 +182,16 @@ def chronic_time_first(
     n, n_waves = state.shape
     entries = (n_waves + 1) * NS + n_waves * NT + d * NJ + NC  # per cell of a chunk
     n_chunks = cap_chunks.py_func(n_chunks, n, 8 * (n_cells + PAD) * entries)
-    sst = chunk_sums(n_chunks, n_cells, (n_waves + 1, NS), np.float64)
-    tst = chunk_sums(n_chunks, n_cells, (n_waves, NT), np.float64)
-    jst = chunk_sums(n_chunks, n_cells, (d, NJ), np.float64)
-    cnt = chunk_sums(n_chunks, n_cells, (NC,), np.int64)
+    sst = private_sums(n_chunks, n_cells, (n_waves + 1, NS), np.float64)
+    tst = private_sums(n_chunks, n_cells, (n_waves, NT), np.float64)
+    jst = private_sums(n_chunks, n_cells, (d, NJ), np.float64)
+    cnt = private_sums(n_chunks, n_cells, (NC,), np.int64)
     _time_first_par(state, num, pattern, weight, cell, d, bool(observed), min_waves, tau_num,
                     tau_den, n_chunks, sst, tst, jst, cnt)  # fmt: skip
-    sstat = merge_sums(sst, n_cells)
-    tstat = merge_sums(tst, n_cells)
-    jstat = merge_sums(jst, n_cells)
-    count = merge_sums(cnt, n_cells)
+    sstat = merge_chunks(sst, n_cells)
+    tstat = merge_chunks(tst, n_cells)
+    jstat = merge_chunks(jst, n_cells)
+    count = merge_chunks(cnt, n_cells)
     return sstat, tstat, jstat, count
 
 
@@ -310,14 +318,14 @@ def chronic_dims_first(
     n, n_waves = state.shape
     d = wint.shape[0]
     n_chunks = cap_chunks.py_func(n_chunks, n, 8 * (n_cells + PAD) * (NU + d * ND + NC))
-    ust = chunk_sums(n_chunks, n_cells, (NU,), np.float64)
-    dst = chunk_sums(n_chunks, n_cells, (d, ND), np.float64)
-    cnt = chunk_sums(n_chunks, n_cells, (NC,), np.int64)
+    ust = private_sums(n_chunks, n_cells, (NU,), np.float64)
+    dst = private_sums(n_chunks, n_cells, (d, ND), np.float64)
+    cnt = private_sums(n_chunks, n_cells, (NC,), np.int64)
     _dims_first_par(state, pattern, weight, cell, bool(observed), min_waves, tau_num, tau_den,
                     wint, denom, k_num, k_den, n_chunks, ust, dst, cnt)  # fmt: skip
-    ustat = merge_sums(ust, n_cells)
-    dstat = merge_sums(dst, n_cells)
-    count = merge_sums(cnt, n_cells)
+    ustat = merge_chunks(ust, n_cells)
+    dstat = merge_chunks(dst, n_cells)
+    count = merge_chunks(cnt, n_cells)
     return ustat, dstat, count
 
 
@@ -422,14 +430,14 @@ def duration_adjusted_stats(
     na = alpha.shape[0]
     entries = 3 + na + n_waves * (1 + na) + NC  # per cell of a chunk
     n_chunks = cap_chunks.py_func(n_chunks, n, 8 * (n_cells + PAD) * entries)
-    ust = chunk_sums(n_chunks, n_cells, (3 + na,), np.float64)
-    tst = chunk_sums(n_chunks, n_cells, (n_waves, 1 + na), np.float64)
-    cnt = chunk_sums(n_chunks, n_cells, (NC,), np.int64)
+    ust = private_sums(n_chunks, n_cells, (3 + na,), np.float64)
+    tst = private_sums(n_chunks, n_cells, (n_waves, 1 + na), np.float64)
+    cnt = private_sums(n_chunks, n_cells, (NC,), np.int64)
     _duration_par(y, line, weight, cell, bool(observed), min_waves, tau_num, tau_den, alpha,
                   n_chunks, ust, tst, cnt)  # fmt: skip
-    ustat = merge_sums(ust, n_cells)
-    tstat = merge_sums(tst, n_cells)
-    count = merge_sums(cnt, n_cells)
+    ustat = merge_chunks(ust, n_cells)
+    tstat = merge_chunks(tst, n_cells)
+    count = merge_chunks(cnt, n_cells)
     return ustat, tstat, count
 
 

@@ -26,9 +26,17 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 from .columns import readonly_view
-from .panel import POOR, chunk_sums, merge_sums, unit_arrays
+from .panel import POOR, unit_arrays
 
 __all__ = [
     "decompose_statistics",
@@ -128,14 +136,14 @@ def decompose_statistics(
     ns = DEP1 + 2 * d
     private = 8 * (n_cells + PAD) * n_pairs * N_GROUPS * (ns + 1) + 8 * PAD
     n_chunks = cap_chunks.py_func(n_chunks, n, private)
-    stats_c = chunk_sums(n_chunks, n_cells, (n_pairs, N_GROUPS, ns), np.float64)
-    counts_c = chunk_sums(n_chunks, n_cells, (n_pairs, N_GROUPS), np.int64)
-    info_c = chunk_sums(n_chunks, 3, (), np.int64)
+    stats_c = private_sums(n_chunks, n_cells, (n_pairs, N_GROUPS, ns), np.float64)
+    counts_c = private_sums(n_chunks, n_cells, (n_pairs, N_GROUPS), np.int64)
+    info_c = private_sums(n_chunks, 3, (), np.int64)
     _stats_par(state, num, pattern, weight, cell, history, t1, t2, bool(require_all), d,
                n_chunks, stats_c, counts_c, info_c)  # fmt: skip
-    stats = merge_sums(stats_c, n_cells)
-    counts = merge_sums(counts_c, n_cells)
-    info = merge_sums(info_c, 3)
+    stats = merge_chunks(stats_c, n_cells)
+    counts = merge_chunks(counts_c, n_cells)
+    info = merge_chunks(info_c, 3)
     return stats, counts, info
 
 

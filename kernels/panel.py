@@ -24,7 +24,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from ._config import PAD, cap_chunks, chunk_range, fixed_chunks, kernel
+from ._config import cap_chunks, chunk_range, fixed_chunks, kernel, merge_chunks, private_sums
 from .af_layout import BLOCK
 from .columns import readonly_view
 from .rules import MISS_SHIFT, evaluate, evaluate_lean, note_bad_flag
@@ -38,8 +38,8 @@ __all__ = [
     "POOR",
     "SEVERE",
     "MAX_D",
-    "chunk_sums",
-    "merge_sums",
+    "private_sums",
+    "merge_chunks",
     "pattern_tables",
     "unit_arrays",
 ]
@@ -289,50 +289,6 @@ def _full_chunk(cols, rules, cutoffs, wint, denom, k_num, k_den, vul_num, vul_de
             state[i] = _state_of(
                 np.int64(bnum[r]), denom, k_num, k_den, vul_num, vul_den, sev_num, sev_den
             )
-
-
-def chunk_sums(n_chunks: int, n_rows: int, shape: tuple, dtype: Any) -> np.ndarray:
-    """Zeroed private sums of every chunk, ``(n_chunks, n_rows + PAD) + shape`` of ``dtype``
-    (:func:`~._config.private_sums` allocated in Python: the kernels then compile no
-    ``np.zeros`` of their own), merged by :func:`merge_sums`.
-
-    Parameters
-    ----------
-    n_chunks, n_rows : int
-        Chunks, and rows (group cells) per chunk; :data:`~._config.PAD` spare rows follow.
-    shape : tuple of int
-        Trailing shape of each row.
-    dtype : numpy dtype
-        float64 or int64.
-
-    Returns
-    -------
-    numpy.ndarray
-        C-contiguous zeros.
-    """
-    return np.zeros((n_chunks, n_rows + PAD, *shape), dtype)
-
-
-def merge_sums(private: np.ndarray, n_rows: int) -> np.ndarray:
-    """``private[:, :n_rows]`` summed over the chunks, added in chunk order from zero (the
-    bits of :func:`~._config.merge_chunks`, for any thread count), with numpy.
-
-    Parameters
-    ----------
-    private : numpy.ndarray
-        Sums of :func:`chunk_sums` filled by a kernel.
-    n_rows : int
-        The rows to keep.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n_rows,) + private.shape[2:]``, C-contiguous.
-    """
-    out = np.zeros((n_rows, *private.shape[2:]), private.dtype)
-    for c in range(private.shape[0]):
-        out += private[c, :n_rows]
-    return out
 
 
 def unit_arrays(state: Any, weight: Any, cell: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

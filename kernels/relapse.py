@@ -26,9 +26,17 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 from .columns import readonly_view
-from .panel import chunk_sums, merge_sums, unit_arrays
+from .panel import unit_arrays
 
 __all__ = [
     "relapse_sums",
@@ -135,23 +143,23 @@ def relapse_sums(
     C = 2 + 2 * d
     entries = 96 * T * T + 16 * max(P, 1) * N_PERIOD + 8 * C + 24  # bytes per cell of a chunk
     n_chunks = cap_chunks.py_func(n_chunks, n, (n_cells + PAD) * entries)
-    clw = chunk_sums(n_chunks, n_cells, (2, T, T, 3), np.float64)
-    cln = chunk_sums(n_chunks, n_cells, (2, T, T, 3), np.int64)
-    cpw = chunk_sums(n_chunks, n_cells, (max(P, 1), N_PERIOD), np.float64)
-    cpn = chunk_sums(n_chunks, n_cells, (max(P, 1), N_PERIOD), np.int64)
-    ccw = chunk_sums(n_chunks, n_cells, (C,), np.float64)
-    ccn = chunk_sums(n_chunks, n_cells, (), np.int64)
-    cun = chunk_sums(n_chunks, n_cells, (2,), np.int64)
+    clw = private_sums(n_chunks, n_cells, (2, T, T, 3), np.float64)
+    cln = private_sums(n_chunks, n_cells, (2, T, T, 3), np.int64)
+    cpw = private_sums(n_chunks, n_cells, (max(P, 1), N_PERIOD), np.float64)
+    cpn = private_sums(n_chunks, n_cells, (max(P, 1), N_PERIOD), np.int64)
+    ccw = private_sums(n_chunks, n_cells, (C,), np.float64)
+    ccn = private_sums(n_chunks, n_cells, (), np.int64)
+    cun = private_sums(n_chunks, n_cells, (2,), np.int64)
     _sums_par(state, num, pattern, weight, cell, d, bool(scores), n_chunks, clw, cln, cpw,
               cpn, ccw, ccn, cun)  # fmt: skip
-    life_w = merge_sums(clw, n_cells)
-    life_n = merge_sums(cln, n_cells)
+    life_w = merge_chunks(clw, n_cells)
+    life_n = merge_chunks(cln, n_cells)
     # one dummy wave pair without a later wave (T = 1): none in the outputs
-    period_w = merge_sums(cpw, n_cells)[:, :P]
-    period_n = merge_sums(cpn, n_cells)[:, :P]
-    comp_w = merge_sums(ccw, n_cells)
-    comp_n = merge_sums(ccn, n_cells)
-    units = merge_sums(cun, n_cells)
+    period_w = merge_chunks(cpw, n_cells)[:, :P]
+    period_n = merge_chunks(cpn, n_cells)[:, :P]
+    comp_w = merge_chunks(ccw, n_cells)
+    comp_n = merge_chunks(ccn, n_cells)
+    units = merge_chunks(cun, n_cells)
     return life_w, life_n, period_w, period_n, comp_w, comp_n, units
 
 
@@ -318,11 +326,11 @@ def relapse_cross_sums(
     n, T = state.shape
     K = n_taus
     n_chunks = cap_chunks.py_func(n_chunks, n, (n_cells + PAD) * (72 * T * T + 24 * max(K, 1) ** 2))
-    cw = chunk_sums(n_chunks, n_cells, (3, T, T, 3), np.float64)
-    cy = chunk_sums(n_chunks, n_cells, (max(K, 1), max(K, 1), 3), np.float64)
+    cw = private_sums(n_chunks, n_cells, (3, T, T, 3), np.float64)
+    cy = private_sums(n_chunks, n_cells, (max(K, 1), max(K, 1), 3), np.float64)
     _cross_par(state, weight, cell, tau_index, max(K, 1), n_chunks, cw, cy)
-    waves = merge_sums(cw, n_cells)
-    years = merge_sums(cy, n_cells)[:, :K, :K]  # one dummy duration without any (K = 0)
+    waves = merge_chunks(cw, n_cells)
+    years = merge_chunks(cy, n_cells)[:, :K, :K]  # one dummy duration without any (K = 0)
     return waves, years
 
 

@@ -29,9 +29,16 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 from .columns import readonly_view
-from .panel import chunk_sums, merge_sums
 
 __all__ = ["risk_counts", "N_TSE", "full_cells", "USED", "NO_WEIGHT"]
 
@@ -102,11 +109,11 @@ def risk_counts(
     code = np.empty((n, T), np.int16)
     cw = np.zeros((n_chunks, T + 1, n_full + PAD, 2))
     cn = np.zeros((n_chunks, T + 1, n_full + PAD, 2), np.int64)
-    cu = chunk_sums(n_chunks, 2, (), np.int64)
+    cu = private_sums(n_chunks, 2, (), np.int64)
     _risk_par(state, weight, n_bands, max_history, horizon, n_chunks, code, cw, cn, cu)
-    sum_w = merge_sums(cw, T)[:, :n_full].copy()
-    sum_n = merge_sums(cn, T)[:, :n_full].copy()
-    units = merge_sums(cu, 2)
+    sum_w = merge_chunks(cw, T)[:, :n_full].copy()
+    sum_n = merge_chunks(cn, T)[:, :n_full].copy()
+    units = merge_chunks(cu, 2)
     return code, sum_w, sum_n, units
 
 

@@ -20,9 +20,17 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._config import PAD, cap_chunks, chunk_range, kernel, weight_missing
+from ._config import (
+    PAD,
+    cap_chunks,
+    chunk_range,
+    kernel,
+    merge_chunks,
+    private_sums,
+    weight_missing,
+)
 from .columns import readonly_view
-from .panel import chunk_sums, merge_sums, unit_arrays
+from .panel import unit_arrays
 
 __all__ = [
     "transition_flows",
@@ -106,11 +114,15 @@ def transition_flows(
     S = 2 if mode == POVERTY else 4
     P = max(T - 1, 0)
     n_chunks = cap_chunks.py_func(n_chunks, n, (n_cells + PAD) * (16 * P * S * S + 24))
-    cflow = chunk_sums(n_chunks, n_cells, (P, S, S), np.float64)
-    ccount = chunk_sums(n_chunks, n_cells, (P, S, S), np.int64)
-    cunits = chunk_sums(n_chunks, n_cells, (3,), np.int64)
+    cflow = private_sums(n_chunks, n_cells, (P, S, S), np.float64)
+    ccount = private_sums(n_chunks, n_cells, (P, S, S), np.int64)
+    cunits = private_sums(n_chunks, n_cells, (3,), np.int64)
     _flows_par(state, weight, cell, mode, balance, n_chunks, cflow, ccount, cunits)
-    return merge_sums(cflow, n_cells), merge_sums(ccount, n_cells), merge_sums(cunits, n_cells)
+    return (
+        merge_chunks(cflow, n_cells),
+        merge_chunks(ccount, n_cells),
+        merge_chunks(cunits, n_cells),
+    )
 
 
 @kernel(parallel=True, error_model="numpy")
@@ -208,15 +220,15 @@ def spell_counts(
     M = (T + 1) // 2 + 1
     n_chunks = cap_chunks.py_func(n_chunks, n, (n_cells + PAD) * (128 * max(T, 1) + 16 * M + 24))
     n_spells = np.zeros(n, np.int64)
-    csw = chunk_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.float64)
-    csn = chunk_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.int64)
-    cpw = chunk_sums(n_chunks, n_cells, (M,), np.float64)
-    cpn = chunk_sums(n_chunks, n_cells, (M,), np.int64)
-    cunits = chunk_sums(n_chunks, n_cells, (3,), np.int64)
+    csw = private_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.float64)
+    csn = private_sums(n_chunks, n_cells, (2, max(T, 1), 2, 2), np.int64)
+    cpw = private_sums(n_chunks, n_cells, (M,), np.float64)
+    cpn = private_sums(n_chunks, n_cells, (M,), np.int64)
+    cunits = private_sums(n_chunks, n_cells, (3,), np.int64)
     _counts_par(state, weight, cell, balance, n_chunks, n_spells, csw, csn, cpw, cpn, cunits)
     return (
         n_spells,
-        *(merge_sums(a, n_cells) for a in (csw, csn, cpw, cpn, cunits)),
+        *(merge_chunks(a, n_cells) for a in (csw, csn, cpw, cpn, cunits)),
     )
 
 

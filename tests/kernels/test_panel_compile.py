@@ -19,6 +19,7 @@ import sys
 import numpy as np
 import pytest
 
+from mpi.kernels import _config as kconfig
 from mpi.kernels import panel as kpanel
 from mpi.kernels import relapse as krl
 from mpi.kernels import transitions as ktr
@@ -108,17 +109,17 @@ def _states(n: int, T: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return state, weight, cell
 
 
-def test_merge_sums_adds_chunks_in_order_from_zero() -> None:
+def test_merge_chunks_adds_chunks_in_order_from_zero() -> None:
     rng = np.random.default_rng(0)
-    private = kpanel.chunk_sums(5, 3, (2, 4), np.float64)
-    assert private.shape == (5, 3 + kpanel.PAD, 2, 4)
+    private = kconfig.private_sums(5, 3, (2, 4), np.float64)
+    assert private.shape == (5, 3 + kconfig.PAD, 2, 4)
     assert private.flags.c_contiguous and not private.any()
     private[...] = rng.normal(size=private.shape) * 10.0 ** rng.integers(-8, 8, private.shape)
     expected = np.zeros((3, 2, 4))
     for c in range(5):
         for idx in np.ndindex(3, 2, 4):
             expected[idx] = expected[idx] + private[(c, *idx)]
-    got = kpanel.merge_sums(private, 3)
+    got = kconfig.merge_chunks(private, 3)
     assert got.shape == (3, 2, 4)
     np.testing.assert_array_equal(got, expected)  # the same bits, in chunk order
 
