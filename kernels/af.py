@@ -41,6 +41,7 @@ from .af_layout import (
     MAX_REWEIGHT_DENOMINATOR,
     NBS,
     NOBS,
+    NPT,
     PATTERNS,
     RANGE_MIN_CELLS,
     SCORE,
@@ -50,7 +51,7 @@ from .af_layout import (
     VULNB,
 )
 from .af_sums import af_sums, af_sums_lean, lean_scratch, merge_private, pattern_facts
-from .columns import column_list, readonly_view
+from .columns import column_table, readonly_view
 from .rules import EQ, FLAG, GE, GT, LE, LT, MISS_SHIFT, NE, RULE_CODES
 
 # the kernel's entry points, and the names of its parts that the rest of mpi reads here
@@ -202,12 +203,12 @@ def af_statistics(
 
     Parameters
     ----------
-    cols : numba.typed.List or sequence of float64[:] or of int8[:]
+    cols : sequence of float64[:] or of int8[:]
         One achievement (or 0/1 flag) column per indicator; NaN marks a missing value.
-        All columns have one dtype: int8 (0/1 flags and small integer codes without
-        missing values, read in place) gives the same statistics as their float64 values.
-        A typed List (:func:`.columns.column_list`) is used as is; a sequence of arrays is
-        turned into one.
+        All columns have one dtype and length: int8 (0/1 flags and small integer codes
+        without missing values, read in place) gives the same statistics as their float64
+        values. The kernels read them through their addresses
+        (:class:`.columns.ColumnTable`), never a copy.
     ident : Identification
         Rules, weights and cutoffs; how missing values are handled and units are summed.
     sweight : float64[n] or float64[0]
@@ -237,8 +238,7 @@ def af_statistics(
         its first and last unit instead of a pass over its units. A unit outside its
         chunk's range is an error (ERR_CELL), never a write elsewhere.
     n_units : int, optional
-        The number of units (the columns' length). Give it with a typed List: reading it
-        from the list in Python would compile numba's list ``getitem`` in every process.
+        The number of units, checked against the columns' length when given.
 
     Returns
     -------
@@ -268,13 +268,11 @@ def af_statistics(
     """
     if n_chunks < 1:
         raise ValueError(f"n_chunks must be at least 1; got {n_chunks}")
-    if isinstance(cols, (list, tuple)):
-        if n_units is None:
-            n_units = len(cols[0]) if cols else 0
-        cols = column_list(cols)
-    elif n_units is None:  # a typed List without its length: read it (compiles a getitem)
-        n_units = cols[0].shape[0]
-    n = int(n_units)
+    # the kernels read the columns through their addresses; ``arrays`` keeps them alive
+    cols, arrays = column_table(list(cols))
+    n = cols.n
+    if n_units is not None and int(n_units) != n:
+        raise ValueError(f"n_units is {n_units} but the columns have {n} values")
     ident = _fixed_ident(ident)
     sweight = _read_only(sweight, np.float64)
     cell = _read_only(cell, np.int64)
@@ -313,8 +311,7 @@ def af_statistics(
     bdep = np.zeros((k, rows * nb_, d))
     ndrop = np.zeros((k, rows))
     nmiss = np.zeros((k, rows, d))
-    ptab = np.zeros((k, n_tab, tab_w))
-    pcnt = np.zeros((k, n_tab, tab_w))
+    ptab = np.zeros((k, n_tab, tab_w, NPT))
     facts = pattern_facts(ident, n_pat)
     err = np.zeros((k, 3))
     data = (sweight, cell, cell_offset, major, n_minor)
@@ -322,7 +319,7 @@ def af_statistics(
     lean = bool(use_patterns) and not reweight
     if lean:
         af_sums_lean(
-            cols, ident, data, plan, out, (bstat, bdep, ndrop, nmiss, ptab, pcnt), facts,
+            cols, ident, data, plan, out, (bstat, bdep, ndrop, nmiss, ptab), facts,
             lean_scratch(k), err,
         )  # fmt: skip
     else:
@@ -335,9 +332,10 @@ def af_statistics(
         dim_w = np.zeros(ident.n_dims, np.int64)
         np.add.at(dim_w, ident.dim_of, wint)
         af_sums(
-            cols, ident, data, plan, out, (bstat, bdep, bmissw, bcadj, ndrop, nmiss, ptab,
-            pcnt), facts, (wflt, dim_w), err,
+            cols, ident, data, plan, out, (bstat, bdep, bmissw, bcadj, ndrop, nmiss, ptab),
+            facts, (wflt, dim_w), err,
         )  # fmt: skip
+    del arrays  # the kernels are done with the columns' addresses
     if not shared:
         private = (bstat, bdep, bmissw if not lean else None, bcadj if not lean else None,
                    ndrop, nmiss)  # fmt: skip

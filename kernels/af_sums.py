@@ -38,14 +38,20 @@ from .af_layout import (
     ERR_CELL,
     ERR_DENOMINATOR,
     ERR_NEG_WEIGHT,
+    LEAN_BLOCK,
     M1,
     M2,
     NOBS,
+    PG1,
+    PG2,
+    PN,
+    PW,
     SCORE,
     SEVERE,
     SUMW,
     VULNB,
 )
+from .columns import column
 from .reweight import OK as RW_OK
 from .reweight import TOO_BIG as RW_TOO_BIG
 from .reweight import reweighted_score
@@ -107,7 +113,7 @@ def lean_scratch(k):
     -------
     tuple of numpy.ndarray
     """
-    return np.zeros((k, BLOCK), np.int32), np.zeros((k, 2, BLOCK))
+    return np.zeros((k, LEAN_BLOCK), np.int32), np.zeros((k, 2, LEAN_BLOCK))
 
 
 def merge_private(out, private, lo, size, nb_, reweight):
@@ -143,13 +149,49 @@ def merge_private(out, private, lo, size, nb_, reweight):
         o_miss[c0 : c0 + nc] += nmiss[t, :nc]
 
 
+@kernel(inline="always")
+def flush_patterns(ptab, st, dep_acc, ident, facts, n_rows, nb_):
+    """A chunk's per-pattern sums ``ptab`` (cells ``0 .. n_rows - 1``, :data:`NPT` fields)
+    added to its per-bucket statistics ``st`` and deprivations ``dep_acc``: every statistic
+    but the gap terms is a function of the pattern (score, bucket, bands from the exact
+    integer numerator ``pnum``), so identification stays exact; the units' gap terms were
+    summed per pattern."""
+    pnum, pbucket = facts[0], facts[1]
+    denom, d = ident.denom, ident.rules.shape[0]
+    vul_num, vul_den, sev_num, sev_den = ident.vul_num, ident.vul_den, ident.sev_num, ident.sev_den
+    fdenom = float(denom)
+    for c in range(n_rows):
+        for p in range(ptab.shape[1]):
+            cnt = ptab[c, p, PN]
+            if cnt == 0.0:
+                continue
+            w = ptab[c, p, PW]
+            unum = pnum[p]
+            score = unum / fdenom
+            cbi = c * nb_ + pbucket[p]
+            st[cbi, SUMW] += w
+            st[cbi, NOBS] += cnt
+            st[cbi, SCORE] += w * score
+            st[cbi, C2] += w * score * score
+            st[cbi, M1] += w * score + ptab[c, p, PG1]
+            st[cbi, M2] += w * score + ptab[c, p, PG2]
+            if unum * vul_den >= vul_num * denom:
+                st[cbi, VULNB] += w
+            if unum * sev_den >= sev_num * denom:
+                st[cbi, SEVERE] += w
+            for j in range(d):
+                if (p >> j) & 1:
+                    dep_acc[cbi, j] += w
+
+
 @kernel(error_model="numpy")
 def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t):
     """Chunk ``t`` of :func:`af_sums_lean` (a pattern mode without reweighting).
 
     The chunk's units are ``bounds[t] .. bounds[t + 1] - 1`` and its cells ``lo[t] ..
     lo[t] + size[t] - 1`` (``plan = (bounds, lo, size, shared)``); it adds into its private
-    rows (``private = (bstat, bdep, ndrop, nmiss, ptab, pcnt)``, chunks first) or, ``shared``,
+    rows (``private = (bstat, bdep, ndrop, nmiss, ptab)``, chunks first; ``ptab`` the
+    per-pattern sums, :data:`~.af_layout.NPT` fields) or, ``shared``,
     into ``out``; ``data = (sweight, cell, cell_offset, cell_major, n_minor)``; ``facts``
     the per-pattern facts (:func:`pattern_facts`); ``errors[t]`` its first error. A unit
     with a missing value is counted (``ndrop``, ``nmiss``) and dropped.
@@ -157,7 +199,7 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
     sweight, cell, cell_offset, cell_major, n_minor = data
     bounds, lo, size, shared = plan
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
-    bstat, bdep, ndrop, nmiss, ptab_all, pcnt_all = private
+    bstat, bdep, ndrop, nmiss, ptab_all = private
     start, stop = bounds[t], bounds[t + 1]
     c_first, c_end, n_rows = lo[t], lo[t] + size[t], size[t]
     c_lo = 0 if shared else lo[t]
@@ -165,15 +207,13 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
     dep_acc = o_dep if shared else bdep[t]
     nd_acc = o_drop if shared else ndrop[t]
     nm_acc = o_miss if shared else nmiss[t]
-    ptab, pcnt, err = ptab_all[t], pcnt_all[t], errors[t]
+    ptab, err = ptab_all[t], errors[t]
     rules, cutoffs, cardinal = ident.rules, ident.cutoffs, ident.cardinal
     wint, denom = ident.wint, ident.denom
-    vul_num, vul_den, sev_num, sev_den = ident.vul_num, ident.vul_den, ident.sev_num, ident.sev_den
     direct = ident.use_patterns == DIRECT
     pnum, pbucket, pscore, pvul, psev = facts
     d = rules.shape[0]
     nb_ = ident.k_num.shape[0] + 1
-    n_pat = ptab.shape[1]
     has_cell = cell.shape[0] > 0
     has_w = sweight.shape[0] > 0
     fdenom = float(denom)
@@ -184,8 +224,8 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
     one = np.uint64(1)
     # the chunk's buffers, allocated by the caller (no allocation code compiled here)
     pat, m1, m2 = scratch[0][t], scratch[1][t, 0], scratch[1][t, 1]
-    for i0 in range(start, stop, BLOCK):
-        m = min(BLOCK, stop - i0)
+    for i0 in range(start, stop, LEAN_BLOCK):
+        m = min(LEAN_BLOCK, stop - i0)
         for r in range(m):
             pat[r] = 0
         if has_card:
@@ -194,7 +234,7 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
                 m2[r] = 0.0
         # pass 1, column by column: the pattern's bits (vectorisable loops)
         for j in range(d):
-            col = cols[j]
+            col = column(cols, j)
             bad = evaluate_lean(
                 col, i0, m, rules[j], cutoffs[j], pat, np.int32(1 << j),
                 np.int32(1 << (MISS_SHIFT + j)), cardinal[j], wint[j] / fdenom, m1, m2,
@@ -249,48 +289,27 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
                 for j in range(ud):  # branch-free: bit j of the pattern is 0 or 1
                     dep_acc[cbi, j] += s * ((pp >> j) & one)
                 continue
-            ptab[c, pat[r]] += s
-            pcnt[c, pat[r]] += 1.0
-            if has_card:  # gap terms; the score part is added per pattern below
-                cbi = c * nb_ + pbucket[pat[r]]
-                st[cbi, M1] += s * m1[r]
-                st[cbi, M2] += s * m2[r]
+            p = pat[r]
+            ptab[c, p, PW] += s
+            ptab[c, p, PN] += 1.0
+            if has_card:  # gap terms; the score part is added per pattern at the end
+                ptab[c, p, PG1] += s * m1[r]
+                ptab[c, p, PG2] += s * m2[r]
     if not direct:  # patterns -> statistics (exact identification)
-        for c in range(n_rows):
-            for p in range(n_pat):
-                w = ptab[c, p]
-                cnt = pcnt[c, p]
-                if cnt == 0.0:
-                    continue
-                unum = pnum[p]
-                score = unum / fdenom
-                cbi = c * nb_ + pbucket[p]
-                st[cbi, SUMW] += w
-                st[cbi, NOBS] += cnt
-                st[cbi, SCORE] += w * score
-                st[cbi, C2] += w * score * score
-                st[cbi, M1] += w * score
-                st[cbi, M2] += w * score
-                if unum * vul_den >= vul_num * denom:
-                    st[cbi, VULNB] += w
-                if unum * sev_den >= sev_num * denom:
-                    st[cbi, SEVERE] += w
-                for j in range(d):
-                    if (p >> j) & 1:
-                        dep_acc[cbi, j] += w
+        flush_patterns(ptab, st, dep_acc, ident, facts, n_rows, nb_)
 
 
 @kernel(error_model="numpy")
 def _full_chunk(cols, ident, data, plan, out, private, facts, aux, errors, t):
     """Chunk ``t`` of :func:`af_sums` (any mode): as :func:`_lean_chunk`, plus unit-by-unit
     identification and the OPHI reweighting (``private = (bstat, bdep, bmissw, bcadj, ndrop,
-    nmiss, ptab, pcnt)``; ``bmissw, bcadj`` the observed weight and contribution
+    nmiss, ptab)``; ``bmissw, bcadj`` the observed weight and contribution
     corrections). ``aux`` is ``(wflt, dim_w)``: the float weights and the integer weight of
     each dimension."""
     sweight, cell, cell_offset, cell_major, n_minor = data
     bounds, lo, size, shared = plan
     o_stat, o_dep, o_missw, o_cadj, o_drop, o_miss = out
-    bstat, bdep, bmissw, bcadj, ndrop, nmiss, ptab_all, pcnt_all = private
+    bstat, bdep, bmissw, bcadj, ndrop, nmiss, ptab_all = private
     start, stop = bounds[t], bounds[t + 1]
     c_first, c_end, n_rows = lo[t], lo[t] + size[t], size[t]
     c_lo = 0 if shared else lo[t]
@@ -300,7 +319,7 @@ def _full_chunk(cols, ident, data, plan, out, private, facts, aux, errors, t):
     nm_acc = o_miss if shared else nmiss[t]
     mw_acc = o_missw if shared and ident.reweight else bmissw[t]
     ca_acc = o_cadj if shared and ident.reweight else bcadj[t]
-    ptab, pcnt, err = ptab_all[t], pcnt_all[t], errors[t]
+    ptab, err = ptab_all[t], errors[t]
     rules, cutoffs, cardinal, wint, dim_of = (
         ident.rules, ident.cutoffs, ident.cardinal, ident.wint, ident.dim_of
     )  # fmt: skip
@@ -313,7 +332,6 @@ def _full_chunk(cols, ident, data, plan, out, private, facts, aux, errors, t):
     d = rules.shape[0]
     K = k_num.shape[0]
     nb_ = K + 1
-    n_pat = ptab.shape[1]
     has_cell = cell.shape[0] > 0
     has_w = sweight.shape[0] > 0
     fdenom = float(denom)
@@ -343,7 +361,7 @@ def _full_chunk(cols, ident, data, plan, out, private, facts, aux, errors, t):
         m2[:m] = 0.0
         # pass 1, column by column: deprivation, integer score, gaps (vectorisable loops)
         for j in range(d):
-            col = cols[j]
+            col = column(cols, j)
             rule = rules[j]
             z = cutoffs[j]
             wj = np.int32(wint[j])
@@ -410,12 +428,12 @@ def _full_chunk(cols, ident, data, plan, out, private, facts, aux, errors, t):
                     for j in range(ud):  # branch-free: bit j of the pattern is 0 or 1
                         dep_acc[cbi, j] += s * ((pp >> j) & one)
                     continue
-                ptab[c, pat[r]] += s
-                pcnt[c, pat[r]] += 1.0
-                if has_card:  # gap terms; the score part is added per pattern below
-                    cbi = c * nb_ + pbucket[pat[r]]
-                    st[cbi, M1] += s * m1[r]
-                    st[cbi, M2] += s * m2[r]
+                p = pat[r]
+                ptab[c, p, PW] += s
+                ptab[c, p, PN] += 1.0
+                if has_card:  # gap terms; the score part is added per pattern at the end
+                    ptab[c, p, PG1] += s * m1[r]
+                    ptab[c, p, PG2] += s * m2[r]
                 continue
             unum = np.int64(num[r])
             uden = np.int64(denom)
@@ -431,7 +449,7 @@ def _full_chunk(cols, ident, data, plan, out, private, facts, aux, errors, t):
                     for j in range(d):
                         g[j, r] = (pat[r] >> j) & 1
                         if cardinal[j] and g[j, r]:
-                            gg = (cutoffs[j] - cols[j][i]) / cutoffs[j]
+                            gg = (cutoffs[j] - column(cols, j)[i]) / cutoffs[j]
                             gap[j, r] = gg if gg < 1.0 else 1.0
                 # OPHI reweighting (.reweight): a and b get the per-dimension weights
                 unum, uden, status = reweighted_score(wint, dim_of, dim_w, denom, miss, g, r, a, b)
@@ -477,28 +495,7 @@ def _full_chunk(cols, ident, data, plan, out, private, facts, aux, errors, t):
                     elif g[j, r]:
                         ca_acc[cbi, j] += s * (weff[j] - wflt[j])
     if use_patterns and not direct:  # patterns -> statistics (exact identification)
-        for c in range(n_rows):
-            for p in range(n_pat):
-                w = ptab[c, p]
-                cnt = pcnt[c, p]
-                if cnt == 0.0:
-                    continue
-                unum = pnum[p]
-                score = unum / fdenom
-                cbi = c * nb_ + pbucket[p]
-                st[cbi, SUMW] += w
-                st[cbi, NOBS] += cnt
-                st[cbi, SCORE] += w * score
-                st[cbi, C2] += w * score * score
-                st[cbi, M1] += w * score
-                st[cbi, M2] += w * score
-                if unum * vul_den >= vul_num * denom:
-                    st[cbi, VULNB] += w
-                if unum * sev_den >= sev_num * denom:
-                    st[cbi, SEVERE] += w
-                for j in range(d):
-                    if (p >> j) & 1:
-                        dep_acc[cbi, j] += w
+        flush_patterns(ptab, st, dep_acc, ident, facts, n_rows, nb_)
 
 
 @kernel(parallel=True, error_model="numpy")
@@ -518,8 +515,7 @@ def af_sums(cols, ident, data, plan, out, private, facts, aux, errors):
 @kernel(parallel=True, error_model="numpy")
 def af_sums_lean(cols, ident, data, plan, out, private, facts, scratch, errors):
     """:func:`af_sums` for the pattern modes without reweighting: :func:`_lean_chunk` per
-    chunk (``private`` without the reweighting rows: ``bstat, bdep, ndrop, nmiss, ptab,
-    pcnt``; ``scratch`` each chunk's buffers, :func:`lean_scratch`)."""
+    chunk (``private`` without the reweighting rows: ``bstat, bdep, ndrop, nmiss, ptab``; ``scratch`` each chunk's buffers, :func:`lean_scratch`)."""
     for t in nb.prange(errors.shape[0]):
         _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, np.int64(t))
     return errors

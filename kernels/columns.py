@@ -14,14 +14,17 @@ again): pass lengths alongside it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
+import numba as nb
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 from numba.typed import List
 
 from ._config import kernel
 
-__all__ = ["column_list", "readonly_view", "int_range"]
+__all__ = ["ColumnTable", "column_table", "column", "column_list", "readonly_view", "int_range"]
 
 
 @kernel
@@ -75,6 +78,12 @@ def column_list(columns: Any) -> Any:
         When ``columns`` is empty, or the columns differ in dtype or are not 1-D and
         C-contiguous.
     """
+    return _build(*_checked(columns))
+
+
+def _checked(columns: Any) -> list[np.ndarray]:
+    """The columns as read-only views, checked: at least one, each 1-D, C-contiguous and of
+    the first one's dtype."""
     cols = [readonly_view(np.asarray(c)) for c in columns]
     if not cols:
         raise ValueError("columns must hold at least one column")
@@ -86,7 +95,82 @@ def column_list(columns: Any) -> Any:
                 f"every column must be 1-D, C-contiguous and {dtype}: pass "
                 "np.ascontiguousarray(column, dtype)"
             )
-    return _build(*cols)
+    return cols
+
+
+class ColumnTable(NamedTuple):
+    """The indicator columns as the kernels read them without a typed List: the address of
+    each column's first value, one empty array of their dtype and their length.
+
+    A kernel takes column ``j`` as :func:`column` ``(table, j)``, a view built from the
+    address: no reference count is touched, where each read of a typed List's item adds
+    and removes a reference to the column, an atomic operation on a counter the threads
+    share (at 1e7 units in blocks of 512, a third of the AF pass went there). The type
+    holds the dtype only, so ``d`` is not part of a compiled signature.
+
+    The table does not keep the columns alive: whoever builds it holds the arrays until
+    the kernel returns (:func:`column_table` returns them with it).
+    """
+
+    addresses: np.ndarray
+    like: np.ndarray
+    n: int
+
+
+def column_table(columns: Any) -> tuple[ColumnTable, list[np.ndarray]]:
+    """The columns as a :class:`ColumnTable`, with the arrays it points into.
+
+    Parameters
+    ----------
+    columns : sequence of numpy.ndarray
+        One 1-D C-contiguous column per indicator, all of one dtype (float64 or int8) and
+        length; never copied.
+
+    Returns
+    -------
+    table : ColumnTable
+        Addresses (read-only uint64[d]), an empty read-only array of the columns' dtype and
+        the length.
+    arrays : list of numpy.ndarray
+        The columns (read-only views): keep this list alive while a kernel reads ``table``.
+
+    Raises
+    ------
+    ValueError
+        When ``columns`` is empty, or the columns differ in dtype or length or are not
+        1-D and C-contiguous.
+    """
+    arrays = _checked(columns)
+    n = arrays[0].shape[0]
+    for j, c in enumerate(arrays):
+        if c.shape[0] != n:
+            raise ValueError(
+                f"column {j} has {c.shape[0]} values and column 0 has {n}: every column "
+                "must have one value per unit"
+            )
+    addresses = readonly_view(np.array([c.ctypes.data for c in arrays], np.uint64))
+    like = readonly_view(np.empty(0, arrays[0].dtype))
+    return ColumnTable(addresses, like, int(n)), arrays
+
+
+@intrinsic
+def _pointer_to(typingctx, address, like):
+    """``address`` (an integer) as a pointer to ``like``'s dtype."""
+    if not isinstance(like, types.Array):
+        return None
+    sig = types.CPointer(like.dtype)(address, like)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+    return sig, codegen
+
+
+@kernel(inline="always")
+def column(table, j):
+    """Column ``j`` of a :class:`ColumnTable` (a C-contiguous view of its ``n`` values;
+    the kernels only read it)."""
+    return nb.carray(_pointer_to(table.addresses[j], table.like), table.n)
 
 
 @kernel

@@ -496,8 +496,8 @@ def prepare_inputs(
         if not (narrow or values.dtype == np.float64):
             values = readonly(values.astype(np.float64))
         columns.append(readonly(values))
-    # built by a cached kernel: no per-process compile of numba's typed-List internals
-    cols = kernels.column_list(columns)
+    # the AF kernel reads them through their addresses (kernels.columns.ColumnTable)
+    cols = columns
     sweight = (
         encode_weight(table.column(weight, role="weight"), weight)
         if weight is not None

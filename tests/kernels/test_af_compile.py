@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from mpi.kernels import af, af_chunks, af_sums
+from mpi.kernels import af, af_chunks, af_layout, af_sums
 
 MODULES = ("af", "af_sums", "af_chunks", "rules", "reweight")
 
@@ -254,6 +254,6 @@ def test_lean_scratch_has_one_type_per_call() -> None:
     """The lean kernel's buffers come from numpy (no allocation compiled in the kernel): one
     C-contiguous row per chunk, of the dtypes the kernel is compiled for."""
     pat, gaps = af_sums.lean_scratch(3)
-    assert pat.shape == (3, af.BLOCK) and pat.dtype == np.int32
-    assert gaps.shape == (3, 2, af.BLOCK) and gaps.dtype == np.float64
+    assert pat.shape == (3, af_layout.LEAN_BLOCK) and pat.dtype == np.int32
+    assert gaps.shape == (3, 2, af_layout.LEAN_BLOCK) and gaps.dtype == np.float64
     assert pat.flags.c_contiguous and gaps.flags.c_contiguous
