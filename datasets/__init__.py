@@ -106,6 +106,7 @@ _PLUGIN_MODULES = (
     "_campus_card",
     "_county_lsi",
     "_benefit_audit",
+    "_labour_market",
 )
 
 
@@ -227,7 +228,8 @@ def load(name: str, *, format: Format = "pandas") -> pd.DataFrame | xr.Dataset:
         (a dict of DataFrames) or ``"xarray"`` (dims ``unit`` and ``time``);
         ``"campus_card"``: ``"tables"``; ``"county_lsi"``: ``"pandas"``, ``"xarray"``;
         ``"benefit_audit"``: ``"tables"`` (12 benefit lists, 6 registries, the truth and
-        the planted anomalies). See each data card (:func:`describe`).
+        the planted anomalies); ``"labour_market"``: ``"tables"`` (``"workers"`` and
+        ``"posts"``). See each data card (:func:`describe`).
 
     Returns
     -------
