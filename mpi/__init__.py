@@ -26,6 +26,9 @@ _LAZY: dict[str, str] = {
     "plot": "mpi.plot",
     "presets": "mpi.presets",
     "screening": "mpi.screening",
+    "jobs": "mpi.jobs",
+    "MatchResult": "mpi.jobs.result:MatchResult",
+    "JobsWhatIf": "mpi.jobs.whatif_result:JobsWhatIf",
     "audit": "mpi.auditing.audit:audit",
     "AuditResult": "mpi.auditing.result:AuditResult",
     "composite": "mpi.composites.compute:composite",
@@ -177,6 +180,9 @@ __all__ = [
     "MeasureResult",
     "presets",
     "screening",
+    "jobs",
+    "MatchResult",
+    "JobsWhatIf",
     "plot",
     "io",
     "datasets",
@@ -191,7 +197,7 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
-    from mpi import datasets, io, plot, presets, screening
+    from mpi import datasets, io, jobs, plot, presets, screening
     from mpi.auditing.audit import audit
     from mpi.auditing.result import AuditResult
     from mpi.composites.compute import composite
@@ -221,6 +227,8 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from mpi.identification.identify_result import IdentificationResult
     from mpi.identification.review import ReviewLists, review_lists
     from mpi.io import apply_value_labels, read, write
+    from mpi.jobs.result import MatchResult
+    from mpi.jobs.whatif_result import JobsWhatIf
     from mpi.measurement.association import association
     from mpi.measurement.association_result import AssociationResult
     from mpi.measurement.change import ChangeResult, change

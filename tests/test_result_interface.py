@@ -180,6 +180,11 @@ def results(survey: pd.DataFrame, panel: xr.Dataset) -> dict[str, Callable[[], o
             ).change("year"),  # fmt: skip
             "AuditResult": mpi.audit(pay, {"death": death}, ["paid_after_death"]),
         }
+        market = mpi.datasets.generate("labour_market", n=400, seed=3)
+        matched = mpi.jobs.match(market["workers"], market["posts"])
+        households = panel.sel(time=2022).to_dataframe().reset_index()
+        out["MatchResult"] = matched
+        out["JobsWhatIf"] = mpi.jobs.what_if(matched, households, china, weight="weight")
     return out
 
 
@@ -216,10 +221,11 @@ def test_interface(name: str, results: dict) -> None:
     # documented exceptions: monitoring's tidy unit is the household-wave, association's the
     # indicator pair (several measures per pair, as columns), identification's the unit (one
     # row per unit with its score and status, to merge back into the data), an audit's the
-    # lead (one row per person x programme x rule)
+    # lead (one row per person x programme x rule), a matching's the worker (the row the
+    # office pushes: status, post, wage)
     per_unit = (
         "IdentificationResult", "CompositeResult", "CompositeUncertaintyResult", "PoorAreasResult",
-        "SuggestedList", "ScreeningFeatures", "SignalScore",
+        "SuggestedList", "ScreeningFeatures", "SignalScore", "MatchResult",
     )  # fmt: skip  # to_frame: one row per unit
     if name not in ("MonitoringResult", "AssociationResult", "AuditResult", *per_unit):
         assert {"measure", "estimate"} <= set(frame.columns)
