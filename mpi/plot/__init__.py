@@ -34,6 +34,9 @@ _LAZY: dict[str, str] = {
     "confusion": "mpi.plot.confusion:confusion",
     "deciles": "mpi.plot.confusion:deciles",
     "decomposition": "mpi.plot.decomposition:decomposition",
+    "match_chart": "mpi.plot.jobs:match_chart",
+    "training_needs_chart": "mpi.plot.jobs:training_needs_chart",
+    "whatif_chart": "mpi.plot.jobs:whatif_chart",
     "contributions": "mpi.plot.measures:contributions",
     "estimates": "mpi.plot.measures:estimates",
     "k_curve": "mpi.plot.measures:k_curve",
@@ -67,7 +70,7 @@ __all__ = [
     "contrasts", "targeting", "scores", "roc", "confusion", "deciles",
     "targeting_changes", "audit", "composite", "rank_shifts", "sensitivity", "poor_areas",
     "screening", "fairness", "suggested", "card_features",
-    "signals", "coefficients",
+    "signals", "coefficients", "match_chart", "training_needs_chart", "whatif_chart",
 ]  # fmt: skip
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
@@ -81,6 +84,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the eager imports
     from mpi.plot.composite_uncertainty import rank_shifts, sensitivity
     from mpi.plot.confusion import confusion, deciles
     from mpi.plot.decomposition import decomposition
+    from mpi.plot.jobs import match_chart, training_needs_chart, whatif_chart
     from mpi.plot.measures import contributions, estimates, k_curve
     from mpi.plot.monitoring import monitoring
     from mpi.plot.relapse import relapse, risk

@@ -33,6 +33,8 @@ SuggestedList              :func:`~mpi.plot.suggested` (reason frequencies)
 ScreeningFeatures          :func:`~mpi.plot.card_features` (monthly canteen spending)
 SignalScore                :func:`~mpi.plot.signals` (mean contributions, top vs all)
 ScreeningModel             :func:`~mpi.plot.coefficients` (coefficient plot)
+MatchResult                :func:`~mpi.plot.match_chart` (workers by matching outcome)
+JobsWhatIf                 :func:`~mpi.plot.whatif_chart` (M0 before and after by village)
 =========================  ========================================================
 """
 
@@ -59,6 +61,8 @@ from mpi.identification.curves_result import TargetingCurveResult
 from mpi.identification.evaluate_change import TargetingChangeResult
 from mpi.identification.evaluate_result import TargetingResult
 from mpi.identification.identify_result import IdentificationResult
+from mpi.jobs.result import MatchResult
+from mpi.jobs.whatif_result import JobsWhatIf
 from mpi.measurement.association import AssociationResult
 from mpi.measurement.change import ChangeResult
 from mpi.measurement.result import MeasureResult
@@ -69,6 +73,7 @@ from mpi.plot.comparisons import changes, contrasts, robustness
 from mpi.plot.composite import composite, poor_areas
 from mpi.plot.composite_uncertainty import rank_shifts
 from mpi.plot.decomposition import decomposition
+from mpi.plot.jobs import match_chart, whatif_chart
 from mpi.plot.measures import contributions, k_curve
 from mpi.plot.monitoring import monitoring
 from mpi.plot.relapse import relapse, risk
@@ -175,6 +180,8 @@ CHARTS: dict[type, Callable[..., Any]] = {
     ScreeningFeatures: card_features,
     SignalScore: signals,
     ScreeningModel: coefficients,
+    MatchResult: match_chart,
+    JobsWhatIf: whatif_chart,
 }
 
 
