@@ -80,6 +80,7 @@ def results(panel) -> dict[str, object]:
             ).change("round"),
             "audit": _audit(),
             **_composites(),
+            **_jobs(panel),
         }
 
 
@@ -90,6 +91,18 @@ def _composites() -> dict[str, object]:
     unc = res.uncertainty(draws=20, normalisation=["goalposts", "rank"], bootstrap=10)
     areas = mpi.poor_areas(lsi, index=res, cutoff=55, id="county_id")
     return {"composite": res, "composite_uncertainty": unc, "poor_areas": areas}
+
+
+def _jobs(panel) -> dict[str, object]:
+    """A matching of a generated labour market of 300 workers and its what-if on the
+    registry panel's 2022 households."""
+    market = mpi.datasets.generate("labour_market", n=300, seed=5)
+    res = mpi.jobs.match(market["workers"], market["posts"])
+    households = panel.sel(time=2022).to_dataframe().reset_index()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mpi.MissingDataWarning)
+        effect = mpi.jobs.what_if(res, households, mpi.presets.china_2b3g(), weight="weight")
+    return {"match": res, "jobs_what_if": effect}
 
 
 def _audit() -> mpi.AuditResult:
@@ -110,6 +123,7 @@ KEYS = [
     "duration_adjusted", "decomposition", "relapse", "risk", "risk_no_evaluation", "monitoring",
     "states", "merge", "identify", "identify_panel", "targeting", "curve",
     "targeting_change", "audit", "composite", "composite_uncertainty", "poor_areas",
+    "match", "jobs_what_if",
 ]  # fmt: skip
 
 
@@ -153,6 +167,8 @@ def test_plot_charts_match_the_plot_functions(results):
         ("monitoring", mpi.plot.monitoring),
         ("merge", mpi.plot.conflicts),
         ("audit", mpi.plot.audit),
+        ("match", mpi.plot.match_chart),
+        ("jobs_what_if", mpi.plot.whatif_chart),
     ]
     for key, func in pairs:
         a, b = results[key].plot(), func(results[key])
@@ -177,7 +193,10 @@ def test_every_public_result_class_has_a_chart(results):
         obj
         for name, obj in vars(mpi).items()
         if inspect.isclass(obj)
-        and (name.endswith("Result") or name in ("PanelStates", "MergeReport", "WaldTest"))
+        and (
+            name.endswith("Result")
+            or name in ("PanelStates", "MergeReport", "WaldTest", "JobsWhatIf")
+        )
     }
     covered = {type(results[k]) for k in KEYS}
     assert public <= covered, sorted(c.__name__ for c in public - covered)
