@@ -98,3 +98,20 @@ def test_scale_benchmark_smoke():
         timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_jobs_benchmark_smoke():
+    """benchmarks/jobs.py on the bundled labour database: capacities respected, the optimal
+    total at least the stable one, dense and sparse solvers equal (the script exits non-zero
+    otherwise)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "jobs.py"), "--scales", "1", "--repeat", "1",
+         "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "| bundled labour_market x1 | 7,658 |" in proc.stdout
+    assert "checks: passed" in proc.stdout
