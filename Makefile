@@ -40,11 +40,10 @@ demo: $(VENV)/.core
 	@echo "open report/report.html (survey), report/change/report.html, report/panel/report.html"
 
 ## test: the layer contracts (import-linter), then the test suite (unit, oracle, property,
-## reference, doc-example, architecture and docstring tests) on every core (pytest-xdist; whole
-## files per worker, so a module's fixtures are built once, not once per worker)
+## reference, doc-example, architecture and docstring tests) on every core (pytest-xdist)
 test: $(VENV)/.test
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto
 
 ## docs: the Sphinx site (tutorials executed), warnings are errors
 docs: $(VENV)/.docs
