@@ -185,16 +185,25 @@ def pairs_of(t: Tables, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray, np.
     tuple of numpy.ndarray
         ``(worker_index int64, post_index int64, distance_km float64)``.
     """
-    wis, pjs, ds = [], [], []
+    found = []
     for rows in _blocks(t.n_workers, block):
         d, masks = _stage_masks(t, rows)
-        ok = masks[0] & masks[1] & masks[2] & masks[3] & masks[4]
-        i, j = np.nonzero(ok)
-        wis.append(i.astype(np.int64) + rows.start)
-        pjs.append(j.astype(np.int64))
-        ds.append(d[i, j])
-    if not wis:
+        found.append(_block_pairs(masks[0] & masks[1] & masks[2] & masks[3] & masks[4], d, rows))
+    return _joined(found)
+
+
+def _block_pairs(ok: np.ndarray, d: np.ndarray, rows: slice) -> tuple:
+    """The feasible pairs of one block of workers (``ok``: workers x posts), as worker rows
+    of the whole table, post rows and distances."""
+    i, j = np.nonzero(ok)
+    return i.astype(np.int64) + rows.start, j.astype(np.int64), d[i, j]
+
+
+def _joined(found: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks' pairs of :func:`_block_pairs` in one set of arrays (empty without blocks)."""
+    if not found:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    wis, pjs, ds = zip(*found, strict=True)
     return np.concatenate(wis), np.concatenate(pjs), np.concatenate(ds)
 
 
@@ -255,7 +264,7 @@ def classify(t: Tables, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray, np.
     has_skill = t.post_skill >= 0
     onehot[np.flatnonzero(has_skill), t.post_skill[has_skill]] = 1.0
     a = t.arrays
-    wis, pjs, ds = [], [], []
+    found = []
     for rows in _blocks(n, block):
         d, (reach, wage, sector, req, skill) = _stage_masks(t, rows)
         s1 = reach
@@ -277,12 +286,8 @@ def classify(t: Tables, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray, np.
                 gap = (s4 & ~skill).astype(np.float32) @ onehot  # (block, skills) counts
                 top = gap.argmax(axis=1)
                 missing[rows] = np.where(gap.max(axis=1) > 0, top, -1)
-        i, j = np.nonzero(s5)
-        wis.append(i.astype(np.int64) + rows.start)
-        pjs.append(j.astype(np.int64))
-        ds.append(d[i, j])
-    info = Classification(counts, nearest, best, failing, missing)
-    return np.concatenate(wis), np.concatenate(pjs), np.concatenate(ds), info
+        found.append(_block_pairs(s5, d, rows))
+    return (*_joined(found), Classification(counts, nearest, best, failing, missing))
 
 
 def status_of(counts: np.ndarray, matched: np.ndarray) -> np.ndarray:
