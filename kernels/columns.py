@@ -1,12 +1,18 @@
-"""The kernels' list of indicator columns, built by a cached kernel (numpy + numba only).
+"""How the kernels take their ``d`` indicator columns (numpy + numba only).
 
-The AF and panel kernels take their ``d`` indicator columns as one ``numba.typed.List`` (a
-tuple would make ``d`` part of the type: a new compilation of the whole kernel per number of
-indicators). Built in Python (``List()``, ``.append``), a typed List compiles numba's own
-list internals in every process (about half a second; numba does not cache them); built here,
-by a kernel taking the columns as ``*cols``, those internals are compiled once into this
-kernel and kept in its disk cache with it. The builder is specialised per ``(dtype, d)``,
-a small function (about 0.3 s to compile, then loaded from the cache).
+A tuple of columns would make ``d`` part of the type (a new compilation of the whole kernel
+per number of indicators), so the kernels take one object of a fixed type:
+
+* :class:`ColumnTable` (the AF kernel, :func:`.af.af_statistics`): the columns' addresses,
+  read in a kernel with :func:`column`. No reference count is touched, so the threads share
+  nothing while they read.
+* :func:`column_list` (the panel kernels): a ``numba.typed.List``, built by a cached kernel.
+  Built in Python (``List()``, ``.append``), a typed List compiles numba's own list internals
+  in every process (about half a second; numba does not cache them); built here, by a kernel
+  taking the columns as ``*cols``, those internals are compiled once into this kernel and kept
+  in its disk cache with it (specialised per ``(dtype, d)``, about 0.3 s to compile). Each
+  item read adds and removes a reference to the column, an atomic operation on a counter the
+  threads share; the panel kernels read each column once per block of units.
 
 Never index the returned list from Python (``cols[0]`` there compiles numba's ``getitem``
 again): pass lengths alongside it.
