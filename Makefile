@@ -39,15 +39,22 @@ demo: $(VENV)/.core
 	$(BIN)/mpi panel report/data/registry_panel.csv --spec china_2b3g --unit unit --time time --weight weight --by county --bootstrap 200 --seed 2020 --monitor-line monitoring_line --monitor-income income_per_capita --monitor-start 2020 --monitor-exited poverty_status --monitor-exited-values exited --monitor-labour labour_capacity --monitor-events shock_illness,shock_disaster --out report/panel
 	@echo "open report/report.html (survey), report/change/report.html, report/panel/report.html"
 
+# The test suite and the docs build start many Python processes (pytest-xdist workers, the
+# command line and benchmark scripts run as subprocesses, notebook kernels); each would compile
+# the package's sources again when the environment sets PYTHONDONTWRITEBYTECODE, and pytest
+# would rewrite every test module's asserts again in every worker. These two targets write the
+# bytecode caches (__pycache__/, ignored by git) whatever the environment says.
+CACHED := env -u PYTHONDONTWRITEBYTECODE
+
 ## test: the layer contracts (import-linter), then the test suite (unit, oracle, property,
 ## reference, doc-example, architecture and docstring tests) on every core (pytest-xdist)
 test: $(VENV)/.test
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n auto
+	$(CACHED) $(BIN)/python -m pytest -n auto
 
 ## docs: the Sphinx site (tutorials executed), warnings are errors
 docs: $(VENV)/.docs
-	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(CACHED) $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 ## bench: timings against X.sum(), plain numpy and pandas (see benchmarks/README.md)
 bench: $(VENV)/.core
