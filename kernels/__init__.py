@@ -45,7 +45,6 @@ _NAMES = {
     "combine_terms": "variance",
     "terms_variance": "variance",
     "fold_rows": "variance",
-    "column_list": "columns",
     "int_range": "columns",
 }
 #: Submodules read as attributes (``kernels.panel.panel_states``).

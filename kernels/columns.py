@@ -1,21 +1,15 @@
 """How the kernels take their ``d`` indicator columns (numpy + numba only).
 
 A tuple of columns would make ``d`` part of the type (a new compilation of the whole kernel
-per number of indicators), so the kernels take one object of a fixed type:
-
-* :class:`ColumnTable` (the AF kernel, :func:`.af.af_statistics`): the columns' addresses,
-  read in a kernel with :func:`column`. No reference count is touched, so the threads share
-  nothing while they read.
-* :func:`column_list` (the panel kernels): a ``numba.typed.List``, built by a cached kernel.
-  Built in Python (``List()``, ``.append``), a typed List compiles numba's own list internals
-  in every process (about half a second; numba does not cache them); built here, by a kernel
-  taking the columns as ``*cols``, those internals are compiled once into this kernel and kept
-  in its disk cache with it (specialised per ``(dtype, d)``, about 0.3 s to compile). Each
-  item read adds and removes a reference to the column, an atomic operation on a counter the
-  threads share; the panel kernels read each column once per block of units.
-
-Never index the returned list from Python (``cols[0]`` there compiles numba's ``getitem``
-again): pass lengths alongside it.
+per number of indicators). A ``numba.typed.List`` of them brings numba's list internals into
+every compilation (with an empty cache, the first ``panel_states`` call compiled 18 of
+numba's own functions with a typed List and 10 without: 4.9 s against 4.3 s), and each item
+read adds and removes a reference to the column, an atomic operation on a counter the
+threads share. So the kernels (the AF kernel, :func:`.af.af_statistics`, and the panel
+kernels, :func:`.panel.panel_scores`) take a :class:`ColumnTable`: the columns' addresses,
+one empty array of their dtype and their length, read in a kernel with :func:`column`. No
+reference count is touched, so the threads share nothing while they read, and ``d`` is not
+part of a compiled signature.
 """
 
 from __future__ import annotations
@@ -26,20 +20,10 @@ import numba as nb
 import numpy as np
 from numba import types
 from numba.extending import intrinsic
-from numba.typed import List
 
 from ._config import kernel
 
-__all__ = ["ColumnTable", "column_table", "column", "column_list", "readonly_view", "int_range"]
-
-
-@kernel
-def _build(*cols):
-    """The columns ``cols`` (a tuple of arrays of one type) as a typed List."""
-    out = List()
-    for c in cols:
-        out.append(c)
-    return out
+__all__ = ["ColumnTable", "column_table", "column", "readonly_view", "int_range"]
 
 
 def readonly_view(arr: np.ndarray) -> np.ndarray:
@@ -62,29 +46,6 @@ def readonly_view(arr: np.ndarray) -> np.ndarray:
     view = arr.view()
     view.flags.writeable = False
     return view
-
-
-def column_list(columns: Any) -> Any:
-    """The indicator columns as the ``numba.typed.List`` the kernels take.
-
-    Parameters
-    ----------
-    columns : sequence of numpy.ndarray
-        One 1-D C-contiguous column per indicator, all of one dtype (float64 or int8) and
-        length; each is passed read-only (a view, never a copy).
-
-    Returns
-    -------
-    numba.typed.List
-        The columns, in order.
-
-    Raises
-    ------
-    ValueError
-        When ``columns`` is empty, or the columns differ in dtype or are not 1-D and
-        C-contiguous.
-    """
-    return _build(*_checked(columns))
 
 
 def _checked(columns: Any) -> list[np.ndarray]:

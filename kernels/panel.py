@@ -26,7 +26,7 @@ import numpy as np
 
 from ._config import cap_chunks, chunk_range, fixed_chunks, kernel, merge_chunks, private_sums
 from .af_layout import BLOCK
-from .columns import readonly_view
+from .columns import column, column_table, readonly_view
 from .rules import MISS_SHIFT, evaluate, evaluate_lean, note_bad_flag
 
 __all__ = [
@@ -94,7 +94,7 @@ def pattern_tables(
 
 
 def panel_scores(
-    cols: Any,
+    columns: Any,
     rules: np.ndarray,
     cutoffs: np.ndarray,
     wint: np.ndarray,
@@ -121,9 +121,10 @@ def panel_scores(
 
     Parameters
     ----------
-    cols : numba.typed.List of float64[n]
-        One column per indicator (:func:`mpi.kernels.columns.column_list`), rows
-        ``i * n_waves + t``; NaN marks a missing value.
+    columns : sequence of float64[n]
+        One column per indicator, rows ``i * n_waves + t``; NaN marks a missing value. The
+        kernels read them through their addresses (:class:`.columns.ColumnTable`), never a
+        copy.
     rules, cutoffs : int64[d], float64[d]
         Rule codes (:data:`mpi.kernels.rules.RULE_CODES`) and cutoffs.
     wint : int64[d]
@@ -157,6 +158,10 @@ def panel_scores(
     cutoffs = readonly_view(np.ascontiguousarray(cutoffs, np.float64))
     wint = np.ascontiguousarray(wint, np.int64)
     n = state.shape[0]
+    # the kernels read the columns through their addresses; ``arrays`` keeps them alive
+    cols, arrays = column_table(list(columns))
+    if cols.n != n:
+        raise ValueError(f"the columns have {cols.n} values but state has {n}")
     d = rules.shape[0]
     n_units = n // n_waves
     block = max(1, BLOCK // n_waves) * n_waves  # whole units per block
@@ -174,6 +179,7 @@ def panel_scores(
     else:
         _full_par(cols, rules, cutoffs, readonly_view(wint), *frac, n_waves, block, n_chunks,
                   num, pattern, state, err)  # fmt: skip
+    del arrays  # the kernels are done with the columns' addresses
     return err
 
 
@@ -199,8 +205,9 @@ def _lean_chunk(cols, rules, cutoffs, start, stop, block, pnum, pstate, num, pat
         m = min(block, stop - i0)
         pat[:m] = 0
         for j in range(d):
+            col = column(cols, j)
             bad = evaluate_lean(
-                cols[j],
+                col,
                 i0,
                 m,
                 rules[j],
@@ -214,7 +221,7 @@ def _lean_chunk(cols, rules, cutoffs, start, stop, block, pnum, pstate, num, pat
                 dummy,
             )
             if bad and err[0] == 0:
-                note_bad_flag(err, cols[j], i0, m, j)
+                note_bad_flag(err, col, i0, m, j)
         for r in range(m):
             i = i0 + r
             p = pat[r]
@@ -255,8 +262,9 @@ def _full_chunk(cols, rules, cutoffs, wint, denom, k_num, k_den, vul_num, vul_de
         bnum[:m] = 0
         bnm[:m] = 0
         for j in range(d):
+            col = column(cols, j)
             bad = evaluate(
-                cols[j],
+                col,
                 i0,
                 m,
                 rules[j],
@@ -273,7 +281,7 @@ def _full_chunk(cols, rules, cutoffs, wint, denom, k_num, k_den, vul_num, vul_de
                 dummy,
             )
             if bad and err[0] == 0:
-                note_bad_flag(err, cols[j], i0, m, j)
+                note_bad_flag(err, col, i0, m, j)
         for r in range(m):
             i = i0 + r
             if bnm[r]:

@@ -153,12 +153,10 @@ def _score_block(
         columns.append(readonly(np.ascontiguousarray(values, np.float64)))
         rules[j] = kernels.RULE_CODES[rule]
         cutoffs[j] = cut
-    # built by the cached kernel (numba's list internals are not compiled in this process)
-    cols = kernels.columns.column_list(columns)
     wint, denom = spec.integer_weights
     n_chunks = parallel_chunks(layout.n_units)
     err = kernels.panel.panel_scores(
-        cols,
+        columns,
         rules,
         cutoffs,
         wint,

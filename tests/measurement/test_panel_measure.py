@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from fractions import Fraction
 
-import numba
 import numpy as np
 import pytest
 import xarray as xr
@@ -164,12 +163,10 @@ def test_states_against_numpy(panel, spec):
 def test_states_independent_of_chunks(panel, spec):
     layout = check_panel(panel)
     st = panel_states(panel, spec)
-    cols = numba.typed.List(
-        [
-            np.ascontiguousarray(panel[v].transpose("unit", "time").values.reshape(-1))
-            for v in spec.variables
-        ]
-    )
+    cols = [
+        np.ascontiguousarray(panel[v].transpose("unit", "time").values.reshape(-1))
+        for v in spec.variables
+    ]
     wint, denom = spec.integer_weights
     n = len(cols[0])
     for n_chunks, dtype in ((1, np.int16), (3, np.int32), (7, np.int64)):
