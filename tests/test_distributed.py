@@ -35,7 +35,7 @@ def client():
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: two test workers may each start a cluster
         silence_logs=logging.ERROR,
     )
     with cluster, distributed.Client(cluster) as c:
