@@ -22,6 +22,7 @@ step, so the chunked path and the in-memory path share every formula.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -29,7 +30,9 @@ import xarray as xr
 
 from mpi import kernels
 
-__all__ = ["is_lazy", "unit_blocks", "reduce_blocks", "add_aligned", "map_unit_blocks"]
+__all__ = [
+    "is_lazy", "unit_blocks", "reduce_blocks", "block_datasets", "add_aligned", "map_unit_blocks",
+]
 
 T = TypeVar("T")
 
@@ -131,17 +134,84 @@ def reduce_blocks(
         with kernels.task_threads():
             return func(block)
 
-    # an xarray object given to a delayed function is computed by dask before the call: each
-    # task loads its own block of units and nothing else
-    level = [dask.delayed(run)(sub.isel({dim: b})) for b in blocks]
+    # each task loads its own block of units and nothing else
+    level = [dask.delayed(run)(block) for block in block_datasets(sub, dim, blocks)]
     merge = dask.delayed(combine)
     while len(level) > 1:
         nxt = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt
-    (out,) = dask.compute(level[0])
+    # no optimisation pass: the blocks' array graphs were optimised once by ``to_delayed``,
+    # and culling a graph of one layer per task costs time quadratic in the blocks
+    (out,) = dask.compute(level[0], optimize_graph=False)
     return out
+
+
+def _assemble(layout: tuple, *values: Any) -> xr.Dataset:
+    """The in-memory Dataset of one block: ``layout`` is ``(attrs, ((name, dims, attrs,
+    is_coord), ...))`` and ``values`` the variables' arrays (numpy), in that order."""
+    ds_attrs, parts = layout
+    data_vars, coords = {}, {}
+    for (name, dims, attrs, is_coord), value in zip(parts, values, strict=True):
+        var = xr.Variable(dims, np.asarray(value), attrs)
+        (coords if is_coord else data_vars)[name] = var
+    return xr.Dataset(data_vars, coords=coords, attrs=ds_attrs)
+
+
+def block_datasets(data: xr.Dataset, dim: Hashable, blocks: Sequence[slice]) -> list[Any]:
+    """``data.isel({dim: b})`` loaded, for every block ``b``, as dask delayed objects.
+
+    Each block's variables are the chunks of their dask arrays (rechunked to the blocks
+    along ``dim`` and whole along every other dimension, a no-op when they already are), or
+    slices of in-memory arrays, put together in the task. Slicing the dask-backed Dataset
+    per block (``isel``) builds and optimises a graph per block and variable: at 30 blocks
+    of one unit that took 0.25 of the call's 0.8 s.
+
+    Parameters
+    ----------
+    data : xarray.Dataset
+        The Dataset (some variables dask-backed).
+    dim : hashable
+        The unit dimension.
+    blocks : sequence of slice
+        Consecutive blocks covering ``0 .. data.sizes[dim]``.
+
+    Returns
+    -------
+    list of dask.delayed.Delayed
+        One per block, computing to an in-memory :class:`xarray.Dataset`.
+    """
+    import dask
+
+    sizes = tuple(b.stop - b.start for b in blocks)
+    names = list(data.variables)
+    parts = tuple(
+        (n, data.variables[n].dims, dict(data.variables[n].attrs), n in data.coords)
+        for n in names
+    )
+    per_block: list[list[Any]] = [[] for _ in blocks]
+    for n in names:
+        var = data.variables[n]
+        if dim not in var.dims:  # the same for every block (loaded once if lazy)
+            value = dask.delayed(var.data) if var.chunks is not None else var.values
+            for vals in per_block:
+                vals.append(value)
+            continue
+        axis = var.dims.index(dim)
+        if var.chunks is None:
+            for vals, b in zip(per_block, blocks, strict=True):
+                vals.append(var.values[(slice(None),) * axis + (b,)])
+            continue
+        arr = var.data.rechunk(
+            {ax: (sizes if ax == axis else -1) for ax in range(var.ndim)}
+        )
+        chunks = arr.to_delayed().reshape(-1)
+        for vals, chunk in zip(per_block, chunks, strict=True):
+            vals.append(chunk)
+    # the layout bound to the function: dask does not walk it once per block
+    assemble = dask.delayed(partial(_assemble, (dict(data.attrs), parts)))
+    return [assemble(*vals) for vals in per_block]
 
 
 def add_aligned(a: xr.Dataset, b: xr.Dataset) -> xr.Dataset:
@@ -158,10 +228,24 @@ def add_aligned(a: xr.Dataset, b: xr.Dataset) -> xr.Dataset:
     xarray.Dataset
         ``a + b`` with missing labels filled with 0, attributes of ``a``.
     """
+    if _same_layout(a, b):  # the usual case: the same labels in both (no alignment needed)
+        return a.copy(data={v: a[v].values + b[v].values for v in a.data_vars})
     a2, b2 = xr.align(a, b, join="outer", fill_value=0)
     out = a2 + b2
     out.attrs = dict(a.attrs)
     return out
+
+
+def _same_layout(a: xr.Dataset, b: xr.Dataset) -> bool:
+    """Whether ``a`` and ``b`` have the same variables, dims, shapes and coordinates (so
+    their sum is the sum of their arrays; xarray's alignment of every pair of blocks was
+    about a third of a chunked call's time at 500 blocks)."""
+    if list(a.data_vars) != list(b.data_vars) or set(a.coords) != set(b.coords):
+        return False
+    for v in a.data_vars:
+        if a[v].dims != b[v].dims or a[v].shape != b[v].shape:
+            return False
+    return all(a[c].variable.equals(b[c].variable) for c in a.coords)
 
 
 def map_unit_blocks(
