@@ -31,7 +31,12 @@ import xarray as xr
 from mpi import kernels
 
 __all__ = [
-    "is_lazy", "unit_blocks", "reduce_blocks", "block_datasets", "add_aligned", "map_unit_blocks",
+    "is_lazy",
+    "unit_blocks",
+    "reduce_blocks",
+    "block_datasets",
+    "add_aligned",
+    "map_unit_blocks",
 ]
 
 T = TypeVar("T")
@@ -199,13 +204,11 @@ def block_datasets(data: xr.Dataset, dim: Hashable, blocks: Sequence[slice]) -> 
                 vals.append(value)
             continue
         axis = var.dims.index(dim)
-        if var.chunks is None:
+        if var.chunks is None:  # in memory, or a lazily indexed file: only the slice is read
             for vals, b in zip(per_block, blocks, strict=True):
-                vals.append(var.values[(slice(None),) * axis + (b,)])
+                vals.append(var.isel({dim: b}).values)
             continue
-        arr = var.data.rechunk(
-            {ax: (sizes if ax == axis else -1) for ax in range(var.ndim)}
-        )
+        arr = var.data.rechunk({ax: (sizes if ax == axis else -1) for ax in range(var.ndim)})
         chunks = arr.to_delayed().reshape(-1)
         for vals, chunk in zip(per_block, chunks, strict=True):
             vals.append(chunk)

@@ -52,6 +52,20 @@ def test_each_block_is_the_sliced_dataset(data: xr.Dataset, lazy: str) -> None:
     assert ds["x"].chunks is not None  # the input is left as it was
 
 
+def test_lazily_indexed_file_variables_are_read_a_block_at_a_time(data, tmp_path) -> None:
+    """A variable opened from a file without dask (lazily indexed) next to a dask one: each
+    block holds its slice, and the slices are read, not the whole variable per block."""
+    path = tmp_path / "toy.nc"
+    data.drop_vars("label").to_netcdf(path)
+    with xr.open_dataset(path) as opened:
+        assert opened["w"].chunks is None  # lazily indexed from the file, not dask
+        ds = opened.assign(x=opened["x"].chunk({"unit": 6}))
+        blocks = unit_blocks(ds, "unit", ["x"])
+        got = dask.compute(*block_datasets(ds, "unit", blocks))
+        for b, block in zip(blocks, got, strict=True):
+            xr.testing.assert_identical(block, opened.isel(unit=b).load())
+
+
 def test_reduce_blocks_sums_in_block_order(data: xr.Dataset) -> None:
     ds = data.chunk({"unit": 4})
     total = reduce_blocks(
