@@ -5,15 +5,15 @@ BIN    := $(VENV)/bin
 # setuptools prints an "Editable installation." notice (information only, with a banner) for
 # every editable install of a project with a package-dir mapping; a plain `pip install .`
 # prints nothing. Silence only that notice, by its message.
-# pip installs without byte-compiling every file of every package (--no-compile: 41 s -> 16 s
-# for the test extras on the 2-core VM); Python compiles a module when a process first imports
-# it. The demo, the test suite and the docs build start many Python processes (pytest-xdist
-# workers, command-line and benchmark subprocesses, notebook kernels): they write those
-# bytecode caches (__pycache__/) even when the environment sets PYTHONDONTWRITEBYTECODE (an
-# empty value turns it off), so a module is compiled once, not by every process, and pytest
-# rewrites each test module once.
 PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip --disable-pip-version-check -q
-INSTALL := $(PIP) install --no-compile
+
+# The demo, the test suite and the docs build start many Python processes (pytest-xdist
+# workers, command-line and benchmark subprocesses, notebook kernels): they write bytecode
+# caches (__pycache__/) even when the environment sets PYTHONDONTWRITEBYTECODE (an empty value
+# turns it off), so the package's modules are compiled once, not by every process, and pytest
+# rewrites each test module once. (pip --no-compile was tried: the install took 16 s instead
+# of 41 s, but make test as a whole got slower, 6:47 against 6:39, as every worker then
+# compiled the libraries it imports.)
 demo test docs bench: export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: demo test docs bench lint clean venv
@@ -27,13 +27,13 @@ venv: $(BIN)/python
 
 # one stamp per set of extras, redone when pyproject.toml changes
 $(VENV)/.core: pyproject.toml | $(BIN)/python
-	$(INSTALL) -e .
+	$(PIP) install -e .
 	@touch $@
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(INSTALL) -e ".[test]"
+	$(PIP) install -e ".[test]"
 	@touch $@
 $(VENV)/.docs: pyproject.toml | $(BIN)/python
-	$(INSTALL) -e ".[test,docs]"
+	$(PIP) install -e ".[test,docs]"
 	@touch $@
 
 ## demo: the command line on the bundled data (what a poverty office runs on its own files):
