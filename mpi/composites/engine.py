@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from mpi._common import libm
 from mpi._common.dist import rankdata
 from mpi.composites.spec import MEANS, NORMALISATIONS, CompositeSpec
 from mpi.errors import ValidationError
@@ -222,11 +223,12 @@ def plan(values: np.ndarray, spec: CompositeSpec, *, groups: np.ndarray | None =
             col = x[:, j]
             bad = col <= 0
             n_nonpos[j] = int(bad.sum())
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t[:, j] = np.where(bad, -np.inf, np.log(col))
+            t[:, j] = np.where(bad, -np.inf, libm.log(col))
         if ind.goalposts is not None:
             a, b = ind.goalposts
-            lo[j], hi[j] = (np.log(a), np.log(b)) if ind.transform == "log" else (a, b)
+            lo[j], hi[j] = (
+                (float(libm.log(a)), float(libm.log(b))) if ind.transform == "log" else (a, b)
+            )
         else:
             lo[j], hi[j] = _observed(t[:, j], spec.indicators[j].name)
     dims = spec.dimension_names
@@ -375,7 +377,7 @@ def _mean(
                 np.multiply(vj(j), s[:, j], out=tmp)
             elif how == "geometric":
                 np.maximum(s[:, j], f, out=tmp)
-                np.log(tmp, out=tmp)
+                tmp[:] = libm.log(tmp)
                 tmp *= vj(j)
             else:
                 np.maximum(s[:, j], f, out=tmp)
@@ -385,7 +387,7 @@ def _mean(
             else:
                 total += tmp
         if how == "geometric":
-            mean = np.exp(total)
+            mean = libm.exp(total)
         elif how == "harmonic":
             mean = np.divide(1.0, total)
         else:
