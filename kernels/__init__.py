@@ -12,7 +12,8 @@ reweighting of one unit, shared by the AF kernel and unit-level identification) 
 kernels are :mod:`.panel` (states), :mod:`.transitions`, :mod:`.chronic`, :mod:`.decompose`,
 :mod:`.relapse` and :mod:`.risk`; :mod:`.screening` (campus-card features in one pass);
 :mod:`.buckets`, :mod:`.codes` and :mod:`.variance` serve the survey design;
-:mod:`.columns` builds the kernels' list of indicator columns. :func:`task_threads` limits
+:mod:`.columns` builds the kernels' list of indicator columns; :mod:`.libm` applies the C
+library's ``log`` and ``exp`` to arrays (the same bits on every machine). :func:`task_threads` limits
 the numba threads of one dask task (numba threads x dask workers <= cores).
 
 Nothing is imported with the package itself: ``import mpi.kernels`` does not import numba.
@@ -46,6 +47,8 @@ _NAMES = {
     "terms_variance": "variance",
     "fold_rows": "variance",
     "int_range": "columns",
+    "log_into": "libm",
+    "exp_into": "libm",
 }
 #: Submodules read as attributes (``kernels.panel.panel_states``).
 _MODULES = (
@@ -59,6 +62,7 @@ _MODULES = (
     "columns",
     "decompose",
     "identify",
+    "libm",
     "panel",
     "relapse",
     "reweight",

@@ -6,29 +6,29 @@ accurate to within an ulp, but they round differently: the geometric Living Stan
 the bundled ``county_lsi`` table (2,284 counties) differs in 107 values, by up to 2 ulp,
 between an AVX-512 Xeon and an AVX2 EPYC. Results that are stored and compared bit for bit
 (a dataset's truth columns, an index reproduced exactly by its preset) must not depend on
-the machine, so the composite indices take these functions from here. They call Python's
-``math.log`` and ``math.exp``, the C library's functions, on each value (about 40 ns a
-value: 0.1 ms for a thousand counties and eight indicators), with numpy's conventions for
-values outside their domain: ``log(0) = -inf``, ``log(x < 0) = nan``, ``exp(x) = inf`` on
-overflow; NaN stays NaN.
+the machine, so the composite indices take these functions from here: the kernels
+:func:`mpi.kernels.libm.log_into` and :func:`~mpi.kernels.libm.exp_into` call the C
+library's functions on each value (what Python's ``math.log`` and ``math.exp`` give), with
+numpy's conventions outside their domains: ``log(0) = -inf``, ``log(x < 0) = nan``,
+``exp(x) = inf`` on overflow; NaN stays NaN.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from mpi import kernels
 
 __all__ = ["log", "exp"]
 
-#: Above this ``math.exp`` overflows (raises) where numpy returns ``inf``.
-_EXP_MAX = math.log(np.finfo(np.float64).max)
 
-
-def _each(fn, x: np.ndarray) -> np.ndarray:
-    """``fn`` on every value of the float64 array ``x``, as a float64 array of its shape."""
-    flat = x.ravel()
-    return np.fromiter(map(fn, flat.tolist()), np.float64, count=flat.size).reshape(x.shape)
+def _apply(fn, x: np.ndarray | float) -> np.ndarray:
+    """``fn`` (a kernel writing into its second argument) on every value of ``x``, as a
+    new float64 array of ``x``'s shape (``x`` itself is not written)."""
+    a = np.asarray(x, np.float64)
+    out = np.empty(a.shape)
+    fn(np.ascontiguousarray(a).reshape(-1), out.reshape(-1))
+    return out
 
 
 def log(x: np.ndarray | float) -> np.ndarray:
@@ -52,11 +52,7 @@ def log(x: np.ndarray | float) -> np.ndarray:
     >>> log([1.0, 0.0, -1.0]).tolist()
     [0.0, -inf, nan]
     """
-    a = np.asarray(x, np.float64)
-    pos = a > 0  # NaN compares false
-    out = np.where(a == 0, -np.inf, np.nan)
-    out[pos] = _each(math.log, a[pos])
-    return out
+    return _apply(kernels.log_into, x)
 
 
 def exp(x: np.ndarray | float) -> np.ndarray:
@@ -78,9 +74,4 @@ def exp(x: np.ndarray | float) -> np.ndarray:
     >>> exp([0.0, -float("inf"), 1000.0]).tolist()
     [1.0, 0.0, inf]
     """
-    a = np.asarray(x, np.float64)
-    big = a > _EXP_MAX
-    out = np.where(big, np.inf, np.nan)
-    ok = ~big & ~np.isnan(a)
-    out[ok] = _each(math.exp, a[ok])
-    return out
+    return _apply(kernels.exp_into, x)
