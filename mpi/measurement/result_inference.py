@@ -412,27 +412,30 @@ class InferenceMixin:
         cols, vals, labels = [], [], []
         for n in names:
             e = ests[n]
-            dims = list(e.value.dims)
+            value = e.value  # a new DataArray at every read of the property: read once
+            dims = list(value.dims)
             v, pert = e.flat()
             cols.append(pert)
             vals.append(v)
             # a sparse table's cells by position (their labels are tuples of the by variables)
-            cells = e.value.indexes[CELL_DIM] if CELL_DIM in dims else None
+            cells = value.indexes[CELL_DIM] if CELL_DIM in dims else None
             idx = (
                 pd.MultiIndex.from_product(
-                    [range(e.value.sizes[d]) if d == CELL_DIM else e.value[d].values for d in dims],
+                    [range(value.sizes[d]) if d == CELL_DIM else value[d].values for d in dims],
                     names=dims,
                 )
                 if dims
                 else [()]
             )
+            # one cutoff without a k dim: its value labels every entry
+            k_one = float(value["k"]) if "k" not in dims and "k" in value.coords else None
             for key in idx:
                 key = key if isinstance(key, tuple) else (key,)
                 lab = dict(zip(dims, key, strict=True))
                 if cells is not None:
                     lab.update(zip(self.by, cells[lab.pop(CELL_DIM)], strict=True))
-                if "k" not in lab and "k" in e.value.coords:
-                    lab["k"] = float(e.value["k"])
+                if k_one is not None:
+                    lab["k"] = k_one
                 labels.append((n, *[lab.get(lv, "") for lv in levels]))
         pert = np.concatenate(cols, axis=1)
         value = np.concatenate(vals)
