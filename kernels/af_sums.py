@@ -16,6 +16,14 @@ bucket: straight from its deprivation pattern, to a pattern table, or unit by un
 reweighting (see :class:`.af.Identification`). Each chunk sums into private rows or, when the
 chunks meet disjoint ranges of cells, straight into the output.
 
+In the lean body a *clean* block (weighted units in cells without a major code, none with a
+missing value, every cell in the chunk's range, every weight finite and >= 0) is found in one
+vectorisable pass and summed without the per-unit checks; any other block takes the checked
+loop, so sums, counts and first errors are those of the checked loop bit for bit
+(``tests/kernels/test_af_clean_blocks.py``). At 1e7 units x 10 indicators x 5 groups on 2
+threads (AMD EPYC, 25 interleaved calls) the pass took 110.8 ms at best and 132 ms at the
+median, against 120.6 and 155 ms with the checks in every unit's loop.
+
 The unit loop keeps its pattern-table step inline on purpose: moved into a helper function
 (even ``inline="always"``) it cost about 2% of the kernel's time (1e6 units, same-run A/B,
 both import orders). The DIRECT mode's per-unit update is one helper for both bodies
@@ -245,6 +253,8 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
     for j in range(d):
         has_card |= cardinal[j]
     ud = np.uint64(d)
+    span = np.uint64(c_end - c_first)  # a cell code c is in range iff c - c_first < span
+    off = c_lo + cell_offset  # a clean block's row: cell[i] - off
     # the chunk's buffers, allocated by the caller (no allocation code compiled here)
     pat, m1, m2 = scratch[0][t], scratch[1][t, 0], scratch[1][t, 1]
     for i0 in range(start, stop, LEAN_BLOCK):
@@ -264,33 +274,52 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
             )  # fmt: skip
             if bad and err[0] == 0:
                 note_bad_flag(err, col, i0, m, j)
-        # pass 2, unit by unit: weight, missing values, the pattern's sums
+        # pass 2, unit by unit: weight, missing values, the pattern's sums. A clean block
+        # (weighted units in cells without a major code, none with a missing value, every
+        # cell in the chunk's range, every weight finite and >= 0; NaN fails) skips the
+        # per-unit checks, found in one vectorisable pass: the same sums in the same order
+        clean = False
+        if has_cell and has_w and cell_major.shape[0] == 0:
+            bad = False
+            anyp = np.int32(0)
+            for r in range(m):
+                i = i0 + r
+                anyp |= pat[r]
+                bad |= np.uint64(cell[i] - cell_offset - c_first) >= span
+                s = sweight[i]
+                bad |= not ((s >= 0.0) & (s < np.inf))
+            clean = not bad and (anyp >> MISS_SHIFT) == 0
         for r in range(m):
             i = i0 + r
-            nmr = pat[r] >> MISS_SHIFT  # missing values live in the pattern's high bits
-            c = 0
-            if has_cell:
-                c = cell_at(cell, cell_offset, cell_major, n_minor, i)
-                if c < c_first or c >= c_end:  # outside 0 .. n_cells - 1, or its chunk's
-                    if err[0] == 0:
-                        err[0] = ERR_CELL
-                        err[1] = i
-                        err[2] = cell[i]
-                    c = c_lo
-                c -= c_lo  # the chunk's row
-            s = 1.0
-            if has_w:
+            if clean:
+                nmr = np.int32(0)
+                c = cell[i] - off
                 s = sweight[i]
-                if weight_missing(s):
-                    nd_acc[c] += 1.0
-                    if nmr:
-                        for j in range(d):
-                            nm_acc[c, j] += (nmr >> j) & 1
-                    continue
-                if (s < 0.0 or s == np.inf) and err[0] == 0:
-                    err[0] = ERR_NEG_WEIGHT
-                    err[1] = i
-                    err[2] = s
+            else:
+                nmr = pat[r] >> MISS_SHIFT  # missing values live in the pattern's high bits
+                c = 0
+                if has_cell:
+                    c = cell_at(cell, cell_offset, cell_major, n_minor, i)
+                    if c < c_first or c >= c_end:  # outside 0 .. n_cells - 1, or its chunk's
+                        if err[0] == 0:
+                            err[0] = ERR_CELL
+                            err[1] = i
+                            err[2] = cell[i]
+                        c = c_lo
+                    c -= c_lo  # the chunk's row
+                s = 1.0
+                if has_w:
+                    s = sweight[i]
+                    if weight_missing(s):
+                        nd_acc[c] += 1.0
+                        if nmr:
+                            for j in range(d):
+                                nm_acc[c, j] += (nmr >> j) & 1
+                        continue
+                    if (s < 0.0 or s == np.inf) and err[0] == 0:
+                        err[0] = ERR_NEG_WEIGHT
+                        err[1] = i
+                        err[2] = s
             if nmr:  # a missing value: counted and dropped
                 for j in range(d):
                     nm_acc[c, j] += (nmr >> j) & 1
