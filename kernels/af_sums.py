@@ -16,8 +16,8 @@ bucket: straight from its deprivation pattern, to a pattern table, or unit by un
 reweighting (see :class:`.af.Identification`). Each chunk sums into private rows or, when the
 chunks meet disjoint ranges of cells, straight into the output.
 
-In the lean body a *clean* block (weighted units in cells without a major code, none with a
-missing value, every cell in the chunk's range, every weight finite and >= 0) is found in one
+In the lean body a *clean* block (weighted units, none with a missing value, every cell in the
+chunk's range, every weight finite and >= 0) is found in one
 vectorisable pass and summed without the per-unit checks; any other block takes the checked
 loop, so sums, counts and first errors are those of the checked loop bit for bit
 (``tests/kernels/test_af_clean_blocks.py``). At 1e7 units x 10 indicators x 5 groups on 2
@@ -254,7 +254,9 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
         has_card |= cardinal[j]
     ud = np.uint64(d)
     span = np.uint64(c_end - c_first)  # a cell code c is in range iff c - c_first < span
-    off = c_lo + cell_offset  # a clean block's row: cell[i] - off
+    off = c_lo + cell_offset  # a clean block's row: cell[i] - off (+ its major's cells)
+    has_major = cell_major.shape[0] > 0
+    u_minor = np.uint64(n_minor)
     # the chunk's buffers, allocated by the caller (no allocation code compiled here)
     pat, m1, m2 = scratch[0][t], scratch[1][t, 0], scratch[1][t, 1]
     for i0 in range(start, stop, LEAN_BLOCK):
@@ -275,17 +277,21 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
             if bad and err[0] == 0:
                 note_bad_flag(err, col, i0, m, j)
         # pass 2, unit by unit: weight, missing values, the pattern's sums. A clean block
-        # (weighted units in cells without a major code, none with a missing value, every
-        # cell in the chunk's range, every weight finite and >= 0; NaN fails) skips the
+        # (weighted units, none with a missing value, every cell in the chunk's range, every
+        # minor code below n_minor, every weight finite and >= 0; NaN fails) skips the
         # per-unit checks, found in one vectorisable pass: the same sums in the same order
         clean = False
-        if has_cell and has_w and cell_major.shape[0] == 0:
+        if has_cell and has_w:
             bad = False
             anyp = np.int32(0)
             for r in range(m):
                 i = i0 + r
                 anyp |= pat[r]
-                bad |= np.uint64(cell[i] - cell_offset - c_first) >= span
+                q = cell[i] - cell_offset
+                if has_major:
+                    bad |= np.uint64(q) >= u_minor
+                    q += cell_major[i] * n_minor
+                bad |= np.uint64(q - c_first) >= span
                 s = sweight[i]
                 bad |= not ((s >= 0.0) & (s < np.inf))
             clean = not bad and (anyp >> MISS_SHIFT) == 0
@@ -294,6 +300,8 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
             if clean:
                 nmr = np.int32(0)
                 c = cell[i] - off
+                if has_major:
+                    c += cell_major[i] * n_minor
                 s = sweight[i]
             else:
                 nmr = pat[r] >> MISS_SHIFT  # missing values live in the pattern's high bits

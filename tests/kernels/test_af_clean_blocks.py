@@ -1,8 +1,11 @@
 """The lean AF kernel's clean blocks: a block of units whose cells, weights and values need no
-per-unit check takes a loop without them. Its sums, counts and first errors must equal those
-of the checked loop bit for bit. Giving every unit a major cell code of 0 (``cell_major``,
-``n_minor`` = the number of cells: the same cells) turns the clean-block loop off, so each
-case below runs both loops on the same units."""
+per-unit check is summed by a loop without the checks. Its sums, counts and first errors must
+be those of the checked loop bit for bit.
+
+The checked loop is forced by giving every block of :data:`~mpi.kernels.af_layout.LEAN_BLOCK`
+units one extra unit with a missing weight (dropped and counted, so the other units' sums are
+the same, added in the same order within one chunk). Each case below runs both ways on the
+same units, with group cells and with PSU-major (PSU, group) cells."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ import pytest
 
 from mpi import kernels
 from mpi.kernels import af
+from mpi.kernels.af_layout import LEAN_BLOCK
 
-N, N_CELLS = 20_000, 4  # 40 lean blocks of 512 units, in several chunks
+N, N_GROUPS, N_PSU = 20_000, 4, 50  # 40 lean blocks
 
 
 def _ident(mode: int) -> af.Identification:
@@ -23,58 +27,78 @@ def _ident(mode: int) -> af.Identification:
     )  # fmt: skip
 
 
-def _data(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
+def _data(case: str):
+    rng = np.random.default_rng(0)
     cols = [rng.random(N) for _ in range(3)]
     cols[2] = (cols[2] < 0.4).astype(np.float64)  # a 0/1 indicator
-    return cols, rng.uniform(0.5, 2.0, N), rng.integers(0, N_CELLS, N)
-
-
-def _both(cols, w, cell, mode):
-    """``af_statistics`` with the clean-block loop available, and with it turned off."""
-    ident = _ident(mode)
-    fast = kernels.af_statistics(cols, ident, w, cell, 0, N_CELLS, 3)
-    checked = kernels.af_statistics(
-        cols, ident, w, cell, 0, N_CELLS, 3, 0, np.zeros(N, np.int64), N_CELLS
-    )
-    return fast, checked
-
-
-def _damage(case: str):
-    cols, w, cell = _data()
+    w, group = rng.uniform(0.5, 2.0, N), rng.integers(0, N_GROUPS, N)
+    psu = np.sort(rng.integers(0, N_PSU, N))
+    at = {"nan weight": 7777, "missing value": 3000, "negative weight": 9000,
+          "infinite weight": 15000, "cell out of range": 12345}.get(case)  # fmt: skip
     if case == "nan weight":
-        w[7777] = np.nan
+        w[at] = np.nan
     elif case == "missing value":
-        cols[1][3000] = np.nan
-    elif case == "negative weight":
-        w[9000] = -1.0
-    elif case == "infinite weight":
-        w[15000] = np.inf
+        cols[1][at] = np.nan
+    elif case in ("negative weight", "infinite weight"):
+        w[at] = -1.0 if case == "negative weight" else np.inf
     elif case == "cell out of range":
-        cell[12345] = N_CELLS + 5
-    return cols, w, cell
+        group[at] = N_GROUPS + 5
+    return cols, w, group, psu, at
+
+
+def _run(cols, w, group, psu, mode, layout):
+    ident = _ident(mode)
+    if layout == "groups":
+        return kernels.af_statistics(cols, ident, w, group, 0, N_GROUPS, 1)
+    return kernels.af_statistics(
+        cols, ident, w, group, 0, N_GROUPS * N_PSU, 1, N_GROUPS, psu, N_GROUPS
+    )
+
+
+def _padded(cols, w, group, psu):
+    """The units with a unit of missing weight (group 0, the PSU of its neighbour) before
+    every LEAN_BLOCK - 1 of them: every block of the padded units has one. Returns the
+    padded arrays and each original unit's position among them."""
+    pos = np.arange(N) + np.arange(N) // (LEAN_BLOCK - 1) + 1
+    size = N + N // (LEAN_BLOCK - 1) + 1
+    out_cols = [np.zeros(size) for _ in cols]
+    for a, b in zip(out_cols, cols, strict=True):
+        a[pos] = b
+    w2, g2, p2 = np.full(size, np.nan), np.zeros(size, np.int64), np.zeros(size, np.int64)
+    w2[pos], g2[pos], p2[pos] = w, group, psu
+    p2 = np.maximum.accumulate(p2)  # sorted PSUs stay sorted
+    assert all(np.isnan(w2[i0 : i0 + LEAN_BLOCK]).any() for i0 in range(0, size, LEAN_BLOCK))
+    return (out_cols, w2, g2, p2), pos, size - N
 
 
 CASES = ["clean", "nan weight", "missing value", "negative weight", "infinite weight",
          "cell out of range"]  # fmt: skip
 
 
+@pytest.mark.parametrize("layout", ["groups", "psu-major"])
 @pytest.mark.parametrize("mode", [af.PATTERNS, af.DIRECT], ids=["patterns", "direct"])
 @pytest.mark.parametrize("case", CASES)
-def test_clean_blocks_equal_the_checked_loop_bit_for_bit(case: str, mode: int) -> None:
-    fast, checked = _both(*_damage(case), mode)
-    for name, a, b in zip(("bstat", "bdep", "bmissw", "bcadj", "ndrop", "nmiss", "err"),
-                          fast, checked, strict=True):  # fmt: skip
+def test_clean_blocks_equal_the_checked_loop_bit_for_bit(case, mode, layout) -> None:
+    cols, w, group, psu, at = _data(case)
+    fast = _run(cols, w, group, psu, mode, layout)
+    padded, pos, n_pad = _padded(cols, w, group, psu)
+    checked = _run(*padded, mode, layout)
+    for name, a, b in zip(("bstat", "bdep", "bmissw", "bcadj", "nmiss"),
+                          fast[:4] + fast[5:6], checked[:4] + checked[5:6], strict=True):  # fmt: skip
         np.testing.assert_array_equal(a, b, err_msg=name)
-    err, ndrop = fast[-1], fast[4]
-    found = {
-        "clean": (0, 0), "nan weight": (0, 1), "missing value": (0, 1),
-        "negative weight": (af.ERR_NEG_WEIGHT, 0), "infinite weight": (af.ERR_NEG_WEIGHT, 0),
-        "cell out of range": (af.ERR_CELL, 0),
-    }[case]  # fmt: skip
-    assert (err[:, 0].max(), int(ndrop.sum())) == found
-    if found[0]:  # the first error names the unit
-        where = {"negative weight": 9000, "infinite weight": 15000, "cell out of range": 12345}
-        assert where[case] in err[err[:, 0] > 0, 1]
+    # the padding units are dropped in group 0 (of their PSU): the rest is the units' own
+    pad = np.ones(len(padded[1]), bool)
+    pad[pos] = False
+    pad_cells = padded[3][pad] * N_GROUPS if layout == "psu-major" else np.zeros(n_pad, int)
+    ndrop_fast = fast[4]
+    ndrop_checked = checked[4] - np.bincount(pad_cells, minlength=len(checked[4]))
+    np.testing.assert_array_equal(ndrop_fast, ndrop_checked, err_msg="ndrop")
+    err_fast, err_checked = fast[-1][0], checked[-1][0]
+    code = {"negative weight": af.ERR_NEG_WEIGHT, "infinite weight": af.ERR_NEG_WEIGHT,
+            "cell out of range": af.ERR_CELL}.get(case, 0)  # fmt: skip
+    assert err_fast[0] == err_checked[0] == code
+    if code:  # the first error names the same unit (at its own position) and value
+        assert (err_fast[1], err_checked[1]) == (at, pos[at])
+        assert err_fast[2] == err_checked[2]
     # every unit is counted once: summed in a bucket or dropped
-    assert fast[0][:, :, af.NOBS].sum() + ndrop.sum() == N
+    assert fast[0][:, :, af.NOBS].sum() + ndrop_fast.sum() == N
