@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,45 @@ class _Found:
 
     family: str | None = None
     failed_at: float | None = None
+
+
+#: The one warning when Chinese text is drawn without a CJK font (matplotlib would warn once
+#: per missing character), given once per process by :func:`warn_without_cjk_font`.
+NO_CJK_FONT = (
+    "charts hold Chinese text but this machine has no CJK font, so those characters are drawn "
+    "as empty boxes; install one (e.g. apt-get install fonts-noto-cjk) and run again"
+)
+#: matplotlib's warning for a character its fonts lack (filtered where NO_CJK_FONT is given).
+GLYPH_MISSING = r"Glyph \d+ .* missing from font"
+
+
+class _Warned:
+    """Whether :data:`NO_CJK_FONT` was given in this process."""
+
+    done = False
+
+
+def warn_without_cjk_font(texts: Iterable[str]) -> bool:
+    """Give :data:`NO_CJK_FONT` (once per process) when ``texts`` hold CJK characters and the
+    system has no CJK font (:func:`cjk_font`).
+
+    Parameters
+    ----------
+    texts
+        The strings about to be drawn.
+
+    Returns
+    -------
+    bool
+        True when the texts hold CJK characters that no font can draw (the caller may then
+        silence matplotlib's per-character warnings, :data:`GLYPH_MISSING`).
+    """
+    if not has_cjk(texts) or cjk_font() is not None:
+        return False
+    if not _Warned.done:
+        _Warned.done = True
+        warnings.warn(NO_CJK_FONT, UserWarning, stacklevel=3)
+    return True
 
 
 def has_cjk(texts: Iterable[Any]) -> bool:

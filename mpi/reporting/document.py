@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -250,6 +251,9 @@ class Document:
 def figure_png(fig: Figure) -> bytes:
     """The figure as PNG bytes at :data:`DPI` dots per inch.
 
+    Chinese text on a machine without a CJK font gives one warning per process
+    (:data:`mpi.plot._fonts.NO_CJK_FONT`) instead of matplotlib's one per character.
+
     Parameters
     ----------
     fig
@@ -259,6 +263,14 @@ def figure_png(fig: Figure) -> bytes:
     -------
     bytes
     """
+    from matplotlib.text import Text
+
+    from mpi.plot._fonts import GLYPH_MISSING, warn_without_cjk_font
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    with warnings.catch_warnings():
+        # Chinese text without a CJK font: one clear warning instead of one per character
+        if warn_without_cjk_font(t.get_text() for t in fig.findobj(Text)):
+            warnings.filterwarnings("ignore", GLYPH_MISSING, UserWarning)
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
