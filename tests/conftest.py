@@ -10,6 +10,7 @@ never does: inputs are never mutated, which tests check separately).
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import matplotlib
@@ -32,8 +33,12 @@ def pytest_configure(config: pytest.Config) -> None:
     tests that draw Chinese still check every label's text; the checks that need the font
     itself skip, saying so. CI provides the font, so there these filters are not added."""
     if mpi.plot.cjk_font() is None:
-        config.addinivalue_line("filterwarnings", r"ignore:Glyph \d+ .* missing from font")
-        config.addinivalue_line("filterwarnings", "ignore:charts hold Chinese text but")
+        from mpi.plot._fonts import GLYPH_MISSING, NO_CJK_FONT
+
+        # an ini line is "action:message": the message up to its first colon, escaped
+        no_font = re.escape(NO_CJK_FONT.split(":")[0])
+        for message in (GLYPH_MISSING, no_font):
+            config.addinivalue_line("filterwarnings", f"ignore:{message}")
 
 
 @pytest.fixture(scope="session")
