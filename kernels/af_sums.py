@@ -17,12 +17,19 @@ reweighting (see :class:`.af.Identification`). Each chunk sums into private rows
 chunks meet disjoint ranges of cells, straight into the output.
 
 In the lean body a *clean* block (weighted units, none with a missing value, every cell in the
-chunk's range, every weight finite and >= 0) is found in one
-vectorisable pass and summed without the per-unit checks; any other block takes the checked
-loop, so sums, counts and first errors are those of the checked loop bit for bit
-(``tests/kernels/test_af_clean_blocks.py``). At 1e7 units x 10 indicators x 5 groups on 2
-threads (AMD EPYC, 25 interleaved calls) the pass took 110.8 ms at best and 132 ms at the
-median, against 120.6 and 155 ms with the checks in every unit's loop.
+chunk's range, every weight finite and >= 0) is summed without the per-unit checks; any other
+block takes the checked loop, so sums, counts and first errors are those of the checked loop
+bit for bit (``tests/kernels/test_af_clean_blocks.py``). At 1e7 units x 10 indicators x 5
+groups on 2 threads (AMD EPYC Zen 3, 25 interleaved calls) the pass took 110.8 ms at best and
+132 ms at the median, against 120.6 and 155 ms with the checks in every unit's loop.
+
+The checks of a block's weights and cells are integer maximum reductions
+(:func:`weights_cells_max`: a weight is finite and >= 0 iff its bits are below those of
++inf), and they are made while the block before it is summed, in the same loop: as a pass of
+their own they were the first reads of those columns from memory and cost 7-10 ms of the
+1e7-unit pass, overlapped with the sums almost nothing (AMD EPYC Zen 5, 15 interleaved calls
+of ``mpi.measure``: 94-95 ms -> 81-83 ms at best; the design pass into 5e5 (PSU, group) rows
+134-136 -> 121-122 ms).
 
 The unit loop keeps its pattern-table step inline on purpose: moved into a helper function
 (even ``inline="always"``) it cost about 2% of the kernel's time (1e6 units, same-run A/B,
@@ -217,6 +224,43 @@ def add_direct(st, dep_acc, c, nb_, pattern, s, m1, m2, facts, ud):
         dep_acc[cbi, j] += s * ((pp >> j) & one)
 
 
+#: The bits of +inf: a float64 is finite and >= 0 iff its bits, read as an unsigned integer,
+#: are below these (NaN, -inf, every negative number and -0.0 are above).
+W_BITS_END = np.uint64(0x7FF0000000000000)
+
+
+@kernel(inline="always")
+def weights_cells_max(wbits, cell, cell_major, n_minor, cell_offset, c_first, i0, m):
+    """Maxima over units ``i0 .. i0 + m - 1`` of the weights' bits ``wbits`` (the weights
+    as uint64), of their cells less ``c_first`` and, with ``cell_major``, of their minor
+    codes, all as unsigned integers (a negative difference wraps to a huge value): integer
+    maximum reductions, which vectorise, instead of a test per unit. See
+    :func:`weights_cells_ok`."""
+    wm = np.uint64(0)
+    for r in range(m):
+        wm = max(wm, wbits[i0 + r])
+    cm = np.uint64(0)
+    mm = np.uint64(0)
+    if cell_major.shape[0] > 0:
+        for r in range(m):
+            q = cell[i0 + r] - cell_offset
+            mm = max(mm, np.uint64(q))
+            cm = max(cm, np.uint64(q + cell_major[i0 + r] * n_minor - c_first))
+    else:
+        for r in range(m):
+            cm = max(cm, np.uint64(cell[i0 + r] - cell_offset - c_first))
+    return wm, cm, mm
+
+
+@kernel(inline="always")
+def weights_cells_ok(wm, cm, mm, span, u_minor):
+    """Whether maxima from :func:`weights_cells_max` (or the same reductions elsewhere)
+    show every weight finite and >= 0 (not -0.0: such a block takes the checked loop,
+    which sums the same), every cell in the chunk's ``span`` cells and every minor code
+    below ``u_minor`` (1 without major codes)."""
+    return wm < W_BITS_END and cm < span and mm < u_minor
+
+
 @kernel(error_model="numpy")
 def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t):
     """Chunk ``t`` of :func:`af_sums_lean` (a pattern mode without reweighting).
@@ -256,7 +300,12 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
     span = np.uint64(c_end - c_first)  # a cell code c is in range iff c - c_first < span
     off = c_lo + cell_offset  # a clean block's row: cell[i] - off (+ its major's cells)
     has_major = cell_major.shape[0] > 0
-    u_minor = np.uint64(n_minor)
+    # without major codes there are no minor codes to check (their maximum stays 0 < 1)
+    u_minor = np.uint64(n_minor) if has_major else np.uint64(1)
+    wbits = sweight.view(np.uint64)  # the weights' bits: see weights_cells_ok
+    last = stop - 1
+    ahead = False  # whether this block's weights and cells were checked with the last one
+    ahead_ok = False
     # the chunk's buffers, allocated by the caller (no allocation code compiled here)
     pat, m1, m2 = scratch[0][t], scratch[1][t, 0], scratch[1][t, 1]
     for i0 in range(start, stop, LEAN_BLOCK):
@@ -278,56 +327,80 @@ def _lean_chunk(cols, ident, data, plan, out, private, facts, scratch, errors, t
                 note_bad_flag(err, col, i0, m, j)
         # pass 2, unit by unit: weight, missing values, the pattern's sums. A clean block
         # (weighted units, none with a missing value, every cell in the chunk's range, every
-        # minor code below n_minor, every weight finite and >= 0; NaN fails) skips the
-        # per-unit checks, found in one vectorisable pass: the same sums in the same order
+        # minor code below n_minor, every weight finite and >= 0) is summed without the
+        # per-unit checks: the same sums in the same order. Its weights and cells were
+        # checked while the previous block was summed (else here, in vectorisable loops)
         clean = False
         if has_cell and has_w:
-            bad = False
             anyp = np.int32(0)
             for r in range(m):
-                i = i0 + r
                 anyp |= pat[r]
-                q = cell[i] - cell_offset
-                if has_major:
-                    bad |= np.uint64(q) >= u_minor
-                    q += cell_major[i] * n_minor
-                bad |= np.uint64(q - c_first) >= span
-                s = sweight[i]
-                bad |= not ((s >= 0.0) & (s < np.inf))
-            clean = not bad and (anyp >> MISS_SHIFT) == 0
-        for r in range(m):
-            i = i0 + r
-            if clean:
-                nmr = np.int32(0)
+            if ahead:
+                clean = ahead_ok
+            else:
+                wm, cm, mm = weights_cells_max(
+                    wbits, cell, cell_major, n_minor, cell_offset, c_first, i0, m
+                )
+                clean = weights_cells_ok(wm, cm, mm, span, u_minor)
+            clean &= (anyp >> MISS_SHIFT) == 0  # missing values live in the high bits
+        ahead = False
+        if clean:
+            # the next block's weights and cells are checked in this loop, so that their
+            # first reads from memory overlap with these sums (a pass of their own cost
+            # 7-10 ms of the 1e7-unit pass); past the chunk's end, its last unit is read
+            nx = i0 + LEAN_BLOCK
+            wm = cm = mm = np.uint64(0)
+            for r in range(m):
+                i = i0 + r
                 c = cell[i] - off
                 if has_major:
                     c += cell_major[i] * n_minor
                 s = sweight[i]
-            else:
-                nmr = pat[r] >> MISS_SHIFT  # missing values live in the pattern's high bits
-                c = 0
-                if has_cell:
-                    c = cell_at(cell, cell_offset, cell_major, n_minor, i)
-                    if c < c_first or c >= c_end:  # outside 0 .. n_cells - 1, or its chunk's
-                        if err[0] == 0:
-                            err[0] = ERR_CELL
-                            err[1] = i
-                            err[2] = cell[i]
-                        c = c_lo
-                    c -= c_lo  # the chunk's row
-                s = 1.0
-                if has_w:
-                    s = sweight[i]
-                    if weight_missing(s):
-                        nd_acc[c] += 1.0
-                        if nmr:
-                            for j in range(d):
-                                nm_acc[c, j] += (nmr >> j) & 1
-                        continue
-                    if (s < 0.0 or s == np.inf) and err[0] == 0:
-                        err[0] = ERR_NEG_WEIGHT
+                jn = min(nx + r, last)
+                wm = max(wm, wbits[jn])
+                q = cell[jn] - cell_offset
+                if has_major:
+                    mm = max(mm, np.uint64(q))
+                    q += cell_major[jn] * n_minor
+                cm = max(cm, np.uint64(q - c_first))
+                if direct:  # per-unit sums from the pattern's precomputed facts
+                    add_direct(st, dep_acc, c, nb_, pat[r], s, m1[r], m2[r], facts, ud)
+                    continue
+                p = pat[r]
+                ptab[c, p, PW] += s
+                ptab[c, p, PN] += 1.0
+                if has_card:  # gap terms; the score part is added per pattern at the end
+                    ptab[c, p, PG1] += s * m1[r]
+                    ptab[c, p, PG2] += s * m2[r]
+            ahead = nx < stop
+            ahead_ok = weights_cells_ok(wm, cm, mm, span, u_minor)
+            continue
+        for r in range(m):  # the checked loop
+            i = i0 + r
+            nmr = pat[r] >> MISS_SHIFT
+            c = 0
+            if has_cell:
+                c = cell_at(cell, cell_offset, cell_major, n_minor, i)
+                if c < c_first or c >= c_end:  # outside 0 .. n_cells - 1, or its chunk's
+                    if err[0] == 0:
+                        err[0] = ERR_CELL
                         err[1] = i
-                        err[2] = s
+                        err[2] = cell[i]
+                    c = c_lo
+                c -= c_lo  # the chunk's row
+            s = 1.0
+            if has_w:
+                s = sweight[i]
+                if weight_missing(s):
+                    nd_acc[c] += 1.0
+                    if nmr:
+                        for j in range(d):
+                            nm_acc[c, j] += (nmr >> j) & 1
+                    continue
+                if (s < 0.0 or s == np.inf) and err[0] == 0:
+                    err[0] = ERR_NEG_WEIGHT
+                    err[1] = i
+                    err[2] = s
             if nmr:  # a missing value: counted and dropped
                 for j in range(d):
                     nm_acc[c, j] += (nmr >> j) & 1

@@ -5,7 +5,9 @@ be those of the checked loop bit for bit.
 The checked loop is forced by giving every block of :data:`~mpi.kernels.af_layout.LEAN_BLOCK`
 units one extra unit with a missing weight (dropped and counted, so the other units' sums are
 the same, added in the same order within one chunk). Each case below runs both ways on the
-same units, with group cells and with PSU-major (PSU, group) cells."""
+same units, with group cells and with PSU-major (PSU, group) cells. A clean block's weights
+and cells are checked while the block before it is summed, so each bad value is also put in
+the first block, at the last unit of a block and in the last, partial block."""
 
 from __future__ import annotations
 
@@ -27,20 +29,28 @@ def _ident(mode: int) -> af.Identification:
     )  # fmt: skip
 
 
-def _data(case: str):
+#: Where a case's bad value goes: in a middle block, the first block, a block's last unit
+#: (the next block is read while this one is summed) or the last, partial block.
+WHERE = {"middle": None, "first block": 5, "block end": 3 * LEAN_BLOCK - 1, "last block": N - 7}
+
+
+def _data(case: str, where: str = "middle"):
     rng = np.random.default_rng(0)
     cols = [rng.random(N) for _ in range(3)]
     cols[2] = (cols[2] < 0.4).astype(np.float64)  # a 0/1 indicator
     w, group = rng.uniform(0.5, 2.0, N), rng.integers(0, N_GROUPS, N)
     psu = np.sort(rng.integers(0, N_PSU, N))
     at = {"nan weight": 7777, "missing value": 3000, "negative weight": 9000,
-          "infinite weight": 15000, "cell out of range": 12345}.get(case)  # fmt: skip
+          "infinite weight": 15000, "cell out of range": 12345,
+          "negative zero weight": 4321}.get(case)  # fmt: skip
+    if at is not None and WHERE[where] is not None:
+        at = WHERE[where]
     if case == "nan weight":
         w[at] = np.nan
     elif case == "missing value":
         cols[1][at] = np.nan
-    elif case in ("negative weight", "infinite weight"):
-        w[at] = -1.0 if case == "negative weight" else np.inf
+    elif case in ("negative weight", "infinite weight", "negative zero weight"):
+        w[at] = {"negative weight": -1.0, "infinite weight": np.inf}.get(case, -0.0)
     elif case == "cell out of range":
         group[at] = N_GROUPS + 5
     return cols, w, group, psu, at
@@ -71,15 +81,16 @@ def _padded(cols, w, group, psu):
     return (out_cols, w2, g2, p2), pos, size - N
 
 
-CASES = ["clean", "nan weight", "missing value", "negative weight", "infinite weight",
-         "cell out of range"]  # fmt: skip
+BAD = ["nan weight", "missing value", "negative weight", "infinite weight", "cell out of range",
+       "negative zero weight"]  # fmt: skip
+CASES = [("clean", "middle")] + [(c, where) for c in BAD for where in WHERE]
 
 
 @pytest.mark.parametrize("layout", ["groups", "psu-major"])
 @pytest.mark.parametrize("mode", [af.PATTERNS, af.DIRECT], ids=["patterns", "direct"])
-@pytest.mark.parametrize("case", CASES)
-def test_clean_blocks_equal_the_checked_loop_bit_for_bit(case, mode, layout) -> None:
-    cols, w, group, psu, at = _data(case)
+@pytest.mark.parametrize(("case", "where"), CASES)
+def test_clean_blocks_equal_the_checked_loop_bit_for_bit(case, where, mode, layout) -> None:
+    cols, w, group, psu, at = _data(case, where)
     fast = _run(cols, w, group, psu, mode, layout)
     padded, pos, n_pad = _padded(cols, w, group, psu)
     checked = _run(*padded, mode, layout)
