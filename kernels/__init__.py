@@ -13,7 +13,8 @@ kernels are :mod:`.panel` (states), :mod:`.transitions`, :mod:`.chronic`, :mod:`
 :mod:`.relapse` and :mod:`.risk`; :mod:`.screening` (campus-card features in one pass);
 :mod:`.buckets`, :mod:`.codes` and :mod:`.variance` serve the survey design;
 :mod:`.columns` builds the kernels' list of indicator columns; :mod:`.libm` applies the C
-library's ``log`` and ``exp`` to arrays (the same bits on every machine). :func:`task_threads` limits
+library's ``log`` and ``exp`` to arrays (the same bits on every machine); :mod:`.prefetch`
+asks for a cache line ahead of a loop. :func:`task_threads` limits
 the numba threads of one dask task (numba threads x dask workers <= cores).
 
 Nothing is imported with the package itself: ``import mpi.kernels`` does not import numba.
@@ -64,6 +65,7 @@ _MODULES = (
     "identify",
     "libm",
     "panel",
+    "prefetch",
     "relapse",
     "reweight",
     "risk",
