@@ -48,6 +48,7 @@ _NAMES = {
     "terms_variance": "variance",
     "fold_rows": "variance",
     "int_range": "columns",
+    "int8_or_none": "columns",
     "log_into": "libm",
     "exp_into": "libm",
 }

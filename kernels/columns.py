@@ -23,7 +23,7 @@ from numba.extending import intrinsic
 
 from ._config import kernel
 
-__all__ = ["ColumnTable", "column_table", "column", "readonly_view", "int_range"]
+__all__ = ["ColumnTable", "column_table", "column", "readonly_view", "int_range", "int8_or_none"]
 
 
 def readonly_view(arr: np.ndarray) -> np.ndarray:
@@ -171,3 +171,49 @@ def int_range(arr: np.ndarray) -> tuple[int, int]:
         return 0, 0
     lo, hi = _int_range(readonly_view(arr))
     return int(lo), int(hi)
+
+
+@kernel
+def _to_int8(arr, out):
+    """``out[i] = arr[i]`` cut to int8 (a value outside ``[-128, 127]`` wraps) and
+    ``(min, max)`` of a non-empty int64 array, in one vectorisable pass."""
+    lo = arr[0]
+    hi = arr[0]
+    for i in range(arr.shape[0]):
+        v = arr[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+        out[i] = np.int8(v)
+    return lo, hi
+
+
+def int8_or_none(arr: np.ndarray) -> np.ndarray | None:
+    """An int64 array as a new int8 array when every value lies in ``[-128, 127]``, else
+    None: the range and the copy in one pass (numpy's ``min()``, ``max()`` and
+    ``astype(np.int8)`` read it three times: 0/1 flags read from a CSV file are int64).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        1-D int64 values (read in place, never changed).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The values as int8 (a new array), or None when one is outside ``[-128, 127]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mpi.kernels.columns import int8_or_none
+    >>> int8_or_none(np.array([0, 1, 1, -3]))
+    array([ 0,  1,  1, -3], dtype=int8)
+    >>> int8_or_none(np.array([0, 1, 200])) is None
+    True
+    """
+    arr = readonly_view(np.ascontiguousarray(arr, dtype=np.int64))
+    out = np.empty(arr.shape[0], np.int8)
+    if arr.shape[0] == 0:
+        return out
+    lo, hi = _to_int8(arr, out)
+    return out if -128 <= lo and hi <= 127 else None

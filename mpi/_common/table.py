@@ -144,6 +144,9 @@ def _as_int8(s: pd.Series) -> np.ndarray | None:
         return None
     if arr.dtype.kind == "b" or arr.dtype == np.int8:
         return readonly(arr).view(np.int8)
+    if arr.dtype == np.int64:  # the range and the copy in one pass
+        out = kernels.int8_or_none(arr)
+        return None if out is None else readonly(out)
     lo, hi = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
     if lo < -128 or hi > 127:
         return None
