@@ -40,7 +40,9 @@ instead of 129 ms.
 
 The unit loop keeps its pattern-table step inline on purpose: moved into a helper function
 (even ``inline="always"``) it cost about 2% of the kernel's time (1e6 units, same-run A/B,
-both import orders). The DIRECT mode's per-unit update is one helper for both bodies
+both import orders; on Zen 5 one ``add_unit`` helper for the lean body's two loops and the
+full body made the point pass at 1e7 units 105 ms instead of 48 ms, and the design pass 146
+ms instead of 93 ms). The DIRECT mode's per-unit update is one helper for both bodies
 (:func:`add_direct`, ``inline="always"``): three alternated runs of each version at 1e7
 units (the design pass into 5e5 (PSU, group) rows: 165-169 ms either way) showed no cost. The OPHI reweighting is :func:`.reweight.reweighted_score`, shared with
 unit-level identification so the formula is written once; called ``inline="always"`` with
