@@ -59,7 +59,9 @@ SEVERE = 1 / 2
 WEIGHTS = np.array([1 / 6] * 4 + [1 / 18] * 6)
 NAMES = [f"x{j}" for j in range(D)]
 MISSING_SHARE = 0.01
-TARGET_PASS_RATIO = 2.0  # measure within 2x of X.sum() at the largest size
+# measure within 1.5x of X.sum() at the largest size, for a DataFrame and for a Dataset
+# (issue 22; the first benchmark issue asked for 2x)
+TARGET_PASS_RATIO = 1.5
 TARGET_NUMPY_SPEEDUP = 10.0  # measure at least 10x faster than plain numpy
 ROOT = Path(__file__).resolve().parent
 
@@ -595,6 +597,7 @@ def render(results: list[dict], meta: dict) -> str:
     big = results[-1]
     ratio = big["t"]["measure"] / big["t"]["sum"]
     ratio_full = big["t"]["measure_full"] / big["t"]["sum"]
+    ratio_xr = big["t"]["measure_xr"] / big["t"]["sum"]
     speedup = big["t"]["numpy"] / big["t"]["measure"]
     speedup_full = big["t"]["numpy"] / big["t"]["measure_full"]
     size = _size_label(big["n"])
@@ -604,9 +607,9 @@ def render(results: list[dict], meta: dict) -> str:
         + ("" if big["n"] >= 10**7 else " — only indicative below 1e7")
         + ":",
         "",
-        f"- `mpi.measure` within {TARGET_PASS_RATIO:g}× of `X.sum()`: "
-        f"**{'met' if ratio <= TARGET_PASS_RATIO else 'NOT met'}** ({ratio:.2f}×; "
-        f"{ratio_full:.2f}× including `.to_dataset()`)",
+        f"- `mpi.measure` within {TARGET_PASS_RATIO:g}× of `X.sum()` for a DataFrame and a "
+        f"Dataset: **{'met' if max(ratio, ratio_xr) <= TARGET_PASS_RATIO else 'NOT met'}** "
+        f"({ratio:.2f}× and {ratio_xr:.2f}×; {ratio_full:.2f}× including `.to_dataset()`)",
         f"- `mpi.measure` at least {TARGET_NUMPY_SPEEDUP:g}× faster than plain numpy: "
         f"**{'met' if speedup >= TARGET_NUMPY_SPEEDUP else 'NOT met'}** ({speedup:.1f}×; "
         f"{speedup_full:.1f}× including `.to_dataset()`)",
