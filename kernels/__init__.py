@@ -6,8 +6,8 @@ sufficient statistics so that results for chunks of units can simply be summed.
 Every kernel is compiled by :func:`._config.kernel` and loops over its chunks with the
 helpers of :mod:`._config` (chunk ranges, padded private sums, the merge in chunk order).
 The cross-section AF kernel is :mod:`.af` (entry point) with :mod:`.af_layout`,
-:mod:`.rules`, :mod:`.af_chunks` and :mod:`.af_sums`; :mod:`.reweight` (the OPHI
-reweighting of one unit, shared by the AF kernel and unit-level identification) and
+:mod:`.rules`, :mod:`.af_chunks`, :mod:`.af_clean` and :mod:`.af_sums`; :mod:`.reweight`
+(the OPHI reweighting of one unit, shared by the AF kernel and unit-level identification) and
 :mod:`.identify` (the unit-level identification loops of :func:`mpi.identify`); the panel
 kernels are :mod:`.panel` (states), :mod:`.transitions`, :mod:`.chronic`, :mod:`.decompose`,
 :mod:`.relapse` and :mod:`.risk`; :mod:`.screening` (campus-card features in one pass);
@@ -56,6 +56,7 @@ _NAMES = {
 _MODULES = (
     "af",
     "af_chunks",
+    "af_clean",
     "af_layout",
     "af_sums",
     "buckets",

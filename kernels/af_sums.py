@@ -23,11 +23,11 @@ bit for bit (``tests/kernels/test_af_clean_blocks.py``). At 1e7 units x 10 indic
 groups on 2 threads (AMD EPYC Zen 3, 25 interleaved calls) the pass took 110.8 ms at best and
 132 ms at the median, against 120.6 and 155 ms with the checks in every unit's loop.
 
-The checks of a block's weights and cells are integer maximum reductions
-(:func:`weights_cells_max`: a weight is finite and >= 0 iff its bits are below those of
-+inf), and they are made while the block before it is summed, in the same loop: as a pass of
-their own they were the first reads of those columns from memory and cost 7-10 ms of the
-1e7-unit pass, overlapped with the sums almost nothing (AMD EPYC Zen 5, 15 interleaved calls
+The checks of a block's weights and cells are integer maximum reductions (:mod:`.af_clean`:
+a weight is finite and >= 0 iff its bits are below those of +inf), and they are made while
+the block before it is summed, in the same loop: as a pass of their own they were the first
+reads of those columns from memory and cost 7-10 ms of the 1e7-unit pass, overlapped with
+the sums almost nothing (AMD EPYC Zen 5, 15 interleaved calls
 of ``mpi.measure``: 94-95 ms -> 81-83 ms at best; the design pass into 5e5 (PSU, group) rows
 134-136 -> 121-122 ms).
 
@@ -59,6 +59,7 @@ import numpy as np
 
 from ._config import kernel, weight_missing
 from .af_chunks import cell_at
+from .af_clean import weights_cells_max, weights_cells_ok
 from .af_layout import (
     BLOCK,
     C2,
@@ -234,43 +235,6 @@ def add_direct(st, dep_acc, c, nb_, pattern, s, m1, m2, facts, ud):
     one = np.uint64(1)
     for j in range(ud):  # branch-free: bit j of the pattern is 0 or 1
         dep_acc[cbi, j] += s * ((pp >> j) & one)
-
-
-#: The bits of +inf: a float64 is finite and >= 0 iff its bits, read as an unsigned integer,
-#: are below these (NaN, -inf, every negative number and -0.0 are above).
-W_BITS_END = np.uint64(0x7FF0000000000000)
-
-
-@kernel(inline="always")
-def weights_cells_max(wbits, cell, cell_major, n_minor, cell_offset, c_first, i0, m):
-    """Maxima over units ``i0 .. i0 + m - 1`` of the weights' bits ``wbits`` (the weights
-    as uint64), of their cells less ``c_first`` and, with ``cell_major``, of their minor
-    codes, all as unsigned integers (a negative difference wraps to a huge value): integer
-    maximum reductions, which vectorise, instead of a test per unit. See
-    :func:`weights_cells_ok`."""
-    wm = np.uint64(0)
-    for r in range(m):
-        wm = max(wm, wbits[i0 + r])
-    cm = np.uint64(0)
-    mm = np.uint64(0)
-    if cell_major.shape[0] > 0:
-        for r in range(m):
-            q = cell[i0 + r] - cell_offset
-            mm = max(mm, np.uint64(q))
-            cm = max(cm, np.uint64(q + cell_major[i0 + r] * n_minor - c_first))
-    else:
-        for r in range(m):
-            cm = max(cm, np.uint64(cell[i0 + r] - cell_offset - c_first))
-    return wm, cm, mm
-
-
-@kernel(inline="always")
-def weights_cells_ok(wm, cm, mm, span, u_minor):
-    """Whether maxima from :func:`weights_cells_max` (or the same reductions elsewhere)
-    show every weight finite and >= 0 (not -0.0: such a block takes the checked loop,
-    which sums the same), every cell in the chunk's ``span`` cells and every minor code
-    below ``u_minor`` (1 without major codes)."""
-    return wm < W_BITS_END and cm < span and mm < u_minor
 
 
 @kernel(error_model="numpy")
